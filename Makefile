@@ -1,0 +1,168 @@
+# meshca — see README.md.  Out-of-tree build under $(BUILD).
+#   make            build libmeshca.a, meshcad, meshca
+#   make deps       install the Debian packages and npm fixtures the build and tests need
+#   make test       deps + build with -Werror + every test suite (SAN=1: under ASan+UBSan)
+#   make run        deps + the local stack (PostgreSQL under ./var, meshcad on 127.0.0.1)
+#   make bench | fuzz [FUZZ_SECONDS=N] | format | install [PREFIX= DESTDIR=] | clean
+
+SAN      ?= 0
+WERROR   ?= 0
+ifeq ($(SAN),1)
+BUILD    ?= build/san
+else
+BUILD    ?= build
+endif
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+FUZZ_CC  ?= clang
+FUZZ_SECONDS ?= 60
+TEST_JOBS ?= 2
+
+PKGS := openssl libssh libmicrohttpd liboauth2 cjose jansson libpq libcurl gnutls
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+        -Wmissing-prototypes -Wvla -Wpointer-arith -Wconversion -Wno-sign-conversion
+OPT  ?= -O2
+ifeq ($(SAN),1)
+OPT      := -O1
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+endif
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+HARDEN := -fstack-protector-strong -fPIE
+ifneq ($(SAN),1)
+HARDEN += -D_FORTIFY_SOURCE=2
+endif
+
+ALL_CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(HARDEN) $(SANFLAGS) \
+               -Iinclude $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SANFLAGS) $(LDFLAGS)
+LIBS        := $(PKG_LIBS) -lpthread -lm
+
+CA_SRCS   := $(sort $(wildcard ca/*.c))
+API_SRCS  := $(filter-out api/main.c,$(sort $(wildcard api/*.c)))
+CLI_SRCS  := $(filter-out cli/main.c,$(sort $(wildcard cli/*.c)))
+UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBMESHCA  := $(BUILD)/libmeshca.a
+LIBMESHCAD := $(BUILD)/libmeshcad.a
+LIBCLI     := $(BUILD)/libmeshca-cli.a
+MESHCAD    := $(BUILD)/meshcad
+MESHCA     := $(BUILD)/meshca
+UNIT_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+TOOL_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
+BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+TEST_LIB   := $(call obj,tests/lib/unit.c)
+
+.PHONY: all deps test run bench fuzz fuzz-build format install clean check-pkgs \
+        test-build test-faults soak
+.DEFAULT_GOAL := all
+
+all: check-pkgs $(MESHCAD) $(MESHCA)
+
+check-pkgs:
+	@pkg-config --exists $(PKGS) || { echo "missing libraries: run 'make deps' first" >&2; \
+	  pkg-config --print-errors --exists $(PKGS); exit 1; }
+
+# Recompile everything when the flags change (SAN, WERROR, CFLAGS).
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' | cmp -s - $@ || \
+	  echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' > $@
+.PHONY: FORCE
+FORCE:
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBMESHCA): $(call obj,$(CA_SRCS))
+	@mkdir -p $(@D)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIBMESHCAD): $(call obj,$(API_SRCS))
+	@mkdir -p $(@D)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIBCLI): $(call obj,$(CLI_SRCS))
+	@mkdir -p $(@D)
+	@rm -f $@
+	$(if $^,ar rcs $@ $^,printf '!<arch>\n' > $@)
+
+$(MESHCAD): $(call obj,api/main.c) $(LIBMESHCAD) $(LIBMESHCA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(MESHCA): $(call obj,cli/main.c) $(LIBCLI) $(LIBMESHCA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/unit/%: $(call obj,tests/unit/%.c) $(TEST_LIB) $(LIBMESHCAD) $(LIBCLI) $(LIBMESHCA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/tools/%: $(call obj,tests/tools/%.c) $(LIBMESHCAD) $(LIBMESHCA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/bench/%: $(call obj,tests/bench/%.c) $(LIBMESHCAD) $(LIBMESHCA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# Fuzz targets: libFuzzer with clang, compiling the library sources afresh.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(PKG_CFLAGS) \
+               -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(CA_SRCS) $(API_SRCS) $(wildcard include/meshca/*.h api/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(CA_SRCS) $(API_SRCS) $(PKG_LIBS) -lpthread -lm
+
+fuzz-build: $(FUZZ_BINS)
+
+test-build: all $(UNIT_BINS) $(TOOL_BINS)
+
+deps:
+	@sh tests/tools/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory WERROR=1 test-build fuzz-build
+	@BUILD=$(abspath $(BUILD)) TEST_JOBS=$(TEST_JOBS) FUZZ_SMOKE_SECONDS=$(if $(filter 1,$(SAN)),0,10) \
+	  bash tests/run-tests.sh
+
+test-faults: deps
+	@$(MAKE) --no-print-directory WERROR=1 test-build
+	@BUILD=$(abspath $(BUILD)) TEST_JOBS=1 SUITES=faults bash tests/run-tests.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all $(TOOL_BINS)
+	@BUILD=$(abspath $(BUILD)) bash contrib/devstack.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(TOOL_BINS) $(BENCH_BINS)
+	@BUILD=$(abspath $(BUILD)) bash tests/bench/run.sh
+
+fuzz: fuzz-build
+	@BUILD=$(abspath $(BUILD)) FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
+
+format:
+	clang-format -i $(CA_SRCS) api/*.c cli/*.c include/meshca/*.h $(wildcard api/*.h cli/*.h) \
+	  tests/lib/*.c tests/lib/*.h $(UNIT_SRCS) $(TOOL_SRCS) $(BENCH_SRCS) $(FUZZ_SRCS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/meshca/migrations
+	install -m 0755 $(MESHCAD) $(MESHCA) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 migrations/*.sql $(DESTDIR)$(PREFIX)/share/meshca/migrations/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

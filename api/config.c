@@ -1,0 +1,406 @@
+/* meshcad configuration loading and validation, see config.h. */
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "meshca/jsonv.h"
+#include "config.h"
+
+static const char *const top_keys[] = { "listen", "tls", "database",
+    "ca_keys", "issuers", "login", "policy", "clock_skew", "ttl_ceiling",
+    "limits", NULL };
+static const char *const tls_keys[] = { "cert", "key", "client_ca", NULL };
+static const char *const cakey_keys[] = { "path", "state", NULL };
+static const char *const issuer_keys[] = { "issuer", "audiences", "jwks_uri",
+    "jwks_file", "ca_file", "algorithms", "leeway", "max_token_age",
+    "key_refresh_interval", "max_key_staleness", "require_key_binding",
+    "max_certificates_per_token", NULL };
+static const char *const login_keys[] = { "issuer", "client_id", "scopes",
+    NULL };
+static const char *const limits_keys[] = { "max_body_bytes", "threads",
+    "max_connections", "max_connections_per_ip", "connection_timeout",
+    "rate_per_minute", "db_pool_size", NULL };
+static const char *const known_algs[] = { "RS256", "ES256", "PS256", "RS384",
+    "RS512", "ES384", "PS384", "PS512", NULL };
+
+int
+config_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+
+    if (strcmp(host, "localhost") == 0)
+        return 1;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return 0;
+}
+
+/* Resolves *pathp against dir when relative. */
+static void
+resolve(char **pathp, const char *dir, struct diags *d)
+{
+    char *p;
+
+    if (*pathp == NULL || (*pathp)[0] == '/' || dir == NULL)
+        return;
+    if (asprintf(&p, "%s/%s", dir, *pathp) < 0) {
+        diags_add(d, "out of memory");
+        return;
+    }
+    free(*pathp);
+    *pathp = p;
+}
+
+static void
+parse_listen(struct config *c, const char *s, struct diags *d)
+{
+    const char *colon;
+    char *end;
+    unsigned long port;
+    size_t hlen;
+
+    if (s[0] == '[') {
+        const char *rb = strchr(s, ']');
+
+        if (rb == NULL || rb[1] != ':') {
+            diags_add(d, "listen: \"%s\" must be HOST:PORT or [IPV6]:PORT", s);
+            return;
+        }
+        hlen = (size_t)(rb - s - 1);
+        c->listen_host = strndup(s + 1, hlen);
+        colon = rb + 1;
+    } else {
+        if ((colon = strrchr(s, ':')) == NULL || colon == s) {
+            diags_add(d, "listen: \"%s\" must be HOST:PORT", s);
+            return;
+        }
+        c->listen_host = strndup(s, (size_t)(colon - s));
+    }
+    port = strtoul(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || port == 0 || port > 65535) {
+        diags_add(d, "listen: \"%s\" has no valid port (1-65535)", s);
+        return;
+    }
+    c->listen_port = (uint16_t)port;
+}
+
+static void
+parse_issuer(struct issuer_config *is, const json_t *j, const char *path,
+    const char *dir, struct diags *d)
+{
+    size_t i, k;
+    int ok;
+    uint64_t u;
+
+    if (!json_is_object(j)) {
+        diags_add(d, "%s: must be an object", path);
+        return;
+    }
+    jsonv_known_keys(j, path, issuer_keys, d);
+    if (jsonv_string(j, "issuer", path, 1, &is->issuer, d) == 1 &&
+        strncmp(is->issuer, "https://", 8) != 0 &&
+        strncmp(is->issuer, "http://127.0.0.1", 16) != 0 &&
+        strncmp(is->issuer, "http://localhost", 16) != 0)
+        diags_add(d, "%s.issuer: \"%s\" must be an https:// URL (plain "
+            "http only on loopback, for tests)", path, is->issuer);
+    if (jsonv_strings(j, "audiences", path, 1, &is->audiences,
+        &is->naudiences, d) == 1 && is->naudiences == 0)
+        diags_add(d, "%s.audiences: must name at least one audience", path);
+    jsonv_string(j, "jwks_uri", path, 0, &is->jwks_uri, d);
+    jsonv_string(j, "jwks_file", path, 0, &is->jwks_file, d);
+    jsonv_string(j, "ca_file", path, 0, &is->ca_file, d);
+    if (is->jwks_uri != NULL && is->jwks_file != NULL)
+        diags_add(d, "%s: give jwks_uri or jwks_file, not both", path);
+    resolve(&is->jwks_file, dir, d);
+    resolve(&is->ca_file, dir, d);
+    if (jsonv_strings(j, "algorithms", path, 0, &is->algorithms,
+        &is->nalgorithms, d) == 0) {
+        is->algorithms = calloc(3, sizeof(char *));
+        if (is->algorithms != NULL) {
+            is->algorithms[0] = strdup("RS256");
+            is->algorithms[1] = strdup("ES256");
+            is->nalgorithms = 2;
+        }
+    }
+    for (i = 0; i < is->nalgorithms; i++) {
+        for (k = 0, ok = 0; known_algs[k] != NULL; k++)
+            if (strcmp(is->algorithms[i], known_algs[k]) == 0)
+                ok = 1;
+        if (!ok)
+            diags_add(d, "%s.algorithms[%zu]: \"%s\" is not allowed (only "
+                "asymmetric algorithms: RS256, ES256, PS256, RS384, RS512, "
+                "ES384, PS384, PS512)", path, i, is->algorithms[i]);
+    }
+    is->leeway = 60;
+    is->max_token_age = 600;
+    is->key_refresh_interval = 30;
+    is->max_key_staleness = 24 * 3600;
+    is->max_certificates_per_token = 1;
+    jsonv_duration(j, "leeway", path, 0, &is->leeway, d);
+    if (is->leeway > 300)
+        diags_add(d, "%s.leeway: at most 5m", path);
+    jsonv_duration(j, "max_token_age", path, 0, &is->max_token_age, d);
+    jsonv_duration(j, "key_refresh_interval", path, 0,
+        &is->key_refresh_interval, d);
+    jsonv_duration(j, "max_key_staleness", path, 0, &is->max_key_staleness, d);
+    jsonv_bool(j, "require_key_binding", path, 0, &is->require_key_binding, d);
+    if (jsonv_uint(j, "max_certificates_per_token", path, 0, 1000000, &u,
+        d) == 1) {
+        if (u == 0)
+            diags_add(d, "%s.max_certificates_per_token: at least 1", path);
+        is->max_certificates_per_token = u;
+    }
+}
+
+int
+config_load(const char *path, struct config **cfgp, struct diags *d)
+{
+    struct config *c = NULL;
+    json_t *j = NULL, *v, *e;
+    char *listen = NULL, *state = NULL, *dir = NULL, *slash, p[64];
+    size_t before = d->n, i;
+    int r = MESHCA_ERR_INVALID_FORMAT;
+
+    *cfgp = NULL;
+    if ((c = calloc(1, sizeof(*c))) == NULL ||
+        (c->path = strdup(path)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if ((dir = strdup(path)) != NULL) {
+        if ((slash = strrchr(dir, '/')) != NULL)
+            *slash = '\0';
+        else {
+            free(dir);
+            dir = strdup(".");
+        }
+    }
+    if ((j = jsonv_load_file(path, d)) == NULL)
+        goto out;
+    jsonv_known_keys(j, "", top_keys, d);
+
+    if (jsonv_string(j, "listen", "", 1, &listen, d) == 1) {
+        parse_listen(c, listen, d);
+    }
+    if ((v = json_object_get(j, "tls")) != NULL) {
+        if (!json_is_object(v))
+            diags_add(d, "tls: must be an object");
+        else {
+            jsonv_known_keys(v, "tls", tls_keys, d);
+            jsonv_string(v, "cert", "tls", 1, &c->tls_cert, d);
+            jsonv_string(v, "key", "tls", 1, &c->tls_key, d);
+            jsonv_string(v, "client_ca", "tls", 0, &c->tls_client_ca, d);
+            resolve(&c->tls_cert, dir, d);
+            resolve(&c->tls_key, dir, d);
+            resolve(&c->tls_client_ca, dir, d);
+        }
+    } else if (c->listen_host != NULL && !config_is_loopback(c->listen_host))
+        diags_add(d, "listen: \"%s\" is not a loopback address; plain HTTP "
+            "is allowed only on loopback: configure tls.cert and tls.key",
+            listen);
+    jsonv_string(j, "database", "", 1, &c->database, d);
+
+    if ((v = json_object_get(j, "ca_keys")) == NULL)
+        diags_add(d, "ca_keys: missing (required; create one with "
+            "`meshcad keygen --out ca.pem`)");
+    else if (!json_is_array(v) || json_array_size(v) == 0)
+        diags_add(d, "ca_keys: must be a non-empty array");
+    else {
+        size_t nactive = 0;
+
+        c->nca_keys = json_array_size(v);
+        if ((c->ca_keys = calloc(c->nca_keys, sizeof(*c->ca_keys))) == NULL) {
+            r = MESHCA_ERR_ALLOC;
+            goto out;
+        }
+        json_array_foreach(v, i, e) {
+            snprintf(p, sizeof(p), "ca_keys[%zu]", i);
+            if (!json_is_object(e)) {
+                diags_add(d, "%s: must be an object", p);
+                continue;
+            }
+            jsonv_known_keys(e, p, cakey_keys, d);
+            jsonv_string(e, "path", p, 1, &c->ca_keys[i].path, d);
+            resolve(&c->ca_keys[i].path, dir, d);
+            c->ca_keys[i].state = CA_KEY_ACTIVE;
+            if (jsonv_string(e, "state", p, 0, &state, d) == 1) {
+                if (strcmp(state, "active") == 0)
+                    c->ca_keys[i].state = CA_KEY_ACTIVE;
+                else if (strcmp(state, "next") == 0)
+                    c->ca_keys[i].state = CA_KEY_NEXT;
+                else if (strcmp(state, "retired") == 0)
+                    c->ca_keys[i].state = CA_KEY_RETIRED;
+                else
+                    diags_add(d, "%s.state: \"%s\" must be active, next or "
+                        "retired", p, state);
+                free(state);
+                state = NULL;
+            }
+            if (c->ca_keys[i].state == CA_KEY_ACTIVE)
+                nactive++;
+        }
+        if (nactive != 1)
+            diags_add(d, "ca_keys: exactly one key must be active (found %zu)",
+                nactive);
+    }
+
+    if ((v = json_object_get(j, "issuers")) == NULL)
+        diags_add(d, "issuers: missing (required: the identity providers "
+            "whose ID tokens are trusted)");
+    else if (!json_is_array(v) || json_array_size(v) == 0)
+        diags_add(d, "issuers: must be a non-empty array");
+    else {
+        c->nissuers = json_array_size(v);
+        if ((c->issuers = calloc(c->nissuers, sizeof(*c->issuers))) == NULL) {
+            r = MESHCA_ERR_ALLOC;
+            goto out;
+        }
+        json_array_foreach(v, i, e) {
+            snprintf(p, sizeof(p), "issuers[%zu]", i);
+            parse_issuer(&c->issuers[i], e, p, dir, d);
+            if (i > 0 && c->issuers[i].issuer != NULL) {
+                size_t k;
+
+                for (k = 0; k < i; k++)
+                    if (c->issuers[k].issuer != NULL &&
+                        strcmp(c->issuers[k].issuer, c->issuers[i].issuer) == 0)
+                        diags_add(d, "%s.issuer: \"%s\" is configured twice",
+                            p, c->issuers[i].issuer);
+            }
+        }
+    }
+
+    if ((v = json_object_get(j, "login")) != NULL) {
+        if (!json_is_object(v))
+            diags_add(d, "login: must be an object");
+        else {
+            jsonv_known_keys(v, "login", login_keys, d);
+            jsonv_string(v, "issuer", "login", 1, &c->login.issuer, d);
+            jsonv_string(v, "client_id", "login", 1, &c->login.client_id, d);
+            jsonv_strings(v, "scopes", "login", 0, &c->login.scopes,
+                &c->login.nscopes, d);
+            if (c->login.issuer != NULL) {
+                int found = 0;
+
+                for (i = 0; i < c->nissuers; i++)
+                    if (c->issuers[i].issuer != NULL &&
+                        strcmp(c->issuers[i].issuer, c->login.issuer) == 0)
+                        found = 1;
+                if (!found)
+                    diags_add(d, "login.issuer: \"%s\" is not one of the "
+                        "configured issuers", c->login.issuer);
+            }
+        }
+    }
+    if (c->login.scopes == NULL) {
+        static const char *const defscopes[] = { "openid", "email", "groups" };
+
+        if ((c->login.scopes = calloc(3, sizeof(char *))) != NULL) {
+            for (i = 0; i < 3; i++)
+                c->login.scopes[i] = strdup(defscopes[i]);
+            c->login.nscopes = 3;
+        }
+    }
+
+    if (jsonv_string(j, "policy", "", 1, &c->policy_path, d) == 1)
+        resolve(&c->policy_path, dir, d);
+
+    c->clock_skew = 60;
+    c->ttl_ceiling = 3600;
+    jsonv_duration(j, "clock_skew", "", 0, &c->clock_skew, d);
+    if (c->clock_skew > 600)
+        diags_add(d, "clock_skew: at most 10m");
+    jsonv_duration(j, "ttl_ceiling", "", 0, &c->ttl_ceiling, d);
+    if (c->ttl_ceiling <= 0 || c->ttl_ceiling > 24 * 3600)
+        diags_add(d, "ttl_ceiling: must be between 1s and 24h");
+
+    c->limits.max_body_bytes = 64 * 1024;
+    {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+        c->limits.threads = n > 0 ? (uint64_t)n : 2;
+    }
+    c->limits.max_connections = 1024;
+    c->limits.max_connections_per_ip = 64;
+    c->limits.connection_timeout = 30;
+    c->limits.rate_per_minute = 30;
+    c->limits.db_pool_size = 4;
+    if ((v = json_object_get(j, "limits")) != NULL) {
+        if (!json_is_object(v))
+            diags_add(d, "limits: must be an object");
+        else {
+            jsonv_known_keys(v, "limits", limits_keys, d);
+            jsonv_uint(v, "max_body_bytes", "limits", 0, 16 * 1024 * 1024,
+                &c->limits.max_body_bytes, d);
+            jsonv_uint(v, "threads", "limits", 0, 256, &c->limits.threads, d);
+            jsonv_uint(v, "max_connections", "limits", 0, 100000,
+                &c->limits.max_connections, d);
+            jsonv_uint(v, "max_connections_per_ip", "limits", 0, 100000,
+                &c->limits.max_connections_per_ip, d);
+            jsonv_duration(v, "connection_timeout", "limits", 0,
+                &c->limits.connection_timeout, d);
+            jsonv_uint(v, "rate_per_minute", "limits", 0, 10000000,
+                &c->limits.rate_per_minute, d);
+            jsonv_uint(v, "db_pool_size", "limits", 0, 64,
+                &c->limits.db_pool_size, d);
+            if (c->limits.threads == 0 || c->limits.db_pool_size == 0 ||
+                c->limits.max_body_bytes < 1024)
+                diags_add(d, "limits: threads and db_pool_size must be at "
+                    "least 1, max_body_bytes at least 1024");
+        }
+    }
+
+    if (d->n == before) {
+        *cfgp = c;
+        c = NULL;
+        r = 0;
+    }
+out:
+    if (r != 0 && d->n == before)
+        diags_add(d, "%s: %s", path, meshca_strerror(r));
+    json_decref(j);
+    free(listen);
+    free(dir);
+    config_free(c);
+    return r;
+}
+
+void
+config_free(struct config *c)
+{
+    size_t i;
+
+    if (c == NULL)
+        return;
+    free(c->path);
+    free(c->listen_host);
+    free(c->tls_cert);
+    free(c->tls_key);
+    free(c->tls_client_ca);
+    free(c->database);
+    for (i = 0; i < c->nca_keys; i++)
+        free(c->ca_keys[i].path);
+    free(c->ca_keys);
+    for (i = 0; i < c->nissuers; i++) {
+        struct issuer_config *is = &c->issuers[i];
+
+        free(is->issuer);
+        jsonv_strv_free(is->audiences, is->naudiences);
+        free(is->jwks_uri);
+        free(is->jwks_file);
+        free(is->ca_file);
+        jsonv_strv_free(is->algorithms, is->nalgorithms);
+    }
+    free(c->issuers);
+    free(c->login.issuer);
+    free(c->login.client_id);
+    jsonv_strv_free(c->login.scopes, c->login.nscopes);
+    free(c->policy_path);
+    free(c);
+}

@@ -1,0 +1,91 @@
+/*
+ * meshcad's configuration file (JSON, see README.md "Configuration").
+ * config_load() reads and validates it strictly: unknown keys, wrong types and
+ * bad values are all reported (every problem at once, with its JSON path),
+ * and relative paths are resolved against the config file's directory.
+ * The loaded struct is passed down as const and never changes; the policy it
+ * names is loaded separately (it is reloadable).
+ */
+#ifndef MESHCAD_CONFIG_H
+#define MESHCAD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meshca/diag.h"
+#include "meshca/err.h"
+
+enum ca_key_state {
+    CA_KEY_ACTIVE = 0,
+    CA_KEY_NEXT = 1,
+    CA_KEY_RETIRED = 2,
+};
+
+struct ca_key_config {
+    char *path;
+    enum ca_key_state state;
+};
+
+struct issuer_config {
+    char *issuer;           /* compared exactly with "iss" */
+    char **audiences;
+    size_t naudiences;
+    char *jwks_uri;         /* NULL: from discovery unless jwks_file */
+    char *jwks_file;        /* local JWKS for air-gapped use */
+    char *ca_file;          /* TLS roots for fetching metadata/keys; NULL: system */
+    char **algorithms;      /* default RS256, ES256 */
+    size_t nalgorithms;
+    int64_t leeway;         /* seconds, default 60 */
+    int64_t max_token_age;  /* seconds, default 600 */
+    int64_t key_refresh_interval; /* min seconds between unknown-kid fetches, default 30 */
+    int64_t max_key_staleness;    /* serve cached keys this long when the IdP is down, default 24h */
+    int require_key_binding;      /* nonce must be b64url(SHA-256(public key blob)) */
+    uint64_t max_certificates_per_token; /* default 1 */
+};
+
+struct login_config {
+    char *issuer;
+    char *client_id;
+    char **scopes;
+    size_t nscopes;
+};
+
+struct limits_config {
+    uint64_t max_body_bytes;        /* default 64 KiB */
+    uint64_t threads;               /* HTTP worker threads, default: cores */
+    uint64_t max_connections;       /* default 1024 */
+    uint64_t max_connections_per_ip;/* default 64 */
+    int64_t connection_timeout;     /* seconds, default 30 */
+    uint64_t rate_per_minute;       /* issuances per subject per minute, default 30 */
+    uint64_t db_pool_size;          /* default 4 */
+};
+
+struct config {
+    char *path;             /* the file this came from */
+    char *listen_host;
+    uint16_t listen_port;
+    char *tls_cert, *tls_key, *tls_client_ca;  /* NULL when absent */
+    char *database;         /* libpq connection string or URI */
+    struct ca_key_config *ca_keys;
+    size_t nca_keys;
+    struct issuer_config *issuers;
+    size_t nissuers;
+    struct login_config login;
+    char *policy_path;
+    int64_t clock_skew;     /* valid_after backdating, default 60s */
+    int64_t ttl_ceiling;    /* global maximum certificate lifetime, default 1h */
+    struct limits_config limits;
+};
+
+/* Loads and validates path.  On success returns 0 and a new config in *cfgp
+ * (free with config_free).  On failure returns MESHCA_ERR_INVALID_FORMAT (or
+ * MESHCA_ERR_ALLOC), adds every problem to d and leaves *cfgp NULL. */
+int config_load(const char *path, struct config **cfgp, struct diags *d) MESHCA_WUR;
+
+/* Frees cfg.  Accepts NULL. */
+void config_free(struct config *cfg);
+
+/* 1 when host names a loopback address (127.0.0.0/8, ::1, localhost). */
+int config_is_loopback(const char *host);
+
+#endif

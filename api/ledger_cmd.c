@@ -1,0 +1,13 @@
+/* XXX placeholder until the owning module lands; replaced, not extended. */
+#include <stdio.h>
+
+#include "meshcad.h"
+
+int
+cmd_ledger(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "meshcad ledger: not built yet\n");
+    return 2;
+}

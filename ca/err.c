@@ -1,0 +1,105 @@
+/* meshca_strerror: the one table of error texts. */
+#include "meshca/err.h"
+
+const char *
+meshca_strerror(int err)
+{
+    switch (err) {
+    case MESHCA_OK:
+        return "success";
+    case MESHCA_ERR_INTERNAL:
+        return "internal error";
+    case MESHCA_ERR_ALLOC:
+        return "memory allocation failed";
+    case MESHCA_ERR_INVALID_ARGUMENT:
+        return "invalid argument";
+    case MESHCA_ERR_NO_BUFFER_SPACE:
+        return "data exceeds the buffer's size limit";
+    case MESHCA_ERR_MESSAGE_INCOMPLETE:
+        return "data is truncated";
+    case MESHCA_ERR_STRING_TOO_LARGE:
+        return "string is too large";
+    case MESHCA_ERR_INVALID_FORMAT:
+        return "invalid format";
+    case MESHCA_ERR_TRAILING_DATA:
+        return "unexpected trailing data";
+    case MESHCA_ERR_BAD_BASE64:
+        return "invalid base64";
+    case MESHCA_ERR_SYSTEM:
+        return "system error (see errno)";
+    case MESHCA_ERR_LIBCRYPTO:
+        return "cryptographic library error";
+    case MESHCA_ERR_NOT_FOUND:
+        return "not found";
+    case MESHCA_ERR_DURATION:
+        return "invalid duration (use a number with a unit: 90s, 5m, 1h)";
+    case MESHCA_ERR_BIGNUM_TOO_LARGE:
+        return "integer is too large";
+    case MESHCA_ERR_BIGNUM_NEGATIVE:
+        return "integer is negative";
+    case MESHCA_ERR_RANDOM:
+        return "random number generator failed";
+    case MESHCA_ERR_KEY_TYPE_UNKNOWN:
+        return "unknown or unsupported key type";
+    case MESHCA_ERR_KEY_TYPE_REFUSED:
+        return "key type is refused (DSA keys are insecure; use Ed25519)";
+    case MESHCA_ERR_KEY_TOO_SMALL:
+        return "RSA key is too small (at least 2048 bits required)";
+    case MESHCA_ERR_KEY_BAD_EXPONENT:
+        return "RSA public exponent is invalid (must be odd and at least 3)";
+    case MESHCA_ERR_KEY_INVALID_EC_POINT:
+        return "EC public key is not a valid point on its curve";
+    case MESHCA_ERR_KEY_LENGTH:
+        return "key has the wrong length";
+    case MESHCA_ERR_KEY_IS_CERT:
+        return "a certificate was given where a plain public key is required";
+    case MESHCA_ERR_KEY_CURVE_MISMATCH:
+        return "EC curve name does not match the key type";
+    case MESHCA_ERR_KEY_FILE_PERMISSIONS:
+        return "private key file is readable by group or others (chmod 600 it)";
+    case MESHCA_ERR_KEY_NOT_PRIVATE:
+        return "file does not hold a private key";
+    case MESHCA_ERR_CERT_PRINCIPAL:
+        return "invalid principal (must be non-empty, without whitespace, "
+               "commas or control characters)";
+    case MESHCA_ERR_CERT_NO_PRINCIPALS:
+        return "certificate needs at least one principal";
+    case MESHCA_ERR_CERT_TOO_MANY_PRINCIPALS:
+        return "too many principals (at most 256)";
+    case MESHCA_ERR_CERT_VALIDITY:
+        return "invalid validity window";
+    case MESHCA_ERR_CERT_OPTION:
+        return "invalid critical option or extension";
+    case MESHCA_ERR_CERT_CIDR:
+        return "invalid source-address CIDR list";
+    case MESHCA_ERR_CERT_CERTIFY_CA:
+        return "refusing to certify a CA key";
+    case MESHCA_ERR_CERT_SIGNATURE:
+        return "certificate signature is invalid";
+    case MESHCA_ERR_CERT_TYPE:
+        return "not a user certificate of a supported type";
+    case MESHCA_ERR_CERT_KEY_ID:
+        return "invalid key id";
+    case MESHCA_ERR_CERT_NOT_SORTED:
+        return "certificate options or extensions are not sorted or repeat";
+    case MESHCA_ERR_KRL_INVALID:
+        return "invalid KRL";
+    case MESHCA_ERR_KRL_SERIAL_ZERO:
+        return "serial 0 cannot be revoked (it invalidates the whole KRL)";
+    case MESHCA_ERR_KRL_SIGNATURE:
+        return "KRL signature is invalid";
+    case MESHCA_ERR_KRL_VERSION:
+        return "unsupported KRL format version";
+    case MESHCA_ERR_POLICY_INVALID:
+        return "invalid policy";
+    case MESHCA_ERR_POLICY_DENIED:
+        return "denied by policy";
+    case MESHCA_ERR_TOKEN_INVALID:
+        return "invalid token";
+    case MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE:
+        return "identity provider keys are unavailable";
+    case MESHCA_ERR_UNAVAILABLE:
+        return "service unavailable";
+    }
+    return "unknown error";
+}

@@ -1,0 +1,79 @@
+/*
+ * meshca error codes: every fallible libmeshca function returns 0 or one of
+ * these negative values.  meshca_strerror() turns one into text; callers in
+ * api/ and cli/ decide what it means to a person (an HTTP status, a message).
+ *
+ * Ranges (append inside your range, never renumber a landed code):
+ *   -1 .. -29    general, buffer, system
+ *   -30 .. -59   public keys and CA keys
+ *   -60 .. -79   certificates
+ *   -80 .. -99   KRLs
+ *   -100 .. -119 policy
+ *   -120 .. -149 identity (tokens)
+ *   -150 .. -179 service, ledger
+ */
+#ifndef MESHCA_ERR_H
+#define MESHCA_ERR_H
+
+#define MESHCA_WUR __attribute__((warn_unused_result))
+
+enum meshca_err {
+    MESHCA_OK = 0,
+    MESHCA_ERR_INTERNAL = -1,
+    MESHCA_ERR_ALLOC = -2,
+    MESHCA_ERR_INVALID_ARGUMENT = -3,
+    MESHCA_ERR_NO_BUFFER_SPACE = -4,
+    MESHCA_ERR_MESSAGE_INCOMPLETE = -5,
+    MESHCA_ERR_STRING_TOO_LARGE = -6,
+    MESHCA_ERR_INVALID_FORMAT = -7,
+    MESHCA_ERR_TRAILING_DATA = -8,
+    MESHCA_ERR_BAD_BASE64 = -9,
+    MESHCA_ERR_SYSTEM = -10, /* see errno */
+    MESHCA_ERR_LIBCRYPTO = -11,
+    MESHCA_ERR_NOT_FOUND = -12,
+    MESHCA_ERR_DURATION = -13,
+    MESHCA_ERR_BIGNUM_TOO_LARGE = -14,
+    MESHCA_ERR_BIGNUM_NEGATIVE = -15,
+    MESHCA_ERR_RANDOM = -16,
+
+    MESHCA_ERR_KEY_TYPE_UNKNOWN = -30,
+    MESHCA_ERR_KEY_TYPE_REFUSED = -31,
+    MESHCA_ERR_KEY_TOO_SMALL = -32,
+    MESHCA_ERR_KEY_BAD_EXPONENT = -33,
+    MESHCA_ERR_KEY_INVALID_EC_POINT = -34,
+    MESHCA_ERR_KEY_LENGTH = -35,
+    MESHCA_ERR_KEY_IS_CERT = -36,
+    MESHCA_ERR_KEY_CURVE_MISMATCH = -37,
+    MESHCA_ERR_KEY_FILE_PERMISSIONS = -38,
+    MESHCA_ERR_KEY_NOT_PRIVATE = -39,
+
+    MESHCA_ERR_CERT_PRINCIPAL = -60,
+    MESHCA_ERR_CERT_NO_PRINCIPALS = -61,
+    MESHCA_ERR_CERT_TOO_MANY_PRINCIPALS = -62,
+    MESHCA_ERR_CERT_VALIDITY = -63,
+    MESHCA_ERR_CERT_OPTION = -64,
+    MESHCA_ERR_CERT_CIDR = -65,
+    MESHCA_ERR_CERT_CERTIFY_CA = -66,
+    MESHCA_ERR_CERT_SIGNATURE = -67,
+    MESHCA_ERR_CERT_TYPE = -68,
+    MESHCA_ERR_CERT_KEY_ID = -69,
+    MESHCA_ERR_CERT_NOT_SORTED = -70,
+
+    MESHCA_ERR_KRL_INVALID = -80,
+    MESHCA_ERR_KRL_SERIAL_ZERO = -81,
+    MESHCA_ERR_KRL_SIGNATURE = -82,
+    MESHCA_ERR_KRL_VERSION = -83,
+
+    MESHCA_ERR_POLICY_INVALID = -100,
+    MESHCA_ERR_POLICY_DENIED = -101,
+
+    MESHCA_ERR_TOKEN_INVALID = -120,
+    MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE = -121,
+
+    MESHCA_ERR_UNAVAILABLE = -150,
+};
+
+/* Returns a static description of err; never NULL, also for unknown codes. */
+const char *meshca_strerror(int err);
+
+#endif
