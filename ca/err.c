@@ -100,6 +100,10 @@ meshca_strerror(int err)
         return "identity provider keys are unavailable";
     case MESHCA_ERR_UNAVAILABLE:
         return "service unavailable";
+    case MESHCA_ERR_LEDGER_REPLAY:
+        return "token already used for its maximum number of certificates";
+    case MESHCA_ERR_LEDGER_DUPLICATE_SERIAL:
+        return "serial already exists in the ledger";
     }
     return "unknown error";
 }

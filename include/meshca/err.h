@@ -71,6 +71,8 @@ enum meshca_err {
     MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE = -121,
 
     MESHCA_ERR_UNAVAILABLE = -150,
+    MESHCA_ERR_LEDGER_REPLAY = -151,
+    MESHCA_ERR_LEDGER_DUPLICATE_SERIAL = -152,
 };
 
 /* Returns a static description of err; never NULL, also for unknown codes. */

@@ -2,7 +2,7 @@
 # Runs libFuzzer targets.
 #   run.sh                       every $BUILD/fuzz/fuzz_* for $FUZZ_SECONDS each
 #   run.sh --smoke BIN SECONDS   one target, briefly (make test); prints ok/not ok
-# Seeds come from tests/fuzz/make-corpus.sh (generated into $BUILD/fuzz/corpus/NAME);
+# Seeds come from tests/fuzz/seed_X.sh for fuzz_X (generated into $BUILD/fuzz/corpus/fuzz_X);
 # crashes found are kept in tests/fuzz/regress/NAME/ and replayed on every run.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,8 +14,10 @@ run_one() {
     corpus=$BUILD/fuzz/corpus/$name
     regress=$top/tests/fuzz/regress/$name
     mkdir -p "$corpus"
-    if [ -x "$top/tests/fuzz/make-corpus.sh" ] && [ -z "$(ls -A "$corpus" 2>/dev/null)" ]; then
-        BUILD=$BUILD bash "$top/tests/fuzz/make-corpus.sh" "$name" "$corpus" || return 1
+    # Seeds: tests/fuzz/seed_NAME.sh OUTDIR writes the seed corpus.
+    if [ -f "$top/tests/fuzz/seed_${name#fuzz_}.sh" ] && [ -z "$(ls -A "$corpus" 2>/dev/null)" ]; then
+        BUILD=$BUILD bash "$top/tests/fuzz/seed_${name#fuzz_}.sh" "$corpus" || {
+            echo "not ok - $name: seed script failed"; return 1; }
     fi
     # Replay kept regressions first: each must run clean.
     if [ -d "$regress" ] && [ -n "$(ls -A "$regress")" ]; then
