@@ -1,0 +1,62 @@
+/*
+ * Prometheus metrics for meshcad.  Counters and histograms are lock-free
+ * atomics; labelled counters use a small fixed table whose slots are claimed
+ * once under a mutex and then incremented atomically, so the hot path takes
+ * no lock after a label's first use.
+ */
+#ifndef MESHCAD_METRICS_H
+#define MESHCAD_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meshca/buf.h"
+
+#define METRICS_BUCKETS 14
+#define METRICS_LABEL_SLOTS 64
+
+struct histogram {
+    _Atomic uint64_t buckets[METRICS_BUCKETS]; /* cumulative at export */
+    _Atomic uint64_t count;
+    _Atomic uint64_t sum_us;
+};
+
+struct labelled {
+    const char *name;           /* metric name */
+    const char *label;          /* label key */
+    char *values[METRICS_LABEL_SLOTS];
+    _Atomic uint64_t counts[METRICS_LABEL_SLOTS];
+    _Atomic size_t n;
+};
+
+struct metrics {
+    struct labelled issued;      /* meshca_certificates_issued_total{role} */
+    struct labelled denied;      /* meshca_denials_total{reason} */
+    struct labelled responses;   /* meshca_http_responses_total{code} */
+    struct labelled reloads;     /* meshca_policy_reloads_total{result} */
+    struct histogram request;    /* meshca_http_request_duration_seconds */
+    struct histogram issuance;   /* meshca_issuance_duration_seconds */
+    _Atomic int64_t in_flight;   /* meshca_http_requests_in_flight */
+};
+
+/* Initialises m (all zero, names set). */
+void metrics_init(struct metrics *m);
+/* Frees label strings. */
+void metrics_free(struct metrics *m);
+
+/* Adds one to the counter for value (first use claims a slot; beyond
+ * METRICS_LABEL_SLOTS values the rest count under "other"). */
+void metrics_inc(struct labelled *l, const char *value);
+void metrics_observe(struct histogram *h, uint64_t micros);
+
+/* Appends the text exposition of l / h to out. */
+int metrics_write_labelled(struct buf *out, const struct labelled *l,
+    const char *help) MESHCA_WUR;
+int metrics_write_histogram(struct buf *out, const char *name,
+    const char *help, const struct histogram *h) MESHCA_WUR;
+/* Appends one formatted line. */
+int metrics_printf(struct buf *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3))) MESHCA_WUR;
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * meshcad's HTTP service: libmicrohttpd with an epoll thread pool that never
+ * blocks.  Handlers that wait on the database or the identity provider run on
+ * a worker pool: the connection is suspended, the work queued, and resumed
+ * with the response when the work is done, so a slow database never stalls
+ * unrelated connections.
+ */
+#ifndef MESHCAD_SERVER_H
+#define MESHCAD_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "metrics.h"
+
+struct MHD_Connection;
+struct MHD_Daemon;
+struct ratelimit;
+struct identity;
+struct ledger;
+struct cakey_set;
+struct policy;
+struct workq;
+
+struct server {
+    const struct config *cfg;
+    struct MHD_Daemon *daemon;
+    struct metrics metrics;
+    struct ratelimit *rl;
+    struct identity *identity;
+    struct ledger *ledger;
+    struct cakey_set *cas;
+    char *ca_keys_text;     /* GET /v1/ca-keys body */
+    char *config_body;      /* GET /v1/config body */
+    pthread_mutex_t policy_lock; /* guards policy (the pointer only) */
+    struct policy *policy;
+    struct workq *wq;
+    char *tls_cert_pem, *tls_key_pem, *tls_ca_pem;
+    atomic_int shutting_down;
+};
+
+/* One HTTP request from its first byte to its logged completion. */
+struct request {
+    struct server *srv;
+    struct MHD_Connection *conn;
+    const struct route *route;
+    char id[33];            /* request id, hex */
+    char remote[64];        /* client address */
+    int64_t start_us;       /* monotonic */
+    struct buf *body;
+    int too_large;
+    int state;              /* see http.c */
+    /* the response */
+    unsigned status;
+    char *resp;             /* owned */
+    size_t resp_len;
+    const char *content_type;
+    char *location_hdr, *etag, *cache_control;
+    int64_t retry_after;    /* > 0: Retry-After header */
+    int www_authenticate;   /* add Bearer error="invalid_token" */
+    /* for the access log (never a token) */
+    char *subject;
+    char *log_error;
+    uint64_t serial;
+    char *role;
+};
+
+struct route {
+    const char *method;
+    const char *path;
+    int blocking;           /* run on the worker pool */
+    void (*fn)(struct request *req);
+};
+
+/* Starts serving.  Returns 0 or a negative error (logged). */
+int server_start(struct server *srv) MESHCA_WUR;
+
+/* Stops accepting, waits up to grace_ms for requests in flight, stops. */
+void server_stop(struct server *srv, int grace_ms);
+
+/* Takes a reference to the current policy (never NULL once serving);
+ * release it with policy_unref. */
+struct policy *server_policy(struct server *srv);
+
+/* Installs a new policy (taking over the caller's reference) and drops the
+ * old one. */
+void server_set_policy(struct server *srv, struct policy *p);
+
+/* Response helpers for handlers. */
+void req_reply(struct request *req, unsigned status, const char *ctype,
+    char *body, size_t len);
+/* Takes a reference to obj. */
+void req_reply_json(struct request *req, unsigned status, json_t *obj);
+/* {"error": code, "message": ..., "request_id": ...} */
+void req_error(struct request *req, unsigned status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The handlers (handlers.c, issue.c). */
+void handle_healthz(struct request *req);
+void handle_readyz(struct request *req);
+void handle_metrics(struct request *req);
+void handle_ca_keys(struct request *req);
+void handle_config(struct request *req);
+void handle_issue(struct request *req);
+void handle_explain(struct request *req);
+
+/* The monotonic clock in microseconds. */
+int64_t now_us(void);
+
+#endif
