@@ -1,0 +1,534 @@
+/*
+ * loadgen: the load generator for meshcad benchmarks and fault tests.
+ *
+ *   loadgen mint --issuer URL --audience AUD --subjects N --dir DIR [--ttl SECS]
+ *       Makes an RS256 signing key, writes DIR/jwks.json (public, for the issuer's
+ *       jwks_file) and DIR/tokens.txt: N ID tokens for N distinct subjects
+ *       (sub "bench-user-<i>", groups ["bench"], email bench-user-<i>@example.com).
+ *
+ *   loadgen run --url http://127.0.0.1:PORT --tokens FILE [--conns C]
+ *       [--duration SECS | --requests N] [--rate R] [--keys K] [--serials FILE]
+ *       [--json FILE] [--label TEXT]
+ *       C keep-alive connections send POST /v1/certificates, each request with the
+ *       next token (round robin) and a distinct Ed25519 public key (K keys made
+ *       before the clock starts).  Without --rate it is closed-loop (saturation);
+ *       with --rate R it is open-loop: requests are scheduled at R/s and latency is
+ *       measured from the scheduled time (no coordinated omission).  Prints one
+ *       JSON object (also to --json FILE): rate achieved, latency percentiles,
+ *       status counts; --serials writes the serial of every 201.
+ *
+ * Exit status: 0 when it ran (whatever the server answered), 1 on usage or
+ * setup errors.  A benchmark tool, not a test: it asserts nothing.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include "meshca/buf.h"
+
+static int64_t
+mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+die(const char *msg)
+{
+    fprintf(stderr, "loadgen: %s\n", msg);
+    exit(1);
+}
+
+static char *
+b64url(const void *d, size_t n)
+{
+    char *s = NULL;
+
+    if (meshca_b64_encode(d, n, 1, &s) != 0)
+        die("base64");
+    return s;
+}
+
+/* mint */
+
+static char *
+bn_b64url(const BIGNUM *bn)
+{
+    unsigned char tmp[1024];
+    int n = BN_bn2bin(bn, tmp);
+
+    return b64url(tmp, (size_t)n);
+}
+
+static int
+cmd_mint(int argc, char **argv)
+{
+    const char *issuer = NULL, *aud = "meshca", *dir = NULL;
+    long nsub = 1000, ttl = 3600, i;
+    EVP_PKEY *pk = NULL;
+    EVP_MD_CTX *md;
+    BIGNUM *n = NULL, *e = NULL;
+    char path[4096], *hdr, *body, *input, *sigb, *ns, *es;
+    unsigned char sig[512];
+    size_t siglen;
+    FILE *f;
+    time_t now = time(NULL);
+
+    for (i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--issuer") == 0 && i + 1 < argc)
+            issuer = argv[++i];
+        else if (strcmp(argv[i], "--audience") == 0 && i + 1 < argc)
+            aud = argv[++i];
+        else if (strcmp(argv[i], "--subjects") == 0 && i + 1 < argc)
+            nsub = atol(argv[++i]);
+        else if (strcmp(argv[i], "--ttl") == 0 && i + 1 < argc)
+            ttl = atol(argv[++i]);
+        else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+            dir = argv[++i];
+        else
+            die("usage: loadgen mint --issuer URL --audience AUD --subjects N --dir DIR");
+    }
+    if (issuer == NULL || dir == NULL || nsub <= 0)
+        die("mint needs --issuer and --dir");
+    if ((pk = EVP_RSA_gen(2048)) == NULL)
+        die("RSA keygen");
+    if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
+        EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e) != 1)
+        die("RSA params");
+    ns = bn_b64url(n);
+    es = bn_b64url(e);
+    snprintf(path, sizeof(path), "%s/jwks.json", dir);
+    if ((f = fopen(path, "w")) == NULL)
+        die("cannot write jwks.json");
+    fprintf(f, "{\"keys\":[{\"kty\":\"RSA\",\"use\":\"sig\",\"alg\":\"RS256\","
+        "\"kid\":\"bench-1\",\"n\":\"%s\",\"e\":\"%s\"}]}\n", ns, es);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/tokens.txt", dir);
+    if ((f = fopen(path, "w")) == NULL)
+        die("cannot write tokens.txt");
+    hdr = b64url("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"bench-1\"}", 43);
+    for (i = 0; i < nsub; i++) {
+        char claims[1024];
+        int cl;
+
+        cl = snprintf(claims, sizeof(claims),
+            "{\"iss\":\"%s\",\"aud\":\"%s\",\"sub\":\"bench-user-%ld\","
+            "\"email\":\"bench-user-%ld@example.com\",\"email_verified\":true,"
+            "\"groups\":[\"bench\"],\"iat\":%lld,\"exp\":%lld,"
+            "\"jti\":\"bench-%ld-%lld\"}", issuer, aud, i, i, (long long)now,
+            (long long)(now + ttl), i, (long long)now);
+        body = b64url(claims, (size_t)cl);
+        if (asprintf(&input, "%s.%s", hdr, body) < 0)
+            die("alloc");
+        siglen = sizeof(sig);
+        if ((md = EVP_MD_CTX_new()) == NULL ||
+            EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pk) != 1 ||
+            EVP_DigestSign(md, sig, &siglen, (unsigned char *)input,
+                strlen(input)) != 1)
+            die("sign");
+        EVP_MD_CTX_free(md);
+        sigb = b64url(sig, siglen);
+        fprintf(f, "%s.%s\n", input, sigb);
+        free(sigb);
+        free(input);
+        free(body);
+    }
+    fclose(f);
+    free(hdr);
+    free(ns);
+    free(es);
+    BN_free(n);
+    BN_free(e);
+    EVP_PKEY_free(pk);
+    return 0;
+}
+
+/* run */
+
+struct conn {
+    int fd;
+    int busy;           /* a request is outstanding */
+    int64_t sched_us;   /* when the outstanding request was due */
+    char *out;
+    size_t outlen, outoff;
+    char in[16384];
+    size_t inlen;
+};
+
+struct run {
+    char host[64];
+    int port;
+    char **tokens;
+    size_t ntokens, next_token;
+    char **keys;
+    size_t nkeys, next_key;
+    int64_t *lat;       /* microseconds per completed request */
+    size_t nlat, caplat;
+    uint64_t status[600];
+    uint64_t errors;    /* connection-level */
+    FILE *serials;
+};
+
+static int
+conn_open(struct run *rn, struct conn *c)
+{
+    struct sockaddr_in sin;
+    int one = 1;
+
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)rn->port);
+    inet_pton(AF_INET, rn->host, &sin.sin_addr);
+    if ((c->fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+        return -1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+        close(c->fd);
+        c->fd = -1;
+        return -1;
+    }
+    fcntl(c->fd, F_SETFL, O_NONBLOCK);
+    c->busy = 0;
+    c->inlen = 0;
+    return 0;
+}
+
+static void
+conn_prepare(struct run *rn, struct conn *c, int64_t sched)
+{
+    char body[512];
+    const char *tok = rn->tokens[rn->next_token++ % rn->ntokens];
+    const char *key = rn->keys[rn->next_key++ % rn->nkeys];
+    int bl;
+
+    bl = snprintf(body, sizeof(body), "{\"public_key\":\"%s\"}", key);
+    free(c->out);
+    c->outlen = (size_t)asprintf(&c->out,
+        "POST /v1/certificates HTTP/1.1\r\nHost: %s:%d\r\n"
+        "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+        "Content-Length: %d\r\n\r\n%s", rn->host, rn->port, tok, bl, body);
+    c->outoff = 0;
+    c->busy = 1;
+    c->sched_us = sched;
+}
+
+/* Returns 1 when a whole response is in c->in (and consumes it). */
+static int
+conn_parse(struct run *rn, struct conn *c, int64_t now)
+{
+    char *hend, *cl, *p;
+    size_t hlen, blen, total;
+    int status;
+
+    c->in[c->inlen < sizeof(c->in) ? c->inlen : sizeof(c->in) - 1] = '\0';
+    if ((hend = strstr(c->in, "\r\n\r\n")) == NULL)
+        return 0;
+    hlen = (size_t)(hend - c->in) + 4;
+    if ((cl = strcasestr(c->in, "\r\nContent-Length:")) == NULL || cl > hend)
+        blen = 0;
+    else
+        blen = strtoul(cl + 17, NULL, 10);
+    total = hlen + blen;
+    if (c->inlen < total)
+        return 0;
+    status = atoi(c->in + 9);
+    if (status > 0 && status < 600)
+        rn->status[status]++;
+    if (status == 201 && rn->serials != NULL &&
+        (p = strstr(c->in + hlen, "\"serial\":\"")) != NULL) {
+        p += 10;
+        fprintf(rn->serials, "%.*s\n", (int)strcspn(p, "\""), p);
+    }
+    if (rn->nlat < rn->caplat)
+        rn->lat[rn->nlat++] = now - c->sched_us;
+    memmove(c->in, c->in + total, c->inlen - total);
+    c->inlen -= total;
+    c->busy = 0;
+    return 1;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static char **
+read_lines(const char *path, size_t *np)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL, **v = NULL;
+    size_t cap = 0, n = 0, vcap = 0;
+    ssize_t len;
+
+    if (f == NULL)
+        die("cannot read tokens file");
+    while ((len = getline(&line, &cap, f)) > 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        if (n == vcap) {
+            vcap = vcap ? vcap * 2 : 1024;
+            if ((v = realloc(v, vcap * sizeof(*v))) == NULL)
+                die("alloc");
+        }
+        v[n++] = strdup(line);
+    }
+    free(line);
+    fclose(f);
+    *np = n;
+    return v;
+}
+
+static char *
+ed25519_line(void)
+{
+    EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    unsigned char raw[32];
+    size_t rl = sizeof(raw);
+    struct buf *b = buf_new(128);
+    char *b64 = NULL, *line = NULL;
+
+    if (pk == NULL || b == NULL ||
+        EVP_PKEY_get_raw_public_key(pk, raw, &rl) != 1 ||
+        buf_put_cstring(b, "ssh-ed25519") != 0 ||
+        buf_put_string(b, raw, rl) != 0 || buf_dtob64(b, &b64) != 0)
+        die("ed25519 key");
+    if (asprintf(&line, "ssh-ed25519 %s", b64) < 0)
+        die("alloc");
+    free(b64);
+    buf_free(b);
+    EVP_PKEY_free(pk);
+    return line;
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+    const char *url = NULL, *tokens = NULL, *json_out = NULL, *serials = NULL,
+               *label = "";
+    long conns = 32, nkeys = 20000, i;
+    double duration = 10, rate = 0;
+    long maxreq = 0;
+    struct run rn;
+    struct conn *cs;
+    struct epoll_event ev, evs[256];
+    int ep, n, k;
+    int64_t t0, tend, now, next_sched, interval_us = 0;
+    uint64_t sent = 0, done = 0;
+    size_t p50, p90, p99;
+    char result[2048];
+    FILE *jf;
+
+    memset(&rn, 0, sizeof(rn));
+    for (i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
+            url = argv[++i];
+        else if (strcmp(argv[i], "--tokens") == 0 && i + 1 < argc)
+            tokens = argv[++i];
+        else if (strcmp(argv[i], "--conns") == 0 && i + 1 < argc)
+            conns = atol(argv[++i]);
+        else if (strcmp(argv[i], "--duration") == 0 && i + 1 < argc)
+            duration = atof(argv[++i]);
+        else if (strcmp(argv[i], "--requests") == 0 && i + 1 < argc)
+            maxreq = atol(argv[++i]);
+        else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
+            rate = atof(argv[++i]);
+        else if (strcmp(argv[i], "--keys") == 0 && i + 1 < argc)
+            nkeys = atol(argv[++i]);
+        else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
+            json_out = argv[++i];
+        else if (strcmp(argv[i], "--serials") == 0 && i + 1 < argc)
+            serials = argv[++i];
+        else if (strcmp(argv[i], "--label") == 0 && i + 1 < argc)
+            label = argv[++i];
+        else
+            die("usage: loadgen run --url http://127.0.0.1:PORT --tokens FILE "
+                "[--conns C] [--duration S|--requests N] [--rate R] [--keys K] "
+                "[--serials FILE] [--json FILE]");
+    }
+    if (url == NULL || tokens == NULL || conns <= 0 || nkeys <= 0)
+        die("run needs --url and --tokens");
+    if (sscanf(url, "http://%63[^:]:%d", rn.host, &rn.port) != 2)
+        die("--url must be http://HOST:PORT");
+    rn.tokens = read_lines(tokens, &rn.ntokens);
+    if (rn.ntokens == 0)
+        die("no tokens");
+    if (maxreq > 0 && maxreq < nkeys)
+        nkeys = maxreq;
+    rn.nkeys = (size_t)nkeys;
+    if ((rn.keys = calloc(rn.nkeys, sizeof(char *))) == NULL)
+        die("alloc");
+    for (i = 0; i < nkeys; i++)
+        rn.keys[i] = ed25519_line();
+    rn.caplat = 10 * 1000 * 1000;
+    if ((rn.lat = calloc(rn.caplat, sizeof(int64_t))) == NULL)
+        die("alloc");
+    if (serials != NULL && (rn.serials = fopen(serials, "w")) == NULL)
+        die("cannot write serials file");
+    if ((cs = calloc((size_t)conns, sizeof(*cs))) == NULL)
+        die("alloc");
+    if ((ep = epoll_create1(0)) < 0)
+        die("epoll");
+    for (i = 0; i < conns; i++) {
+        if (conn_open(&rn, &cs[i]) != 0)
+            die("cannot connect");
+        ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+        ev.data.ptr = &cs[i];
+        epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev);
+    }
+    if (rate > 0)
+        interval_us = (int64_t)(1e6 / rate);
+    t0 = mono_us();
+    tend = t0 + (int64_t)(duration * 1e6);
+    next_sched = t0;
+    for (;;) {
+        now = mono_us();
+        if (maxreq > 0 ? done >= (uint64_t)maxreq : now >= tend)
+            break;
+        /* Hand out work to idle connections. */
+        for (i = 0; i < conns; i++) {
+            struct conn *c = &cs[i];
+
+            if (c->busy || c->fd < 0)
+                continue;
+            if (maxreq > 0 && sent >= (uint64_t)maxreq)
+                break;
+            if (rate > 0) {
+                if (next_sched > now)
+                    break;
+                conn_prepare(&rn, c, next_sched);
+                next_sched += interval_us;
+            } else
+                conn_prepare(&rn, c, now);
+            sent++;
+            ssize_t w = write(c->fd, c->out, c->outlen);
+            if (w > 0)
+                c->outoff = (size_t)w;
+        }
+        n = epoll_wait(ep, evs, 256, 1);
+        now = mono_us();
+        for (k = 0; k < n; k++) {
+            struct conn *c = evs[k].data.ptr;
+            ssize_t r;
+
+            if (c->busy && c->outoff < c->outlen) {
+                r = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
+                if (r > 0)
+                    c->outoff += (size_t)r;
+            }
+            for (;;) {
+                r = read(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen);
+                if (r > 0) {
+                    c->inlen += (size_t)r;
+                    while (c->busy && conn_parse(&rn, c, now))
+                        done++;
+                    continue;
+                }
+                if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+                    /* The server closed: count and reconnect. */
+                    if (c->busy) {
+                        rn.errors++;
+                        done++;
+                    }
+                    epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+                    close(c->fd);
+                    c->inlen = 0;
+                    if (conn_open(&rn, c) == 0) {
+                        ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+                        ev.data.ptr = c;
+                        epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+                    }
+                }
+                break;
+            }
+        }
+    }
+    now = mono_us();
+    qsort(rn.lat, rn.nlat, sizeof(int64_t), cmp_i64);
+    p50 = rn.nlat ? rn.nlat * 50 / 100 : 0;
+    p90 = rn.nlat ? rn.nlat * 90 / 100 : 0;
+    p99 = rn.nlat ? rn.nlat * 99 / 100 : 0;
+    {
+        char codes[1024] = "";
+        size_t off = 0;
+        int s;
+
+        for (s = 100; s < 600; s++)
+            if (rn.status[s] != 0)
+                off += (size_t)snprintf(codes + off, sizeof(codes) - off,
+                    "%s\"%d\":%llu", off ? "," : "", s,
+                    (unsigned long long)rn.status[s]);
+        snprintf(result, sizeof(result),
+            "{\"label\":\"%s\",\"offered_rate\":%.0f,\"connections\":%ld,"
+            "\"seconds\":%.3f,\"completed\":%zu,\"achieved_rate\":%.1f,"
+            "\"created_per_second\":%.1f,"
+            "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
+            "\"status\":{%s},\"connection_errors\":%llu}",
+            label, rate, conns, (double)(now - t0) / 1e6, rn.nlat,
+            (double)rn.nlat / ((double)(now - t0) / 1e6),
+            (double)rn.status[201] / ((double)(now - t0) / 1e6),
+            rn.nlat ? (double)rn.lat[p50] / 1000 : 0,
+            rn.nlat ? (double)rn.lat[p90] / 1000 : 0,
+            rn.nlat ? (double)rn.lat[p99] / 1000 : 0,
+            rn.nlat ? (double)rn.lat[rn.nlat - 1] / 1000 : 0, codes,
+            (unsigned long long)rn.errors);
+    }
+    printf("%s\n", result);
+    if (json_out != NULL && (jf = fopen(json_out, "w")) != NULL) {
+        fprintf(jf, "%s\n", result);
+        fclose(jf);
+    }
+    if (rn.serials != NULL)
+        fclose(rn.serials);
+    for (i = 0; i < conns; i++) {
+        if (cs[i].fd >= 0)
+            close(cs[i].fd);
+        free(cs[i].out);
+    }
+    free(cs);
+    close(ep);
+    for (i = 0; i < nkeys; i++)
+        free(rn.keys[i]);
+    free(rn.keys);
+    for (i = 0; i < (long)rn.ntokens; i++)
+        free(rn.tokens[i]);
+    free(rn.tokens);
+    free(rn.lat);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "mint") == 0)
+        return cmd_mint(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "run") == 0)
+        return cmd_run(argc - 2, argv + 2);
+    fprintf(stderr, "usage: loadgen mint|run ... (see the header of "
+        "tests/bench/loadgen.c)\n");
+    return 1;
+}
