@@ -10,7 +10,7 @@
 #include "request.h"
 
 void
-request_free(struct cert_request *r)
+request_free(struct issue_request *r)
 {
     size_t i;
 
@@ -63,11 +63,11 @@ get_str(json_t *o, const char *key, size_t max, char **outp, char *msg,
 
 int
 request_parse(const char *body, size_t len, int require_key,
-    struct cert_request **reqp, char *msg, size_t msglen)
+    struct issue_request **reqp, char *msg, size_t msglen)
 {
     static const char *const known[] = { "public_key", "principals", "ttl",
         "reason", "role", NULL };
-    struct cert_request *r = NULL;
+    struct issue_request *r = NULL;
     json_t *o = NULL, *v, *e;
     json_error_t je;
     const char *key;

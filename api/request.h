@@ -19,7 +19,7 @@
 #define REQUEST_REASON_MAX 512
 #define REQUEST_KEY_MAX 16384
 
-struct cert_request {
+struct issue_request {
     char *public_key;       /* the authorized_keys line; NULL when absent */
     char **principals;      /* NULL-terminated; NULL when absent */
     size_t nprincipals;
@@ -31,8 +31,8 @@ struct cert_request {
 /* Parses body.  Returns 0 and a new request in *reqp, or
  * MESHCA_ERR_INVALID_FORMAT with a message for the client in msg. */
 int request_parse(const char *body, size_t len, int require_key,
-    struct cert_request **reqp, char *msg, size_t msglen) MESHCA_WUR;
+    struct issue_request **reqp, char *msg, size_t msglen) MESHCA_WUR;
 
-void request_free(struct cert_request *r);
+void request_free(struct issue_request *r);
 
 #endif

@@ -9,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct cert_request *r = NULL;
+    struct issue_request *r = NULL;
     char msg[256];
 
     if (request_parse((const char *)data, size, 1, &r, msg, sizeof(msg)) == 0)

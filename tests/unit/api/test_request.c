@@ -6,14 +6,14 @@
 #include "../../lib/unit.h"
 
 static int
-parse(const char *body, int require_key, struct cert_request **rp, char *msg)
+parse(const char *body, int require_key, struct issue_request **rp, char *msg)
 {
     return request_parse(body, strlen(body), require_key, rp, msg, 256);
 }
 
 TEST(test_request_parses_all_fields)
 {
-    struct cert_request *r = NULL;
+    struct issue_request *r = NULL;
     char msg[256];
 
     ASSERT_OK(parse("{\"public_key\":\"ssh-ed25519 AAAA x\","
@@ -32,7 +32,7 @@ TEST(test_request_parses_all_fields)
 
 TEST(test_request_minimal_has_defaults)
 {
-    struct cert_request *r = NULL;
+    struct issue_request *r = NULL;
     char msg[256];
 
     ASSERT_OK(parse("{\"public_key\":\"ssh-ed25519 AAAA\"}", 1, &r, msg));
@@ -69,12 +69,12 @@ TEST(test_request_rejects_bad_bodies_naming_the_field)
         { "{\"public_key\":\"k\",\"reason\":\"a\\nb\"}", "reason: must not contain control" },
         { "{\"public_key\":\"k\",\"public_key\":\"k\"}", "duplicate" },
     };
-    struct cert_request *r;
+    struct issue_request *r;
     char msg[256];
     size_t i;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        r = (struct cert_request *)1;
+        r = (struct issue_request *)1;
         if (parse(cases[i].body, 1, &r, msg) != MESHCA_ERR_INVALID_FORMAT)
             unit_fail(__FILE__, __LINE__, "case %zu accepted: %s", i,
                 cases[i].body);
@@ -88,7 +88,7 @@ TEST(test_request_rejects_bad_bodies_naming_the_field)
 TEST(test_request_rejects_too_many_principals)
 {
     char body[300 * 8 + 64];
-    struct cert_request *r = NULL;
+    struct issue_request *r = NULL;
     char msg[256];
     size_t off;
     int i;
