@@ -6,6 +6,12 @@
  *       jwks_file) and DIR/tokens.txt: N ID tokens for N distinct subjects
  *       (sub "bench-user-<i>", groups ["bench"], email bench-user-<i>@example.com).
  *
+ *       Also DIR/signing.pem (the private key, mode 0600) for `loadgen sign`.
+ *
+ *   loadgen sign --key DIR/signing.pem [--kid bench-1] CLAIMS_JSON
+ *       Prints one RS256 token with exactly these claims (for tests that need
+ *       expired tokens, other groups, admins...).
+ *
  *   loadgen run --url http://127.0.0.1:PORT --tokens FILE [--conns C]
  *       [--duration SECS | --requests N] [--rate R] [--keys K] [--serials FILE]
  *       [--json FILE] [--label TEXT]
@@ -69,7 +75,68 @@ b64url(const void *d, size_t n)
     return s;
 }
 
-/* mint */
+/* mint, sign */
+
+static char *
+sign_token(EVP_PKEY *pk, const char *kid, const char *claims)
+{
+    EVP_MD_CTX *md;
+    char hjson[256], *hdr, *body, *input, *sigb, *tok;
+    unsigned char sig[512];
+    size_t siglen = sizeof(sig);
+    int hl;
+
+    hl = snprintf(hjson, sizeof(hjson),
+        "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", kid);
+    hdr = b64url(hjson, (size_t)hl);
+    body = b64url(claims, strlen(claims));
+    if (asprintf(&input, "%s.%s", hdr, body) < 0)
+        die("alloc");
+    if ((md = EVP_MD_CTX_new()) == NULL ||
+        EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pk) != 1 ||
+        EVP_DigestSign(md, sig, &siglen, (unsigned char *)input,
+            strlen(input)) != 1)
+        die("sign");
+    EVP_MD_CTX_free(md);
+    sigb = b64url(sig, siglen);
+    if (asprintf(&tok, "%s.%s", input, sigb) < 0)
+        die("alloc");
+    free(sigb);
+    free(input);
+    free(body);
+    free(hdr);
+    return tok;
+}
+
+static int
+cmd_sign(int argc, char **argv)
+{
+    const char *keyf = NULL, *kid = "bench-1", *claims = NULL;
+    EVP_PKEY *pk;
+    FILE *f;
+    char *tok;
+    int i;
+
+    for (i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+            keyf = argv[++i];
+        else if (strcmp(argv[i], "--kid") == 0 && i + 1 < argc)
+            kid = argv[++i];
+        else
+            claims = argv[i];
+    }
+    if (keyf == NULL || claims == NULL)
+        die("usage: loadgen sign --key FILE [--kid KID] CLAIMS_JSON");
+    if ((f = fopen(keyf, "r")) == NULL ||
+        (pk = PEM_read_PrivateKey(f, NULL, NULL, NULL)) == NULL)
+        die("cannot read the signing key");
+    fclose(f);
+    tok = sign_token(pk, kid, claims);
+    printf("%s\n", tok);
+    free(tok);
+    EVP_PKEY_free(pk);
+    return 0;
+}
 
 static char *
 bn_b64url(const BIGNUM *bn)
@@ -86,11 +153,8 @@ cmd_mint(int argc, char **argv)
     const char *issuer = NULL, *aud = "meshca", *dir = NULL;
     long nsub = 1000, ttl = 3600, i;
     EVP_PKEY *pk = NULL;
-    EVP_MD_CTX *md;
     BIGNUM *n = NULL, *e = NULL;
-    char path[4096], *hdr, *body, *input, *sigb, *ns, *es;
-    unsigned char sig[512];
-    size_t siglen;
+    char path[4096], *tok, *ns, *es;
     FILE *f;
     time_t now = time(NULL);
 
@@ -123,10 +187,18 @@ cmd_mint(int argc, char **argv)
     fprintf(f, "{\"keys\":[{\"kty\":\"RSA\",\"use\":\"sig\",\"alg\":\"RS256\","
         "\"kid\":\"bench-1\",\"n\":\"%s\",\"e\":\"%s\"}]}\n", ns, es);
     fclose(f);
+    snprintf(path, sizeof(path), "%s/signing.pem", dir);
+    {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+        if (fd < 0 || (f = fdopen(fd, "w")) == NULL ||
+            PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL) != 1)
+            die("cannot write signing.pem");
+        fclose(f);
+    }
     snprintf(path, sizeof(path), "%s/tokens.txt", dir);
     if ((f = fopen(path, "w")) == NULL)
         die("cannot write tokens.txt");
-    hdr = b64url("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"bench-1\"}", 43);
     for (i = 0; i < nsub; i++) {
         char claims[1024];
         int cl;
@@ -137,24 +209,13 @@ cmd_mint(int argc, char **argv)
             "\"groups\":[\"bench\"],\"iat\":%lld,\"exp\":%lld,"
             "\"jti\":\"bench-%ld-%lld\"}", issuer, aud, i, i, (long long)now,
             (long long)(now + ttl), i, (long long)now);
-        body = b64url(claims, (size_t)cl);
-        if (asprintf(&input, "%s.%s", hdr, body) < 0)
-            die("alloc");
-        siglen = sizeof(sig);
-        if ((md = EVP_MD_CTX_new()) == NULL ||
-            EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pk) != 1 ||
-            EVP_DigestSign(md, sig, &siglen, (unsigned char *)input,
-                strlen(input)) != 1)
-            die("sign");
-        EVP_MD_CTX_free(md);
-        sigb = b64url(sig, siglen);
-        fprintf(f, "%s.%s\n", input, sigb);
-        free(sigb);
-        free(input);
-        free(body);
+        if (cl < 0 || (size_t)cl >= sizeof(claims))
+            die("claims too long");
+        tok = sign_token(pk, "bench-1", claims);
+        fprintf(f, "%s\n", tok);
+        free(tok);
     }
     fclose(f);
-    free(hdr);
     free(ns);
     free(es);
     BN_free(n);
@@ -526,6 +587,8 @@ main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "mint") == 0)
         return cmd_mint(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], "sign") == 0)
+        return cmd_sign(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "run") == 0)
         return cmd_run(argc - 2, argv + 2);
     fprintf(stderr, "usage: loadgen mint|run ... (see the header of "

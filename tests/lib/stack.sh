@@ -1,0 +1,76 @@
+# A meshcad stack for integration tests: source after harness.sh.
+#   stack_init [POLICY_JSON]  PostgreSQL, a CA key, minted-token issuer (jwks_file),
+#                             a policy, a config in $T_TMP/meshcad.json, migrations
+#   stack_config_extra JSON   merged into the config (jq) before start
+#   stack_start               meshcad serve; sets MESHCAD_URL
+#   token N                   the Nth minted ID token (subject bench-user-N, group bench)
+#   mint_token CLAIMS_JSON    a token with exactly these claims (signed by the stack's key)
+#   issue TOKEN BODY          POST /v1/certificates; sets HTTP_STATUS and HTTP_BODY
+STACK_ISSUER=https://idp.test.invalid
+
+stack_init() {
+    local policy=${1:-}
+    pg_start
+    "$BUILD/tests/bench/loadgen" mint --issuer "$STACK_ISSUER" --audience meshca \
+        --subjects 50 --dir "$T_TMP" >>"$T_LOG" 2>&1 || bail "minting tokens failed"
+    "$MESHCAD_BIN" keygen --type ed25519 --out "$T_TMP/ca.pem" >"$T_TMP/ca.pub" 2>>"$T_LOG" ||
+        bail "meshcad keygen failed"
+    if [ -z "$policy" ]; then
+        policy='{ "admins": { "groups": ["meshca-admins"] },
+                  "roles": [ { "name": "bench", "match": { "groups": ["bench"] },
+                               "principals": ["payments/api", "payments/worker"],
+                               "default_ttl": "5m", "max_ttl": "15m" } ] }'
+    fi
+    echo "$policy" >"$T_TMP/policy.json"
+    MESHCAD_PORT=$(free_port)
+    cat >"$T_TMP/meshcad.json" <<JSON
+{ "listen": "127.0.0.1:$MESHCAD_PORT", "database": "$PG_URL",
+  "ca_keys": [ { "path": "ca.pem", "state": "active" } ],
+  "issuers": [ { "issuer": "$STACK_ISSUER", "audiences": ["meshca"],
+                 "jwks_file": "jwks.json", "max_token_age": "2h" } ],
+  "policy": "policy.json",
+  "limits": { "rate_per_minute": 1000 } }
+JSON
+    "$MESHCAD_BIN" migrate --config "$T_TMP/meshcad.json" >>"$T_LOG" 2>&1 || bail "meshcad migrate failed"
+}
+
+stack_config_extra() {
+    jq -s '.[0] * .[1]' "$T_TMP/meshcad.json" - <<<"$1" >"$T_TMP/meshcad.json.new" &&
+        mv "$T_TMP/meshcad.json.new" "$T_TMP/meshcad.json"
+}
+
+stack_start() { meshcad_start "$T_TMP/meshcad.json"; }
+
+token() { sed -n "$(( $1 + 1 ))p" "$T_TMP/tokens.txt"; }
+
+# issue TOKEN BODY [PATH]
+issue() {
+    local out
+    out=$(curl -sS -o "$T_TMP/resp" -w '%{http_code}' -X POST \
+        -H "Authorization: Bearer $1" -H 'Content-Type: application/json' \
+        --data-binary "$2" "$MESHCAD_URL${3:-/v1/certificates}" 2>>"$T_LOG")
+    HTTP_STATUS=$out
+    HTTP_BODY=$(cat "$T_TMP/resp")
+    echo "$3 -> $HTTP_STATUS $HTTP_BODY" >>"$T_LOG"
+}
+
+# A fresh user key pair; prints the public key line, private key at $T_TMP/$1.
+user_key() {
+    rm -f "$T_TMP/$1" "$T_TMP/$1.pub"
+    ssh-keygen -q -t ed25519 -N '' -C "$1" -f "$T_TMP/$1" >/dev/null && cat "$T_TMP/$1.pub"
+}
+
+# mint_token CLAIMS_JSON: a token with exactly these claims, signed by the
+# stack's issuer key (so it verifies unless the claims are wrong).
+mint_token() { "$BUILD/tests/bench/loadgen" sign --key "$T_TMP/signing.pem" "$1"; }
+
+# claims_for SUB GROUPS_JSON [EXTRA_JSON]: a valid claim set for the stack's issuer.
+claims_for() {
+    local now
+    now=$(date +%s)
+    jq -cn --arg iss "$STACK_ISSUER" --arg sub "$1" --argjson groups "$2" \
+        --argjson now "$now" --argjson extra "${3:-{\}}" \
+        '{iss: $iss, aud: "meshca", sub: $sub, email: ($sub + "@example.com"),
+          email_verified: true, groups: $groups, iat: $now, exp: ($now + 600),
+          jti: ($sub + "-" + ($now | tostring) + "-" + (now | tostring))} + $extra'
+}
