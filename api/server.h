@@ -36,6 +36,7 @@ struct server {
     struct ledger *ledger;
     struct cakey_set *cas;
     char *ca_keys_text;     /* GET /v1/ca-keys body */
+    char *ca_active_line;   /* the signing CA's public key line */
     char *config_body;      /* GET /v1/config body */
     pthread_mutex_t policy_lock; /* guards policy (the pointer only) */
     struct policy *policy;
