@@ -217,6 +217,8 @@ ssh_as() {
 # meshcad_start CONFIG: runs meshcad serve in the background; waits for
 # /healthz.  The config's listen port must be $MESHCAD_PORT (pick it with
 # free_port first) — or set MESHCAD_PORT before calling and use it in CONFIG.
+# MESHCAD_URL may be preset (https://...); MESHCAD_CURL_OPTS adds curl options
+# (client certificates) for the health probe.
 meshcad_start() {
     local config=$1 i
     : "${MESHCAD_PORT:?pick MESHCAD_PORT with free_port and put it in the config}"
@@ -225,7 +227,7 @@ meshcad_start() {
     at_exit "kill $MESHCAD_PID; wait $MESHCAD_PID"
     MESHCAD_URL=${MESHCAD_URL:-http://127.0.0.1:$MESHCAD_PORT}
     for ((i = 0; i < 200; i++)); do
-        if curl -fsS -k "$MESHCAD_URL/healthz" >/dev/null 2>&1; then
+        if curl -fsS -k ${MESHCAD_CURL_OPTS:-} "$MESHCAD_URL/healthz" >/dev/null 2>&1; then
             export MESHCAD_PID MESHCAD_URL
             return 0
         fi
