@@ -59,6 +59,14 @@ meshca_strerror(int err)
         return "private key file is readable by group or others (chmod 600 it)";
     case MESHCA_ERR_KEY_NOT_PRIVATE:
         return "file does not hold a private key";
+    case MESHCA_ERR_KEY_TYPE_MISMATCH:
+        return "key type name does not match the key data";
+    case MESHCA_ERR_SIGNATURE_INVALID:
+        return "signature is invalid or of an unacceptable algorithm";
+    case MESHCA_ERR_CAKEY_SET:
+        return "CA key set needs exactly one active key";
+    case MESHCA_ERR_CAKEY_DUPLICATE:
+        return "the same CA key is listed twice";
     case MESHCA_ERR_CERT_PRINCIPAL:
         return "invalid principal (must be non-empty, without whitespace, "
                "commas or control characters)";
@@ -82,6 +90,8 @@ meshca_strerror(int err)
         return "invalid key id";
     case MESHCA_ERR_CERT_NOT_SORTED:
         return "certificate options or extensions are not sorted or repeat";
+    case MESHCA_ERR_CERT_SERIAL:
+        return "certificate serial must be between 1 and 2^63-1";
     case MESHCA_ERR_KRL_INVALID:
         return "invalid KRL";
     case MESHCA_ERR_KRL_SERIAL_ZERO:

@@ -125,6 +125,7 @@ run_cleanups(void)
         }
         free(p);
     }
+    free(unit_tmp);
     unit_tmp = NULL;
 }
 

@@ -1,0 +1,787 @@
+/* CA keys: generate, load, sign, verify; the rotation set.  See meshca/cakey.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "meshca/cakey.h"
+
+/* Largest PEM file read, and largest signature produced. */
+#define CAKEY_FILE_MAX (64 * 1024)
+#define SIG_MAX 1024
+
+struct cakey {
+    EVP_PKEY *pkey;      /* the private key; never exported */
+    struct key *pub;
+    EVP_MD *md;          /* NULL for Ed25519 */
+    const char *sig_alg;
+};
+
+struct cakey_set {
+    struct cakey **keys;
+    enum cakey_state *states;
+    size_t n;
+    size_t active;
+};
+
+static const struct {
+    const char *name;
+    enum cakey_kind kind;
+} kinds[] = {
+    { "ed25519", CAKEY_ED25519 },
+    { "ecdsa-p256", CAKEY_ECDSA_P256 },
+    { "ecdsa-p384", CAKEY_ECDSA_P384 },
+    { "rsa-3072", CAKEY_RSA_3072 },
+    { "rsa-4096", CAKEY_RSA_4096 },
+};
+
+int
+cakey_kind_from_name(const char *name, enum cakey_kind *kindp)
+{
+    size_t i;
+
+    for (i = 0; name != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (strcmp(name, kinds[i].name) == 0) {
+            *kindp = kinds[i].kind;
+            return 0;
+        }
+    }
+    return MESHCA_ERR_KEY_TYPE_UNKNOWN;
+}
+
+void
+cakey_free(struct cakey *k)
+{
+    if (k == NULL)
+        return;
+    EVP_PKEY_free(k->pkey);
+    key_free(k->pub);
+    EVP_MD_free(k->md);
+    free(k);
+}
+
+/* Wraps a private key; takes ownership of pkey on success only. */
+static int
+cakey_from_pkey(EVP_PKEY *pkey, struct cakey **keyp)
+{
+    struct cakey *k = NULL;
+    const char *mdname = NULL;
+    int r;
+
+    *keyp = NULL;
+    if ((k = calloc(1, sizeof(*k))) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if ((r = key_from_evp(pkey, &k->pub)) != 0)
+        goto out;
+    switch (key_type(k->pub)) {
+    case KEY_ED25519:
+        k->sig_alg = "ssh-ed25519";
+        break;
+    case KEY_ECDSA_P256:
+        k->sig_alg = "ecdsa-sha2-nistp256";
+        mdname = "SHA256";
+        break;
+    case KEY_ECDSA_P384:
+        k->sig_alg = "ecdsa-sha2-nistp384";
+        mdname = "SHA384";
+        break;
+    case KEY_ECDSA_P521:
+        k->sig_alg = "ecdsa-sha2-nistp521";
+        mdname = "SHA512";
+        break;
+    case KEY_RSA:
+        if (EVP_PKEY_get_size(pkey) > SIG_MAX) {
+            r = MESHCA_ERR_KEY_LENGTH;
+            goto out;
+        }
+        k->sig_alg = "rsa-sha2-512";
+        mdname = "SHA512";
+        break;
+    default:
+        r = MESHCA_ERR_KEY_TYPE_UNKNOWN;
+        goto out;
+    }
+    /* Fetched once here rather than implicitly on every signature. */
+    if (mdname != NULL && (k->md = EVP_MD_fetch(NULL, mdname, NULL)) == NULL) {
+        r = MESHCA_ERR_LIBCRYPTO;
+        goto out;
+    }
+    k->pkey = pkey;
+    *keyp = k;
+    k = NULL;
+    r = 0;
+out:
+    cakey_free(k);
+    return r;
+}
+
+static int
+fsync_dir_of(const char *path)
+{
+    char *copy = NULL;
+    int fd = -1, r = MESHCA_ERR_SYSTEM;
+
+    if ((copy = strdup(path)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+        goto out;
+    if (fsync(fd) == -1 && errno != EINVAL)
+        goto out;
+    r = 0;
+out:
+    if (fd != -1)
+        close(fd);
+    free(copy);
+    return r;
+}
+
+int
+cakey_generate(enum cakey_kind kind, const char *path, struct cakey **keyp)
+{
+    EVP_PKEY *pkey = NULL;
+    struct cakey *k = NULL;
+    BIO *bio = NULL;
+    int fd = -1, created = 0, r, saved;
+
+    if (keyp != NULL)
+        *keyp = NULL;
+    switch (kind) {
+    case CAKEY_ED25519:
+        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+        break;
+    case CAKEY_ECDSA_P256:
+        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        break;
+    case CAKEY_ECDSA_P384:
+        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+        break;
+    case CAKEY_RSA_3072:
+        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
+        break;
+    case CAKEY_RSA_4096:
+        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
+        break;
+    default:
+        r = MESHCA_ERR_INVALID_ARGUMENT;
+        goto out;
+    }
+    if (pkey == NULL) {
+        r = MESHCA_ERR_LIBCRYPTO;
+        goto out;
+    }
+    if ((r = cakey_from_pkey(pkey, &k)) != 0)
+        goto out;
+    pkey = NULL; /* owned by k */
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+        0600);
+    if (fd == -1) {
+        r = MESHCA_ERR_SYSTEM;
+        goto out;
+    }
+    created = 1;
+    /* The umask can only narrow 0600; make it exact anyway. */
+    if (fchmod(fd, 0600) == -1) {
+        r = MESHCA_ERR_SYSTEM;
+        goto out;
+    }
+    /* Written straight to the descriptor: no copy of the key in memory. */
+    if ((bio = BIO_new_fd(fd, BIO_NOCLOSE)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    errno = 0;
+    if (PEM_write_bio_PrivateKey(bio, k->pkey, NULL, NULL, 0, NULL,
+        NULL) != 1 || BIO_flush(bio) != 1) {
+        r = errno != 0 ? MESHCA_ERR_SYSTEM : MESHCA_ERR_LIBCRYPTO;
+        goto out;
+    }
+    if (fsync(fd) == -1) {
+        r = MESHCA_ERR_SYSTEM;
+        goto out;
+    }
+    if (close(fd) == -1) {
+        fd = -1;
+        r = MESHCA_ERR_SYSTEM;
+        goto out;
+    }
+    fd = -1;
+    if ((r = fsync_dir_of(path)) != 0)
+        goto out;
+    if (keyp != NULL) {
+        *keyp = k;
+        k = NULL;
+    }
+    created = 0;
+    r = 0;
+out:
+    saved = errno;
+    BIO_free(bio);
+    if (fd != -1)
+        close(fd);
+    if (created)
+        unlink(path);
+    EVP_PKEY_free(pkey);
+    cakey_free(k);
+    ERR_clear_error();
+    errno = saved;
+    return r;
+}
+
+/* Never prompts: an encrypted key simply fails to load. */
+static int
+no_passphrase(char *pwbuf, int size, int rwflag, void *u)
+{
+    (void)pwbuf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
+int
+cakey_load(const char *path, struct cakey **keyp)
+{
+    struct stat st;
+    EVP_PKEY *pkey = NULL;
+    BIO *bio = NULL;
+    char *data = NULL;
+    size_t len = 0;
+    ssize_t n;
+    int fd = -1, r, saved;
+
+    *keyp = NULL;
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+        r = MESHCA_ERR_SYSTEM;
+        goto out;
+    }
+    if (fstat(fd, &st) == -1) {
+        r = MESHCA_ERR_SYSTEM;
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        r = MESHCA_ERR_KEY_NOT_PRIVATE;
+        goto out;
+    }
+    if ((st.st_mode & 077) != 0) {
+        r = MESHCA_ERR_KEY_FILE_PERMISSIONS;
+        goto out;
+    }
+    if ((data = malloc(CAKEY_FILE_MAX)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    for (;;) {
+        n = read(fd, data + len, CAKEY_FILE_MAX - len);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n == -1) {
+            r = MESHCA_ERR_SYSTEM;
+            goto out;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len == CAKEY_FILE_MAX) {
+            r = MESHCA_ERR_KEY_NOT_PRIVATE;
+            goto out;
+        }
+    }
+    if ((bio = BIO_new_mem_buf(data, (int)len)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if ((pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase,
+        NULL)) == NULL) {
+        r = MESHCA_ERR_KEY_NOT_PRIVATE;
+        goto out;
+    }
+    if ((r = cakey_from_pkey(pkey, keyp)) != 0)
+        goto out;
+    pkey = NULL;
+    r = 0;
+out:
+    saved = errno;
+    BIO_free(bio);
+    if (data != NULL) {
+        OPENSSL_cleanse(data, CAKEY_FILE_MAX);
+        free(data);
+    }
+    if (fd != -1)
+        close(fd);
+    EVP_PKEY_free(pkey);
+    ERR_clear_error();
+    errno = saved;
+    return r;
+}
+
+const struct key *
+cakey_public(const struct cakey *k)
+{
+    return k->pub;
+}
+
+const char *
+cakey_sig_alg(const struct cakey *k)
+{
+    return k->sig_alg;
+}
+
+/* DER ECDSA signature -> string(mpint r, mpint s) appended to out. */
+static int
+put_ecdsa_sig(const uint8_t *der, size_t derlen, struct buf *out)
+{
+    ECDSA_SIG *esig = NULL;
+    const BIGNUM *br = NULL, *bs = NULL;
+    const unsigned char *p = der;
+    struct buf *inner = NULL;
+    uint8_t rb[80], sb[80];
+    int rl, sl, r = MESHCA_ERR_LIBCRYPTO;
+
+    if ((esig = d2i_ECDSA_SIG(NULL, &p, (long)derlen)) == NULL)
+        goto out;
+    ECDSA_SIG_get0(esig, &br, &bs);
+    if (BN_num_bytes(br) > (int)sizeof(rb) || BN_num_bytes(bs) >
+        (int)sizeof(sb))
+        goto out;
+    rl = BN_bn2bin(br, rb);
+    sl = BN_bn2bin(bs, sb);
+    if ((inner = buf_new(256)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if ((r = buf_put_bignum2_bytes(inner, rb, (size_t)rl)) != 0 ||
+        (r = buf_put_bignum2_bytes(inner, sb, (size_t)sl)) != 0 ||
+        (r = buf_put_stringb(out, inner)) != 0)
+        goto out;
+    r = 0;
+out:
+    ECDSA_SIG_free(esig);
+    buf_free(inner);
+    return r;
+}
+
+int
+cakey_sign(const struct cakey *k, const void *data, size_t len,
+    struct buf *out)
+{
+    EVP_MD_CTX *ctx = NULL;
+    struct buf *b = NULL;
+    uint8_t sig[SIG_MAX];
+    size_t siglen = sizeof(sig);
+    int r;
+
+    if ((ctx = EVP_MD_CTX_new()) == NULL ||
+        (b = buf_new(SIG_MAX + 256)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if (EVP_DigestSignInit(ctx, NULL, k->md, NULL, k->pkey) != 1 ||
+        EVP_DigestSign(ctx, sig, &siglen, data, len) != 1) {
+        r = MESHCA_ERR_LIBCRYPTO;
+        goto out;
+    }
+    if ((r = buf_put_cstring(b, k->sig_alg)) != 0)
+        goto out;
+    switch (key_type(k->pub)) {
+    case KEY_ECDSA_P256:
+    case KEY_ECDSA_P384:
+    case KEY_ECDSA_P521:
+        r = put_ecdsa_sig(sig, siglen, b);
+        break;
+    default:
+        r = buf_put_string(b, sig, siglen);
+        break;
+    }
+    if (r != 0)
+        goto out;
+    r = buf_putb(out, b);
+out:
+    EVP_MD_CTX_free(ctx);
+    buf_free(b);
+    if (r == MESHCA_ERR_LIBCRYPTO)
+        ERR_clear_error();
+    return r;
+}
+
+static int
+str_is(const uint8_t *s, size_t len, const char *want)
+{
+    return strlen(want) == len && memcmp(s, want, len) == 0;
+}
+
+/* string(mpint r, mpint s) -> DER, in a new allocation. */
+static int
+ecdsa_der_from_ssh(const uint8_t *s, size_t slen, uint8_t **derp,
+    size_t *derlenp)
+{
+    struct buf *b = NULL;
+    const uint8_t *rp = NULL, *sp = NULL;
+    size_t rl, sl;
+    BIGNUM *br = NULL, *bs = NULL;
+    ECDSA_SIG *esig = NULL;
+    unsigned char *der = NULL;
+    int dl, r = MESHCA_ERR_SIGNATURE_INVALID;
+
+    *derp = NULL;
+    if ((b = buf_from(s, slen)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if (buf_get_bignum2_bytes_direct(b, &rp, &rl) != 0 ||
+        buf_get_bignum2_bytes_direct(b, &sp, &sl) != 0 || buf_len(b) != 0 ||
+        rl == 0 || sl == 0 || rl > 66 || sl > 66)
+        goto out;
+    if ((br = BN_bin2bn(rp, (int)rl, NULL)) == NULL ||
+        (bs = BN_bin2bn(sp, (int)sl, NULL)) == NULL ||
+        (esig = ECDSA_SIG_new()) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if (ECDSA_SIG_set0(esig, br, bs) != 1) {
+        r = MESHCA_ERR_LIBCRYPTO;
+        goto out;
+    }
+    br = bs = NULL;
+    if ((dl = i2d_ECDSA_SIG(esig, &der)) <= 0) {
+        r = MESHCA_ERR_LIBCRYPTO;
+        goto out;
+    }
+    *derp = der;
+    *derlenp = (size_t)dl;
+    der = NULL;
+    r = 0;
+out:
+    OPENSSL_free(der);
+    ECDSA_SIG_free(esig);
+    BN_free(br);
+    BN_free(bs);
+    buf_free(b);
+    return r;
+}
+
+int
+cakey_verify(const struct key *pub, const uint8_t *sig, size_t siglen,
+    const void *data, size_t len)
+{
+    struct buf *b = NULL;
+    EVP_MD_CTX *ctx = NULL;
+    const uint8_t *alg = NULL, *s = NULL;
+    size_t alen, slen, modlen;
+    uint8_t *der = NULL, *padded = NULL;
+    const char *mdname = NULL;
+    EVP_PKEY *pkey = key_evp(pub);
+    int r = MESHCA_ERR_SIGNATURE_INVALID;
+
+    if (pkey == NULL || sig == NULL)
+        goto out;
+    if ((b = buf_from(sig, siglen)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if (buf_get_string_direct(b, &alg, &alen) != 0 ||
+        buf_get_string_direct(b, &s, &slen) != 0 || buf_len(b) != 0)
+        goto out;
+    switch (key_type(pub)) {
+    case KEY_ED25519:
+        if (!str_is(alg, alen, "ssh-ed25519") || slen != 64)
+            goto out;
+        break;
+    case KEY_ECDSA_P256:
+    case KEY_ECDSA_P384:
+    case KEY_ECDSA_P521:
+        if (!str_is(alg, alen, key_type_name(pub)))
+            goto out;
+        mdname = key_type(pub) == KEY_ECDSA_P256 ? "SHA256" :
+            key_type(pub) == KEY_ECDSA_P384 ? "SHA384" : "SHA512";
+        if ((r = ecdsa_der_from_ssh(s, slen, &der, &slen)) != 0)
+            goto out;
+        s = der;
+        break;
+    case KEY_RSA:
+        if (str_is(alg, alen, "rsa-sha2-256"))
+            mdname = "SHA256";
+        else if (str_is(alg, alen, "rsa-sha2-512"))
+            mdname = "SHA512";
+        else
+            goto out;
+        modlen = (size_t)EVP_PKEY_get_size(pkey);
+        if (slen == 0 || slen > modlen)
+            goto out;
+        if (slen < modlen) {
+            /* OpenSSH accepts signatures shorter than the modulus and
+             * left-pads them with zeros, and so do we. */
+            if ((padded = calloc(1, modlen)) == NULL) {
+                r = MESHCA_ERR_ALLOC;
+                goto out;
+            }
+            memcpy(padded + (modlen - slen), s, slen);
+            s = padded;
+            slen = modlen;
+        }
+        break;
+    default:
+        goto out;
+    }
+    if ((ctx = EVP_MD_CTX_new()) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if (EVP_DigestVerifyInit_ex(ctx, NULL, mdname, NULL, NULL, pkey,
+        NULL) != 1) {
+        r = MESHCA_ERR_LIBCRYPTO;
+        goto out;
+    }
+    r = EVP_DigestVerify(ctx, s, slen, data, len) == 1 ? 0 :
+        MESHCA_ERR_SIGNATURE_INVALID;
+out:
+    EVP_MD_CTX_free(ctx);
+    OPENSSL_free(der);
+    free(padded);
+    buf_free(b);
+    if (r != 0)
+        ERR_clear_error();
+    return r;
+}
+
+/* Key sets */
+
+const char *
+cakey_state_name(enum cakey_state state)
+{
+    switch (state) {
+    case CAKEY_ACTIVE:
+        return "active";
+    case CAKEY_NEXT:
+        return "next";
+    case CAKEY_RETIRED:
+        return "retired";
+    }
+    return NULL;
+}
+
+int
+cakey_state_from_name(const char *name, enum cakey_state *statep)
+{
+    if (name == NULL)
+        return MESHCA_ERR_INVALID_ARGUMENT;
+    if (strcmp(name, "active") == 0)
+        *statep = CAKEY_ACTIVE;
+    else if (strcmp(name, "next") == 0)
+        *statep = CAKEY_NEXT;
+    else if (strcmp(name, "retired") == 0)
+        *statep = CAKEY_RETIRED;
+    else
+        return MESHCA_ERR_INVALID_ARGUMENT;
+    return 0;
+}
+
+void
+cakey_set_free(struct cakey_set *set)
+{
+    size_t i;
+
+    if (set == NULL)
+        return;
+    for (i = 0; set->keys != NULL && i < set->n; i++)
+        cakey_free(set->keys[i]);
+    free(set->keys);
+    free(set->states);
+    free(set);
+}
+
+int
+cakey_set_from_keys(struct cakey **keys, const enum cakey_state *states,
+    size_t n, struct cakey_set **setp)
+{
+    struct cakey_set *set = NULL;
+    size_t i, j, nactive = 0, active = 0;
+    int r;
+
+    *setp = NULL;
+    for (i = 0; i < n; i++) {
+        if (cakey_state_name(states[i]) == NULL || keys[i] == NULL) {
+            r = MESHCA_ERR_INVALID_ARGUMENT;
+            goto out;
+        }
+        if (states[i] == CAKEY_ACTIVE) {
+            nactive++;
+            active = i;
+        }
+        for (j = 0; j < i; j++) {
+            if (key_equal(keys[i]->pub, keys[j]->pub)) {
+                r = MESHCA_ERR_CAKEY_DUPLICATE;
+                goto out;
+            }
+        }
+    }
+    if (nactive != 1) {
+        r = MESHCA_ERR_CAKEY_SET;
+        goto out;
+    }
+    if ((set = calloc(1, sizeof(*set))) == NULL ||
+        (set->keys = calloc(n, sizeof(*set->keys))) == NULL ||
+        (set->states = calloc(n, sizeof(*set->states))) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        set->keys[i] = keys[i];
+        set->states[i] = states[i];
+    }
+    set->n = n;
+    set->active = active;
+    *setp = set;
+    set = NULL;
+    r = 0;
+out:
+    if (set != NULL) {
+        /* The keys are still the caller's. */
+        set->n = 0;
+        cakey_set_free(set);
+    }
+    return r;
+}
+
+int
+cakey_set_load(const struct cakey_spec *specs, size_t n,
+    struct cakey_set **setp)
+{
+    struct cakey **keys = NULL;
+    enum cakey_state *states = NULL;
+    size_t i;
+    int r;
+
+    *setp = NULL;
+    if (n == 0) {
+        r = MESHCA_ERR_CAKEY_SET;
+        goto out;
+    }
+    if ((keys = calloc(n, sizeof(*keys))) == NULL ||
+        (states = calloc(n, sizeof(*states))) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        states[i] = specs[i].state;
+        if ((r = cakey_load(specs[i].path, &keys[i])) != 0)
+            goto out;
+    }
+    if ((r = cakey_set_from_keys(keys, states, n, setp)) != 0)
+        goto out;
+    free(keys);
+    keys = NULL;
+    r = 0;
+out:
+    for (i = 0; keys != NULL && i < n; i++)
+        cakey_free(keys[i]);
+    free(keys);
+    free(states);
+    return r;
+}
+
+const struct cakey *
+cakey_set_active(const struct cakey_set *set)
+{
+    return set->keys[set->active];
+}
+
+size_t
+cakey_set_count(const struct cakey_set *set)
+{
+    return set->n;
+}
+
+const struct cakey *
+cakey_set_get(const struct cakey_set *set, size_t i, enum cakey_state *statep)
+{
+    if (i >= set->n)
+        return NULL;
+    if (statep != NULL)
+        *statep = set->states[i];
+    return set->keys[i];
+}
+
+int
+cakey_set_contains(const struct cakey_set *set, const struct key *pub)
+{
+    size_t i;
+
+    for (i = 0; i < set->n; i++) {
+        if (key_equal(set->keys[i]->pub, pub))
+            return 1;
+    }
+    return 0;
+}
+
+const struct cakey *
+cakey_set_find(const struct cakey_set *set, const uint8_t *blob, size_t len)
+{
+    const uint8_t *kb = NULL;
+    size_t i, kl;
+
+    for (i = 0; i < set->n; i++) {
+        kb = key_blob(set->keys[i]->pub, &kl);
+        if (kl == len && memcmp(kb, blob, len) == 0)
+            return set->keys[i];
+    }
+    return NULL;
+}
+
+int
+cakey_set_trusted_text(const struct cakey_set *set, char **textp)
+{
+    static const enum cakey_state order[] = { CAKEY_ACTIVE, CAKEY_NEXT,
+        CAKEY_RETIRED };
+    struct buf *b = NULL;
+    char *line = NULL, *text = NULL;
+    char comment[32];
+    size_t i, o;
+    int r;
+
+    *textp = NULL;
+    if ((b = buf_new(BUF_SIZE_MAX)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    for (o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
+        for (i = 0; i < set->n; i++) {
+            if (set->states[i] != order[o])
+                continue;
+            snprintf(comment, sizeof(comment), "meshca-ca:%s",
+                cakey_state_name(order[o]));
+            if ((r = key_to_line(set->keys[i]->pub, comment, &line)) != 0)
+                goto out;
+            if ((r = buf_put(b, line, strlen(line))) != 0 ||
+                (r = buf_put_u8(b, '\n')) != 0)
+                goto out;
+            free(line);
+            line = NULL;
+        }
+    }
+    if ((text = malloc(buf_len(b) + 1)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    memcpy(text, buf_ptr(b), buf_len(b));
+    text[buf_len(b)] = '\0';
+    *textp = text;
+    r = 0;
+out:
+    free(line);
+    buf_free(b);
+    return r;
+}

@@ -1,0 +1,789 @@
+/* SSH public keys: parse, validate, fingerprint, serialize.  See meshca/key.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/obj_mac.h>
+#include <openssl/objects.h>
+#include <openssl/param_build.h>
+
+#include "meshca/key.h"
+
+#define CERT_SUFFIX "-cert-v01@openssh.com"
+#define RSA_MIN_BITS 2048
+#define SK_APPLICATION_MAX 1024
+#define LINE_MAX_LEN 16384
+
+struct keytype {
+    enum key_type type;
+    const char *name;
+    const char *cert_name;
+    const char *curve;  /* SSH curve name for ECDSA types */
+    const char *group;  /* OpenSSL group name for ECDSA types */
+    int nid;            /* curve NID for ECDSA types */
+    size_t point_len;   /* uncompressed point length for ECDSA types */
+    unsigned bits;
+    int sk;
+};
+
+static const struct keytype keytypes[] = {
+    { KEY_ED25519, "ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com", NULL,
+        NULL, NID_undef, 0, 256, 0 },
+    { KEY_ECDSA_P256, "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp256-cert-v01@openssh.com", "nistp256", "P-256",
+        NID_X9_62_prime256v1, 65, 256, 0 },
+    { KEY_ECDSA_P384, "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp384-cert-v01@openssh.com", "nistp384", "P-384",
+        NID_secp384r1, 97, 384, 0 },
+    { KEY_ECDSA_P521, "ecdsa-sha2-nistp521",
+        "ecdsa-sha2-nistp521-cert-v01@openssh.com", "nistp521", "P-521",
+        NID_secp521r1, 133, 521, 0 },
+    { KEY_RSA, "ssh-rsa", "ssh-rsa-cert-v01@openssh.com", NULL, NULL,
+        NID_undef, 0, 0, 0 },
+    { KEY_SK_ED25519, "sk-ssh-ed25519@openssh.com",
+        "sk-ssh-ed25519-cert-v01@openssh.com", NULL, NULL, NID_undef, 0, 256,
+        1 },
+    { KEY_SK_ECDSA_P256, "sk-ecdsa-sha2-nistp256@openssh.com",
+        "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com", "nistp256", "P-256",
+        NID_X9_62_prime256v1, 65, 256, 1 },
+};
+#define NKEYTYPES (sizeof(keytypes) / sizeof(keytypes[0]))
+
+struct key {
+    const struct keytype *kt;
+    uint8_t *blob;
+    size_t blob_len;
+    size_t fields_off; /* where the fields start in blob */
+    EVP_PKEY *pkey;    /* NULL for sk types */
+    char *application; /* sk types only */
+    char *comment;
+    unsigned bits;
+    uint8_t fp[KEY_FP_RAW_LEN];
+};
+
+static int
+name_is(const char *want, const char *name, size_t len)
+{
+    return strlen(want) == len && memcmp(want, name, len) == 0;
+}
+
+static const struct keytype *
+keytype_by_name(const char *name, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < NKEYTYPES; i++) {
+        if (name_is(keytypes[i].name, name, len))
+            return &keytypes[i];
+    }
+    return NULL;
+}
+
+int
+key_type_from_name(const char *name, size_t len, enum key_type *typep)
+{
+    const struct keytype *kt = NULL;
+    size_t slen = strlen(CERT_SUFFIX);
+
+    if ((kt = keytype_by_name(name, len)) != NULL) {
+        if (typep != NULL)
+            *typep = kt->type;
+        return 0;
+    }
+    if (name_is("ssh-dss", name, len))
+        return MESHCA_ERR_KEY_TYPE_REFUSED;
+    if (len > slen && memcmp(name + len - slen, CERT_SUFFIX, slen) == 0)
+        return MESHCA_ERR_KEY_IS_CERT;
+    return MESHCA_ERR_KEY_TYPE_UNKNOWN;
+}
+
+const char *
+key_plain_name_for_cert(const char *cert_name, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < NKEYTYPES; i++) {
+        if (name_is(keytypes[i].cert_name, cert_name, len))
+            return keytypes[i].name;
+    }
+    return NULL;
+}
+
+void
+key_free(struct key *k)
+{
+    if (k == NULL)
+        return;
+    free(k->blob);
+    EVP_PKEY_free(k->pkey);
+    free(k->application);
+    free(k->comment);
+    free(k);
+}
+
+/* An EC public key from an uncompressed point; checks it lies on the curve
+ * and is not the point at infinity. */
+static int
+ec_pkey_from_point(const struct keytype *kt, const uint8_t *q, size_t qlen,
+    EVP_PKEY **pkeyp)
+{
+    OSSL_PARAM params[3];
+    EVP_PKEY_CTX *ctx = NULL;
+    EVP_PKEY *pkey = NULL;
+    int r = MESHCA_ERR_KEY_INVALID_EC_POINT;
+
+    *pkeyp = NULL;
+    /* OpenSSH writes uncompressed points only; infinity is a lone 0x00. */
+    if (qlen != kt->point_len || q[0] != 0x04)
+        goto out;
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+        (char *)kt->group, 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+        (void *)q, qlen);
+    params[2] = OSSL_PARAM_construct_end();
+    if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL) {
+        r = MESHCA_ERR_LIBCRYPTO;
+        goto out;
+    }
+    if (EVP_PKEY_fromdata_init(ctx) != 1) {
+        r = MESHCA_ERR_LIBCRYPTO;
+        goto out;
+    }
+    /* Decoding the point refuses coordinates out of range or off the curve. */
+    if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+        goto out;
+    EVP_PKEY_CTX_free(ctx);
+    if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL) {
+        r = MESHCA_ERR_LIBCRYPTO;
+        goto out;
+    }
+    /* The NIST curves have cofactor 1: on the curve and not infinity is
+     * enough, so the quick check (no scalar multiplication) suffices. */
+    if (EVP_PKEY_public_check_quick(ctx) != 1)
+        goto out;
+    *pkeyp = pkey;
+    pkey = NULL;
+    r = 0;
+out:
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(pkey);
+    return r;
+}
+
+static int
+rsa_pkey_from_bytes(const uint8_t *e, size_t elen, const uint8_t *n,
+    size_t nlen, EVP_PKEY **pkeyp, unsigned *bitsp)
+{
+    BIGNUM *bn_e = NULL, *bn_n = NULL;
+    OSSL_PARAM_BLD *bld = NULL;
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    EVP_PKEY *pkey = NULL;
+    int r = MESHCA_ERR_LIBCRYPTO;
+
+    *pkeyp = NULL;
+    if ((bn_e = BN_bin2bn(e, (int)elen, NULL)) == NULL ||
+        (bn_n = BN_bin2bn(n, (int)nlen, NULL)) == NULL)
+        goto out;
+    if (BN_num_bits(bn_n) < RSA_MIN_BITS) {
+        r = MESHCA_ERR_KEY_TOO_SMALL;
+        goto out;
+    }
+    if (!BN_is_odd(bn_e) || BN_is_one(bn_e) || BN_cmp(bn_e, bn_n) >= 0) {
+        r = MESHCA_ERR_KEY_BAD_EXPONENT;
+        goto out;
+    }
+    if (!BN_is_odd(bn_n)) {
+        r = MESHCA_ERR_INVALID_FORMAT;
+        goto out;
+    }
+    if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
+        !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
+        !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) ||
+        (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
+        goto out;
+    if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
+        EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+        goto out;
+    *bitsp = (unsigned)BN_num_bits(bn_n);
+    *pkeyp = pkey;
+    pkey = NULL;
+    r = 0;
+out:
+    EVP_PKEY_free(pkey);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn_e);
+    BN_free(bn_n);
+    return r;
+}
+
+/* Reads the fields of a key of type kt from b into k (pkey, bits,
+ * application). */
+static int
+parse_fields(const struct keytype *kt, struct buf *b, struct key *k)
+{
+    const uint8_t *p = NULL, *q = NULL, *e = NULL, *n = NULL;
+    size_t plen, qlen, elen, nlen, alen;
+    EVP_PKEY *pkey = NULL;
+    char *app = NULL;
+    unsigned bits = kt->bits;
+    int r;
+
+    switch (kt->type) {
+    case KEY_ED25519:
+    case KEY_SK_ED25519:
+        if ((r = buf_get_string_direct(b, &p, &plen)) != 0)
+            goto out;
+        if (plen != 32) {
+            r = MESHCA_ERR_KEY_LENGTH;
+            goto out;
+        }
+        if (!kt->sk && (pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519,
+            NULL, p, plen)) == NULL) {
+            r = MESHCA_ERR_LIBCRYPTO;
+            goto out;
+        }
+        break;
+    case KEY_ECDSA_P256:
+    case KEY_ECDSA_P384:
+    case KEY_ECDSA_P521:
+    case KEY_SK_ECDSA_P256:
+        if ((r = buf_get_string_direct(b, &p, &plen)) != 0)
+            goto out;
+        if (!name_is(kt->curve, (const char *)p, plen)) {
+            r = MESHCA_ERR_KEY_CURVE_MISMATCH;
+            goto out;
+        }
+        if ((r = buf_get_string_direct(b, &q, &qlen)) != 0)
+            goto out;
+        if ((r = ec_pkey_from_point(kt, q, qlen, &pkey)) != 0)
+            goto out;
+        if (kt->sk) {
+            /* Validated; sk signatures are not plain ECDSA, keep no pkey. */
+            EVP_PKEY_free(pkey);
+            pkey = NULL;
+        }
+        break;
+    case KEY_RSA:
+        if ((r = buf_get_bignum2_bytes_direct(b, &e, &elen)) != 0 ||
+            (r = buf_get_bignum2_bytes_direct(b, &n, &nlen)) != 0)
+            goto out;
+        if ((r = rsa_pkey_from_bytes(e, elen, n, nlen, &pkey, &bits)) != 0)
+            goto out;
+        break;
+    default:
+        r = MESHCA_ERR_KEY_TYPE_UNKNOWN;
+        goto out;
+    }
+    if (kt->sk) {
+        if ((r = buf_get_cstring(b, &app, &alen)) != 0)
+            goto out;
+        if (alen > SK_APPLICATION_MAX) {
+            r = MESHCA_ERR_INVALID_FORMAT;
+            goto out;
+        }
+    }
+    k->pkey = pkey;
+    pkey = NULL;
+    k->application = app;
+    app = NULL;
+    k->bits = bits;
+    r = 0;
+out:
+    EVP_PKEY_free(pkey);
+    free(app);
+    return r;
+}
+
+/* Takes ownership of blob; fills the fingerprint. */
+static int
+finish_key(struct key *k, uint8_t *blob, size_t blob_len, size_t fields_off)
+{
+    k->blob = blob;
+    k->blob_len = blob_len;
+    k->fields_off = fields_off;
+    if (EVP_Digest(blob, blob_len, k->fp, NULL, EVP_sha256(), NULL) != 1)
+        return MESHCA_ERR_LIBCRYPTO;
+    return 0;
+}
+
+static uint8_t *
+memdup(const void *p, size_t len)
+{
+    uint8_t *d = NULL;
+
+    if ((d = malloc(len == 0 ? 1 : len)) == NULL)
+        return NULL;
+    if (len > 0)
+        memcpy(d, p, len);
+    return d;
+}
+
+int
+key_from_blob(const uint8_t *blob, size_t len, struct key **keyp)
+{
+    struct buf *b = NULL;
+    struct key *k = NULL;
+    const struct keytype *kt = NULL;
+    const uint8_t *name = NULL;
+    size_t nlen, fields_off;
+    uint8_t *copy = NULL;
+    int r;
+
+    *keyp = NULL;
+    if (blob == NULL || len == 0) {
+        r = MESHCA_ERR_MESSAGE_INCOMPLETE;
+        goto out;
+    }
+    if (len > KEY_BLOB_MAX) {
+        r = MESHCA_ERR_INVALID_FORMAT;
+        goto out;
+    }
+    if ((b = buf_from(blob, len)) == NULL ||
+        (k = calloc(1, sizeof(*k))) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if ((r = buf_get_string_direct(b, &name, &nlen)) != 0)
+        goto out;
+    if ((r = key_type_from_name((const char *)name, nlen, NULL)) != 0)
+        goto out;
+    kt = keytype_by_name((const char *)name, nlen);
+    k->kt = kt;
+    fields_off = len - buf_len(b);
+    if ((r = parse_fields(kt, b, k)) != 0)
+        goto out;
+    if (buf_len(b) != 0) {
+        r = MESHCA_ERR_TRAILING_DATA;
+        goto out;
+    }
+    if ((copy = memdup(blob, len)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if ((r = finish_key(k, copy, len, fields_off)) != 0) {
+        copy = NULL; /* now owned by k */
+        goto out;
+    }
+    copy = NULL;
+    *keyp = k;
+    k = NULL;
+    r = 0;
+out:
+    free(copy);
+    key_free(k);
+    buf_free(b);
+    return r;
+}
+
+int
+key_from_fields(const char *plain_type, struct buf *b, struct key **keyp)
+{
+    struct buf *blob = NULL;
+    struct key *k = NULL;
+    const struct keytype *kt = NULL;
+    const uint8_t *start = NULL;
+    size_t l0, flen, fields_off;
+    uint8_t *copy = NULL;
+    int r;
+
+    *keyp = NULL;
+    if ((kt = keytype_by_name(plain_type, strlen(plain_type))) == NULL) {
+        r = MESHCA_ERR_KEY_TYPE_UNKNOWN;
+        goto out;
+    }
+    if ((k = calloc(1, sizeof(*k))) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    k->kt = kt;
+    /* Consuming never moves the bytes, so start stays valid. */
+    start = buf_ptr(b);
+    l0 = buf_len(b);
+    if ((r = parse_fields(kt, b, k)) != 0)
+        goto out;
+    flen = l0 - buf_len(b);
+    if ((blob = buf_new(KEY_BLOB_MAX)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if ((r = buf_put_cstring(blob, kt->name)) != 0)
+        goto out;
+    fields_off = buf_len(blob);
+    if ((r = buf_put(blob, start, flen)) != 0) {
+        if (r == MESHCA_ERR_NO_BUFFER_SPACE)
+            r = MESHCA_ERR_INVALID_FORMAT;
+        goto out;
+    }
+    if ((copy = memdup(buf_ptr(blob), buf_len(blob))) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if ((r = finish_key(k, copy, buf_len(blob), fields_off)) != 0) {
+        copy = NULL;
+        goto out;
+    }
+    copy = NULL;
+    *keyp = k;
+    k = NULL;
+    r = 0;
+out:
+    free(copy);
+    key_free(k);
+    buf_free(blob);
+    return r;
+}
+
+static int
+is_ws(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+int
+key_from_line(const char *line, struct key **keyp)
+{
+    struct key *k = NULL;
+    const char *type = NULL, *b64 = NULL, *cmt = NULL, *end = NULL;
+    size_t tlen, blen, clen, i;
+    uint8_t *blob = NULL;
+    size_t bloblen = 0;
+    char *comment = NULL;
+    int r;
+
+    *keyp = NULL;
+    if (line == NULL || strnlen(line, LINE_MAX_LEN + 1) > LINE_MAX_LEN) {
+        r = MESHCA_ERR_INVALID_FORMAT;
+        goto out;
+    }
+    end = line + strlen(line);
+    /* Trailing whitespace and line ends are not part of the comment. */
+    while (end > line && (is_ws(end[-1]) || end[-1] == '\n' ||
+        end[-1] == '\r'))
+        end--;
+    while (line < end && is_ws(*line))
+        line++;
+    type = line;
+    while (line < end && !is_ws(*line))
+        line++;
+    tlen = (size_t)(line - type);
+    while (line < end && is_ws(*line))
+        line++;
+    b64 = line;
+    while (line < end && !is_ws(*line))
+        line++;
+    blen = (size_t)(line - b64);
+    while (line < end && is_ws(*line))
+        line++;
+    cmt = line;
+    clen = (size_t)(end - cmt);
+    if (tlen == 0) {
+        r = MESHCA_ERR_INVALID_FORMAT;
+        goto out;
+    }
+    if ((r = key_type_from_name(type, tlen, NULL)) != 0)
+        goto out;
+    if (blen == 0) {
+        r = MESHCA_ERR_INVALID_FORMAT;
+        goto out;
+    }
+    for (i = 0; i < clen; i++) {
+        if ((unsigned char)cmt[i] < 0x20 && cmt[i] != '\t') {
+            r = MESHCA_ERR_INVALID_FORMAT;
+            goto out;
+        }
+    }
+    if ((r = meshca_b64_decode(b64, blen, 0, &blob, &bloblen)) != 0)
+        goto out;
+    if ((r = key_from_blob(blob, bloblen, &k)) != 0)
+        goto out;
+    if (!name_is(k->kt->name, type, tlen)) {
+        r = MESHCA_ERR_KEY_TYPE_MISMATCH;
+        goto out;
+    }
+    if (clen > 0) {
+        if ((comment = malloc(clen + 1)) == NULL) {
+            r = MESHCA_ERR_ALLOC;
+            goto out;
+        }
+        memcpy(comment, cmt, clen);
+        comment[clen] = '\0';
+        k->comment = comment;
+        comment = NULL;
+    }
+    *keyp = k;
+    k = NULL;
+    r = 0;
+out:
+    free(blob);
+    free(comment);
+    key_free(k);
+    return r;
+}
+
+int
+key_from_evp(EVP_PKEY *pkey, struct key **keyp)
+{
+    struct buf *b = NULL;
+    BIGNUM *bn_n = NULL, *bn_e = NULL;
+    const struct keytype *kt = NULL;
+    uint8_t raw[1024], raw2[1024];
+    char group[64];
+    size_t len, i;
+    int nid, nlen, elen, r;
+
+    *keyp = NULL;
+    if ((b = buf_new(KEY_BLOB_MAX)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if (EVP_PKEY_is_a(pkey, "ED25519")) {
+        len = 32;
+        if (EVP_PKEY_get_raw_public_key(pkey, raw, &len) != 1 || len != 32) {
+            r = MESHCA_ERR_LIBCRYPTO;
+            goto out;
+        }
+        if ((r = buf_put_cstring(b, "ssh-ed25519")) != 0 ||
+            (r = buf_put_string(b, raw, len)) != 0)
+            goto out;
+    } else if (EVP_PKEY_is_a(pkey, "EC")) {
+        if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
+            group, sizeof(group), NULL) != 1) {
+            r = MESHCA_ERR_LIBCRYPTO;
+            goto out;
+        }
+        if ((nid = OBJ_sn2nid(group)) == NID_undef)
+            nid = EC_curve_nist2nid(group);
+        for (i = 0; i < NKEYTYPES; i++) {
+            if (!keytypes[i].sk && keytypes[i].curve != NULL &&
+                keytypes[i].nid == nid)
+                kt = &keytypes[i];
+        }
+        if (kt == NULL) {
+            r = MESHCA_ERR_KEY_TYPE_UNKNOWN;
+            goto out;
+        }
+        if (EVP_PKEY_get_octet_string_param(pkey,
+            OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, raw, sizeof(raw),
+            &len) != 1) {
+            r = MESHCA_ERR_LIBCRYPTO;
+            goto out;
+        }
+        if ((r = buf_put_cstring(b, kt->name)) != 0 ||
+            (r = buf_put_cstring(b, kt->curve)) != 0 ||
+            (r = buf_put_string(b, raw, len)) != 0)
+            goto out;
+    } else if (EVP_PKEY_is_a(pkey, "RSA")) {
+        if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &bn_n) != 1 ||
+            EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &bn_e) != 1) {
+            r = MESHCA_ERR_LIBCRYPTO;
+            goto out;
+        }
+        if (BN_num_bytes(bn_n) > (int)sizeof(raw) ||
+            BN_num_bytes(bn_e) > (int)sizeof(raw2)) {
+            r = MESHCA_ERR_BIGNUM_TOO_LARGE;
+            goto out;
+        }
+        nlen = BN_bn2bin(bn_n, raw);
+        elen = BN_bn2bin(bn_e, raw2);
+        if ((r = buf_put_cstring(b, "ssh-rsa")) != 0 ||
+            (r = buf_put_bignum2_bytes(b, raw2, (size_t)elen)) != 0 ||
+            (r = buf_put_bignum2_bytes(b, raw, (size_t)nlen)) != 0)
+            goto out;
+    } else {
+        r = MESHCA_ERR_KEY_TYPE_UNKNOWN;
+        goto out;
+    }
+    r = key_from_blob(buf_ptr(b), buf_len(b), keyp);
+out:
+    BN_free(bn_n);
+    BN_free(bn_e);
+    buf_free(b);
+    return r;
+}
+
+int
+key_dup(const struct key *k, struct key **keyp)
+{
+    struct key *d = NULL;
+    int r = MESHCA_ERR_ALLOC;
+
+    *keyp = NULL;
+    if ((d = calloc(1, sizeof(*d))) == NULL)
+        goto out;
+    d->kt = k->kt;
+    d->bits = k->bits;
+    d->fields_off = k->fields_off;
+    memcpy(d->fp, k->fp, sizeof(d->fp));
+    if ((d->blob = memdup(k->blob, k->blob_len)) == NULL)
+        goto out;
+    d->blob_len = k->blob_len;
+    if (k->application != NULL &&
+        (d->application = strdup(k->application)) == NULL)
+        goto out;
+    if (k->pkey != NULL) {
+        if (EVP_PKEY_up_ref(k->pkey) != 1) {
+            r = MESHCA_ERR_LIBCRYPTO;
+            goto out;
+        }
+        d->pkey = k->pkey;
+    }
+    *keyp = d;
+    d = NULL;
+    r = 0;
+out:
+    key_free(d);
+    return r;
+}
+
+enum key_type
+key_type(const struct key *k)
+{
+    return k->kt->type;
+}
+
+const char *
+key_type_name(const struct key *k)
+{
+    return k->kt->name;
+}
+
+const char *
+key_cert_type_name(const struct key *k)
+{
+    return k->kt->cert_name;
+}
+
+const uint8_t *
+key_blob(const struct key *k, size_t *lenp)
+{
+    if (lenp != NULL)
+        *lenp = k->blob_len;
+    return k->blob;
+}
+
+EVP_PKEY *
+key_evp(const struct key *k)
+{
+    return k->pkey;
+}
+
+unsigned
+key_bits(const struct key *k)
+{
+    return k->bits;
+}
+
+const char *
+key_application(const struct key *k)
+{
+    return k->application;
+}
+
+const char *
+key_comment(const struct key *k)
+{
+    return k->comment;
+}
+
+int
+key_is_sk(const struct key *k)
+{
+    return k->kt->sk;
+}
+
+int
+key_equal(const struct key *a, const struct key *b)
+{
+    return a->blob_len == b->blob_len &&
+        memcmp(a->blob, b->blob, a->blob_len) == 0;
+}
+
+const uint8_t *
+key_fingerprint_raw(const struct key *k)
+{
+    return k->fp;
+}
+
+int
+key_fingerprint(const struct key *k, char **fpp)
+{
+    char *b64 = NULL, *fp = NULL;
+    size_t len;
+    int r;
+
+    *fpp = NULL;
+    if ((r = meshca_b64_encode(k->fp, sizeof(k->fp), 0, &b64)) != 0)
+        goto out;
+    len = strlen(b64);
+    while (len > 0 && b64[len - 1] == '=')
+        len--;
+    if ((fp = malloc(7 + len + 1)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    memcpy(fp, "SHA256:", 7);
+    memcpy(fp + 7, b64, len);
+    fp[7 + len] = '\0';
+    *fpp = fp;
+    r = 0;
+out:
+    free(b64);
+    return r;
+}
+
+int
+key_to_line(const struct key *k, const char *comment, char **linep)
+{
+    char *b64 = NULL, *line = NULL;
+    size_t len;
+    int r;
+
+    *linep = NULL;
+    if (comment != NULL && strpbrk(comment, "\r\n") != NULL) {
+        r = MESHCA_ERR_INVALID_ARGUMENT;
+        goto out;
+    }
+    if ((r = meshca_b64_encode(k->blob, k->blob_len, 0, &b64)) != 0)
+        goto out;
+    len = strlen(k->kt->name) + 1 + strlen(b64) +
+        (comment != NULL ? 1 + strlen(comment) : 0) + 1;
+    if ((line = malloc(len)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if (comment != NULL && *comment != '\0')
+        snprintf(line, len, "%s %s %s", k->kt->name, b64, comment);
+    else
+        snprintf(line, len, "%s %s", k->kt->name, b64);
+    *linep = line;
+    r = 0;
+out:
+    free(b64);
+    return r;
+}
+
+int
+key_put_fields(const struct key *k, struct buf *b)
+{
+    return buf_put(b, k->blob + k->fields_off, k->blob_len - k->fields_off);
+}
+
+int
+key_skip_fields(const struct key *k, struct buf *b)
+{
+    size_t flen = k->blob_len - k->fields_off;
+
+    if (buf_len(b) < flen ||
+        memcmp(buf_ptr(b), k->blob + k->fields_off, flen) != 0)
+        return MESHCA_ERR_INVALID_FORMAT;
+    return buf_consume(b, flen);
+}

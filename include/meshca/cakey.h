@@ -1,0 +1,143 @@
+/*
+ * CA keys: generation into PKCS#8 PEM files, loading, SSH signatures, and
+ * the set of CA keys (active / next / retired) used for rotation.
+ *
+ * The private key lives only inside an OpenSSL EVP_PKEY and is never
+ * exported raw.
+ *
+ * Threads: a loaded struct cakey and struct cakey_set are read-only; any
+ * number of threads may call cakey_sign() / cert_sign() on the same key or
+ * set at once (each signature uses its own fresh EVP_MD_CTX, and OpenSSL
+ * allows concurrent read-only use of one EVP_PKEY).  Freeing must wait until
+ * no thread uses them.
+ */
+#ifndef MESHCA_CAKEY_H
+#define MESHCA_CAKEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meshca/buf.h"
+#include "meshca/err.h"
+#include "meshca/key.h"
+
+enum cakey_kind {
+    CAKEY_ED25519 = 1,
+    CAKEY_ECDSA_P256,
+    CAKEY_ECDSA_P384,
+    CAKEY_RSA_3072,
+    CAKEY_RSA_4096,
+};
+
+enum cakey_state {
+    CAKEY_ACTIVE = 1, /* signs new certificates; exactly one per set */
+    CAKEY_NEXT,       /* published ahead of a rotation */
+    CAKEY_RETIRED,    /* published until its certificates expire */
+};
+
+struct cakey;
+struct cakey_set;
+
+/* Maps "ed25519", "ecdsa-p256", "ecdsa-p384", "rsa-3072", "rsa-4096" to a
+ * kind.  Returns 0 or MESHCA_ERR_KEY_TYPE_UNKNOWN. */
+int cakey_kind_from_name(const char *name, enum cakey_kind *kindp) MESHCA_WUR;
+
+/* Generates a new CA key of the given kind and writes it to path as an
+ * unencrypted PKCS#8 PEM file created with O_CREAT|O_EXCL and mode 0600,
+ * then fsyncs the file and its directory.  An existing path is never
+ * overwritten (MESHCA_ERR_SYSTEM with errno EEXIST).  On failure a partly
+ * written file is removed.  When keyp is non-NULL the loaded key is returned
+ * in *keyp (caller frees with cakey_free).  Returns 0 or a negative
+ * MESHCA_ERR_* (MESHCA_ERR_SYSTEM: see errno). */
+int cakey_generate(enum cakey_kind kind, const char *path,
+    struct cakey **keyp) MESHCA_WUR;
+
+/* Loads a PEM private key (PKCS#8 or traditional) from path.  Refuses a
+ * file that group or others may access (MESHCA_ERR_KEY_FILE_PERMISSIONS), a
+ * file that holds no private key, only a public key or an encrypted key
+ * (MESHCA_ERR_KEY_NOT_PRIVATE), and key types other than Ed25519, ECDSA
+ * P-256/384/521 and RSA >= 2048 bits.  Returns 0 and *keyp (caller frees),
+ * or a negative MESHCA_ERR_* (MESHCA_ERR_SYSTEM: see errno). */
+int cakey_load(const char *path, struct cakey **keyp) MESHCA_WUR;
+
+/* Frees k.  Accepts NULL. */
+void cakey_free(struct cakey *k);
+
+/* The CA's public key, owned by k. */
+const struct key *cakey_public(const struct cakey *k);
+
+/* The SSH signature algorithm this key signs with: "ssh-ed25519",
+ * "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521" or
+ * "rsa-sha2-512" (static string). */
+const char *cakey_sig_alg(const struct cakey *k);
+
+/* Signs len bytes at data and appends the SSH signature blob to out (not
+ * wrapped in a string): Ed25519 string "ssh-ed25519", string sig(64);
+ * ECDSA string "ecdsa-sha2-nistpNNN", string(mpint r, mpint s) with
+ * SHA-256/384/512 for P-256/384/521; RSA string "rsa-sha2-512", string sig.
+ * Thread-safe.  Returns 0 or a negative MESHCA_ERR_* (out unchanged). */
+int cakey_sign(const struct cakey *k, const void *data, size_t len,
+    struct buf *out) MESHCA_WUR;
+
+/* Verifies an SSH signature blob made by pub over data.  Accepts
+ * ssh-ed25519, ecdsa-sha2-nistp256/384/521 (matching the key's curve) and,
+ * for RSA keys, rsa-sha2-256 and rsa-sha2-512 (never SHA-1 "ssh-rsa").
+ * Trailing bytes after the signature are refused.  Returns 0 when valid,
+ * MESHCA_ERR_SIGNATURE_INVALID when not (wrong algorithm, malformed, or not
+ * verifying; sk keys cannot verify), or another negative MESHCA_ERR_*. */
+int cakey_verify(const struct key *pub, const uint8_t *sig, size_t siglen,
+    const void *data, size_t len) MESHCA_WUR;
+
+/* One entry of a key set to load. */
+struct cakey_spec {
+    const char *path;
+    enum cakey_state state;
+};
+
+/* Loads every key (with cakey_load's checks).  Exactly one must be
+ * CAKEY_ACTIVE (MESHCA_ERR_CAKEY_SET) and no key may appear twice
+ * (MESHCA_ERR_CAKEY_DUPLICATE).  Returns 0 and *setp (caller frees), or the
+ * first error (*setp NULL). */
+int cakey_set_load(const struct cakey_spec *specs, size_t n,
+    struct cakey_set **setp) MESHCA_WUR;
+
+/* Builds a set from keys already loaded, taking ownership of keys[0..n-1]
+ * on success only (the array itself stays the caller's).  Same checks as
+ * cakey_set_load. */
+int cakey_set_from_keys(struct cakey **keys, const enum cakey_state *states,
+    size_t n, struct cakey_set **setp) MESHCA_WUR;
+
+/* Frees set and its keys.  Accepts NULL. */
+void cakey_set_free(struct cakey_set *set);
+
+/* The key that signs; never NULL for a loaded set. */
+const struct cakey *cakey_set_active(const struct cakey_set *set);
+
+/* Number of keys, and the i-th (i < count) with its state in *statep (may
+ * be NULL).  Keys keep the order they were given in. */
+size_t cakey_set_count(const struct cakey_set *set);
+const struct cakey *cakey_set_get(const struct cakey_set *set, size_t i,
+    enum cakey_state *statep);
+
+/* 1 when pub is one of the set's public keys, 0 otherwise. */
+int cakey_set_contains(const struct cakey_set *set, const struct key *pub);
+
+/* The CA public key whose blob is blob, or NULL. */
+const struct cakey *cakey_set_find(const struct cakey_set *set,
+    const uint8_t *blob, size_t len);
+
+/* The TrustedUserCAKeys text: one "TYPE BASE64 meshca-ca:STATE" line per
+ * key (active first, then next, then retired), each ending in "\n".
+ * Returns 0 and a new string in *textp (caller frees), or a negative
+ * MESHCA_ERR_*. */
+int cakey_set_trusted_text(const struct cakey_set *set,
+    char **textp) MESHCA_WUR;
+
+/* "active", "next" or "retired"; NULL for an invalid state. */
+const char *cakey_state_name(enum cakey_state state);
+
+/* Parses a state name.  Returns 0 or MESHCA_ERR_INVALID_ARGUMENT. */
+int cakey_state_from_name(const char *name,
+    enum cakey_state *statep) MESHCA_WUR;
+
+#endif

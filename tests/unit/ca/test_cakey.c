@@ -1,0 +1,474 @@
+/* Unit tests for ca/cakey.c: generation, loading, signatures, key sets. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "meshca/buf.h"
+#include "meshca/cakey.h"
+#include "../../lib/unit.h"
+
+/* A private temp directory for the current test, removed after it (made
+ * afresh once the runner has removed the previous test's). */
+static const char *
+test_dir(void)
+{
+    static char dir[64];
+
+    if (dir[0] == '\0' || access(dir, F_OK) != 0) {
+        snprintf(dir, sizeof(dir), "/tmp/meshca-unit.XXXXXX");
+        if (mkdtemp(dir) == NULL)
+            unit_fail(__FILE__, __LINE__, "mkdtemp failed");
+        unit_cleanup_path(dir);
+    }
+    return dir;
+}
+
+static const char *
+path_in(const char *name)
+{
+    static char paths[8][512];
+    static int next;
+    char *p = paths[next++ % 8];
+
+    snprintf(p, sizeof(paths[0]), "%s/%s", test_dir(), name);
+    return p;
+}
+
+static struct cakey *
+gen(enum cakey_kind kind, const char *name)
+{
+    struct cakey *k = NULL;
+
+    ASSERT_OK(cakey_generate(kind, path_in(name), &k));
+    ASSERT(k != NULL);
+    return k;
+}
+
+/* Splits an SSH signature blob into algorithm name and signature bytes. */
+static void
+split_sig(struct buf *sig, char **algp, uint8_t **sp, size_t *slenp)
+{
+    struct buf *copy = buf_from(buf_ptr(sig), buf_len(sig));
+
+    ASSERT(copy != NULL);
+    ASSERT_OK(buf_get_cstring(copy, algp, NULL));
+    ASSERT_OK(buf_get_string(copy, sp, slenp));
+    ASSERT_INT_EQ(buf_len(copy), 0);
+    buf_free(copy);
+}
+
+TEST(test_cakey_generate_writes_0600_pkcs8_and_loads_back)
+{
+    static const struct {
+        enum cakey_kind kind;
+        const char *name;
+        enum key_type type;
+    } cases[] = {
+        { CAKEY_ED25519, "ed25519", KEY_ED25519 },
+        { CAKEY_ECDSA_P256, "ecdsa-p256", KEY_ECDSA_P256 },
+        { CAKEY_ECDSA_P384, "ecdsa-p384", KEY_ECDSA_P384 },
+        { CAKEY_RSA_3072, "rsa-3072", KEY_RSA },
+    };
+    struct cakey *k, *k2;
+    enum cakey_kind kind;
+    struct stat st;
+    const char *p;
+    char *pem;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ASSERT_OK(cakey_kind_from_name(cases[i].name, &kind));
+        ASSERT_INT_EQ(kind, cases[i].kind);
+        p = path_in(cases[i].name);
+        ASSERT_OK(cakey_generate(kind, p, &k));
+        ASSERT_INT_EQ(stat(p, &st), 0);
+        ASSERT_INT_EQ(st.st_mode & 0777, 0600);
+        pem = unit_read_file(p, NULL);
+        ASSERT(strncmp(pem, "-----BEGIN PRIVATE KEY-----\n", 28) == 0);
+        free(pem);
+        ASSERT_INT_EQ(key_type(cakey_public(k)), cases[i].type);
+        ASSERT_OK(cakey_load(p, &k2));
+        ASSERT(key_equal(cakey_public(k), cakey_public(k2)));
+        /* openssl itself reads it as an unencrypted PKCS#8 key. */
+        ASSERT_INT_EQ(unit_sh("openssl pkey -in %s -noout 2>/dev/null", p), 0);
+        cakey_free(k);
+        cakey_free(k2);
+    }
+    ASSERT_ERR(cakey_kind_from_name("rsa-2048", &kind),
+        MESHCA_ERR_KEY_TYPE_UNKNOWN);
+    ASSERT_ERR(cakey_kind_from_name("dsa", &kind), MESHCA_ERR_KEY_TYPE_UNKNOWN);
+}
+
+TEST(test_cakey_generate_refuses_to_overwrite)
+{
+    const char *p = path_in("ca.pem");
+    char *before, *after;
+
+    cakey_free(gen(CAKEY_ED25519, "ca.pem"));
+    before = unit_read_file(p, NULL);
+    errno = 0;
+    ASSERT_ERR(cakey_generate(CAKEY_ED25519, p, NULL), MESHCA_ERR_SYSTEM);
+    ASSERT_INT_EQ(errno, EEXIST);
+    after = unit_read_file(p, NULL);
+    ASSERT_STR_EQ(after, before);
+    free(before);
+    free(after);
+}
+
+TEST(test_cakey_load_refuses_group_or_world_access)
+{
+    const char *p = path_in("ca.pem");
+    struct cakey *k = NULL;
+
+    cakey_free(gen(CAKEY_ED25519, "ca.pem"));
+    ASSERT_INT_EQ(chmod(p, 0640), 0);
+    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_FILE_PERMISSIONS);
+    ASSERT(k == NULL);
+    ASSERT_INT_EQ(chmod(p, 0604), 0);
+    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_FILE_PERMISSIONS);
+    ASSERT_INT_EQ(chmod(p, 0400), 0);
+    ASSERT_OK(cakey_load(p, &k));
+    cakey_free(k);
+    errno = 0;
+    ASSERT_ERR(cakey_load(path_in("missing.pem"), &k), MESHCA_ERR_SYSTEM);
+    ASSERT_INT_EQ(errno, ENOENT);
+}
+
+TEST(test_cakey_load_refuses_what_is_not_a_private_key)
+{
+    const char *dir = test_dir();
+    struct cakey *k = NULL;
+    char p[512];
+
+    /* A public key PEM. */
+    ASSERT_INT_EQ(unit_sh("openssl genpkey -algorithm ed25519 -out %s/priv.pem "
+                          "2>/dev/null && openssl pkey -in %s/priv.pem -pubout "
+                          "-out %s/pub.pem && chmod 600 %s/pub.pem",
+                      dir, dir, dir, dir), 0);
+    snprintf(p, sizeof(p), "%s/pub.pem", dir);
+    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
+    /* An OpenSSH-format private key (OpenSSL cannot read it). */
+    ASSERT_INT_EQ(unit_sh("ssh-keygen -q -t ed25519 -N '' -f %s/ossh "
+                          ">/dev/null 2>&1", dir), 0);
+    snprintf(p, sizeof(p), "%s/ossh", dir);
+    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
+    /* An encrypted key: refused without prompting. */
+    ASSERT_INT_EQ(unit_sh("openssl genpkey -algorithm ed25519 -aes256 -pass "
+                          "pass:secret -out %s/enc.pem 2>/dev/null && chmod "
+                          "600 %s/enc.pem", dir, dir), 0);
+    snprintf(p, sizeof(p), "%s/enc.pem", dir);
+    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
+    /* Garbage, and an empty file. */
+    snprintf(p, sizeof(p), "%s/junk.pem", dir);
+    unit_write_file(p, "not a key\n", 10);
+    ASSERT_INT_EQ(chmod(p, 0600), 0);
+    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
+    unit_write_file(p, "", 0);
+    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
+    /* A directory. */
+    ASSERT_ERR(cakey_load(dir, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
+    ASSERT(k == NULL);
+}
+
+TEST(test_cakey_load_refuses_weak_key_types)
+{
+    const char *dir = test_dir();
+    struct cakey *k = NULL;
+    char p[512];
+
+    ASSERT_INT_EQ(unit_sh("openssl genpkey -algorithm RSA -pkeyopt "
+                          "rsa_keygen_bits:1024 -out %s/rsa1024.pem 2>/dev/null"
+                          " && chmod 600 %s/rsa1024.pem", dir, dir), 0);
+    snprintf(p, sizeof(p), "%s/rsa1024.pem", dir);
+    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_TOO_SMALL);
+    ASSERT_INT_EQ(unit_sh("openssl genpkey -algorithm ed448 -out %s/ed448.pem "
+                          "2>/dev/null && chmod 600 %s/ed448.pem", dir, dir), 0);
+    snprintf(p, sizeof(p), "%s/ed448.pem", dir);
+    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_TYPE_UNKNOWN);
+    ASSERT(k == NULL);
+}
+
+TEST(test_cakey_sign_formats_and_verifies_for_every_kind)
+{
+    static const struct {
+        enum cakey_kind kind;
+        const char *alg;
+    } cases[] = {
+        { CAKEY_ED25519, "ssh-ed25519" },
+        { CAKEY_ECDSA_P256, "ecdsa-sha2-nistp256" },
+        { CAKEY_ECDSA_P384, "ecdsa-sha2-nistp384" },
+        { CAKEY_RSA_3072, "rsa-sha2-512" },
+    };
+    const char msg[] = "data to be signed";
+    struct cakey *k, *other;
+    struct buf *sig, *inner;
+    char name[32], *alg;
+    uint8_t *s, *tampered;
+    size_t slen, i;
+
+    other = gen(CAKEY_ED25519, "other.pem");
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(name, sizeof(name), "k%zu.pem", i);
+        k = gen(cases[i].kind, name);
+        ASSERT_STR_EQ(cakey_sig_alg(k), cases[i].alg);
+        ASSERT((sig = buf_new(4096)) != NULL);
+        ASSERT_OK(cakey_sign(k, msg, sizeof(msg), sig));
+        split_sig(sig, &alg, &s, &slen);
+        ASSERT_STR_EQ(alg, cases[i].alg);
+        if (cases[i].kind == CAKEY_ED25519)
+            ASSERT_INT_EQ(slen, 64);
+        else if (cases[i].kind == CAKEY_RSA_3072)
+            ASSERT_INT_EQ(slen, 384);
+        else {
+            /* string(mpint r, mpint s), nothing else. */
+            ASSERT((inner = buf_from(s, slen)) != NULL);
+            ASSERT_OK(buf_get_bignum2_bytes_direct(inner, NULL, NULL));
+            ASSERT_OK(buf_get_bignum2_bytes_direct(inner, NULL, NULL));
+            ASSERT_INT_EQ(buf_len(inner), 0);
+            buf_free(inner);
+        }
+        ASSERT_OK(cakey_verify(cakey_public(k), buf_ptr(sig), buf_len(sig),
+            msg, sizeof(msg)));
+        /* Other data, another key, a changed byte, a trailing byte. */
+        ASSERT_ERR(cakey_verify(cakey_public(k), buf_ptr(sig), buf_len(sig),
+            msg, sizeof(msg) - 1), MESHCA_ERR_SIGNATURE_INVALID);
+        ASSERT_ERR(cakey_verify(cakey_public(other), buf_ptr(sig),
+            buf_len(sig), msg, sizeof(msg)), MESHCA_ERR_SIGNATURE_INVALID);
+        ASSERT((tampered = malloc(buf_len(sig) + 1)) != NULL);
+        memcpy(tampered, buf_ptr(sig), buf_len(sig));
+        tampered[buf_len(sig) - 5] ^= 0x10;
+        ASSERT_ERR(cakey_verify(cakey_public(k), tampered, buf_len(sig), msg,
+            sizeof(msg)), MESHCA_ERR_SIGNATURE_INVALID);
+        memcpy(tampered, buf_ptr(sig), buf_len(sig));
+        tampered[buf_len(sig)] = 0;
+        ASSERT_ERR(cakey_verify(cakey_public(k), tampered, buf_len(sig) + 1,
+            msg, sizeof(msg)), MESHCA_ERR_SIGNATURE_INVALID);
+        free(tampered);
+        free(alg);
+        free(s);
+        buf_free(sig);
+        cakey_free(k);
+    }
+    cakey_free(other);
+}
+
+/* An RSA signature blob over msg with the given SSH name and digest. */
+static struct buf *
+rsa_sig(const char *pem, const char *sshname, const EVP_MD *md,
+    const void *msg, size_t len)
+{
+    FILE *f = fopen(pem, "r");
+    EVP_PKEY *pkey;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    uint8_t s[1024];
+    size_t slen = sizeof(s);
+    struct buf *b = buf_new(2048);
+
+    ASSERT(f != NULL && ctx != NULL && b != NULL);
+    ASSERT((pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL)) != NULL);
+    fclose(f);
+    ASSERT(EVP_DigestSignInit(ctx, NULL, md, NULL, pkey) == 1);
+    ASSERT(EVP_DigestSign(ctx, s, &slen, msg, len) == 1);
+    ASSERT_OK(buf_put_cstring(b, sshname));
+    ASSERT_OK(buf_put_string(b, s, slen));
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(pkey);
+    return b;
+}
+
+TEST(test_cakey_verify_rsa_accepts_sha2_refuses_sha1_and_mislabels)
+{
+    const char msg[] = "hello";
+    const char *p = path_in("rsa.pem");
+    struct cakey *k = gen(CAKEY_RSA_3072, "rsa.pem");
+    struct buf *s;
+
+    s = rsa_sig(p, "rsa-sha2-256", EVP_sha256(), msg, sizeof(msg));
+    ASSERT_OK(cakey_verify(cakey_public(k), buf_ptr(s), buf_len(s), msg,
+        sizeof(msg)));
+    buf_free(s);
+    s = rsa_sig(p, "ssh-rsa", EVP_sha1(), msg, sizeof(msg));
+    ASSERT_ERR(cakey_verify(cakey_public(k), buf_ptr(s), buf_len(s), msg,
+        sizeof(msg)), MESHCA_ERR_SIGNATURE_INVALID);
+    buf_free(s);
+    /* A SHA-256 signature labelled rsa-sha2-512. */
+    s = rsa_sig(p, "rsa-sha2-512", EVP_sha256(), msg, sizeof(msg));
+    ASSERT_ERR(cakey_verify(cakey_public(k), buf_ptr(s), buf_len(s), msg,
+        sizeof(msg)), MESHCA_ERR_SIGNATURE_INVALID);
+    buf_free(s);
+    cakey_free(k);
+}
+
+TEST(test_cakey_verify_refuses_algorithm_of_another_key_type)
+{
+    const char msg[] = "m";
+    struct cakey *ed = gen(CAKEY_ED25519, "ed.pem");
+    struct cakey *ec = gen(CAKEY_ECDSA_P384, "ec.pem");
+    struct buf *sig = buf_new(4096), *relabel = buf_new(4096);
+    char *alg;
+    uint8_t *s;
+    size_t slen;
+
+    ASSERT(sig != NULL && relabel != NULL);
+    ASSERT_OK(cakey_sign(ec, msg, sizeof(msg), sig));
+    split_sig(sig, &alg, &s, &slen);
+    /* A P-384 signature presented as P-256. */
+    ASSERT_OK(buf_put_cstring(relabel, "ecdsa-sha2-nistp256"));
+    ASSERT_OK(buf_put_string(relabel, s, slen));
+    ASSERT_ERR(cakey_verify(cakey_public(ec), buf_ptr(relabel),
+        buf_len(relabel), msg, sizeof(msg)), MESHCA_ERR_SIGNATURE_INVALID);
+    /* Ed25519 key, ECDSA signature. */
+    ASSERT_ERR(cakey_verify(cakey_public(ed), buf_ptr(sig), buf_len(sig), msg,
+        sizeof(msg)), MESHCA_ERR_SIGNATURE_INVALID);
+    free(alg);
+    free(s);
+    buf_free(sig);
+    buf_free(relabel);
+    cakey_free(ed);
+    cakey_free(ec);
+}
+
+TEST(test_cakey_set_loads_rotation_states_and_publishes_all)
+{
+    struct cakey_spec specs[3];
+    struct cakey_set *set = NULL;
+    struct cakey *a, *n, *r;
+    enum cakey_state st;
+    char *text, *line, *save = NULL, tpath[512];
+    struct key *k;
+    int lines = 0;
+
+    a = gen(CAKEY_ED25519, "a.pem");
+    n = gen(CAKEY_ECDSA_P256, "n.pem");
+    r = gen(CAKEY_ED25519, "r.pem");
+    /* Given out of order on purpose. */
+    specs[0].path = path_in("r.pem");
+    specs[0].state = CAKEY_RETIRED;
+    specs[1].path = path_in("n.pem");
+    specs[1].state = CAKEY_NEXT;
+    specs[2].path = path_in("a.pem");
+    specs[2].state = CAKEY_ACTIVE;
+    ASSERT_OK(cakey_set_load(specs, 3, &set));
+    ASSERT_INT_EQ(cakey_set_count(set), 3);
+    ASSERT(key_equal(cakey_public(cakey_set_active(set)), cakey_public(a)));
+    ASSERT(cakey_set_get(set, 1, &st) != NULL);
+    ASSERT_INT_EQ(st, CAKEY_NEXT);
+    ASSERT(cakey_set_contains(set, cakey_public(n)));
+    ASSERT(cakey_set_contains(set, cakey_public(r)));
+    ASSERT_OK(cakey_set_trusted_text(set, &text));
+    for (line = strtok_r(text, "\n", &save); line != NULL;
+        line = strtok_r(NULL, "\n", &save)) {
+        ASSERT_OK(key_from_line(line, &k));
+        /* Active first, then next, then retired. */
+        ASSERT(key_equal(k, cakey_public(lines == 0 ? a : lines == 1 ? n : r)));
+        ASSERT_STR_EQ(key_comment(k), lines == 0 ? "meshca-ca:active" :
+            lines == 1 ? "meshca-ca:next" : "meshca-ca:retired");
+        key_free(k);
+        lines++;
+    }
+    ASSERT_INT_EQ(lines, 3);
+    free(text);
+    /* ssh-keygen reads the whole file. */
+    ASSERT_OK(cakey_set_trusted_text(set, &text));
+    snprintf(tpath, sizeof(tpath), "%s/trusted", test_dir());
+    unit_write_file(tpath, text, strlen(text));
+    ASSERT_INT_EQ(unit_sh("test $(ssh-keygen -l -f %s | wc -l) = 3", tpath), 0);
+    free(text);
+    cakey_set_free(set);
+    cakey_free(a);
+    cakey_free(n);
+    cakey_free(r);
+}
+
+TEST(test_cakey_set_needs_exactly_one_active_and_no_duplicates)
+{
+    struct cakey_spec specs[2];
+    struct cakey_set *set = NULL;
+
+    cakey_free(gen(CAKEY_ED25519, "a.pem"));
+    cakey_free(gen(CAKEY_ED25519, "b.pem"));
+    specs[0].path = path_in("a.pem");
+    specs[1].path = path_in("b.pem");
+    specs[0].state = specs[1].state = CAKEY_ACTIVE;
+    ASSERT_ERR(cakey_set_load(specs, 2, &set), MESHCA_ERR_CAKEY_SET);
+    specs[0].state = specs[1].state = CAKEY_NEXT;
+    ASSERT_ERR(cakey_set_load(specs, 2, &set), MESHCA_ERR_CAKEY_SET);
+    ASSERT_ERR(cakey_set_load(specs, 0, &set), MESHCA_ERR_CAKEY_SET);
+    specs[0].state = CAKEY_ACTIVE;
+    specs[1].path = specs[0].path;
+    ASSERT_ERR(cakey_set_load(specs, 2, &set), MESHCA_ERR_CAKEY_DUPLICATE);
+    ASSERT(set == NULL);
+    /* A bad file fails the whole set. */
+    ASSERT_INT_EQ(chmod(path_in("b.pem"), 0644), 0);
+    specs[1].path = path_in("b.pem");
+    ASSERT_ERR(cakey_set_load(specs, 2, &set), MESHCA_ERR_KEY_FILE_PERMISSIONS);
+    ASSERT(set == NULL);
+}
+
+struct sign_job {
+    const struct cakey *key;
+    int failures;
+};
+
+static void *
+sign_many(void *arg)
+{
+    struct sign_job *job = arg;
+    struct buf *sig = buf_new(4096);
+    uint8_t msg[64];
+    int i;
+
+    for (i = 0; i < 200 && sig != NULL; i++) {
+        memset(msg, i, sizeof(msg));
+        buf_reset(sig);
+        if (cakey_sign(job->key, msg, sizeof(msg), sig) != 0 ||
+            cakey_verify(cakey_public(job->key), buf_ptr(sig), buf_len(sig),
+                msg, sizeof(msg)) != 0)
+            job->failures++;
+    }
+    if (sig == NULL)
+        job->failures++;
+    buf_free(sig);
+    return NULL;
+}
+
+TEST(test_cakey_sign_is_thread_safe_on_a_shared_key)
+{
+    struct cakey *keys[2];
+    struct sign_job jobs[8];
+    pthread_t th[8];
+    int i;
+
+    keys[0] = gen(CAKEY_ED25519, "ed.pem");
+    keys[1] = gen(CAKEY_ECDSA_P256, "ec.pem");
+    for (i = 0; i < 8; i++) {
+        jobs[i].key = keys[i % 2];
+        jobs[i].failures = 0;
+        ASSERT_INT_EQ(pthread_create(&th[i], NULL, sign_many, &jobs[i]), 0);
+    }
+    for (i = 0; i < 8; i++)
+        ASSERT_INT_EQ(pthread_join(th[i], NULL), 0);
+    for (i = 0; i < 8; i++)
+        ASSERT_INT_EQ(jobs[i].failures, 0);
+    cakey_free(keys[0]);
+    cakey_free(keys[1]);
+}
+
+UNIT_MAIN(T(test_cakey_generate_writes_0600_pkcs8_and_loads_back),
+    T(test_cakey_generate_refuses_to_overwrite),
+    T(test_cakey_load_refuses_group_or_world_access),
+    T(test_cakey_load_refuses_what_is_not_a_private_key),
+    T(test_cakey_load_refuses_weak_key_types),
+    T(test_cakey_sign_formats_and_verifies_for_every_kind),
+    T(test_cakey_verify_rsa_accepts_sha2_refuses_sha1_and_mislabels),
+    T(test_cakey_verify_refuses_algorithm_of_another_key_type),
+    T(test_cakey_set_loads_rotation_states_and_publishes_all),
+    T(test_cakey_set_needs_exactly_one_active_and_no_duplicates),
+    T(test_cakey_sign_is_thread_safe_on_a_shared_key))
