@@ -91,7 +91,16 @@ $(LIBMESHCA): $(call obj,$(CA_SRCS))
 	@rm -f $@
 	ar rcs $@ $^
 
-$(LIBMESHCAD): $(call obj,$(API_SRCS))
+# SQL migrations are compiled in, so an installed meshcad needs no files.
+GEN_MIGRATIONS := $(BUILD)/gen/migrations.c
+$(GEN_MIGRATIONS): $(sort $(wildcard migrations/*.sql)) contrib/embed-migrations.sh
+	@mkdir -p $(@D)
+	sh contrib/embed-migrations.sh migrations > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/gen/migrations.o: $(GEN_MIGRATIONS) $(BUILD)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iapi -c $< -o $@
+
+$(LIBMESHCAD): $(call obj,$(API_SRCS)) $(BUILD)/obj/gen/migrations.o
 	@mkdir -p $(@D)
 	@rm -f $@
 	ar rcs $@ $^
@@ -122,9 +131,9 @@ $(BUILD)/tests/bench/%: $(call obj,tests/bench/%.c) $(LIBMESHCAD) $(LIBMESHCA)
 # Fuzz targets: libFuzzer with clang, compiling the library sources afresh.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(PKG_CFLAGS) \
                -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(CA_SRCS) $(API_SRCS) $(wildcard include/meshca/*.h api/*.h)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(CA_SRCS) $(API_SRCS) $(GEN_MIGRATIONS) $(wildcard include/meshca/*.h api/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(CA_SRCS) $(API_SRCS) $(PKG_LIBS) -lpthread -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iapi -o $@ $< $(CA_SRCS) $(API_SRCS) $(GEN_MIGRATIONS) $(PKG_LIBS) -lpthread -lm
 
 fuzz-build: $(FUZZ_BINS)
 

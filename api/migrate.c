@@ -1,13 +1,111 @@
-/* XXX placeholder until the owning module lands; replaced, not extended. */
+/* meshcad migrate --config FILE: applies the embedded SQL migrations. */
 #include <stdio.h>
+#include <string.h>
 
+#include <jansson.h>
+
+#include "config.h"
+#include "ledger.h"
 #include "meshcad.h"
+
+/* Shared by migrate and ledger: --config FILE, with usage text. */
+static int
+config_arg(int argc, char **argv, const char *usage, const char **pathp)
+{
+    int i;
+
+    *pathp = NULL;
+    for (i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0)
+            && i + 1 < argc)
+            *pathp = argv[++i];
+        else if (strcmp(argv[i], "--help") == 0) {
+            printf("usage: %s\n", usage);
+            return 1;
+        } else {
+            fprintf(stderr, "usage: %s\n", usage);
+            return -1;
+        }
+    }
+    if (*pathp == NULL) {
+        fprintf(stderr, "usage: %s\n", usage);
+        return -1;
+    }
+    return 0;
+}
 
 int
 cmd_migrate(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "meshcad migrate: not built yet\n");
-    return 2;
+    struct config *cfg = NULL;
+    struct diags d = { 0 };
+    const char *path;
+    char why[512];
+    size_t i;
+    int r;
+
+    if ((r = config_arg(argc, argv, "meshcad migrate --config FILE",
+        &path)) != 0)
+        return r > 0 ? 0 : 2;
+    if (config_load(path, &cfg, &d) != 0) {
+        for (i = 0; i < d.n; i++)
+            fprintf(stderr, "meshcad migrate: %s\n", d.msgs[i]);
+        diags_clear(&d);
+        return 1;
+    }
+    r = ledger_migrate(cfg->database, 1, why, sizeof(why));
+    if (r != 0)
+        fprintf(stderr, "meshcad migrate: %s\n", why);
+    else
+        fprintf(stderr, "meshcad migrate: the database is up to date\n");
+    config_free(cfg);
+    return r == 0 ? 0 : 1;
+}
+
+int
+cmd_ledger(int argc, char **argv)
+{
+    struct config *cfg = NULL;
+    struct diags d = { 0 };
+    struct ledger_verify_result res;
+    const char *path;
+    int r, json = 0, i, j;
+
+    if (argc < 2 || strcmp(argv[1], "verify") != 0) {
+        fprintf(stderr, "usage: meshcad ledger verify --config FILE [--json]\n");
+        return 2;
+    }
+    /* Drop "verify" and an optional --json, then read --config. */
+    for (i = 2, j = 1; i < argc; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else
+            argv[j++] = argv[i];
+    if ((r = config_arg(j, argv, "meshcad ledger verify --config FILE [--json]",
+        &path)) != 0)
+        return r > 0 ? 0 : 2;
+    if (config_load(path, &cfg, &d) != 0) {
+        for (i = 0; i < (int)d.n; i++)
+            fprintf(stderr, "meshcad ledger: %s\n", d.msgs[i]);
+        diags_clear(&d);
+        return 2;
+    }
+    r = ledger_verify(cfg->database, &res);
+    config_free(cfg);
+    if (r != 0) {
+        fprintf(stderr, "meshcad ledger verify: %s\n", res.message);
+        return 2;
+    }
+    if (json) {
+        json_t *o = json_pack("{s:b, s:I, s:I, s:s, s:I, s:s}", "intact",
+            res.intact, "records", (json_int_t)res.records, "head_seq",
+            (json_int_t)res.head_seq, "head_hash", res.head_hash, "first_bad",
+            (json_int_t)res.first_bad_seq, "message", res.message);
+
+        json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf("\n");
+        json_decref(o);
+    } else
+        printf("%s: %s\n", res.intact ? "ok" : "BROKEN", res.message);
+    return res.intact ? 0 : 1;
 }

@@ -51,7 +51,7 @@ issue() {
         --data-binary "$2" "$MESHCAD_URL${3:-/v1/certificates}" 2>>"$T_LOG")
     HTTP_STATUS=$out
     HTTP_BODY=$(cat "$T_TMP/resp")
-    echo "$3 -> $HTTP_STATUS $HTTP_BODY" >>"$T_LOG"
+    echo "${3:-/v1/certificates} -> $HTTP_STATUS $HTTP_BODY" >>"$T_LOG"
 }
 
 # A fresh user key pair; prints the public key line, private key at $T_TMP/$1.

@@ -1,0 +1,123 @@
+/* The small endpoints: health, readiness, metrics, CA keys, client config. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meshca/buf.h"
+#include "meshca/cakey.h"
+#include "meshca/policy.h"
+#include "identity.h"
+#include "ledger.h"
+#include "server.h"
+
+void
+handle_healthz(struct request *req)
+{
+    req_reply(req, 200, "application/json", strdup("{\"status\":\"ok\"}"), 15);
+}
+
+/* Ready when the database answers, a CA key signs, a policy is loaded and
+ * every issuer has usable keys.  Says which check failed and why. */
+void
+handle_readyz(struct request *req)
+{
+    struct server *srv = req->srv;
+    struct policy *p;
+    json_t *checks = json_object();
+    char why[256];
+    int ready = 1, r;
+
+    if ((r = ledger_ping(srv->ledger, why, sizeof(why))) == 0)
+        json_object_set_new(checks, "database", json_string("ok"));
+    else {
+        ready = 0;
+        json_object_set_new(checks, "database", json_string(why));
+    }
+    json_object_set_new(checks, "ca_key",
+        json_string(cakey_set_active(srv->cas) != NULL ? "ok"
+                                                       : "no active CA key"));
+    if (cakey_set_active(srv->cas) == NULL)
+        ready = 0;
+    if ((p = server_policy(srv)) != NULL) {
+        json_object_set_new(checks, "policy", json_string(policy_version(p)));
+        policy_unref(p);
+    } else {
+        ready = 0;
+        json_object_set_new(checks, "policy", json_string("no policy loaded"));
+    }
+    if (identity_ready(srv->identity, why, sizeof(why)) == 0)
+        json_object_set_new(checks, "identity", json_string("ok"));
+    else {
+        ready = 0;
+        json_object_set_new(checks, "identity", json_string(why));
+    }
+    {
+        json_t *o = json_pack("{s:b, s:o}", "ready", ready, "checks", checks);
+
+        req_reply_json(req, ready ? 200 : 503, o);
+        json_decref(o);
+    }
+}
+
+void
+handle_metrics(struct request *req)
+{
+    struct server *srv = req->srv;
+    struct buf *b = buf_new(1024 * 1024);
+    char *s;
+    size_t n;
+    int r = 0;
+
+    if (b == NULL) {
+        req_error(req, 500, "internal", "out of memory");
+        return;
+    }
+    if ((r = metrics_write_labelled(b, &srv->metrics.issued,
+            "Certificates issued, by policy role.")) != 0 ||
+        (r = metrics_write_labelled(b, &srv->metrics.denied,
+            "Issuance requests refused, by reason.")) != 0 ||
+        (r = metrics_write_labelled(b, &srv->metrics.responses,
+            "HTTP responses, by status code.")) != 0 ||
+        (r = metrics_write_labelled(b, &srv->metrics.reloads,
+            "Policy reloads, by result.")) != 0 ||
+        (r = metrics_write_histogram(b, "meshca_http_request_duration_seconds",
+            "HTTP request latency.", &srv->metrics.request)) != 0 ||
+        (r = metrics_write_histogram(b, "meshca_issuance_duration_seconds",
+            "Issuance latency from token check to ledger commit.",
+            &srv->metrics.issuance)) != 0 ||
+        (r = metrics_printf(b, "# HELP meshca_http_requests_in_flight "
+            "Requests being handled.\n# TYPE meshca_http_requests_in_flight "
+            "gauge\nmeshca_http_requests_in_flight %lld\n",
+            (long long)atomic_load(&srv->metrics.in_flight))) != 0 ||
+        (r = ledger_write_metrics(srv->ledger, b)) != 0 ||
+        (r = identity_write_metrics(srv->identity, b)) != 0) {
+        buf_free(b);
+        req_error(req, 500, "internal", "cannot render metrics");
+        return;
+    }
+    n = buf_len(b);
+    if ((s = malloc(n + 1)) != NULL) {
+        memcpy(s, buf_ptr(b), n);
+        s[n] = '\0';
+    }
+    buf_free(b);
+    req_reply(req, 200, "text/plain; version=0.0.4", s, s ? n : 0);
+}
+
+void
+handle_ca_keys(struct request *req)
+{
+    const char *t = req->srv->ca_keys_text;
+
+    req_reply(req, 200, "text/plain; charset=utf-8", strdup(t), strlen(t));
+    free(req->cache_control);
+    req->cache_control = strdup("public, max-age=60");
+}
+
+void
+handle_config(struct request *req)
+{
+    const char *t = req->srv->config_body;
+
+    req_reply(req, 200, "application/json", strdup(t), strlen(t));
+}

@@ -1,0 +1,633 @@
+/*
+ * The HTTP layer: libmicrohttpd setup, request bodies with a size cap,
+ * routing, the worker pool for blocking handlers (suspend/resume), mTLS
+ * client verification, JSON errors, access logs and request metrics.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "meshca/buf.h"
+#include "meshca/policy.h"
+#include "log.h"
+#include "server.h"
+
+enum req_state {
+    REQ_READING = 0, /* receiving the body */
+    REQ_QUEUED,      /* suspended, on the worker pool */
+    REQ_DONE,        /* response ready */
+};
+
+static const struct route routes[] = {
+    { "GET", "/healthz", 0, handle_healthz },
+    { "GET", "/readyz", 1, handle_readyz },
+    { "GET", "/metrics", 0, handle_metrics },
+    { "GET", "/v1/ca-keys", 0, handle_ca_keys },
+    { "GET", "/v1/config", 0, handle_config },
+    { "POST", "/v1/certificates", 1, handle_issue },
+    { "POST", "/v1/explain", 1, handle_explain },
+};
+
+int64_t
+now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The worker pool: a FIFO of suspended requests. */
+
+struct workq {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct request **items;
+    size_t cap, head, n;
+    int stopping;
+    pthread_t *threads;
+    size_t nthreads;
+    struct server *srv;
+};
+
+static void
+finish_request_work(struct request *req)
+{
+    req->route->fn(req);
+    req->state = REQ_DONE;
+    MHD_resume_connection(req->conn);
+}
+
+static void *
+worker_main(void *arg)
+{
+    struct workq *q = arg;
+    struct request *req;
+
+    for (;;) {
+        pthread_mutex_lock(&q->lock);
+        while (q->n == 0 && !q->stopping)
+            pthread_cond_wait(&q->cond, &q->lock);
+        if (q->n == 0 && q->stopping) {
+            pthread_mutex_unlock(&q->lock);
+            return NULL;
+        }
+        req = q->items[q->head];
+        q->head = (q->head + 1) % q->cap;
+        q->n--;
+        pthread_mutex_unlock(&q->lock);
+        finish_request_work(req);
+    }
+}
+
+static int
+workq_push(struct workq *q, struct request *req)
+{
+    pthread_mutex_lock(&q->lock);
+    if (q->n == q->cap || q->stopping) {
+        pthread_mutex_unlock(&q->lock);
+        return MESHCA_ERR_UNAVAILABLE;
+    }
+    q->items[(q->head + q->n) % q->cap] = req;
+    q->n++;
+    pthread_cond_signal(&q->cond);
+    pthread_mutex_unlock(&q->lock);
+    return 0;
+}
+
+static void
+workq_free(struct workq *q)
+{
+    size_t i;
+
+    if (q == NULL)
+        return;
+    pthread_mutex_lock(&q->lock);
+    q->stopping = 1;
+    pthread_cond_broadcast(&q->cond);
+    pthread_mutex_unlock(&q->lock);
+    for (i = 0; i < q->nthreads; i++)
+        pthread_join(q->threads[i], NULL);
+    pthread_mutex_destroy(&q->lock);
+    pthread_cond_destroy(&q->cond);
+    free(q->threads);
+    free(q->items);
+    free(q);
+}
+
+static int
+workq_new(struct server *srv, size_t nthreads, size_t cap, struct workq **qp)
+{
+    struct workq *q;
+    size_t i;
+
+    *qp = NULL;
+    if ((q = calloc(1, sizeof(*q))) == NULL)
+        return MESHCA_ERR_ALLOC;
+    pthread_mutex_init(&q->lock, NULL);
+    pthread_cond_init(&q->cond, NULL);
+    q->srv = srv;
+    q->cap = cap;
+    if ((q->items = calloc(cap, sizeof(*q->items))) == NULL ||
+        (q->threads = calloc(nthreads, sizeof(*q->threads))) == NULL) {
+        workq_free(q);
+        return MESHCA_ERR_ALLOC;
+    }
+    for (i = 0; i < nthreads; i++) {
+        pthread_attr_t attr;
+
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, 256 * 1024);
+        if (pthread_create(&q->threads[i], &attr, worker_main, q) != 0) {
+            pthread_attr_destroy(&attr);
+            workq_free(q);
+            return MESHCA_ERR_SYSTEM;
+        }
+        pthread_attr_destroy(&attr);
+        q->nthreads++;
+    }
+    *qp = q;
+    return 0;
+}
+
+/* Responses */
+
+void
+req_reply(struct request *req, unsigned status, const char *ctype,
+    char *body, size_t len)
+{
+    free(req->resp);
+    req->status = status;
+    req->content_type = ctype;
+    req->resp = body;
+    req->resp_len = len;
+}
+
+void
+req_reply_json(struct request *req, unsigned status, json_t *obj)
+{
+    char *s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+    if (s == NULL) {
+        req_reply(req, 500, "application/json",
+            strdup("{\"error\":\"internal\"}"), 20);
+        return;
+    }
+    req_reply(req, status, "application/json", s, strlen(s));
+}
+
+void
+req_error(struct request *req, unsigned status, const char *code,
+    const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    json_t *o;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (status == 401)
+        req->www_authenticate = 1;
+    free(req->log_error);
+    req->log_error = strdup(msg);
+    o = json_pack("{s:s, s:s, s:s}", "error", code, "message", msg,
+        "request_id", req->id);
+    req_reply_json(req, status, o);
+    json_decref(o);
+}
+
+static enum MHD_Result
+queue_response(struct request *req)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    char tmp[32];
+
+    if (req->resp == NULL)
+        req_error(req, 500, "internal", "no response was produced");
+    resp = MHD_create_response_from_buffer(req->resp_len, req->resp,
+        MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL)
+        return MHD_NO;
+    req->resp = NULL; /* owned by the response now */
+    MHD_add_response_header(resp, "Content-Type",
+        req->content_type ? req->content_type : "application/json");
+    MHD_add_response_header(resp, "X-Request-Id", req->id);
+    MHD_add_response_header(resp, "Cache-Control",
+        req->cache_control ? req->cache_control : "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (req->etag != NULL)
+        MHD_add_response_header(resp, "ETag", req->etag);
+    if (req->retry_after > 0) {
+        snprintf(tmp, sizeof(tmp), "%lld", (long long)req->retry_after);
+        MHD_add_response_header(resp, "Retry-After", tmp);
+    }
+    if (req->www_authenticate)
+        MHD_add_response_header(resp, "WWW-Authenticate",
+            "Bearer error=\"invalid_token\"");
+    ret = MHD_queue_response(req->conn, req->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* mTLS: libmicrohttpd only requests a client certificate; verify it here. */
+static int
+client_cert_ok(struct request *req)
+{
+    const union MHD_ConnectionInfo *ci;
+    gnutls_session_t s;
+    unsigned int status = 0, n = 0;
+
+    ci = MHD_get_connection_info(req->conn,
+        MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (ci == NULL || ci->tls_session == NULL)
+        return 0;
+    s = (gnutls_session_t)ci->tls_session;
+    if (gnutls_certificate_get_peers(s, &n) == NULL || n == 0)
+        return 0;
+    if (gnutls_certificate_verify_peers2(s, &status) != GNUTLS_E_SUCCESS)
+        return 0;
+    return status == 0;
+}
+
+static void
+client_address(struct request *req)
+{
+    const union MHD_ConnectionInfo *ci;
+    const struct sockaddr *sa;
+
+    snprintf(req->remote, sizeof(req->remote), "unknown");
+    ci = MHD_get_connection_info(req->conn,
+        MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci == NULL || (sa = ci->client_addr) == NULL)
+        return;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+            req->remote, sizeof(req->remote));
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+            req->remote, sizeof(req->remote));
+}
+
+static const struct route *
+find_route(const char *method, const char *url, int *path_knownp)
+{
+    size_t i;
+
+    *path_knownp = 0;
+    for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (strcmp(url, routes[i].path) != 0)
+            continue;
+        *path_knownp = 1;
+        if (strcmp(method, routes[i].method) == 0 ||
+            (strcmp(method, "HEAD") == 0 &&
+                strcmp(routes[i].method, "GET") == 0))
+            return &routes[i];
+    }
+    return NULL;
+}
+
+static struct request *
+request_new(struct server *srv, struct MHD_Connection *conn)
+{
+    struct request *req;
+    unsigned char rnd[16];
+    size_t i;
+
+    if ((req = calloc(1, sizeof(*req))) == NULL)
+        return NULL;
+    req->srv = srv;
+    req->conn = conn;
+    req->start_us = now_us();
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+        memset(rnd, 0, sizeof(rnd));
+    for (i = 0; i < sizeof(rnd); i++)
+        snprintf(req->id + 2 * i, 3, "%02x", rnd[i]);
+    client_address(req);
+    atomic_fetch_add(&srv->metrics.in_flight, 1);
+    return req;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+    struct server *srv = cls;
+    struct request *req = *con_cls;
+    const char *cl;
+    int known;
+
+    (void)version;
+    if (req == NULL) {
+        if ((req = request_new(srv, conn)) == NULL)
+            return MHD_NO;
+        *con_cls = req;
+        if (srv->cfg->tls_client_ca != NULL && !client_cert_ok(req)) {
+            req_error(req, 403, "forbidden", "a client certificate issued "
+                "by the configured client CA is required");
+            req->state = REQ_DONE;
+            return queue_response(req);
+        }
+        if ((req->route = find_route(method, url, &known)) == NULL) {
+            if (known)
+                req_error(req, 405, "method_not_allowed",
+                    "%s is not allowed on %s", method, url);
+            else
+                req_error(req, 404, "not_found", "no such endpoint: %s", url);
+            req->state = REQ_DONE;
+            /* Any body is discarded as it arrives. */
+            return MHD_YES;
+        }
+        cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+            MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl != NULL && strtoull(cl, NULL, 10) > srv->cfg->limits.max_body_bytes) {
+            req_error(req, 413, "too_large", "request body exceeds %llu bytes",
+                (unsigned long long)srv->cfg->limits.max_body_bytes);
+            req->state = REQ_DONE;
+            return queue_response(req);
+        }
+        return MHD_YES;
+    }
+
+    if (*upload_data_size > 0) {
+        if (req->state == REQ_READING && !req->too_large) {
+            if (req->body == NULL &&
+                (req->body = buf_new(srv->cfg->limits.max_body_bytes)) == NULL)
+                return MHD_NO;
+            if (buf_put(req->body, upload_data, *upload_data_size) != 0)
+                req->too_large = 1;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+
+    if (req->state == REQ_READING) {
+        if (req->too_large) {
+            req_error(req, 413, "too_large", "request body exceeds %llu bytes",
+                (unsigned long long)srv->cfg->limits.max_body_bytes);
+            req->state = REQ_DONE;
+        } else if (req->route->blocking) {
+            req->state = REQ_QUEUED;
+            MHD_suspend_connection(conn);
+            if (workq_push(srv->wq, req) != 0) {
+                req_error(req, 503, "unavailable", "the service is "
+                    "overloaded or shutting down; retry shortly");
+                req->retry_after = 1;
+                req->state = REQ_DONE;
+                MHD_resume_connection(conn);
+            }
+            return MHD_YES;
+        } else {
+            req->route->fn(req);
+            req->state = REQ_DONE;
+        }
+    }
+    if (req->state == REQ_DONE)
+        return queue_response(req);
+    return MHD_YES; /* still queued: spurious call */
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+    struct server *srv = cls;
+    struct request *req = *con_cls;
+    int64_t dur;
+    char code[8];
+    json_t *f;
+
+    (void)conn;
+    if (req == NULL)
+        return;
+    *con_cls = NULL;
+    dur = now_us() - req->start_us;
+    metrics_observe(&srv->metrics.request, (uint64_t)(dur > 0 ? dur : 0));
+    snprintf(code, sizeof(code), "%u", req->status);
+    metrics_inc(&srv->metrics.responses, code);
+    f = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f}", "request_id", req->id,
+        "remote", req->remote, "method",
+        req->route ? req->route->method : "-", "path",
+        req->route ? req->route->path : "-", "status", (int)req->status,
+        "duration_ms", (double)dur / 1000.0);
+    if (f != NULL) {
+        if (req->subject != NULL)
+            json_object_set_new(f, "sub", json_string(req->subject));
+        if (req->role != NULL)
+            json_object_set_new(f, "role", json_string(req->role));
+        if (req->serial != 0) {
+            char s[24];
+
+            snprintf(s, sizeof(s), "%llu", (unsigned long long)req->serial);
+            json_object_set_new(f, "serial", json_string(s));
+        }
+        if (req->log_error != NULL)
+            json_object_set_new(f, "error", json_string(req->log_error));
+        if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+            json_object_set_new(f, "terminated", json_integer(toe));
+    }
+    log_json(LOG_LEVEL_INFO, "request", f);
+    atomic_fetch_sub(&srv->metrics.in_flight, 1);
+    buf_free(req->body);
+    free(req->resp);
+    free(req->etag);
+    free(req->cache_control);
+    free(req->location_hdr);
+    free(req->subject);
+    free(req->log_error);
+    free(req->role);
+    free(req);
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    size_t n;
+
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_json(LOG_LEVEL_WARN, "libmicrohttpd", json_pack("{s:s}", "detail", msg));
+}
+
+static char *
+read_pem(const char *path)
+{
+    FILE *f;
+    char *d = NULL;
+    long sz;
+
+    if ((f = fopen(path, "rb")) == NULL)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) > 0 && sz < 1 << 20 &&
+        fseek(f, 0, SEEK_SET) == 0 && (d = calloc(1, (size_t)sz + 1)) != NULL &&
+        fread(d, 1, (size_t)sz, f) != (size_t)sz) {
+        free(d);
+        d = NULL;
+    }
+    fclose(f);
+    return d;
+}
+
+int
+server_start(struct server *srv)
+{
+    const struct config *cfg = srv->cfg;
+    struct sockaddr_storage ss;
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
+        MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    struct MHD_OptionItem opts[16];
+    size_t no = 0, nworkers;
+    const char *host = cfg->listen_host;
+    int r;
+
+    memset(&ss, 0, sizeof(ss));
+    if (strcmp(host, "localhost") == 0)
+        host = "127.0.0.1";
+    if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(cfg->listen_port);
+    } else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(cfg->listen_port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        log_msg(LOG_LEVEL_ERROR, "listen: \"%s\" is not an IP address",
+            cfg->listen_host);
+        return MESHCA_ERR_INVALID_ARGUMENT;
+    }
+
+    /* Workers wait on the ledger; the ledger batches what they wait on. */
+    nworkers = cfg->limits.threads * 16;
+    if (nworkers < 16)
+        nworkers = 16;
+    if (nworkers > 256)
+        nworkers = 256;
+    if ((r = workq_new(srv, nworkers, 65536, &srv->wq)) != 0)
+        return r;
+
+    opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };
+    opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
+        (intptr_t)cfg->limits.threads, NULL };
+    opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
+        (intptr_t)cfg->limits.connection_timeout, NULL };
+    opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
+        (intptr_t)cfg->limits.max_connections, NULL };
+    opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (intptr_t)cfg->limits.max_connections_per_ip, NULL };
+    opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (intptr_t)(64 * 1024), NULL };
+    opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
+        (intptr_t)on_completed, srv };
+    opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
+        (intptr_t)mhd_log, NULL };
+    opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        1, NULL };
+    if (cfg->tls_cert != NULL) {
+        flags |= MHD_USE_TLS;
+        if ((srv->tls_cert_pem = read_pem(cfg->tls_cert)) == NULL ||
+            (srv->tls_key_pem = read_pem(cfg->tls_key)) == NULL) {
+            log_msg(LOG_LEVEL_ERROR, "cannot read tls.cert %s or tls.key %s",
+                cfg->tls_cert, cfg->tls_key);
+            return MESHCA_ERR_SYSTEM;
+        }
+        opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
+            srv->tls_cert_pem };
+        opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
+            srv->tls_key_pem };
+        opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+            (void *)"SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" };
+        if (cfg->tls_client_ca != NULL) {
+            if ((srv->tls_ca_pem = read_pem(cfg->tls_client_ca)) == NULL) {
+                log_msg(LOG_LEVEL_ERROR, "cannot read tls.client_ca %s",
+                    cfg->tls_client_ca);
+                return MESHCA_ERR_SYSTEM;
+            }
+            opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST,
+                0, srv->tls_ca_pem };
+        }
+    }
+    opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+
+    srv->daemon = MHD_start_daemon(flags, cfg->listen_port, NULL, NULL,
+        on_request, srv, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (srv->daemon == NULL) {
+        log_msg(LOG_LEVEL_ERROR, "cannot listen on %s:%u (address in use, "
+            "or bad TLS material?)", cfg->listen_host, cfg->listen_port);
+        return MESHCA_ERR_SYSTEM;
+    }
+    return 0;
+}
+
+void
+server_stop(struct server *srv, int grace_ms)
+{
+    MHD_socket fd;
+    int waited = 0;
+
+    if (srv->daemon == NULL)
+        return;
+    atomic_store(&srv->shutting_down, 1);
+    /* Stop accepting; finish what is in flight. */
+    fd = MHD_quiesce_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    while (atomic_load(&srv->metrics.in_flight) > 0 && waited < grace_ms) {
+        usleep(10000);
+        waited += 10;
+    }
+    MHD_stop_daemon(srv->daemon);
+    srv->daemon = NULL;
+    workq_free(srv->wq);
+    srv->wq = NULL;
+    if (srv->tls_key_pem != NULL)
+        OPENSSL_cleanse(srv->tls_key_pem, strlen(srv->tls_key_pem));
+    free(srv->tls_key_pem);
+    free(srv->tls_cert_pem);
+    free(srv->tls_ca_pem);
+    srv->tls_key_pem = srv->tls_cert_pem = srv->tls_ca_pem = NULL;
+}
+
+struct policy *
+server_policy(struct server *srv)
+{
+    struct policy *p;
+
+    pthread_mutex_lock(&srv->policy_lock);
+    p = srv->policy;
+    if (p != NULL)
+        policy_ref(p);
+    pthread_mutex_unlock(&srv->policy_lock);
+    return p;
+}
+
+void
+server_set_policy(struct server *srv, struct policy *p)
+{
+    struct policy *old;
+
+    pthread_mutex_lock(&srv->policy_lock);
+    old = srv->policy;
+    srv->policy = p;
+    pthread_mutex_unlock(&srv->policy_lock);
+    policy_unref(old);
+}

@@ -1,0 +1,802 @@
+/* The ledger's writers, verification and migrations.  See ledger.h. */
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "ledger.h"
+#include "metrics.h"
+#include "migrations.h"
+
+enum item_kind { ITEM_ISSUANCE, ITEM_DENIAL, ITEM_POLICY, ITEM_PING };
+
+#define ITEM_PARAMS_MAX 24
+
+struct item {
+    enum item_kind kind;
+    const char *params[ITEM_PARAMS_MAX];
+    int nparams;
+    char *owned[8];          /* strings built for params, freed by the caller */
+    int nowned;
+    int result;
+    char why[256];
+    sem_t done;
+    struct item *next;
+};
+
+struct ledger {
+    char *conninfo;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct item *head, *tail;
+    int stopping;
+    pthread_t *writers;
+    size_t nwriters;
+    /* metrics */
+    _Atomic uint64_t batches, records, failures, reconnects, unavailable;
+    struct histogram commit;
+};
+
+static const char *const stmt_names[] = { "ins_cert", "ins_denial",
+    "ins_policy" };
+static const char *const stmt_sql[] = {
+    /* 1 serial, 2 key_id, 3 issuer, 4 subject, 5 email, 6 role,
+     * 7 principals, 8 key_type, 9 key_fp, 10 va, 11 vb, 12 opts,
+     * 13 exts, 14 ca_fp, 15 addr, 16 req_id, 17 reason, 18 policy,
+     * 19 certificate, 20 token_id, 21 max_uses */
+    "WITH t AS (INSERT INTO token_uses (issuer, token_id, uses) "
+    "  VALUES ($3, $20, 1) ON CONFLICT (issuer, token_id) DO UPDATE "
+    "  SET uses = token_uses.uses + 1, last_used = now() "
+    "  WHERE token_uses.uses < $21::integer RETURNING uses) "
+    "INSERT INTO certificates (serial, key_id, subject, issuer, email, role, "
+    "  principals, key_type, key_fingerprint, valid_after, valid_before, "
+    "  critical_options, extensions, ca_fingerprint, client_address, "
+    "  request_id, reason, policy_version, token_id, certificate) "
+    "SELECT $1::bigint, $2, $4, $3, $5, $6, $7::text[], $8, $9, "
+    "  to_timestamp($10::bigint), to_timestamp($11::bigint), $12::jsonb, "
+    "  $13::text[], $14, $15, $16, $17, $18, $20, $19 "
+    "WHERE EXISTS (SELECT 1 FROM t) RETURNING seq",
+    /* 1 subject, 2 issuer, 3 email, 4 role, 5 principals, 6 reason,
+     * 7 key_fp, 8 addr, 9 req_id, 10 policy */
+    "INSERT INTO denials (subject, issuer, email, role, requested_principals, "
+    "  reason, key_fingerprint, client_address, request_id, policy_version) "
+    "VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9, $10) RETURNING seq",
+    "INSERT INTO policy_versions (version, policy, loaded_by) "
+    "SELECT $1, $2, $3 WHERE NOT EXISTS "
+    "  (SELECT 1 FROM policy_versions WHERE version = $1) RETURNING seq",
+};
+
+/* A PostgreSQL array literal of strings: {"a","b\"c"}.  Caller frees. */
+static char *
+pg_array(const char *const *v, size_t n)
+{
+    size_t i, len = 3;
+    const char *s;
+    char *out, *o;
+
+    for (i = 0; i < n; i++)
+        len += 3 + 2 * strlen(v[i]);
+    if ((out = malloc(len)) == NULL)
+        return NULL;
+    o = out;
+    *o++ = '{';
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            *o++ = ',';
+        *o++ = '"';
+        for (s = v[i]; *s != '\0'; s++) {
+            if (*s == '"' || *s == '\\')
+                *o++ = '\\';
+            *o++ = *s;
+        }
+        *o++ = '"';
+    }
+    *o++ = '}';
+    *o = '\0';
+    return out;
+}
+
+static PGconn *
+connect_db(const char *conninfo, char *why, size_t whylen)
+{
+    static const char *const keys[] = { "dbname", "connect_timeout",
+        "application_name", "tcp_user_timeout", "keepalives_idle", NULL };
+    const char *vals[] = { conninfo, "3", "meshcad", "5000", "10", NULL };
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
+    PGresult *res;
+
+    if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+        snprintf(why, whylen, "database unreachable: %s",
+            c ? PQerrorMessage(c) : "out of memory");
+        why[strcspn(why, "\n")] = '\0';
+        PQfinish(c);
+        return NULL;
+    }
+    res = PQexec(c, "SET statement_timeout = '10s'");
+    PQclear(res);
+    return c;
+}
+
+static int
+prepare_all(PGconn *c, char *why, size_t whylen)
+{
+    PGresult *res;
+    size_t i;
+
+    for (i = 0; i < sizeof(stmt_names) / sizeof(stmt_names[0]); i++) {
+        res = PQprepare(c, stmt_names[i], stmt_sql[i], 0, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            snprintf(why, whylen, "cannot prepare %s (is the database "
+                "migrated? run meshcad migrate): %s", stmt_names[i],
+                PQresultErrorMessage(res));
+            why[strcspn(why, "\n")] = '\0';
+            PQclear(res);
+            return -1;
+        }
+        PQclear(res);
+    }
+    return 0;
+}
+
+static int64_t
+mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Classifies one item's result. */
+static void
+item_result(struct item *it, PGresult *res)
+{
+    const char *state;
+
+    switch (PQresultStatus(res)) {
+    case PGRES_TUPLES_OK:
+        if (it->kind == ITEM_ISSUANCE && PQntuples(res) == 0)
+            it->result = MESHCA_ERR_LEDGER_REPLAY;
+        else
+            it->result = 0;
+        break;
+    case PGRES_COMMAND_OK:
+        it->result = 0;
+        break;
+    default:
+        state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        snprintf(it->why, sizeof(it->why), "%s", PQresultErrorMessage(res));
+        it->why[strcspn(it->why, "\n")] = '\0';
+        if (state != NULL && strcmp(state, "23505") == 0) {
+            const char *cons = PQresultErrorField(res,
+                PG_DIAG_CONSTRAINT_NAME);
+
+            if (it->kind == ITEM_POLICY)
+                it->result = 0; /* another replica recorded it */
+            else if (cons != NULL && strstr(cons, "serial") != NULL)
+                it->result = MESHCA_ERR_LEDGER_DUPLICATE_SERIAL;
+            else
+                it->result = MESHCA_ERR_UNAVAILABLE;
+        } else
+            it->result = MESHCA_ERR_UNAVAILABLE;
+    }
+}
+
+/*
+ * Runs items as one pipeline sync segment (one implicit transaction).
+ * Returns 0 when the segment committed (each item's result set), 1 when it
+ * failed on data (nothing committed; retry singly), -1 when the connection
+ * failed (nothing known to be committed).
+ */
+static int
+run_segment(PGconn *c, struct item **items, size_t n)
+{
+    PGresult *res;
+    size_t i;
+    int failed = 0, ok;
+
+    if (PQenterPipelineMode(c) != 1)
+        return -1;
+    for (i = 0; i < n; i++) {
+        struct item *it = items[i];
+
+        if (it->kind == ITEM_PING)
+            ok = PQsendQueryParams(c, "SELECT 1", 0, NULL, NULL, NULL, NULL,
+                0);
+        else
+            ok = PQsendQueryPrepared(c, stmt_names[it->kind], it->nparams,
+                it->params, NULL, NULL, 0);
+        if (!ok) {
+            PQexitPipelineMode(c);
+            return -1;
+        }
+    }
+    if (PQpipelineSync(c) != 1)
+        return -1;
+    for (i = 0; i < n; i++) {
+        if ((res = PQgetResult(c)) == NULL)
+            return -1;
+        if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED)
+            failed = 1;
+        else {
+            item_result(items[i], res);
+            if (PQresultStatus(res) == PGRES_FATAL_ERROR)
+                failed = 1;
+        }
+        PQclear(res);
+        /* Each query's results end with a NULL. */
+        while ((res = PQgetResult(c)) != NULL) {
+            if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+                PQclear(res);
+                return -1; /* out of step: treat as broken */
+            }
+            PQclear(res);
+        }
+    }
+    res = PQgetResult(c);
+    ok = res != NULL && PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+    PQclear(res);
+    if (!ok || PQexitPipelineMode(c) != 1 || PQstatus(c) != CONNECTION_OK)
+        return -1;
+    return failed;
+}
+
+static void
+finish(struct ledger *l, struct item *it)
+{
+    if (it->result == MESHCA_ERR_UNAVAILABLE)
+        atomic_fetch_add(&l->unavailable, 1);
+    sem_post(&it->done);
+}
+
+static void *
+writer_main(void *arg)
+{
+    struct ledger *l = arg;
+    struct item *batch[LEDGER_BATCH_MAX];
+    PGconn *c = NULL;
+    char why[256];
+    size_t n, i;
+    int64_t t0;
+    int r;
+
+    for (;;) {
+        pthread_mutex_lock(&l->lock);
+        while (l->head == NULL && !l->stopping)
+            pthread_cond_wait(&l->cond, &l->lock);
+        if (l->head == NULL && l->stopping) {
+            pthread_mutex_unlock(&l->lock);
+            break;
+        }
+        for (n = 0; n < LEDGER_BATCH_MAX && l->head != NULL; n++) {
+            batch[n] = l->head;
+            l->head = l->head->next;
+        }
+        if (l->head == NULL)
+            l->tail = NULL;
+        pthread_mutex_unlock(&l->lock);
+
+        if (c != NULL && PQstatus(c) != CONNECTION_OK) {
+            PQfinish(c);
+            c = NULL;
+        }
+        if (c == NULL) {
+            atomic_fetch_add(&l->reconnects, 1);
+            if ((c = connect_db(l->conninfo, why, sizeof(why))) != NULL &&
+                prepare_all(c, why, sizeof(why)) != 0) {
+                PQfinish(c);
+                c = NULL;
+            }
+            if (c == NULL) {
+                for (i = 0; i < n; i++) {
+                    batch[i]->result = MESHCA_ERR_UNAVAILABLE;
+                    snprintf(batch[i]->why, sizeof(batch[i]->why), "%s", why);
+                    finish(l, batch[i]);
+                }
+                /* Don't spin while the database is away. */
+                usleep(50000);
+                continue;
+            }
+        }
+        t0 = mono_us();
+        r = run_segment(c, batch, n);
+        if (r == 1 && n > 1) {
+            /* One record failed the batch: retry each on its own. */
+            for (i = 0; i < n && r != -1; i++)
+                r = run_segment(c, &batch[i], 1) == -1 ? -1 : 0;
+        }
+        if (r == -1) {
+            atomic_fetch_add(&l->failures, 1);
+            for (i = 0; i < n; i++) {
+                batch[i]->result = MESHCA_ERR_UNAVAILABLE;
+                snprintf(batch[i]->why, sizeof(batch[i]->why),
+                    "database connection lost: %s", PQerrorMessage(c));
+                batch[i]->why[strcspn(batch[i]->why, "\n")] = '\0';
+            }
+            PQfinish(c);
+            c = NULL;
+        } else {
+            atomic_fetch_add(&l->batches, 1);
+            atomic_fetch_add(&l->records, n);
+            metrics_observe(&l->commit, (uint64_t)(mono_us() - t0));
+        }
+        for (i = 0; i < n; i++)
+            finish(l, batch[i]);
+    }
+    PQfinish(c);
+    return NULL;
+}
+
+int
+ledger_open(const char *conninfo, size_t pool_size, struct ledger **lp)
+{
+    struct ledger *l;
+    size_t i;
+
+    *lp = NULL;
+    if ((l = calloc(1, sizeof(*l))) == NULL ||
+        (l->conninfo = strdup(conninfo)) == NULL ||
+        (l->writers = calloc(pool_size ? pool_size : 1,
+            sizeof(pthread_t))) == NULL) {
+        if (l != NULL)
+            free(l->conninfo);
+        free(l);
+        return MESHCA_ERR_ALLOC;
+    }
+    pthread_mutex_init(&l->lock, NULL);
+    pthread_cond_init(&l->cond, NULL);
+    for (i = 0; i < (pool_size ? pool_size : 1); i++) {
+        if (pthread_create(&l->writers[i], NULL, writer_main, l) != 0) {
+            ledger_close(l);
+            return MESHCA_ERR_SYSTEM;
+        }
+        l->nwriters++;
+    }
+    *lp = l;
+    return 0;
+}
+
+void
+ledger_close(struct ledger *l)
+{
+    size_t i;
+
+    if (l == NULL)
+        return;
+    pthread_mutex_lock(&l->lock);
+    l->stopping = 1;
+    pthread_cond_broadcast(&l->cond);
+    pthread_mutex_unlock(&l->lock);
+    for (i = 0; i < l->nwriters; i++)
+        pthread_join(l->writers[i], NULL);
+    pthread_mutex_destroy(&l->lock);
+    pthread_cond_destroy(&l->cond);
+    free(l->writers);
+    free(l->conninfo);
+    free(l);
+}
+
+/* Queues it and waits for its writer.  Returns it->result. */
+static int
+submit(struct ledger *l, struct item *it)
+{
+    int i;
+
+    sem_init(&it->done, 0, 0);
+    it->next = NULL;
+    pthread_mutex_lock(&l->lock);
+    if (l->stopping) {
+        pthread_mutex_unlock(&l->lock);
+        sem_destroy(&it->done);
+        return MESHCA_ERR_UNAVAILABLE;
+    }
+    if (l->tail != NULL)
+        l->tail->next = it;
+    else
+        l->head = it;
+    l->tail = it;
+    pthread_cond_signal(&l->cond);
+    pthread_mutex_unlock(&l->lock);
+    while (sem_wait(&it->done) != 0 && errno == EINTR)
+        ;
+    sem_destroy(&it->done);
+    for (i = 0; i < it->nowned; i++)
+        free(it->owned[i]);
+    return it->result;
+}
+
+static const char *
+own(struct item *it, char *s)
+{
+    if (s != NULL && it->nowned < (int)(sizeof(it->owned) / sizeof(it->owned[0])))
+        it->owned[it->nowned++] = s;
+    return s;
+}
+
+static char *
+fmt_u64(uint64_t v)
+{
+    char *s = NULL;
+
+    if (asprintf(&s, "%llu", (unsigned long long)v) < 0)
+        return NULL;
+    return s;
+}
+
+static char *
+fmt_i64(int64_t v)
+{
+    char *s = NULL;
+
+    if (asprintf(&s, "%lld", (long long)v) < 0)
+        return NULL;
+    return s;
+}
+
+int
+ledger_record_issuance(struct ledger *l, const struct ledger_issuance *rec)
+{
+    struct item it;
+    int i;
+
+    memset(&it, 0, sizeof(it));
+    it.kind = ITEM_ISSUANCE;
+    it.nparams = 21;
+    it.params[0] = own(&it, fmt_u64(rec->serial));
+    it.params[1] = rec->key_id;
+    it.params[2] = rec->issuer;
+    it.params[3] = rec->subject;
+    it.params[4] = rec->email;
+    it.params[5] = rec->role;
+    it.params[6] = own(&it, pg_array(rec->principals, rec->nprincipals));
+    it.params[7] = rec->key_type;
+    it.params[8] = rec->key_fingerprint;
+    it.params[9] = own(&it, fmt_i64(rec->valid_after));
+    it.params[10] = own(&it, fmt_i64(rec->valid_before));
+    it.params[11] = rec->critical_options_json ? rec->critical_options_json
+                                               : "{}";
+    it.params[12] = own(&it, pg_array(rec->extensions, rec->nextensions));
+    it.params[13] = rec->ca_fingerprint;
+    it.params[14] = rec->client_address;
+    it.params[15] = rec->request_id;
+    it.params[16] = rec->reason;
+    it.params[17] = rec->policy_version;
+    it.params[18] = rec->certificate;
+    it.params[19] = rec->token_id;
+    it.params[20] = own(&it, fmt_u64(rec->max_uses ? rec->max_uses : 1));
+    for (i = 0; i < 21; i++)
+        if (it.params[i] == NULL && i != 4 && i != 16) {
+            for (i = 0; i < it.nowned; i++)
+                free(it.owned[i]);
+            return MESHCA_ERR_ALLOC;
+        }
+    return submit(l, &it);
+}
+
+int
+ledger_record_denial(struct ledger *l, const struct ledger_denial *rec)
+{
+    struct item it;
+
+    memset(&it, 0, sizeof(it));
+    it.kind = ITEM_DENIAL;
+    it.nparams = 10;
+    it.params[0] = rec->subject;
+    it.params[1] = rec->issuer;
+    it.params[2] = rec->email;
+    it.params[3] = rec->role;
+    it.params[4] = own(&it, pg_array(rec->requested_principals,
+        rec->nrequested));
+    it.params[5] = rec->reason;
+    it.params[6] = rec->key_fingerprint;
+    it.params[7] = rec->client_address;
+    it.params[8] = rec->request_id;
+    it.params[9] = rec->policy_version;
+    if (it.params[4] == NULL)
+        return MESHCA_ERR_ALLOC;
+    return submit(l, &it);
+}
+
+int
+ledger_record_policy(struct ledger *l, const char *version, const char *text)
+{
+    struct item it;
+    char host[256];
+
+    if (gethostname(host, sizeof(host)) != 0)
+        snprintf(host, sizeof(host), "unknown");
+    host[sizeof(host) - 1] = '\0';
+    memset(&it, 0, sizeof(it));
+    it.kind = ITEM_POLICY;
+    it.nparams = 3;
+    it.params[0] = version;
+    it.params[1] = text;
+    it.params[2] = host;
+    return submit(l, &it);
+}
+
+int
+ledger_ping(struct ledger *l, char *why, size_t whylen)
+{
+    struct item it;
+    int r;
+
+    memset(&it, 0, sizeof(it));
+    it.kind = ITEM_PING;
+    if ((r = submit(l, &it)) != 0)
+        snprintf(why, whylen, "%s", it.why[0] ? it.why : meshca_strerror(r));
+    return r;
+}
+
+int
+ledger_write_metrics(struct ledger *l, struct buf *out)
+{
+    int r;
+
+    if ((r = metrics_printf(out,
+        "# HELP meshca_ledger_commits_total Ledger transactions committed.\n"
+        "# TYPE meshca_ledger_commits_total counter\n"
+        "meshca_ledger_commits_total %llu\n"
+        "# HELP meshca_ledger_records_total Ledger records written.\n"
+        "# TYPE meshca_ledger_records_total counter\n"
+        "meshca_ledger_records_total %llu\n"
+        "# HELP meshca_ledger_failures_total Ledger transactions lost to "
+        "connection failures.\n"
+        "# TYPE meshca_ledger_failures_total counter\n"
+        "meshca_ledger_failures_total %llu\n"
+        "# HELP meshca_ledger_unavailable_total Records refused because the "
+        "database was unavailable.\n"
+        "# TYPE meshca_ledger_unavailable_total counter\n"
+        "meshca_ledger_unavailable_total %llu\n"
+        "# HELP meshca_ledger_connects_total Database connection attempts.\n"
+        "# TYPE meshca_ledger_connects_total counter\n"
+        "meshca_ledger_connects_total %llu\n",
+        (unsigned long long)atomic_load(&l->batches),
+        (unsigned long long)atomic_load(&l->records),
+        (unsigned long long)atomic_load(&l->failures),
+        (unsigned long long)atomic_load(&l->unavailable),
+        (unsigned long long)atomic_load(&l->reconnects))) != 0)
+        return r;
+    return metrics_write_histogram(out, "meshca_ledger_commit_duration_seconds",
+        "Time to commit one ledger transaction (a batch).", &l->commit);
+}
+
+/* Verification */
+
+static int
+hex_decode(const char *hex, unsigned char *out, size_t outlen)
+{
+    size_t i;
+    unsigned int b;
+
+    if (strlen(hex) != 2 * outlen)
+        return -1;
+    for (i = 0; i < outlen; i++) {
+        if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+            return -1;
+        out[i] = (unsigned char)b;
+    }
+    return 0;
+}
+
+static void
+hex_encode(const unsigned char *in, size_t len, char *out)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        snprintf(out + 2 * i, 3, "%02x", in[i]);
+}
+
+static const char verify_sql[] =
+    "DECLARE chain NO SCROLL CURSOR FOR "
+    "SELECT seq, 'certificates', encode(prev_hash, 'hex'), encode(hash, 'hex'), "
+    "  (to_jsonb(x) - 'seq' - 'prev_hash' - 'hash')::text, "
+    "  'certificate serial ' || serial FROM certificates x "
+    "UNION ALL SELECT seq, 'denials', encode(prev_hash, 'hex'), "
+    "  encode(hash, 'hex'), (to_jsonb(x) - 'seq' - 'prev_hash' - 'hash')::text, "
+    "  'denial for ' || coalesce(subject, '?') FROM denials x "
+    "UNION ALL SELECT seq, 'policy_versions', encode(prev_hash, 'hex'), "
+    "  encode(hash, 'hex'), (to_jsonb(x) - 'seq' - 'prev_hash' - 'hash')::text, "
+    "  'policy version ' || left(version, 12) FROM policy_versions x "
+    "UNION ALL SELECT seq, 'revocations', encode(prev_hash, 'hex'), "
+    "  encode(hash, 'hex'), (to_jsonb(x) - 'seq' - 'prev_hash' - 'hash')::text, "
+    "  'revocation of ' || kind || ' ' || value FROM revocations x "
+    "ORDER BY 1";
+
+int
+ledger_verify(const char *conninfo, struct ledger_verify_result *res)
+{
+    PGconn *c;
+    PGresult *pr = NULL;
+    unsigned char prev[32], stored_prev[32], stored[32], calc[32];
+    char why[256], seqs[32];
+    uint64_t expect = 1, seq;
+    EVP_MD_CTX *md = NULL;
+    int i, n, rc = MESHCA_ERR_UNAVAILABLE;
+    unsigned int mdlen;
+
+    memset(res, 0, sizeof(*res));
+    memset(prev, 0, sizeof(prev));
+    if ((c = connect_db(conninfo, why, sizeof(why))) == NULL) {
+        snprintf(res->message, sizeof(res->message), "%s", why);
+        return MESHCA_ERR_UNAVAILABLE;
+    }
+    if ((md = EVP_MD_CTX_new()) == NULL)
+        goto out;
+#define EXEC_OK(sql, st)                                                       \
+    (PQclear(pr), pr = PQexec(c, sql), PQresultStatus(pr) == (st))
+    if (!EXEC_OK("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            PGRES_COMMAND_OK) ||
+        !EXEC_OK("SET LOCAL timezone = 'UTC'", PGRES_COMMAND_OK) ||
+        !EXEC_OK(verify_sql, PGRES_COMMAND_OK)) {
+        snprintf(res->message, sizeof(res->message), "cannot read the "
+            "ledger: %s", PQresultErrorMessage(pr));
+        goto out;
+    }
+    res->intact = 1;
+    for (;;) {
+        if (!EXEC_OK("FETCH 5000 FROM chain", PGRES_TUPLES_OK)) {
+            snprintf(res->message, sizeof(res->message), "cannot read the "
+                "ledger: %s", PQresultErrorMessage(pr));
+            goto out;
+        }
+        if ((n = PQntuples(pr)) == 0)
+            break;
+        for (i = 0; i < n && res->intact; i++) {
+            const char *table = PQgetvalue(pr, i, 1);
+            const char *payload = PQgetvalue(pr, i, 4);
+            const char *what = PQgetvalue(pr, i, 5);
+
+            seq = strtoull(PQgetvalue(pr, i, 0), NULL, 10);
+            res->records++;
+            if (seq != expect) {
+                res->intact = 0;
+                res->first_bad_seq = expect;
+                snprintf(res->message, sizeof(res->message), "record %llu is "
+                    "missing (deleted or renumbered): the next record found "
+                    "is %llu (%s)", (unsigned long long)expect,
+                    (unsigned long long)seq, what);
+                break;
+            }
+            if (hex_decode(PQgetvalue(pr, i, 2), stored_prev, 32) != 0 ||
+                hex_decode(PQgetvalue(pr, i, 3), stored, 32) != 0 ||
+                memcmp(stored_prev, prev, 32) != 0) {
+                res->intact = 0;
+                res->first_bad_seq = seq;
+                snprintf(res->message, sizeof(res->message), "record %llu "
+                    "(%s): its link to record %llu is broken (records "
+                    "reordered, deleted or rewritten)",
+                    (unsigned long long)seq, what,
+                    (unsigned long long)(seq - 1));
+                break;
+            }
+            snprintf(seqs, sizeof(seqs), "%llu", (unsigned long long)seq);
+            if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+                EVP_DigestUpdate(md, prev, 32) != 1 ||
+                EVP_DigestUpdate(md, table, strlen(table)) != 1 ||
+                EVP_DigestUpdate(md, "|", 1) != 1 ||
+                EVP_DigestUpdate(md, seqs, strlen(seqs)) != 1 ||
+                EVP_DigestUpdate(md, "|", 1) != 1 ||
+                EVP_DigestUpdate(md, payload, strlen(payload)) != 1 ||
+                EVP_DigestFinal_ex(md, calc, &mdlen) != 1)
+                goto out;
+            if (memcmp(calc, stored, 32) != 0) {
+                res->intact = 0;
+                res->first_bad_seq = seq;
+                snprintf(res->message, sizeof(res->message), "record %llu "
+                    "(%s): hash mismatch: its contents were changed after "
+                    "it was written", (unsigned long long)seq, what);
+                break;
+            }
+            memcpy(prev, stored, 32);
+            res->head_seq = seq;
+            expect = seq + 1;
+        }
+        if (!res->intact)
+            break;
+    }
+    hex_encode(prev, 32, res->head_hash);
+    if (res->intact) {
+        if (!EXEC_OK("SELECT seq, encode(hash, 'hex') FROM chain_head",
+                PGRES_TUPLES_OK) || PQntuples(pr) != 1) {
+            snprintf(res->message, sizeof(res->message), "cannot read the "
+                "chain head: %s", PQresultErrorMessage(pr));
+            goto out;
+        }
+        if (strtoull(PQgetvalue(pr, 0, 0), NULL, 10) != res->head_seq ||
+            strcmp(PQgetvalue(pr, 0, 1), res->head_hash) != 0) {
+            res->intact = 0;
+            res->first_bad_seq = res->head_seq + 1;
+            snprintf(res->message, sizeof(res->message), "the chain head is "
+                "record %s but the last record found is %llu: records after "
+                "%llu were deleted", PQgetvalue(pr, 0, 0),
+                (unsigned long long)res->head_seq,
+                (unsigned long long)res->head_seq);
+        } else
+            snprintf(res->message, sizeof(res->message), "chain verified "
+                "through record %llu, head hash %s",
+                (unsigned long long)res->head_seq, res->head_hash);
+    }
+    rc = 0;
+out:
+#undef EXEC_OK
+    PQclear(pr);
+    EVP_MD_CTX_free(md);
+    PQfinish(c);
+    return rc;
+}
+
+/* Migrations */
+
+int
+ledger_migrate(const char *conninfo, int verbose, char *why, size_t whylen)
+{
+    PGconn *c;
+    PGresult *pr = NULL;
+    size_t i;
+    int rc = MESHCA_ERR_INTERNAL, locked = 0;
+    char ver[16];
+    const char *params[2];
+
+    if ((c = connect_db(conninfo, why, whylen)) == NULL)
+        return MESHCA_ERR_UNAVAILABLE;
+#define EXEC_OK(sql, st)                                                       \
+    (PQclear(pr), pr = PQexec(c, sql), PQresultStatus(pr) == (st))
+    /* One migrator at a time across replicas. */
+    if (!EXEC_OK("SELECT pg_advisory_lock(7310475501)", PGRES_TUPLES_OK))
+        goto fail;
+    locked = 1;
+    if (!EXEC_OK("CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version integer PRIMARY KEY, name text NOT NULL, "
+            "applied_at timestamptz NOT NULL DEFAULT now())",
+            PGRES_COMMAND_OK))
+        goto fail;
+    for (i = 0; i < nmigrations; i++) {
+        snprintf(ver, sizeof(ver), "%d", migrations[i].version);
+        params[0] = ver;
+        params[1] = migrations[i].name;
+        PQclear(pr);
+        pr = PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE "
+            "version = $1::integer", 1, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(pr) != PGRES_TUPLES_OK)
+            goto fail;
+        if (PQntuples(pr) == 1)
+            continue;
+        if (!EXEC_OK("BEGIN", PGRES_COMMAND_OK) ||
+            !EXEC_OK(migrations[i].sql, PGRES_COMMAND_OK))
+            goto fail;
+        PQclear(pr);
+        pr = PQexecParams(c, "INSERT INTO schema_migrations (version, name) "
+            "VALUES ($1::integer, $2)", 2, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(pr) != PGRES_COMMAND_OK ||
+            !EXEC_OK("COMMIT", PGRES_COMMAND_OK))
+            goto fail;
+        if (verbose)
+            fprintf(stderr, "meshcad migrate: applied %s\n",
+                migrations[i].name);
+    }
+    rc = 0;
+    goto out;
+fail:
+    snprintf(why, whylen, "%s", PQerrorMessage(c));
+    why[strcspn(why, "\n")] = '\0';
+    (void)EXEC_OK("ROLLBACK", PGRES_COMMAND_OK);
+out:
+    if (locked)
+        (void)EXEC_OK("SELECT pg_advisory_unlock(7310475501)",
+            PGRES_TUPLES_OK);
+#undef EXEC_OK
+    PQclear(pr);
+    PQfinish(c);
+    return rc;
+}

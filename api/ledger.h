@@ -1,0 +1,110 @@
+/*
+ * The ledger: every issuance, denial, revocation and policy version in
+ * PostgreSQL, append-only and hash-chained (migrations/0001_ledger.sql).
+ *
+ * Writes go through a small pool of writer threads, one connection each.
+ * Concurrent callers are batched: a writer takes up to LEDGER_BATCH_MAX
+ * queued records and sends them in one pipeline sync segment, which
+ * PostgreSQL runs as one transaction; every caller waits for its own record's
+ * commit.  When a batch fails for a reason other than the connection, its
+ * records are retried one by one so one bad record fails only its caller.
+ * Connections are made lazily and remade after PostgreSQL restarts; with the
+ * database unreachable, callers get MESHCA_ERR_UNAVAILABLE promptly.
+ */
+#ifndef MESHCAD_LEDGER_H
+#define MESHCAD_LEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meshca/buf.h"
+#include "meshca/err.h"
+
+#define LEDGER_BATCH_MAX 64
+
+struct ledger;
+
+struct ledger_issuance {
+    uint64_t serial;
+    const char *key_id, *subject, *issuer, *email; /* email may be NULL */
+    const char *role;
+    const char *const *principals;
+    size_t nprincipals;
+    const char *key_type, *key_fingerprint;
+    int64_t valid_after, valid_before;             /* epoch seconds */
+    const char *critical_options_json;             /* a JSON object */
+    const char *const *extensions;
+    size_t nextensions;
+    const char *ca_fingerprint, *client_address, *request_id;
+    const char *reason;                            /* may be NULL */
+    const char *policy_version;
+    const char *token_id;                          /* replay id */
+    uint64_t max_uses;                             /* per token */
+    const char *certificate;                       /* the one-line form */
+};
+
+struct ledger_denial {
+    const char *subject, *issuer, *email, *role;   /* may be NULL */
+    const char *const *requested_principals;
+    size_t nrequested;
+    const char *reason;
+    const char *key_fingerprint;                   /* may be NULL */
+    const char *client_address, *request_id;
+    const char *policy_version;                    /* may be NULL */
+};
+
+/* A ledger writing to conninfo (a libpq URI or key=value string) with
+ * pool_size writers.  Does not connect yet: never fails for a database that
+ * is down.  Returns 0 or MESHCA_ERR_ALLOC / MESHCA_ERR_SYSTEM. */
+int ledger_open(const char *conninfo, size_t pool_size,
+    struct ledger **lp) MESHCA_WUR;
+
+/* Stops the writers (finishing queued records) and frees l.  Accepts NULL. */
+void ledger_close(struct ledger *l);
+
+/* Records a certificate and counts one use of its token, in one transaction.
+ * Blocks until committed.  Returns 0; MESHCA_ERR_LEDGER_REPLAY (the token was
+ * already used max_uses times: nothing recorded); MESHCA_ERR_LEDGER_DUPLICATE_SERIAL
+ * (retry with another serial); MESHCA_ERR_UNAVAILABLE (database unreachable
+ * or failing: nothing may be returned to the client). */
+int ledger_record_issuance(struct ledger *l,
+    const struct ledger_issuance *rec) MESHCA_WUR;
+
+/* Records a denial.  Same blocking and errors (but never REPLAY). */
+int ledger_record_denial(struct ledger *l,
+    const struct ledger_denial *rec) MESHCA_WUR;
+
+/* Records a policy version once (later calls for the same version are
+ * no-ops).  loaded_by names the host. */
+int ledger_record_policy(struct ledger *l, const char *version,
+    const char *text) MESHCA_WUR;
+
+/* Readiness: 0 when a writer can reach the database now; otherwise an error
+ * with the reason in why. */
+int ledger_ping(struct ledger *l, char *why, size_t whylen) MESHCA_WUR;
+
+/* Appends Prometheus text for the ledger's counters and commit latency. */
+int ledger_write_metrics(struct ledger *l, struct buf *out) MESHCA_WUR;
+
+/* Verification (meshcad ledger verify): walks every record in seq order and
+ * recomputes each hash.  Fills res; returns 0 when the walk ran (intact or
+ * not, see res->intact), or MESHCA_ERR_UNAVAILABLE. */
+struct ledger_verify_result {
+    int intact;
+    uint64_t records;          /* records checked */
+    uint64_t head_seq;
+    char head_hash[65];        /* hex */
+    uint64_t first_bad_seq;    /* 0 when intact */
+    char message[512];         /* for a person */
+};
+int ledger_verify(const char *conninfo,
+    struct ledger_verify_result *res) MESHCA_WUR;
+
+/* Applies the embedded migrations not yet applied, under an advisory lock
+ * (safe with several replicas at once).  Prints what it did to stderr when
+ * verbose.  Returns 0, MESHCA_ERR_UNAVAILABLE, or MESHCA_ERR_INTERNAL with
+ * the server's message in why. */
+int ledger_migrate(const char *conninfo, int verbose, char *why,
+    size_t whylen) MESHCA_WUR;
+
+#endif
