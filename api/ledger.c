@@ -202,10 +202,22 @@ run_segment(PGconn *c, struct item **items, size_t n)
 {
     PGresult *res;
     size_t i;
-    int failed = 0, ok;
+    int failed = 0, ok, lock = 0;
 
     if (PQenterPipelineMode(c) != 1)
         return -1;
+    /*
+     * Take the chain head first: every ledger transaction then acquires its
+     * locks in one order (head, then token_uses rows), so two writers that
+     * share a token can never deadlock.
+     */
+    for (i = 0; i < n && !lock; i++)
+        lock = items[i]->kind != ITEM_PING;
+    if (lock && !PQsendQueryParams(c, "SELECT 1 FROM chain_head WHERE id "
+        "FOR UPDATE", 0, NULL, NULL, NULL, NULL, 0)) {
+        PQexitPipelineMode(c);
+        return -1;
+    }
     for (i = 0; i < n; i++) {
         struct item *it = items[i];
 
@@ -222,6 +234,15 @@ run_segment(PGconn *c, struct item **items, size_t n)
     }
     if (PQpipelineSync(c) != 1)
         return -1;
+    if (lock) {
+        if ((res = PQgetResult(c)) == NULL)
+            return -1;
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+            failed = 1;
+        PQclear(res);
+        while ((res = PQgetResult(c)) != NULL)
+            PQclear(res);
+    }
     for (i = 0; i < n; i++) {
         if ((res = PQgetResult(c)) == NULL)
             return -1;
