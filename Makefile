@@ -137,7 +137,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(CA_SRCS) $(API_SRCS) $(GEN_MIGRATIONS) $(wildc
 
 fuzz-build: $(FUZZ_BINS)
 
-test-build: all $(UNIT_BINS) $(TOOL_BINS)
+test-build: all $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
 deps:
 	@sh tests/tools/deps.sh
