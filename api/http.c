@@ -525,6 +525,8 @@ server_start(struct server *srv)
     if ((r = workq_new(srv, nworkers, 65536, &srv->wq)) != 0)
         return r;
 
+    opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
+        (intptr_t)mhd_log, NULL };
     opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };
     opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
         (intptr_t)cfg->limits.threads, NULL };
@@ -538,8 +540,6 @@ server_start(struct server *srv)
         (intptr_t)(64 * 1024), NULL };
     opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
         (intptr_t)on_completed, srv };
-    opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
-        (intptr_t)mhd_log, NULL };
     opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_LISTENING_ADDRESS_REUSE,
         1, NULL };
     if (cfg->tls_cert != NULL) {

@@ -90,7 +90,7 @@ PostgreSQL: 127.0.0.1:$PG_PORT, state under ./var).  Try, in another shell:
 
   curl http://127.0.0.1:$MESHCAD_PORT/healthz
   export MESHCA_SERVER=http://127.0.0.1:$MESHCAD_PORT
-  $BUILD/meshca login            # test accounts: alice, bob, carol (password: see tests/idp/README)
+  $BUILD/meshca login            # test accounts: alice, bob, carol (any password)
   $BUILD/meshca status
   psql postgresql://meshca_admin@127.0.0.1:$PG_PORT/meshca -c 'SELECT serial, subject, principals FROM certificates'
 
