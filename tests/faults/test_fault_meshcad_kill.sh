@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Fault: meshcad killed with -9 under load.  The chain verifies, no partial
+# records exist, and a restart serves at once.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/stack.sh"
+stack_init
+stack_config_extra '{"issuers": [{"issuer": "https://idp.test.invalid", "audiences": ["meshca"], "jwks_file": "jwks.json", "max_token_age": "2h", "max_certificates_per_token": 1000000}], "limits": {"rate_per_minute": 0}}'
+stack_start
+LOADGEN=$BUILD/tests/bench/loadgen
+"$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 16 --duration 4 \
+    --keys 5000 --serials "$T_TMP/serials" >>"$T_LOG" 2>&1 &
+lg=$!
+sleep 2
+kill -9 "$MESHCAD_PID"
+wait "$MESHCAD_PID" 2>/dev/null
+wait "$lg"
+check "the ledger chain verifies after meshcad was killed" "$MESHCAD_BIN" ledger verify --config "$T_TMP/meshcad.json"
+check_eq "no certificate row lacks its certificate or serial" \
+    "$(psql_admin -c "SELECT count(*) FROM certificates WHERE certificate IS NULL OR serial IS NULL OR principals IS NULL")" 0
+sort -u "$T_TMP/serials" >"$T_TMP/returned"
+psql_admin -c "SELECT serial FROM certificates" | sort -u >"$T_TMP/ledger"
+check_eq "every returned certificate is in the ledger" "$(comm -23 "$T_TMP/returned" "$T_TMP/ledger" | wc -l)" 0
+t0=$(date +%s%N)
+meshcad_start "$T_TMP/meshcad.json"
+issue "$(token 4)" "{\"public_key\":\"$(user_key again)\"}"
+echo "# restart to first certificate: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+check_eq "a restarted meshcad issues at once" "$HTTP_STATUS" 201

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Fault: PostgreSQL killed with -9 under load, then restarted.  No certificate
+# is returned without its ledger record; issuance resumes within 5 s of the
+# database's return (measured and printed).
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/stack.sh"
+PG_FSYNC=on
+stack_init
+stack_config_extra '{"issuers": [{"issuer": "https://idp.test.invalid", "audiences": ["meshca"], "jwks_file": "jwks.json", "max_token_age": "2h", "max_certificates_per_token": 1000000}], "limits": {"rate_per_minute": 0}}'
+stack_start
+LOADGEN=$BUILD/tests/bench/loadgen
+"$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 16 --duration 8 \
+    --keys 5000 --serials "$T_TMP/serials" --json "$T_TMP/load.json" >>"$T_LOG" 2>&1 &
+lg=$!
+sleep 2
+pg_kill9
+sleep 2
+pg_restart || bail "PostgreSQL did not restart"
+back=$(date +%s%N)
+resumed=""
+for i in $(seq 1 100); do
+    issue "$(token 3)" "{\"public_key\":\"$(user_key r)\"}"
+    if [ "$HTTP_STATUS" = 201 ]; then resumed=$(( ($(date +%s%N) - back) / 1000000 )); break; fi
+    sleep 0.05
+done
+wait "$lg"
+echo "# issuance resumed ${resumed:-never} ms after PostgreSQL returned"
+check "issuance resumed within 5 s of PostgreSQL's return (${resumed:-never} ms)" test -n "$resumed" -a "${resumed:-99999}" -lt 5000
+other=$(jq '[.status | to_entries[] | select(.key != "201" and .key != "503") | .value] | add // 0' "$T_TMP/load.json")
+check_eq "every answer under load was 201 or 503" "$other" 0
+sort -u "$T_TMP/serials" >"$T_TMP/returned"
+psql_admin -c "SELECT serial FROM certificates" | sort -u >"$T_TMP/ledger"
+check_eq "no certificate returned without its ledger record" "$(comm -23 "$T_TMP/returned" "$T_TMP/ledger" | wc -l)" 0
+check "the ledger chain verifies after the crash" "$MESHCAD_BIN" ledger verify --config "$T_TMP/meshcad.json"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Fault: SIGHUP with a broken policy, then a good one, under load: no failed
+# request.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/stack.sh"
+stack_init
+stack_config_extra '{"issuers": [{"issuer": "https://idp.test.invalid", "audiences": ["meshca"], "jwks_file": "jwks.json", "max_token_age": "2h", "max_certificates_per_token": 1000000}], "limits": {"rate_per_minute": 0}}'
+stack_start
+LOADGEN=$BUILD/tests/bench/loadgen
+"$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 16 --duration 5 \
+    --keys 5000 --json "$T_TMP/load.json" >>"$T_LOG" 2>&1 &
+lg=$!
+cp "$T_TMP/policy.json" "$T_TMP/policy.good"
+for i in 1 2 3 4 5; do
+    sleep 0.4
+    echo '{ "roles": [ { "name": "x", "match": {}, "principals": ["a b"] } ], "typo": 1 }' >"$T_TMP/policy.json"
+    kill -HUP "$MESHCAD_PID"
+    sleep 0.4
+    cp "$T_TMP/policy.good" "$T_TMP/policy.json"
+    kill -HUP "$MESHCAD_PID"
+done
+wait "$lg"
+cat "$T_TMP/load.json" >>"$T_LOG"
+check_eq "every request under reloads got 201" \
+    "$(jq '[.status | to_entries[] | select(.key != "201") | .value] | add // 0' "$T_TMP/load.json")" 0
+check "requests were served ($(jq .completed "$T_TMP/load.json"))" test "$(jq .completed "$T_TMP/load.json")" -gt 100
+check "broken policies were refused and logged" grep -q 'policy reload refused' "$T_TMP/meshcad.log"
+check "meshcad survived" kill -0 "$MESHCAD_PID"
