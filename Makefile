@@ -143,7 +143,7 @@ deps:
 	@sh tests/tools/deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory WERROR=1 test-build fuzz-build
+	@$(MAKE) --no-print-directory WERROR=1 test-build $(if $(filter 1,$(SAN)),,fuzz-build)
 	@BUILD=$(abspath $(BUILD)) TEST_JOBS=$(TEST_JOBS) FUZZ_SMOKE_SECONDS=$(if $(filter 1,$(SAN)),0,10) \
 	  bash tests/run-tests.sh
 
