@@ -63,7 +63,7 @@ echo "bench: ceiling (b) PostgreSQL ledger rows pipelined: ${ceil_b:-unmeasured}
 peak_rss() { awk '/VmHWM/ {print $2}' "/proc/$MESHCAD_PID/status"; }
 
 # warm up, then saturation
-"$LOADGEN" run --url "$URL" --tokens "$T_TMP/tokens.txt" --conns "$CONNS" --duration 2 --keys 2000 >/dev/null
+"$LOADGEN" run --url "$URL" --tokens "$T_TMP/tokens.txt" --conns "$CONNS" --duration 2 --keys 2000 --serials "$T_TMP/serials.warmup" >/dev/null
 sat=$("$LOADGEN" run --url "$URL" --tokens "$T_TMP/tokens.txt" --conns "$CONNS" \
       --duration "$SECS" --keys 100000 --serials "$T_TMP/serials.sat" --label saturation)
 echo "bench: saturation: $sat"
@@ -83,14 +83,14 @@ psql_admin -c "SELECT serial FROM certificates" | sort -u >"$T_TMP/ledger"
 returned=$(wc -l <"$T_TMP/returned")
 ledger_extra=$(comm -13 "$T_TMP/returned" "$T_TMP/ledger" | wc -l)
 ledger_missing=$(comm -23 "$T_TMP/returned" "$T_TMP/ledger" | wc -l)
-echo "bench: certificates returned $returned; missing from ledger $ledger_missing; in ledger but not returned (warm-up) $ledger_extra"
+echo "bench: certificates returned $returned; missing from ledger $ledger_missing; in the ledger but never returned $ledger_extra"
 
 host=$(hostname -s 2>/dev/null || echo host)
 json=$out_dir/bench-$host.json
 jq -n --argjson runs "$runs" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
    --argjson cores "$cores" --argjson ceil_a "$ceil_a" --argjson pair "$pair" \
    --arg ceil_b "${ceil_b:-null}" --arg ceil_c "$ceil_c" --argjson rss "$rss_kb" \
-   --argjson returned "$returned" --argjson missing "$ledger_missing" \
+   --argjson returned "$returned" --argjson missing "$ledger_missing" --argjson extra "$ledger_extra" \
    --arg date "$(date -u +%FT%TZ)" '
   { date: $date, machine: { cpu: $cpu, cores: $cores },
     ceilings: { a_verify_plus_sign_per_s: $ceil_a, a_per_core: $pair,
@@ -101,7 +101,7 @@ jq -n --argjson runs "$runs" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | 
     ratio_to_ceiling_b: (if ($ceil_b | tonumber? // null) then $runs[0].created_per_second / ($ceil_b | tonumber) else null end),
     ratio_to_ceiling_c: ($runs[0].created_per_second / ($ceil_c | tonumber)),
     meshcad_peak_rss_mib: ($rss / 1024),
-    ledger_check: { returned: $returned, missing_from_ledger: $missing },
+    ledger_check: { returned: $returned, missing_from_ledger: $missing, in_ledger_not_returned: $extra },
     runs: $runs }' >"$json"
 bash "$MESHCA_TOP/tests/bench/plot.sh" "$json" >"${json%.json}.svg"
 echo "bench: wrote $json and ${json%.json}.svg"
