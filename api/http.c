@@ -38,6 +38,8 @@ static const struct route routes[] = {
     { "GET", "/v1/config", 0, handle_config },
     { "POST", "/v1/certificates", 1, handle_issue },
     { "POST", "/v1/explain", 1, handle_explain },
+    { "GET", "/v1/krl", 0, handle_krl },
+    { "POST", "/v1/revocations", 1, handle_revoke },
 };
 
 int64_t

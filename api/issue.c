@@ -50,9 +50,8 @@ bearer(struct request *req)
     return h + 7;
 }
 
-/* Verifies the token; on failure queues 401 or 503 and returns NULL. */
-static struct claims *
-authenticate(struct request *req)
+struct claims *
+req_authenticate(struct request *req)
 {
     struct server *srv = req->srv;
     struct claims *c = NULL;
@@ -185,7 +184,7 @@ handle_issue(struct request *req)
     size_t i;
     int r, tries;
 
-    if ((c = authenticate(req)) == NULL)
+    if ((c = req_authenticate(req)) == NULL)
         goto out;
     if ((wait = ratelimit_take(srv->rl, c->iss, c->sub, now_us() / 1000)) > 0) {
         metrics_inc(&srv->metrics.denied, "rate_limited");
@@ -214,6 +213,19 @@ handle_issue(struct request *req)
         goto out;
     }
 
+    if (key_fingerprint(key, &keyfp) != 0) {
+        req_error(req, 500, "internal", "out of memory");
+        goto out;
+    }
+    {
+        char why[256];
+
+        if (revocations_refuse(srv, keyfp, c->sub, why, sizeof(why))) {
+            metrics_inc(&srv->metrics.denied, "revoked");
+            req_error(req, 403, "forbidden", "%s", why);
+            goto out;
+        }
+    }
     pol = server_policy(srv);
     policy_request_from(&pq, c, cr);
     r = policy_decide(pol, &pq, &dec);
@@ -222,8 +234,6 @@ handle_issue(struct request *req)
             meshca_strerror(r);
 
         metrics_inc(&srv->metrics.denied, "policy");
-        if (key_fingerprint(key, &keyfp) != 0)
-            keyfp = NULL;
         if (record_denial(req, c, cr, pol, why_denied, keyfp) != 0) {
             /* A denial that cannot be recorded is still a denial. */
             metrics_inc(&srv->metrics.denied, "denial_unrecorded");
@@ -264,12 +274,10 @@ handle_issue(struct request *req)
             goto out;
         }
         memset(&rec, 0, sizeof(rec));
-        free(keyfp);
         free(cafp);
         free(opts);
-        keyfp = cafp = opts = NULL;
-        if (key_fingerprint(key, &keyfp) != 0 ||
-            key_fingerprint(cakey_public(cakey_set_active(srv->cas)),
+        cafp = opts = NULL;
+        if (key_fingerprint(cakey_public(cakey_set_active(srv->cas)),
                 &cafp) != 0 ||
             (opts = options_json(dec)) == NULL) {
             req_error(req, 500, "internal", "out of memory");
@@ -356,7 +364,7 @@ handle_explain(struct request *req)
     struct policy_request pq;
     json_t *ex = NULL;
 
-    if ((c = authenticate(req)) == NULL)
+    if ((c = req_authenticate(req)) == NULL)
         goto out;
     if (parse_body(req, 0, &cr) != 0)
         goto out;

@@ -17,7 +17,8 @@
 #include "metrics.h"
 #include "migrations.h"
 
-enum item_kind { ITEM_ISSUANCE, ITEM_DENIAL, ITEM_POLICY, ITEM_PING };
+enum item_kind { ITEM_ISSUANCE, ITEM_DENIAL, ITEM_POLICY, ITEM_REVOCATION,
+    ITEM_PING };
 
 #define ITEM_PARAMS_MAX 24
 
@@ -44,10 +45,12 @@ struct ledger {
     /* metrics */
     _Atomic uint64_t batches, records, failures, reconnects, unavailable;
     struct histogram commit;
+    pthread_mutex_t reader_lock; /* the reader connection (snapshots) */
+    PGconn *reader;
 };
 
 static const char *const stmt_names[] = { "ins_cert", "ins_denial",
-    "ins_policy" };
+    "ins_policy", "ins_revocation" };
 static const char *const stmt_sql[] = {
     /* 1 serial, 2 key_id, 3 issuer, 4 subject, 5 email, 6 role,
      * 7 principals, 8 key_type, 9 key_fp, 10 va, 11 vb, 12 opts,
@@ -73,6 +76,14 @@ static const char *const stmt_sql[] = {
     "INSERT INTO policy_versions (version, policy, loaded_by) "
     "SELECT $1, $2, $3 WHERE NOT EXISTS "
     "  (SELECT 1 FROM policy_versions WHERE version = $1) RETURNING seq",
+    /* 1 kind, 2 value, 3 reason, 4 revoked_by, 5 block_until, 6 req_id.
+     * Idempotent: an existing revocation of the same target is kept. */
+    "INSERT INTO revocations (kind, value, reason, revoked_by, block_until, "
+    "  request_id) "
+    "SELECT $1, $2, $3, $4, to_timestamp($5::bigint), $6 WHERE NOT EXISTS "
+    "  (SELECT 1 FROM revocations WHERE kind = $1 AND value = $2 AND "
+    "   block_until IS NOT DISTINCT FROM to_timestamp($5::bigint)) "
+    "RETURNING seq",
 };
 
 /* A PostgreSQL array literal of strings: {"a","b\"c"}.  Caller frees. */
@@ -166,6 +177,8 @@ item_result(struct item *it, PGresult *res)
     case PGRES_TUPLES_OK:
         if (it->kind == ITEM_ISSUANCE && PQntuples(res) == 0)
             it->result = MESHCA_ERR_LEDGER_REPLAY;
+        else if (it->kind == ITEM_REVOCATION && PQntuples(res) == 0)
+            it->result = 1; /* already revoked */
         else
             it->result = 0;
         break;
@@ -375,6 +388,7 @@ ledger_open(const char *conninfo, size_t pool_size, struct ledger **lp)
     }
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->cond, NULL);
+    pthread_mutex_init(&l->reader_lock, NULL);
     for (i = 0; i < (pool_size ? pool_size : 1); i++) {
         if (pthread_create(&l->writers[i], NULL, writer_main, l) != 0) {
             ledger_close(l);
@@ -401,6 +415,8 @@ ledger_close(struct ledger *l)
         pthread_join(l->writers[i], NULL);
     pthread_mutex_destroy(&l->lock);
     pthread_cond_destroy(&l->cond);
+    PQfinish(l->reader);
+    pthread_mutex_destroy(&l->reader_lock);
     free(l->writers);
     free(l->conninfo);
     free(l);
@@ -543,6 +559,125 @@ ledger_record_policy(struct ledger *l, const char *version, const char *text)
     it.params[1] = text;
     it.params[2] = host;
     return submit(l, &it);
+}
+
+int
+ledger_record_revocation(struct ledger *l, const struct ledger_revocation *rec)
+{
+    struct item it;
+
+    memset(&it, 0, sizeof(it));
+    it.kind = ITEM_REVOCATION;
+    it.nparams = 6;
+    it.params[0] = rec->kind;
+    it.params[1] = rec->value;
+    it.params[2] = rec->reason;
+    it.params[3] = rec->revoked_by;
+    it.params[4] = rec->block_until > 0 ? own(&it, fmt_i64(rec->block_until))
+                                        : NULL;
+    it.params[5] = rec->request_id;
+    if (rec->block_until > 0 && it.params[4] == NULL)
+        return MESHCA_ERR_ALLOC;
+    return submit(l, &it);
+}
+
+void
+ledger_snapshot_free(struct ledger_snapshot *s)
+{
+    size_t i;
+
+    if (s == NULL)
+        return;
+    for (i = 0; i < s->n; i++) {
+        free(s->entries[i].kind);
+        free(s->entries[i].value);
+        free(s->entries[i].ca_fingerprint);
+    }
+    free(s->entries);
+    free(s);
+}
+
+/*
+ * What the KRL and the issuance checks need, in one read: every serial to
+ * list (revoked by serial or by subject, still unexpired, with the CA that
+ * signed it), every key id and key fingerprint revoked, and subject blocks
+ * still in force.
+ */
+static const char snapshot_sql[] =
+    "SELECT 'serial', c.serial::text, c.ca_fingerprint, 0 "
+    "  FROM revocations r JOIN certificates c ON c.serial = "
+    "       CASE WHEN r.kind = 'serial' THEN r.value::bigint END "
+    " WHERE r.kind = 'serial' AND c.valid_before > now() "
+    "UNION SELECT 'serial', c.serial::text, c.ca_fingerprint, 0 "
+    "  FROM revocations r JOIN certificates c ON c.subject = r.value "
+    " WHERE r.kind = 'subject' AND c.valid_before > now() "
+    "   AND c.created_at <= r.created_at "
+    "UNION SELECT 'serial', r.value, NULL, 0 FROM revocations r "
+    " WHERE r.kind = 'serial' AND NOT EXISTS "
+    "   (SELECT 1 FROM certificates c WHERE c.serial = "
+    "    CASE WHEN r.kind = 'serial' THEN r.value::bigint END) "
+    "UNION SELECT kind, value, NULL, 0 FROM revocations "
+    " WHERE kind IN ('key_id', 'key_fingerprint') "
+    "UNION SELECT 'block', value, NULL, "
+    "   extract(epoch FROM max(block_until))::bigint FROM revocations "
+    " WHERE kind = 'subject' AND block_until > now() GROUP BY value";
+
+int
+ledger_revocation_snapshot(struct ledger *l, uint64_t *versionp,
+    struct ledger_snapshot **snapp)
+{
+    PGresult *res = NULL;
+    struct ledger_snapshot *s = NULL;
+    char why[256];
+    int r = MESHCA_ERR_UNAVAILABLE, i, n;
+
+    *snapp = NULL;
+    pthread_mutex_lock(&l->reader_lock);
+    if (l->reader != NULL && PQstatus(l->reader) != CONNECTION_OK) {
+        PQfinish(l->reader);
+        l->reader = NULL;
+    }
+    if (l->reader == NULL &&
+        (l->reader = connect_db(l->conninfo, why, sizeof(why))) == NULL)
+        goto out;
+    res = PQexec(l->reader, "SELECT coalesce(max(seq), 0) FROM revocations");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        goto out;
+    *versionp = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    res = PQexec(l->reader, snapshot_sql);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        goto out;
+    n = PQntuples(res);
+    r = MESHCA_ERR_ALLOC;
+    if ((s = calloc(1, sizeof(*s))) == NULL ||
+        (s->entries = calloc((size_t)n + 1, sizeof(*s->entries))) == NULL)
+        goto out;
+    for (i = 0; i < n; i++) {
+        struct ledger_revoked *e = &s->entries[s->n];
+
+        if ((e->kind = strdup(PQgetvalue(res, i, 0))) == NULL ||
+            (e->value = strdup(PQgetvalue(res, i, 1))) == NULL)
+            goto out;
+        if (!PQgetisnull(res, i, 2) &&
+            (e->ca_fingerprint = strdup(PQgetvalue(res, i, 2))) == NULL)
+            goto out;
+        e->until = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+        s->n++;
+    }
+    *snapp = s;
+    s = NULL;
+    r = 0;
+out:
+    if (r == MESHCA_ERR_UNAVAILABLE && l->reader != NULL &&
+        PQstatus(l->reader) != CONNECTION_OK) {
+        PQfinish(l->reader);
+        l->reader = NULL;
+    }
+    PQclear(res);
+    pthread_mutex_unlock(&l->reader_lock);
+    ledger_snapshot_free(s);
+    return r;
 }
 
 int

@@ -79,6 +79,37 @@ int ledger_record_denial(struct ledger *l,
 int ledger_record_policy(struct ledger *l, const char *version,
     const char *text) MESHCA_WUR;
 
+struct ledger_revocation {
+    const char *kind;          /* serial, key_id, subject, key_fingerprint */
+    const char *value;
+    const char *reason, *revoked_by, *request_id;
+    int64_t block_until;       /* subject only: refuse new ones until; 0: no */
+};
+
+/* Records a revocation.  Returns 0 when recorded, 1 when the same target was
+ * already revoked (nothing new recorded), or an error as above. */
+int ledger_record_revocation(struct ledger *l,
+    const struct ledger_revocation *rec) MESHCA_WUR;
+
+/* One entry of a revocation snapshot: kind "serial" (value a serial, with
+ * the signing CA's fingerprint when the ledger knows it), "key_id",
+ * "key_fingerprint", or "block" (value a subject, until epoch seconds). */
+struct ledger_revoked {
+    char *kind, *value, *ca_fingerprint;
+    int64_t until;
+};
+struct ledger_snapshot {
+    struct ledger_revoked *entries;
+    size_t n;
+};
+
+/* Reads what is revoked now (only unexpired certificates' serials) and the
+ * revocations' version (the newest record's seq, which only grows), through
+ * a reader connection of its own.  Caller frees with ledger_snapshot_free. */
+int ledger_revocation_snapshot(struct ledger *l, uint64_t *versionp,
+    struct ledger_snapshot **snapp) MESHCA_WUR;
+void ledger_snapshot_free(struct ledger_snapshot *s);
+
 /* Readiness: 0 when a writer can reach the database now; otherwise an error
  * with the reason in why. */
 int ledger_ping(struct ledger *l, char *why, size_t whylen) MESHCA_WUR;

@@ -216,7 +216,7 @@ cmd_serve(int argc, char **argv)
         fprintf(stderr, "meshcad: out of memory\n");
         goto out;
     }
-    if (server_start(&srv) != 0)
+    if (revocations_start(&srv) != 0 || server_start(&srv) != 0)
         goto out;
     log_json(LOG_LEVEL_INFO, "listening", json_pack("{s:s, s:i, s:s, s:s}",
         "address", cfg->listen_host, "port", (int)cfg->listen_port,
@@ -242,6 +242,7 @@ cmd_serve(int argc, char **argv)
 out:
     if (srv.daemon != NULL)
         server_stop(&srv, 0);
+    revocations_stop(&srv);
     server_set_policy(&srv, NULL);
     identity_free(srv.identity);
     ledger_close(srv.ledger);

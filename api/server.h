@@ -26,6 +26,7 @@ struct ledger;
 struct cakey_set;
 struct policy;
 struct workq;
+struct revstate;
 
 struct server {
     const struct config *cfg;
@@ -41,6 +42,7 @@ struct server {
     pthread_mutex_t policy_lock; /* guards policy (the pointer only) */
     struct policy *policy;
     struct workq *wq;
+    struct revstate *rev;       /* revoke.c */
     char *tls_cert_pem, *tls_key_pem, *tls_ca_pem;
     atomic_int shutting_down;
 };
@@ -109,6 +111,19 @@ void handle_ca_keys(struct request *req);
 void handle_config(struct request *req);
 void handle_issue(struct request *req);
 void handle_explain(struct request *req);
+void handle_krl(struct request *req);
+void handle_revoke(struct request *req);
+
+/* Verifies the bearer token; on failure queues 401/503 and returns NULL.
+ * Caller frees the claims (issue.c). */
+struct claims *req_authenticate(struct request *req);
+
+/* Revocations (revoke.c): the refresher thread, and the issuance check
+ * (1 with a reason in why when the key is revoked or the subject blocked). */
+int revocations_start(struct server *srv) MESHCA_WUR;
+void revocations_stop(struct server *srv);
+int revocations_refuse(struct server *srv, const char *keyfp,
+    const char *subject, char *why, size_t whylen);
 
 /* The monotonic clock in microseconds. */
 int64_t now_us(void);
