@@ -35,6 +35,12 @@ done
 ceil_c=$(awk -v n="$n" -v ns="$(( $(date +%s%N) - t0 ))" 'BEGIN { printf "%.1f", n / (ns / 1e9) }')
 echo "bench: baseline (c) ssh-keygen -s per certificate: $ceil_c/s"
 
+# Micro-benchmarks: token verification and certificate signing vs raw OpenSSL.
+micro_id=$("$BUILD/tests/bench/bench_identity" 2 2>/dev/null | jq -s -c .)
+echo "bench: identity: $micro_id"
+micro_cert=$("$BUILD/tests/bench/bench_cert" 2 2>/dev/null | tail -n 20)
+echo "bench: certificates: $micro_cert" | head -5
+
 pg_start
 "$LOADGEN" mint --issuer https://bench-idp.invalid --audience meshca --subjects 5000 --dir "$T_TMP"
 "$MESHCAD_BIN" keygen --type ed25519 --out "$T_TMP/ca.pem" >/dev/null
@@ -91,7 +97,7 @@ jq -n --argjson runs "$runs" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | 
    --argjson cores "$cores" --argjson ceil_a "$ceil_a" --argjson pair "$pair" \
    --arg ceil_b "${ceil_b:-null}" --arg ceil_c "$ceil_c" --argjson rss "$rss_kb" \
    --argjson returned "$returned" --argjson missing "$ledger_missing" --argjson extra "$ledger_extra" \
-   --arg date "$(date -u +%FT%TZ)" '
+   --arg date "$(date -u +%FT%TZ)" --argjson micro_id "${micro_id:-null}" \
   { date: $date, machine: { cpu: $cpu, cores: $cores },
     ceilings: { a_verify_plus_sign_per_s: $ceil_a, a_per_core: $pair,
                 b_postgres_ledger_rows_per_s: ($ceil_b | tonumber? // null),
@@ -102,6 +108,7 @@ jq -n --argjson runs "$runs" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | 
     ratio_to_ceiling_c: ($runs[0].created_per_second / ($ceil_c | tonumber)),
     meshcad_peak_rss_mib: ($rss / 1024),
     ledger_check: { returned: $returned, missing_from_ledger: $missing, in_ledger_not_returned: $extra },
+    identity_verify: $micro_id,
     runs: $runs }' >"$json"
 bash "$MESHCA_TOP/tests/bench/plot.sh" "$json" >"${json%.json}.svg"
 echo "bench: wrote $json and ${json%.json}.svg"
