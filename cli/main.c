@@ -1,31 +1,49 @@
 /* meshca: the client.  Dispatches subcommands. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
-#define MESHCA_VERSION "0.1.0"
+#include "cli.h"
 
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: meshca COMMAND [options]   (meshca --help)\n");
+    fprintf(f,
+        "usage: meshca COMMAND [options]        (meshca COMMAND --help)\n"
+        "  explain   what the policy would decide for you, role by role\n"
+        "  revoke    revoke a certificate, key id, subject or key (admins)\n"
+        "  --version\n"
+        "Server: --server URL, MESHCA_SERVER, or ~/.config/meshca/config.json.\n"
+        "Token: --token-file FILE or MESHCA_ID_TOKEN.\n"
+        "Exit codes: 0 ok, 1 refused or failed, 2 usage, 3 server unreachable.\n");
 }
 
 int
 main(int argc, char **argv)
 {
+    struct rlimit rl = { 0, 0 };
+
+    /* Tokens (and, with login, private keys) live here: no core dumps. */
+    (void)setrlimit(RLIMIT_CORE, &rl);
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (argc < 2) {
         usage(stderr);
-        return 2;
+        return EXIT_USAGE;
     }
     if (strcmp(argv[1], "--version") == 0) {
         printf("meshca %s\n", MESHCA_VERSION);
         return 0;
     }
-    if (strcmp(argv[1], "--help") == 0) {
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         usage(stdout);
         return 0;
     }
+    if (strcmp(argv[1], "explain") == 0)
+        return cmd_explain(argc - 1, argv + 1);
+    if (strcmp(argv[1], "revoke") == 0)
+        return cmd_revoke(argc - 1, argv + 1);
     fprintf(stderr, "meshca: unknown command \"%s\"\n", argv[1]);
     usage(stderr);
-    return 2;
+    return EXIT_USAGE;
 }

@@ -1,0 +1,46 @@
+/*
+ * meshca's shared pieces: where the server is, the ID token, HTTP.
+ * Exit codes used by every command: 0 success, 1 the server refused or the
+ * operation failed (the message says why), 2 usage error, 3 the server or
+ * the network could not be reached.
+ */
+#ifndef MESHCA_CLI_H
+#define MESHCA_CLI_H
+
+#include <stddef.h>
+
+#define MESHCA_VERSION "0.1.0"
+#define EXIT_REFUSED 1
+#define EXIT_USAGE 2
+#define EXIT_UNREACHABLE 3
+
+struct cli_response {
+    long status;            /* HTTP status, 0 when the request failed */
+    char *body;             /* NUL-terminated; caller frees */
+    size_t len;
+    char error[256];        /* transport error when status is 0 */
+};
+
+/* The server URL: flag, else $MESHCA_SERVER, else "server" in
+ * ~/.config/meshca/config.json.  NULL (with a message printed) if none. */
+const char *cli_server(const char *flag);
+
+/* The ID token: from --token-file FILE, else $MESHCA_ID_TOKEN.  Returns a
+ * new string (caller wipes and frees) or NULL with a message printed. */
+char *cli_token(const char *token_file);
+
+/* One HTTP request (body NULL for GET).  TLS is verified; plain http is
+ * refused unless the host is loopback.  Returns 0 when an HTTP answer came
+ * back (any status), -1 otherwise (r->error says why). */
+int cli_http(const char *method, const char *server, const char *path,
+    const char *token, const char *body, struct cli_response *r);
+
+/* Prints a server error {"error","message","request_id"} for a person. */
+void cli_print_error(const char *cmd, const struct cli_response *r);
+
+void cli_secure_free(char *s);
+
+int cmd_explain(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
+
+#endif

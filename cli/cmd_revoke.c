@@ -1,0 +1,121 @@
+/*
+ * meshca revoke: cuts access off now (admins only, POST /v1/revocations).
+ * Exactly one target: a certificate serial, a key id, a subject (all of
+ * their unexpired certificates, optionally blocking new ones until a time),
+ * or a public key (file) / SHA256 fingerprint (also refused from then on).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: meshca revoke (--serial N | --key-id ID | --subject S "
+        "| --public-key FILE | --fingerprint SHA256:...)\n"
+        "                     --reason TEXT [--block-until RFC3339] "
+        "[--server URL] [--token-file FILE]\n"
+        "Exit: 0 revoked (or already revoked), 1 refused, 2 usage, "
+        "3 unreachable.\n");
+}
+
+int
+cmd_revoke(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "serial", required_argument, NULL, 'S' },
+        { "key-id", required_argument, NULL, 'k' },
+        { "subject", required_argument, NULL, 'u' },
+        { "public-key", required_argument, NULL, 'P' },
+        { "fingerprint", required_argument, NULL, 'f' },
+        { "reason", required_argument, NULL, 'r' },
+        { "block-until", required_argument, NULL, 'b' },
+        { "server", required_argument, NULL, 's' },
+        { "token-file", required_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *server_flag = NULL, *token_file = NULL, *server;
+    json_t *req = json_object(), *ans = NULL;
+    struct cli_response resp;
+    char *token = NULL, *body = NULL, line[16384];
+    int ch, ntargets = 0, rc = EXIT_USAGE;
+    FILE *f;
+
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'S': json_object_set_new(req, "serial", json_string(optarg));
+            ntargets++; break;
+        case 'k': json_object_set_new(req, "key_id", json_string(optarg));
+            ntargets++; break;
+        case 'u': json_object_set_new(req, "subject", json_string(optarg));
+            ntargets++; break;
+        case 'f': json_object_set_new(req, "fingerprint", json_string(optarg));
+            ntargets++; break;
+        case 'P':
+            if ((f = fopen(optarg, "r")) == NULL ||
+                fgets(line, sizeof(line), f) == NULL) {
+                fprintf(stderr, "meshca revoke: cannot read %s\n", optarg);
+                if (f != NULL)
+                    fclose(f);
+                goto out;
+            }
+            fclose(f);
+            line[strcspn(line, "\r\n")] = '\0';
+            json_object_set_new(req, "public_key", json_string(line));
+            ntargets++;
+            break;
+        case 'r': json_object_set_new(req, "reason", json_string(optarg)); break;
+        case 'b': json_object_set_new(req, "block_until", json_string(optarg));
+            break;
+        case 's': server_flag = optarg; break;
+        case 't': token_file = optarg; break;
+        case 'h': usage(stdout); rc = 0; goto out;
+        default: usage(stderr); goto out;
+        }
+    }
+    if (optind != argc || ntargets != 1 ||
+        json_object_get(req, "reason") == NULL) {
+        fprintf(stderr, "meshca revoke: name exactly one target and give "
+            "--reason\n");
+        usage(stderr);
+        goto out;
+    }
+    if ((server = cli_server(server_flag)) == NULL ||
+        (token = cli_token(token_file)) == NULL)
+        goto out;
+    body = json_dumps(req, JSON_COMPACT);
+    if (cli_http("POST", server, "/v1/revocations", token, body, &resp) != 0) {
+        fprintf(stderr, "meshca revoke: cannot reach the server: %s\n",
+            resp.error);
+        rc = EXIT_UNREACHABLE;
+        goto out;
+    }
+    if (resp.status != 200 && resp.status != 201) {
+        cli_print_error("revoke", &resp);
+        free(resp.body);
+        rc = EXIT_REFUSED;
+        goto out;
+    }
+    ans = json_loads(resp.body, 0, NULL);
+    free(resp.body);
+    printf("%s %s %s (by %s); hosts refuse it at their next KRL refresh\n",
+        json_is_true(json_object_get(ans, "already_revoked")) ?
+        "already revoked:" : "revoked:",
+        json_string_value(json_object_get(ans, "kind")),
+        json_string_value(json_object_get(ans, "value")),
+        json_string_value(json_object_get(ans, "revoked_by")));
+    rc = 0;
+out:
+    json_decref(ans);
+    json_decref(req);
+    free(body);
+    cli_secure_free(token);
+    return rc;
+}
