@@ -35,6 +35,10 @@ char *cli_token(const char *token_file);
 int cli_http(const char *method, const char *server, const char *path,
     const char *token, const char *body, struct cli_response *r);
 
+/* The same for a whole URL, with the body's content type. */
+int cli_http_url(const char *method, const char *url, const char *token,
+    const char *body, const char *ctype, struct cli_response *r);
+
 /* Prints a server error {"error","message","request_id"} for a person. */
 void cli_print_error(const char *cmd, const struct cli_response *r);
 
@@ -42,5 +46,15 @@ void cli_secure_free(char *s);
 
 int cmd_explain(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
+int cmd_ca_keys(int argc, char **argv);
+int cmd_krl(int argc, char **argv);
+int cmd_host_config(int argc, char **argv);
+
+/* ~/.config/meshca/state.json and ~/.ssh/meshca, made 0700 when missing. */
+int cli_state_path(char *out, size_t outlen);
+int cli_ssh_dir(char *out, size_t outlen);
 
 #endif

@@ -119,21 +119,30 @@ int
 cli_http(const char *method, const char *server, const char *path,
     const char *token, const char *body, struct cli_response *r)
 {
+    char url[2048];
+    size_t sl = strlen(server);
+
+    snprintf(url, sizeof(url), "%.*s%s", (int)(sl > 0 && server[sl - 1] ==
+        '/' ? sl - 1 : sl), server, path);
+    return cli_http_url(method, url, token, body, "application/json", r);
+}
+
+int
+cli_http_url(const char *method, const char *url, const char *token,
+    const char *body, const char *ctype, struct cli_response *r)
+{
     CURL *c;
     CURLcode cr;
     struct curl_slist *h = NULL;
     struct sink s = { NULL, 0, 0 };
-    char url[2048], *auth = NULL;
-    size_t sl = strlen(server);
+    char *auth = NULL, cth[128];
 
     memset(r, 0, sizeof(*r));
-    if (strncmp(server, "https://", 8) != 0 && !loopback_http(server)) {
+    if (strncmp(url, "https://", 8) != 0 && !loopback_http(url)) {
         snprintf(r->error, sizeof(r->error), "refusing plain HTTP to %.100s: "
-            "use https:// (plain http is only for loopback)", server);
+            "use https:// (plain http is only for loopback)", url);
         return -1;
     }
-    snprintf(url, sizeof(url), "%.*s%s", (int)(sl > 0 && server[sl - 1] ==
-        '/' ? sl - 1 : sl), server, path);
     if ((c = curl_easy_init()) == NULL) {
         snprintf(r->error, sizeof(r->error), "out of memory");
         return -1;
@@ -144,7 +153,8 @@ cli_http(const char *method, const char *server, const char *path,
         h = curl_slist_append(h, auth);
     }
     if (body != NULL) {
-        h = curl_slist_append(h, "Content-Type: application/json");
+        snprintf(cth, sizeof(cth), "Content-Type: %s", ctype);
+        h = curl_slist_append(h, cth);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     }
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);

@@ -11,8 +11,14 @@ usage(FILE *f)
 {
     fprintf(f,
         "usage: meshca COMMAND [options]        (meshca COMMAND --help)\n"
+        "  login     get a short-lived SSH certificate and install it\n"
+        "  status    the installed certificate (exit 0 valid, 1 expiring, 2 none)\n"
+        "  logout    remove it from the ssh-agent and ~/.ssh/meshca\n"
         "  explain   what the policy would decide for you, role by role\n"
         "  revoke    revoke a certificate, key id, subject or key (admins)\n"
+        "  ca-keys   (hosts) fetch the CA keys for TrustedUserCAKeys, atomically\n"
+        "  krl       (hosts) fetch and validate the KRL for RevokedKeys, atomically\n"
+        "  host-config  print sshd_config lines and a systemd refresh timer\n"
         "  --version\n"
         "Server: --server URL, MESHCA_SERVER, or ~/.config/meshca/config.json.\n"
         "Token: --token-file FILE or MESHCA_ID_TOKEN.\n"
@@ -39,6 +45,18 @@ main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (strcmp(argv[1], "login") == 0)
+        return cmd_login(argc - 1, argv + 1);
+    if (strcmp(argv[1], "status") == 0)
+        return cmd_status(argc - 1, argv + 1);
+    if (strcmp(argv[1], "logout") == 0)
+        return cmd_logout(argc - 1, argv + 1);
+    if (strcmp(argv[1], "ca-keys") == 0)
+        return cmd_ca_keys(argc - 1, argv + 1);
+    if (strcmp(argv[1], "krl") == 0)
+        return cmd_krl(argc - 1, argv + 1);
+    if (strcmp(argv[1], "host-config") == 0)
+        return cmd_host_config(argc - 1, argv + 1);
     if (strcmp(argv[1], "explain") == 0)
         return cmd_explain(argc - 1, argv + 1);
     if (strcmp(argv[1], "revoke") == 0)

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# meshca login end to end against the real identity provider, PostgreSQL,
+# meshcad and a loopback sshd: the device flow (the test completes the
+# provider's pages as a person would) puts a certificate in the ssh-agent and
+# plain ssh works; logout and it doesn't; --files without an agent works
+# with ssh -i; a 5-second certificate stops working when it expires; status
+# exit codes; the host helpers refuse a corrupted KRL and keep the old file.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/stack.sh"
+
+idp_start
+stack_init
+cp "$MESHCA_TOP/contrib/policy.example.json" "$T_TMP/policy.json"
+stack_config_extra "{\"issuers\": [{\"issuer\": \"$IDP_URL\", \"audiences\": [\"meshca\"]}],
+  \"login\": {\"issuer\": \"$IDP_URL\", \"client_id\": \"meshca\", \"scopes\": [\"openid\", \"email\", \"groups\", \"profile\"]}}"
+stack_start
+export MESHCA_SERVER=$MESHCAD_URL
+export HOME=$T_TMP/home
+mkdir -p "$HOME"
+"$MESHCA_BIN" ca-keys --output "$T_TMP/trusted.pub" >>"$T_LOG" 2>&1
+check "meshca ca-keys fetched the CA keys" test -s "$T_TMP/trusted.pub"
+sshd_start "$T_TMP/trusted.pub"
+sshd_principals "$T_USER" payments/api
+
+ssh-agent -a "$T_TMP/agent.sock" -D >>"$T_LOG" 2>&1 &
+agent_pid=$!
+at_exit "kill $agent_pid"
+export SSH_AUTH_SOCK=$T_TMP/agent.sock
+for i in $(seq 50); do [ -S "$SSH_AUTH_SOCK" ] && break; sleep 0.1; done
+
+plain_ssh() {  # what a user types, with only the agent or -i to go on
+    ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no \
+        -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -p "$SSHD_PORT" "$@" \
+        "$T_USER@127.0.0.1" true
+}
+
+# Device flow, installed into the agent
+"$MESHCA_BIN" login --principal payments/api >"$T_TMP/login.out" 2>"$T_TMP/login.err" &
+login_pid=$!
+code=""
+for i in $(seq 100); do
+    code=$(sed -n 's/^and enter the code: //p' "$T_TMP/login.err")
+    [ -n "$code" ] && break
+    sleep 0.1
+done
+check "login shows a user code and where to enter it" test -n "$code"
+node "$MESHCA_TOP/tests/idp/person.js" device "$IDP_URL" alice "$code" >>"$T_LOG" 2>&1
+check "the person completed the provider's pages" test $? = 0
+wait "$login_pid"; rc=$?
+cat "$T_TMP/login.out" "$T_TMP/login.err" >>"$T_LOG"
+check_eq "meshca login --flow device: exit 0" "$rc" 0
+check "the agent holds a certificate" bash -c "ssh-add -l | grep -q CERT"
+check "plain ssh works through the agent" plain_ssh -o IdentityAgent="$SSH_AUTH_SOCK"
+check_eq "status: valid (exit 0)" "$("$MESHCA_BIN" status >/dev/null; echo $?)" 0
+check_match "status --json" "$("$MESHCA_BIN" status --json)" '"installed":true.*"principals":\["payments/api"\]'
+check "logout" "$MESHCA_BIN" logout
+check_fails "after logout, ssh fails" plain_ssh -o IdentityAgent="$SSH_AUTH_SOCK"
+check_eq "status: none (exit 2)" "$("$MESHCA_BIN" status >/dev/null; echo $?)" 2
+
+# --files, no agent, a CI-style token file
+node "$MESHCA_TOP/tests/idp/person.js" token "$IDP_URL" alice >"$T_TMP/tok" 2>>"$T_LOG"
+(unset SSH_AUTH_SOCK; "$MESHCA_BIN" login --token-file "$T_TMP/tok") >>"$T_LOG" 2>&1
+check "login with a token file and no agent writes files" test -f "$HOME/.ssh/meshca/id_ed25519-cert.pub"
+check_eq "~/.ssh/meshca is 0700" "$(stat -c %a "$HOME/.ssh/meshca")" 700
+check_eq "the private key is 0600" "$(stat -c %a "$HOME/.ssh/meshca/id_ed25519")" 600
+check "ssh -i works with the files" plain_ssh -o IdentityAgent=none -i "$HOME/.ssh/meshca/id_ed25519"
+check "logout removes the files" "$MESHCA_BIN" logout
+check_fails "the key file is gone" test -e "$HOME/.ssh/meshca/id_ed25519"
+
+# A 5-second certificate stops working when it expires
+node "$MESHCA_TOP/tests/idp/person.js" token "$IDP_URL" alice >"$T_TMP/tok2" 2>>"$T_LOG"
+"$MESHCA_BIN" login --token-file "$T_TMP/tok2" --ttl 5s >>"$T_LOG" 2>&1
+check "a 5-second certificate works at first" plain_ssh -o IdentityAgent="$SSH_AUTH_SOCK"
+check_eq "status: expiring within 60 s (exit 1)" "$("$MESHCA_BIN" status >/dev/null; echo $?)" 1
+sleep 6
+check_fails "after it expires, ssh fails" plain_ssh -o IdentityAgent="$SSH_AUTH_SOCK"
+check_eq "status after expiry: none (exit 2)" "$("$MESHCA_BIN" status >/dev/null; echo $?)" 2
+
+# Host helpers keep the old file when the server misbehaves
+check "meshca krl fetches a valid KRL" "$MESHCA_BIN" krl --output "$T_TMP/host.krl"
+cp "$T_TMP/host.krl" "$T_TMP/host.krl.before"
+bad_port=$(free_port)
+node -e "require('http').createServer((q, s) => { s.end(q.url === '/v1/krl' ? 'SSHKRL\n\0garbage' : 'not a key\n'); }).listen($bad_port, '127.0.0.1')" &
+bad_pid=$!
+at_exit "kill $bad_pid"
+wait_port "$bad_port" 10
+check_fails "meshca krl refuses a corrupted KRL" "$MESHCA_BIN" krl --server "http://127.0.0.1:$bad_port" --output "$T_TMP/host.krl"
+check "and leaves the old KRL in place" cmp "$T_TMP/host.krl" "$T_TMP/host.krl.before"
+cp "$T_TMP/trusted.pub" "$T_TMP/trusted.before"
+check_fails "meshca ca-keys refuses a non-key answer" "$MESHCA_BIN" ca-keys --server "http://127.0.0.1:$bad_port" --output "$T_TMP/trusted.pub"
+check "and leaves the old CA keys in place" cmp "$T_TMP/trusted.pub" "$T_TMP/trusted.before"
+check_match "host-config prints the sshd lines" "$("$MESHCA_BIN" host-config)" 'RevokedKeys /etc/ssh/meshca.krl'
