@@ -13,8 +13,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "meshca/buf.h"
 
 #include "meshca/cert.h"
 #include "meshca/key.h"
@@ -199,12 +208,230 @@ fail:
     return tok;
 }
 
+
+/* base64url of n random bytes. */
+static char *
+rand_b64url(size_t n)
+{
+    unsigned char b[64];
+    char *s = NULL;
+
+    if (n > sizeof(b) || RAND_bytes(b, (int)n) != 1 ||
+        meshca_b64_encode(b, n, 1, &s) != 0)
+        return NULL;
+    return s;
+}
+
+static const char *
+query_param(const char *q, const char *name, char *out, size_t outlen)
+{
+    size_t nl = strlen(name);
+    const char *p = q;
+    char *dec;
+    int dl;
+
+    while (p != NULL && *p != '\0') {
+        if (strncmp(p, name, nl) == 0 && p[nl] == '=') {
+            size_t vl = strcspn(p + nl + 1, "& ");
+
+            dec = curl_easy_unescape(NULL, p + nl + 1, (int)vl, &dl);
+            if (dec == NULL)
+                return NULL;
+            snprintf(out, outlen, "%s", dec);
+            curl_free(dec);
+            return out;
+        }
+        p = strchr(p, '&');
+        if (p != NULL)
+            p++;
+    }
+    return NULL;
+}
+
+/*
+ * Authorization code + PKCE (RFC 7636, S256) with a loopback redirect on
+ * 127.0.0.1 and a free port (RFC 8252).  Checks state, and the nonce in the
+ * ID token.  With key binding the nonce commits to our public key.
+ */
+static char *
+browser_flow(const json_t *cfg, const struct login_key *k)
+{
+    const char *issuer = json_string_value(json_object_get(cfg, "issuer"));
+    const char *client = json_string_value(json_object_get(cfg, "client_id"));
+    json_t *disc = NULL, *t = NULL, *v, *payload = NULL;
+    struct cli_response r;
+    struct sockaddr_in sin;
+    socklen_t sl = sizeof(sin);
+    struct pollfd pfd;
+    char url[4096], redirect[128], req[8192], code[1024], st[256], errp[256];
+    char scope[512] = "", *verifier = NULL, *challenge = NULL, *state = NULL;
+    char *nonce = NULL, *body = NULL, *tok = NULL, *esc_scope = NULL;
+    char *esc_redirect = NULL;
+    unsigned char h[SHA256_DIGEST_LENGTH];
+    const char *auth_ep, *tok_ep, *display;
+    int ls = -1, cs = -1;
+    ssize_t n;
+    size_t i;
+
+    if (issuer == NULL || client == NULL)
+        return NULL;
+    snprintf(url, sizeof(url), "%s/.well-known/openid-configuration", issuer);
+    if (cli_http_url("GET", url, NULL, NULL, NULL, &r) != 0 ||
+        r.status != 200 || (disc = json_loads(r.body, 0, NULL)) == NULL) {
+        fprintf(stderr, "meshca login: cannot read %s\n", url);
+        free(r.body);
+        return NULL;
+    }
+    free(r.body);
+    auth_ep = json_string_value(json_object_get(disc,
+        "authorization_endpoint"));
+    tok_ep = json_string_value(json_object_get(disc, "token_endpoint"));
+    if (auth_ep == NULL || tok_ep == NULL)
+        goto out;
+    verifier = rand_b64url(32);
+    state = rand_b64url(16);
+    if (json_is_true(json_object_get(cfg, "key_binding"))) {
+        SHA256(k->blob, k->blob_len, h);
+        if (meshca_b64_encode(h, sizeof(h), 1, &nonce) != 0)
+            nonce = NULL;
+    } else
+        nonce = rand_b64url(16);
+    if (verifier == NULL || state == NULL || nonce == NULL)
+        goto out;
+    SHA256((const unsigned char *)verifier, strlen(verifier), h);
+    if (meshca_b64_encode(h, sizeof(h), 1, &challenge) != 0)
+        goto out;
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if ((ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+        bind(ls, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+        listen(ls, 4) != 0 ||
+        getsockname(ls, (struct sockaddr *)&sin, &sl) != 0) {
+        fprintf(stderr, "meshca login: cannot listen on 127.0.0.1 for the "
+            "redirect\n");
+        goto out;
+    }
+    snprintf(redirect, sizeof(redirect), "http://127.0.0.1:%u/callback",
+        ntohs(sin.sin_port));
+    json_array_foreach(json_object_get(cfg, "scopes"), i, v) {
+        size_t o = strlen(scope);
+
+        snprintf(scope + o, sizeof(scope) - o, "%s%s", o ? " " : "",
+            json_string_value(v));
+    }
+    esc_scope = form_escape(scope);
+    esc_redirect = form_escape(redirect);
+    snprintf(url, sizeof(url), "%s?response_type=code&client_id=%s&"
+        "redirect_uri=%s&scope=%s&state=%s&nonce=%s&code_challenge=%s&"
+        "code_challenge_method=S256", auth_ep, client, esc_redirect,
+        esc_scope, state, nonce, challenge);
+    fprintf(stderr, "Open this URL in a browser to log in:\n%s\n", url);
+    display = getenv("DISPLAY") ? getenv("DISPLAY") : getenv("WAYLAND_DISPLAY");
+    if (display != NULL && *display != '\0' &&
+        access("/usr/bin/xdg-open", X_OK) == 0) {
+        pid_t p = fork();
+
+        if (p == 0) {
+            execl("/usr/bin/xdg-open", "xdg-open", url, (char *)NULL);
+            _exit(127);
+        }
+    }
+    pfd.fd = ls;
+    pfd.events = POLLIN;
+    if (poll(&pfd, 1, 300 * 1000) != 1 ||
+        (cs = accept4(ls, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+        fprintf(stderr, "meshca login: no redirect within 5 minutes\n");
+        goto out;
+    }
+    n = read(cs, req, sizeof(req) - 1);
+    req[n > 0 ? n : 0] = '\0';
+    {
+        const char *q = strchr(req, '?');
+        const char *page = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+            "Connection: close\r\n\r\n<!doctype html><title>meshca</title>"
+            "<p>meshca: you can close this window and return to the "
+            "terminal.</p>";
+
+        if (write(cs, page, strlen(page)) < 0) {
+            /* the browser went away; the code is what matters */
+        }
+        if (q != NULL && query_param(q + 1, "error", errp, sizeof(errp))) {
+            fprintf(stderr, "meshca login: the identity provider said: %s\n",
+                errp);
+            goto out;
+        }
+        if (q == NULL || !query_param(q + 1, "code", code, sizeof(code)) ||
+            !query_param(q + 1, "state", st, sizeof(st)) ||
+            strcmp(st, state) != 0) {
+            fprintf(stderr, "meshca login: the redirect carried no code or a "
+                "wrong state; refusing it\n");
+            goto out;
+        }
+    }
+    {
+        char *ecode = form_escape(code);
+
+        if (asprintf(&body, "grant_type=authorization_code&code=%s&"
+            "redirect_uri=%s&client_id=%s&code_verifier=%s", ecode,
+            esc_redirect, client, verifier) < 0)
+            body = NULL;
+        free(ecode);
+    }
+    if (body == NULL || cli_http_url("POST", tok_ep, NULL, body,
+        "application/x-www-form-urlencoded", &r) != 0 || r.status != 200 ||
+        (t = json_loads(r.body, 0, NULL)) == NULL ||
+        (v = json_object_get(t, "id_token")) == NULL) {
+        fprintf(stderr, "meshca login: the code exchange failed (HTTP %ld)\n",
+            r.status);
+        free(r.body);
+        goto out;
+    }
+    free(r.body);
+    {
+        /* The ID token must carry our nonce (the server verifies the rest). */
+        const char *tk = json_string_value(v), *d1 = strchr(tk, '.'), *d2;
+        uint8_t *pl = NULL;
+        size_t pll;
+
+        if (d1 != NULL && (d2 = strchr(d1 + 1, '.')) != NULL &&
+            meshca_b64_decode(d1 + 1, (size_t)(d2 - d1 - 1), 1, &pl, &pll) ==
+            0)
+            payload = json_loadb((const char *)pl, pll, 0, NULL);
+        free(pl);
+        v = json_object_get(payload, "nonce");
+        if (!json_is_string(v) || strcmp(json_string_value(v), nonce) != 0) {
+            fprintf(stderr, "meshca login: the ID token's nonce is not ours; "
+                "refusing it\n");
+            goto out;
+        }
+        tok = strdup(tk);
+    }
+out:
+    if (cs >= 0)
+        close(cs);
+    if (ls >= 0)
+        close(ls);
+    json_decref(payload);
+    json_decref(t);
+    json_decref(disc);
+    cli_secure_free(verifier);
+    free(challenge);
+    free(state);
+    free(nonce);
+    free(esc_scope);
+    free(esc_redirect);
+    cli_secure_free(body);
+    return tok;
+}
+
 static void
 usage(FILE *f)
 {
     fprintf(f, "usage: meshca login [--server URL] [--principal P]... "
         "[--role R] [--ttl 10m] [--reason TEXT]\n"
-        "                    [--flow device] [--token-file FILE] [--files]\n"
+        "                    [--flow device|browser] [--token-file FILE] "
+        "[--files]\n"
         "Gets a short-lived SSH certificate and installs it: into the running "
         "ssh-agent\n(with a lifetime), or with --files (or no agent) under "
         "~/.ssh/meshca/.\nExit: 0 installed, 1 refused, 2 usage, 3 server "
@@ -255,10 +482,8 @@ cmd_login(int argc, char **argv)
         default: usage(stderr); goto out;
         }
     }
-    if (optind != argc || strcmp(flow, "device") != 0) {
-        if (strcmp(flow, "device") != 0)
-            fprintf(stderr, "meshca login: --flow %s is not available in "
-                "this build; use --flow device or --token-file\n", flow);
+    if (optind != argc || (strcmp(flow, "device") != 0 &&
+        strcmp(flow, "browser") != 0)) {
         usage(stderr);
         goto out;
     }
@@ -274,16 +499,19 @@ cmd_login(int argc, char **argv)
     }
     free(r.body);
     rc = EXIT_REFUSED;
-    if (token_file != NULL || getenv("MESHCA_ID_TOKEN") != NULL)
-        token = cli_token(token_file);
-    else
-        token = device_flow(cfg);
-    if (token == NULL)
-        goto out;
+    /* The key first: with key binding the login's nonce commits to it. */
     if (login_key_generate("meshca", &k) != 0) {
         fprintf(stderr, "meshca login: cannot make a key\n");
         goto out;
     }
+    if (token_file != NULL || getenv("MESHCA_ID_TOKEN") != NULL)
+        token = cli_token(token_file);
+    else if (strcmp(flow, "browser") == 0)
+        token = browser_flow(cfg, k);
+    else
+        token = device_flow(cfg);
+    if (token == NULL)
+        goto out;
     json_object_set_new(req, "public_key", json_string(k->public_line));
     if (json_array_size(pr) > 0)
         json_object_set(req, "principals", pr);

@@ -57,17 +57,17 @@ function form(html) {
   return { action, fields };
 }
 
-async function submit(page, base, extra) {
+async function submit(page, base, extra, stopAt = null) {
   const f = form(page.text);
   if (!f.action) throw new Error(`no form on ${page.url}: ${page.text.slice(0, 200)}`);
   const body = new URLSearchParams({ ...f.fields, ...extra }).toString();
-  return go(new URL(f.action, base).toString(), { method: 'POST', body });
+  return go(new URL(f.action, base).toString(), { method: 'POST', body }, stopAt);
 }
 
 // Logs in at an interaction page (devInteractions: any password).
-async function login(page, account) {
+async function login(page, account, stopAt = null) {
   if (!/name="login"/.test(page.text)) return page;
-  return submit(page, page.url, { login: account, password: 'meshca-test' });
+  return submit(page, page.url, { login: account, password: 'meshca-test' }, stopAt);
 }
 
 async function device(issuer, account, userCode) {
@@ -86,7 +86,13 @@ async function device(issuer, account, userCode) {
 async function browser(authUrl, account) {
   const redirect = new URL(authUrl).searchParams.get('redirect_uri');
   let page = await go(authUrl, {}, redirect);
-  page = await login(page, account);
+  // Log in, then confirm whatever the provider still asks (consent), until
+  // it redirects back to the client's listener.
+  for (let i = 0; i < 4 && page.status !== 0; i++) {
+    if (/name="login"/.test(page.text)) page = await login(page, account, redirect);
+    else if (/<form/.test(page.text)) page = await submit(page, page.url, {}, redirect);
+    else break;
+  }
   if (page.status !== 0) {
     // A redirect to the client's listener stops go(); fetch it for real.
     throw new Error(`authorization did not redirect back: ${page.status} ${page.text.slice(0, 300)}`);
