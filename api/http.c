@@ -40,6 +40,8 @@ static const struct route routes[] = {
     { "POST", "/v1/explain", 1, handle_explain },
     { "GET", "/v1/krl", 0, handle_krl },
     { "POST", "/v1/revocations", 1, handle_revoke },
+    { "GET", "/v1/certificates", 1, handle_list_certs },
+    { "GET", "/v1/report", 1, handle_report },
 };
 
 int64_t

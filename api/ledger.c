@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -678,6 +679,135 @@ out:
     pthread_mutex_unlock(&l->reader_lock);
     ledger_snapshot_free(s);
     return r;
+}
+
+/* Runs one query returning a single JSON text value on the reader
+ * connection; returns the parsed value or NULL. */
+static json_t *
+reader_json(struct ledger *l, const char *sql, int nparams,
+    const char *const *params)
+{
+    PGresult *res = NULL;
+    json_t *j = NULL;
+    char why[256];
+
+    pthread_mutex_lock(&l->reader_lock);
+    if (l->reader != NULL && PQstatus(l->reader) != CONNECTION_OK) {
+        PQfinish(l->reader);
+        l->reader = NULL;
+    }
+    if (l->reader == NULL &&
+        (l->reader = connect_db(l->conninfo, why, sizeof(why))) == NULL)
+        goto out;
+    res = PQexecParams(l->reader, sql, nparams, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        j = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+out:
+    PQclear(res);
+    pthread_mutex_unlock(&l->reader_lock);
+    return j;
+}
+
+/* Whether a certificate row x has been revoked, as SQL. */
+#define REVOKED_SQL                                                            \
+    "EXISTS (SELECT 1 FROM revocations r WHERE "                               \
+    "(r.kind = 'serial' AND r.value = x.serial::text) OR "                     \
+    "(r.kind = 'key_id' AND r.value = x.key_id) OR "                           \
+    "(r.kind = 'subject' AND r.value = x.subject AND "                         \
+    " r.created_at >= x.created_at) OR "                                       \
+    "(r.kind = 'key_fingerprint' AND r.value = x.key_fingerprint))"
+
+static const char report_sql[] =
+    "SELECT json_build_object("
+    " 'generated_at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    " 'period', json_build_object("
+    "   'since', to_char(to_timestamp($1::bigint) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    "   'until', to_char(to_timestamp($2::bigint) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')),"
+    " 'totals', json_build_object("
+    "   'certificates', (SELECT count(*) FROM certificates WHERE created_at BETWEEN to_timestamp($1::bigint) AND to_timestamp($2::bigint)),"
+    "   'subjects', (SELECT count(DISTINCT subject) FROM certificates WHERE created_at BETWEEN to_timestamp($1::bigint) AND to_timestamp($2::bigint)),"
+    "   'denials', (SELECT count(*) FROM denials WHERE created_at BETWEEN to_timestamp($1::bigint) AND to_timestamp($2::bigint)),"
+    "   'revocations', (SELECT count(*) FROM revocations WHERE created_at BETWEEN to_timestamp($1::bigint) AND to_timestamp($2::bigint)),"
+    "   'active_now', (SELECT count(*) FROM certificates x WHERE x.valid_before > now() AND NOT " REVOKED_SQL ")),"
+    " 'access', (SELECT coalesce(json_agg(a ORDER BY a.created_at), '[]') FROM ("
+    "   SELECT x.serial::text AS serial, x.key_id, x.subject, x.email, x.issuer, x.role,"
+    "     x.principals, x.reason, x.client_address, x.created_at,"
+    "     to_char(x.valid_after AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS valid_after,"
+    "     to_char(x.valid_before AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS valid_before,"
+    "     extract(epoch FROM x.valid_before - x.valid_after)::bigint AS duration_seconds,"
+    "     " REVOKED_SQL " AS revoked"
+    "   FROM certificates x WHERE x.created_at BETWEEN to_timestamp($1::bigint) AND to_timestamp($2::bigint)"
+    "   ORDER BY x.created_at LIMIT 10000) a),"
+    " 'issuance_by_hour', (SELECT coalesce(json_agg(h ORDER BY h.hour), '[]') FROM ("
+    "   SELECT to_char(date_trunc('hour', created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS hour, count(*) AS count"
+    "   FROM certificates WHERE created_at BETWEEN to_timestamp($1::bigint) AND to_timestamp($2::bigint)"
+    "   GROUP BY 1) h),"
+    " 'revocations', (SELECT coalesce(json_agg(r ORDER BY r.seq), '[]') FROM ("
+    "   SELECT seq, kind, value, reason, revoked_by,"
+    "     to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS revoked_at"
+    "   FROM revocations WHERE created_at BETWEEN to_timestamp($1::bigint) AND to_timestamp($2::bigint)) r),"
+    " 'denials', (SELECT coalesce(json_agg(d ORDER BY d.seq), '[]') FROM ("
+    "   SELECT seq, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS at,"
+    "     subject, email, issuer, requested_principals AS principals, reason"
+    "   FROM denials WHERE created_at BETWEEN to_timestamp($1::bigint) AND to_timestamp($2::bigint)"
+    "   ORDER BY seq LIMIT 2000) d),"
+    " 'active', (SELECT coalesce(json_agg(v ORDER BY v.valid_before), '[]') FROM ("
+    "   SELECT x.serial::text AS serial, x.subject, x.email, x.principals, x.role,"
+    "     to_char(x.valid_before AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS valid_before"
+    "   FROM certificates x WHERE x.valid_before > now() AND NOT " REVOKED_SQL
+    "   ORDER BY x.valid_before LIMIT 2000) v))::text";
+
+json_t *
+ledger_report(struct ledger *l, int64_t since, int64_t until)
+{
+    char s[24], u[24];
+    const char *p[2] = { s, u };
+    struct ledger_verify_result vr;
+    json_t *rep;
+
+    snprintf(s, sizeof(s), "%lld", (long long)since);
+    snprintf(u, sizeof(u), "%lld", (long long)until);
+    if ((rep = reader_json(l, report_sql, 2, p)) == NULL)
+        return NULL;
+    if (ledger_verify(l->conninfo, &vr) == 0)
+        json_object_set_new(rep, "integrity", json_pack("{s:b, s:I, s:I, "
+            "s:s, s:O, s:s}", "verified", vr.intact, "records",
+            (json_int_t)vr.records, "head_seq", (json_int_t)vr.head_seq,
+            "head_hash", vr.head_hash, "first_bad", vr.intact ? json_null()
+            : json_integer((json_int_t)vr.first_bad_seq), "message",
+            vr.message));
+    return rep;
+}
+
+json_t *
+ledger_list_certificates(struct ledger *l, const char *subject,
+    const char *principal, const char *role, int64_t since, int64_t until,
+    int active, uint64_t after, uint64_t limit)
+{
+    char s[24], u[24], a[24], n[24], act[4];
+    const char *p[8] = { subject, principal, role, s, u, act, a, n };
+
+    snprintf(s, sizeof(s), "%lld", (long long)since);
+    snprintf(u, sizeof(u), "%lld", (long long)until);
+    snprintf(a, sizeof(a), "%llu", (unsigned long long)after);
+    snprintf(n, sizeof(n), "%llu", (unsigned long long)limit);
+    snprintf(act, sizeof(act), "%d", active);
+    return reader_json(l,
+        "SELECT coalesce(json_agg(c ORDER BY c.seq), '[]')::text FROM ("
+        " SELECT x.seq, x.serial::text AS serial, x.key_id, x.subject, x.email,"
+        "  x.issuer, x.role, x.principals, x.key_type, x.key_fingerprint,"
+        "  to_char(x.valid_after AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS valid_after,"
+        "  to_char(x.valid_before AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS valid_before,"
+        "  x.reason, x.client_address, x.request_id, x.ca_fingerprint,"
+        "  " REVOKED_SQL " AS revoked"
+        " FROM certificates x"
+        " WHERE ($1::text IS NULL OR x.subject = $1)"
+        "  AND ($2::text IS NULL OR x.principals @> ARRAY[$2::text])"
+        "  AND ($3::text IS NULL OR x.role = $3)"
+        "  AND x.created_at BETWEEN to_timestamp($4::bigint) AND to_timestamp($5::bigint)"
+        "  AND ($6::int = 0 OR (x.valid_before > now() AND NOT " REVOKED_SQL "))"
+        "  AND x.seq > $7::bigint"
+        " ORDER BY x.seq LIMIT $8::bigint) c", 8, p);
 }
 
 int

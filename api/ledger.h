@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "meshca/buf.h"
 #include "meshca/err.h"
 
@@ -109,6 +111,18 @@ struct ledger_snapshot {
 int ledger_revocation_snapshot(struct ledger *l, uint64_t *versionp,
     struct ledger_snapshot **snapp) MESHCA_WUR;
 void ledger_snapshot_free(struct ledger_snapshot *s);
+
+/* The compliance report for [since, until] (epoch seconds) as JSON (see
+ * README "Reports"), with the chain's integrity.  NULL when the database
+ * cannot be read.  Caller decrefs. */
+json_t *ledger_report(struct ledger *l, int64_t since, int64_t until);
+
+/* Certificates matching the filters (NULL: any), created in [since,
+ * until], only active (unexpired, unrevoked) ones when active, with seq >
+ * after, at most limit, in seq order, as a JSON array.  NULL on failure. */
+json_t *ledger_list_certificates(struct ledger *l, const char *subject,
+    const char *principal, const char *role, int64_t since, int64_t until,
+    int active, uint64_t after, uint64_t limit);
 
 /* Readiness: 0 when a writer can reach the database now; otherwise an error
  * with the reason in why. */

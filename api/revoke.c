@@ -368,7 +368,6 @@ handle_revoke(struct request *req)
         "public_key", "fingerprint" };
     struct server *srv = req->srv;
     struct claims *c = NULL;
-    struct policy *pol = NULL;
     struct key *k = NULL;
     struct ledger_revocation rec;
     json_t *o = NULL, *v, *out;
@@ -378,14 +377,8 @@ handle_revoke(struct request *req)
     size_t i, ntargets = 0;
     int r;
 
-    if ((c = req_authenticate(req)) == NULL)
+    if ((c = req_admin(req)) == NULL)
         goto done;
-    pol = server_policy(srv);
-    if (!policy_is_admin(pol, c)) {
-        req_error(req, 403, "forbidden", "revoking requires an administrator "
-            "(the policy's \"admins\"); %s is not one", c->sub);
-        goto done;
-    }
     if (req->body == NULL || (o = json_loadb((const char *)buf_ptr(req->body),
         buf_len(req->body), JSON_REJECT_DUPLICATES, &je)) == NULL ||
         !json_is_object(o)) {
@@ -505,6 +498,5 @@ done:
     free(value);
     key_free(k);
     json_decref(o);
-    policy_unref(pol);
     claims_free(c);
 }

@@ -112,6 +112,12 @@ void handle_config(struct request *req);
 void handle_issue(struct request *req);
 void handle_explain(struct request *req);
 void handle_krl(struct request *req);
+void handle_list_certs(struct request *req);
+void handle_report(struct request *req);
+
+/* req_authenticate, then the policy's admins rule; on failure queues
+ * 401/403/503 and returns NULL (query.c). */
+struct claims *req_admin(struct request *req);
 void handle_revoke(struct request *req);
 
 /* Verifies the bearer token; on failure queues 401/503 and returns NULL.

@@ -52,6 +52,13 @@ int cmd_logout(int argc, char **argv);
 int cmd_ca_keys(int argc, char **argv);
 int cmd_krl(int argc, char **argv);
 int cmd_host_config(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+struct buf;
+struct json_t;
+/* Renders a /v1/report JSON as html, csv or json into out (cmd_report.c).
+ * Returns 0 or -1. */
+int report_render(const struct json_t *r, const char *format, struct buf *out);
 
 /* ~/.config/meshca/state.json and ~/.ssh/meshca, made 0700 when missing. */
 int cli_state_path(char *out, size_t outlen);
