@@ -53,6 +53,7 @@ int cmd_ca_keys(int argc, char **argv);
 int cmd_krl(int argc, char **argv);
 int cmd_host_config(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_ssh_config(int argc, char **argv);
 
 struct buf;
 struct json_t;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -273,5 +274,48 @@ cmd_host_config(int argc, char **argv)
         "[Unit]\nDescription=Refresh the meshca KRL every minute\n"
         "[Timer]\nOnBootSec=10s\nOnUnitActiveSec=60s\n"
         "[Install]\nWantedBy=timers.target\n", server, server);
+    return 0;
+}
+
+int
+cmd_ssh_config(int argc, char **argv)
+{
+    char dir[1100], path[1200], *snip = NULL;
+    const char *home = getenv("HOME");
+    int install = argc > 1 && strcmp(argv[1], "--install") == 0;
+
+    if (argc > 2 || (argc == 2 && !install)) {
+        fprintf(strcmp(argv[1], "--help") == 0 ? stdout : stderr,
+            "usage: meshca ssh-config [--install]\nPrints (or writes to "
+            "~/.ssh/config.d/meshca.conf) the ssh_config lines that use the "
+            "certificate meshca login --files writes.\n");
+        return strcmp(argv[1], "--help") == 0 ? 0 : EXIT_USAGE;
+    }
+    if (home == NULL || cli_ssh_dir(dir, sizeof(dir)) != 0)
+        return EXIT_REFUSED;
+    if (asprintf(&snip, "# meshca: short-lived certificates from `meshca "
+        "login`\nHost *\n    IdentityFile %s/id_ed25519\n    "
+        "CertificateFile %s/id_ed25519-cert.pub\n", dir, dir) < 0)
+        return EXIT_REFUSED;
+    if (!install) {
+        fputs(snip, stdout);
+        free(snip);
+        return 0;
+    }
+    snprintf(path, sizeof(path), "%s/.ssh/config.d", home);
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        free(snip);
+        return EXIT_REFUSED;
+    }
+    strncat(path, "/meshca.conf", sizeof(path) - strlen(path) - 1);
+    if (write_file_atomic(path, snip, strlen(snip), 0600) != 0) {
+        fprintf(stderr, "meshca ssh-config: cannot write %s: %s\n", path,
+            strerror(errno));
+        free(snip);
+        return EXIT_REFUSED;
+    }
+    printf("Wrote %s.  Add \"Include config.d/*.conf\" at the top of "
+        "~/.ssh/config if it is not there.\n", path);
+    free(snip);
     return 0;
 }

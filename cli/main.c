@@ -16,6 +16,7 @@ usage(FILE *f)
         "  logout    remove it from the ssh-agent and ~/.ssh/meshca\n"
         "  explain   what the policy would decide for you, role by role\n"
         "  revoke    revoke a certificate, key id, subject or key (admins)\n"
+        "  ssh-config  print (or --install) ssh_config lines for --files logins\n"
         "  report    the compliance report: html, csv or json (admins)\n"
         "  ca-keys   (hosts) fetch the CA keys for TrustedUserCAKeys, atomically\n"
         "  krl       (hosts) fetch and validate the KRL for RevokedKeys, atomically\n"
@@ -58,6 +59,8 @@ main(int argc, char **argv)
         return cmd_krl(argc - 1, argv + 1);
     if (strcmp(argv[1], "host-config") == 0)
         return cmd_host_config(argc - 1, argv + 1);
+    if (strcmp(argv[1], "ssh-config") == 0)
+        return cmd_ssh_config(argc - 1, argv + 1);
     if (strcmp(argv[1], "report") == 0)
         return cmd_report(argc - 1, argv + 1);
     if (strcmp(argv[1], "explain") == 0)

@@ -64,6 +64,10 @@ check "login with a token file and no agent writes files" test -f "$HOME/.ssh/me
 check_eq "~/.ssh/meshca is 0700" "$(stat -c %a "$HOME/.ssh/meshca")" 700
 check_eq "the private key is 0600" "$(stat -c %a "$HOME/.ssh/meshca/id_ed25519")" 600
 check "ssh -i works with the files" plain_ssh -o IdentityAgent=none -i "$HOME/.ssh/meshca/id_ed25519"
+check "meshca ssh-config --install writes a snippet" "$MESHCA_BIN" ssh-config --install
+check "ssh with only that snippet as its config works" ssh -F "$HOME/.ssh/config.d/meshca.conf" \
+    -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+    -o IdentityAgent=none -o LogLevel=ERROR -p "$SSHD_PORT" "$T_USER@127.0.0.1" true
 check "logout removes the files" "$MESHCA_BIN" logout
 check_fails "the key file is gone" test -e "$HOME/.ssh/meshca/id_ed25519"
 
