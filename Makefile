@@ -159,6 +159,10 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(TOOL_BINS) $(BENCH_BINS)
 	@BUILD=$(abspath $(BUILD)) bash tests/bench/run.sh
 
+soak: deps
+	@$(MAKE) --no-print-directory all $(TOOL_BINS) $(BENCH_BINS)
+	@BUILD=$(abspath $(BUILD)) bash tests/bench/soak.sh
+
 fuzz: fuzz-build
 	@BUILD=$(abspath $(BUILD)) FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
 
