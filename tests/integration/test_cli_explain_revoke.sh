@@ -31,7 +31,7 @@ out=$("$MESHCA_BIN" revoke --public-key "$T_TMP/v.pub" --reason "again" --token-
 check_match "revoking again is idempotent" "$out" '^already revoked:'
 out=$("$MESHCA_BIN" revoke --serial 42 --reason x --token-file "$bob" 2>&1); rc=$?
 check_eq "revoke by a non-admin: exit 1" "$rc" 1
-check_match "with the server's reason and request id" "$out" 'requires an administrator.*HTTP 403, request [0-9a-f]{32}'
+check_match "with the server's reason and request id" "$out" 'needs an administrator.*HTTP 403, request [0-9a-f]{32}'
 "$MESHCA_BIN" revoke --serial 42 --token-file "$carol" >/dev/null 2>&1; rc=$?
 check_eq "revoke without --reason: usage error (exit 2)" "$rc" 2
 "$MESHCA_BIN" revoke --serial 1 --reason x --token-file "$carol" --server http://127.0.0.1:1 >/dev/null 2>&1; rc=$?
