@@ -582,6 +582,22 @@ ledger_record_revocation(struct ledger *l, const struct ledger_revocation *rec)
     return submit(l, &it);
 }
 
+/* The reader connection (for snapshots and admin reads), made or remade
+ * when needed.  Called with reader_lock held.  NULL when unreachable. */
+static PGconn *
+reader_conn(struct ledger *l)
+{
+    char why[256];
+
+    if (l->reader != NULL && PQstatus(l->reader) != CONNECTION_OK) {
+        PQfinish(l->reader);
+        l->reader = NULL;
+    }
+    if (l->reader == NULL)
+        l->reader = connect_db(l->conninfo, why, sizeof(why));
+    return l->reader;
+}
+
 void
 ledger_snapshot_free(struct ledger_snapshot *s)
 {
@@ -629,17 +645,11 @@ ledger_revocation_snapshot(struct ledger *l, uint64_t *versionp,
 {
     PGresult *res = NULL;
     struct ledger_snapshot *s = NULL;
-    char why[256];
     int r = MESHCA_ERR_UNAVAILABLE, i, n;
 
     *snapp = NULL;
     pthread_mutex_lock(&l->reader_lock);
-    if (l->reader != NULL && PQstatus(l->reader) != CONNECTION_OK) {
-        PQfinish(l->reader);
-        l->reader = NULL;
-    }
-    if (l->reader == NULL &&
-        (l->reader = connect_db(l->conninfo, why, sizeof(why))) == NULL)
+    if (reader_conn(l) == NULL)
         goto out;
     res = PQexec(l->reader, "SELECT coalesce(max(seq), 0) FROM revocations");
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -689,15 +699,9 @@ reader_json(struct ledger *l, const char *sql, int nparams,
 {
     PGresult *res = NULL;
     json_t *j = NULL;
-    char why[256];
 
     pthread_mutex_lock(&l->reader_lock);
-    if (l->reader != NULL && PQstatus(l->reader) != CONNECTION_OK) {
-        PQfinish(l->reader);
-        l->reader = NULL;
-    }
-    if (l->reader == NULL &&
-        (l->reader = connect_db(l->conninfo, why, sizeof(why))) == NULL)
+    if (reader_conn(l) == NULL)
         goto out;
     res = PQexecParams(l->reader, sql, nparams, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
