@@ -122,10 +122,12 @@ cmd_logout(int argc, char **argv)
     const char *sock = getenv("SSH_AUTH_SOCK"), *inst;
     int rc = 0;
 
-    (void)argv;
     if (argc > 1) {
-        fprintf(stderr, "usage: meshca logout\n");
-        return EXIT_USAGE;
+        int help = strcmp(argv[1], "--help") == 0;
+
+        fprintf(help ? stdout : stderr, "usage: meshca logout\nRemoves the "
+            "certificate and key from the ssh-agent and ~/.ssh/meshca.\n");
+        return help ? 0 : EXIT_USAGE;
     }
     if ((st = load_state(path, sizeof(path))) == NULL) {
         printf("Not logged in.\n");
@@ -252,8 +254,16 @@ cmd_krl(int argc, char **argv)
 int
 cmd_host_config(int argc, char **argv)
 {
-    const char *server = cli_server(argc > 2 && strcmp(argv[1], "--server") ==
-        0 ? argv[2] : NULL);
+    const char *server;
+
+    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: meshca host-config [--server URL]\nPrints the "
+            "sshd_config lines and a systemd service and timer that refresh "
+            "the CA keys and the KRL every minute.\n");
+        return 0;
+    }
+    server = cli_server(argc > 2 && strcmp(argv[1], "--server") == 0 ?
+        argv[2] : NULL);
 
     if (server == NULL)
         return EXIT_USAGE;
