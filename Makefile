@@ -120,7 +120,7 @@ $(BUILD)/tests/unit/%: $(call obj,tests/unit/%.c) $(TEST_LIB) $(LIBMESHCAD) $(LI
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/tools/%: $(call obj,tests/tools/%.c) $(LIBMESHCAD) $(LIBMESHCA)
+$(BUILD)/tests/tools/%: $(call obj,tests/tools/%.c) $(LIBMESHCAD) $(LIBCLI) $(LIBMESHCA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "meshca/jsonv.h"
+#include "meshca/url.h"
 #include "config.h"
 
 static const char *const top_keys[] = { "listen", "tls", "database",
@@ -105,8 +106,7 @@ parse_issuer(struct issuer_config *is, const json_t *j, const char *path,
     jsonv_known_keys(j, path, issuer_keys, d);
     if (jsonv_string(j, "issuer", path, 1, &is->issuer, d) == 1 &&
         strncmp(is->issuer, "https://", 8) != 0 &&
-        strncmp(is->issuer, "http://127.0.0.1", 16) != 0 &&
-        strncmp(is->issuer, "http://localhost", 16) != 0)
+        !url_is_loopback_http(is->issuer))
         diags_add(d, "%s.issuer: \"%s\" must be an https:// URL (plain "
             "http only on loopback, for tests)", path, is->issuer);
     if (jsonv_strings(j, "audiences", path, 1, &is->audiences,

@@ -19,6 +19,7 @@
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
 
+#include "meshca/url.h"
 #include "identity.h"
 #include "log.h"
 #include "metrics.h"
@@ -276,15 +277,6 @@ fetch_header(char *p, size_t sz, size_t n, void *arg)
             f->max_age = strtoll(ma + 8, NULL, 10);
     }
     return len;
-}
-
-static int
-url_is_loopback_http(const char *url)
-{
-    return strncmp(url, "http://127.", 11) == 0 ||
-        strncmp(url, "http://localhost:", 17) == 0 ||
-        strncmp(url, "http://localhost/", 17) == 0 ||
-        strncmp(url, "http://[::1]", 12) == 0;
 }
 
 static int

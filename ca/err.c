@@ -114,6 +114,20 @@ meshca_strerror(int err)
         return "token already used for its maximum number of certificates";
     case MESHCA_ERR_LEDGER_DUPLICATE_SERIAL:
         return "serial already exists in the ledger";
+    case MESHCA_ERR_CLI_NO_SERVER:
+        return "no meshca server configured";
+    case MESHCA_ERR_CLI_HTTP:
+        return "the server could not be reached";
+    case MESHCA_ERR_CLI_INSECURE_URL:
+        return "plain HTTP to a host that is not loopback";
+    case MESHCA_ERR_CLI_AGENT:
+        return "the ssh-agent could not be reached or refused";
+    case MESHCA_ERR_CLI_LOGIN:
+        return "the login at the identity provider failed";
+    case MESHCA_ERR_CLI_CERT_CHECK:
+        return "the issued certificate failed a check";
+    case MESHCA_ERR_CLI_CONFIG:
+        return "invalid client configuration";
     }
     return "unknown error";
 }

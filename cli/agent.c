@@ -1,28 +1,76 @@
 /*
- * The ssh-agent protocol client (draft-miller-ssh-agent): add a key with its
- * certificate and a lifetime constraint, remove it, list identities.  The
- * private key travels only over the agent's Unix socket.
+ * The ssh-agent protocol client (draft-miller-ssh-agent, openssh
+ * PROTOCOL.agent): add a key with its certificate and a lifetime
+ * constraint, remove it, ask whether it is there.  The private key travels
+ * only over the agent's Unix socket.  See cli_keys.h.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "meshca/buf.h"
 #include "cli_keys.h"
 
-#define AGENT_FAILURE 5
-#define AGENT_SUCCESS 6
-#define AGENTC_REQUEST_IDENTITIES 11
-#define AGENT_IDENTITIES_ANSWER 12
-#define AGENTC_REMOVE_IDENTITY 18
-#define AGENTC_ADD_ID_CONSTRAINED 25
-#define CONSTRAIN_LIFETIME 1
+/* Largest agent reply read (an identities answer with many keys). */
+#define AGENT_REPLY_MAX (256 * 1024)
+
+int
+agent_msg_add_cert(struct buf *m, const struct login_key *k,
+    const uint8_t *cert, size_t cert_len, uint32_t lifetime,
+    const char *comment)
+{
+    int r;
+
+    if ((r = buf_put_u8(m, AGENTC_ADD_ID_CONSTRAINED)) != 0 ||
+        (r = buf_put_cstring(m, "ssh-ed25519-cert-v01@openssh.com")) != 0 ||
+        (r = buf_put_string(m, cert, cert_len)) != 0 ||
+        (r = buf_put_string(m, k->pub32, sizeof(k->pub32))) != 0 ||
+        (r = buf_put_string(m, k->priv64, sizeof(k->priv64))) != 0 ||
+        (r = buf_put_cstring(m, comment ? comment : "")) != 0 ||
+        (r = buf_put_u8(m, AGENT_CONSTRAIN_LIFETIME)) != 0 ||
+        (r = buf_put_u32(m, lifetime)) != 0)
+        return r;
+    return 0;
+}
+
+int
+agent_msg_remove(struct buf *m, const uint8_t *blob, size_t len)
+{
+    int r;
+
+    if ((r = buf_put_u8(m, AGENTC_REMOVE_IDENTITY)) != 0 ||
+        (r = buf_put_string(m, blob, len)) != 0)
+        return r;
+    return 0;
+}
+
+int
+agent_answer_has(struct buf *answer, const uint8_t *blob, size_t len)
+{
+    const uint8_t *b;
+    size_t bl;
+    uint8_t type;
+    uint32_t n, i;
+    int found = 0;
+
+    if (buf_get_u8(answer, &type) != 0 || type != AGENT_IDENTITIES_ANSWER ||
+        buf_get_u32(answer, &n) != 0)
+        return MESHCA_ERR_INVALID_FORMAT;
+    for (i = 0; i < n; i++) {
+        if (buf_get_string_direct(answer, &b, &bl) != 0)
+            return MESHCA_ERR_INVALID_FORMAT;
+        if (bl == len && memcmp(b, blob, len) == 0)
+            found = 1;
+        if (buf_get_string_direct(answer, NULL, NULL) != 0)
+            return MESHCA_ERR_INVALID_FORMAT;
+    }
+    return found;
+}
 
 static int
 full_io(int fd, void *p, size_t n, int wr)
@@ -31,7 +79,7 @@ full_io(int fd, void *p, size_t n, int wr)
     ssize_t r;
 
     while (n > 0) {
-        r = wr ? write(fd, b, n) : read(fd, b, n);
+        r = wr ? send(fd, b, n, MSG_NOSIGNAL) : read(fd, b, n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -42,62 +90,77 @@ full_io(int fd, void *p, size_t n, int wr)
     return 0;
 }
 
-/* Sends msg (without its length) and reads the reply into *replyp. */
+/* Sends msg (the length prefix is added here) and reads one reply into
+ * *replyp.  Returns 0 or MESHCA_ERR_CLI_AGENT with why filled. */
 static int
 transact(const char *sock, const struct buf *msg, struct buf **replyp,
     char *why, size_t whylen)
 {
     struct sockaddr_un sun;
-    uint8_t len[4];
+    struct timeval tv = { 10, 0 };
+    struct buf *len = NULL;
+    uint8_t hdr[4], *d = NULL;
     uint32_t n;
-    uint8_t *d = NULL;
-    int fd, r = -1;
+    int fd = -1, r = MESHCA_ERR_CLI_AGENT;
 
     *replyp = NULL;
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
-    if (strlen(sock) >= sizeof(sun.sun_path)) {
-        snprintf(why, whylen, "SSH_AUTH_SOCK path too long");
-        return -1;
+    if (sock == NULL || *sock == '\0' ||
+        strlen(sock) >= sizeof(sun.sun_path)) {
+        snprintf(why, whylen, "no usable ssh-agent socket (SSH_AUTH_SOCK)");
+        return r;
     }
-    strcpy(sun.sun_path, sock);
+    memcpy(sun.sun_path, sock, strlen(sock));
     if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
         connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
         snprintf(why, whylen, "cannot reach the ssh-agent at %s: %s", sock,
             strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
+        goto out;
     }
-    n = (uint32_t)buf_len(msg);
-    len[0] = (uint8_t)(n >> 24);
-    len[1] = (uint8_t)(n >> 16);
-    len[2] = (uint8_t)(n >> 8);
-    len[3] = (uint8_t)n;
-    if (full_io(fd, len, 4, 1) != 0 ||
+    /* An agent that hangs must not hang us. */
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if ((len = buf_new(4)) == NULL ||
+        buf_put_u32(len, (uint32_t)buf_len(msg)) != 0) {
+        snprintf(why, whylen, "out of memory");
+        goto out;
+    }
+    if (full_io(fd, (void *)buf_ptr(len), buf_len(len), 1) != 0 ||
         full_io(fd, (void *)buf_ptr(msg), buf_len(msg), 1) != 0 ||
-        full_io(fd, len, 4, 0) != 0) {
-        snprintf(why, whylen, "ssh-agent connection failed");
+        full_io(fd, hdr, sizeof(hdr), 0) != 0) {
+        snprintf(why, whylen, "the ssh-agent at %s closed the connection",
+            sock);
         goto out;
     }
-    n = (uint32_t)len[0] << 24 | (uint32_t)len[1] << 16 |
-        (uint32_t)len[2] << 8 | len[3];
-    if (n == 0 || n > 256 * 1024 || (d = malloc(n)) == NULL ||
+    buf_free(len);
+    if ((len = buf_from(hdr, sizeof(hdr))) == NULL ||
+        buf_get_u32(len, &n) != 0) {
+        snprintf(why, whylen, "out of memory");
+        goto out;
+    }
+    if (n == 0 || n > AGENT_REPLY_MAX || (d = malloc(n)) == NULL ||
         full_io(fd, d, n, 0) != 0) {
-        snprintf(why, whylen, "bad reply from the ssh-agent");
+        snprintf(why, whylen, "a malformed reply from the ssh-agent");
         goto out;
     }
-    if ((*replyp = buf_from(d, n)) == NULL)
+    if ((*replyp = buf_from(d, n)) == NULL) {
+        snprintf(why, whylen, "out of memory");
         goto out;
+    }
     r = 0;
 out:
     free(d);
-    close(fd);
+    buf_free(len);
+    if (fd >= 0)
+        close(fd);
     return r;
 }
 
+/* A request answered by SSH_AGENT_SUCCESS or SSH_AGENT_FAILURE. */
 static int
-simple(const char *sock, struct buf *msg, char *why, size_t whylen)
+simple(const char *sock, const struct buf *msg, const char *what, char *why,
+    size_t whylen)
 {
     struct buf *reply = NULL;
     uint8_t type = 0;
@@ -105,9 +168,10 @@ simple(const char *sock, struct buf *msg, char *why, size_t whylen)
 
     if ((r = transact(sock, msg, &reply, why, whylen)) != 0)
         return r;
-    r = buf_get_u8(reply, &type) == 0 && type == AGENT_SUCCESS ? 0 : -1;
-    if (r != 0)
-        snprintf(why, whylen, "the ssh-agent refused (reply %u)", type);
+    if (buf_get_u8(reply, &type) != 0 || type != AGENT_SUCCESS) {
+        snprintf(why, whylen, "the ssh-agent refused to %s", what);
+        r = MESHCA_ERR_CLI_AGENT;
+    }
     buf_free(reply);
     return r;
 }
@@ -117,23 +181,16 @@ agent_add_cert(const char *sock, const struct login_key *k,
     const uint8_t *cert, size_t cert_len, uint32_t lifetime,
     const char *comment, char *why, size_t whylen)
 {
-    struct buf *m = buf_new(16384);
-    int r = -1;
+    struct buf *m = NULL;
+    int r = MESHCA_ERR_CLI_AGENT;
 
-    if (m == NULL)
-        return -1;
-    if (buf_put_u8(m, AGENTC_ADD_ID_CONSTRAINED) != 0 ||
-        buf_put_cstring(m, "ssh-ed25519-cert-v01@openssh.com") != 0 ||
-        buf_put_string(m, cert, cert_len) != 0 ||
-        buf_put_string(m, k->pub32, 32) != 0 ||
-        buf_put_string(m, k->priv64, 64) != 0 ||
-        buf_put_cstring(m, comment) != 0 ||
-        buf_put_u8(m, CONSTRAIN_LIFETIME) != 0 ||
-        buf_put_u32(m, lifetime) != 0) {
+    if ((m = buf_new(AGENT_REPLY_MAX)) == NULL ||
+        agent_msg_add_cert(m, k, cert, cert_len, lifetime, comment) != 0) {
         snprintf(why, whylen, "out of memory");
         goto out;
     }
-    r = simple(sock, m, why, whylen);
+    r = simple(sock, m, "add the key and certificate (a constrained key: "
+        "does this agent support lifetimes?)", why, whylen);
 out:
     buf_free(m); /* wiped: it held the private key */
     return r;
@@ -143,12 +200,16 @@ int
 agent_remove(const char *sock, const uint8_t *blob, size_t len, char *why,
     size_t whylen)
 {
-    struct buf *m = buf_new(16384);
-    int r = -1;
+    struct buf *m = NULL;
+    int r = MESHCA_ERR_CLI_AGENT;
 
-    if (m != NULL && buf_put_u8(m, AGENTC_REMOVE_IDENTITY) == 0 &&
-        buf_put_string(m, blob, len) == 0)
-        r = simple(sock, m, why, whylen);
+    if ((m = buf_new(AGENT_REPLY_MAX)) == NULL ||
+        agent_msg_remove(m, blob, len) != 0) {
+        snprintf(why, whylen, "out of memory");
+        goto out;
+    }
+    r = simple(sock, m, "remove the identity", why, whylen);
+out:
     buf_free(m);
     return r;
 }
@@ -156,60 +217,19 @@ agent_remove(const char *sock, const uint8_t *blob, size_t len, char *why,
 int
 agent_has(const char *sock, const uint8_t *blob, size_t len)
 {
-    struct buf *m = buf_new(16), *reply = NULL;
-    const uint8_t *b;
-    size_t bl;
-    uint8_t type;
-    uint32_t n, i;
-    char why[128];
-    int found = 0;
+    struct buf *m = NULL, *reply = NULL;
+    char why[256];
+    int r = MESHCA_ERR_CLI_AGENT;
 
-    if (m == NULL || buf_put_u8(m, AGENTC_REQUEST_IDENTITIES) != 0 ||
+    if ((m = buf_new(16)) == NULL ||
+        buf_put_u8(m, AGENTC_REQUEST_IDENTITIES) != 0 ||
         transact(sock, m, &reply, why, sizeof(why)) != 0)
         goto out;
-    if (buf_get_u8(reply, &type) != 0 || type != AGENT_IDENTITIES_ANSWER ||
-        buf_get_u32(reply, &n) != 0)
-        goto out;
-    for (i = 0; i < n && !found; i++) {
-        if (buf_get_string_direct(reply, &b, &bl) != 0 ||
-            buf_get_string_direct(reply, NULL, NULL) != 0)
-            break;
-        found = bl == len && memcmp(b, blob, len) == 0;
-    }
+    r = agent_answer_has(reply, blob, len);
+    if (r < 0)
+        r = MESHCA_ERR_CLI_AGENT;
 out:
     buf_free(m);
     buf_free(reply);
-    return found;
-}
-
-int
-write_file_atomic(const char *path, const void *data, size_t len,
-    unsigned mode)
-{
-    char tmp[4096];
-    int fd, saved;
-
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-        (int)sizeof(tmp)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-        (mode_t)mode)) < 0)
-        return -1;
-    if (fchmod(fd, (mode_t)mode) != 0 ||
-        full_io(fd, (void *)data, len, 1) != 0 || fsync(fd) != 0) {
-        saved = errno;
-        close(fd);
-        unlink(tmp);
-        errno = saved;
-        return -1;
-    }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
-        saved = errno;
-        unlink(tmp);
-        errno = saved;
-        return -1;
-    }
-    return 0;
+    return r;
 }

@@ -1,68 +1,212 @@
 /*
- * meshca's shared pieces: where the server is, the ID token, HTTP.
- * Exit codes used by every command: 0 success, 1 the server refused or the
- * operation failed (the message says why), 2 usage error, 3 the server or
- * the network could not be reached.
+ * meshca, the client: shared pieces (where the server is, how to reach it,
+ * the ID token, the local config) and the commands.
+ *
+ * Exit codes (README copies this block):
+ *   every command   0 success
+ *                   1 refused or failed: the server said no, a check failed,
+ *                     a file could not be written (the message says why)
+ *                   2 usage error (the message and --help say how)
+ *                   3 the server or the network could not be reached
+ *   meshca status   0 a valid certificate is installed
+ *                   1 it expires within --min-valid (default 60 s)
+ *                   2 none: never logged in, logged out, expired, or gone
+ *                     from the ssh-agent
+ *   meshca explain  0 would be granted, 1 would be denied
  */
 #ifndef MESHCA_CLI_H
 #define MESHCA_CLI_H
 
+#include <getopt.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "meshca/err.h"
 
 #define MESHCA_VERSION "0.1.0"
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
 #define EXIT_UNREACHABLE 3
 
+#define STATUS_VALID 0
+#define STATUS_EXPIRING 1
+#define STATUS_NONE 2
+
+/* Largest HTTP response body accepted. */
+#define CLI_RESPONSE_MAX (4 * 1024 * 1024)
+/* Largest ID token accepted (file or environment). */
+#define CLI_TOKEN_MAX 16384
+
+/*
+ * The local config, ~/.config/meshca/config.json:
+ *   {"server": "https://meshca.example.com",
+ *    "ca_file": "/etc/meshca/private-ca.pem",     (a private TLS root)
+ *    "ca_fingerprints": ["SHA256:..."]}           (pins: these CA keys only)
+ */
+struct cli_config {
+    char *server;           /* NULL when absent */
+    char *ca_file;          /* NULL when absent */
+    char **pins;            /* CA key fingerprints, "SHA256:..." */
+    size_t npins;
+    int has_pins;           /* 1 when "ca_fingerprints" is given (even []) */
+};
+
+/* Parses the config's JSON text.  Returns 0 and *cfgp (caller frees), or
+ * MESHCA_ERR_CLI_CONFIG with why filled (*cfgp NULL). */
+int cli_config_parse(const char *text, size_t len, struct cli_config **cfgp,
+    char *why, size_t whylen) MESHCA_WUR;
+
+/* Loads $HOME/.config/meshca/config.json.  A missing file (or no HOME)
+ * gives an empty config.  Returns 0 and *cfgp (caller frees), or
+ * MESHCA_ERR_CLI_CONFIG with why filled (*cfgp NULL). */
+int cli_config_load(struct cli_config **cfgp, char *why,
+    size_t whylen) MESHCA_WUR;
+
+/* Frees.  Accepts NULL. */
+void cli_config_free(struct cli_config *cfg);
+
+/* Whether a CA key fingerprint is trusted: the local pins when the config
+ * has any ("ca_fingerprints"), else the server's list (a JSON array of
+ * strings from /v1/config; NULL or malformed trusts nothing).  Local pins
+ * win over the server's word.  Returns 1 trusted, 0 not. */
+int cli_ca_trusted(const struct cli_config *local, const void *server_fps,
+    const char *fp);
+
+/* Command-line flags shared by every command that talks to the server. */
+struct cli_conn_flags {
+    const char *server;     /* --server URL */
+    const char *cacert;     /* --cacert FILE */
+    int insecure_http;      /* --insecure-http */
+};
+
+#define CLI_CONN_OPTIONS                                                       \
+    { "server", required_argument, NULL, 's' },                                \
+    { "cacert", required_argument, NULL, 'C' },                                \
+    { "insecure-http", no_argument, NULL, 'I' }
+#define CLI_CONN_USAGE                                                         \
+    "  --server URL     meshcad (else $MESHCA_SERVER, else \"server\" in\n"   \
+    "                   ~/.config/meshca/config.json)\n"                      \
+    "  --cacert FILE    trust this TLS root too (else $MESHCA_CA_FILE or\n"   \
+    "                   \"ca_file\" in the config)\n"                         \
+    "  --insecure-http  allow plain http:// to a host that is not loopback\n"
+
+/* Handles one getopt result for the options in CLI_CONN_OPTIONS.  Returns 1
+ * when ch was one of them, 0 otherwise. */
+int cli_conn_flag(struct cli_conn_flags *f, int ch, const char *arg);
+
+/* Where and how to reach meshcad for one command. */
+struct cli_conn {
+    char server[1024];      /* base URL, no trailing '/' */
+    char ca_file[1024];     /* "" = the system's roots only */
+    int insecure_http;
+};
+
+/* Resolves the server (flag, $MESHCA_SERVER, the config's "server") and
+ * the TLS root file (flag, $MESHCA_CA_FILE, the config's "ca_file").  cfg
+ * may be NULL.  Returns 0, or MESHCA_ERR_CLI_NO_SERVER /
+ * MESHCA_ERR_INVALID_ARGUMENT (too long) with a message printed for a
+ * person.  *c is filled only on success. */
+int cli_conn_init(struct cli_conn *c, const struct cli_conn_flags *f,
+    const struct cli_config *cfg) MESHCA_WUR;
+
+/* cli_config_load + cli_conn_init for command cmd, with messages printed.
+ * Returns 0 or a negative MESHCA_ERR_*. */
+int cli_conn_setup(const char *cmd, const struct cli_conn_flags *f,
+    struct cli_conn *c) MESHCA_WUR;
+
 struct cli_response {
     long status;            /* HTTP status, 0 when the request failed */
-    char *body;             /* NUL-terminated; caller frees */
+    char *body;             /* NUL-terminated (NUL not counted); caller frees */
     size_t len;
     char error[256];        /* transport error when status is 0 */
 };
 
-/* The server URL: flag, else $MESHCA_SERVER, else "server" in
- * ~/.config/meshca/config.json.  NULL (with a message printed) if none. */
-const char *cli_server(const char *flag);
+/* Whether url may be fetched: https://, or http:// to a literal loopback
+ * host (127.0.0.0/8, [::1], localhost), or any http:// with insecure_http.
+ * Userinfo ("http://127.0.0.1@evil/") is refused.  Returns 0, or
+ * MESHCA_ERR_CLI_INSECURE_URL / MESHCA_ERR_INVALID_FORMAT with why filled. */
+int cli_url_check(const char *url, int insecure_http, char *why,
+    size_t whylen) MESHCA_WUR;
 
-/* The ID token: from --token-file FILE, else $MESHCA_ID_TOKEN.  Returns a
- * new string (caller wipes and frees) or NULL with a message printed. */
-char *cli_token(const char *token_file);
+/* One request to c->server + path (body NULL for GET; JSON otherwise).
+ * TLS verified (system roots plus c->ca_file), 10 s to connect, 30 s in
+ * all, bodies over CLI_RESPONSE_MAX refused, no redirects followed.
+ * Returns 0 when an HTTP answer came back (any status; r->body set, caller
+ * frees with cli_response_free), or MESHCA_ERR_CLI_HTTP /
+ * MESHCA_ERR_CLI_INSECURE_URL with r->error saying why (r->body NULL). */
+int cli_http(const struct cli_conn *c, const char *method, const char *path,
+    const char *token, const char *body, struct cli_response *r) MESHCA_WUR;
 
-/* One HTTP request (body NULL for GET).  TLS is verified; plain http is
- * refused unless the host is loopback.  Returns 0 when an HTTP answer came
- * back (any status), -1 otherwise (r->error says why). */
-int cli_http(const char *method, const char *server, const char *path,
-    const char *token, const char *body, struct cli_response *r);
+/* The same for a whole URL (the identity provider), with the body's
+ * content type. */
+int cli_http_url(const struct cli_conn *c, const char *method,
+    const char *url, const char *token, const char *body, const char *ctype,
+    struct cli_response *r) MESHCA_WUR;
 
-/* The same for a whole URL, with the body's content type. */
-int cli_http_url(const char *method, const char *url, const char *token,
-    const char *body, const char *ctype, struct cli_response *r);
+/* Frees r->body (wiped: it may hold a token).  Accepts NULL. */
+void cli_response_free(struct cli_response *r);
 
-/* Prints a server error {"error","message","request_id"} for a person. */
+/* Prints a server error {"error","message","request_id"} for a person:
+ * "meshca CMD: MESSAGE (HTTP 403, request ID)". */
 void cli_print_error(const char *cmd, const struct cli_response *r);
 
+/* The ID token from --token-file FILE, else $MESHCA_ID_TOKEN.  Returns 0
+ * and *tokenp (caller frees with cli_secure_free), or MESHCA_ERR_NOT_FOUND /
+ * MESHCA_ERR_SYSTEM / MESHCA_ERR_STRING_TOO_LARGE with a message printed. */
+int cli_token_read(const char *token_file, char **tokenp) MESHCA_WUR;
+
+/* Wipes and frees a NUL-terminated secret.  Accepts NULL. */
 void cli_secure_free(char *s);
 
-int cmd_explain(int argc, char **argv);
-int cmd_revoke(int argc, char **argv);
+/* "4m32s" for seconds left (0 and below: "0s"). */
+char *cli_format_left(int64_t seconds, char *out, size_t outlen);
+
+/* RFC 3339 UTC ("2026-11-22T14:03:19Z") for t. */
+char *cli_format_time(uint64_t t, char *out, size_t outlen);
+
+/* meshca status's exit code: STATUS_NONE when not present or left <= 0,
+ * STATUS_EXPIRING when left < min_valid, else STATUS_VALID. */
+int cli_status_code(int present, int64_t left, int64_t min_valid);
+
+/* Host helpers' validation (cmd_host.c).  Each returns 0, or a negative
+ * MESHCA_ERR_* with why filled for a person. */
+/* Every line a public key (blank lines and "#" comments allowed), at
+ * least one, no NUL bytes; *nkeysp the count. */
+int host_check_ca_keys(const char *body, size_t len, size_t *nkeysp,
+    char *why, size_t whylen) MESHCA_WUR;
+/* A KRL that ca/krl.c parses. */
+int host_check_krl(const uint8_t *body, size_t len, char *why,
+    size_t whylen) MESHCA_WUR;
+
+struct cert;
+struct login_key;
+/* The checks a fresh certificate passes before it is installed: it
+ * certifies k, is a user certificate, names every principal in want (when
+ * any were asked for), is valid at now, and is signed by a trusted CA key
+ * (cli_ca_trusted: local pins, else the server's list).  Returns 0 and
+ * *cafpp (the CA key's fingerprint; caller frees), or
+ * MESHCA_ERR_CLI_CERT_CHECK with why filled. */
+int login_check_cert(const struct cert *c, const struct login_key *k,
+    const char *const *want, size_t nwant, const struct cli_config *local,
+    const void *server_fps, time_t now, char **cafpp, char *why,
+    size_t whylen) MESHCA_WUR;
+
 int cmd_login(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
+int cmd_ssh_config(int argc, char **argv);
 int cmd_ca_keys(int argc, char **argv);
 int cmd_krl(int argc, char **argv);
 int cmd_host_config(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
 int cmd_report(int argc, char **argv);
-int cmd_ssh_config(int argc, char **argv);
 
 struct buf;
 struct json_t;
 /* Renders a /v1/report JSON as html, csv or json into out (cmd_report.c).
  * Returns 0 or -1. */
 int report_render(const struct json_t *r, const char *format, struct buf *out);
-
-/* ~/.config/meshca/state.json and ~/.ssh/meshca, made 0700 when missing. */
-int cli_state_path(char *out, size_t outlen);
-int cli_ssh_dir(char *out, size_t outlen);
 
 #endif

@@ -15,7 +15,7 @@
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: meshca explain [--server URL] [--token-file FILE] "
+    fprintf(f, "usage: meshca explain [--server URL] [--cacert FILE] [--token-file FILE] "
         "[--principal P]... [--ttl 10m] [--reason TEXT] [--role R] [--json]\n"
         "Shows the policy's decision for this request, role by role.\n"
         "Exit: 0 would be granted, 1 would be denied, 2 usage, 3 unreachable.\n");
@@ -25,7 +25,7 @@ int
 cmd_explain(int argc, char **argv)
 {
     static const struct option opts[] = {
-        { "server", required_argument, NULL, 's' },
+        CLI_CONN_OPTIONS,
         { "token-file", required_argument, NULL, 't' },
         { "principal", required_argument, NULL, 'p' },
         { "ttl", required_argument, NULL, 'l' },
@@ -35,7 +35,9 @@ cmd_explain(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *server_flag = NULL, *token_file = NULL, *server;
+    const char *token_file = NULL;
+    struct cli_conn_flags flags = { NULL, NULL, 0 };
+    struct cli_conn conn;
     json_t *req = json_object(), *pr = json_array(), *ans = NULL, *roles, *e;
     struct cli_response resp;
     char *token = NULL, *body = NULL;
@@ -44,8 +46,9 @@ cmd_explain(int argc, char **argv)
 
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (cli_conn_flag(&flags, ch, optarg))
+            continue;
         switch (ch) {
-        case 's': server_flag = optarg; break;
         case 't': token_file = optarg; break;
         case 'p': json_array_append_new(pr, json_string(optarg)); break;
         case 'l': json_object_set_new(req, "ttl", json_string(optarg)); break;
@@ -62,11 +65,11 @@ cmd_explain(int argc, char **argv)
     }
     if (json_array_size(pr) > 0)
         json_object_set(req, "principals", pr);
-    if ((server = cli_server(server_flag)) == NULL ||
-        (token = cli_token(token_file)) == NULL)
+    if (cli_conn_setup("explain", &flags, &conn) != 0 ||
+        cli_token_read(token_file, &token) != 0)
         goto out;
     body = json_dumps(req, JSON_COMPACT);
-    if (cli_http("POST", server, "/v1/explain", token, body, &resp) != 0) {
+    if (cli_http(&conn, "POST", "/v1/explain", token, body, &resp) != 0) {
         fprintf(stderr, "meshca explain: cannot reach the server: %s\n",
             resp.error);
         rc = EXIT_UNREACHABLE;
@@ -75,11 +78,11 @@ cmd_explain(int argc, char **argv)
     if (resp.status != 200) {
         cli_print_error("explain", &resp);
         rc = EXIT_REFUSED;
-        free(resp.body);
+        cli_response_free(&resp);
         goto out;
     }
     ans = json_loads(resp.body, 0, NULL);
-    free(resp.body);
+    cli_response_free(&resp);
     if (ans == NULL) {
         fprintf(stderr, "meshca explain: the server's answer is not JSON\n");
         rc = EXIT_REFUSED;

@@ -17,7 +17,7 @@
 
 #include "meshca/buf.h"
 #include "cli.h"
-#include "cli_keys.h"
+#include "cli_install.h"
 
 struct out {
     struct buf *b;
@@ -354,7 +354,7 @@ usage(FILE *f)
 {
     fprintf(f, "usage: meshca report [--since T] [--until T] "
         "[--format html|csv|json] [--output FILE]\n"
-        "                     [--server URL] [--token-file FILE] "
+        "                     [--server URL] [--cacert FILE] [--token-file FILE] "
         "[--input REPORT.json]\n"
         "T: RFC 3339 UTC, epoch seconds, or a duration ago (24h, 7d); default "
         "the last 24 hours.\nNeeds an administrator's token.  --input renders "
@@ -369,14 +369,16 @@ cmd_report(int argc, char **argv)
         { "until", required_argument, NULL, 'U' },
         { "format", required_argument, NULL, 'f' },
         { "output", required_argument, NULL, 'o' },
-        { "server", required_argument, NULL, 's' },
+        CLI_CONN_OPTIONS,
         { "token-file", required_argument, NULL, 't' },
         { "input", required_argument, NULL, 'i' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *since = "24h", *until = NULL, *format = "html", *output = NULL;
-    const char *server_flag = NULL, *token_file = NULL, *input = NULL, *server;
+    const char *token_file = NULL, *input = NULL;
+    struct cli_conn_flags flags = { NULL, NULL, 0 };
+    struct cli_conn conn;
     struct cli_response r;
     struct buf *b = NULL;
     json_t *rep = NULL;
@@ -385,12 +387,13 @@ cmd_report(int argc, char **argv)
 
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (cli_conn_flag(&flags, ch, optarg))
+            continue;
         switch (ch) {
         case 'S': since = optarg; break;
         case 'U': until = optarg; break;
         case 'f': format = optarg; break;
         case 'o': output = optarg; break;
-        case 's': server_flag = optarg; break;
         case 't': token_file = optarg; break;
         case 'i': input = optarg; break;
         case 'h': usage(stdout); return 0;
@@ -408,14 +411,14 @@ cmd_report(int argc, char **argv)
             return EXIT_REFUSED;
         }
     } else {
-        if ((server = cli_server(server_flag)) == NULL ||
-            (token = cli_token(token_file)) == NULL)
+        if (cli_conn_setup("report", &flags, &conn) != 0 ||
+            cli_token_read(token_file, &token) != 0)
             goto out;
         es = curl_easy_escape(NULL, since, 0);
         eu = until ? curl_easy_escape(NULL, until, 0) : NULL;
         snprintf(path, sizeof(path), "/v1/report?since=%s%s%s", es,
             eu ? "&until=" : "", eu ? eu : "");
-        if (cli_http("GET", server, path, token, NULL, &r) != 0) {
+        if (cli_http(&conn, "GET", path, token, NULL, &r) != 0) {
             fprintf(stderr, "meshca report: %s\n", r.error);
             rc = EXIT_UNREACHABLE;
             goto out;
@@ -423,11 +426,11 @@ cmd_report(int argc, char **argv)
         rc = EXIT_REFUSED;
         if (r.status != 200) {
             cli_print_error("report", &r);
-            free(r.body);
+            cli_response_free(&r);
             goto out;
         }
         rep = json_loads(r.body, 0, NULL);
-        free(r.body);
+        cli_response_free(&r);
         if (rep == NULL)
             goto out;
     }
@@ -438,7 +441,7 @@ cmd_report(int argc, char **argv)
         goto out;
     }
     if (output != NULL) {
-        if (write_file_atomic(output, buf_ptr(b), buf_len(b), 0644) != 0) {
+        if (install_write_file(output, buf_ptr(b), buf_len(b), 0644) != 0) {
             fprintf(stderr, "meshca report: cannot write %s: %s\n", output,
                 strerror(errno));
             goto out;

@@ -19,7 +19,7 @@ usage(FILE *f)
     fprintf(f, "usage: meshca revoke (--serial N | --key-id ID | --subject S "
         "| --public-key FILE | --fingerprint SHA256:...)\n"
         "                     --reason TEXT [--block-until RFC3339] "
-        "[--server URL] [--token-file FILE]\n"
+        "[--server URL] [--cacert FILE] [--token-file FILE]\n"
         "Exit: 0 revoked (or already revoked), 1 refused, 2 usage, "
         "3 unreachable.\n");
 }
@@ -35,12 +35,14 @@ cmd_revoke(int argc, char **argv)
         { "fingerprint", required_argument, NULL, 'f' },
         { "reason", required_argument, NULL, 'r' },
         { "block-until", required_argument, NULL, 'b' },
-        { "server", required_argument, NULL, 's' },
+        CLI_CONN_OPTIONS,
         { "token-file", required_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *server_flag = NULL, *token_file = NULL, *server;
+    const char *token_file = NULL;
+    struct cli_conn_flags flags = { NULL, NULL, 0 };
+    struct cli_conn conn;
     json_t *req = json_object(), *ans = NULL;
     struct cli_response resp;
     char *token = NULL, *body = NULL, line[16384];
@@ -49,6 +51,8 @@ cmd_revoke(int argc, char **argv)
 
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (cli_conn_flag(&flags, ch, optarg))
+            continue;
         switch (ch) {
         case 'S': json_object_set_new(req, "serial", json_string(optarg));
             ntargets++; break;
@@ -74,7 +78,6 @@ cmd_revoke(int argc, char **argv)
         case 'r': json_object_set_new(req, "reason", json_string(optarg)); break;
         case 'b': json_object_set_new(req, "block_until", json_string(optarg));
             break;
-        case 's': server_flag = optarg; break;
         case 't': token_file = optarg; break;
         case 'h': usage(stdout); rc = 0; goto out;
         default: usage(stderr); goto out;
@@ -87,11 +90,11 @@ cmd_revoke(int argc, char **argv)
         usage(stderr);
         goto out;
     }
-    if ((server = cli_server(server_flag)) == NULL ||
-        (token = cli_token(token_file)) == NULL)
+    if (cli_conn_setup("revoke", &flags, &conn) != 0 ||
+        cli_token_read(token_file, &token) != 0)
         goto out;
     body = json_dumps(req, JSON_COMPACT);
-    if (cli_http("POST", server, "/v1/revocations", token, body, &resp) != 0) {
+    if (cli_http(&conn, "POST", "/v1/revocations", token, body, &resp) != 0) {
         fprintf(stderr, "meshca revoke: cannot reach the server: %s\n",
             resp.error);
         rc = EXIT_UNREACHABLE;
@@ -99,12 +102,12 @@ cmd_revoke(int argc, char **argv)
     }
     if (resp.status != 200 && resp.status != 201) {
         cli_print_error("revoke", &resp);
-        free(resp.body);
+        cli_response_free(&resp);
         rc = EXIT_REFUSED;
         goto out;
     }
     ans = json_loads(resp.body, 0, NULL);
-    free(resp.body);
+    cli_response_free(&resp);
     printf("%s %s %s (by %s); hosts refuse it at their next KRL refresh\n",
         json_is_true(json_object_get(ans, "already_revoked")) ?
         "already revoked:" : "revoked:",

@@ -1,113 +1,134 @@
 /*
- * meshca status / logout, and the host helpers (ca-keys, krl, host-config).
+ * meshca status, logout and ssh-config: what login installed, undoing it,
+ * and the ssh_config lines for --files logins.
  *
  * status exit codes: 0 a valid certificate is installed, 1 it expires within
- * --min-valid (default 60 s), 2 none (absent, expired or gone from the agent).
+ * --min-valid (default 60 s), 2 none (never logged in, logged out, expired,
+ * or gone from the agent).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "meshca/cert.h"
 #include "meshca/duration.h"
-#include "meshca/key.h"
-#include "meshca/krl.h"
 #include "cli.h"
-#include "cli_keys.h"
+#include "cli_install.h"
 
-static json_t *
-load_state(char *path, size_t len)
+static void
+status_usage(FILE *f)
 {
-    if (cli_state_path(path, len) != 0)
-        return NULL;
-    return json_load_file(path, 0, NULL);
+    fprintf(f, "usage: meshca status [--json] [--min-valid 60s]\n"
+        "Shows the certificate meshca login installed: principals, role, "
+        "serial, key id,\ntime left, CA key, where it is.\n"
+        "Exit: 0 valid, 1 expires within --min-valid (default 60s), 2 none "
+        "(absent,\nexpired, or gone from the ssh-agent).\n");
 }
 
 int
 cmd_status(int argc, char **argv)
 {
-    char path[1100];
-    json_t *st, *o;
+    static const struct option opts[] = {
+        { "json", no_argument, NULL, 'j' },
+        { "min-valid", required_argument, NULL, 'm' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    json_t *st = NULL, *o = NULL;
     struct cert *c = NULL;
-    const char *sock = getenv("SSH_AUTH_SOCK"), *inst;
-    int64_t min_valid = 60, left;
-    int json = 0, i, rc = 2, present = 1;
+    const char *inst, *sock = getenv("SSH_AUTH_SOCK");
+    int64_t min_valid = 60, left = 0;
+    int json = 0, ch, rc = STATUS_NONE, present = 0;
+    char b[32], t[32];
+    size_t i;
 
-    for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            json = 1;
-        else if (strcmp(argv[i], "--min-valid") == 0 && i + 1 < argc &&
-            duration_parse(argv[i + 1], &min_valid) == 0)
-            i++;
-        else {
-            fprintf(strcmp(argv[i], "--help") == 0 ? stdout : stderr,
-                "usage: meshca status [--json] [--min-valid 60s]\n"
-                "Exit: 0 valid, 1 expiring within --min-valid, 2 none.\n");
-            return strcmp(argv[i], "--help") == 0 ? 0 : EXIT_USAGE;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'j': json = 1; break;
+        case 'm':
+            if (duration_parse(optarg, &min_valid) != 0) {
+                fprintf(stderr, "meshca status: --min-valid %s is not a "
+                    "duration (say 60s or 5m)\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'h': status_usage(stdout); return 0;
+        default: status_usage(stderr); return EXIT_USAGE;
         }
     }
-    if ((st = load_state(path, sizeof(path))) == NULL ||
+    if (optind != argc) {
+        status_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (install_state_load(&st) != 0 ||
         cert_from_line(json_string_value(json_object_get(st, "certificate")),
             &c) != 0) {
         if (json)
-            printf("{\"installed\":false}\n");
+            printf("{\"installed\":false,\"state\":\"none\"}\n");
         else
             printf("No meshca certificate: run meshca login.\n");
         json_decref(st);
-        return 2;
+        return STATUS_NONE;
     }
     inst = json_string_value(json_object_get(st, "installed"));
-    if (inst != NULL && strcmp(inst, "agent") == 0)
-        present = sock != NULL && agent_has(sock, c->blob, c->blob_len);
-    else {
-        char f[1100];
-
-        if (cli_ssh_dir(f, sizeof(f)) == 0) {
-            strncat(f, "/id_ed25519-cert.pub", sizeof(f) - strlen(f) - 1);
-            present = access(f, R_OK) == 0;
-        }
-    }
-    left = (int64_t)c->valid_before - (int64_t)time(NULL);
-    if (!present || left <= 0)
-        rc = 2;
-    else
-        rc = left < min_valid ? 1 : 0;
+    present = install_present(st, c, sock);
+    left = (int64_t)(c->valid_before > INT64_MAX ? INT64_MAX :
+        c->valid_before) - (int64_t)time(NULL);
+    rc = cli_status_code(present, left, min_valid);
     if (json) {
-        o = json_pack("{s:b, s:s?, s:s?, s:s?, s:O, s:I, s:s?, s:s?, s:s}",
-            "installed", present && left > 0, "serial",
-            json_string_value(json_object_get(st, "serial")), "key_id",
-            c->key_id, "role", json_string_value(json_object_get(st, "role")),
+        o = json_pack("{s:b, s:s, s:s?, s:s, s:s?, s:O, s:I, s:s, s:s, "
+            "s:s?, s:s?, s:s?}",
+            "installed", rc != STATUS_NONE,
+            "state", rc == STATUS_VALID ? "valid" : rc == STATUS_EXPIRING ?
+                "expiring" : !present ? "absent" : "expired",
+            "serial", json_string_value(json_object_get(st, "serial")),
+            "key_id", c->key_id,
+            "role", json_string_value(json_object_get(st, "role")),
             "principals", json_object_get(st, "principals"),
             "seconds_left", (json_int_t)(left > 0 ? left : 0),
+            "valid_before", cli_format_time(c->valid_before, t, sizeof(t)),
+            "where", inst != NULL && strcmp(inst, "agent") == 0 ?
+                "ssh-agent" : "files",
             "ca_fingerprint", json_string_value(json_object_get(st,
-                "ca_fingerprint")), "where", inst, "state",
-            rc == 0 ? "valid" : rc == 1 ? "expiring" : "none");
-        json_dumpf(o, stdout, JSON_COMPACT);
-        printf("\n");
-        json_decref(o);
-    } else if (rc == 2)
+                "ca_fingerprint")),
+            "key_fingerprint", json_string_value(json_object_get(st,
+                "key_fingerprint")),
+            "directory", json_string_value(json_object_get(st, "directory")));
+        if (o != NULL) {
+            json_dumpf(o, stdout, JSON_COMPACT);
+            printf("\n");
+        }
+    } else if (rc == STATUS_NONE)
         printf("No valid meshca certificate (%s): run meshca login.\n",
             !present ? "no longer installed" : "expired");
     else {
-        char b[32];
-
-        printf("%s certificate %s (serial %s, role %s) in the %s, %s left; "
-            "principals:", rc == 0 ? "Valid" : "Expiring", c->key_id,
-            json_string_value(json_object_get(st, "serial")),
-            json_string_value(json_object_get(st, "role")),
-            inst && strcmp(inst, "agent") == 0 ? "ssh-agent" : "files",
-            duration_format(left, b, sizeof(b)));
-        for (i = 0; i < (int)c->nprincipals; i++)
+        printf("%s: %s, %s left (until %s)\n", rc == STATUS_VALID ? "Valid" :
+            "Expiring soon", c->key_id, cli_format_left(left, b, sizeof(b)),
+            cli_format_time(c->valid_before, t, sizeof(t)));
+        printf("  principals:");
+        for (i = 0; i < c->nprincipals; i++)
             printf(" %s", c->principals[i]);
-        printf("\n");
+        printf("\n  role:       %s\n  serial:     %s\n  CA key:     %s\n"
+            "  installed:  %s\n",
+            json_string_value(json_object_get(st, "role")) ?
+            json_string_value(json_object_get(st, "role")) : "-",
+            json_string_value(json_object_get(st, "serial")) ?
+            json_string_value(json_object_get(st, "serial")) : "-",
+            json_string_value(json_object_get(st, "ca_fingerprint")) ?
+            json_string_value(json_object_get(st, "ca_fingerprint")) : "-",
+            inst != NULL && strcmp(inst, "agent") == 0 ? "in the ssh-agent" :
+            json_string_value(json_object_get(st, "directory")) ?
+            json_string_value(json_object_get(st, "directory")) : "files");
     }
+    json_decref(o);
     cert_free(c);
     json_decref(st);
     return rc;
@@ -116,216 +137,77 @@ cmd_status(int argc, char **argv)
 int
 cmd_logout(int argc, char **argv)
 {
-    char path[1100], f[1200], why[256];
-    json_t *st;
-    struct cert *c = NULL;
-    const char *sock = getenv("SSH_AUTH_SOCK"), *inst;
-    int rc = 0;
+    char where[1100], why[512];
+    int was = 0;
 
     if (argc > 1) {
         int help = strcmp(argv[1], "--help") == 0;
 
-        fprintf(help ? stdout : stderr, "usage: meshca logout\nRemoves the "
-            "certificate and key from the ssh-agent and ~/.ssh/meshca.\n");
+        fprintf(help ? stdout : stderr, "usage: meshca logout\n"
+            "Removes the certificate meshca login installed: from the "
+            "ssh-agent, and the\nfiles under ~/.ssh/meshca/.  Exit: 0 done "
+            "(or nothing to do), 1 failed, 2 usage.\n");
         return help ? 0 : EXIT_USAGE;
     }
-    if ((st = load_state(path, sizeof(path))) == NULL) {
-        printf("Not logged in.\n");
-        return 0;
-    }
-    inst = json_string_value(json_object_get(st, "installed"));
-    if (inst != NULL && strcmp(inst, "agent") == 0 && sock != NULL &&
-        cert_from_line(json_string_value(json_object_get(st, "certificate")),
-            &c) == 0 && agent_has(sock, c->blob, c->blob_len) &&
-        agent_remove(sock, c->blob, c->blob_len, why, sizeof(why)) != 0) {
+    if (install_logout(getenv("SSH_AUTH_SOCK"), &was, where, sizeof(where),
+        why, sizeof(why)) != 0) {
         fprintf(stderr, "meshca logout: %s\n", why);
-        rc = 1;
+        return EXIT_REFUSED;
     }
-    if (cli_ssh_dir(f, sizeof(f)) == 0) {
-        size_t n = strlen(f);
-
-        snprintf(f + n, sizeof(f) - n, "/id_ed25519");
-        (void)unlink(f);
-        snprintf(f + n, sizeof(f) - n, "/id_ed25519.pub");
-        (void)unlink(f);
-        snprintf(f + n, sizeof(f) - n, "/id_ed25519-cert.pub");
-        (void)unlink(f);
-    }
-    if (rc == 0 && unlink(path) != 0 && errno != ENOENT)
-        rc = 1;
-    if (rc == 0)
-        printf("Logged out: the certificate is gone from the %s.\n",
-            inst && strcmp(inst, "agent") == 0 ? "ssh-agent" : "files");
-    cert_free(c);
-    json_decref(st);
-    return rc;
-}
-
-/* ca-keys / krl: fetch, validate, replace atomically; keep the old file on
- * any failure. */
-static int
-host_fetch(int argc, char **argv, const char *what)
-{
-    const char *out = NULL, *server_flag = NULL, *server;
-    struct cli_response r;
-    int i, rc = EXIT_REFUSED;
-
-    for (i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--output") == 0 && i + 1 < argc)
-            out = argv[++i];
-        else if (strcmp(argv[i], "--server") == 0 && i + 1 < argc)
-            server_flag = argv[++i];
-        else {
-            fprintf(strcmp(argv[i], "--help") == 0 ? stdout : stderr,
-                "usage: meshca %s --output FILE [--server URL]\nFetches, "
-                "validates and atomically replaces FILE; on any failure the "
-                "old file stays.\n", what);
-            return strcmp(argv[i], "--help") == 0 ? 0 : EXIT_USAGE;
-        }
-    }
-    if (out == NULL) {
-        fprintf(stderr, "meshca %s: --output FILE is required\n", what);
-        return EXIT_USAGE;
-    }
-    if ((server = cli_server(server_flag)) == NULL)
-        return EXIT_USAGE;
-    if (cli_http("GET", server, strcmp(what, "krl") == 0 ? "/v1/krl" :
-        "/v1/ca-keys", NULL, NULL, &r) != 0 || r.status != 200) {
-        fprintf(stderr, "meshca %s: cannot fetch it (%s); %s is unchanged\n",
-            what, r.error[0] ? r.error : "unexpected answer", out);
-        free(r.body);
-        return EXIT_UNREACHABLE;
-    }
-    if (strcmp(what, "krl") == 0) {
-        struct krl *k = NULL;
-        int pr = krl_parse((const uint8_t *)r.body, r.len, &k);
-
-        krl_free(k);
-        if (pr != 0) {
-            fprintf(stderr, "meshca krl: the server sent an invalid KRL (%s); "
-                "%s is unchanged\n", meshca_strerror(pr), out);
-            goto done;
-        }
-    } else {
-        char *save = NULL, *line;
-        int n = 0, bad = 0;
-        char *copy = strdup(r.body);
-
-        for (line = strtok_r(copy, "\n", &save); line != NULL;
-            line = strtok_r(NULL, "\n", &save)) {
-            struct key *key = NULL;
-
-            if (key_from_line(line, &key) != 0)
-                bad = 1;
-            key_free(key);
-            n++;
-        }
-        free(copy);
-        if (bad || n == 0) {
-            fprintf(stderr, "meshca ca-keys: the server sent %s; %s is "
-                "unchanged\n", n == 0 ? "no keys" : "a line that is not a "
-                "public key", out);
-            goto done;
-        }
-    }
-    if (write_file_atomic(out, r.body, r.len, 0644) != 0) {
-        fprintf(stderr, "meshca %s: cannot write %s: %s\n", what, out,
-            strerror(errno));
-        goto done;
-    }
-    rc = 0;
-done:
-    free(r.body);
-    return rc;
-}
-
-int
-cmd_ca_keys(int argc, char **argv)
-{
-    return host_fetch(argc, argv, "ca-keys");
-}
-
-int
-cmd_krl(int argc, char **argv)
-{
-    return host_fetch(argc, argv, "krl");
-}
-
-int
-cmd_host_config(int argc, char **argv)
-{
-    const char *server;
-
-    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-        printf("usage: meshca host-config [--server URL]\nPrints the "
-            "sshd_config lines and a systemd service and timer that refresh "
-            "the CA keys and the KRL every minute.\n");
-        return 0;
-    }
-    server = cli_server(argc > 2 && strcmp(argv[1], "--server") == 0 ?
-        argv[2] : NULL);
-
-    if (server == NULL)
-        return EXIT_USAGE;
-    printf("# /etc/ssh/sshd_config\n"
-        "TrustedUserCAKeys /etc/ssh/meshca_ca.pub\n"
-        "RevokedKeys /etc/ssh/meshca.krl\n"
-        "AuthorizedPrincipalsFile /etc/ssh/principals/%%u\n"
-        "# /etc/ssh/principals/<account>: one mesh principal per line, e.g. "
-        "payments/api\n\n"
-        "# /etc/systemd/system/meshca-krl.service\n"
-        "[Unit]\nDescription=Refresh the meshca CA keys and KRL\n"
-        "[Service]\nType=oneshot\n"
-        "ExecStart=/usr/local/bin/meshca ca-keys --server %s --output "
-        "/etc/ssh/meshca_ca.pub\n"
-        "ExecStart=/usr/local/bin/meshca krl --server %s --output "
-        "/etc/ssh/meshca.krl\n\n"
-        "# /etc/systemd/system/meshca-krl.timer\n"
-        "[Unit]\nDescription=Refresh the meshca KRL every minute\n"
-        "[Timer]\nOnBootSec=10s\nOnUnitActiveSec=60s\n"
-        "[Install]\nWantedBy=timers.target\n", server, server);
+    if (!was)
+        printf("Not logged in.\n");
+    else
+        printf("Logged out: the certificate is gone from %s.\n",
+            strcmp(where, "ssh-agent") == 0 ? "the ssh-agent" : where);
     return 0;
 }
 
 int
 cmd_ssh_config(int argc, char **argv)
 {
-    char dir[1100], path[1200], *snip = NULL;
+    char dir[1024], path[1200], *snip = NULL;
     const char *home = getenv("HOME");
-    int install = argc > 1 && strcmp(argv[1], "--install") == 0;
+    int install = argc == 2 && strcmp(argv[1], "--install") == 0;
+    int rc = EXIT_REFUSED;
 
     if (argc > 2 || (argc == 2 && !install)) {
-        fprintf(strcmp(argv[1], "--help") == 0 ? stdout : stderr,
-            "usage: meshca ssh-config [--install]\nPrints (or writes to "
-            "~/.ssh/config.d/meshca.conf) the ssh_config lines that use the "
-            "certificate meshca login --files writes.\n");
-        return strcmp(argv[1], "--help") == 0 ? 0 : EXIT_USAGE;
+        int help = strcmp(argv[1], "--help") == 0;
+
+        fprintf(help ? stdout : stderr, "usage: meshca ssh-config "
+            "[--install]\nPrints (or writes to ~/.ssh/config.d/meshca.conf) "
+            "the ssh_config lines that use\nthe key and certificate `meshca "
+            "login --files` writes.  Exit: 0, 1 failed, 2 usage.\n");
+        return help ? 0 : EXIT_USAGE;
     }
-    if (home == NULL || cli_ssh_dir(dir, sizeof(dir)) != 0)
+    if (home == NULL || install_ssh_dir(dir, sizeof(dir)) != 0) {
+        fprintf(stderr, "meshca ssh-config: cannot make ~/.ssh/meshca\n");
         return EXIT_REFUSED;
+    }
     if (asprintf(&snip, "# meshca: short-lived certificates from `meshca "
-        "login`\nHost *\n    IdentityFile %s/id_ed25519\n    "
-        "CertificateFile %s/id_ed25519-cert.pub\n", dir, dir) < 0)
+        "login --files`\nHost *\n    IdentityFile %s/" INSTALL_KEY_FILE
+        "\n    CertificateFile %s/" INSTALL_CERT_FILE "\n", dir, dir) < 0)
         return EXIT_REFUSED;
     if (!install) {
         fputs(snip, stdout);
-        free(snip);
-        return 0;
+        rc = 0;
+        goto out;
     }
     snprintf(path, sizeof(path), "%s/.ssh/config.d", home);
-    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-        free(snip);
-        return EXIT_REFUSED;
+    if (install_mkdir_p(path, 0700) != 0) {
+        fprintf(stderr, "meshca ssh-config: cannot make %s: %s\n", path,
+            strerror(errno));
+        goto out;
     }
     strncat(path, "/meshca.conf", sizeof(path) - strlen(path) - 1);
-    if (write_file_atomic(path, snip, strlen(snip), 0600) != 0) {
+    if (install_write_file(path, snip, strlen(snip), 0600) != 0) {
         fprintf(stderr, "meshca ssh-config: cannot write %s: %s\n", path,
             strerror(errno));
-        free(snip);
-        return EXIT_REFUSED;
+        goto out;
     }
-    printf("Wrote %s.  Add \"Include config.d/*.conf\" at the top of "
+    printf("Wrote %s.  Put \"Include config.d/*.conf\" at the top of "
         "~/.ssh/config if it is not there.\n", path);
+    rc = 0;
+out:
     free(snip);
-    return 0;
+    return rc;
 }

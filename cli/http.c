@@ -1,15 +1,21 @@
-/* meshca's HTTP, server and token plumbing (libcurl).  See cli.h. */
+/*
+ * meshca's HTTP (libcurl), the ID token, and small formatting helpers.
+ * See cli.h.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "meshca/duration.h"
 #include "cli.h"
-
-#define RESPONSE_MAX (4 * 1024 * 1024)
 
 void
 cli_secure_free(char *s)
@@ -20,65 +26,127 @@ cli_secure_free(char *s)
     free(s);
 }
 
-const char *
-cli_server(const char *flag)
+void
+cli_response_free(struct cli_response *r)
 {
-    static char buf[1024];
-    const char *home = getenv("HOME"), *s;
-    char path[1024];
-    json_t *j;
-
-    if (flag != NULL)
-        return flag;
-    if ((s = getenv("MESHCA_SERVER")) != NULL && *s != '\0')
-        return s;
-    if (home != NULL) {
-        snprintf(path, sizeof(path), "%s/.config/meshca/config.json", home);
-        if ((j = json_load_file(path, 0, NULL)) != NULL) {
-            s = json_string_value(json_object_get(j, "server"));
-            if (s != NULL)
-                snprintf(buf, sizeof(buf), "%s", s);
-            json_decref(j);
-            if (s != NULL)
-                return buf;
-        }
-    }
-    fprintf(stderr, "meshca: no server: pass --server URL, set MESHCA_SERVER, "
-        "or put {\"server\": \"https://...\"} in ~/.config/meshca/config.json\n");
-    return NULL;
+    if (r == NULL || r->body == NULL)
+        return;
+    OPENSSL_cleanse(r->body, r->len);
+    free(r->body);
+    r->body = NULL;
+    r->len = 0;
 }
 
-char *
-cli_token(const char *token_file)
+int
+cli_token_read(const char *token_file, char **tokenp)
 {
     const char *env = getenv("MESHCA_ID_TOKEN");
     char *t = NULL;
-    size_t n;
+    size_t n = 0;
     FILE *f;
 
+    *tokenp = NULL;
     if (token_file != NULL) {
-        if ((f = fopen(token_file, "r")) == NULL ||
-            (t = calloc(1, 16385)) == NULL) {
-            fprintf(stderr, "meshca: cannot read the token file %s\n",
-                token_file);
-            if (f != NULL)
-                fclose(f);
-            return NULL;
+        if ((f = fopen(token_file, "r")) == NULL) {
+            fprintf(stderr, "meshca: cannot read the token file %s: %s\n",
+                token_file, strerror(errno));
+            return MESHCA_ERR_SYSTEM;
         }
-        n = fread(t, 1, 16384, f);
+        if ((t = calloc(1, CLI_TOKEN_MAX + 2)) != NULL)
+            n = fread(t, 1, CLI_TOKEN_MAX + 1, f);
         fclose(f);
+        if (t == NULL)
+            return MESHCA_ERR_ALLOC;
+        if (n > CLI_TOKEN_MAX) {
+            fprintf(stderr, "meshca: the token file %s is larger than %d "
+                "bytes; is it an ID token?\n", token_file, CLI_TOKEN_MAX);
+            cli_secure_free(t);
+            return MESHCA_ERR_STRING_TOO_LARGE;
+        }
         while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' ||
-            t[n - 1] == ' '))
+            t[n - 1] == ' ' || t[n - 1] == '\t'))
             t[--n] = '\0';
-    } else if (env != NULL && *env != '\0')
-        t = strdup(env);
-    if (t == NULL || *t == '\0') {
+    } else if (env != NULL && *env != '\0') {
+        if (strlen(env) > CLI_TOKEN_MAX) {
+            fprintf(stderr, "meshca: MESHCA_ID_TOKEN is longer than %d "
+                "bytes; is it an ID token?\n", CLI_TOKEN_MAX);
+            return MESHCA_ERR_STRING_TOO_LARGE;
+        }
+        if ((t = strdup(env)) == NULL)
+            return MESHCA_ERR_ALLOC;
+    }
+    /* A token file with a NUL byte in it is not a token. */
+    if (t == NULL || *t == '\0' || (token_file != NULL && strlen(t) != n)) {
         fprintf(stderr, "meshca: no ID token: pass --token-file FILE or set "
             "MESHCA_ID_TOKEN (meshca login gets one interactively)\n");
-        free(t);
-        return NULL;
+        cli_secure_free(t);
+        return MESHCA_ERR_NOT_FOUND;
     }
-    return t;
+    *tokenp = t;
+    return 0;
+}
+
+static int
+host_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    char h[64];
+    size_t n = strlen(host);
+
+    if (strcasecmp(host, "localhost") == 0)
+        return 1;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    /* curl gives IPv6 hosts with brackets */
+    if (n >= 2 && n < sizeof(h) && host[0] == '[' && host[n - 1] == ']') {
+        memcpy(h, host + 1, n - 2);
+        h[n - 2] = '\0';
+        return inet_pton(AF_INET6, h, &a6) == 1 &&
+            IN6_IS_ADDR_LOOPBACK(&a6);
+    }
+    return 0;
+}
+
+int
+cli_url_check(const char *url, int insecure_http, char *why, size_t whylen)
+{
+    CURLU *u = NULL;
+    char *scheme = NULL, *host = NULL, *user = NULL;
+    int r = MESHCA_ERR_INVALID_FORMAT;
+
+    if ((u = curl_url()) == NULL)
+        return MESHCA_ERR_ALLOC;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        snprintf(why, whylen, "%.200s is not a URL", url);
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK) {
+        snprintf(why, whylen, "refusing %.200s: a URL with a user name in "
+            "it is not a meshca URL", url);
+        goto out;
+    }
+    if (strcmp(scheme, "https") == 0)
+        r = 0;
+    else if (strcmp(scheme, "http") != 0)
+        snprintf(why, whylen, "refusing %.200s: only https:// (or http:// "
+            "on loopback)", url);
+    else if (host_is_loopback(host) || insecure_http)
+        r = 0;
+    else {
+        snprintf(why, whylen, "refusing plain HTTP to %.200s: use https:// "
+            "(plain http is only for loopback, or pass --insecure-http)",
+            host);
+        r = MESHCA_ERR_CLI_INSECURE_URL;
+    }
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(user);
+    curl_url_cleanup(u);
+    return r;
 }
 
 struct sink {
@@ -94,7 +162,7 @@ sink_write(char *p, size_t sz, size_t n, void *arg)
     size_t add = sz * n;
     char *nd;
 
-    if (s->len + add > RESPONSE_MAX) {
+    if (add > CLI_RESPONSE_MAX || s->len + add > CLI_RESPONSE_MAX) {
         s->too_big = 1;
         return 0;
     }
@@ -107,83 +175,101 @@ sink_write(char *p, size_t sz, size_t n, void *arg)
     return add;
 }
 
-static int
-loopback_http(const char *url)
-{
-    return strncmp(url, "http://127.", 11) == 0 ||
-        strncmp(url, "http://localhost", 16) == 0 ||
-        strncmp(url, "http://[::1]", 12) == 0;
-}
-
 int
-cli_http(const char *method, const char *server, const char *path,
+cli_http(const struct cli_conn *c, const char *method, const char *path,
     const char *token, const char *body, struct cli_response *r)
 {
     char url[2048];
-    size_t sl = strlen(server);
 
-    snprintf(url, sizeof(url), "%.*s%s", (int)(sl > 0 && server[sl - 1] ==
-        '/' ? sl - 1 : sl), server, path);
-    return cli_http_url(method, url, token, body, "application/json", r);
+    memset(r, 0, sizeof(*r));
+    if (snprintf(url, sizeof(url), "%s%s", c->server, path) >=
+        (int)sizeof(url)) {
+        snprintf(r->error, sizeof(r->error), "URL too long");
+        return MESHCA_ERR_CLI_HTTP;
+    }
+    return cli_http_url(c, method, url, token, body, "application/json", r);
 }
 
 int
-cli_http_url(const char *method, const char *url, const char *token,
-    const char *body, const char *ctype, struct cli_response *r)
+cli_http_url(const struct cli_conn *c, const char *method, const char *url,
+    const char *token, const char *body, const char *ctype,
+    struct cli_response *r)
 {
-    CURL *c;
+    CURL *h = NULL;
     CURLcode cr;
-    struct curl_slist *h = NULL;
+    struct curl_slist *hdr = NULL, *nh;
     struct sink s = { NULL, 0, 0 };
     char *auth = NULL, cth[128];
+    int ret = MESHCA_ERR_CLI_HTTP, cu;
 
     memset(r, 0, sizeof(*r));
-    if (strncmp(url, "https://", 8) != 0 && !loopback_http(url)) {
-        snprintf(r->error, sizeof(r->error), "refusing plain HTTP to %.100s: "
-            "use https:// (plain http is only for loopback)", url);
-        return -1;
-    }
-    if ((c = curl_easy_init()) == NULL) {
+    if ((cu = cli_url_check(url, c->insecure_http, r->error,
+        sizeof(r->error))) != 0)
+        return cu == MESHCA_ERR_CLI_INSECURE_URL ? cu : MESHCA_ERR_CLI_HTTP;
+    if ((h = curl_easy_init()) == NULL) {
         snprintf(r->error, sizeof(r->error), "out of memory");
-        return -1;
+        return MESHCA_ERR_ALLOC;
     }
     if (token != NULL) {
-        if (asprintf(&auth, "Authorization: Bearer %s", token) < 0)
+        if (asprintf(&auth, "Authorization: Bearer %s", token) < 0) {
             auth = NULL;
-        h = curl_slist_append(h, auth);
+            goto out;
+        }
+        if ((nh = curl_slist_append(hdr, auth)) == NULL)
+            goto out;
+        hdr = nh;
     }
     if (body != NULL) {
-        snprintf(cth, sizeof(cth), "Content-Type: %s", ctype);
-        h = curl_slist_append(h, cth);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        snprintf(cth, sizeof(cth), "Content-Type: %s", ctype ? ctype :
+            "application/json");
+        if ((nh = curl_slist_append(hdr, cth)) == NULL)
+            goto out;
+        hdr = nh;
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     }
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "meshca/" MESHCA_VERSION);
-    if (getenv("MESHCA_CA_FILE") != NULL)
-        curl_easy_setopt(c, CURLOPT_CAINFO, getenv("MESHCA_CA_FILE"));
-    cr = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(h);
-    cli_secure_free(auth);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+        (curl_off_t)CLI_RESPONSE_MAX);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "meshca/" MESHCA_VERSION);
+    /* Added to the system's roots (libcurl keeps its CA path). */
+    if (c->ca_file[0] != '\0')
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    cr = curl_easy_perform(h);
     if (cr != CURLE_OK) {
-        snprintf(r->error, sizeof(r->error), "%.150s: %s", url, s.too_big ?
-            "response too large" : curl_easy_strerror(cr));
-        free(s.d);
-        r->status = 0;
-        return -1;
+        snprintf(r->error, sizeof(r->error), "%.150s: %s", url,
+            s.too_big || cr == CURLE_FILESIZE_EXCEEDED ?
+            "the response is larger than 4 MiB" : curl_easy_strerror(cr));
+        goto out;
     }
-    r->body = s.d ? s.d : strdup("");
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    if (s.d == NULL && (s.d = strdup("")) == NULL)
+        goto out;
+    r->body = s.d;
     r->len = s.len;
-    return 0;
+    s.d = NULL;
+    ret = 0;
+out:
+    if (ret != 0)
+        r->status = 0;
+    if (s.d != NULL) {
+        OPENSSL_cleanse(s.d, s.len);
+        free(s.d);
+    }
+    curl_easy_cleanup(h);
+    curl_slist_free_all(hdr);
+    cli_secure_free(auth);
+    return ret;
 }
 
 void
@@ -197,7 +283,34 @@ cli_print_error(const char *cmd, const struct cli_response *r)
         fprintf(stderr, "meshca %s: %s (HTTP %ld%s%s)\n", cmd, msg, r->status,
             rid ? ", request " : "", rid ? rid : "");
     else
-        fprintf(stderr, "meshca %s: the server answered HTTP %ld\n", cmd,
-            r->status);
+        fprintf(stderr, "meshca %s: the server answered HTTP %ld%s\n", cmd,
+            r->status, r->status >= 500 ? "; try again in a moment" : "");
     json_decref(j);
+}
+
+char *
+cli_format_left(int64_t seconds, char *out, size_t outlen)
+{
+    return duration_format(seconds > 0 ? seconds : 0, out, outlen);
+}
+
+char *
+cli_format_time(uint64_t t, char *out, size_t outlen)
+{
+    struct tm tm;
+    time_t tt = t > (uint64_t)253402300799ULL ? (time_t)253402300799LL :
+        (time_t)t;
+
+    if (gmtime_r(&tt, &tm) == NULL ||
+        strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, outlen, "?");
+    return out;
+}
+
+int
+cli_status_code(int present, int64_t left, int64_t min_valid)
+{
+    if (!present || left <= 0)
+        return STATUS_NONE;
+    return left < min_valid ? STATUS_EXPIRING : STATUS_VALID;
 }

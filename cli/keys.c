@@ -3,6 +3,7 @@
  * ssh-agent protocol needs, read from libssh's own OpenSSH-format export
  * (openssh-key-v1, unencrypted) through the wire buffer.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +28,8 @@ login_key_free(struct login_key *k)
     free(k);
 }
 
-/* Extracts pub and seed||pub from an unencrypted openssh-key-v1 text. */
+/* Extracts the public blob, pub and seed||pub from an unencrypted
+ * openssh-key-v1 text into k. */
 static int
 parse_openssh_private(const char *pem, struct login_key *k)
 {
@@ -39,12 +41,12 @@ parse_openssh_private(const char *pem, struct login_key *k)
     const uint8_t *v;
     size_t vl;
     uint32_t c1, c2, n;
-    int r = -1;
+    int r = MESHCA_ERR_INVALID_FORMAT;
 
     if (b == NULL || e == NULL || e < b)
-        return -1;
+        return MESHCA_ERR_INVALID_FORMAT;
     if ((b64 = calloc(1, (size_t)(e - b) + 1)) == NULL)
-        return -1;
+        return MESHCA_ERR_ALLOC;
     for (p = b + sizeof(begin) - 1, o = b64; p < e; p++)
         if (*p != '\n' && *p != '\r')
             *o++ = *p;
@@ -52,25 +54,36 @@ parse_openssh_private(const char *pem, struct login_key *k)
         goto out;
     if (buf_len(d) < 15 || memcmp(buf_ptr(d), "openssh-key-v1", 15) != 0 ||
         buf_consume(d, 15) != 0 ||
-        buf_get_string_direct(d, &v, &vl) != 0 || vl != 4 ||
-        memcmp(v, "none", 4) != 0 ||
-        buf_get_string_direct(d, NULL, NULL) != 0 ||
+        buf_get_string_direct(d, &v, &vl) != 0)
+        goto out;
+    if (vl != 4 || memcmp(v, "none", 4) != 0) {
+        r = MESHCA_ERR_KEY_TYPE_REFUSED; /* encrypted */
+        goto out;
+    }
+    if (buf_get_string_direct(d, NULL, NULL) != 0 ||
         buf_get_string_direct(d, NULL, NULL) != 0 ||
         buf_get_u32(d, &n) != 0 || n != 1 ||
         buf_get_string_direct(d, &v, &vl) != 0)
         goto out;
-    if ((k->blob = malloc(vl)) == NULL)
+    if ((k->blob = malloc(vl)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
         goto out;
+    }
     memcpy(k->blob, v, vl);
     k->blob_len = vl;
     if (buf_get_stringb(d, &priv) != 0 || buf_get_u32(priv, &c1) != 0 ||
         buf_get_u32(priv, &c2) != 0 || c1 != c2 ||
-        buf_get_string_direct(priv, &v, &vl) != 0 || vl != 11 ||
-        memcmp(v, "ssh-ed25519", 11) != 0 ||
-        buf_get_string_direct(priv, &v, &vl) != 0 || vl != 32)
+        buf_get_string_direct(priv, &v, &vl) != 0)
+        goto out;
+    if (vl != 11 || memcmp(v, "ssh-ed25519", 11) != 0) {
+        r = MESHCA_ERR_KEY_TYPE_REFUSED;
+        goto out;
+    }
+    if (buf_get_string_direct(priv, &v, &vl) != 0 || vl != 32)
         goto out;
     memcpy(k->pub32, v, 32);
-    if (buf_get_string_direct(priv, &v, &vl) != 0 || vl != 64)
+    if (buf_get_string_direct(priv, &v, &vl) != 0 || vl != 64 ||
+        memcmp(v + 32, k->pub32, 32) != 0)
         goto out;
     memcpy(k->priv64, v, 64);
     r = 0;
@@ -84,35 +97,66 @@ out:
     return r;
 }
 
+static int
+public_line(struct login_key *k, const char *comment)
+{
+    char *b64 = NULL;
+    int r;
+
+    if ((r = meshca_b64_encode(k->blob, k->blob_len, 0, &b64)) != 0)
+        return r;
+    if (asprintf(&k->public_line, "ssh-ed25519 %s %s", b64,
+        comment ? comment : "meshca") < 0) {
+        k->public_line = NULL;
+        r = MESHCA_ERR_ALLOC;
+    }
+    free(b64);
+    return r;
+}
+
+int
+login_key_from_openssh(const char *pem, const char *comment,
+    struct login_key **kp)
+{
+    struct login_key *k = NULL;
+    int r;
+
+    *kp = NULL;
+    if ((k = calloc(1, sizeof(*k))) == NULL)
+        return MESHCA_ERR_ALLOC;
+    if ((k->private_pem = strdup(pem)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if ((r = parse_openssh_private(pem, k)) != 0 ||
+        (r = public_line(k, comment)) != 0)
+        goto out;
+    *kp = k;
+    k = NULL;
+out:
+    login_key_free(k);
+    return r;
+}
+
 int
 login_key_generate(const char *comment, struct login_key **kp)
 {
     ssh_key key = NULL;
-    struct login_key *k = NULL;
-    char *pub = NULL;
-    int r = -1;
+    char *pem = NULL;
+    int r = MESHCA_ERR_LIBCRYPTO;
 
     *kp = NULL;
-    if ((k = calloc(1, sizeof(*k))) == NULL)
-        return -1;
     if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK ||
-        ssh_pki_export_pubkey_base64(key, &pub) != SSH_OK ||
-        ssh_pki_export_privkey_base64(key, NULL, NULL, NULL,
-            &k->private_pem) != SSH_OK)
+        ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &pem) != SSH_OK)
         goto out;
-    if (asprintf(&k->public_line, "ssh-ed25519 %s %s", pub,
-        comment ? comment : "meshca") < 0) {
-        k->public_line = NULL;
-        goto out;
-    }
-    if (parse_openssh_private(k->private_pem, k) != 0)
-        goto out;
-    *kp = k;
-    k = NULL;
-    r = 0;
+    /* The raw parts come from libssh's own export, read through the wire
+     * buffer: libssh has no accessor for them. */
+    r = login_key_from_openssh(pem, comment, kp);
 out:
-    ssh_string_free_char(pub);
+    if (pem != NULL) {
+        OPENSSL_cleanse(pem, strlen(pem));
+        ssh_string_free_char(pem);
+    }
     ssh_key_free(key);
-    login_key_free(k);
     return r;
 }

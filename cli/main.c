@@ -22,9 +22,11 @@ usage(FILE *f)
         "  krl       (hosts) fetch and validate the KRL for RevokedKeys, atomically\n"
         "  host-config  print sshd_config lines and a systemd refresh timer\n"
         "  --version\n"
-        "Server: --server URL, MESHCA_SERVER, or ~/.config/meshca/config.json.\n"
-        "Token: --token-file FILE or MESHCA_ID_TOKEN.\n"
-        "Exit codes: 0 ok, 1 refused or failed, 2 usage, 3 server unreachable.\n");
+        "Server: --server URL, MESHCA_SERVER, or ~/.config/meshca/config.json;\n"
+        "a private TLS root: --cacert FILE, MESHCA_CA_FILE or \"ca_file\" there.\n"
+        "Token: --token-file FILE or MESHCA_ID_TOKEN (never on the command line).\n"
+        "Exit codes: 0 ok, 1 refused or failed, 2 usage, 3 server unreachable;\n"
+        "meshca status: 0 valid, 1 expiring within --min-valid, 2 none.\n");
 }
 
 int

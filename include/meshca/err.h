@@ -11,6 +11,7 @@
  *   -100 .. -119 policy
  *   -120 .. -149 identity (tokens)
  *   -150 .. -179 service, ledger
+ *   -180 .. -199 client (cli/)
  */
 #ifndef MESHCA_ERR_H
 #define MESHCA_ERR_H
@@ -78,6 +79,14 @@ enum meshca_err {
     MESHCA_ERR_UNAVAILABLE = -150,
     MESHCA_ERR_LEDGER_REPLAY = -151,
     MESHCA_ERR_LEDGER_DUPLICATE_SERIAL = -152,
+
+    MESHCA_ERR_CLI_NO_SERVER = -180,
+    MESHCA_ERR_CLI_HTTP = -181,
+    MESHCA_ERR_CLI_INSECURE_URL = -182,
+    MESHCA_ERR_CLI_AGENT = -183,
+    MESHCA_ERR_CLI_LOGIN = -184,
+    MESHCA_ERR_CLI_CERT_CHECK = -185,
+    MESHCA_ERR_CLI_CONFIG = -186,
 };
 
 /* Returns a static description of err; never NULL, also for unknown codes. */

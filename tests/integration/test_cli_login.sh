@@ -57,6 +57,23 @@ check "logout" "$MESHCA_BIN" logout
 check_fails "after logout, ssh fails" plain_ssh -o IdentityAgent="$SSH_AUTH_SOCK"
 check_eq "status: none (exit 2)" "$("$MESHCA_BIN" status >/dev/null; echo $?)" 2
 
+# The person presses "Abort" at the provider: the client says so and stops.
+"$MESHCA_BIN" login --flow device >"$T_TMP/deny.out" 2>"$T_TMP/deny.err" &
+login_pid=$!
+code=""
+for i in $(seq 100); do
+    code=$(sed -n 's/^and enter the code: //p' "$T_TMP/deny.err")
+    [ -n "$code" ] && break
+    sleep 0.1
+done
+node "$MESHCA_TOP/tests/tools/cli-person-deny.js" "$IDP_URL" "$code" >>"$T_LOG" 2>&1
+check "the person aborted at the provider's page" test $? = 0
+wait "$login_pid"; rc=$?
+cat "$T_TMP/deny.out" "$T_TMP/deny.err" >>"$T_LOG"
+check_eq "a denied device login: exit 1" "$rc" 1
+check_match "with a clear message" "$(cat "$T_TMP/deny.err")" 'denied at the identity provider'
+check_match "and nothing installed" "$(ssh-add -l 2>&1)" 'no identities'
+
 # --files, no agent, a CI-style token file.  (A new second first: the
 # provider's RS256 ID tokens carry no jti, so two tokens for the same person
 # in the same second are the same token, and meshcad would refuse a replay.)
@@ -85,6 +102,29 @@ sleep 6
 check_fails "after it expires, ssh fails" plain_ssh -o IdentityAgent="$SSH_AUTH_SOCK"
 check_eq "status after expiry: none (exit 2)" "$("$MESHCA_BIN" status >/dev/null; echo $?)" 2
 
+# Local pins win over the server's word: a pin that is not the server's CA
+# refuses the certificate (nothing installed); the right pin accepts it.
+"$MESHCA_BIN" logout >/dev/null 2>&1
+mkdir -p "$HOME/.config/meshca"
+printf '{"ca_fingerprints": ["SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"]}\n' >"$HOME/.config/meshca/config.json"
+sleep 1.1
+node "$MESHCA_TOP/tests/idp/person.js" token "$IDP_URL" alice >"$T_TMP/tok3" 2>>"$T_LOG"
+out=$("$MESHCA_BIN" login --token-file "$T_TMP/tok3" 2>&1); rc=$?
+echo "$out" >>"$T_LOG"
+check_eq "a CA that is not pinned locally: exit 1" "$rc" 1
+check_match "says so" "$out" 'not a CA key pinned in ~/.config/meshca/config.json.*not installed'
+check_match "nothing in the agent" "$(ssh-add -l 2>&1)" 'no identities'
+check_eq "status: none (exit 2)" "$("$MESHCA_BIN" status >/dev/null; echo $?)" 2
+fp=$(ssh-keygen -lf "$T_TMP/trusted.pub" | head -n 1 | awk '{print $2}')
+printf '{"ca_fingerprints": ["%s"]}\n' "$fp" >"$HOME/.config/meshca/config.json"
+sleep 1.1
+node "$MESHCA_TOP/tests/idp/person.js" token "$IDP_URL" alice >"$T_TMP/tok4" 2>>"$T_LOG"
+check "the pinned CA: login works" "$MESHCA_BIN" login --token-file "$T_TMP/tok4"
+check "and ssh too" plain_ssh -o IdentityAgent="$SSH_AUTH_SOCK"
+check "status shows the CA fingerprint" bash -c "'$MESHCA_BIN' status | grep -qF -- 'CA key:     $fp'"
+rm -f "$HOME/.config/meshca/config.json"
+"$MESHCA_BIN" logout >/dev/null 2>&1
+
 # The browser flow: authorization code + PKCE, loopback redirect
 "$MESHCA_BIN" logout >/dev/null 2>&1
 "$MESHCA_BIN" login --flow browser --files >"$T_TMP/b.out" 2>"$T_TMP/b.err" &
@@ -97,6 +137,12 @@ for i in $(seq 100); do
 done
 check_match "the browser flow prints an authorization URL with PKCE S256" "$url" 'code_challenge_method=S256.*|code_challenge=.*code_challenge_method=S256'
 check_match "and a loopback redirect" "$url" 'redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A[0-9]+%2Fcallback'
+lport=$(sed -n 's/.*redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A\([0-9]*\)%2F.*/\1/p' <<<"$url")
+check_eq "the listener ignores other paths (404)" \
+    "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lport/favicon.ico")" 404
+check_eq "and refuses a redirect with a forged state (400)" \
+    "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lport/callback?code=stolen&state=forged")" 400
+check "and keeps waiting for the real one" kill -0 "$login_pid"
 node "$MESHCA_TOP/tests/idp/person.js" browser "$url" alice >>"$T_LOG" 2>&1
 check "the person logged in and the browser came back to the listener" test $? = 0
 wait "$login_pid"; rc=$?

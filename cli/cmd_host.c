@@ -1,0 +1,247 @@
+/*
+ * Host helpers: meshca ca-keys and meshca krl fetch, validate and atomically
+ * replace the files sshd reads (keeping the old file on any failure), and
+ * meshca host-config prints the sshd_config lines and a systemd timer.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meshca/key.h"
+#include "meshca/krl.h"
+#include "cli.h"
+#include "cli_install.h"
+
+int
+host_check_ca_keys(const char *body, size_t len, size_t *nkeysp, char *why,
+    size_t whylen)
+{
+    char *copy = NULL, *save = NULL, *line;
+    size_t n = 0, lineno = 0;
+    struct key *k = NULL;
+    int r = MESHCA_ERR_INVALID_FORMAT;
+
+    *nkeysp = 0;
+    if (memchr(body, '\0', len) != NULL) {
+        snprintf(why, whylen, "the answer holds a NUL byte");
+        return r;
+    }
+    if ((copy = strndup(body, len)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    for (line = strtok_r(copy, "\n", &save); line != NULL;
+        line = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        line[strcspn(line, "\r")] = '\0';
+        if (*line == '\0' || *line == '#')
+            continue;
+        if ((r = key_from_line(line, &k)) != 0) {
+            snprintf(why, whylen, "line %zu is not a public key (%s)", lineno,
+                meshca_strerror(r));
+            goto out;
+        }
+        key_free(k);
+        k = NULL;
+        n++;
+    }
+    if (n == 0) {
+        snprintf(why, whylen, "the answer holds no keys");
+        r = MESHCA_ERR_INVALID_FORMAT;
+        goto out;
+    }
+    *nkeysp = n;
+    r = 0;
+out:
+    free(copy);
+    return r;
+}
+
+int
+host_check_krl(const uint8_t *body, size_t len, char *why, size_t whylen)
+{
+    struct krl *k = NULL;
+    int r = krl_parse(body, len, &k);
+
+    krl_free(k);
+    if (r != 0)
+        snprintf(why, whylen, "not a valid KRL (%s)", meshca_strerror(r));
+    return r;
+}
+
+static void
+fetch_usage(FILE *f, const char *what)
+{
+    fprintf(f, "usage: meshca %s --output FILE [--server URL] [--cacert FILE] "
+        "[--insecure-http]\n%s\nOn any failure (unreachable, an error answer, "
+        "invalid content) FILE is left as\nit was and the exit code is "
+        "non-zero: 1 invalid or not written, 2 usage,\n3 unreachable.  "
+        "Otherwise FILE is replaced atomically (mode 0644).\n" CLI_CONN_USAGE,
+        what, strcmp(what, "krl") == 0 ? "Fetches the KRL (GET /v1/krl), "
+        "checks that it parses, and installs it for\nsshd's RevokedKeys "
+        "(an invalid KRL would lock everyone out)." : "Fetches the CA "
+        "public keys (GET /v1/ca-keys), checks every line, and installs\n"
+        "them for sshd's TrustedUserCAKeys.");
+}
+
+static int
+host_fetch(int argc, char **argv, const char *what)
+{
+    static const struct option opts[] = {
+        CLI_CONN_OPTIONS,
+        { "output", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct cli_conn_flags flags = { NULL, NULL, 0 };
+    struct cli_conn conn;
+    struct cli_config *local = NULL;
+    struct cli_response r;
+    const char *out = NULL;
+    char why[512];
+    size_t n = 0;
+    int ch, rc = EXIT_USAGE, isk = strcmp(what, "krl") == 0;
+
+    memset(&r, 0, sizeof(r));
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (cli_conn_flag(&flags, ch, optarg))
+            continue;
+        switch (ch) {
+        case 'o': out = optarg; break;
+        case 'h': fetch_usage(stdout, what); return 0;
+        default: fetch_usage(stderr, what); return EXIT_USAGE;
+        }
+    }
+    if (optind != argc || out == NULL) {
+        fprintf(stderr, "meshca %s: --output FILE is required\n", what);
+        return EXIT_USAGE;
+    }
+    if (cli_config_load(&local, why, sizeof(why)) != 0) {
+        fprintf(stderr, "meshca %s: %s\n", what, why);
+        goto done;
+    }
+    if (cli_conn_init(&conn, &flags, local) != 0)
+        goto done;
+    if (cli_http(&conn, "GET", isk ? "/v1/krl" : "/v1/ca-keys", NULL, NULL,
+        &r) != 0) {
+        fprintf(stderr, "meshca %s: cannot fetch it: %s; %s is unchanged\n",
+            what, r.error, out);
+        rc = EXIT_UNREACHABLE;
+        goto done;
+    }
+    if (r.status != 200) {
+        cli_print_error(what, &r);
+        fprintf(stderr, "meshca %s: %s is unchanged\n", what, out);
+        rc = r.status >= 500 ? EXIT_UNREACHABLE : EXIT_REFUSED;
+        goto done;
+    }
+    rc = EXIT_REFUSED;
+    if ((isk ? host_check_krl((const uint8_t *)r.body, r.len, why,
+        sizeof(why)) : host_check_ca_keys(r.body, r.len, &n, why,
+        sizeof(why))) != 0) {
+        fprintf(stderr, "meshca %s: refusing the server's answer: %s; %s is "
+            "unchanged\n", what, why, out);
+        goto done;
+    }
+    if (install_write_file(out, r.body, r.len, 0644) != 0) {
+        fprintf(stderr, "meshca %s: cannot write %s: %s\n", what, out,
+            strerror(errno));
+        goto done;
+    }
+    if (isk)
+        fprintf(stderr, "meshca krl: installed %s (%zu bytes)\n", out, r.len);
+    else
+        fprintf(stderr, "meshca ca-keys: installed %s (%zu key%s)\n", out, n,
+            n == 1 ? "" : "s");
+    rc = 0;
+done:
+    cli_response_free(&r);
+    cli_config_free(local);
+    return rc;
+}
+
+int
+cmd_ca_keys(int argc, char **argv)
+{
+    return host_fetch(argc, argv, "ca-keys");
+}
+
+int
+cmd_krl(int argc, char **argv)
+{
+    return host_fetch(argc, argv, "krl");
+}
+
+int
+cmd_host_config(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        CLI_CONN_OPTIONS,
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct cli_conn_flags flags = { NULL, NULL, 0 };
+    struct cli_conn conn;
+    struct cli_config *local = NULL;
+    char why[512], extra[1200] = "";
+    int ch;
+
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (cli_conn_flag(&flags, ch, optarg))
+            continue;
+        if (ch == 'h') {
+            printf("usage: meshca host-config [--server URL] [--cacert FILE]\n"
+                "Prints the sshd_config lines that make a host trust meshca "
+                "certificates, and a\nsystemd service + timer that refreshes "
+                "the CA keys and the KRL every minute.\nExit: 0, 2 usage.\n");
+            return 0;
+        }
+        fprintf(stderr, "usage: meshca host-config [--server URL] "
+            "[--cacert FILE]\n");
+        return EXIT_USAGE;
+    }
+    if (optind != argc) {
+        fprintf(stderr, "usage: meshca host-config [--server URL]\n");
+        return EXIT_USAGE;
+    }
+    if (cli_config_load(&local, why, sizeof(why)) != 0) {
+        fprintf(stderr, "meshca host-config: %s\n", why);
+        return EXIT_USAGE;
+    }
+    if (cli_conn_init(&conn, &flags, local) != 0) {
+        cli_config_free(local);
+        return EXIT_USAGE;
+    }
+    cli_config_free(local);
+    if (conn.ca_file[0] != '\0')
+        snprintf(extra, sizeof(extra), " --cacert %s", conn.ca_file);
+    printf("# 1. Fetch the files once (sshd refuses every key while the "
+        "RevokedKeys file\n#    is missing or invalid):\n"
+        "#      meshca ca-keys --server %s%s --output "
+        "/etc/ssh/meshca_ca.pub\n"
+        "#      meshca krl --server %s%s --output /etc/ssh/meshca.krl\n"
+        "# 2. /etc/ssh/sshd_config (then: systemctl reload ssh)\n"
+        "TrustedUserCAKeys /etc/ssh/meshca_ca.pub\n"
+        "RevokedKeys /etc/ssh/meshca.krl\n"
+        "AuthorizedPrincipalsFile /etc/ssh/principals/%%u\n"
+        "# /etc/ssh/principals/ACCOUNT: the mesh principals that may log in "
+        "as ACCOUNT,\n# one per line, e.g. payments/api\n\n"
+        "# 3. /etc/systemd/system/meshca-refresh.service\n"
+        "[Unit]\nDescription=Refresh the meshca CA keys and KRL\n"
+        "Wants=network-online.target\nAfter=network-online.target\n"
+        "[Service]\nType=oneshot\n"
+        "ExecStart=/usr/local/bin/meshca ca-keys --server %s%s --output "
+        "/etc/ssh/meshca_ca.pub\n"
+        "ExecStart=/usr/local/bin/meshca krl --server %s%s --output "
+        "/etc/ssh/meshca.krl\n\n"
+        "# /etc/systemd/system/meshca-refresh.timer "
+        "(systemctl enable --now meshca-refresh.timer)\n"
+        "[Unit]\nDescription=Refresh the meshca KRL every minute\n"
+        "[Timer]\nOnBootSec=10s\nOnUnitActiveSec=60s\nAccuracySec=5s\n"
+        "[Install]\nWantedBy=timers.target\n",
+        conn.server, extra, conn.server, extra, conn.server, extra,
+        conn.server, extra);
+    return 0;
+}

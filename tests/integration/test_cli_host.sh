@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The host helpers without a meshcad: `meshca ca-keys --output` and
+# `meshca krl --output` against a small file server playing the service.
+# Valid content (made by ssh-keygen) is installed atomically and sshd
+# honours it; corrupted, truncated, oversized or error answers are refused
+# with a non-zero exit and the old file stays byte for byte; TLS is verified
+# (a private root via --cacert or the config's ca_file); plain http off
+# loopback is refused.
+. "$(dirname "$0")/../lib/harness.sh"
+
+export HOME=$T_TMP/home
+mkdir -p "$HOME" "$T_TMP/www"
+unset MESHCA_SERVER MESHCA_CA_FILE
+SERVE=$MESHCA_TOP/tests/tools/cli-fileserver.js
+
+port=$(free_port)
+node "$SERVE" "$T_TMP/www" "$port" >>"$T_LOG" 2>&1 &
+srv=$!
+at_exit "kill $srv"
+wait_port "$port" 10 || bail "file server did not start"
+URL=http://127.0.0.1:$port
+
+# What a healthy service publishes: two CA keys and a KRL revoking serial 7.
+ssh-keygen -q -t ed25519 -N '' -f "$T_TMP/ca" >>"$T_LOG" 2>&1
+ssh-keygen -q -t ed25519 -N '' -f "$T_TMP/next_ca" >>"$T_LOG" 2>&1
+cat "$T_TMP/ca.pub" "$T_TMP/next_ca.pub" >"$T_TMP/www/ca-keys"
+printf 'serial: 7\n' >"$T_TMP/spec"
+ssh-keygen -q -k -f "$T_TMP/www/krl" -s "$T_TMP/ca.pub" "$T_TMP/spec" >>"$T_LOG" 2>&1 || bail "ssh-keygen -k"
+
+host() { "$MESHCA_BIN" "$@" --server "$URL" >>"$T_LOG" 2>&1; echo $?; }
+
+check_eq "ca-keys: fetched and installed (exit 0)" "$(host ca-keys --output "$T_TMP/trusted.pub")" 0
+check "the file is what the service published" cmp "$T_TMP/trusted.pub" "$T_TMP/www/ca-keys"
+check_eq "it is 0644 for sshd" "$(stat -c %a "$T_TMP/trusted.pub")" 644
+check_eq "krl: fetched and installed (exit 0)" "$(host krl --output "$T_TMP/host.krl")" 0
+check "the KRL is what the service published" cmp "$T_TMP/host.krl" "$T_TMP/www/krl"
+
+# sshd uses both: serial 7 is refused, serial 8 logs in.
+sshd_start "$T_TMP/trusted.pub" "$T_TMP/host.krl"
+sshd_principals "$T_USER" payments/api
+for s in 7 8; do
+    ssh-keygen -q -t ed25519 -N '' -f "$T_TMP/u$s" >>"$T_LOG" 2>&1
+    ssh-keygen -q -s "$T_TMP/ca" -I "u$s" -n payments/api -z "$s" -V -1m:+5m "$T_TMP/u$s.pub" >>"$T_LOG" 2>&1
+done
+check "sshd accepts serial 8 with the fetched CA keys and KRL" ssh_as "$T_TMP/u8" "$T_TMP/u8-cert.pub" "$T_USER" true
+check_fails "sshd refuses serial 7, revoked by the fetched KRL" ssh_as "$T_TMP/u7" "$T_TMP/u7-cert.pub" "$T_USER" true
+
+cp "$T_TMP/host.krl" "$T_TMP/host.krl.good"
+cp "$T_TMP/trusted.pub" "$T_TMP/trusted.good"
+keeps_krl() { cmp -s "$T_TMP/host.krl" "$T_TMP/host.krl.good"; }
+keeps_keys() { cmp -s "$T_TMP/trusted.pub" "$T_TMP/trusted.good"; }
+
+# A misbehaving service
+head -c 20 "$T_TMP/host.krl.good" >"$T_TMP/www/krl"
+check_eq "a truncated KRL is refused (exit 1)" "$(host krl --output "$T_TMP/host.krl")" 1
+check "the old KRL stays" keeps_krl
+printf 'SSHKRL\n\0garbage' >"$T_TMP/www/krl"
+check_eq "a corrupted KRL is refused (exit 1)" "$(host krl --output "$T_TMP/host.krl")" 1
+check "the old KRL stays" keeps_krl
+check "sshd still accepts serial 8 (a broken KRL would lock everyone out)" ssh_as "$T_TMP/u8" "$T_TMP/u8-cert.pub" "$T_USER" true
+printf '<html>maintenance</html>' >"$T_TMP/www/krl"
+check_eq "an HTML page instead of a KRL is refused" "$(host krl --output "$T_TMP/host.krl")" 1
+check "the old KRL stays" keeps_krl
+head -c $((5 * 1024 * 1024)) /dev/zero >"$T_TMP/www/krl"
+out=$("$MESHCA_BIN" krl --server "$URL" --output "$T_TMP/host.krl" 2>&1); rc=$?
+check_eq "a 5 MiB answer is cut off (exit 3)" "$rc" 3
+check_match "and says why" "$out" 'larger than 4 MiB'
+check "the old KRL stays" keeps_krl
+
+printf 'not a key\n' >"$T_TMP/www/ca-keys"
+check_eq "ca-keys: a non-key line is refused (exit 1)" "$(host ca-keys --output "$T_TMP/trusted.pub")" 1
+check "the old CA keys stay" keeps_keys
+{ cat "$T_TMP/ca.pub"; printf 'ssh-ed25519 AAAA\0junk\n'; } >"$T_TMP/www/ca-keys"
+check_eq "ca-keys: a NUL byte hiding junk is refused" "$(host ca-keys --output "$T_TMP/trusted.pub")" 1
+check "the old CA keys stay" keeps_keys
+: >"$T_TMP/www/ca-keys"
+check_eq "ca-keys: an empty answer is refused" "$(host ca-keys --output "$T_TMP/trusted.pub")" 1
+check "the old CA keys stay" keeps_keys
+
+echo 503 >"$T_TMP/www/status"
+echo '{"error":"unavailable","message":"the database is down","request_id":"r-1"}' >"$T_TMP/www/error.json"
+out=$("$MESHCA_BIN" krl --server "$URL" --output "$T_TMP/host.krl" 2>&1); rc=$?
+check_eq "a 503 answer: exit 3" "$rc" 3
+check_match "the server's message and request id are shown" "$out" 'the database is down \(HTTP 503, request r-1\)'
+check "the old KRL stays" keeps_krl
+rm -f "$T_TMP/www/status"
+
+kill "$srv"; wait "$srv" 2>/dev/null
+check_eq "server down: exit 3" "$(host krl --output "$T_TMP/host.krl")" 3
+check "the old KRL stays" keeps_krl
+check_eq "no temp files left next to the outputs" "$(ls -A "$T_TMP" | grep -c '\.tmp\.')" 0
+
+# TLS: a private root, given with --cacert or the config's ca_file
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$T_TMP/tls.key" -out "$T_TMP/tls.pem" >>"$T_LOG" 2>&1 || bail "openssl req"
+cp "$T_TMP/host.krl.good" "$T_TMP/www/krl"
+cp "$T_TMP/trusted.good" "$T_TMP/www/ca-keys"
+tport=$(free_port)
+node "$SERVE" "$T_TMP/www" "$tport" "$T_TMP/tls.pem" "$T_TMP/tls.key" >>"$T_LOG" 2>&1 &
+tsrv=$!
+at_exit "kill $tsrv"
+wait_port "$tport" 10 || bail "TLS file server did not start"
+TURL=https://127.0.0.1:$tport
+rm -f "$T_TMP/host.krl"
+out=$("$MESHCA_BIN" krl --server "$TURL" --output "$T_TMP/host.krl" 2>&1); rc=$?
+check_eq "https with an unknown root: refused (exit 3)" "$rc" 3
+check_match "because the certificate is not trusted" "$out" '[Cc]ertificate'
+check_fails "nothing written" test -e "$T_TMP/host.krl"
+check_eq "https with --cacert: exit 0" "$("$MESHCA_BIN" krl --server "$TURL" --cacert "$T_TMP/tls.pem" --output "$T_TMP/host.krl" >>"$T_LOG" 2>&1; echo $?)" 0
+check "and the KRL is installed" cmp "$T_TMP/host.krl" "$T_TMP/host.krl.good"
+mkdir -p "$HOME/.config/meshca"
+printf '{"server": "%s", "ca_file": "%s"}\n' "$TURL" "$T_TMP/tls.pem" >"$HOME/.config/meshca/config.json"
+check_eq "server and ca_file from ~/.config/meshca/config.json" "$("$MESHCA_BIN" ca-keys --output "$T_TMP/t2.pub" >>"$T_LOG" 2>&1; echo $?)" 0
+check "the CA keys arrived" test -s "$T_TMP/t2.pub"
+printf '{"server": 42}\n' >"$HOME/.config/meshca/config.json"
+out=$("$MESHCA_BIN" krl --output "$T_TMP/host.krl" 2>&1); rc=$?
+check_match "a broken config is named with the reason" "$out" 'config.json: "server" must be a non-empty string'
+check_fails "and the command fails" test "$rc" = 0
+rm -f "$HOME/.config/meshca/config.json"
+
+# Plain http is for loopback only
+out=$("$MESHCA_BIN" krl --server http://meshca.invalid --output "$T_TMP/host.krl" 2>&1); rc=$?
+check_eq "plain http off loopback: refused (exit 3)" "$rc" 3
+check_match "with what to do" "$out" 'use https://.*--insecure-http'
+out=$("$MESHCA_BIN" krl --server http://meshca.invalid --insecure-http --output "$T_TMP/host.krl" 2>&1)
+check_fails "--insecure-http lets it try (and fail on DNS here)" bash -c "grep -q 'refusing plain HTTP' <<<'$out'"
+check_eq "no --output: usage (exit 2)" "$("$MESHCA_BIN" krl --server "$URL" >/dev/null 2>&1; echo $?)" 2
+check_eq "no server anywhere: exit 2" "$("$MESHCA_BIN" krl --output x >/dev/null 2>&1; echo $?)" 2
+
+out=$("$MESHCA_BIN" host-config --server https://meshca.example.com)
+check_match "host-config: TrustedUserCAKeys" "$out" 'TrustedUserCAKeys /etc/ssh/meshca_ca.pub'
+check_match "host-config: RevokedKeys" "$out" 'RevokedKeys /etc/ssh/meshca.krl'
+check_match "host-config: AuthorizedPrincipalsFile" "$out" 'AuthorizedPrincipalsFile /etc/ssh/principals/%u'
+check_match "host-config: a timer every minute" "$out" 'OnUnitActiveSec=60s'
+check_match "host-config: the refresh commands" "$out" 'ExecStart=/usr/local/bin/meshca krl --server https://meshca.example.com --output /etc/ssh/meshca.krl'
