@@ -1,75 +1,154 @@
 /*
  * meshcad check --config FILE | --policy FILE [--ttl-ceiling D]: validates a
  * config and the policy it names (or a policy alone), printing every problem
- * (syntax with FILE:LINE:COL, meaning with the JSON path) and exiting 1 on
- * any.  Made for CI pipelines: it loads no key and contacts no database.
+ * to stderr - syntax as "FILE:LINE:COL: msg", meaning as
+ * "FILE: json.path: msg" - and "ok: FILE (policy version V, N roles)" to
+ * stdout when there is none.  Exit 0 ok, 1 any problem, 2 usage.  Made for CI
+ * pipelines: it loads no key, opens no socket and contacts no database.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "meshca/duration.h"
+#include "meshca/jsonv.h"
 #include "meshca/policy.h"
 #include "config.h"
 #include "meshcad.h"
+
+#define CHECK_DEFAULT_CEILING 3600
 
 static void
 usage(FILE *f)
 {
     fprintf(f, "usage: meshcad check --config FILE\n"
-               "       meshcad check --policy FILE [--ttl-ceiling 1h]\n");
+               "       meshcad check --policy FILE [--ttl-ceiling 1h]\n"
+               "Validates without loading keys or contacting the database; "
+               "prints every problem\nand exits 1 on any, 0 when all is "
+               "well.\n");
+}
+
+/* Prints config diagnostics with the file name in front of meaning errors
+ * (syntax errors and unreadable files already start with it). */
+static void
+print_config_diags(const char *cfgpath, const struct diags *d, size_t from,
+    size_t to)
+{
+    size_t i, n = strlen(cfgpath);
+
+    for (i = from; i < to; i++) {
+        if (strncmp(d->msgs[i], cfgpath, n) == 0 && d->msgs[i][n] == ':')
+            fprintf(stderr, "%s\n", d->msgs[i]);
+        else
+            fprintf(stderr, "%s: %s\n", cfgpath, d->msgs[i]);
+    }
+}
+
+/*
+ * When the config has problems, still find the policy it names (and its
+ * ceiling) so one run shows the problems of both files.  Returns a new path
+ * or NULL when the config does not say.
+ */
+static char *
+policy_of_broken_config(const char *cfgpath, int64_t *ceilingp)
+{
+    json_t *j = NULL, *v;
+    const char *pol, *slash;
+    char *path = NULL;
+    int64_t ceiling;
+
+    *ceilingp = CHECK_DEFAULT_CEILING;
+    if ((j = json_load_file(cfgpath, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+        return NULL;
+    if ((v = json_object_get(j, "ttl_ceiling")) != NULL &&
+        json_is_string(v) &&
+        duration_parse(json_string_value(v), &ceiling) == 0 &&
+        ceiling > 0 && ceiling <= 24 * 3600)
+        *ceilingp = ceiling;
+    if ((v = json_object_get(j, "policy")) != NULL && json_is_string(v) &&
+        (pol = json_string_value(v))[0] != '\0') {
+        if (pol[0] == '/' || (slash = strrchr(cfgpath, '/')) == NULL) {
+            if (pol[0] == '/')
+                path = strdup(pol);
+            else if (asprintf(&path, "./%s", pol) < 0)
+                path = NULL;
+        } else if (asprintf(&path, "%.*s/%s", (int)(slash - cfgpath),
+            cfgpath, pol) < 0)
+            path = NULL;
+    }
+    json_decref(j);
+    return path;
 }
 
 int
 cmd_check(int argc, char **argv)
 {
-    const char *cfgpath = NULL, *polpath = NULL;
+    const char *cfgpath = NULL, *polpath = NULL, *shown;
     struct config *cfg = NULL;
     struct policy *p = NULL;
     struct diags d = { 0 };
-    int64_t ceiling = 3600;
-    size_t i;
-    int a, rc = 1;
+    char *broken_pol = NULL;
+    int64_t ceiling = CHECK_DEFAULT_CEILING;
+    size_t i, ncfg;
+    int a, rc = 1, have_ceiling = 0;
 
     for (a = 1; a < argc; a++) {
-        if (strcmp(argv[a], "--config") == 0 && a + 1 < argc)
-            cfgpath = argv[++a];
-        else if (strcmp(argv[a], "--policy") == 0 && a + 1 < argc)
-            polpath = argv[++a];
-        else if (strcmp(argv[a], "--ttl-ceiling") == 0 && a + 1 < argc) {
-            if (duration_parse(argv[++a], &ceiling) != 0 || ceiling <= 0) {
-                fprintf(stderr, "meshcad check: --ttl-ceiling: \"%s\" is not "
-                    "a duration\n", argv[a]);
-                return 2;
-            }
-        } else if (strcmp(argv[a], "--help") == 0) {
+        if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
             usage(stdout);
             return 0;
+        }
+        if (a + 1 >= argc) {
+            usage(stderr);
+            return 2;
+        }
+        if (strcmp(argv[a], "--config") == 0 && cfgpath == NULL)
+            cfgpath = argv[++a];
+        else if (strcmp(argv[a], "--policy") == 0 && polpath == NULL)
+            polpath = argv[++a];
+        else if (strcmp(argv[a], "--ttl-ceiling") == 0 && !have_ceiling) {
+            if (duration_parse(argv[++a], &ceiling) != 0 || ceiling <= 0 ||
+                ceiling > 24 * 3600) {
+                fprintf(stderr, "meshcad check: --ttl-ceiling: \"%s\" is not "
+                    "a duration from 1s to 24h\n", argv[a]);
+                return 2;
+            }
+            have_ceiling = 1;
         } else {
             usage(stderr);
             return 2;
         }
     }
-    if ((cfgpath == NULL) == (polpath == NULL)) {
+    if ((cfgpath == NULL) == (polpath == NULL) ||
+        (cfgpath != NULL && have_ceiling)) {
         usage(stderr);
         return 2;
     }
+    shown = polpath;
     if (cfgpath != NULL) {
-        if (config_load(cfgpath, &cfg, &d) != 0)
-            goto out;
-        polpath = cfg->policy_path;
-        ceiling = cfg->ttl_ceiling;
+        shown = cfgpath;
+        if (config_load(cfgpath, &cfg, &d) == 0) {
+            polpath = cfg->policy_path;
+            ceiling = cfg->ttl_ceiling;
+        } else
+            polpath = broken_pol = policy_of_broken_config(cfgpath,
+                &ceiling);
     }
-    if (policy_load_file(polpath, ceiling, &p, &d) != 0)
-        goto out;
-    printf("ok: %s (policy %s, version %s, %zu roles)\n",
-        cfgpath ? cfgpath : polpath, polpath, policy_version(p),
-        policy_nroles(p));
-    rc = 0;
-out:
-    for (i = 0; i < d.n; i++)
+    ncfg = d.n;
+    if (polpath != NULL && policy_load_file(polpath, ceiling, &p, &d) == 0 &&
+        ncfg == 0) {
+        printf("ok: %s (policy version %s, %zu roles)\n", shown,
+            policy_version(p), policy_nroles(p));
+        rc = 0;
+    }
+    if (cfgpath != NULL)
+        print_config_diags(cfgpath, &d, 0, ncfg);
+    for (i = ncfg; i < d.n; i++)
         fprintf(stderr, "%s\n", d.msgs[i]);
+    if (rc != 0 && d.n == 0)
+        fprintf(stderr, "%s: cannot be checked (out of memory?)\n", shown);
     diags_clear(&d);
     policy_unref(p);
     config_free(cfg);
+    free(broken_pol);
     return rc;
 }

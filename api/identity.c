@@ -1,5 +1,5 @@
 /* OpenID Connect ID-token verification.  See identity.h. */
-#include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -8,473 +8,415 @@
 #include <strings.h>
 #include <time.h>
 
+#include <cjose/cjose.h>
 #include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/ec.h>
-#include <openssl/evp.h>
-#include <openssl/param_build.h>
-#include <openssl/rsa.h>
 #include <openssl/sha.h>
 
-#include "meshca/url.h"
 #include "identity.h"
+#include "jwks.h"
 #include "log.h"
 #include "metrics.h"
 
-#define FETCH_MAX_BYTES (1024 * 1024)
-#define FETCH_TIMEOUT_S 5L
-
-enum key_family { FAM_RSA = 1, FAM_EC256, FAM_EC384 };
-
-struct jwk {
-    char *kid;             /* NULL when the key has none */
-    char *alg;             /* NULL when the key does not pin one */
-    enum key_family fam;
-    EVP_PKEY *pkey;
-};
-
-/* An immutable, reference-counted set of parsed keys. */
-struct keyset {
-    atomic_int refs;
-    struct jwk *keys;
-    size_t n;
-    int64_t fetched_at;    /* epoch seconds */
-};
+/* Scheduled refresh bounds (seconds) around the server's max-age. */
+#define REFRESH_MIN 300
+#define REFRESH_MAX 86400
+#define REFRESH_DEFAULT 3600
+#define RETRY_MAX 300
+/* Numeric dates accepted: 0 .. 9999-12-31T23:59:59Z. */
+#define DATE_MAX 253402300799LL
+#define SUB_MAX 1024
+#define GROUPS_MAX 1024
+#define AUD_MAX 64
+#define JTI_MAX 64
 
 struct issuer {
     const struct issuer_config *cfg;
-    pthread_mutex_t lock;        /* guards keys, jwks_uri, times */
-    pthread_mutex_t fetch_lock;  /* one fetch at a time */
-    struct keyset *keys;
-    char *jwks_uri;              /* resolved (config or discovery) */
-    int64_t refresh_after;       /* epoch: scheduled refresh */
-    int64_t last_attempt;        /* epoch: last fetch attempt */
-    char last_error[256];
+    int remote;                     /* keys come from the network */
+    pthread_rwlock_t keys_lock;     /* guards keys, keys_at */
+    struct jwks *keys;
+    int64_t keys_at;                /* wall clock of the fetch (file: load) */
+    pthread_mutex_t fetch_lock;     /* one fetch at a time, held over I/O */
+    pthread_mutex_t state_lock;     /* guards jwks_uri, last_error */
+    char *jwks_uri;                 /* configured or discovered */
+    char last_error[320];
+    _Atomic int64_t last_attempt;   /* mono_ms(); 0: never */
+    _Atomic int64_t next_refresh;   /* mono_ms() of the scheduled fetch */
+    atomic_uint fails_in_row;
     _Atomic uint64_t refreshes, failures;
 };
 
 struct identity {
     struct issuer *issuers;
     size_t n;
+    pthread_mutex_t mu;             /* guards stop, poked */
+    pthread_cond_t cv;              /* on CLOCK_MONOTONIC */
+    int stop, poked;
+    pthread_t refresher;
+    int refresher_running;
 };
 
-static void
-keyset_unref(struct keyset *ks)
+/* Milliseconds on the monotonic clock; never 0 ("never" in last_attempt). */
+static int64_t
+mono_ms(void)
 {
-    size_t i;
+    struct timespec ts;
 
-    if (ks == NULL || atomic_fetch_sub(&ks->refs, 1) != 1)
-        return;
-    for (i = 0; i < ks->n; i++) {
-        free(ks->keys[i].kid);
-        free(ks->keys[i].alg);
-        EVP_PKEY_free(ks->keys[i].pkey);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+}
+
+/* Text taken from a token, made safe for a reason string or a log line:
+ * printable ASCII only, at most 48 bytes. */
+static const char *
+clean(const char *s, char *out, size_t outlen)
+{
+    size_t i, o = 0;
+
+    for (i = 0; s[i] != '\0' && o + 4 < outlen && i < 48; i++)
+        out[o++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    if (s[i] != '\0') {
+        memcpy(out + o, "...", 3);
+        o += 3;
     }
-    free(ks->keys);
-    free(ks);
+    out[o] = '\0';
+    return out;
 }
 
-/* JWK parsing */
+/* Key sets */
 
-static BIGNUM *
-b64url_bn(const json_t *v)
+/* A reference to the issuer's usable keys at now, or NULL when it has none
+ * or they are older than max_key_staleness (*hadp: it has a set at all). */
+static struct jwks *
+current_keys(struct issuer *is, int64_t now, int64_t *agep, int *hadp)
 {
-    uint8_t *d = NULL;
-    size_t len = 0;
-    BIGNUM *bn;
+    struct jwks *ks;
 
-    if (!json_is_string(v) ||
-        meshca_b64_decode(json_string_value(v), json_string_length(v), 1, &d,
-            &len) != 0 || len == 0)
-        return NULL;
-    bn = BN_bin2bn(d, (int)len, NULL);
-    free(d);
-    return bn;
-}
-
-static EVP_PKEY *
-rsa_from_jwk(const json_t *k)
-{
-    BIGNUM *n = b64url_bn(json_object_get(k, "n"));
-    BIGNUM *e = b64url_bn(json_object_get(k, "e"));
-    OSSL_PARAM_BLD *bld = NULL;
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *ctx = NULL;
-    EVP_PKEY *pkey = NULL;
-
-    if (n == NULL || e == NULL || BN_num_bits(n) < 2048 ||
-        BN_num_bits(n) > 16384 || !BN_is_odd(e) || BN_get_word(e) < 3)
-        goto out;
-    if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
-        !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
-        !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) ||
-        (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-        (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
-        EVP_PKEY_fromdata_init(ctx) != 1 ||
-        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
-        pkey = NULL;
-out:
-    BN_free(n);
-    BN_free(e);
-    OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(bld);
-    EVP_PKEY_CTX_free(ctx);
-    return pkey;
-}
-
-static EVP_PKEY *
-ec_from_jwk(const json_t *k, enum key_family *famp)
-{
-    const char *crv = json_string_value(json_object_get(k, "crv"));
-    const json_t *xv = json_object_get(k, "x"), *yv = json_object_get(k, "y");
-    uint8_t *x = NULL, *y = NULL, point[1 + 2 * 48];
-    size_t xl = 0, yl = 0, fl;
-    const char *group;
-    OSSL_PARAM params[3];
-    EVP_PKEY_CTX *ctx = NULL, *chk = NULL;
-    EVP_PKEY *pkey = NULL;
-
-    if (crv == NULL)
-        return NULL;
-    if (strcmp(crv, "P-256") == 0) {
-        group = "P-256";
-        fl = 32;
-        *famp = FAM_EC256;
-    } else if (strcmp(crv, "P-384") == 0) {
-        group = "P-384";
-        fl = 48;
-        *famp = FAM_EC384;
-    } else
-        return NULL;
-    if (!json_is_string(xv) || !json_is_string(yv) ||
-        meshca_b64_decode(json_string_value(xv), json_string_length(xv), 1,
-            &x, &xl) != 0 ||
-        meshca_b64_decode(json_string_value(yv), json_string_length(yv), 1,
-            &y, &yl) != 0 || xl != fl || yl != fl)
-        goto out;
-    point[0] = 0x04;
-    memcpy(point + 1, x, fl);
-    memcpy(point + 1 + fl, y, fl);
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-        (char *)group, 0);
-    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
-        point, 1 + 2 * fl);
-    params[2] = OSSL_PARAM_construct_end();
-    if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
-        EVP_PKEY_fromdata_init(ctx) != 1 ||
-        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-        pkey = NULL;
-        goto out;
-    }
-    /* The point must be on the curve. */
-    if ((chk = EVP_PKEY_CTX_new(pkey, NULL)) == NULL ||
-        EVP_PKEY_public_check(chk) != 1) {
-        EVP_PKEY_free(pkey);
-        pkey = NULL;
-    }
-out:
-    free(x);
-    free(y);
-    EVP_PKEY_CTX_free(ctx);
-    EVP_PKEY_CTX_free(chk);
-    return pkey;
-}
-
-/* Parses a JWKS document.  Unusable keys (oct, use != sig, weak, malformed)
- * are skipped and logged.  Returns NULL when the document is not a JWKS. */
-static struct keyset *
-keyset_parse(const char *issuer, const char *data, size_t len, int64_t now)
-{
-    json_t *doc, *keys, *k;
-    struct keyset *ks = NULL;
-    size_t i;
-
-    if ((doc = json_loadb(data, len, 0, NULL)) == NULL ||
-        !json_is_array(keys = json_object_get(doc, "keys")))
-        goto out;
-    if ((ks = calloc(1, sizeof(*ks))) == NULL ||
-        (ks->keys = calloc(json_array_size(keys) + 1, sizeof(*ks->keys))) ==
-        NULL) {
-        free(ks);
+    pthread_rwlock_rdlock(&is->keys_lock);
+    ks = is->keys;
+    *hadp = ks != NULL;
+    *agep = now - is->keys_at;
+    if (ks != NULL && is->remote && *agep > is->cfg->max_key_staleness)
         ks = NULL;
-        goto out;
-    }
-    atomic_init(&ks->refs, 1);
-    ks->fetched_at = now;
-    json_array_foreach(keys, i, k) {
-        const char *kty = json_string_value(json_object_get(k, "kty"));
-        const char *use = json_string_value(json_object_get(k, "use"));
-        const char *kid = json_string_value(json_object_get(k, "kid"));
-        const char *alg = json_string_value(json_object_get(k, "alg"));
-        struct jwk *j = &ks->keys[ks->n];
-        const char *skip = NULL;
-
-        if (kty == NULL)
-            skip = "no kty";
-        else if (strcmp(kty, "oct") == 0)
-            skip = "symmetric (oct) keys are never accepted";
-        else if (json_object_get(k, "use") != NULL &&
-            (use == NULL || strcmp(use, "sig") != 0))
-            skip = "use is not \"sig\"";
-        else if (strcmp(kty, "RSA") == 0) {
-            j->fam = FAM_RSA;
-            if ((j->pkey = rsa_from_jwk(k)) == NULL)
-                skip = "invalid or weak RSA key (at least 2048 bits)";
-        } else if (strcmp(kty, "EC") == 0) {
-            if ((j->pkey = ec_from_jwk(k, &j->fam)) == NULL)
-                skip = "invalid EC key (P-256 or P-384 point on the curve)";
-        } else
-            skip = "unsupported kty";
-        if (skip != NULL) {
-            log_json(LOG_LEVEL_WARN, "ignoring a key in the issuer's key set",
-                json_pack("{s:s, s:s?, s:s}", "issuer", issuer, "kid", kid,
-                    "why", skip));
-            continue;
-        }
-        j->kid = kid ? strdup(kid) : NULL;
-        j->alg = alg ? strdup(alg) : NULL;
-        ks->n++;
-    }
-out:
-    json_decref(doc);
+    jwks_ref(ks);
+    pthread_rwlock_unlock(&is->keys_lock);
     return ks;
 }
 
-/* Fetching */
-
-struct fetch {
-    struct buf *body;
-    int64_t max_age;       /* from Cache-Control, -1 when absent */
-    int too_big;
-};
-
-static size_t
-fetch_write(char *p, size_t sz, size_t n, void *arg)
+static void
+set_error(struct issuer *is, const char *why)
 {
-    struct fetch *f = arg;
-
-    if (buf_put(f->body, p, sz * n) != 0) {
-        f->too_big = 1;
-        return 0;
-    }
-    return sz * n;
+    pthread_mutex_lock(&is->state_lock);
+    snprintf(is->last_error, sizeof(is->last_error), "%s", why);
+    pthread_mutex_unlock(&is->state_lock);
 }
 
-static size_t
-fetch_header(char *p, size_t sz, size_t n, void *arg)
+/* Finds jwks_uri in the issuer's discovery document.  Returns a new string
+ * or NULL with the reason in why. */
+static char *
+discover(struct issuer *is, char *why, size_t whylen)
 {
-    struct fetch *f = arg;
-    size_t len = sz * n;
-    char line[512], *ma;
+    const char *iss = is->cfg->issuer, *doc_iss, *ju;
+    size_t il = strlen(iss);
+    char url[1024];
+    struct buf *body = NULL;
+    int64_t max_age;
+    json_t *doc = NULL;
+    char *uri = NULL;
 
-    if (len < sizeof(line) && strncasecmp(p, "cache-control:", 14) == 0) {
-        memcpy(line, p, len);
-        line[len] = '\0';
-        if ((ma = strstr(line, "max-age=")) != NULL)
-            f->max_age = strtoll(ma + 8, NULL, 10);
-    }
-    return len;
-}
-
-static int
-fetch_url(const struct issuer *is, const char *url, struct fetch *f,
-    char *why, size_t whylen)
-{
-    CURL *c;
-    CURLcode cr;
-    long status = 0;
-
-    f->max_age = -1;
-    f->too_big = 0;
-    if (strncmp(url, "https://", 8) != 0 && !url_is_loopback_http(url)) {
-        snprintf(why, whylen, "refusing to fetch %s: https required", url);
-        return -1;
-    }
-    if ((f->body = buf_new(FETCH_MAX_BYTES)) == NULL ||
-        (c = curl_easy_init()) == NULL) {
+    snprintf(url, sizeof(url), "%.*s/.well-known/openid-configuration",
+        (int)(il > 0 && iss[il - 1] == '/' ? il - 1 : il), iss);
+    if (jwks_fetch(url, is->cfg->ca_file, &body, &max_age, why, whylen) != 0)
+        goto out;
+    doc = json_loadb((const char *)buf_ptr(body), buf_len(body), 0, NULL);
+    doc_iss = json_string_value(json_object_get(doc, "issuer"));
+    ju = json_string_value(json_object_get(doc, "jwks_uri"));
+    if (doc_iss == NULL || strcmp(doc_iss, iss) != 0)
+        snprintf(why, whylen, "the discovery document at %.200s names "
+            "another issuer", url);
+    else if (ju == NULL || !jwks_url_allowed(ju))
+        snprintf(why, whylen, "the discovery document at %.200s has no "
+            "https jwks_uri", url);
+    else if ((uri = strdup(ju)) == NULL)
         snprintf(why, whylen, "out of memory");
-        buf_free(f->body);
-        f->body = NULL;
-        return -1;
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, FETCH_TIMEOUT_S);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 3L);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE, (long)FETCH_MAX_BYTES);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, fetch_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, f);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "meshcad");
-    if (is->cfg->ca_file != NULL)
-        curl_easy_setopt(c, CURLOPT_CAINFO, is->cfg->ca_file);
-    cr = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
-    if (cr != CURLE_OK || status != 200) {
-        snprintf(why, whylen, "fetching %s failed: %s", url,
-            f->too_big ? "response larger than 1 MiB" :
-            cr != CURLE_OK ? curl_easy_strerror(cr) : "HTTP status not 200");
-        buf_free(f->body);
-        f->body = NULL;
-        return -1;
-    }
-    return 0;
+out:
+    json_decref(doc);
+    buf_free(body);
+    return uri;
 }
 
 /* Fetches the issuer's key set (discovering jwks_uri first when needed) and
- * installs it.  Called with fetch_lock held. */
+ * installs it.  Call with fetch_lock held.  Returns 0 or -1. */
 static int
-refresh_keys(struct issuer *is, int64_t now)
+refresh_keys(struct issuer *is)
 {
-    struct fetch f;
-    struct keyset *ks, *old;
-    char why[256], *uri = NULL;
-    json_t *doc = NULL;
-    int64_t ttl;
+    char why[320], *uri = NULL;
+    struct buf *body = NULL;
+    struct jwks *ks = NULL, *old;
+    int64_t max_age = -1, ttl, base, mono = mono_ms();
+    unsigned fails;
+    int discovered = 0, r = -1;
 
-    pthread_mutex_lock(&is->lock);
-    is->last_attempt = now;
-    if (is->jwks_uri != NULL)
-        uri = strdup(is->jwks_uri);
-    pthread_mutex_unlock(&is->lock);
+    atomic_store(&is->last_attempt, mono);
+    pthread_mutex_lock(&is->state_lock);
+    uri = is->jwks_uri != NULL ? strdup(is->jwks_uri) : NULL;
+    pthread_mutex_unlock(&is->state_lock);
     if (uri == NULL) {
-        char disc[1024];
-        const char *iss, *ju;
-
-        snprintf(disc, sizeof(disc), "%s%s.well-known/openid-configuration",
-            is->cfg->issuer,
-            is->cfg->issuer[strlen(is->cfg->issuer) - 1] == '/' ? "" : "/");
-        if (fetch_url(is, disc, &f, why, sizeof(why)) != 0)
-            goto fail;
-        doc = json_loadb((const char *)buf_ptr(f.body), buf_len(f.body), 0,
-            NULL);
-        buf_free(f.body);
-        iss = json_string_value(json_object_get(doc, "issuer"));
-        ju = json_string_value(json_object_get(doc, "jwks_uri"));
-        if (iss == NULL || strcmp(iss, is->cfg->issuer) != 0 || ju == NULL) {
-            snprintf(why, sizeof(why), "the discovery document at %.150s does "
-                "not name this issuer and a jwks_uri", disc);
-            json_decref(doc);
-            goto fail;
+        if ((uri = discover(is, why, sizeof(why))) == NULL)
+            goto out;
+        discovered = 1;
+    }
+    if (jwks_fetch(uri, is->cfg->ca_file, &body, &max_age, why,
+        sizeof(why)) != 0)
+        goto out;
+    if (jwks_parse(is->cfg->issuer, (const char *)buf_ptr(body),
+        buf_len(body), &ks, why, sizeof(why)) != 0)
+        goto out;
+    if (discovered) {
+        pthread_mutex_lock(&is->state_lock);
+        if (is->jwks_uri == NULL) {
+            is->jwks_uri = uri;
+            uri = NULL;
         }
-        uri = strdup(ju);
-        json_decref(doc);
-        pthread_mutex_lock(&is->lock);
-        if (is->jwks_uri == NULL)
-            is->jwks_uri = strdup(uri);
-        pthread_mutex_unlock(&is->lock);
+        pthread_mutex_unlock(&is->state_lock);
     }
-    if (fetch_url(is, uri, &f, why, sizeof(why)) != 0)
-        goto fail;
-    ks = keyset_parse(is->cfg->issuer, (const char *)buf_ptr(f.body),
-        buf_len(f.body), now);
-    buf_free(f.body);
-    if (ks == NULL) {
-        snprintf(why, sizeof(why), "%s is not a JWKS document", uri);
-        goto fail;
-    }
-    ttl = f.max_age < 0 ? 3600 : f.max_age < 300 ? 300 :
-        f.max_age > 86400 ? 86400 : f.max_age;
-    pthread_mutex_lock(&is->lock);
+    pthread_rwlock_wrlock(&is->keys_lock);
     old = is->keys;
     is->keys = ks;
-    is->refresh_after = now + ttl;
-    is->last_error[0] = '\0';
-    pthread_mutex_unlock(&is->lock);
-    keyset_unref(old);
+    is->keys_at = (int64_t)time(NULL);
+    pthread_rwlock_unlock(&is->keys_lock);
+    jwks_unref(old);
+    ttl = max_age < 0 ? REFRESH_DEFAULT : max_age;
+    ttl = ttl < REFRESH_MIN ? REFRESH_MIN : ttl > REFRESH_MAX ? REFRESH_MAX :
+        ttl;
+    /* Refresh well before the cached set would go stale. */
+    if (ttl > is->cfg->max_key_staleness / 2)
+        ttl = is->cfg->max_key_staleness / 2 < 60 ? 60 :
+            is->cfg->max_key_staleness / 2;
+    atomic_store(&is->next_refresh, mono + ttl * 1000);
+    atomic_store(&is->fails_in_row, 0);
     atomic_fetch_add(&is->refreshes, 1);
-    log_json(LOG_LEVEL_INFO, "issuer keys refreshed", json_pack("{s:s, s:i}",
-        "issuer", is->cfg->issuer, "keys", (int)ks->n));
+    set_error(is, "");
+    log_json(LOG_LEVEL_INFO, "issuer keys refreshed", json_pack(
+        "{s:s, s:I, s:I, s:I}", "issuer", is->cfg->issuer, "keys",
+        (json_int_t)ks->n, "skipped", (json_int_t)ks->nskipped,
+        "next_refresh_s", (json_int_t)ttl));
+    r = 0;
+out:
+    if (r != 0) {
+        /* Back off: key_refresh_interval, doubling, at most 5 min. */
+        fails = atomic_fetch_add(&is->fails_in_row, 1);
+        base = is->cfg->key_refresh_interval > 0 ?
+            is->cfg->key_refresh_interval : 1;
+        ttl = base << (fails > 8 ? 8 : fails);
+        atomic_store(&is->next_refresh, mono + 1000 * (ttl > RETRY_MAX ?
+            RETRY_MAX : ttl));
+        atomic_fetch_add(&is->failures, 1);
+        set_error(is, why);
+        /* A configured jwks_uri stays; a discovered one is looked up
+         * again next time, in case the provider moved it. */
+        if (!discovered && is->cfg->jwks_uri == NULL) {
+            pthread_mutex_lock(&is->state_lock);
+            free(is->jwks_uri);
+            is->jwks_uri = NULL;
+            pthread_mutex_unlock(&is->state_lock);
+        }
+        log_json(LOG_LEVEL_WARN, "issuer keys not refreshed", json_pack(
+            "{s:s, s:s}", "issuer", is->cfg->issuer, "error", why));
+    }
     free(uri);
-    return 0;
-fail:
-    atomic_fetch_add(&is->failures, 1);
-    pthread_mutex_lock(&is->lock);
-    snprintf(is->last_error, sizeof(is->last_error), "%s", why);
-    pthread_mutex_unlock(&is->lock);
-    log_json(LOG_LEVEL_WARN, "issuer keys not refreshed", json_pack(
-        "{s:s, s:s}", "issuer", is->cfg->issuer, "error", why));
-    free(uri);
-    return -1;
+    buf_free(body);
+    return r;
 }
 
-static struct keyset *
-current_keys(struct issuer *is, int64_t now)
+/* Fetches now unless a fetch was tried within key_refresh_interval (then
+ * another thread's fresh result is used). */
+static void
+refresh_if_allowed(struct issuer *is)
 {
-    struct keyset *ks;
+    int64_t last;
 
-    pthread_mutex_lock(&is->lock);
-    ks = is->keys;
-    if (ks != NULL && is->cfg->jwks_file == NULL &&
-        now - ks->fetched_at > is->cfg->max_key_staleness)
-        ks = NULL; /* too stale to trust */
-    if (ks != NULL)
-        atomic_fetch_add(&ks->refs, 1);
-    pthread_mutex_unlock(&is->lock);
-    return ks;
+    if (!is->remote)
+        return;
+    last = atomic_load(&is->last_attempt);
+    if (last != 0 && mono_ms() - last < is->cfg->key_refresh_interval * 1000)
+        return;
+    pthread_mutex_lock(&is->fetch_lock);
+    last = atomic_load(&is->last_attempt);
+    if (last == 0 || mono_ms() - last >= is->cfg->key_refresh_interval * 1000)
+        (void)refresh_keys(is);
+    pthread_mutex_unlock(&is->fetch_lock);
+}
+
+static void *
+refresher_main(void *arg)
+{
+    struct identity *id = arg;
+    struct timespec ts;
+    int64_t wake, mono, nr;
+    size_t i;
+    int poked;
+
+    for (;;) {
+        mono = mono_ms();
+        wake = mono + 60000;
+        for (i = 0; i < id->n; i++)
+            if (id->issuers[i].remote &&
+                (nr = atomic_load(&id->issuers[i].next_refresh)) < wake)
+                wake = nr;
+        pthread_mutex_lock(&id->mu);
+        if (wake > mono && !id->stop && !id->poked) {
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            ts.tv_sec += (time_t)((wake - mono) / 1000);
+            ts.tv_nsec += (long)((wake - mono) % 1000) * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            while (!id->stop && !id->poked &&
+                pthread_cond_timedwait(&id->cv, &id->mu, &ts) != ETIMEDOUT)
+                ;
+        }
+        poked = id->poked;
+        id->poked = 0;
+        if (id->stop) {
+            pthread_mutex_unlock(&id->mu);
+            break;
+        }
+        pthread_mutex_unlock(&id->mu);
+        mono = mono_ms();
+        for (i = 0; i < id->n; i++) {
+            struct issuer *is = &id->issuers[i];
+            int64_t age;
+            struct jwks *ks;
+            int had;
+
+            if (!is->remote)
+                continue;
+            if (mono >= atomic_load(&is->next_refresh)) {
+                pthread_mutex_lock(&is->fetch_lock);
+                if (mono_ms() >= atomic_load(&is->next_refresh))
+                    (void)refresh_keys(is);
+                pthread_mutex_unlock(&is->fetch_lock);
+            } else if (poked) {
+                ks = current_keys(is, (int64_t)time(NULL), &age, &had);
+                if (ks == NULL)
+                    refresh_if_allowed(is);
+                jwks_unref(ks);
+            }
+        }
+    }
+    return NULL;
+}
+
+static int
+load_file(struct issuer *is)
+{
+    FILE *f = NULL;
+    char *data = NULL, why[320];
+    size_t len = 0;
+    int r = MESHCA_ERR_JWKS_INVALID;
+
+    if ((f = fopen(is->cfg->jwks_file, "rb")) == NULL) {
+        snprintf(why, sizeof(why), "cannot open: %s", strerror(errno));
+        goto out;
+    }
+    if ((data = malloc(JWKS_FETCH_MAX_BYTES + 1)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        snprintf(why, sizeof(why), "out of memory");
+        goto out;
+    }
+    len = fread(data, 1, JWKS_FETCH_MAX_BYTES + 1, f);
+    if (ferror(f) || len > JWKS_FETCH_MAX_BYTES) {
+        snprintf(why, sizeof(why), "unreadable or larger than 512 KiB");
+        goto out;
+    }
+    if ((r = jwks_parse(is->cfg->issuer, data, len, &is->keys, why,
+        sizeof(why))) != 0)
+        goto out;
+    is->keys_at = (int64_t)time(NULL);
+    atomic_fetch_add(&is->refreshes, 1);
+out:
+    if (r != 0)
+        log_json(LOG_LEVEL_ERROR, "cannot use the issuer's jwks_file",
+            json_pack("{s:s, s:s, s:s}", "issuer", is->cfg->issuer, "path",
+                is->cfg->jwks_file, "error", why));
+    if (f != NULL)
+        fclose(f);
+    free(data);
+    return r;
 }
 
 int
 identity_new(const struct config *cfg, struct identity **idp)
 {
-    struct identity *id;
+    struct identity *id = NULL;
+    pthread_rwlockattr_t rwa;
+    pthread_condattr_t ca;
     size_t i;
-    int64_t now = (int64_t)time(NULL);
+    int r = MESHCA_ERR_ALLOC, remote = 0;
 
     *idp = NULL;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    if ((id = calloc(1, sizeof(*id))) == NULL ||
-        (id->issuers = calloc(cfg->nissuers, sizeof(*id->issuers))) == NULL) {
-        free(id);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return MESHCA_ERR_INTERNAL;
+    if ((id = calloc(1, sizeof(*id))) == NULL)
         return MESHCA_ERR_ALLOC;
-    }
-    id->n = cfg->nissuers;
-    for (i = 0; i < id->n; i++) {
+    pthread_mutex_init(&id->mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&id->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (cfg->nissuers > 0 &&
+        (id->issuers = calloc(cfg->nissuers, sizeof(*id->issuers))) == NULL)
+        goto out;
+    /* A key swap must not wait behind a steady stream of readers. */
+    pthread_rwlockattr_init(&rwa);
+    pthread_rwlockattr_setkind_np(&rwa,
+        PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    for (i = 0; i < cfg->nissuers; i++) {
         struct issuer *is = &id->issuers[i];
 
         is->cfg = &cfg->issuers[i];
-        pthread_mutex_init(&is->lock, NULL);
+        is->remote = is->cfg->jwks_file == NULL;
+        pthread_rwlock_init(&is->keys_lock, &rwa);
         pthread_mutex_init(&is->fetch_lock, NULL);
-        if (is->cfg->jwks_uri != NULL)
-            is->jwks_uri = strdup(is->cfg->jwks_uri);
-        if (is->cfg->jwks_file != NULL) {
-            FILE *f = fopen(is->cfg->jwks_file, "rb");
-            char *data = NULL;
-            size_t len = 0;
+        pthread_mutex_init(&is->state_lock, NULL);
+        id->n++;
+        if (is->cfg->jwks_uri != NULL &&
+            (is->jwks_uri = strdup(is->cfg->jwks_uri)) == NULL)
+            break;
+    }
+    pthread_rwlockattr_destroy(&rwa);
+    if (id->n != cfg->nissuers)
+        goto out;
+    for (i = 0; i < id->n; i++) {
+        struct issuer *is = &id->issuers[i];
 
-            if (f != NULL) {
-                data = calloc(1, FETCH_MAX_BYTES + 1);
-                len = data ? fread(data, 1, FETCH_MAX_BYTES, f) : 0;
-                fclose(f);
-            }
-            if (data != NULL)
-                is->keys = keyset_parse(is->cfg->issuer, data, len, now);
-            free(data);
-            if (is->keys == NULL || is->keys->n == 0) {
-                log_json(LOG_LEVEL_ERROR, "cannot use the issuer's jwks_file",
-                    json_pack("{s:s, s:s}", "issuer", is->cfg->issuer,
-                        "path", is->cfg->jwks_file));
-                identity_free(id);
-                return MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE;
-            }
-            is->refresh_after = INT64_MAX;
-        } else {
-            pthread_mutex_lock(&is->fetch_lock);
-            (void)refresh_keys(is, now);
-            pthread_mutex_unlock(&is->fetch_lock);
+        if (!is->remote) {
+            if ((r = load_file(is)) != 0)
+                goto out;
+            continue;
         }
+        /* A provider that is down now must not stop the service. */
+        remote = 1;
+        pthread_mutex_lock(&is->fetch_lock);
+        (void)refresh_keys(is);
+        pthread_mutex_unlock(&is->fetch_lock);
+    }
+    if (remote) {
+        if (pthread_create(&id->refresher, NULL, refresher_main, id) != 0) {
+            r = MESHCA_ERR_SYSTEM;
+            goto out;
+        }
+        id->refresher_running = 1;
     }
     *idp = id;
-    return 0;
+    id = NULL;
+    r = 0;
+out:
+    identity_free(id);
+    return r;
 }
 
 void
@@ -484,20 +426,71 @@ identity_free(struct identity *id)
 
     if (id == NULL)
         return;
-    for (i = 0; i < id->n; i++) {
-        keyset_unref(id->issuers[i].keys);
-        free(id->issuers[i].jwks_uri);
-        pthread_mutex_destroy(&id->issuers[i].lock);
-        pthread_mutex_destroy(&id->issuers[i].fetch_lock);
+    if (id->refresher_running) {
+        pthread_mutex_lock(&id->mu);
+        id->stop = 1;
+        pthread_cond_broadcast(&id->cv);
+        pthread_mutex_unlock(&id->mu);
+        pthread_join(id->refresher, NULL);
     }
+    for (i = 0; i < id->n; i++) {
+        jwks_unref(id->issuers[i].keys);
+        free(id->issuers[i].jwks_uri);
+        pthread_rwlock_destroy(&id->issuers[i].keys_lock);
+        pthread_mutex_destroy(&id->issuers[i].fetch_lock);
+        pthread_mutex_destroy(&id->issuers[i].state_lock);
+    }
+    pthread_cond_destroy(&id->cv);
+    pthread_mutex_destroy(&id->mu);
     free(id->issuers);
     free(id);
 }
 
 /* Verification */
 
+/* base64url digit values; -1 for every other byte. */
+static const signed char b64u_value[256] = {
+    ['A'] = 0, ['B'] = 1, ['C'] = 2, ['D'] = 3, ['E'] = 4, ['F'] = 5,
+    ['G'] = 6, ['H'] = 7, ['I'] = 8, ['J'] = 9, ['K'] = 10, ['L'] = 11,
+    ['M'] = 12, ['N'] = 13, ['O'] = 14, ['P'] = 15, ['Q'] = 16, ['R'] = 17,
+    ['S'] = 18, ['T'] = 19, ['U'] = 20, ['V'] = 21, ['W'] = 22, ['X'] = 23,
+    ['Y'] = 24, ['Z'] = 25, ['a'] = 26, ['b'] = 27, ['c'] = 28, ['d'] = 29,
+    ['e'] = 30, ['f'] = 31, ['g'] = 32, ['h'] = 33, ['i'] = 34, ['j'] = 35,
+    ['k'] = 36, ['l'] = 37, ['m'] = 38, ['n'] = 39, ['o'] = 40, ['p'] = 41,
+    ['q'] = 42, ['r'] = 43, ['s'] = 44, ['t'] = 45, ['u'] = 46, ['v'] = 47,
+    ['w'] = 48, ['x'] = 49, ['y'] = 50, ['z'] = 51, ['0'] = 52, ['1'] = 53,
+    ['2'] = 54, ['3'] = 55, ['4'] = 56, ['5'] = 57, ['6'] = 58, ['7'] = 59,
+    ['8'] = 60, ['9'] = 61, ['-'] = 62, ['_'] = 63,
+};
+
+/* Checks n characters of canonical unpadded base64url; returns the decoded
+ * length, or -1. */
+static int64_t
+b64u_length(const char *s, size_t n)
+{
+    size_t i;
+    int v = 0, bad = 0;
+
+    if (n % 4 == 1)
+        return -1;
+    /* 'A' is the only digit whose value is 0: every other byte with value
+     * 0 in the table is not a digit. */
+    for (i = 0; i < n; i++) {
+        v = b64u_value[(unsigned char)s[i]];
+        bad |= v < 0 || (v == 0 && s[i] != 'A');
+    }
+    if (bad)
+        return -1;
+    /* The unused low bits of the last character must be zero. */
+    if ((n % 4 == 2 && (v & 0xf) != 0) || (n % 4 == 3 && (v & 0x3) != 0))
+        return -1;
+    return (int64_t)(n / 4 * 3 + (n % 4 == 2 ? 1 : n % 4 == 3 ? 2 : 0));
+}
+
+/* Decodes one base64url part holding a JSON object (duplicate members
+ * refused).  Also returns the decoded bytes when bytesp is not NULL. */
 static json_t *
-decode_part(const char *s, size_t len)
+decode_part(const char *s, size_t len, uint8_t **bytesp, size_t *blenp)
 {
     uint8_t *d = NULL;
     size_t dl = 0;
@@ -506,11 +499,15 @@ decode_part(const char *s, size_t len)
     if (meshca_b64_decode(s, len, 1, &d, &dl) != 0)
         return NULL;
     j = json_loadb((const char *)d, dl, JSON_REJECT_DUPLICATES, NULL);
-    free(d);
     if (j != NULL && !json_is_object(j)) {
         json_decref(j);
-        return NULL;
+        j = NULL;
     }
+    if (j != NULL && bytesp != NULL) {
+        *bytesp = d;
+        *blenp = dl;
+    } else
+        free(d);
     return j;
 }
 
@@ -525,114 +522,79 @@ alg_allowed(const struct issuer_config *ic, const char *alg)
     return 0;
 }
 
-/* The key family and digest an algorithm needs; 0 for unsupported. */
-static enum key_family
-alg_family(const char *alg, const EVP_MD **mdp, int *pssp)
+static int
+is_audience(const struct issuer_config *ic, const char *s)
 {
-    *pssp = 0;
-    if (strcmp(alg, "RS256") == 0 || strcmp(alg, "PS256") == 0) {
-        *mdp = EVP_sha256();
-        *pssp = alg[0] == 'P';
-        return FAM_RSA;
-    }
-    if (strcmp(alg, "RS384") == 0 || strcmp(alg, "PS384") == 0) {
-        *mdp = EVP_sha384();
-        *pssp = alg[0] == 'P';
-        return FAM_RSA;
-    }
-    if (strcmp(alg, "RS512") == 0 || strcmp(alg, "PS512") == 0) {
-        *mdp = EVP_sha512();
-        *pssp = alg[0] == 'P';
-        return FAM_RSA;
-    }
-    if (strcmp(alg, "ES256") == 0) {
-        *mdp = EVP_sha256();
-        return FAM_EC256;
-    }
-    if (strcmp(alg, "ES384") == 0) {
-        *mdp = EVP_sha384();
-        return FAM_EC384;
-    }
+    size_t i;
+
+    for (i = 0; s != NULL && i < ic->naudiences; i++)
+        if (strcmp(ic->audiences[i], s) == 0)
+            return 1;
     return 0;
 }
 
+/* A NumericDate claim: 0 absent, 1 present (*vp set), -1 wrong type,
+ * -2 out of range.  Fractions are dropped. */
 static int
-verify_sig(const struct jwk *k, const EVP_MD *md, int pss,
-    const char *input, size_t inlen, const uint8_t *sig, size_t siglen)
-{
-    EVP_MD_CTX *ctx = NULL;
-    EVP_PKEY_CTX *pctx = NULL;
-    ECDSA_SIG *es = NULL;
-    BIGNUM *r = NULL, *s = NULL;
-    unsigned char *der = NULL;
-    const unsigned char *vs = sig;
-    size_t vlen = siglen, fl;
-    int ok = 0, dl;
-
-    if (k->fam == FAM_EC256 || k->fam == FAM_EC384) {
-        /* JWS carries r||s; OpenSSL wants DER. */
-        fl = k->fam == FAM_EC256 ? 32 : 48;
-        if (siglen != 2 * fl || (es = ECDSA_SIG_new()) == NULL ||
-            (r = BN_bin2bn(sig, (int)fl, NULL)) == NULL ||
-            (s = BN_bin2bn(sig + fl, (int)fl, NULL)) == NULL ||
-            ECDSA_SIG_set0(es, r, s) != 1)
-            goto out;
-        r = s = NULL;
-        if ((dl = i2d_ECDSA_SIG(es, &der)) <= 0)
-            goto out;
-        vs = der;
-        vlen = (size_t)dl;
-    }
-    if ((ctx = EVP_MD_CTX_new()) == NULL ||
-        EVP_DigestVerifyInit(ctx, &pctx, md, NULL, k->pkey) != 1)
-        goto out;
-    if (pss && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) !=
-        1 || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) !=
-        1))
-        goto out;
-    ok = EVP_DigestVerify(ctx, vs, vlen, (const unsigned char *)input,
-        inlen) == 1;
-out:
-    EVP_MD_CTX_free(ctx);
-    ECDSA_SIG_free(es);
-    BN_free(r);
-    BN_free(s);
-    OPENSSL_free(der);
-    return ok;
-}
-
-/* A JSON number (integer or real) as whole seconds; -1 if not a number. */
-static int
-num_claim(const json_t *o, const char *name, int64_t *vp)
+date_claim(const json_t *o, const char *name, int64_t *vp)
 {
     const json_t *v = json_object_get(o, name);
+    double d;
 
     if (v == NULL)
         return 0;
-    if (json_is_integer(v))
-        *vp = json_integer_value(v);
-    else if (json_is_real(v) && json_real_value(v) > -1e15 &&
-        json_real_value(v) < 1e15)
-        *vp = (int64_t)json_real_value(v);
-    else
+    if (json_is_integer(v)) {
+        if (json_integer_value(v) < 0 || json_integer_value(v) > DATE_MAX)
+            return -2;
+        *vp = (int64_t)json_integer_value(v);
+        return 1;
+    }
+    if (!json_is_real(v))
         return -1;
+    d = json_real_value(v);
+    if (!(d >= 0 && d <= (double)DATE_MAX))
+        return -2;
+    *vp = (int64_t)d;
     return 1;
 }
 
+/* An optional string claim: 0 absent, 1 copied into *outp, -1 wrong type,
+ * -2 out of memory. */
 static int
 str_claim(const json_t *o, const char *name, char **outp)
 {
     const json_t *v = json_object_get(o, name);
 
-    *outp = NULL;
     if (v == NULL)
         return 0;
     if (!json_is_string(v) || strlen(json_string_value(v)) !=
         json_string_length(v))
         return -1;
     if ((*outp = strdup(json_string_value(v))) == NULL)
-        return -1;
+        return -2;
     return 1;
+}
+
+static int
+has_control(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+static void
+hex(const unsigned char *h, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = digits[h[i] >> 4];
+        out[2 * i + 1] = digits[h[i] & 0xf];
+    }
+    out[2 * n] = '\0';
 }
 
 #define FAIL(...)                                                              \
@@ -642,234 +604,328 @@ str_claim(const json_t *o, const char *name, char **outp)
         goto out;                                                              \
     } while (0)
 
+/* Checks the protected header; NULL when fine, else the reason. */
+static const char *
+check_header(const json_t *hdr, char *buf, size_t buflen)
+{
+    static const char *const untrusted[] = { "jku", "jwk", "x5u", "x5c",
+        NULL };
+    const json_t *v;
+    const char *typ;
+    size_t i;
+
+    if (!json_is_string(json_object_get(hdr, "alg")))
+        return "header has no alg string";
+    if (json_object_get(hdr, "enc") != NULL)
+        return "encrypted tokens (JWE) are not accepted";
+    if (json_object_get(hdr, "crit") != NULL)
+        return "header has crit: no JWS extension is supported";
+    for (i = 0; untrusted[i] != NULL; i++)
+        if (json_object_get(hdr, untrusted[i]) != NULL) {
+            snprintf(buf, buflen, "header %s is not accepted (keys come "
+                "only from the issuer's configured key set)", untrusted[i]);
+            return buf;
+        }
+    if ((v = json_object_get(hdr, "cty")) != NULL)
+        return json_is_string(v) && strcasecmp(json_string_value(v), "JWT") ==
+            0 ? "nested JWTs (cty JWT) are not accepted" :
+            "header cty is not accepted (an ID token has no content type)";
+    if ((v = json_object_get(hdr, "typ")) != NULL &&
+        (!json_is_string(v) || ((typ = json_string_value(v)),
+        strcasecmp(typ, "JWT") != 0 && strcasecmp(typ, "application/jwt") !=
+        0)))
+        return "header typ is not JWT (an access token or another kind of "
+            "JWT is not an ID token)";
+    if ((v = json_object_get(hdr, "kid")) != NULL && !json_is_string(v))
+        return "kid must be a string";
+    return NULL;
+}
+
+/* The key for kid and alg in set.  NULL with the reason in why; *unknownp
+ * says the kid is not in the set (a refresh may help). */
+static const struct jwk *
+pick_key(const struct jwks *set, const char *kid, const char *alg,
+    enum jwk_family fam, int *unknownp, char *why, size_t whylen)
+{
+    const struct jwk *k = NULL;
+    char c1[64], c2[64];
+    size_t i;
+
+    *unknownp = 0;
+    if (kid == NULL) {
+        if (set->n != 1) {
+            snprintf(why, whylen, "the token has no kid and the issuer has "
+                "%zu keys", set->n);
+            return NULL;
+        }
+        k = &set->keys[0];
+    } else {
+        for (i = 0; i < set->n && k == NULL; i++)
+            if (set->keys[i].kid != NULL && strcmp(set->keys[i].kid, kid) == 0)
+                k = &set->keys[i];
+        if (k == NULL) {
+            *unknownp = 1;
+            snprintf(why, whylen, "unknown key id (kid) %s",
+                clean(kid, c1, sizeof(c1)));
+            return NULL;
+        }
+    }
+    if (k->family != fam) {
+        snprintf(why, whylen, "key %s cannot verify alg %s",
+            k->kid ? clean(k->kid, c1, sizeof(c1)) : "(no kid)",
+            clean(alg, c2, sizeof(c2)));
+        return NULL;
+    }
+    if (k->alg != NULL && strcmp(k->alg, alg) != 0) {
+        snprintf(why, whylen, "key %s is for alg %s, not %s",
+            k->kid ? clean(k->kid, c1, sizeof(c1)) : "(no kid)", k->alg,
+            clean(alg, c2, sizeof(c2)));
+        return NULL;
+    }
+    return k;
+}
+
+/* Claim checks and extraction, after the signature verified. */
+static int
+check_claims(const struct issuer *is, json_t *pl, int64_t now,
+    struct claims *c, char *why, size_t whylen)
+{
+    const struct issuer_config *ic = is->cfg;
+    int64_t lw = ic->leeway, ref;
+    json_t *aud, *v, *e;
+    size_t i;
+    int r = MESHCA_ERR_TOKEN_INVALID, q, found = 0;
+
+    if ((q = date_claim(pl, "exp", &c->exp)) != 1)
+        FAIL("%s", q == -2 ? "exp is out of range" : "exp is missing or "
+            "not a number");
+    if (now - lw >= c->exp)
+        FAIL("token expired %lld s ago", (long long)(now - c->exp));
+    if ((q = date_claim(pl, "nbf", &c->nbf)) < 0)
+        FAIL("%s", q == -2 ? "nbf is out of range" : "nbf is not a number");
+    if (q == 1 && now + lw < c->nbf)
+        FAIL("token not valid yet (nbf in %lld s)", (long long)(c->nbf -
+            now));
+    if ((q = date_claim(pl, "iat", &c->iat)) != 1)
+        FAIL("%s", q == -2 ? "iat is out of range" : "iat is missing or "
+            "not a number");
+    if (c->iat > now + lw)
+        FAIL("token issued in the future (iat %lld s ahead)",
+            (long long)(c->iat - now));
+    if ((q = date_claim(pl, "auth_time", &c->auth_time)) < 0)
+        FAIL("%s", q == -2 ? "auth_time is out of range" : "auth_time is "
+            "not a number");
+    if (q == 1 && c->auth_time > now + lw)
+        FAIL("auth_time is in the future");
+    ref = q == 1 ? c->auth_time : c->iat;
+    if (now - ref > ic->max_token_age + lw)
+        FAIL("token too old: %s %lld s ago, at most %lld s allowed",
+            q == 1 ? "the person authenticated" : "issued",
+            (long long)(now - ref), (long long)ic->max_token_age);
+
+    aud = json_object_get(pl, "aud");
+    if (json_is_string(aud))
+        found = is_audience(ic, json_string_value(aud));
+    else if (json_is_array(aud) && json_array_size(aud) > 0 &&
+        json_array_size(aud) <= AUD_MAX) {
+        json_array_foreach(aud, i, e) {
+            if (!json_is_string(e))
+                FAIL("aud must be a string or an array of strings");
+            found |= is_audience(ic, json_string_value(e));
+        }
+    } else
+        FAIL("aud is missing or not a string or array of strings");
+    if (!found)
+        FAIL("audience is not this service's");
+    if ((q = str_claim(pl, "azp", &c->azp)) == -2)
+        return MESHCA_ERR_ALLOC;
+    if (q == -1)
+        FAIL("azp is not a string");
+    if (json_is_array(aud) && json_array_size(aud) > 1 && c->azp == NULL)
+        FAIL("several audiences and azp is missing: it must be this "
+            "service's audience");
+    if (c->azp != NULL && !is_audience(ic, c->azp))
+        FAIL("azp is not this service's audience");
+
+    if ((q = str_claim(pl, "sub", &c->sub)) == -2)
+        return MESHCA_ERR_ALLOC;
+    if (q != 1 || c->sub[0] == '\0')
+        FAIL("sub is missing or not a non-empty string");
+    if (strlen(c->sub) > SUB_MAX || has_control(c->sub))
+        FAIL("sub is longer than 1024 bytes or holds control characters");
+    {
+        static const char *const names[] = { "email", "name", "jti",
+            "nonce" };
+        char **outs[] = { &c->email, &c->name, &c->jti, &c->nonce };
+
+        for (i = 0; i < 4; i++) {
+            if ((q = str_claim(pl, names[i], outs[i])) == -2)
+                return MESHCA_ERR_ALLOC;
+            if (q == -1)
+                FAIL("%s is not a string", names[i]);
+        }
+    }
+    if (c->email != NULL && has_control(c->email))
+        FAIL("email holds control characters");
+    if ((v = json_object_get(pl, "email_verified")) != NULL) {
+        /* Some providers (Amazon Cognito) send the strings. */
+        if (json_is_boolean(v))
+            c->email_verified = json_is_true(v);
+        else if (json_is_string(v) && (strcmp(json_string_value(v),
+            "true") == 0 || strcmp(json_string_value(v), "false") == 0))
+            c->email_verified = json_string_value(v)[0] == 't';
+        else
+            FAIL("email_verified must be a boolean");
+    }
+    if ((v = json_object_get(pl, "groups")) != NULL) {
+        if (!json_is_array(v) || json_array_size(v) > GROUPS_MAX)
+            FAIL("groups must be an array of strings (at most 1024)");
+        if ((c->groups = calloc(json_array_size(v) + 1,
+            sizeof(char *))) == NULL)
+            return MESHCA_ERR_ALLOC;
+        json_array_foreach(v, i, e) {
+            if (!json_is_string(e) || strlen(json_string_value(e)) !=
+                json_string_length(e))
+                FAIL("groups must be an array of strings");
+            if ((c->groups[c->ngroups] = strdup(json_string_value(e))) ==
+                NULL)
+                return MESHCA_ERR_ALLOC;
+            c->ngroups++;
+        }
+    }
+    r = 0;
+out:
+    return r;
+}
+
 int
 identity_verify(struct identity *id, const char *token, size_t len,
     int64_t now, struct claims **cp, char *why, size_t whylen)
 {
-    const char *dot1, *dot2, *alg, *kid;
-    json_t *hdr = NULL, *pl = NULL, *aud, *v;
+    const char *dot1, *dot2, *alg, *kid, *iss;
+    json_t *hdr = NULL, *pl = NULL;
+    uint8_t *plbytes = NULL, *cplain = NULL;
+    size_t pllen = 0, cplen = 0, i;
     struct issuer *is = NULL;
-    struct keyset *ks = NULL;
+    struct jwks *ks = NULL;
     const struct jwk *key = NULL;
     struct claims *c = NULL;
-    uint8_t *sig = NULL;
-    size_t siglen = 0, i, k;
-    const EVP_MD *md = NULL;
-    enum key_family fam;
-    int64_t exp = 0, nbf = 0, iat = 0, lw;
-    int pss, r = MESHCA_ERR_TOKEN_INVALID, found, tries;
+    cjose_jws_t *jws = NULL;
+    cjose_err cerr;
+    enum jwk_family fam;
+    int64_t siglen, age = 0;
+    char c1[64], hbuf[160];
+    const char *hwhy;
+    int r = MESHCA_ERR_TOKEN_INVALID, unknown = 0, had = 0;
 
     *cp = NULL;
     snprintf(why, whylen, "invalid token");
     if (len > IDENTITY_TOKEN_MAX)
         FAIL("token larger than %d bytes", IDENTITY_TOKEN_MAX);
     if (len == 0 || memchr(token, '\0', len) != NULL)
-        FAIL("empty or malformed token");
+        FAIL("empty token or a NUL byte in it");
     if ((dot1 = memchr(token, '.', len)) == NULL ||
         (dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token))) ==
         NULL)
         FAIL("not a compact JWS (three dot-separated parts)");
     if (memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)) != NULL)
         FAIL("not a compact JWS: more than three parts (an encrypted JWE?)");
-    if ((hdr = decode_part(token, (size_t)(dot1 - token))) == NULL)
-        FAIL("header is not base64url-encoded JSON object");
-    if ((alg = json_string_value(json_object_get(hdr, "alg"))) == NULL)
-        FAIL("header has no alg");
-    if (json_object_get(hdr, "enc") != NULL)
-        FAIL("encrypted tokens (JWE) are not accepted");
-    if (json_object_get(hdr, "crit") != NULL)
-        FAIL("header has crit, which is not supported");
-    {
-        static const char *const untrusted[] = { "jku", "jwk", "x5u", "x5c",
-            "x5t", "x5t#S256", NULL };
-
-        for (i = 0; untrusted[i] != NULL; i++)
-            if (json_object_get(hdr, untrusted[i]) != NULL)
-                FAIL("header %s is not accepted (keys come only from the "
-                    "issuer's configured key set)", untrusted[i]);
-    }
-    if ((v = json_object_get(hdr, "cty")) != NULL)
-        FAIL("header cty is not accepted (nested tokens are refused)");
-    if ((pl = decode_part(dot1 + 1, (size_t)(dot2 - dot1 - 1))) == NULL)
-        FAIL("payload is not a base64url-encoded JSON object");
-    {
-        const char *iss = json_string_value(json_object_get(pl, "iss"));
-
-        if (iss == NULL)
-            FAIL("no iss claim");
-        for (i = 0; i < id->n && is == NULL; i++)
-            if (strcmp(id->issuers[i].cfg->issuer, iss) == 0)
-                is = &id->issuers[i];
-        if (is == NULL)
-            FAIL("issuer %.200s is not trusted", iss);
-    }
-    if (!alg_allowed(is->cfg, alg))
-        FAIL("alg %.20s is not allowed for this issuer", alg);
-    if ((fam = alg_family(alg, &md, &pss)) == 0)
-        FAIL("alg %.20s is not supported", alg);
+    if ((hdr = decode_part(token, (size_t)(dot1 - token), NULL, NULL)) ==
+        NULL)
+        FAIL("header is not a base64url-encoded JSON object (without "
+            "duplicate members)");
+    if ((hwhy = check_header(hdr, hbuf, sizeof(hbuf))) != NULL)
+        FAIL("%s", hwhy);
+    alg = json_string_value(json_object_get(hdr, "alg"));
     kid = json_string_value(json_object_get(hdr, "kid"));
-    if (json_object_get(hdr, "kid") != NULL && kid == NULL)
-        FAIL("kid must be a string");
+    if ((pl = decode_part(dot1 + 1, (size_t)(dot2 - dot1 - 1), &plbytes,
+        &pllen)) == NULL)
+        FAIL("payload is not a base64url-encoded JSON object (without "
+            "duplicate members)");
+    if ((iss = json_string_value(json_object_get(pl, "iss"))) == NULL)
+        FAIL("iss is missing or not a string");
+    for (i = 0; i < id->n && is == NULL; i++)
+        if (strcmp(id->issuers[i].cfg->issuer, iss) == 0)
+            is = &id->issuers[i];
+    if (is == NULL)
+        FAIL("issuer %s is not trusted", clean(iss, c1, sizeof(c1)));
+    /* The algorithm allow-list comes before any cryptography. */
+    if (!alg_allowed(is->cfg, alg))
+        FAIL("alg %s is not allowed for this issuer",
+            clean(alg, c1, sizeof(c1)));
+    if ((fam = jwks_alg_family(alg)) == JWK_FAMILY_NONE)
+        FAIL("alg %s is not supported", clean(alg, c1, sizeof(c1)));
+    if ((siglen = b64u_length(dot2 + 1, len - (size_t)(dot2 + 1 - token))) <=
+        0)
+        FAIL("signature missing or not base64url");
 
-    /* Pick the key; on an unknown kid refresh (rate-limited) once. */
-    for (tries = 0; tries < 2 && key == NULL; tries++) {
-        if (tries == 1) {
-            int64_t last;
-
-            if (is->cfg->jwks_file != NULL)
-                break;
-            pthread_mutex_lock(&is->fetch_lock);
-            pthread_mutex_lock(&is->lock);
-            last = is->last_attempt;
-            pthread_mutex_unlock(&is->lock);
-            if (now - last >= is->cfg->key_refresh_interval ||
-                now < last)
-                (void)refresh_keys(is, now);
-            pthread_mutex_unlock(&is->fetch_lock);
-        }
-        keyset_unref(ks);
-        if ((ks = current_keys(is, now)) == NULL)
-            continue;
-        if (kid == NULL) {
-            if (ks->n == 1)
-                key = &ks->keys[0];
-            else if (ks->n > 1) {
-                FAIL("the token has no kid and the issuer has %zu keys",
-                    ks->n);
-            }
-        } else
-            for (k = 0; k < ks->n && key == NULL; k++)
-                if (ks->keys[k].kid != NULL &&
-                    strcmp(ks->keys[k].kid, kid) == 0)
-                    key = &ks->keys[k];
+    /* The key: from this issuer's set only.  An unknown kid (or no keys
+     * at all) fetches the set again, at most once per interval. */
+    ks = current_keys(is, now, &age, &had);
+    if (ks != NULL)
+        key = pick_key(ks, kid, alg, fam, &unknown, why, whylen);
+    if (ks == NULL || (key == NULL && unknown && is->remote)) {
+        jwks_unref(ks);
+        refresh_if_allowed(is);
+        if ((ks = current_keys(is, now, &age, &had)) != NULL)
+            key = pick_key(ks, kid, alg, fam, &unknown, why, whylen);
     }
     if (ks == NULL) {
-        pthread_mutex_lock(&is->lock);
-        snprintf(why, whylen, "no keys for issuer %s: %s", is->cfg->issuer,
-            is->last_error[0] ? is->last_error : "not fetched yet");
-        pthread_mutex_unlock(&is->lock);
+        pthread_mutex_lock(&is->state_lock);
+        if (!had)
+            snprintf(why, whylen, "no keys for issuer %s: %s",
+                is->cfg->issuer, is->last_error[0] ? is->last_error :
+                "not fetched yet");
+        else
+            snprintf(why, whylen, "the keys of issuer %s are stale "
+                "(fetched %lld s ago, at most %lld s): %s", is->cfg->issuer,
+                (long long)age, (long long)is->cfg->max_key_staleness,
+                is->last_error[0] ? is->last_error : "the provider was not "
+                "asked again yet (key_refresh_interval)");
+        pthread_mutex_unlock(&is->state_lock);
         r = MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE;
         goto out;
     }
-    if (key == NULL)
-        FAIL("unknown key id (kid) for issuer %s", is->cfg->issuer);
-    if (key->fam != fam)
-        FAIL("key %s cannot verify alg %s", key->kid ? key->kid : "(no kid)",
-            alg);
-    if (key->alg != NULL && strcmp(key->alg, alg) != 0)
-        FAIL("key %s is for alg %s, not %s", key->kid ? key->kid : "(no kid)",
-            key->alg, alg);
-    if (meshca_b64_decode(dot2 + 1, len - (size_t)(dot2 + 1 - token), 1, &sig,
-        &siglen) != 0 || siglen == 0)
-        FAIL("signature missing or not base64url");
-    if (!verify_sig(key, md, pss, token, (size_t)(dot2 - token), sig, siglen))
+    if (key == NULL) {
+        r = MESHCA_ERR_TOKEN_INVALID;
+        goto out; /* why was set by pick_key */
+    }
+    if (fam == JWK_FAMILY_RSA ? siglen != (key->bits + 7) / 8 :
+        siglen != 2 * (key->bits / 8))
+        FAIL("signature has the wrong length for the key");
+    if ((jws = cjose_jws_import(token, len, &cerr)) == NULL)
+        FAIL("malformed token (cjose: %s)", cerr.message);
+    if (!cjose_jws_verify(jws, key->key, &cerr))
         FAIL("signature verification failed");
-
-    /* Claims, now that they are authentic. */
-    lw = is->cfg->leeway;
-    if (num_claim(pl, "exp", &exp) != 1)
-        FAIL("exp is missing or not a number");
-    if (now > exp + lw)
-        FAIL("token expired %lld s ago", (long long)(now - exp));
-    if ((r = num_claim(pl, "nbf", &nbf)) < 0)
-        FAIL("nbf is not a number");
-    if (r == 1 && now + lw < nbf)
-        FAIL("token not valid yet (nbf in %lld s)", (long long)(nbf - now));
-    if (num_claim(pl, "iat", &iat) != 1)
-        FAIL("iat is missing or not a number");
-    if (iat > now + lw)
-        FAIL("token issued in the future (iat %lld s ahead)",
-            (long long)(iat - now));
-    if (now - iat > is->cfg->max_token_age + lw)
-        FAIL("token too old: issued %lld s ago, at most %lld allowed",
-            (long long)(now - iat), (long long)is->cfg->max_token_age);
-    aud = json_object_get(pl, "aud");
-    found = 0;
-    if (json_is_string(aud)) {
-        for (k = 0; k < is->cfg->naudiences; k++)
-            found |= strcmp(json_string_value(aud), is->cfg->audiences[k]) ==
-                0;
-    } else if (json_is_array(aud) && json_array_size(aud) > 0) {
-        json_t *e;
-        const char *azp = json_string_value(json_object_get(pl, "azp"));
-
-        json_array_foreach(aud, i, e) {
-            if (!json_is_string(e))
-                FAIL("aud must be a string or an array of strings");
-            for (k = 0; k < is->cfg->naudiences; k++)
-                found |= strcmp(json_string_value(e),
-                    is->cfg->audiences[k]) == 0;
-        }
-        if (found && json_array_size(aud) > 1) {
-            int azp_ok = 0;
-
-            for (k = 0; azp != NULL && k < is->cfg->naudiences; k++)
-                azp_ok |= strcmp(azp, is->cfg->audiences[k]) == 0;
-            if (!azp_ok)
-                FAIL("several audiences and azp is %s: it must be this "
-                    "service's audience", azp ? "not ours" : "missing");
-        }
-    } else
-        FAIL("aud is missing or not a string or array");
-    if (!found)
-        FAIL("audience is not this service's");
+    /* The claims read below are the bytes cjose verified. */
+    if (!cjose_jws_get_plaintext(jws, &cplain, &cplen, &cerr) ||
+        cplen != pllen || memcmp(cplain, plbytes, pllen) != 0)
+        FAIL("payload does not match the verified content");
 
     if ((c = calloc(1, sizeof(*c))) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
-    if (str_claim(pl, "sub", &c->sub) != 1 || c->sub[0] == '\0')
-        FAIL("sub is missing or not a non-empty string");
-    if ((c->iss = strdup(is->cfg->issuer)) == NULL ||
-        str_claim(pl, "email", &c->email) < 0 ||
-        str_claim(pl, "name", &c->name) < 0 ||
-        str_claim(pl, "jti", &c->jti) < 0 ||
-        str_claim(pl, "nonce", &c->nonce) < 0 ||
-        str_claim(pl, "azp", &c->azp) < 0)
-        FAIL("a string claim (email, name, jti, nonce, azp) has the wrong "
-            "type");
-    if ((v = json_object_get(pl, "email_verified")) != NULL) {
-        if (!json_is_boolean(v))
-            FAIL("email_verified must be a boolean");
-        c->email_verified = json_is_true(v);
+    if ((r = check_claims(is, pl, now, c, why, whylen)) != 0)
+        goto out;
+    if ((c->iss = strdup(is->cfg->issuer)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
     }
-    if ((v = json_object_get(pl, "groups")) != NULL) {
-        json_t *e;
-
-        if (!json_is_array(v) || json_array_size(v) > 1024)
-            FAIL("groups must be an array of strings");
-        if ((c->groups = calloc(json_array_size(v) + 1, sizeof(char *))) ==
-            NULL) {
-            r = MESHCA_ERR_ALLOC;
-            goto out;
-        }
-        json_array_foreach(v, i, e) {
-            if (!json_is_string(e))
-                FAIL("groups must be an array of strings");
-            if ((c->groups[c->ngroups] = strdup(json_string_value(e))) ==
-                NULL) {
-                r = MESHCA_ERR_ALLOC;
-                goto out;
-            }
-            c->ngroups++;
-        }
-    }
-    if (num_claim(pl, "auth_time", &c->auth_time) < 0)
-        FAIL("auth_time is not a number");
-    c->iat = iat;
-    c->exp = exp;
-    c->nbf = nbf;
-    if (c->jti != NULL && strlen(c->jti) < sizeof(c->replay_id))
-        snprintf(c->replay_id, sizeof(c->replay_id), "%s", c->jti);
-    else {
+    {
         unsigned char h[SHA256_DIGEST_LENGTH];
+        size_t jl = c->jti != NULL ? strlen(c->jti) : 0;
 
-        if (c->jti != NULL)
-            SHA256((const unsigned char *)c->jti, strlen(c->jti), h);
-        else
-            SHA256((const unsigned char *)token, len, h);
-        for (i = 0; i < sizeof(h); i++)
-            snprintf(c->replay_id + 2 * i, 3, "%02x", h[i]);
+        if (c->jti != NULL && jl > 0 && jl <= JTI_MAX && !has_control(c->jti))
+            memcpy(c->replay_id, c->jti, jl + 1);
+        else {
+            if (c->jti != NULL)
+                SHA256((const unsigned char *)c->jti, jl, h);
+            else
+                SHA256((const unsigned char *)token, (size_t)(dot2 - token),
+                    h);
+            hex(h, sizeof(h), c->replay_id);
+        }
     }
     c->raw = pl;
     pl = NULL;
@@ -877,20 +933,16 @@ identity_verify(struct identity *id, const char *token, size_t len,
     c = NULL;
     r = 0;
     why[0] = '\0';
-
-    /* A scheduled refresh, by whoever gets here first; others go on. */
-    if (is->cfg->jwks_file == NULL && now >= is->refresh_after &&
-        pthread_mutex_trylock(&is->fetch_lock) == 0) {
-        if (now >= is->refresh_after)
-            (void)refresh_keys(is, now);
-        pthread_mutex_unlock(&is->fetch_lock);
-    }
 out:
+    if (r != 0 && r != MESHCA_ERR_TOKEN_INVALID &&
+        r != MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE)
+        snprintf(why, whylen, "%s", meshca_strerror(r));
+    cjose_jws_release(jws);
     claims_free(c);
-    free(sig);
-    keyset_unref(ks);
+    jwks_unref(ks);
     json_decref(hdr);
     json_decref(pl);
+    free(plbytes);
     return r;
 }
 
@@ -904,7 +956,7 @@ identity_check_key_binding(const struct claims *c, const uint8_t *blob,
     char *want = NULL;
     int r = MESHCA_ERR_TOKEN_INVALID;
 
-    if (c->nonce == NULL)
+    if (c == NULL || c->nonce == NULL)
         return r;
     SHA256(blob, len, h);
     if (meshca_b64_encode(h, sizeof(h), 1, &want) != 0)
@@ -919,56 +971,93 @@ identity_check_key_binding(const struct claims *c, const uint8_t *blob,
 int
 identity_ready(struct identity *id, char *why, size_t whylen)
 {
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = (int64_t)time(NULL), age = 0;
+    int r = 0, had = 0;
     size_t i;
 
     for (i = 0; i < id->n; i++) {
-        struct keyset *ks = current_keys(&id->issuers[i], now);
+        struct issuer *is = &id->issuers[i];
+        struct jwks *ks = current_keys(is, now, &age, &had);
 
-        if (ks == NULL) {
-            struct issuer *is = &id->issuers[i];
-
-            /* Try now, so readiness recovers without traffic. */
-            if (pthread_mutex_trylock(&is->fetch_lock) == 0) {
-                (void)refresh_keys(is, now);
-                pthread_mutex_unlock(&is->fetch_lock);
-            }
-            if ((ks = current_keys(is, now)) == NULL) {
-                pthread_mutex_lock(&is->lock);
-                snprintf(why, whylen, "no keys for issuer %s: %s",
-                    is->cfg->issuer, is->last_error);
-                pthread_mutex_unlock(&is->lock);
-                return MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE;
-            }
+        if (ks == NULL && r == 0) {
+            pthread_mutex_lock(&is->state_lock);
+            snprintf(why, whylen, "no keys for issuer %s: %s",
+                is->cfg->issuer, is->last_error[0] ? is->last_error :
+                had ? "the cached keys are stale" :
+                "not fetched yet");
+            pthread_mutex_unlock(&is->state_lock);
+            r = MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE;
         }
-        keyset_unref(ks);
+        jwks_unref(ks);
     }
-    return 0;
+    if (r != 0 && id->refresher_running) {
+        pthread_mutex_lock(&id->mu);
+        id->poked = 1;
+        pthread_cond_signal(&id->cv);
+        pthread_mutex_unlock(&id->mu);
+    }
+    return r;
+}
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void
+label(const char *s, char *out, size_t outlen)
+{
+    size_t o = 0;
+
+    for (; *s != '\0' && o + 3 < outlen; s++) {
+        if (*s == '\\' || *s == '"' || *s == '\n') {
+            out[o++] = '\\';
+            out[o++] = *s == '\n' ? 'n' : *s;
+        } else
+            out[o++] = *s;
+    }
+    out[o] = '\0';
 }
 
 int
 identity_write_metrics(struct identity *id, struct buf *out)
 {
-    size_t i;
+    static const char *const heads[] = {
+        "# HELP meshca_key_refreshes_total Issuer key-set loads and fetches "
+        "that succeeded.\n# TYPE meshca_key_refreshes_total counter\n",
+        "# HELP meshca_key_refresh_failures_total Issuer key-set fetches that "
+        "failed.\n# TYPE meshca_key_refresh_failures_total counter\n",
+        "# HELP meshca_issuer_keys Usable keys held for the issuer.\n"
+        "# TYPE meshca_issuer_keys gauge\n",
+        "# HELP meshca_issuer_keys_age_seconds Age of the issuer's key set "
+        "(-1: none).\n# TYPE meshca_issuer_keys_age_seconds gauge\n",
+    };
+    static const char *const names[] = { "meshca_key_refreshes_total",
+        "meshca_key_refresh_failures_total", "meshca_issuer_keys",
+        "meshca_issuer_keys_age_seconds" };
+    int64_t now = (int64_t)time(NULL);
+    char lab[512];
+    size_t i, m;
     int r;
 
-    if ((r = metrics_printf(out, "# HELP meshca_key_refreshes_total Issuer "
-        "key-set fetches that succeeded.\n# TYPE meshca_key_refreshes_total "
-        "counter\n")) != 0)
-        return r;
-    for (i = 0; i < id->n; i++)
-        if ((r = metrics_printf(out, "meshca_key_refreshes_total{issuer=\"%s\"}"
-            " %llu\n", id->issuers[i].cfg->issuer, (unsigned long long)
-            atomic_load(&id->issuers[i].refreshes))) != 0)
+    for (m = 0; m < 4; m++) {
+        if ((r = metrics_printf(out, "%s", heads[m])) != 0)
             return r;
-    if ((r = metrics_printf(out, "# HELP meshca_key_refresh_failures_total "
-        "Issuer key-set fetches that failed.\n# TYPE "
-        "meshca_key_refresh_failures_total counter\n")) != 0)
-        return r;
-    for (i = 0; i < id->n; i++)
-        if ((r = metrics_printf(out, "meshca_key_refresh_failures_total{"
-            "issuer=\"%s\"} %llu\n", id->issuers[i].cfg->issuer,
-            (unsigned long long)atomic_load(&id->issuers[i].failures))) != 0)
-            return r;
+        for (i = 0; i < id->n; i++) {
+            struct issuer *is = &id->issuers[i];
+            long long v;
+
+            if (m == 0)
+                v = (long long)atomic_load(&is->refreshes);
+            else if (m == 1)
+                v = (long long)atomic_load(&is->failures);
+            else {
+                pthread_rwlock_rdlock(&is->keys_lock);
+                v = is->keys == NULL ? (m == 2 ? 0 : -1) : m == 2 ?
+                    (long long)is->keys->n : (long long)(now - is->keys_at);
+                pthread_rwlock_unlock(&is->keys_lock);
+            }
+            label(is->cfg->issuer, lab, sizeof(lab));
+            if ((r = metrics_printf(out, "%s{issuer=\"%s\"} %lld\n", names[m],
+                lab, v)) != 0)
+                return r;
+        }
+    }
     return 0;
 }

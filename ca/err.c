@@ -108,6 +108,10 @@ meshca_strerror(int err)
         return "invalid token";
     case MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE:
         return "identity provider keys are unavailable";
+    case MESHCA_ERR_JWKS_INVALID:
+        return "invalid or unusable key set (JWKS)";
+    case MESHCA_ERR_JWKS_FETCH:
+        return "cannot fetch identity provider metadata or keys";
     case MESHCA_ERR_UNAVAILABLE:
         return "service unavailable";
     case MESHCA_ERR_LEDGER_REPLAY:

@@ -1,421 +1,140 @@
-/* The policy: loading, validation, decisions, explanations.  See policy.h. */
-#include <ctype.h>
-#include <stdatomic.h>
+/*
+ * The policy: decisions, explanations, admins.  Loading is in
+ * policy_parse.c.  See meshca/policy.h for the rules.
+ *
+ * policy_decide is on the issuance hot path: it reads the immutable policy,
+ * fills templates into stack buffers, writes messages only when denying, and
+ * returns its decision in one allocation.  policy_explain reuses the same
+ * decision and adds the role-by-role account in jansson objects.
+ */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/sha.h>
-
-#include "meshca/cert.h"
 #include "meshca/duration.h"
-#include "meshca/jsonv.h"
 #include "meshca/policy.h"
 #include "meshca/principal.h"
+#include "policy_int.h"
 
-struct match {
-    char *issuer;
-    char **groups, **emails, **domains, **subjects;
-    size_t ngroups, nemails, ndomains, nsubjects;
-    int any;        /* "any_authenticated": true */
-    int present;    /* the rule exists */
+/* Which match key failed. */
+enum fail {
+    FAIL_NONE = 0,
+    FAIL_ISSUER,
+    FAIL_GROUPS,
+    FAIL_EMAILS,
+    FAIL_DOMAINS,
+    FAIL_SUBJECTS,
+    FAIL_ABSENT,
 };
 
-struct role {
-    char *name;
-    char *description;
-    struct match match;
-    char **principals;      /* may hold {templates} */
-    size_t nprincipals;
-    int64_t default_ttl, max_ttl;
-    char **extensions;
-    size_t nextensions;
-    char *force_command, *source_address;
-    int require_reason;
+static const char *const fail_keys[] = { NULL, "issuer", "groups", "emails",
+    "email_domains", "subjects", NULL };
+
+/* A bounded text builder; output is truncated, never overrun. */
+struct sb {
+    char *s;
+    size_t cap, len;
 };
 
-struct policy {
-    atomic_int refs;
-    char version[65];
-    char *text;
-    struct match admins;
-    struct role *roles;
-    size_t nroles;
-};
-
-static const char *const template_vars[] = { "sub", "email", "email_local",
-    "preferred_username", NULL };
-
-/* Loading */
+static void sb_add(struct sb *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
-match_free(struct match *m)
+sb_init(struct sb *b, char *buf, size_t cap)
 {
-    free(m->issuer);
-    jsonv_strv_free(m->groups, m->ngroups);
-    jsonv_strv_free(m->emails, m->nemails);
-    jsonv_strv_free(m->domains, m->ndomains);
-    jsonv_strv_free(m->subjects, m->nsubjects);
-    memset(m, 0, sizeof(*m));
+    b->s = buf;
+    b->cap = cap;
+    b->len = 0;
+    buf[0] = '\0';
+}
+
+/* Drops an incomplete UTF-8 sequence that truncation left at the end, so
+ * the text stays valid for JSON. */
+static void
+sb_trim_utf8(struct sb *b)
+{
+    size_t i = b->len, back = 0, need;
+    unsigned char ch;
+
+    while (i > 0 && back < 4 && ((unsigned char)b->s[i - 1] & 0xC0) == 0x80) {
+        i--;
+        back++;
+    }
+    if (i == 0 || (ch = (unsigned char)b->s[i - 1]) < 0xC0)
+        return;
+    need = ch >= 0xF0 ? 3 : ch >= 0xE0 ? 2 : 1;
+    if (back < need) {
+        b->len = i - 1;
+        b->s[b->len] = '\0';
+    }
 }
 
 static void
-parse_match(const json_t *j, const char *path, struct match *m,
-    struct diags *d)
+sb_add(struct sb *b, const char *fmt, ...)
 {
-    static const char *const keys[] = { "issuer", "groups", "emails",
-        "email_domains", "subjects", "any_authenticated", NULL };
-    size_t before = d->n;
+    va_list ap;
+    int n;
 
-    m->present = 1;
-    if (!json_is_object(j)) {
-        diags_add(d, "%s: must be an object", path);
+    if (b == NULL || b->len + 1 >= b->cap)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->s[b->len] = '\0';
         return;
     }
-    jsonv_known_keys(j, path, keys, d);
-    jsonv_string(j, "issuer", path, 0, &m->issuer, d);
-    jsonv_strings(j, "groups", path, 0, &m->groups, &m->ngroups, d);
-    jsonv_strings(j, "emails", path, 0, &m->emails, &m->nemails, d);
-    jsonv_strings(j, "email_domains", path, 0, &m->domains, &m->ndomains, d);
-    jsonv_strings(j, "subjects", path, 0, &m->subjects, &m->nsubjects, d);
-    jsonv_bool(j, "any_authenticated", path, 0, &m->any, d);
-    if (d->n != before)
-        return;
-    if (m->any && (m->ngroups || m->nemails || m->ndomains || m->nsubjects)) {
-        diags_add(d, "%s: any_authenticated cannot be combined with groups, "
-            "emails, email_domains or subjects", path);
-        return;
+    b->len += (size_t)n;
+    if (b->len >= b->cap) {
+        b->len = b->cap - 1;
+        sb_trim_utf8(b);
     }
-    if (!m->any && m->issuer == NULL && json_object_size(j) == 0)
-        diags_add(d, "%s: an empty match would match everyone; name issuer, "
-            "groups, emails, email_domains or subjects (or say "
-            "\"any_authenticated\": true if that is really meant)", path);
-    else if (!m->any && m->ngroups + m->nemails + m->ndomains +
-        m->nsubjects == 0 && m->issuer != NULL)
-        diags_add(d, "%s: matching on issuer alone admits everyone that "
-            "issuer knows; add groups, emails, email_domains or subjects, or "
-            "\"any_authenticated\": true", path);
 }
 
-/* Checks a principal pattern: its {vars} are known, and with the vars
- * filled in by a sample value it is a valid principal. */
-static int
-check_pattern(const char *pat, char *why, size_t whylen)
-{
-    char sample[512];
-    const char *p = pat, *close;
-    size_t o = 0, i, vlen;
-    int known;
-
-    while (*p != '\0' && o + 2 < sizeof(sample)) {
-        if (*p == '{') {
-            if ((close = strchr(p, '}')) == NULL) {
-                snprintf(why, whylen, "unclosed '{'");
-                return -1;
-            }
-            vlen = (size_t)(close - p - 1);
-            for (i = 0, known = 0; template_vars[i] != NULL; i++)
-                if (strlen(template_vars[i]) == vlen &&
-                    strncmp(p + 1, template_vars[i], vlen) == 0)
-                    known = 1;
-            if (!known) {
-                snprintf(why, whylen, "unknown template {%.*s} (known: "
-                    "{sub}, {email}, {email_local}, {preferred_username})",
-                    (int)vlen, p + 1);
-                return -1;
-            }
-            sample[o++] = 'x';
-            p = close + 1;
-        } else if (*p == '}') {
-            snprintf(why, whylen, "unmatched '}'");
-            return -1;
-        } else
-            sample[o++] = *p++;
-    }
-    sample[o] = '\0';
-    if (!principal_valid(sample)) {
-        snprintf(why, whylen, "not a valid principal (1-255 characters, no "
-            "spaces, commas or control characters)");
-        return -1;
-    }
-    return 0;
-}
-
+/* Appends n bytes of a claim value for a person to read: at most max,
+ * control characters shown as '?', so a token cannot put line breaks in a
+ * log. */
 static void
-parse_role(const json_t *j, const char *path, int64_t ceiling,
-    struct role *r, struct diags *d)
-{
-    static const char *const keys[] = { "name", "description", "match",
-        "principals", "default_ttl", "max_ttl", "extensions",
-        "critical_options", "require_reason", NULL };
-    static const char *const opt_keys[] = { "force-command",
-        "source-address", NULL };
-    const json_t *m, *co;
-    char p[128], why[256], b1[32], b2[32];
-    size_t i;
-    int has_default, has_max;
-
-    if (!json_is_object(j)) {
-        diags_add(d, "%s: must be an object", path);
-        return;
-    }
-    jsonv_known_keys(j, path, keys, d);
-    if (jsonv_string(j, "name", path, 1, &r->name, d) == 1) {
-        for (i = 0; r->name[i] != '\0'; i++)
-            if (!isalnum((unsigned char)r->name[i]) &&
-                strchr("-_.", r->name[i]) == NULL) {
-                diags_add(d, "%s.name: \"%s\" may hold only letters, digits "
-                    "and - _ .", path, r->name);
-                break;
-            }
-    }
-    jsonv_string(j, "description", path, 0, &r->description, d);
-    snprintf(p, sizeof(p), "%s.match", path);
-    if ((m = json_object_get(j, "match")) == NULL)
-        diags_add(d, "%s: missing (required: who this role is for)", p);
-    else
-        parse_match(m, p, &r->match, d);
-    if (jsonv_strings(j, "principals", path, 1, &r->principals,
-        &r->nprincipals, d) == 1) {
-        if (r->nprincipals == 0)
-            diags_add(d, "%s.principals: must grant at least one principal",
-                path);
-        for (i = 0; i < r->nprincipals; i++)
-            if (check_pattern(r->principals[i], why, sizeof(why)) != 0)
-                diags_add(d, "%s.principals[%zu]: \"%s\": %s", path, i,
-                    r->principals[i], why);
-    }
-    has_max = jsonv_duration(j, "max_ttl", path, 0, &r->max_ttl, d);
-    has_default = jsonv_duration(j, "default_ttl", path, 0, &r->default_ttl,
-        d);
-    if (has_max == 1) {
-        if (r->max_ttl <= 0)
-            diags_add(d, "%s.max_ttl: must be positive", path);
-        else if (r->max_ttl > ceiling)
-            diags_add(d, "%s.max_ttl: %s exceeds the ceiling %s", path,
-                duration_format(r->max_ttl, b1, sizeof(b1)),
-                duration_format(ceiling, b2, sizeof(b2)));
-    } else if (has_max == 0)
-        r->max_ttl = POLICY_DEFAULT_MAX_TTL < ceiling ? POLICY_DEFAULT_MAX_TTL
-                                                      : ceiling;
-    if (has_default == 1) {
-        if (r->default_ttl <= 0)
-            diags_add(d, "%s.default_ttl: must be positive", path);
-        else if (has_max >= 0 && r->default_ttl > r->max_ttl)
-            diags_add(d, "%s.default_ttl: %s exceeds max_ttl %s", path,
-                duration_format(r->default_ttl, b1, sizeof(b1)),
-                duration_format(r->max_ttl, b2, sizeof(b2)));
-    } else if (has_default == 0)
-        r->default_ttl = POLICY_DEFAULT_TTL < r->max_ttl ? POLICY_DEFAULT_TTL
-                                                         : r->max_ttl;
-    if (jsonv_strings(j, "extensions", path, 0, &r->extensions,
-        &r->nextensions, d) == 1) {
-        for (i = 0; i < r->nextensions; i++) {
-            size_t k;
-
-            if (cert_check_extension(r->extensions[i]) != 0)
-                diags_add(d, "%s.extensions[%zu]: \"%s\" is not an OpenSSH "
-                    "extension (permit-pty, permit-port-forwarding, "
-                    "permit-agent-forwarding, permit-X11-forwarding, "
-                    "permit-user-rc, no-touch-required)", path, i,
-                    r->extensions[i]);
-            for (k = 0; k < i; k++)
-                if (strcmp(r->extensions[k], r->extensions[i]) == 0)
-                    diags_add(d, "%s.extensions[%zu]: \"%s\" is listed "
-                        "twice", path, i, r->extensions[i]);
-        }
-    } else if (!json_object_get(j, "extensions")) {
-        if ((r->extensions = calloc(2, sizeof(char *))) != NULL &&
-            (r->extensions[0] = strdup("permit-pty")) != NULL)
-            r->nextensions = 1;
-    }
-    if ((co = json_object_get(j, "critical_options")) != NULL) {
-        snprintf(p, sizeof(p), "%s.critical_options", path);
-        if (!json_is_object(co))
-            diags_add(d, "%s: must be an object", p);
-        else {
-            jsonv_known_keys(co, p, opt_keys, d);
-            if (jsonv_string(co, "force-command", p, 0, &r->force_command,
-                d) == 1 && cert_check_force_command(r->force_command) != 0)
-                diags_add(d, "%s.force-command: not an acceptable command",
-                    p);
-            if (jsonv_string(co, "source-address", p, 0, &r->source_address,
-                d) == 1 && cert_check_source_address(r->source_address) != 0)
-                diags_add(d, "%s.source-address: \"%s\" is not a list of "
-                    "addresses or CIDR blocks (e.g. \"10.0.0.0/8,192.0.2.7\")",
-                    p, r->source_address);
-        }
-    }
-    jsonv_bool(j, "require_reason", path, 0, &r->require_reason, d);
-}
-
-static void
-role_free(struct role *r)
-{
-    free(r->name);
-    free(r->description);
-    match_free(&r->match);
-    jsonv_strv_free(r->principals, r->nprincipals);
-    jsonv_strv_free(r->extensions, r->nextensions);
-    free(r->force_command);
-    free(r->source_address);
-}
-
-static void
-policy_free(struct policy *p)
+sb_valuen(struct sb *b, const char *s, size_t n, size_t max)
 {
     size_t i;
 
-    if (p == NULL)
+    if (b == NULL || b->len + 1 >= b->cap)
         return;
-    for (i = 0; i < p->nroles; i++)
-        role_free(&p->roles[i]);
-    free(p->roles);
-    match_free(&p->admins);
-    free(p->text);
-    free(p);
+    if (s == NULL) {
+        sb_add(b, "(none)");
+        return;
+    }
+    for (i = 0; i < n && i < max && b->len + 1 < b->cap; i++)
+        b->s[b->len++] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
+            s[i];
+    b->s[b->len] = '\0';
+    if (i < n) {
+        sb_trim_utf8(b);
+        sb_add(b, "...");
+    }
 }
 
-int
-policy_load_buf(const char *data, size_t len, const char *name,
-    int64_t ttl_ceiling, struct policy **pp, struct diags *d)
+static void
+sb_value(struct sb *b, const char *s, size_t max)
 {
-    static const char *const keys[] = { "admins", "roles", "description",
-        NULL };
-    struct policy *p = NULL;
-    json_t *j = NULL, *roles, *e, *a;
-    json_error_t je;
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    size_t before = d->n, i, k;
-    char path[64];
-    int r = MESHCA_ERR_POLICY_INVALID;
-
-    *pp = NULL;
-    if ((p = calloc(1, sizeof(*p))) == NULL ||
-        (p->text = malloc(len + 1)) == NULL) {
-        r = MESHCA_ERR_ALLOC;
-        goto out;
-    }
-    memcpy(p->text, data, len);
-    p->text[len] = '\0';
-    atomic_init(&p->refs, 1);
-    SHA256((const unsigned char *)data, len, md);
-    for (i = 0; i < sizeof(md); i++)
-        snprintf(p->version + 2 * i, 3, "%02x", md[i]);
-    if ((j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
-        diags_add(d, "%s:%d:%d: %s", name, je.line, je.column, je.text);
-        goto out;
-    }
-    if (!json_is_object(j)) {
-        diags_add(d, "%s:1:1: the policy must be a JSON object with "
-            "\"roles\"", name);
-        goto out;
-    }
-#define PDIAG(...) diags_add(d, __VA_ARGS__)
-    {
-        struct diags local = { 0 };
-
-        jsonv_known_keys(j, "", keys, &local);
-        if ((a = json_object_get(j, "admins")) != NULL)
-            parse_match(a, "admins", &p->admins, &local);
-        if ((roles = json_object_get(j, "roles")) == NULL)
-            diags_add(&local, "roles: missing (required: a list of roles; "
-                "with none, everyone is denied)");
-        else if (!json_is_array(roles))
-            diags_add(&local, "roles: must be an array");
-        else {
-            p->nroles = json_array_size(roles);
-            if ((p->roles = calloc(p->nroles + 1, sizeof(*p->roles))) ==
-                NULL) {
-                r = MESHCA_ERR_ALLOC;
-                goto out;
-            }
-            json_array_foreach(roles, i, e) {
-                snprintf(path, sizeof(path), "roles[%zu]", i);
-                parse_role(e, path, ttl_ceiling, &p->roles[i], &local);
-                for (k = 0; k < i && p->roles[i].name != NULL; k++)
-                    if (p->roles[k].name != NULL &&
-                        strcmp(p->roles[k].name, p->roles[i].name) == 0)
-                        diags_add(&local, "%s.name: \"%s\" is already the "
-                            "name of roles[%zu]", path, p->roles[i].name, k);
-            }
-        }
-        /* Meaning errors carry the file name and the JSON path. */
-        for (i = 0; i < local.n; i++)
-            PDIAG("%s: %s", name, local.msgs[i]);
-        diags_clear(&local);
-    }
-#undef PDIAG
-    if (d->n == before) {
-        *pp = p;
-        p = NULL;
-        r = 0;
-    }
-out:
-    json_decref(j);
-    policy_free(p);
-    return r;
+    sb_valuen(b, s, s != NULL ? strlen(s) : 0, max);
 }
 
-int
-policy_load_file(const char *path, int64_t ttl_ceiling, struct policy **pp,
-    struct diags *d)
+static void
+sb_strv(struct sb *b, char *const *v, size_t n)
 {
-    FILE *f;
-    char *data = NULL;
-    long sz;
-    int r;
+    size_t i;
 
-    *pp = NULL;
-    if ((f = fopen(path, "rb")) == NULL) {
-        diags_add(d, "%s: cannot open: %m", path);
-        return MESHCA_ERR_POLICY_INVALID;
+    sb_add(b, "[");
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            sb_add(b, ", ");
+        sb_value(b, v[i], 128);
     }
-    if (fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 ||
-        sz > 16 * 1024 * 1024 || fseek(f, 0, SEEK_SET) != 0 ||
-        (data = malloc((size_t)sz + 1)) == NULL ||
-        fread(data, 1, (size_t)sz, f) != (size_t)sz) {
-        fclose(f);
-        free(data);
-        diags_add(d, "%s: cannot read (or larger than 16 MiB)", path);
-        return MESHCA_ERR_POLICY_INVALID;
-    }
-    fclose(f);
-    r = policy_load_buf(data, (size_t)sz, path, ttl_ceiling, pp, d);
-    free(data);
-    return r;
-}
-
-void
-policy_ref(struct policy *p)
-{
-    atomic_fetch_add(&p->refs, 1);
-}
-
-void
-policy_unref(struct policy *p)
-{
-    if (p != NULL && atomic_fetch_sub(&p->refs, 1) == 1)
-        policy_free(p);
-}
-
-const char *
-policy_version(const struct policy *p)
-{
-    return p->version;
-}
-
-const char *
-policy_text(const struct policy *p)
-{
-    return p->text;
-}
-
-size_t
-policy_nroles(const struct policy *p)
-{
-    return p->nroles;
+    sb_add(b, "]");
 }
 
 /* Matching */
@@ -425,7 +144,9 @@ in_list(char *const *list, size_t n, const char *s, int icase)
 {
     size_t i;
 
-    for (i = 0; s != NULL && i < n; i++)
+    if (s == NULL)
+        return 0;
+    for (i = 0; i < n; i++)
         if ((icase ? strcasecmp(list[i], s) : strcmp(list[i], s)) == 0)
             return 1;
     return 0;
@@ -437,395 +158,531 @@ verified_email(const struct claims *c)
     return c->email != NULL && c->email_verified ? c->email : NULL;
 }
 
-/* 1 when c matches m; otherwise 0 with the reason in why. */
-static int
-match_claims(const struct match *m, const struct claims *c, char *why,
-    size_t whylen)
+/* FAIL_NONE when c matches m, otherwise the key that failed. */
+static enum fail
+match_test(const struct policy_match *m, const struct claims *c)
 {
     const char *email = verified_email(c), *at;
     size_t i;
-    int any = 0;
 
-    if (!m->present) {
-        snprintf(why, whylen, "no rule");
-        return 0;
-    }
-    if (m->issuer != NULL && strcmp(m->issuer, c->iss) != 0) {
-        snprintf(why, whylen, "issuer %s is not %s", c->iss, m->issuer);
-        return 0;
-    }
+    if (!m->present)
+        return FAIL_ABSENT;
+    if (m->issuer != NULL && (c->iss == NULL || strcmp(m->issuer, c->iss)))
+        return FAIL_ISSUER;
     if (m->ngroups > 0) {
-        for (i = 0; i < c->ngroups && !any; i++)
-            any = in_list(m->groups, m->ngroups, c->groups[i], 0);
-        if (!any) {
-            snprintf(why, whylen, "none of your groups is one of its groups");
-            return 0;
-        }
+        for (i = 0; i < c->ngroups; i++)
+            if (in_list(m->groups, m->ngroups, c->groups[i], 0))
+                break;
+        if (i == c->ngroups)
+            return FAIL_GROUPS;
     }
-    if (m->nemails > 0 && !in_list(m->emails, m->nemails, email, 1)) {
-        snprintf(why, whylen, email ? "your email is not listed" :
-            "it needs a verified email and your token has none");
-        return 0;
-    }
+    if (m->nemails > 0 && !in_list(m->emails, m->nemails, email, 1))
+        return FAIL_EMAILS;
     if (m->ndomains > 0) {
-        at = email ? strrchr(email, '@') : NULL;
-        if (at == NULL || !in_list(m->domains, m->ndomains, at + 1, 1)) {
-            snprintf(why, whylen, email ? "your email domain is not listed" :
-                "it needs a verified email and your token has none");
-            return 0;
+        at = email != NULL ? strrchr(email, '@') : NULL;
+        if (at == NULL || !in_list(m->domains, m->ndomains, at + 1, 1))
+            return FAIL_DOMAINS;
+    }
+    if (m->nsubjects > 0 && !in_list(m->subjects, m->nsubjects, c->sub, 0))
+        return FAIL_SUBJECTS;
+    return FAIL_NONE;
+}
+
+/* Why m does not match c (fail from match_test), for a person. */
+static void
+match_why(const struct policy_match *m, const struct claims *c,
+    enum fail fail, struct sb *b)
+{
+    const char *email = verified_email(c);
+
+    switch (fail) {
+    case FAIL_NONE:
+        sb_add(b, "matched");
+        break;
+    case FAIL_ABSENT:
+        sb_add(b, "no rule");
+        break;
+    case FAIL_ISSUER:
+        sb_add(b, "your issuer ");
+        sb_value(b, c->iss, 200);
+        sb_add(b, " is not %s", m->issuer);
+        break;
+    case FAIL_GROUPS:
+        sb_add(b, "none of your groups ");
+        sb_strv(b, c->groups, c->ngroups);
+        sb_add(b, " is in ");
+        sb_strv(b, m->groups, m->ngroups);
+        break;
+    case FAIL_EMAILS:
+    case FAIL_DOMAINS:
+        if (email == NULL) {
+            sb_add(b, "%s needs a verified email and your token has %s",
+                fail_keys[fail], c->email != NULL ? "an unverified one" :
+                "none");
+            break;
         }
+        sb_add(b, "your verified email ");
+        sb_value(b, email, 200);
+        sb_add(b, " is not in %s ", fail_keys[fail]);
+        if (fail == FAIL_EMAILS)
+            sb_strv(b, m->emails, m->nemails);
+        else
+            sb_strv(b, m->domains, m->ndomains);
+        break;
+    case FAIL_SUBJECTS:
+        sb_add(b, "your subject ");
+        sb_value(b, c->sub, 200);
+        sb_add(b, " is not in subjects");
+        break;
     }
-    if (m->nsubjects > 0 && !in_list(m->subjects, m->nsubjects, c->sub, 0)) {
-        snprintf(why, whylen, "your subject is not listed");
-        return 0;
-    }
-    snprintf(why, whylen, "matched");
-    return 1;
 }
 
 int
 policy_is_admin(const struct policy *p, const struct claims *c)
 {
-    char why[128];
-
-    return p->admins.present && match_claims(&p->admins, c, why, sizeof(why));
+    if (p == NULL || c == NULL)
+        return 0;
+    return p->admins.present && match_test(&p->admins, c) == FAIL_NONE;
 }
 
-/* Fills a principal pattern from the claims into out.  Returns 0, or -1 with
- * the reason (a missing claim, or a result that is not a valid principal). */
-static int
-fill_pattern(const char *pat, const struct claims *c, char *out,
-    size_t outlen, char *why, size_t whylen)
-{
-    const char *p = pat, *close, *val;
-    const char *email = verified_email(c);
-    char local[256];
-    size_t o = 0, vlen, n;
-    json_t *pu;
+/* Templates */
 
-    while (*p != '\0') {
-        if (*p != '{') {
-            if (o + 1 >= outlen)
-                goto toolong;
-            out[o++] = *p++;
-            continue;
+/* The value of template variable var (vlen bytes) for c, with its length;
+ * NULL when the token does not have it. */
+static const char *
+template_value(const char *var, size_t vlen, const struct claims *c,
+    size_t *lenp)
+{
+    const char *email = verified_email(c), *at, *s = NULL;
+    const json_t *pu;
+
+    if (vlen == 3 && memcmp(var, "sub", 3) == 0)
+        s = c->sub;
+    else if (vlen == 5 && memcmp(var, "email", 5) == 0)
+        s = email;
+    else if (vlen == 11 && memcmp(var, "email_local", 11) == 0) {
+        if (email != NULL && (at = strrchr(email, '@')) != NULL) {
+            *lenp = (size_t)(at - email);
+            return email;
         }
-        close = strchr(p, '}');
-        vlen = (size_t)(close - p - 1);
-        val = NULL;
-        if (vlen == 3 && strncmp(p + 1, "sub", 3) == 0)
-            val = c->sub;
-        else if (vlen == 5 && strncmp(p + 1, "email", 5) == 0)
-            val = email;
-        else if (vlen == 11 && strncmp(p + 1, "email_local", 11) == 0) {
-            if (email != NULL && (n = strcspn(email, "@")) < sizeof(local)) {
-                memcpy(local, email, n);
-                local[n] = '\0';
-                val = local;
-            }
-        } else if (c->raw != NULL &&
-            (pu = json_object_get(c->raw, "preferred_username")) != NULL &&
-            json_is_string(pu))
-            val = json_string_value(pu);
-        if (val == NULL) {
-            snprintf(why, whylen, "%s: your token has no %s{%.*s}", pat,
-                vlen == 5 || vlen == 11 ? "verified " : "", (int)vlen, p + 1);
-            return -1;
-        }
-        n = strlen(val);
-        if (o + n >= outlen)
-            goto toolong;
-        memcpy(out + o, val, n);
-        o += n;
-        p = close + 1;
-    }
-    out[o] = '\0';
-    if (!principal_valid(out)) {
-        snprintf(why, whylen, "%s: filled in as \"%.64s\", which is not a "
-            "valid principal", pat, out);
-        return -1;
-    }
-    return 0;
-toolong:
-    snprintf(why, whylen, "%s: the filled-in principal is too long", pat);
-    return -1;
-}
-
-/* The principals a role grants to c; skipped templates go to skipped. */
-static json_t *
-role_grants(const struct role *r, const struct claims *c, json_t *skipped)
-{
-    json_t *g = json_array();
-    char buf[PRINCIPAL_MAX_LEN + 1], why[384];
-    size_t i, k;
-    int dup;
-
-    for (i = 0; i < r->nprincipals; i++) {
-        if (fill_pattern(r->principals[i], c, buf, sizeof(buf), why,
-            sizeof(why)) != 0) {
-            if (skipped != NULL)
-                json_array_append_new(skipped, json_string(why));
-            continue;
-        }
-        for (k = 0, dup = 0; k < json_array_size(g); k++)
-            if (strcmp(json_string_value(json_array_get(g, k)), buf) == 0)
-                dup = 1;
-        if (!dup)
-            json_array_append_new(g, json_string(buf));
-    }
-    return g;
-}
-
-static int
-grants_all(const json_t *g, const char *const *want, size_t nwant,
-    const char **missingp)
-{
-    size_t i, k;
-    int found;
-
-    *missingp = NULL;
-    for (i = 0; i < nwant; i++) {
-        for (k = 0, found = 0; k < json_array_size(g) && !found; k++)
-            found = strcmp(json_string_value(json_array_get(g, k)), want[i])
-                == 0;
-        if (!found) {
-            *missingp = want[i];
-            return 0;
-        }
-    }
-    return 1;
-}
-
-static void
-append_list(char *out, size_t outlen, const json_t *arr)
-{
-    size_t i, o = strlen(out);
-
-    o += (size_t)snprintf(out + o, o < outlen ? outlen - o : 0, "[");
-    for (i = 0; i < json_array_size(arr) && o < outlen; i++)
-        o += (size_t)snprintf(out + o, outlen - o, "%s%s", i ? ", " : "",
-            json_string_value(json_array_get(arr, i)));
-    if (o < outlen)
-        snprintf(out + o, outlen - o, "]");
-}
-
-static void
-claims_groups_text(const struct claims *c, char *out, size_t outlen)
-{
-    size_t i, o;
-
-    o = (size_t)snprintf(out, outlen, "[");
-    for (i = 0; i < c->ngroups && o < outlen; i++)
-        o += (size_t)snprintf(out + o, outlen - o, "%s%s", i ? ", " : "",
-            c->groups[i]);
-    if (o < outlen)
-        snprintf(out + o, outlen - o, "]");
+    } else if (vlen == 18 && memcmp(var, "preferred_username", 18) == 0 &&
+        c->raw != NULL &&
+        (pu = json_object_get(c->raw, "preferred_username")) != NULL &&
+        json_is_string(pu) &&
+        strlen(json_string_value(pu)) == json_string_length(pu))
+        s = json_string_value(pu);
+    if (s != NULL)
+        *lenp = strlen(s);
+    return s;
 }
 
 /*
- * The decision and its explanation in one pass.  Returns the explanation;
- * the decision fields are in it ("decision", "role", ...).
+ * Principal i of role r for c: the literal itself, or the template filled
+ * into buf (PRINCIPAL_MAX_LEN + 1 bytes).  NULL when it cannot be granted,
+ * with the reason appended to why (when why != NULL).
  */
-static json_t *
-evaluate(const struct policy *p, const struct policy_request *rq)
+static const char *
+role_principal(const struct policy_role *r, size_t i, const struct claims *c,
+    char *buf, size_t buflen, struct sb *why)
 {
-    const struct claims *c = rq->claims;
-    json_t *ex, *roles, *chosen_grants = NULL, *matched = json_array();
-    const struct role *chosen = NULL;
-    char why[256], denial[1024] = "", groups[512], note[256] = "";
-    const char *missing = NULL;
-    size_t i;
-    int64_t ttl = 0;
+    const char *pat = r->principals[i], *p = pat, *close, *val;
+    size_t o = 0, vlen, n = 0, k;
 
-    ex = json_object();
-    roles = json_array();
-    json_object_set_new(ex, "policy_version", json_string(p->version));
-    claims_groups_text(c, groups, sizeof(groups));
-    for (i = 0; i < p->nroles; i++) {
-        const struct role *r = &p->roles[i];
-        json_t *skipped = json_array(), *g = NULL, *o;
-        int m = match_claims(&r->match, c, why, sizeof(why));
-
-        if (rq->role != NULL && strcmp(rq->role, r->name) != 0 && m) {
-            snprintf(why, sizeof(why), "matched, but the request names role "
-                "%s", rq->role);
+    if (!r->templated[i])
+        return pat;
+    while (*p != '\0') {
+        if (*p != '{') {
+            if (o + 1 >= buflen)
+                goto toolong;
+            buf[o++] = *p++;
+            continue;
         }
-        if (m)
-            g = role_grants(r, c, skipped);
-        o = json_pack("{s:s, s:b, s:s}", "name", r->name, "matched", m,
-            "why", why);
-        if (g != NULL)
-            json_object_set(o, "grants", g);
-        if (json_array_size(skipped) > 0)
-            json_object_set(o, "skipped_templates", skipped);
-        json_decref(skipped);
-        json_array_append_new(roles, o);
-        if (!m)
-            goto next;
-        if (rq->role != NULL && strcmp(rq->role, r->name) != 0)
-            goto next;
-        json_array_append_new(matched, json_pack("{s:s, s:O}", "name",
-            r->name, "grants", g));
-        if (chosen == NULL && json_array_size(g) > 0 &&
-            (rq->nprincipals == 0 ||
-                grants_all(g, rq->principals, rq->nprincipals, &missing))) {
-            chosen = r;
-            chosen_grants = json_incref(g);
-        }
-next:
-        json_decref(g);
-    }
-    json_object_set_new(ex, "roles", roles);
-
-    if (rq->role != NULL && json_array_size(matched) == 0) {
-        for (i = 0; i < p->nroles; i++)
-            if (strcmp(p->roles[i].name, rq->role) == 0)
-                break;
-        if (i == p->nroles)
-            snprintf(denial, sizeof(denial), "there is no role named %s",
-                rq->role);
-        else {
-            (void)match_claims(&p->roles[i].match, c, why, sizeof(why));
-            snprintf(denial, sizeof(denial), "role %s does not match you: %s "
-                "(issuer %s, groups %s)", rq->role, why, c->iss, groups);
-        }
-    } else if (json_array_size(matched) == 0) {
-        snprintf(denial, sizeof(denial), "no role matches you (issuer %s, "
-            "subject %s, groups %s); ask for a role in the policy", c->iss,
-            c->sub, groups);
-    } else if (chosen == NULL) {
-        /* Name the first wanted principal no matching role grants. */
-        const char *bad = NULL;
-
-        for (i = 0; i < rq->nprincipals && bad == NULL; i++) {
-            size_t k;
-            int any = 0;
-
-            for (k = 0; k < json_array_size(matched) && !any; k++) {
-                const char *mm;
-
-                any = grants_all(json_object_get(json_array_get(matched, k),
-                    "grants"), &rq->principals[i], 1, &mm);
-            }
-            if (!any)
-                bad = rq->principals[i];
-        }
-        if (bad != NULL)
-            snprintf(denial, sizeof(denial), "principal %s is not granted: "
-                "your groups %s match ", bad, groups);
-        else if (rq->nprincipals > 0)
-            snprintf(denial, sizeof(denial), "no single role grants all of "
-                "the requested principals together (a certificate's powers "
-                "come from one role); ask for fewer: your groups %s match ",
-                groups);
-        else
-            snprintf(denial, sizeof(denial), "the roles you match grant no "
-                "principal for your identity (their templates could not be "
-                "filled): your groups %s match ", groups);
-        for (i = 0; i < json_array_size(matched); i++) {
-            json_t *mr = json_array_get(matched, i);
-            size_t o = strlen(denial);
-
-            snprintf(denial + o, sizeof(denial) - o, "%srole %s, which grants ",
-                i ? "; " : "", json_string_value(json_object_get(mr, "name")));
-            append_list(denial, sizeof(denial), json_object_get(mr, "grants"));
-        }
-    } else if (chosen->require_reason &&
-        (rq->reason == NULL || rq->reason[0] == '\0')) {
-        snprintf(denial, sizeof(denial), "role %s requires a reason: say why "
-            "you need access (meshca login --reason \"...\")", chosen->name);
-    }
-    json_decref(matched);
-
-    if (denial[0] != '\0') {
-        json_object_set_new(ex, "decision", json_string("denied"));
-        json_object_set_new(ex, "denial", json_string(denial));
-        json_decref(chosen_grants);
-        return ex;
-    }
-    if (rq->ttl <= 0) {
-        ttl = chosen->default_ttl;
-        snprintf(note, sizeof(note), "default_ttl of role %s", chosen->name);
-    } else if (rq->ttl > chosen->max_ttl) {
-        char b1[32], b2[32];
-
-        ttl = chosen->max_ttl;
-        snprintf(note, sizeof(note), "asked %s, capped by max_ttl %s of role "
-            "%s", duration_format(rq->ttl, b1, sizeof(b1)),
-            duration_format(chosen->max_ttl, b2, sizeof(b2)), chosen->name);
-    } else {
-        ttl = rq->ttl;
-        snprintf(note, sizeof(note), "as asked (max_ttl of role %s allows "
-            "it)", chosen->name);
-    }
-    json_object_set_new(ex, "decision", json_string("granted"));
-    json_object_set_new(ex, "role", json_string(chosen->name));
-    if (rq->nprincipals > 0) {
-        json_t *w = json_array();
-
-        for (i = 0; i < rq->nprincipals; i++)
-            json_array_append_new(w, json_string(rq->principals[i]));
-        json_object_set_new(ex, "principals", w);
-        json_decref(chosen_grants);
-    } else
-        json_object_set_new(ex, "principals", chosen_grants);
-    json_object_set_new(ex, "ttl_seconds", json_integer(ttl));
-    json_object_set_new(ex, "ttl_note", json_string(note));
-    {
-        json_t *exts = json_array(), *opts = json_object();
-
-        for (i = 0; i < chosen->nextensions; i++)
-            json_array_append_new(exts, json_string(chosen->extensions[i]));
-        json_object_set_new(ex, "extensions", exts);
-        if (chosen->force_command != NULL)
-            json_object_set_new(opts, "force-command",
-                json_string(chosen->force_command));
-        if (chosen->source_address != NULL)
-            json_object_set_new(opts, "source-address",
-                json_string(chosen->source_address));
-        json_object_set_new(ex, "critical_options", opts);
-    }
-    return ex;
-}
-
-json_t *
-policy_explain(const struct policy *p, const struct policy_request *req)
-{
-    return evaluate(p, req);
-}
-
-void
-policy_decision_free(struct policy_decision *d)
-{
-    if (d == NULL)
-        return;
-    free(d->role);
-    jsonv_strv_free(d->principals, d->nprincipals);
-    free(d->ttl_note);
-    free(d->force_command);
-    free(d->source_address);
-    jsonv_strv_free(d->extensions, d->nextensions);
-    free(d->denial);
-    free(d);
-}
-
-static char **
-strv_from_json(const json_t *a, size_t *np)
-{
-    char **v;
-    size_t i;
-
-    *np = 0;
-    if ((v = calloc(json_array_size(a) + 1, sizeof(char *))) == NULL)
-        return NULL;
-    for (i = 0; i < json_array_size(a); i++)
-        if ((v[i] = strdup(json_string_value(json_array_get(a, i)))) ==
-            NULL) {
-            jsonv_strv_free(v, i);
+        /* The loader checked every '{' has its '}' and a known name. */
+        close = strchr(p, '}');
+        vlen = (size_t)(close - p - 1);
+        if ((val = template_value(p + 1, vlen, c, &n)) == NULL) {
+            sb_add(why, "%s: your token has no %s{%.*s}", pat,
+                vlen == 5 || vlen == 11 ? "verified email for " : "",
+                (int)vlen, p + 1);
             return NULL;
         }
-    *np = json_array_size(a);
-    return v;
+        if (n == 0) {
+            sb_add(why, "%s: your {%.*s} is empty", pat, (int)vlen, p + 1);
+            return NULL;
+        }
+        for (k = 0; k < n; k++)
+            if (val[k] == '/' || val[k] == ':') {
+                sb_add(why, "%s: your {%.*s} \"", pat, (int)vlen, p + 1);
+                sb_valuen(why, val, n, 64);
+                sb_add(why, "\" holds '%c', which would reach into another "
+                    "namespace or service", val[k]);
+                return NULL;
+            }
+        if (o + n >= buflen)
+            goto toolong;
+        memcpy(buf + o, val, n);
+        o += n;
+        p = close + 1;
+    }
+    buf[o] = '\0';
+    if (!principal_valid(buf)) {
+        sb_add(why, "%s: filled in as \"", pat);
+        sb_value(why, buf, 64);
+        sb_add(why, "\", which is not a valid principal");
+        return NULL;
+    }
+    return buf;
+toolong:
+    sb_add(why, "%s: filled in, it is longer than %d characters", pat,
+        PRINCIPAL_MAX_LEN);
+    return NULL;
+}
+
+/* 1 when r grants principal want to c. */
+static int
+role_grants_one(const struct policy_role *r, const struct claims *c,
+    const char *want)
+{
+    char buf[PRINCIPAL_MAX_LEN + 1];
+    const char *g;
+    size_t k;
+
+    if (want == NULL)
+        return 0;
+    for (k = 0; k < r->nprincipals; k++)
+        if ((g = role_principal(r, k, c, buf, sizeof(buf), NULL)) != NULL &&
+            strcmp(g, want) == 0)
+            return 1;
+    return 0;
+}
+
+/* 1 when r grants c every wanted principal (none wanted: at least one);
+ * otherwise 0 with the first missing one's index in *missingp. */
+static int
+role_covers(const struct policy_role *r, const struct claims *c,
+    const struct policy_request *rq, size_t *missingp)
+{
+    char buf[PRINCIPAL_MAX_LEN + 1];
+    size_t i;
+
+    *missingp = 0;
+    if (rq->nprincipals == 0) {
+        for (i = 0; i < r->nprincipals; i++)
+            if (role_principal(r, i, c, buf, sizeof(buf), NULL) != NULL)
+                return 1;
+        return 0;
+    }
+    for (i = 0; i < rq->nprincipals; i++)
+        if (!role_grants_one(r, c, rq->principals[i])) {
+            *missingp = i;
+            return 0;
+        }
+    return 1;
+}
+
+/* "[a, b]": what r grants c. */
+static void
+sb_grants(struct sb *b, const struct policy_role *r, const struct claims *c)
+{
+    char buf[PRINCIPAL_MAX_LEN + 1];
+    const char *g;
+    size_t i;
+    int first = 1;
+
+    sb_add(b, "[");
+    for (i = 0; i < r->nprincipals; i++)
+        if ((g = role_principal(r, i, c, buf, sizeof(buf), NULL)) != NULL) {
+            sb_add(b, "%s%s", first ? "" : ", ", g);
+            first = 0;
+        }
+    sb_add(b, "]");
+}
+
+/* Decision */
+
+struct outcome {
+    const struct policy_role *role;  /* chosen; NULL when denied */
+    int64_t ttl;
+    char note[192];
+    char denial[2048];
+};
+
+static int
+reason_given(const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++)
+        if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
+            return 1;
+    return 0;
+}
+
+static const struct policy_role *
+find_role(const struct policy *p, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < p->nroles; i++)
+        if (strcmp(p->roles[i].name, name) == 0)
+            return &p->roles[i];
+    return NULL;
+}
+
+/* The denial when roles match but none grants what was asked. */
+static void
+deny_not_granted(const struct policy *p, const struct policy_request *rq,
+    struct sb *b)
+{
+    const struct claims *c = rq->claims;
+    const struct policy_role *r;
+    const char *bad = NULL;
+    size_t i, k, n;
+
+    for (i = 0; i < rq->nprincipals && bad == NULL; i++) {
+        for (k = 0; k < p->nroles; k++) {
+            r = &p->roles[k];
+            if (match_test(&r->match, c) == FAIL_NONE &&
+                role_grants_one(r, c, rq->principals[i]))
+                break;
+        }
+        if (k == p->nroles)
+            bad = rq->principals[i] != NULL ? rq->principals[i] : "(null)";
+    }
+    if (bad != NULL) {
+        sb_add(b, "principal ");
+        sb_value(b, bad, 256);
+        sb_add(b, " is not granted: ");
+    } else if (rq->nprincipals > 0)
+        sb_add(b, "no single role grants all of the requested principals "
+            "together (a certificate's powers come from one role); ask for "
+            "fewer: ");
+    else
+        sb_add(b, "the roles you match grant no principal for your "
+            "identity: ");
+    if (c->ngroups > 0) {
+        sb_add(b, "your groups ");
+        sb_strv(b, c->groups, c->ngroups);
+        sb_add(b, " match ");
+    } else
+        sb_add(b, "you match ");
+    for (k = 0, n = 0; k < p->nroles; k++) {
+        r = &p->roles[k];
+        if (match_test(&r->match, c) != FAIL_NONE)
+            continue;
+        sb_add(b, "%srole %s, which grants ", n++ ? "; " : "", r->name);
+        sb_grants(b, r, c);
+        if (rq->nprincipals == 0) {
+            char buf[PRINCIPAL_MAX_LEN + 1];
+
+            sb_add(b, " (");
+            for (i = 0; i < r->nprincipals; i++)
+                if (role_principal(r, i, c, buf, sizeof(buf), b) == NULL &&
+                    i + 1 < r->nprincipals)
+                    sb_add(b, "; ");
+            sb_add(b, ")");
+        }
+    }
+}
+
+/* Chooses the role and the TTL, or writes the denial.  Returns 0 or
+ * MESHCA_ERR_POLICY_DENIED. */
+static int
+decide_core(const struct policy *p, const struct policy_request *rq,
+    struct outcome *o)
+{
+    const struct claims *c = rq->claims;
+    const struct policy_role *r = NULL;
+    struct sb b;
+    char t1[32], t2[32];
+    size_t i, missing, nmatched = 0;
+    enum fail fail;
+
+    o->role = NULL;
+    o->ttl = 0;
+    o->note[0] = '\0';
+    sb_init(&b, o->denial, sizeof(o->denial));
+    if (rq->nprincipals > PRINCIPALS_MAX) {
+        sb_add(&b, "too many principals requested (%zu; at most %d)",
+            rq->nprincipals, PRINCIPALS_MAX);
+        return MESHCA_ERR_POLICY_DENIED;
+    }
+    if (rq->role != NULL) {
+        if ((r = find_role(p, rq->role)) == NULL) {
+            sb_add(&b, "there is no role named ");
+            sb_value(&b, rq->role, 64);
+            return MESHCA_ERR_POLICY_DENIED;
+        }
+        if ((fail = match_test(&r->match, c)) != FAIL_NONE) {
+            sb_add(&b, "role %s does not match you: ", r->name);
+            match_why(&r->match, c, fail, &b);
+            return MESHCA_ERR_POLICY_DENIED;
+        }
+        if (!role_covers(r, c, rq, &missing)) {
+            if (rq->nprincipals > 0) {
+                sb_add(&b, "principal ");
+                sb_value(&b, rq->principals[missing], 256);
+                sb_add(&b, " is not granted: role %s grants ", r->name);
+                sb_grants(&b, r, c);
+            } else {
+                sb_add(&b, "role %s grants no principal for your "
+                    "identity: ", r->name);
+                for (i = 0; i < r->nprincipals; i++) {
+                    char buf[PRINCIPAL_MAX_LEN + 1];
+
+                    if (role_principal(r, i, c, buf, sizeof(buf), &b) ==
+                        NULL && i + 1 < r->nprincipals)
+                        sb_add(&b, "; ");
+                }
+            }
+            return MESHCA_ERR_POLICY_DENIED;
+        }
+    } else {
+        for (i = 0; i < p->nroles; i++) {
+            if (match_test(&p->roles[i].match, c) != FAIL_NONE)
+                continue;
+            nmatched++;
+            if (role_covers(&p->roles[i], c, rq, &missing)) {
+                r = &p->roles[i];
+                break;
+            }
+        }
+        if (r == NULL && nmatched == 0) {
+            sb_add(&b, "no role matches you (issuer ");
+            sb_value(&b, c->iss, 200);
+            sb_add(&b, ", subject ");
+            sb_value(&b, c->sub, 200);
+            sb_add(&b, ", groups ");
+            sb_strv(&b, c->groups, c->ngroups);
+            sb_add(&b, "); ask for a role in the policy");
+            return MESHCA_ERR_POLICY_DENIED;
+        }
+        if (r == NULL) {
+            deny_not_granted(p, rq, &b);
+            return MESHCA_ERR_POLICY_DENIED;
+        }
+    }
+    if (r->require_reason && !reason_given(rq->reason)) {
+        sb_add(&b, "role %s requires a reason: say why you need access "
+            "(meshca login --reason \"...\")", r->name);
+        return MESHCA_ERR_POLICY_DENIED;
+    }
+    o->role = r;
+    if (rq->ttl <= 0) {
+        o->ttl = r->default_ttl;
+        snprintf(o->note, sizeof(o->note), "default_ttl %s of role %s",
+            duration_format(r->default_ttl, t1, sizeof(t1)), r->name);
+    } else if (rq->ttl > r->max_ttl) {
+        o->ttl = r->max_ttl;
+        snprintf(o->note, sizeof(o->note), "asked %s, capped by max_ttl %s "
+            "of role %s", duration_format(rq->ttl, t1, sizeof(t1)),
+            duration_format(r->max_ttl, t2, sizeof(t2)), r->name);
+    } else {
+        o->ttl = rq->ttl;
+        snprintf(o->note, sizeof(o->note), "as asked (max_ttl %s of role %s "
+            "allows it)", duration_format(r->max_ttl, t1, sizeof(t1)),
+            r->name);
+    }
+    return 0;
+}
+
+/* Copies s into the decision block at *offp (or only counts when base is
+ * NULL).  Returns the copy. */
+static char *
+put(char *base, size_t *offp, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *dst = NULL;
+
+    if (base != NULL) {
+        dst = base + *offp;
+        memcpy(dst, s, n);
+    }
+    *offp += n;
+    return dst;
+}
+
+/*
+ * Lays a grant out in one block: the struct, the two pointer arrays, then
+ * the strings.  With base NULL it only measures (an upper bound: duplicates
+ * are dropped when writing).  Returns the size.
+ */
+static size_t
+layout_grant(char *base, const struct outcome *o,
+    const struct policy_request *rq)
+{
+    const struct policy_role *r = o->role;
+    const struct claims *c = rq->claims;
+    struct policy_decision *d = (struct policy_decision *)(void *)base;
+    char buf[PRINCIPAL_MAX_LEN + 1], **pv = NULL, **ev = NULL, *s;
+    const char *g;
+    size_t off = sizeof(*d), nmax, i, k, n = 0;
+
+    nmax = rq->nprincipals > 0 ? rq->nprincipals : r->nprincipals;
+    if (base != NULL) {
+        memset(d, 0, sizeof(*d));
+        pv = (char **)(void *)(base + off);
+        ev = pv + nmax + 1;
+    }
+    off += (nmax + 1 + r->nextensions + 1) * sizeof(char *);
+    for (i = 0; i < nmax; i++) {
+        if (rq->nprincipals > 0)
+            g = rq->principals[i];
+        else if ((g = role_principal(r, i, c, buf, sizeof(buf), NULL)) ==
+            NULL)
+            continue;
+        if (base != NULL) {
+            for (k = 0; k < n && strcmp(pv[k], g) != 0; k++)
+                ;
+            if (k < n)
+                continue;
+        }
+        s = put(base, &off, g);
+        if (base != NULL)
+            pv[n++] = s;
+    }
+    for (i = 0; i < r->nextensions; i++) {
+        s = put(base, &off, r->extensions[i]);
+        if (base != NULL)
+            ev[i] = s;
+    }
+    s = put(base, &off, r->name);
+    if (base != NULL)
+        d->role = s;
+    s = put(base, &off, o->note);
+    if (base != NULL)
+        d->ttl_note = s;
+    if (r->force_command != NULL) {
+        s = put(base, &off, r->force_command);
+        if (base != NULL)
+            d->force_command = s;
+    }
+    if (r->source_address != NULL) {
+        s = put(base, &off, r->source_address);
+        if (base != NULL)
+            d->source_address = s;
+    }
+    if (base != NULL) {
+        pv[n] = NULL;
+        ev[r->nextensions] = NULL;
+        d->principals = pv;
+        d->nprincipals = n;
+        d->extensions = ev;
+        d->nextensions = r->nextensions;
+        d->ttl = o->ttl;
+    }
+    return off;
+}
+
+static int
+check_request(const struct policy *p, const struct policy_request *rq)
+{
+    const struct claims *c;
+
+    if (p == NULL || rq == NULL || (c = rq->claims) == NULL ||
+        c->iss == NULL || c->sub == NULL ||
+        (rq->nprincipals > 0 && rq->principals == NULL) ||
+        (c->ngroups > 0 && c->groups == NULL))
+        return MESHCA_ERR_INVALID_ARGUMENT;
+    return 0;
 }
 
 int
@@ -833,47 +690,192 @@ policy_decide(const struct policy *p, const struct policy_request *req,
     struct policy_decision **decp)
 {
     struct policy_decision *d = NULL;
-    json_t *ex = NULL, *v;
-    int r = MESHCA_ERR_ALLOC;
+    struct outcome o;
+    size_t size;
+    int r;
 
+    if (decp == NULL)
+        return MESHCA_ERR_INVALID_ARGUMENT;
     *decp = NULL;
-    if ((d = calloc(1, sizeof(*d))) == NULL ||
-        (ex = evaluate(p, req)) == NULL)
-        goto out;
-    if (strcmp(json_string_value(json_object_get(ex, "decision")),
-        "denied") == 0) {
-        if ((d->denial = strdup(json_string_value(json_object_get(ex,
-            "denial")))) == NULL)
-            goto out;
-        r = MESHCA_ERR_POLICY_DENIED;
+    if ((r = check_request(p, req)) != 0)
+        return r;
+    if ((r = decide_core(p, req, &o)) == MESHCA_ERR_POLICY_DENIED) {
+        size = sizeof(*d) + strlen(o.denial) + 1;
+        if ((d = calloc(1, size)) == NULL)
+            return MESHCA_ERR_ALLOC;
+        d->denial = (char *)(d + 1);
+        memcpy(d->denial, o.denial, size - sizeof(*d));
         *decp = d;
-        d = NULL;
-        goto out;
+        return r;
     }
-    if ((d->role = strdup(json_string_value(json_object_get(ex, "role")))) ==
-        NULL ||
-        (d->principals = strv_from_json(json_object_get(ex, "principals"),
-            &d->nprincipals)) == NULL ||
-        (d->extensions = strv_from_json(json_object_get(ex, "extensions"),
-            &d->nextensions)) == NULL ||
-        (d->ttl_note = strdup(json_string_value(json_object_get(ex,
-            "ttl_note")))) == NULL)
-        goto out;
-    d->ttl = json_integer_value(json_object_get(ex, "ttl_seconds"));
-    v = json_object_get(ex, "critical_options");
-    if (json_object_get(v, "force-command") != NULL &&
-        (d->force_command = strdup(json_string_value(json_object_get(v,
-            "force-command")))) == NULL)
-        goto out;
-    if (json_object_get(v, "source-address") != NULL &&
-        (d->source_address = strdup(json_string_value(json_object_get(v,
-            "source-address")))) == NULL)
-        goto out;
+    size = layout_grant(NULL, &o, req);
+    if ((d = malloc(size)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    (void)layout_grant((char *)d, &o, req);
     *decp = d;
-    d = NULL;
-    r = 0;
+    return 0;
+}
+
+void
+policy_decision_free(struct policy_decision *d)
+{
+    free(d);
+}
+
+/* Explanations */
+
+static json_t *
+json_strv(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    size_t i;
+
+    for (i = 0; a != NULL && i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+/* The account of one role: matched or why not, what it grants. */
+static json_t *
+explain_role(const struct policy_role *r, const struct policy_request *rq,
+    const struct policy_role *chosen)
+{
+    const struct claims *c = rq->claims;
+    json_t *o, *grants, *skipped, *missing;
+    char text[1024], buf[PRINCIPAL_MAX_LEN + 1];
+    const char *g;
+    struct sb b;
+    enum fail fail = match_test(&r->match, c);
+    size_t i;
+
+    sb_init(&b, text, sizeof(text));
+    match_why(&r->match, c, fail, &b);
+    if (fail == FAIL_NONE && rq->role != NULL && strcmp(rq->role, r->name))
+        sb_add(&b, ", but the request names role %s", rq->role);
+    if ((o = json_object()) == NULL)
+        return NULL;
+    json_object_set_new(o, "name", json_string(r->name));
+    json_object_set_new(o, "matched", json_boolean(fail == FAIL_NONE));
+    json_object_set_new(o, "why", json_string(text));
+    if (fail != FAIL_NONE && fail_keys[fail] != NULL)
+        json_object_set_new(o, "failed_key", json_string(fail_keys[fail]));
+    grants = json_array();
+    skipped = json_array();
+    for (i = 0; i < r->nprincipals; i++) {
+        sb_init(&b, text, sizeof(text));
+        if ((g = role_principal(r, i, c, buf, sizeof(buf), &b)) != NULL)
+            json_array_append_new(grants, json_string(g));
+        else
+            json_array_append_new(skipped, json_string(text));
+    }
+    json_object_set_new(o, "grants", grants);
+    if (json_array_size(skipped) > 0)
+        json_object_set_new(o, "skipped", skipped);
+    else
+        json_decref(skipped);
+    if (rq->nprincipals > 0) {
+        missing = json_array();
+        for (i = 0; i < rq->nprincipals; i++)
+            if (!role_grants_one(r, c, rq->principals[i]))
+                json_array_append_new(missing,
+                    json_string(rq->principals[i]));
+        json_object_set_new(o, "missing", missing);
+    }
+    json_object_set_new(o, "chosen", json_boolean(r == chosen));
+    return o;
+}
+
+json_t *
+policy_explain(const struct policy *p, const struct policy_request *req)
+{
+    const struct claims *c;
+    const struct policy_role *chosen = NULL;
+    struct policy_decision *d = NULL;
+    json_t *ex = NULL, *roles, *requested, *who, *asked, *by, *opts;
+    const char *email;
+    size_t i, k;
+    int r, granted;
+
+    if (check_request(p, req) != 0)
+        return NULL;
+    c = req->claims;
+    r = policy_decide(p, req, &d);
+    if (r != 0 && r != MESHCA_ERR_POLICY_DENIED)
+        return NULL;
+    if ((ex = json_object()) == NULL)
+        goto out;
+    json_object_set_new(ex, "policy_version", json_string(p->version));
+    if (r == 0) {
+        chosen = find_role(p, d->role);
+        json_object_set_new(ex, "decision", json_string("granted"));
+        json_object_set_new(ex, "role", json_string(d->role));
+        json_object_set_new(ex, "principals", json_strv(d->principals,
+            d->nprincipals));
+        json_object_set_new(ex, "ttl_seconds", json_integer(d->ttl));
+        json_object_set_new(ex, "ttl_note", json_string(d->ttl_note));
+        json_object_set_new(ex, "extensions", json_strv(d->extensions,
+            d->nextensions));
+        opts = json_object();
+        if (d->force_command != NULL)
+            json_object_set_new(opts, "force-command",
+                json_string(d->force_command));
+        if (d->source_address != NULL)
+            json_object_set_new(opts, "source-address",
+                json_string(d->source_address));
+        json_object_set_new(ex, "critical_options", opts);
+    } else {
+        json_object_set_new(ex, "decision", json_string("denied"));
+        json_object_set_new(ex, "denial", json_string(d->denial));
+    }
+    who = json_object();
+    email = verified_email(c);
+    json_object_set_new(who, "issuer", json_string(c->iss));
+    json_object_set_new(who, "subject", json_string(c->sub));
+    json_object_set_new(who, "email", email ? json_string(email) :
+        json_null());
+    json_object_set_new(who, "groups", json_strv(c->groups, c->ngroups));
+    json_object_set_new(ex, "identity", who);
+    asked = json_object();
+    requested = json_array();
+    for (i = 0; i < req->nprincipals; i++)
+        json_array_append_new(requested, json_string(req->principals[i]));
+    json_object_set_new(asked, "principals", requested);
+    json_object_set_new(asked, "ttl_seconds", json_integer(req->ttl > 0 ?
+        req->ttl : 0));
+    json_object_set_new(asked, "role", req->role ? json_string(req->role) :
+        json_null());
+    json_object_set_new(asked, "reason_given",
+        json_boolean(reason_given(req->reason)));
+    json_object_set_new(ex, "request", asked);
+    json_object_set_new(ex, "choice", json_string(req->role != NULL ?
+        "the role the request names (it must match you and grant every "
+        "requested principal)" : req->nprincipals > 0 ?
+        "the first role in file order that matches you and grants every "
+        "requested principal" :
+        "the first role in file order that matches you and grants any "
+        "principal; the certificate carries all it grants"));
+    roles = json_array();
+    for (i = 0; i < p->nroles; i++)
+        json_array_append_new(roles, explain_role(&p->roles[i], req,
+            chosen));
+    json_object_set_new(ex, "roles", roles);
+    requested = json_array();
+    for (i = 0; i < req->nprincipals; i++) {
+        by = json_array();
+        for (k = 0; k < p->nroles; k++)
+            if (match_test(&p->roles[k].match, c) == FAIL_NONE &&
+                role_grants_one(&p->roles[k], c, req->principals[i]))
+                json_array_append_new(by, json_string(p->roles[k].name));
+        granted = 0;
+        for (k = 0; r == 0 && k < d->nprincipals; k++)
+            granted |= req->principals[i] != NULL &&
+                strcmp(d->principals[k], req->principals[i]) == 0;
+        json_array_append_new(requested, json_pack("{s:s?, s:b, s:o}",
+            "principal", req->principals[i], "granted", granted,
+            "granted_by", by));
+    }
+    json_object_set_new(ex, "requested", requested);
 out:
-    json_decref(ex);
     policy_decision_free(d);
-    return r;
+    return ex;
 }

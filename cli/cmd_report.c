@@ -1,364 +1,187 @@
 /*
- * meshca report: the compliance report for auditors, from GET /v1/report
- * (admins).  --format html (default: one self-contained file with inline CSS
- * and an inline SVG chart), csv (one row per certificate and principal) or
- * json (as the server sent it).  Every string from the ledger is escaped:
- * names and reasons come from people and identity providers.
+ * meshca report: the compliance report for auditors.  Fetches
+ * GET /v1/report?since=T&until=T (admins; the ID token as a bearer token)
+ * or reads a saved JSON report (--input), renders it with cli/report.c as
+ * html (default), csv or json, and writes it atomically (--output) or to
+ * standard output.
+ *
+ * The fetch is its own libcurl call rather than cli_http(): a report of a
+ * busy week is larger than the 4 MiB every other answer is held to, so it
+ * gets REPORT_RESPONSE_MAX and a longer timeout, with the same URL rules
+ * (cli_url_check), TLS roots and no redirects.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "meshca/buf.h"
 #include "cli.h"
 #include "cli_install.h"
+#include "report.h"
 
-struct out {
-    struct buf *b;
-    int err;
-};
-
-static void
-emit(struct out *o, const char *s, size_t n)
-{
-    if (o->err == 0 && buf_put(o->b, s, n) != 0)
-        o->err = 1;
-}
-
-static void
-emits(struct out *o, const char *s)
-{
-    emit(o, s, strlen(s));
-}
-
-static void
-emitf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-emitf(struct out *o, const char *fmt, ...)
-{
-    char tmp[2048];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        emit(o, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
-/* HTML-escapes s (NULL prints as an em dash). */
-static void
-esc(struct out *o, const char *s)
-{
-    const char *p;
-
-    if (s == NULL) {
-        emits(o, "&mdash;");
-        return;
-    }
-    for (p = s; *p != '\0'; p++) {
-        switch (*p) {
-        case '<': emits(o, "&lt;"); break;
-        case '>': emits(o, "&gt;"); break;
-        case '&': emits(o, "&amp;"); break;
-        case '"': emits(o, "&quot;"); break;
-        case '\'': emits(o, "&#39;"); break;
-        default: emit(o, p, 1);
-        }
-    }
-}
-
-static const char *
-str(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
-static void
-esc_list(struct out *o, const json_t *arr)
-{
-    size_t i;
-    json_t *e;
-
-    json_array_foreach(arr, i, e) {
-        if (i > 0)
-            emits(o, ", ");
-        esc(o, json_string_value(e));
-    }
-}
-
-static void
-chart(struct out *o, const json_t *hours)
-{
-    size_t n = json_array_size(hours), i;
-    long long max = 1;
-    json_t *h;
-    const int W = 900, H = 220, L = 50, B = 40, T = 15;
-    double bw;
-
-    json_array_foreach(hours, i, h) {
-        long long c = json_integer_value(json_object_get(h, "count"));
-
-        if (c > max)
-            max = c;
-    }
-    emitf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-        "height=\"%d\" role=\"img\" aria-label=\"certificates issued per "
-        "hour\">", W, H);
-    emitf(o, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>",
-        L, H - B, W - 10, H - B);
-    emitf(o, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>",
-        L, T, L, H - B);
-    emitf(o, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\">"
-        "%lld</text>", L - 6, T + 4, max);
-    emitf(o, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\">0"
-        "</text>", L - 6, H - B + 4);
-    if (n == 0) {
-        emitf(o, "<text x=\"%d\" y=\"%d\" font-size=\"13\" fill=\"#777\">no "
-            "certificates in this period</text></svg>", L + 20, H / 2);
-        return;
-    }
-    bw = (double)(W - L - 20) / (double)n;
-    if (bw > 40)
-        bw = 40; /* a few hours read better as bars than as a wall */
-    json_array_foreach(hours, i, h) {
-        long long c = json_integer_value(json_object_get(h, "count"));
-        double bh = (double)c / (double)max * (H - B - T);
-        const char *hr = str(h, "hour");
-
-        emitf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-            "fill=\"#3b6fb6\"><title>", L + 2 + (double)i * bw, (H - B) - bh,
-            bw > 3 ? bw - 2 : bw, bh);
-        esc(o, hr);
-        emitf(o, ": %lld</title></rect>", c);
-        if (n <= 24 || i % (n / 12 + 1) == 0) {
-            emitf(o, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" "
-                "text-anchor=\"middle\">", L + 2 + (double)i * bw + bw / 2,
-                H - B + 14);
-            if (hr != NULL && strlen(hr) >= 16)
-                emit(o, hr + 11, 5); /* HH:MM */
-            emits(o, "</text>");
-        }
-    }
-    emits(o, "</svg>");
-}
-
-static int
-render_html(const json_t *r, struct out *o)
-{
-    const json_t *tot = json_object_get(r, "totals");
-    const json_t *integ = json_object_get(r, "integrity");
-    json_t *e, *p;
-    size_t i, k;
-
-    emits(o, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<title>meshca access report</title><style>"
-        "body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
-        "h1{margin-bottom:0}.sub{color:#666;margin-top:.2em}"
-        "table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:13px}"
-        "th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;"
-        "vertical-align:top}th{background:#f2f4f7}"
-        ".totals td{font-size:20px;font-weight:600;text-align:center}"
-        ".ok{color:#17603a;font-weight:600}.bad{color:#b00020;font-weight:700;"
-        "font-size:18px}.rev{color:#b00020}"
-        "@media print{body{margin:0}}</style></head><body>\n");
-    emits(o, "<h1>meshca access report</h1><p class=\"sub\">Period ");
-    {
-        const json_t *per = json_object_get(r, "period");
-
-        esc(o, str(per, "since"));
-        emits(o, " to ");
-        esc(o, str(per, "until"));
-        emits(o, " &middot; generated ");
-        esc(o, str(r, "generated_at"));
-        emits(o, "</p>\n");
-    }
-    if (json_is_true(json_object_get(integ, "verified"))) {
-        emitf(o, "<p class=\"ok\" id=\"integrity\">Ledger integrity: chain "
-            "verified through record %lld, head hash ",
-            (long long)json_integer_value(json_object_get(integ, "head_seq")));
-        esc(o, str(integ, "head_hash"));
-        emits(o, "</p>\n");
-    } else {
-        emitf(o, "<p class=\"bad\" id=\"integrity\">Ledger integrity: BROKEN "
-            "at record %lld &mdash; ", (long long)json_integer_value(
-            json_object_get(integ, "first_bad")));
-        esc(o, integ ? str(integ, "message") : "not verified");
-        emits(o, "</p>\n");
-    }
-    emitf(o, "<h2>Totals</h2><table class=\"totals\"><tr><th>Certificates"
-        "</th><th>People</th><th>Denials</th><th>Revocations</th><th>Valid "
-        "now</th></tr><tr><td id=\"t-certs\">%lld</td><td>%lld</td><td>%lld"
-        "</td><td>%lld</td><td>%lld</td></tr></table>\n",
-        (long long)json_integer_value(json_object_get(tot, "certificates")),
-        (long long)json_integer_value(json_object_get(tot, "subjects")),
-        (long long)json_integer_value(json_object_get(tot, "denials")),
-        (long long)json_integer_value(json_object_get(tot, "revocations")),
-        (long long)json_integer_value(json_object_get(tot, "active_now")));
-    emits(o, "<h2>Issuance over time</h2>\n");
-    chart(o, json_object_get(r, "issuance_by_hour"));
-    emits(o, "\n<h2>Who held access</h2><table><tr><th>Principal</th><th>Person"
-        "</th><th>Role</th><th>Reason</th><th>From</th><th>Until</th>"
-        "<th>Minutes</th><th>Serial</th></tr>\n");
-    json_array_foreach(json_object_get(r, "access"), i, e) {
-        json_array_foreach(json_object_get(e, "principals"), k, p) {
-            emits(o, "<tr><td>");
-            esc(o, json_string_value(p));
-            emits(o, "</td><td>");
-            esc(o, str(e, "email") ? str(e, "email") : str(e, "subject"));
-            emits(o, "</td><td>");
-            esc(o, str(e, "role"));
-            emits(o, "</td><td>");
-            esc(o, str(e, "reason"));
-            emits(o, "</td><td>");
-            esc(o, str(e, "valid_after"));
-            emits(o, "</td><td>");
-            esc(o, str(e, "valid_before"));
-            emitf(o, "</td><td>%lld</td><td>", (long long)json_integer_value(
-                json_object_get(e, "duration_seconds")) / 60);
-            esc(o, str(e, "serial"));
-            if (json_is_true(json_object_get(e, "revoked")))
-                emits(o, " <span class=\"rev\">revoked</span>");
-            emits(o, "</td></tr>\n");
-        }
-    }
-    emits(o, "</table>\n<h2>Revocations</h2><table><tr><th>When</th><th>What"
-        "</th><th>Value</th><th>Reason</th><th>By</th></tr>\n");
-    json_array_foreach(json_object_get(r, "revocations"), i, e) {
-        emits(o, "<tr><td>");
-        esc(o, str(e, "revoked_at"));
-        emits(o, "</td><td>");
-        esc(o, str(e, "kind"));
-        emits(o, "</td><td>");
-        esc(o, str(e, "value"));
-        emits(o, "</td><td>");
-        esc(o, str(e, "reason"));
-        emits(o, "</td><td>");
-        esc(o, str(e, "revoked_by"));
-        emits(o, "</td></tr>\n");
-    }
-    emits(o, "</table>\n<h2>Denials</h2><table><tr><th>When</th><th>Person</th>"
-        "<th>Asked for</th><th>Reason</th></tr>\n");
-    json_array_foreach(json_object_get(r, "denials"), i, e) {
-        emits(o, "<tr><td>");
-        esc(o, str(e, "at"));
-        emits(o, "</td><td>");
-        esc(o, str(e, "email") ? str(e, "email") : str(e, "subject"));
-        emits(o, "</td><td>");
-        esc_list(o, json_object_get(e, "principals"));
-        emits(o, "</td><td>");
-        esc(o, str(e, "reason"));
-        emits(o, "</td></tr>\n");
-    }
-    emits(o, "</table>\n<h2>Valid right now</h2><table><tr><th>Person</th><th>"
-        "Principals</th><th>Role</th><th>Until</th><th>Serial</th></tr>\n");
-    json_array_foreach(json_object_get(r, "active"), i, e) {
-        emits(o, "<tr><td>");
-        esc(o, str(e, "email") ? str(e, "email") : str(e, "subject"));
-        emits(o, "</td><td>");
-        esc_list(o, json_object_get(e, "principals"));
-        emits(o, "</td><td>");
-        esc(o, str(e, "role"));
-        emits(o, "</td><td>");
-        esc(o, str(e, "valid_before"));
-        emits(o, "</td><td>");
-        esc(o, str(e, "serial"));
-        emits(o, "</td></tr>\n");
-    }
-    emits(o, "</table>\n</body></html>\n");
-    return o->err ? -1 : 0;
-}
-
-static void
-csv_cell(struct out *o, const char *s)
-{
-    const char *p;
-
-    emits(o, "\"");
-    if (s != NULL && s[0] != '\0' && strchr("=+-@", s[0]) != NULL)
-        emits(o, "'");
-    for (p = s ? s : ""; *p != '\0'; p++) {
-        if (*p == '"')
-            emits(o, "\"");
-        emit(o, p, 1);
-    }
-    emits(o, "\"");
-}
-
-static int
-render_csv(const json_t *r, struct out *o)
-{
-    static const char *const cols[] = { "principal", "subject", "email",
-        "role", "reason", "valid_after", "valid_before", "serial", "revoked" };
-    json_t *e, *p;
-    size_t i, k, c;
-
-    for (c = 0; c < 9; c++) {
-        emit(o, ",", c ? 1 : 0);
-        emit(o, cols[c], strlen(cols[c]));
-    }
-    emits(o, "\r\n");
-    json_array_foreach(json_object_get(r, "access"), i, e)
-        json_array_foreach(json_object_get(e, "principals"), k, p) {
-            csv_cell(o, json_string_value(p));
-            emits(o, ",");
-            csv_cell(o, str(e, "subject"));
-            emits(o, ",");
-            csv_cell(o, str(e, "email"));
-            emits(o, ",");
-            csv_cell(o, str(e, "role"));
-            emits(o, ",");
-            csv_cell(o, str(e, "reason"));
-            emits(o, ",");
-            csv_cell(o, str(e, "valid_after"));
-            emits(o, ",");
-            csv_cell(o, str(e, "valid_before"));
-            emits(o, ",");
-            csv_cell(o, str(e, "serial"));
-            emits(o, ",");
-            csv_cell(o, json_is_true(json_object_get(e, "revoked")) ? "yes" :
-                "no");
-            emits(o, "\r\n");
-        }
-    return o->err ? -1 : 0;
-}
-
-int
-report_render(const json_t *r, const char *format, struct buf *out)
-{
-    struct out o = { out, 0 };
-    char *s;
-
-    if (strcmp(format, "html") == 0)
-        return render_html(r, &o);
-    if (strcmp(format, "csv") == 0)
-        return render_csv(r, &o);
-    if ((s = json_dumps(r, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL)
-        return -1;
-    emit(&o, s, strlen(s));
-    emits(&o, "\n");
-    free(s);
-    return o.err ? -1 : 0;
-}
+/* Largest report accepted from the server. */
+#define REPORT_RESPONSE_MAX ((size_t)512 * 1024 * 1024)
 
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: meshca report [--since T] [--until T] "
-        "[--format html|csv|json] [--output FILE]\n"
-        "                     [--server URL] [--cacert FILE] [--token-file FILE] "
-        "[--input REPORT.json]\n"
-        "T: RFC 3339 UTC, epoch seconds, or a duration ago (24h, 7d); default "
-        "the last 24 hours.\nNeeds an administrator's token.  --input renders "
-        "a saved JSON report offline.\n");
+    fprintf(f,
+        "usage: meshca report [--since T] [--until T] [--format html|csv|json]\n"
+        "                     [--output FILE] [--server URL] [--cacert FILE]\n"
+        "                     [--token-file FILE]\n"
+        "       meshca report --input REPORT.json [--format ...] [--output FILE]\n"
+        "The compliance report from the ledger (needs an administrator's ID\n"
+        "token): who held which principal, when, for how long, under which role\n"
+        "and reason; revocations; denials and their reasons; what is valid now;\n"
+        "and whether the ledger's hash chain verifies.\n"
+        "  --since T, --until T  the period; T is RFC 3339 (2026-11-22T13:00:00Z,\n"
+        "                   offsets allowed), a date (2026-11-22, UTC midnight),\n"
+        "                   \"now\", or a duration meaning that long ago (24h, 7d,\n"
+        "                   1h30m).  Default: the 24 hours up to now (the\n"
+        "                   server's now), or up to --until.\n"
+        "  --format F       html (default: one self-contained page, fit to print),\n"
+        "                   csv (one row per certificate and principal) or json\n"
+        "                   (the server's report, indented)\n"
+        "  --output FILE    write FILE atomically (mode 0644); default stdout\n"
+        "  --input FILE     render a saved JSON report; nothing is fetched\n"
+        "  --token-file FILE  the ID token (else $MESHCA_ID_TOKEN)\n"
+        CLI_CONN_USAGE
+        "Exit: 0 written, 1 refused or failed, 2 usage, 3 server unreachable.\n");
+}
+
+struct sink {
+    char *d;
+    size_t len;
+    size_t cap;
+    int too_big;
+};
+
+static size_t
+sink_write(char *p, size_t sz, size_t n, void *arg)
+{
+    struct sink *s = arg;
+    size_t add = sz * n, ncap;
+    char *nd;
+
+    if (add > REPORT_RESPONSE_MAX || s->len > REPORT_RESPONSE_MAX - add) {
+        s->too_big = 1;
+        return 0;
+    }
+    if (s->len + add + 1 > s->cap) {
+        ncap = s->cap ? s->cap : 65536;
+        while (ncap < s->len + add + 1)
+            ncap *= 2;
+        if ((nd = realloc(s->d, ncap)) == NULL)
+            return 0;
+        s->d = nd;
+        s->cap = ncap;
+    }
+    memcpy(s->d + s->len, p, add);
+    s->len += add;
+    s->d[s->len] = '\0';
+    return add;
+}
+
+/* GET c->server + path with the bearer token.  Same contract as
+ * cli_http(): 0 with r->status and r->body (caller frees with
+ * cli_response_free), or MESHCA_ERR_CLI_HTTP / MESHCA_ERR_CLI_INSECURE_URL
+ * with r->error. */
+static int
+report_fetch(const struct cli_conn *c, const char *path, const char *token,
+    struct cli_response *r)
+{
+    CURL *h = NULL;
+    CURLcode cr;
+    struct curl_slist *hdr = NULL, *nh;
+    struct sink s = { NULL, 0, 0, 0 };
+    char url[2048], *auth = NULL;
+    int ret = MESHCA_ERR_CLI_HTTP, cu;
+
+    memset(r, 0, sizeof(*r));
+    if (snprintf(url, sizeof(url), "%s%s", c->server, path) >=
+        (int)sizeof(url)) {
+        snprintf(r->error, sizeof(r->error), "URL too long");
+        return MESHCA_ERR_CLI_HTTP;
+    }
+    if ((cu = cli_url_check(url, c->insecure_http, r->error,
+        sizeof(r->error))) != 0)
+        return cu == MESHCA_ERR_CLI_INSECURE_URL ? cu : MESHCA_ERR_CLI_HTTP;
+    if ((h = curl_easy_init()) == NULL ||
+        asprintf(&auth, "Authorization: Bearer %s", token) < 0) {
+        auth = NULL;
+        snprintf(r->error, sizeof(r->error), "out of memory");
+        goto out;
+    }
+    if ((nh = curl_slist_append(hdr, auth)) == NULL ||
+        (hdr = nh, nh = curl_slist_append(hdr, "Accept: application/json"))
+        == NULL) {
+        snprintf(r->error, sizeof(r->error), "out of memory");
+        goto out;
+    }
+    hdr = nh;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 300L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+        (curl_off_t)REPORT_RESPONSE_MAX);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "meshca/" MESHCA_VERSION);
+    if (c->ca_file[0] != '\0')
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    if ((cr = curl_easy_perform(h)) != CURLE_OK) {
+        snprintf(r->error, sizeof(r->error), "%.150s: %s", c->server,
+            s.too_big || cr == CURLE_FILESIZE_EXCEEDED ?
+            "the report is larger than 512 MiB; ask for a shorter period" :
+            curl_easy_strerror(cr));
+        goto out;
+    }
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    if (s.d == NULL && (s.d = strdup("")) == NULL)
+        goto out;
+    r->body = s.d;
+    r->len = s.len;
+    s.d = NULL;
+    ret = 0;
+out:
+    if (ret != 0)
+        r->status = 0;
+    free(s.d);
+    curl_easy_cleanup(h);
+    curl_slist_free_all(hdr);
+    cli_secure_free(auth);
+    return ret;
+}
+
+/* "2026-11-22T13:00:00Z" for t. */
+static void
+fmt_time(int64_t t, char *out, size_t outlen)
+{
+    (void)cli_format_time(t > 0 ? (uint64_t)t : 0, out, outlen);
+}
+
+/* Writes the whole of data to stdout.  Returns 0 or -1. */
+static int
+write_stdout(const char *data, size_t len)
+{
+    if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
+        return -1;
+    return 0;
 }
 
 int
@@ -375,23 +198,31 @@ cmd_report(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *since = "24h", *until = NULL, *format = "html", *output = NULL;
-    const char *token_file = NULL, *input = NULL;
+    const char *since_arg = NULL, *until_arg = NULL, *format = "html";
+    const char *output = NULL, *token_file = NULL, *input = NULL;
     struct cli_conn_flags flags = { NULL, NULL, 0 };
     struct cli_conn conn;
-    struct cli_response r;
-    struct buf *b = NULL;
+    struct cli_response resp;
+    enum report_format fmt = REPORT_FORMAT_HTML;
     json_t *rep = NULL;
-    char *token = NULL, path[512], *es = NULL, *eu = NULL;
-    int ch, rc = EXIT_USAGE;
+    json_error_t jerr;
+    char *token = NULL, *text = NULL, *es = NULL, *eu = NULL;
+    char path[512], ts[32], tu[32];
+    const json_t *integ;
+    const char *msg;
+    int64_t now = (int64_t)time(NULL), since, until;
+    size_t len = 0, n;
+    long long bad;
+    int ch, r, rc = EXIT_USAGE;
 
+    memset(&resp, 0, sizeof(resp));
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (cli_conn_flag(&flags, ch, optarg))
             continue;
         switch (ch) {
-        case 'S': since = optarg; break;
-        case 'U': until = optarg; break;
+        case 'S': since_arg = optarg; break;
+        case 'U': until_arg = optarg; break;
         case 'f': format = optarg; break;
         case 'o': output = optarg; break;
         case 't': token_file = optarg; break;
@@ -400,61 +231,158 @@ cmd_report(int argc, char **argv)
         default: usage(stderr); return EXIT_USAGE;
         }
     }
-    if (optind != argc || (strcmp(format, "html") != 0 &&
-        strcmp(format, "csv") != 0 && strcmp(format, "json") != 0)) {
+    if (optind != argc) {
+        fprintf(stderr, "meshca report: unexpected argument \"%s\"\n",
+            argv[optind]);
         usage(stderr);
         return EXIT_USAGE;
     }
+    if (report_format_parse(format, &fmt) != 0) {
+        fprintf(stderr, "meshca report: --format is html, csv or json, not "
+            "\"%s\"\n", format);
+        return EXIT_USAGE;
+    }
+    if (input != NULL && (since_arg || until_arg || token_file ||
+        flags.server || flags.cacert || flags.insecure_http)) {
+        fprintf(stderr, "meshca report: --input renders a saved report; "
+            "--since, --until, --server and --token-file are for fetching "
+            "one\n");
+        return EXIT_USAGE;
+    }
+    until = now;
+    if (until_arg != NULL && report_parse_when(until_arg, now, &until) != 0) {
+        fprintf(stderr, "meshca report: --until \"%s\" is not a time: give "
+            "RFC 3339 (2026-11-22T13:00:00Z), a date, \"now\" or a duration "
+            "ago (24h, 7d)\n", until_arg);
+        return EXIT_USAGE;
+    }
+    since = until - 86400;
+    if (since_arg != NULL && report_parse_when(since_arg, now, &since) != 0) {
+        fprintf(stderr, "meshca report: --since \"%s\" is not a time: give "
+            "RFC 3339 (2026-11-22T13:00:00Z), a date, \"now\" or a duration "
+            "ago (24h, 7d)\n", since_arg);
+        return EXIT_USAGE;
+    }
+    if (since >= until) {
+        fmt_time(since, ts, sizeof(ts));
+        fmt_time(until, tu, sizeof(tu));
+        fprintf(stderr, "meshca report: the period is empty: --since %s is "
+            "not before --until %s\n", ts, tu);
+        return EXIT_USAGE;
+    }
+
     if (input != NULL) {
-        if ((rep = json_load_file(input, 0, NULL)) == NULL) {
-            fprintf(stderr, "meshca report: %s is not a JSON report\n", input);
-            return EXIT_REFUSED;
+        rc = EXIT_REFUSED;
+        if ((rep = json_load_file(input, JSON_REJECT_DUPLICATES, &jerr)) ==
+            NULL) {
+            fprintf(stderr, "meshca report: cannot read the report %s: %s "
+                "(line %d)\n", input, jerr.text, jerr.line);
+            goto out;
         }
     } else {
         if (cli_conn_setup("report", &flags, &conn) != 0 ||
             cli_token_read(token_file, &token) != 0)
             goto out;
-        es = curl_easy_escape(NULL, since, 0);
-        eu = until ? curl_easy_escape(NULL, until, 0) : NULL;
-        snprintf(path, sizeof(path), "/v1/report?since=%s%s%s", es,
-            eu ? "&until=" : "", eu ? eu : "");
-        if (cli_http(&conn, "GET", path, token, NULL, &r) != 0) {
-            fprintf(stderr, "meshca report: %s\n", r.error);
+        /*
+         * What the person left out is left to the server's clock: with no
+         * --until the period runs to the server's "now" (a certificate
+         * issued this second is in it), with neither it is the server's
+         * last 24 hours.  --until alone means the 24 hours before it.
+         */
+        fmt_time(since, ts, sizeof(ts));
+        fmt_time(until, tu, sizeof(tu));
+        if (((since_arg != NULL || until_arg != NULL) &&
+            (es = curl_easy_escape(NULL, ts, 0)) == NULL) ||
+            (until_arg != NULL && (eu = curl_easy_escape(NULL, tu, 0)) ==
+            NULL)) {
+            rc = EXIT_REFUSED;
+            goto out;
+        }
+        snprintf(path, sizeof(path), "/v1/report%s%s%s%s%s",
+            es || eu ? "?" : "", es ? "since=" : "", es ? es : "",
+            es && eu ? "&until=" : eu ? "until=" : "", eu ? eu : "");
+        if (report_fetch(&conn, path, token, &resp) != 0) {
+            fprintf(stderr, "meshca report: cannot reach the server: %s\n",
+                resp.error);
             rc = EXIT_UNREACHABLE;
             goto out;
         }
         rc = EXIT_REFUSED;
-        if (r.status != 200) {
-            cli_print_error("report", &r);
-            cli_response_free(&r);
+        if (resp.status != 200) {
+            cli_print_error("report", &resp);
             goto out;
         }
-        rep = json_loads(r.body, 0, NULL);
-        cli_response_free(&r);
-        if (rep == NULL)
+        if ((rep = json_loadb(resp.body, resp.len, 0, &jerr)) == NULL) {
+            fprintf(stderr, "meshca report: the server's answer is not a "
+                "JSON report: %s\n", jerr.text);
             goto out;
+        }
     }
     rc = EXIT_REFUSED;
-    if ((b = buf_new(BUF_SIZE_MAX)) == NULL ||
-        report_render(rep, format, b) != 0) {
-        fprintf(stderr, "meshca report: cannot render the report\n");
+    if (!json_is_object(rep) || !json_is_object(json_object_get(rep,
+        "totals"))) {
+        fprintf(stderr, "meshca report: %s is not a meshca report (no "
+            "\"totals\")\n", input ? input : "the server's answer");
         goto out;
     }
-    if (output != NULL) {
-        if (install_write_file(output, buf_ptr(b), buf_len(b), 0644) != 0) {
+    if ((r = report_render_to(rep, fmt, &text, &len)) != 0) {
+        fprintf(stderr, "meshca report: cannot render the report: %s\n",
+            meshca_strerror(r));
+        goto out;
+    }
+    if (output != NULL && strcmp(output, "-") != 0) {
+        if (install_write_file(output, text, len, 0644) != 0) {
             fprintf(stderr, "meshca report: cannot write %s: %s\n", output,
                 strerror(errno));
             goto out;
         }
-        fprintf(stderr, "meshca report: wrote %s\n", output);
-    } else if (fwrite(buf_ptr(b), 1, buf_len(b), stdout) != buf_len(b))
+        n = json_array_size(json_object_get(rep, "access"));
+        fprintf(stderr, "meshca report: wrote %s (%zu certificate%s)\n",
+            output, n, n == 1 ? "" : "s");
+    } else if (write_stdout(text, len) != 0) {
+        fprintf(stderr, "meshca report: cannot write to standard output: "
+            "%s\n", strerror(errno));
         goto out;
+    }
+    integ = json_object_get(rep, "integrity");
+    if (!json_is_true(json_object_get(integ, "verified"))) {
+        msg = json_string_value(json_object_get(integ, "message"));
+        if (json_is_integer(json_object_get(integ, "first_bad"))) {
+            bad = (long long)json_integer_value(json_object_get(integ,
+                "first_bad"));
+            fprintf(stderr, "meshca report: WARNING: the ledger's hash "
+                "chain is BROKEN at record %lld: %s\n", bad,
+                msg ? msg : "no detail");
+        } else
+            fprintf(stderr, "meshca report: WARNING: the ledger's hash "
+                "chain is not verified: %s\n", msg ? msg :
+                "the report carries no integrity check");
+    }
     rc = 0;
 out:
+    cli_response_free(&resp);
     curl_free(es);
     curl_free(eu);
-    buf_free(b);
+    free(text);
     json_decref(rep);
     cli_secure_free(token);
     return rc;
+}
+
+/* The older entry point cli.h still declares; report_render_to is the one
+ * to call.  Returns 0 or -1. */
+int
+report_render(const struct json_t *r, const char *format, struct buf *out)
+{
+    enum report_format fmt;
+    char *text = NULL;
+    size_t len = 0;
+    int ret = -1;
+
+    if (report_format_parse(format, &fmt) == 0 &&
+        report_render_to(r, fmt, &text, &len) == 0 &&
+        buf_put(out, text, len) == 0)
+        ret = 0;
+    free(text);
+    return ret;
 }

@@ -1,15 +1,59 @@
 /*
  * The policy: who may get a certificate for which mesh principals, for how
- * long, with which options.  A JSON file reviewed like code (see README.md
- * "Policy").  Deny by default.  A loaded policy is immutable and
- * reference-counted, so the service swaps it on SIGHUP while requests in
- * flight finish under the one they started with.
+ * long, with which options.  A JSON file reviewed like code; deny by default.
+ * A loaded policy is immutable and reference-counted, so the service swaps it
+ * on SIGHUP while requests in flight finish under the one they started with.
  *
- * Role choice (deterministic): a named role is used when the request names
- * one (it must match the caller); otherwise the first role in file order that
- * matches the caller and grants every requested principal (or, when none are
- * requested, the first matching role that grants any).  A certificate's
- * options and extensions come from exactly that role.
+ * Format (every key outside these is an error, so a typo never widens
+ * access):
+ *   { "description": "...",                         (optional)
+ *     "admins": MATCH,                    (optional; without it, no admins)
+ *     "roles": [ { "name": "payments-oncall",   (1-64 of A-Za-z0-9-_.; unique)
+ *                  "description": "...",             (optional)
+ *                  "match": MATCH,
+ *                  "principals": ["payments/api", "home/{email_local}"],
+ *                  "default_ttl": "5m", "max_ttl": "15m",
+ *                  "extensions": ["permit-pty"],
+ *                  "critical_options": { "force-command": "...",
+ *                                        "source-address": "10.0.0.0/8" },
+ *                  "require_reason": false }, ... ] }
+ *   MATCH: { "issuer": URL, "groups": [...], "emails": [...],
+ *            "email_domains": [...], "subjects": [...] }  or
+ *          { "any_authenticated": true } (optionally with "issuer").
+ *   All given keys must hold; within a list any entry matches.  Groups and
+ *   subjects compare exactly; emails and domains ignore case.  An empty match,
+ *   an empty list, or issuer alone is refused (it would admit everyone);
+ *   any_authenticated is refused in "admins".
+ *
+ * Emails: "emails" and "email_domains" use the token's email only when
+ * email_verified is true; an unverified email never matches (and the
+ * {email}, {email_local} templates are not filled from it).  A domain matches
+ * the part after the last '@' exactly: example.com does not admit
+ * eu.example.com.
+ *
+ * Principals are literals or templates filled from verified claims: {sub},
+ * {email}, {email_local} (the verified email before '@'),
+ * {preferred_username} (from the raw claims; OIDC does not promise it is
+ * unique or stable - prefer {sub} or {email_local} where the provider lets
+ * people choose it).  A filled value that is empty or holds '/' or ':' (which
+ * would reach into another namespace or service) is refused, and so is a
+ * result that is not a valid principal (meshca/principal.h): that principal
+ * is not granted, with the reason in the explanation; nothing is ever escaped
+ * or rewritten into something else.
+ *
+ * TTLs: max_ttl defaults to 15m, default_ttl to min(5m, max_ttl); max_ttl
+ * may not exceed the caller's ceiling (the config's ttl_ceiling), default_ttl
+ * may not exceed max_ttl.  Extensions default to ["permit-pty"] only; only
+ * OpenSSH's six names are accepted.
+ *
+ * Role choice (deterministic): when the request names a role, that role (it
+ * must match the caller and grant every requested principal); otherwise the
+ * first role in file order that matches the caller and grants every
+ * requested principal (or, when none are requested, the first matching role
+ * that grants any, and the certificate carries all it grants).  A
+ * certificate's principals, TTL limits, options and extensions come from
+ * exactly that role; roles are never merged.  require_reason is checked on
+ * the chosen role (order roles accordingly).
  */
 #ifndef MESHCA_POLICY_H
 #define MESHCA_POLICY_H
@@ -23,73 +67,101 @@
 #include "meshca/diag.h"
 #include "meshca/err.h"
 
-#define POLICY_DEFAULT_TTL 300      /* default_ttl when a role gives none (capped by max_ttl) */
-#define POLICY_DEFAULT_MAX_TTL 900  /* max_ttl when a role gives none (capped by the ceiling) */
+/* default_ttl when a role gives none (capped by its max_ttl); max_ttl when a
+ * role gives none (capped by the ceiling). */
+#define POLICY_DEFAULT_TTL 300
+#define POLICY_DEFAULT_MAX_TTL 900
 
 struct policy;
 
-/* What a request asks for. */
+/* What a request asks for.  Nothing here is copied or kept. */
 struct policy_request {
     const struct claims *claims;     /* verified */
     const char *const *principals;   /* wanted; NULL/0: all the role grants */
-    size_t nprincipals;
-    int64_t ttl;                     /* wanted seconds; 0: the role's default */
-    const char *reason;              /* NULL when none */
+    size_t nprincipals;              /* at most PRINCIPALS_MAX */
+    int64_t ttl;                     /* wanted seconds; <= 0: role's default */
+    const char *reason;              /* NULL or "" when none */
     const char *role;                /* NULL: choose */
 };
 
-/* A grant (denial == NULL) or a denial (denial set, the rest empty). */
+/* A grant (denial == NULL) or a denial (denial set, the rest empty).
+ * One allocation: free only with policy_decision_free, never field by field. */
 struct policy_decision {
     char *role;
-    char **principals;
+    char **principals;               /* NULL-terminated too; no duplicates */
     size_t nprincipals;
-    int64_t ttl;
+    int64_t ttl;                     /* seconds, <= the role's max_ttl */
     char *ttl_note;                  /* what decided the TTL */
     char *force_command;             /* NULL when none */
     char *source_address;            /* NULL when none */
-    char **extensions;
+    char **extensions;               /* NULL-terminated too */
     size_t nextensions;
-    char *denial;                    /* for a person: what is refused and what to do */
+    char *denial;                    /* for a person: what and what to do */
 };
 
 /*
- * Loads a policy from a file (or a buffer; name is used in messages).
- * ttl_ceiling is the service's global maximum lifetime in seconds.
- * Returns 0 and a policy holding one reference in *pp, or
- * MESHCA_ERR_POLICY_INVALID with every problem added to d (syntax errors as
- * "FILE:LINE:COL: msg", meaning errors as "FILE: json.path: msg").
+ * Loads a policy from a file (or a buffer of len bytes; name is used in
+ * messages).  ttl_ceiling (> 0) is the service's global maximum lifetime in
+ * seconds.  Returns 0 and a policy holding one reference in *pp, or
+ * MESHCA_ERR_POLICY_INVALID with every problem appended to d (syntax errors
+ * as "NAME:LINE:COL: msg", meaning errors as "NAME: json.path: msg"; an
+ * unreadable file as "NAME: cannot open: ..."), MESHCA_ERR_ALLOC, or
+ * MESHCA_ERR_INVALID_ARGUMENT.  *pp is NULL on failure.  The version is the
+ * hex SHA-256 of exactly the bytes read.
  */
 int policy_load_file(const char *path, int64_t ttl_ceiling, struct policy **pp,
     struct diags *d) MESHCA_WUR;
 int policy_load_buf(const char *data, size_t len, const char *name,
     int64_t ttl_ceiling, struct policy **pp, struct diags *d) MESHCA_WUR;
 
-/* Reference counting (atomic; any thread).  policy_unref accepts NULL. */
+/* Reference counting (atomic; any thread).  policy_unref frees the policy
+ * when the last reference goes.  Both accept NULL. */
 void policy_ref(struct policy *p);
 void policy_unref(struct policy *p);
 
-/* Hex SHA-256 of the file's bytes; the file's text; the number of roles. */
+/* Hex SHA-256 of the file's bytes; the file's text; the number of roles; the
+ * name of role i in file order (NULL past the end).  Valid while a reference
+ * is held. */
 const char *policy_version(const struct policy *p);
 const char *policy_text(const struct policy *p);
 size_t policy_nroles(const struct policy *p);
+const char *policy_role_name(const struct policy *p, size_t i);
 
 /*
- * Decides a request.  Returns 0 with a grant in *decp, or
- * MESHCA_ERR_POLICY_DENIED with a decision whose denial says why, or another
- * negative error (allocation).  Caller frees *decp with policy_decision_free.
- * Thread-safe; no I/O.
+ * Decides a request.  Returns 0 with a grant in *decp,
+ * MESHCA_ERR_POLICY_DENIED with a decision whose denial says why (and what to
+ * do), MESHCA_ERR_INVALID_ARGUMENT (no claims, or claims without iss/sub),
+ * or MESHCA_ERR_ALLOC (then *decp is NULL).  Caller frees *decp with
+ * policy_decision_free.  Thread-safe; no I/O; one allocation.
  */
 int policy_decide(const struct policy *p, const struct policy_request *req,
     struct policy_decision **decp) MESHCA_WUR;
+/* Accepts NULL. */
 void policy_decision_free(struct policy_decision *d);
 
-/* The same decision explained rule by rule, as a new JSON object:
- * {"decision": "granted"|"denied", "role", "principals", "ttl_seconds",
- *  "ttl_note", "denial", "policy_version",
- *  "roles": [{"name", "matched", "why", "grants", "skipped_templates"}]} */
-json_t *policy_explain(const struct policy *p, const struct policy_request *req);
+/*
+ * The same decision explained rule by rule, as a new JSON object (NULL on
+ * allocation failure or invalid arguments; caller decrefs):
+ *   "decision": "granted"|"denied", "denial" (when denied), "role",
+ *   "principals", "ttl_seconds", "ttl_note", "extensions",
+ *   "critical_options" (when granted), "policy_version",
+ *   "identity": {"issuer", "subject", "email" (verified only), "groups"},
+ *   "request": {"principals", "ttl_seconds", "role", "reason_given"},
+ *   "choice": how the role was chosen,
+ *   "roles": [{"name", "matched", "why", "failed_key" (when not matched:
+ *              issuer|groups|emails|email_domains|subjects), "grants"
+ *              (when matched: principals after templates), "skipped"
+ *              (templates not granted, with reasons), "missing" (requested
+ *              principals it does not grant), "chosen"}],
+ *   "requested": [{"principal", "granted", "granted_by"
+ *                  (matching roles that grant it)}]
+ * The decision fields agree with policy_decide for the same request.
+ */
+json_t *policy_explain(const struct policy *p,
+    const struct policy_request *req);
 
-/* 1 when the claims match the policy's "admins" rule. */
+/* 1 when the claims match the policy's "admins" rule; 0 otherwise (also
+ * without an admins rule, or with NULL arguments). */
 int policy_is_admin(const struct policy *p, const struct claims *c);
 
 #endif

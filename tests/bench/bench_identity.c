@@ -1,27 +1,69 @@
 /*
  * bench_identity: distinct-token ID-token verifications per second through
- * api/identity.c for RS256 and ES256, beside the raw OpenSSL verify rate of
- * the same key type measured in the same run.  A benchmark: it prints
- * figures and asserts nothing.
+ * api/identity.c (every check, cjose's signature verification, claims
+ * extraction), for RS256 and ES256, beside raw OpenSSL verifying the very
+ * same signing inputs and signatures in the same run:
+ *   raw_openssl_verifies_per_second   EVP_DigestVerifyInit + EVP_DigestVerify
+ *                                     (the OpenSSL 3 API), one context each;
+ *   raw_legacy_verifies_per_second    SHA-256 + RSA_verify / ECDSA_do_verify,
+ *                                     the primitives cjose calls.
+ * Each is measured with one thread and with one thread per core, so a lock
+ * that serialised verifiers would show.  The three are measured in turns of
+ * a quarter second, interleaved, so that load from other processes on a
+ * shared machine falls on all three alike.  A benchmark: it prints one JSON
+ * line per algorithm and thread count and asserts nothing.
  *
  *   bench_identity [SECONDS]     (default 2 per measurement)
  */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
+#include <openssl/sha.h>
 
 #include "meshca/buf.h"
 #include "../../api/config.h"
 #include "../../api/identity.h"
 
-#define NTOK 2000
+#define NTOK 1000
+
+enum mode { MODE_IDENTITY, MODE_EVP, MODE_LEGACY };
+
+struct tok {
+    char *token;
+    size_t input_len;          /* header.payload */
+    unsigned char sig[512];    /* RSA: raw; EC: DER */
+    size_t siglen;
+    ECDSA_SIG *es;             /* EC, for ECDSA_do_verify */
+};
+
+struct bench {
+    EVP_PKEY *key;
+    int ec;
+    struct identity *id;
+    struct tok toks[NTOK];
+    int64_t now;
+    double secs;
+};
+
+struct thr {
+    struct bench *b;
+    enum mode mode;
+    size_t start;
+    long n;
+    double elapsed;
+};
 
 static double
 now_s(void)
@@ -65,54 +107,52 @@ bn_param(EVP_PKEY *k, const char *name)
     return s;
 }
 
-/* Signs input with key for alg; raw JWS signature into sig. */
-static size_t
-jws_sign(EVP_PKEY *key, int ec, const char *input, unsigned char *sig)
+/* Signs token t's input; keeps the raw-verify form of the signature and
+ * returns the JWS form (base64url). */
+static char *
+jws_sign(struct bench *b, struct tok *t, const char *input)
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned char der[600];
+    unsigned char der[600], raw[64];
     size_t dl = sizeof(der);
 
-    if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
+    if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, b->key) != 1 ||
         EVP_DigestSign(md, der, &dl, (const unsigned char *)input,
             strlen(input)) != 1)
         die("sign");
     EVP_MD_CTX_free(md);
-    if (!ec) {
-        memcpy(sig, der, dl);
-        return dl;
-    } else {
+    memcpy(t->sig, der, dl);
+    t->siglen = dl;
+    if (!b->ec)
+        return b64u(der, dl);
+    {
         const unsigned char *p = der;
-        ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)dl);
         const BIGNUM *r, *s;
 
-        ECDSA_SIG_get0(es, &r, &s);
-        BN_bn2binpad(r, sig, 32);
-        BN_bn2binpad(s, sig + 32, 32);
-        ECDSA_SIG_free(es);
-        return 64;
+        if ((t->es = d2i_ECDSA_SIG(NULL, &p, (long)dl)) == NULL)
+            die("der");
+        ECDSA_SIG_get0(t->es, &r, &s);
+        BN_bn2binpad(r, raw, 32);
+        BN_bn2binpad(s, raw + 32, 32);
+        return b64u(raw, 64);
     }
 }
 
 static void
-run(const char *alg, EVP_PKEY *key, int ec, double secs, const char *dir)
+setup(struct bench *b, const char *alg, const char *dir)
 {
-    char path[512], *conf, *jwks, **toks, *hdr, hjson[128];
-    unsigned char sig[600];
-    size_t i, slen;
+    char path[512], *conf = NULL, *jwks = NULL, *hdr, hjson[128];
     struct config *cfg = NULL;
     struct diags d = { 0 };
-    struct identity *id = NULL;
-    long now = (long)time(NULL), n = 0, raw = 0;
-    double t0, el, rate, rawrate;
+    size_t i;
     FILE *f;
 
-    if (ec) {
+    if (b->ec) {
         unsigned char pt[65];
         size_t pl = sizeof(pt);
         char *x, *y;
 
-        EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, pt,
+        EVP_PKEY_get_octet_string_param(b->key, OSSL_PKEY_PARAM_PUB_KEY, pt,
             sizeof(pt), &pl);
         x = b64u(pt + 1, 32);
         y = b64u(pt + 33, 32);
@@ -122,8 +162,8 @@ run(const char *alg, EVP_PKEY *key, int ec, double secs, const char *dir)
         free(x);
         free(y);
     } else {
-        char *nn = bn_param(key, OSSL_PKEY_PARAM_RSA_N);
-        char *e = bn_param(key, OSSL_PKEY_PARAM_RSA_E);
+        char *nn = bn_param(b->key, OSSL_PKEY_PARAM_RSA_N);
+        char *e = bn_param(b->key, OSSL_PKEY_PARAM_RSA_E);
 
         if (asprintf(&jwks, "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"k\","
             "\"n\":\"%s\",\"e\":\"%s\"}]}", nn, e) < 0)
@@ -142,89 +182,151 @@ run(const char *alg, EVP_PKEY *key, int ec, double secs, const char *dir)
         "\"jwks_file\":\"jwks-%s.json\"}]}", alg) < 0)
         die("alloc");
     snprintf(path, sizeof(path), "%s/c-%s.json", dir, alg);
-    f = fopen(path, "w");
+    if ((f = fopen(path, "w")) == NULL)
+        die("write");
     fputs(conf, f);
     fclose(f);
-    if (config_load(path, &cfg, &d) != 0 || identity_new(cfg, &id) != 0)
+    /* The config must outlive the identity: leaked for the run. */
+    if (config_load(path, &cfg, &d) != 0 || identity_new(cfg, &b->id) != 0)
         die("setup");
-    snprintf(hjson, sizeof(hjson), "{\"alg\":\"%s\",\"kid\":\"k\"}", alg);
+    snprintf(hjson, sizeof(hjson), "{\"alg\":\"%s\",\"kid\":\"k\","
+        "\"typ\":\"JWT\"}", alg);
     hdr = b64u(hjson, strlen(hjson));
-    if ((toks = calloc(NTOK, sizeof(*toks))) == NULL)
-        die("alloc");
     for (i = 0; i < NTOK; i++) {
         char claims[512], *body, *in, *sb;
 
         snprintf(claims, sizeof(claims), "{\"iss\":\"https://idp\","
-            "\"aud\":\"meshca\",\"sub\":\"user-%zu\",\"groups\":[\"g\"],"
-            "\"iat\":%ld,\"exp\":%ld,\"jti\":\"j%zu\"}", i, now, now + 3600, i);
+            "\"aud\":\"meshca\",\"sub\":\"user-%zu\",\"email\":"
+            "\"user-%zu@example.com\",\"email_verified\":true,"
+            "\"groups\":[\"payments-oncall\",\"ledger-ro\"],\"iat\":%lld,"
+            "\"exp\":%lld,\"jti\":\"j%zu\"}", i, i, (long long)b->now,
+            (long long)b->now + 3600, i);
         body = b64u(claims, strlen(claims));
         if (asprintf(&in, "%s.%s", hdr, body) < 0)
             die("alloc");
-        slen = jws_sign(key, ec, in, sig);
-        sb = b64u(sig, slen);
-        if (asprintf(&toks[i], "%s.%s", in, sb) < 0)
+        sb = jws_sign(b, &b->toks[i], in);
+        b->toks[i].input_len = strlen(in);
+        if (asprintf(&b->toks[i].token, "%s.%s", in, sb) < 0)
             die("alloc");
         free(in);
         free(sb);
         free(body);
     }
-    /* Distinct tokens through identity_verify. */
-    t0 = now_s();
-    do {
-        struct claims *c = NULL;
-        char why[256];
-        const char *t = toks[n % NTOK];
-
-        if (identity_verify(id, t, strlen(t), now, &c, why, sizeof(why)) != 0)
-            die(why);
-        claims_free(c);
-        n++;
-    } while ((el = now_s() - t0) < secs);
-    rate = (double)n / el;
-    /* Raw: OpenSSL verifies with the same key, round robin. */
-    {
-        /* Pre-sign 16 messages, then verify them round robin. */
-        unsigned char sigs[16][600];
-        size_t sl[16];
-        char msgs[16][32];
-        int j;
-
-        for (j = 0; j < 16; j++) {
-            EVP_MD_CTX *md = EVP_MD_CTX_new();
-
-            snprintf(msgs[j], sizeof(msgs[j]), "message-%d", j);
-            sl[j] = sizeof(sigs[j]);
-            EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key);
-            EVP_DigestSign(md, sigs[j], &sl[j], (unsigned char *)msgs[j],
-                strlen(msgs[j]));
-            EVP_MD_CTX_free(md);
-        }
-        raw = 0;
-        t0 = now_s();
-        do {
-            EVP_MD_CTX *md = EVP_MD_CTX_new();
-
-            j = (int)(raw % 16);
-            if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
-                EVP_DigestVerify(md, sigs[j], sl[j], (unsigned char *)msgs[j],
-                    strlen(msgs[j])) != 1)
-                die("raw verify");
-            EVP_MD_CTX_free(md);
-            raw++;
-        } while ((el = now_s() - t0) < secs);
-        rawrate = (double)raw / el;
-    }
-    printf("{\"alg\":\"%s\",\"tokens_per_second\":%.0f,"
-        "\"raw_openssl_verifies_per_second\":%.0f,\"ratio\":%.2f}\n", alg,
-        rate, rawrate, rate / rawrate);
-    for (i = 0; i < NTOK; i++)
-        free(toks[i]);
-    free(toks);
     free(hdr);
     free(jwks);
     free(conf);
-    identity_free(id);
-    config_free(cfg);
+}
+
+static void *
+worker(void *arg)
+{
+    struct thr *th = arg;
+    struct bench *b = th->b;
+    const RSA *rsa = b->ec ? NULL : EVP_PKEY_get0_RSA(b->key);
+    const EC_KEY *eck = b->ec ? EVP_PKEY_get0_EC_KEY(b->key) : NULL;
+    double t0 = now_s();
+    long n = 0;
+
+    do {
+        struct tok *t = &b->toks[(th->start + (size_t)n) % NTOK];
+
+        if (th->mode == MODE_IDENTITY) {
+            struct claims *c = NULL;
+            char why[256];
+
+            if (identity_verify(b->id, t->token, strlen(t->token), b->now, &c,
+                why, sizeof(why)) != 0)
+                die(why);
+            claims_free(c);
+        } else if (th->mode == MODE_EVP) {
+            EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+            if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, b->key) !=
+                1 || EVP_DigestVerify(md, t->sig, t->siglen,
+                (const unsigned char *)t->token, t->input_len) != 1)
+                die("raw verify");
+            EVP_MD_CTX_free(md);
+        } else {
+            unsigned char h[32];
+
+            SHA256((const unsigned char *)t->token, t->input_len, h);
+            if (b->ec ? ECDSA_do_verify(h, 32, t->es, (EC_KEY *)eck) != 1 :
+                RSA_verify(NID_sha256, h, 32, t->sig, (unsigned)t->siglen,
+                (RSA *)rsa) != 1)
+                die("legacy verify");
+        }
+        n++;
+    } while ((n & 15) != 0 || now_s() - t0 < b->secs);
+    th->n = n;
+    th->elapsed = now_s() - t0;
+    return NULL;
+}
+
+/* Verifications done in one turn of b->secs by threads threads; adds the
+ * thread-seconds spent to *spentp. */
+static double
+measure(struct bench *b, enum mode mode, int threads, double *spentp)
+{
+    pthread_t tid[64];
+    struct thr th[64];
+    double done = 0;
+    int i;
+
+    for (i = 0; i < threads; i++) {
+        th[i].b = b;
+        th[i].mode = mode;
+        th[i].start = (size_t)i * (NTOK / (size_t)threads);
+        if (pthread_create(&tid[i], NULL, worker, &th[i]) != 0)
+            die("thread");
+    }
+    for (i = 0; i < threads; i++) {
+        pthread_join(tid[i], NULL);
+        done += (double)th[i].n;
+        *spentp += th[i].elapsed;
+    }
+    return done;
+}
+
+static void
+run(const char *alg, EVP_PKEY *key, int ec, double secs, const char *dir,
+    int cores)
+{
+    static struct bench b;
+    int threads, pass;
+    size_t i;
+
+    memset(&b, 0, sizeof(b));
+    b.key = key;
+    b.ec = ec;
+    b.secs = 0.25;
+    b.now = (int64_t)time(NULL);
+    setup(&b, alg, dir);
+    for (pass = 0; pass < 2; pass++) {
+        double n[3] = { 0, 0, 0 }, t[3] = { 0, 0, 0 }, id, evp, legacy;
+        int turn, m;
+
+        threads = pass == 0 ? 1 : cores;
+        if (pass == 1 && cores == 1)
+            break;
+        for (turn = 0; turn < (int)(secs / b.secs + 0.5) || turn == 0; turn++)
+            for (m = 0; m < 3; m++)
+                n[m] += measure(&b, (enum mode)m, threads, &t[m]);
+        /* rate = verifications per thread-second, times the threads */
+        id = n[MODE_IDENTITY] / t[MODE_IDENTITY] * threads;
+        evp = n[MODE_EVP] / t[MODE_EVP] * threads;
+        legacy = n[MODE_LEGACY] / t[MODE_LEGACY] * threads;
+        printf("{\"alg\":\"%s\",\"threads\":%d,\"tokens_per_second\":%.0f,"
+            "\"raw_openssl_verifies_per_second\":%.0f,\"ratio\":%.2f,"
+            "\"raw_legacy_verifies_per_second\":%.0f,"
+            "\"ratio_to_legacy\":%.2f}\n", alg, threads, id, evp, id / evp,
+            legacy, id / legacy);
+        fflush(stdout);
+    }
+    for (i = 0; i < NTOK; i++) {
+        free(b.toks[i].token);
+        ECDSA_SIG_free(b.toks[i].es);
+    }
+    identity_free(b.id);
 }
 
 int
@@ -234,12 +336,17 @@ main(int argc, char **argv)
     char dir[] = "/tmp/meshca-bench-id.XXXXXX";
     EVP_PKEY *rsa = EVP_RSA_gen(2048);
     EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
     char cmd[64];
 
     if (rsa == NULL || ec == NULL || mkdtemp(dir) == NULL)
         die("setup");
-    run("RS256", rsa, 0, secs, dir);
-    run("ES256", ec, 1, secs, dir);
+    if (cores < 1)
+        cores = 1;
+    if (cores > 64)
+        cores = 64;
+    run("RS256", rsa, 0, secs, dir, (int)cores);
+    run("ES256", ec, 1, secs, dir, (int)cores);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "bench_identity: could not remove %s\n", dir);

@@ -7,8 +7,9 @@
 //   node person.js browser AUTH_URL ACCOUNT
 //       follows an authorization URL, logs in as ACCOUNT, and follows the
 //       redirect back to the client's loopback listener; prints where it ended
-//   node person.js token ISSUER ACCOUNT
-//       the whole device flow as client and person: prints a genuine ID token
+//   node person.js token ISSUER ACCOUNT [CLIENT_ID]
+//       the whole device flow as client (default "meshca") and person:
+//       prints a genuine ID token
 'use strict';
 
 const jar = new Map();
@@ -101,12 +102,12 @@ async function browser(authUrl, account) {
   console.log(JSON.stringify({ redirected_to: page.url, listener_status: res.status }));
 }
 
-async function token(issuer, account) {
+async function token(issuer, account, clientId = 'meshca') {
   const meta = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
   const da = await (await fetch(meta.device_authorization_endpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ client_id: 'meshca', scope: 'openid email groups profile' }),
+    body: new URLSearchParams({ client_id: clientId, scope: 'openid email groups profile' }),
   })).json();
   await device(issuer, account, da.user_code);
   for (let i = 0; i < 50; i++) {
@@ -115,7 +116,7 @@ async function token(issuer, account) {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
         grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
-        device_code: da.device_code, client_id: 'meshca',
+        device_code: da.device_code, client_id: clientId,
       }),
     })).json();
     if (r.id_token) { console.log(r.id_token); return; }
@@ -127,5 +128,5 @@ async function token(issuer, account) {
 
 const [cmd, a, b, c] = process.argv.slice(2);
 const run = cmd === 'device' ? device(a, b, c) : cmd === 'browser' ? browser(a, b)
-  : cmd === 'token' ? token(a, b) : Promise.reject(new Error('usage: person.js device|browser|token ...'));
+  : cmd === 'token' ? token(a, b, c || 'meshca') : Promise.reject(new Error('usage: person.js device|browser|token ...'));
 run.catch((e) => { console.error(`person.js: ${e.message}`); process.exit(1); });

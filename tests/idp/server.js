@@ -7,12 +7,17 @@
 // - discovery at /.well-known/openid-configuration, a JWKS with an RS256 and
 //   an ES256 key (made at first start, kept in DIR/keys.json)
 // - a public native client "meshca": device code grant, and authorization
-//   code + PKCE (S256) with loopback redirect URIs on any port
+//   code + PKCE (S256) with loopback redirect URIs on any port (RS256 ID
+//   tokens); a second one, "meshca-es256", the same with ES256 ID tokens
+//   that always carry auth_time
 // - accounts (DIR/accounts.json, made at first start): alice (payments-oncall),
 //   bob (payments-dev), carol (meshca-admins); any password is accepted
 //   (devInteractions); ID tokens carry email and groups
-// - POST /_test/rotate: a new RS256 key is put first (it signs from then on);
-//   the old keys stay published, so their tokens keep verifying until expiry
+// - POST /_test/rotate[?alg=ES256]: a new key (RS256 by default) is put
+//   first (it signs from then on); the old keys stay published, so their
+//   tokens keep verifying until they expire.  Answers {"kid": NEW_KID}.
+// - accounts: DIR/accounts.json is read at every login, so a test adds an
+//   account by rewriting it ({"dave": {"email": ..., "groups": [...]}})
 //
 // Test-only: plain HTTP, development interactions, no persistence of sessions.
 'use strict';
@@ -72,6 +77,15 @@ async function makeProvider() {
       grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'],
       response_types: ['code'],
       redirect_uris: ['http://127.0.0.1/callback'],
+    }, {
+      client_id: 'meshca-es256',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/callback'],
+      id_token_signed_response_alg: 'ES256',
+      require_auth_time: true,
     }],
     jwks: keys,
     features: {
@@ -122,8 +136,15 @@ async function makeProvider() {
 (async () => {
   let provider = await makeProvider();
   const server = http.createServer((req, res) => {
-    if (req.method === 'POST' && req.url === '/_test/rotate') {
-      keys.keys.unshift(newKey('RS256'));
+    const url = new URL(req.url, issuer);
+    if (req.method === 'POST' && url.pathname === '/_test/rotate') {
+      const alg = url.searchParams.get('alg') || 'RS256';
+      if (alg !== 'RS256' && alg !== 'ES256') {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'alg must be RS256 or ES256' }));
+        return;
+      }
+      keys.keys.unshift(newKey(alg));
       fs.writeFileSync(keysFile, JSON.stringify(keys), { mode: 0o600 });
       makeProvider().then((p) => {
         provider = p;

@@ -1,0 +1,54 @@
+/*
+ * The policy's internal form, shared by ca/policy_parse.c (loading and
+ * validation) and ca/policy.c (decisions and explanations).  Private to ca/.
+ */
+#ifndef MESHCA_POLICY_INT_H
+#define MESHCA_POLICY_INT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meshca/policy.h"
+
+/* Who a role (or the admins rule) is for.  All given keys must hold; within
+ * a list any entry matches.  Lists are never empty once loaded. */
+struct policy_match {
+    char *issuer;               /* NULL: any configured issuer */
+    char **groups;              /* exact, case-sensitive */
+    char **emails;              /* verified email, case-insensitive */
+    char **domains;             /* verified email's domain, case-insensitive */
+    char **subjects;            /* exact */
+    size_t ngroups, nemails, ndomains, nsubjects;
+    int any;                    /* "any_authenticated": true */
+    int present;                /* the rule exists (admins may be absent) */
+};
+
+struct policy_role {
+    char *name;
+    char *description;
+    struct policy_match match;
+    char **principals;          /* literals or templates ({sub}, ...) */
+    unsigned char *templated;   /* per principal: 1 when it holds a {var} */
+    size_t nprincipals;
+    int64_t default_ttl, max_ttl;   /* seconds; default <= max <= ceiling */
+    char **extensions;          /* OpenSSH names, no duplicates */
+    size_t nextensions;
+    char *force_command;        /* NULL when none */
+    char *source_address;       /* NULL when none */
+    int require_reason;
+};
+
+struct policy {
+    atomic_int refs;
+    char version[65];           /* hex SHA-256 of the file's bytes */
+    char *text;                 /* the file's bytes, NUL-terminated */
+    struct policy_match admins;
+    struct policy_role *roles;
+    size_t nroles;
+};
+
+/* The template variables principals may use, NULL-ended. */
+extern const char *const policy_template_vars[];
+
+#endif

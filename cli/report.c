@@ -1,0 +1,1163 @@
+/*
+ * The compliance report's renderer (see report.h): JSON report in, HTML /
+ * CSV / JSON text out.  Everything is appended to one doubling buffer
+ * (struct sb), so output is linear in the report's size; an error sticks in
+ * the buffer and is returned once at the end, which keeps the emitters flat.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "meshca/duration.h"
+#include "report.h"
+
+/* ---- output buffer ---- */
+
+struct sb {
+    char *d;
+    size_t len;
+    size_t cap;
+    int err;            /* 0, or the first MESHCA_ERR_* met */
+};
+
+static int
+sb_reserve(struct sb *b, size_t n)
+{
+    size_t ncap;
+    char *nd;
+
+    if (b->err != 0)
+        return -1;
+    if (n > REPORT_OUTPUT_MAX || b->len > REPORT_OUTPUT_MAX - n) {
+        b->err = MESHCA_ERR_NO_BUFFER_SPACE;
+        return -1;
+    }
+    if (b->len + n + 1 <= b->cap)
+        return 0;
+    ncap = b->cap ? b->cap : 4096;
+    while (ncap < b->len + n + 1)
+        ncap *= 2;
+    if ((nd = realloc(b->d, ncap)) == NULL) {
+        b->err = MESHCA_ERR_ALLOC;
+        return -1;
+    }
+    b->d = nd;
+    b->cap = ncap;
+    return 0;
+}
+
+static void
+sb_put(struct sb *b, const char *s, size_t n)
+{
+    if (n == 0 || sb_reserve(b, n) != 0)
+        return;
+    memcpy(b->d + b->len, s, n);
+    b->len += n;
+    b->d[b->len] = '\0';
+}
+
+static void
+sb_puts(struct sb *b, const char *s)
+{
+    sb_put(b, s, strlen(s));
+}
+
+static void
+sb_printf(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+sb_printf(struct sb *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (sb_reserve(b, 64) != 0)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(b->d + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->err = MESHCA_ERR_INTERNAL;
+        return;
+    }
+    if ((size_t)n >= b->cap - b->len) {
+        if (sb_reserve(b, (size_t)n) != 0)
+            return;
+        va_start(ap, fmt);
+        n = vsnprintf(b->d + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+    }
+    b->len += (size_t)n;
+}
+
+/* Hands the text out, or frees it and returns the error. */
+static int
+sb_finish(struct sb *b, char **outp, size_t *lenp)
+{
+    if (b->err == 0 && b->d == NULL && sb_reserve(b, 0) == 0)
+        b->d[0] = '\0';
+    if (b->err != 0) {
+        free(b->d);
+        return b->err;
+    }
+    *outp = b->d;
+    *lenp = b->len;
+    return 0;
+}
+
+/* ---- JSON access ---- */
+
+static const char *
+jstr(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* 1 and *vp when o[k] is an integer, else 0. */
+static int
+jint(const json_t *o, const char *k, long long *vp)
+{
+    const json_t *v = json_object_get(o, k);
+
+    if (!json_is_integer(v))
+        return 0;
+    *vp = (long long)json_integer_value(v);
+    return 1;
+}
+
+/* ---- times ---- */
+
+static int
+num(const char *s, int n, int *vp)
+{
+    int i, v = 0;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *vp = v;
+    return 0;
+}
+
+static int
+days_in_month(int y, int m)
+{
+    static const int dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+        31 };
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+    return m == 2 && leap ? 29 : dim[m - 1];
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+    int64_t era, yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int
+report_parse_time(const char *s, int64_t *tp)
+{
+    int y, mo, d, h = 0, mi = 0, se = 0, oh = 0, om = 0, sign = 0;
+    const char *p;
+
+    if (s == NULL || strlen(s) < 10 || num(s, 4, &y) != 0 || s[4] != '-' ||
+        num(s + 5, 2, &mo) != 0 || s[7] != '-' || num(s + 8, 2, &d) != 0)
+        return MESHCA_ERR_INVALID_FORMAT;
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+        return MESHCA_ERR_INVALID_FORMAT;
+    p = s + 10;
+    if (*p != '\0') {
+        if ((*p != 'T' && *p != 't' && *p != ' ') || strlen(p) < 9 ||
+            num(p + 1, 2, &h) != 0 || p[3] != ':' ||
+            num(p + 4, 2, &mi) != 0 || p[6] != ':' ||
+            num(p + 7, 2, &se) != 0)
+            return MESHCA_ERR_INVALID_FORMAT;
+        if (h > 23 || mi > 59 || se > 60)
+            return MESHCA_ERR_INVALID_FORMAT;
+        p += 9;
+        if (*p == '.') {
+            if (p[1] < '0' || p[1] > '9')
+                return MESHCA_ERR_INVALID_FORMAT;
+            for (p++; *p >= '0' && *p <= '9'; p++)
+                ;
+        }
+        if (*p == 'Z' || *p == 'z')
+            p++;
+        else if (*p == '+' || *p == '-') {
+            sign = *p == '+' ? 1 : -1;
+            if (num(p + 1, 2, &oh) != 0 || p[3] != ':' ||
+                num(p + 4, 2, &om) != 0 || oh > 23 || om > 59)
+                return MESHCA_ERR_INVALID_FORMAT;
+            p += 6;
+        } else
+            return MESHCA_ERR_INVALID_FORMAT;
+        if (*p != '\0')
+            return MESHCA_ERR_INVALID_FORMAT;
+    }
+    *tp = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 +
+        (int64_t)mi * 60 + se - (int64_t)sign * (oh * 3600 + om * 60);
+    return 0;
+}
+
+int
+report_parse_when(const char *s, int64_t now, int64_t *tp)
+{
+    int64_t d;
+
+    if (s == NULL)
+        return MESHCA_ERR_INVALID_FORMAT;
+    if (strcmp(s, "now") == 0) {
+        *tp = now;
+        return 0;
+    }
+    if (report_parse_time(s, tp) == 0)
+        return 0;
+    if (duration_parse(s, &d) == 0) {
+        *tp = now - d;
+        return 0;
+    }
+    return MESHCA_ERR_INVALID_FORMAT;
+}
+
+/* ---- HTML pieces ---- */
+
+static void
+html_esc(struct sb *b, const char *s)
+{
+    const char *p, *run;
+    const char *rep;
+
+    if (s == NULL) {
+        sb_puts(b, "<span class=\"nil\">&mdash;</span>");
+        return;
+    }
+    for (run = p = s; *p != '\0'; p++) {
+        switch (*p) {
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '&': rep = "&amp;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&#39;"; break;
+        default:
+            rep = (unsigned char)*p < 0x20 && *p != '\t' && *p != '\n' ?
+                "&#xFFFD;" : NULL;
+        }
+        if (rep == NULL)
+            continue;
+        sb_put(b, run, (size_t)(p - run));
+        sb_puts(b, rep);
+        run = p + 1;
+    }
+    sb_put(b, run, (size_t)(p - run));
+}
+
+int
+report_html_escape(const char *s, char **outp, size_t *lenp)
+{
+    struct sb b = { NULL, 0, 0, 0 };
+
+    *outp = NULL;
+    *lenp = 0;
+    if (s == NULL)
+        sb_puts(&b, "&mdash;");
+    else
+        html_esc(&b, s);
+    return sb_finish(&b, outp, lenp);
+}
+
+/* "2026-11-22T13:00:05Z" as "2026-11-22 13:00:05"; anything else escaped
+ * as it is. */
+static void
+html_time(struct sb *b, const char *s)
+{
+    int64_t t;
+
+    if (s != NULL && strlen(s) == 20 && s[10] == 'T' && s[19] == 'Z' &&
+        report_parse_time(s, &t) == 0) {
+        sb_put(b, s, 10);
+        sb_puts(b, " ");
+        sb_put(b, s + 11, 8);
+    } else
+        html_esc(b, s);
+}
+
+/* The end of a validity window: the time alone when it falls on the day
+ * the window starts. */
+static void
+html_until(struct sb *b, const char *from, const char *until)
+{
+    int64_t t;
+
+    if (from != NULL && until != NULL && strlen(until) == 20 &&
+        until[10] == 'T' && until[19] == 'Z' && strncmp(from, until, 11) == 0 &&
+        report_parse_time(until, &t) == 0)
+        sb_put(b, until + 11, 8);
+    else
+        html_time(b, until);
+}
+
+/* x with thousands separators ("12,345"). */
+static void
+html_num(struct sb *b, long long x)
+{
+    char d[32], o[48];
+    size_t n, i, k = 0;
+
+    snprintf(d, sizeof(d), "%llu", x < 0 ? 0ULL - (unsigned long long)x :
+        (unsigned long long)x);
+    n = strlen(d);
+    if (x < 0)
+        o[k++] = '-';
+    for (i = 0; i < n; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            o[k++] = ',';
+        o[k++] = d[i];
+    }
+    o[k] = '\0';
+    sb_puts(b, o);
+}
+
+/* A JSON integer with thousands separators; not an integer: a dash. */
+static void
+html_count(struct sb *b, const json_t *v)
+{
+    if (!json_is_integer(v))
+        sb_puts(b, "&mdash;");
+    else
+        html_num(b, (long long)json_integer_value(v));
+}
+
+static void
+html_list(struct sb *b, const json_t *arr)
+{
+    const json_t *e;
+    size_t i;
+
+    if (!json_is_array(arr) || json_array_size(arr) == 0) {
+        html_esc(b, NULL);
+        return;
+    }
+    json_array_foreach(arr, i, e) {
+        if (i > 0)
+            sb_puts(b, ", ");
+        html_esc(b, json_string_value(e));
+    }
+}
+
+/* The person: email (when known) with the subject underneath. */
+static void
+html_person(struct sb *b, const json_t *o)
+{
+    const char *email = jstr(o, "email"), *sub = jstr(o, "subject");
+
+    if (email != NULL && *email != '\0') {
+        html_esc(b, email);
+        if (sub != NULL && strcmp(sub, email) != 0) {
+            sb_puts(b, "<span class=\"sub\">");
+            html_esc(b, sub);
+            sb_puts(b, "</span>");
+        }
+    } else
+        html_esc(b, sub);
+}
+
+static void
+integrity_html(struct sb *b, const json_t *in)
+{
+    long long seq, bad;
+
+    if (json_is_object(in) && json_is_true(json_object_get(in, "verified"))) {
+        if (!jint(in, "head_seq", &seq) && !jint(in, "records", &seq))
+            seq = 0;
+        sb_printf(b, "<p class=\"integrity ok\" id=\"integrity\">Ledger "
+            "integrity: chain verified through record %lld, head hash ", seq);
+        html_esc(b, jstr(in, "head_hash"));
+        sb_puts(b, "</p>\n");
+        return;
+    }
+    sb_puts(b, "<p class=\"integrity bad\" id=\"integrity\" role=\"alert\">"
+        "Ledger integrity: ");
+    if (!json_is_object(in)) {
+        sb_puts(b, "NOT VERIFIED &mdash; the report carries no integrity "
+            "check</p>\n");
+        return;
+    }
+    if (jint(in, "first_bad", &bad))
+        sb_printf(b, "BROKEN at record %lld &mdash; ", bad);
+    else
+        sb_puts(b, "BROKEN &mdash; ");
+    html_esc(b, jstr(in, "message") ? jstr(in, "message") :
+        "the hash chain did not verify");
+    sb_puts(b, "</p>\n");
+}
+
+int
+report_integrity_html(const json_t *integrity, char **outp, size_t *lenp)
+{
+    struct sb b = { NULL, 0, 0, 0 };
+
+    *outp = NULL;
+    *lenp = 0;
+    integrity_html(&b, integrity);
+    return sb_finish(&b, outp, lenp);
+}
+
+/* ---- the chart ---- */
+
+#define CH_W 960
+#define CH_H 290
+#define CH_L 58
+#define CH_R 18
+#define CH_T 18
+#define CH_B 56
+#define CH_MAX_BARS 400
+/* A bucket claiming more is malformed (and would overflow the scale). */
+#define CH_MAX_COUNT 1000000000000LL
+
+/* The smallest 1, 2 or 5 x 10^k at least x. */
+static long long
+nice_step(long long x)
+{
+    long long p = 1;
+
+    if (x <= 1)
+        return 1;
+    for (;;) {
+        if (p >= x)
+            return p;
+        if (2 * p >= x)
+            return 2 * p;
+        if (5 * p >= x)
+            return 5 * p;
+        p *= 10;
+    }
+}
+
+static int64_t
+floor_to(int64_t t, int64_t step)
+{
+    int64_t r = t % step;
+
+    return r < 0 ? t - r - step : t - r;
+}
+
+static void
+chart(struct sb *b, const json_t *hours, int64_t since, int64_t until)
+{
+    static const char *const mon[12] = { "Jan", "Feb", "Mar", "Apr", "May",
+        "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    static const int64_t steps[] = { 3600, 86400, 7 * 86400 };
+    static const int hour_every[] = { 1, 2, 3, 4, 6, 12, 24 };
+    static const int day_every[] = { 1, 2, 7, 14, 28 };
+    const double pw = CH_W - CH_L - CH_R, ph = CH_H - CH_T - CH_B;
+    long long *cnt = NULL, c, maxc = 0, ystep, ymax, total = 0, v;
+    int64_t start = 0, end = 0, step = 3600, t, tmin = 0, tmax = 0;
+    size_t i, nb = 0, k, si, nvalid = 0;
+    const json_t *h;
+    const char *unit = "hour";
+    double bw, gap, x, bh;
+    int every = 1, labels;
+    struct tm tm;
+    time_t tt;
+
+    json_array_foreach(hours, i, h) {
+        if (report_parse_time(jstr(h, "hour"), &t) != 0 ||
+            !jint(h, "count", &c) || c < 0 || c > CH_MAX_COUNT)
+            continue;
+        if (nvalid == 0 || t < tmin)
+            tmin = t;
+        if (nvalid == 0 || t > tmax)
+            tmax = t;
+        nvalid++;
+    }
+    if (since >= until) {
+        since = nvalid ? tmin : 0;
+        until = nvalid ? tmax + 3600 : 0;
+    }
+    for (si = 0; si < sizeof(steps) / sizeof(steps[0]) && since < until;
+        si++) {
+        step = steps[si];
+        start = floor_to(since, step);
+        end = floor_to(until - 1, step) + step;
+        nb = (size_t)((end - start) / step);
+        if (nb <= CH_MAX_BARS && (si > 0 || nb <= 14 * 24))
+            break;
+    }
+    if (nb > CH_MAX_BARS) {
+        /* Years of data: as many equal spans as fit. */
+        step = ((end - start) / CH_MAX_BARS / 86400 + 1) * 86400;
+        end = start + ((end - start + step - 1) / step) * step;
+        nb = (size_t)((end - start) / step);
+    }
+    unit = step == 3600 ? "hour" : step == 86400 ? "day" : "week";
+    if (nb > 0 && (cnt = calloc(nb, sizeof(*cnt))) == NULL) {
+        b->err = b->err ? b->err : MESHCA_ERR_ALLOC;
+        return;
+    }
+    json_array_foreach(hours, i, h) {
+        if (report_parse_time(jstr(h, "hour"), &t) != 0 ||
+            !jint(h, "count", &c) || c < 0 || c > CH_MAX_COUNT ||
+            t < start || t >= end)
+            continue;
+        k = (size_t)((t - start) / step);
+        /* Saturate: a hostile report may repeat a huge bucket. */
+        cnt[k] = cnt[k] > 1000 * CH_MAX_COUNT - c ? 1000 * CH_MAX_COUNT :
+            cnt[k] + c;
+        total = total > 1000 * CH_MAX_COUNT - c ? 1000 * CH_MAX_COUNT :
+            total + c;
+        if (cnt[k] > maxc)
+            maxc = cnt[k];
+    }
+    ystep = nice_step((maxc + 3) / 4);
+    ymax = maxc == 0 ? 4 : ((maxc + ystep - 1) / ystep) * ystep;
+    if (maxc == 0)
+        ystep = 1;
+
+    sb_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" "
+        "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
+        "font-family=\"system-ui, sans-serif\" font-size=\"11\" "
+        "aria-label=\"certificates issued per %s: %lld in all\">"
+        "<title>Certificates issued per %s (UTC): %lld in all</title>\n",
+        CH_W, CH_H, CH_W, CH_H, unit, total, unit, total);
+    /* y gridlines and labels */
+    for (v = 0; v <= ymax; v += ystep) {
+        double y = CH_T + ph - (double)v / (double)ymax * ph;
+
+        sb_printf(b, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" "
+            "y2=\"%.1f\" stroke=\"%s\"/><text x=\"%d\" y=\"%.1f\" "
+            "text-anchor=\"end\" fill=\"#52606d\">%lld</text>\n", CH_L, y,
+            CH_W - CH_R, y, v == 0 ? "#7b8794" : "#e4e7eb", CH_L - 8, y + 4, v);
+    }
+    sb_printf(b, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" "
+        "y2=\"%.1f\" stroke=\"#7b8794\"/>\n", CH_L, CH_T, CH_L, CH_T + ph);
+    sb_printf(b, "<text x=\"14\" y=\"%.1f\" text-anchor=\"middle\" "
+        "fill=\"#52606d\" transform=\"rotate(-90 14 %.1f)\">certificates"
+        "</text>\n", CH_T + ph / 2, CH_T + ph / 2);
+    sb_printf(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
+        "fill=\"#52606d\">%s (UTC)</text>\n", CH_L + pw / 2, CH_H - 6, unit);
+    if (nb == 0 || total == 0) {
+        sb_printf(b, "<text class=\"empty\" x=\"%.1f\" y=\"%.1f\" "
+            "text-anchor=\"middle\" font-size=\"14\" fill=\"#7b8794\">No "
+            "certificates were issued in this period</text>\n",
+            CH_L + pw / 2, CH_T + ph / 2);
+    }
+    bw = nb ? pw / (double)nb : pw;
+    gap = bw >= 4 ? (bw * 0.2 > 6 ? 6 : bw * 0.2) : 0;
+    /* Labels on round clock positions, at least ~56 px apart. */
+    if (step == 3600) {
+        for (k = 0; k < sizeof(hour_every) / sizeof(hour_every[0]); k++)
+            if ((every = hour_every[k]) * bw >= 56)
+                break;
+    } else if (step == 86400) {
+        for (k = 0; k < sizeof(day_every) / sizeof(day_every[0]); k++)
+            if ((every = day_every[k]) * bw >= 56)
+                break;
+    } else
+        every = (int)(56 / bw) + 1;
+    for (k = 0, labels = 0; k < nb; k++) {
+        t = start + (int64_t)k * step;
+        tt = (time_t)t;
+        if (gmtime_r(&tt, &tm) == NULL)
+            continue;
+        x = CH_L + (double)k * bw;
+        if (cnt[k] > 0) {
+            bh = (double)cnt[k] / (double)ymax * ph;
+            sb_printf(b, "<rect class=\"bar\" x=\"%.2f\" y=\"%.2f\" "
+                "width=\"%.2f\" height=\"%.2f\" fill=\"#3e6cb8\"><title>"
+                "%s%04d-%02d-%02d", x + gap / 2, CH_T + ph - bh,
+                bw - gap > 0.5 ? bw - gap : 0.5, bh,
+                step > 86400 ? "from " : "", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday);
+            if (step == 3600)
+                sb_printf(b, " %02d:00 UTC", tm.tm_hour);
+            sb_printf(b, ": %lld certificate%s</title></rect>\n", cnt[k],
+                cnt[k] == 1 ? "" : "s");
+            if (bw >= 16)
+                sb_printf(b, "<text x=\"%.2f\" y=\"%.2f\" "
+                    "text-anchor=\"middle\" font-size=\"10\" "
+                    "fill=\"#243b53\">%lld</text>\n", x + bw / 2,
+                    CH_T + ph - bh - 4, cnt[k]);
+        }
+        if (step == 3600 ? tm.tm_hour % every != 0 :
+            step == 86400 ? (every == 28 ? tm.tm_mday != 1 :
+            (int)((t / 86400) % every) != 0) : (int)k % every != 0)
+            continue;
+        sb_printf(b, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" "
+            "stroke=\"#7b8794\"/>", x, CH_T + ph, x, CH_T + ph + 4);
+        if (step == 3600) {
+            sb_printf(b, "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\" "
+                "fill=\"#52606d\">%02d:00</text>", x, CH_T + ph + 16,
+                tm.tm_hour);
+            if (labels == 0 || tm.tm_hour < every)
+                sb_printf(b, "<text x=\"%.2f\" y=\"%.1f\" "
+                    "text-anchor=\"middle\" fill=\"#243b53\" "
+                    "font-weight=\"600\">%s %d</text>", x, CH_T + ph + 30,
+                    mon[tm.tm_mon], tm.tm_mday);
+        } else
+            sb_printf(b, "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\" "
+                "fill=\"#52606d\">%s %d</text>", x, CH_T + ph + 16,
+                mon[tm.tm_mon], tm.tm_mday);
+        sb_puts(b, "\n");
+        labels++;
+    }
+    sb_puts(b, "</svg>\n");
+    free(cnt);
+}
+
+int
+report_chart_svg(const json_t *hours, int64_t since, int64_t until,
+    char **outp, size_t *lenp)
+{
+    struct sb b = { NULL, 0, 0, 0 };
+
+    *outp = NULL;
+    *lenp = 0;
+    chart(&b, hours, since, until);
+    return sb_finish(&b, outp, lenp);
+}
+
+/* ---- access rows, one per certificate and principal, sorted ---- */
+
+struct row {
+    const json_t *a;
+    const char *principal;  /* NULL: the certificate named none */
+    int64_t after;
+    size_t seq;
+};
+
+static int
+row_cmp(const void *x, const void *y)
+{
+    const struct row *a = x, *b = y;
+    int c;
+
+    if (a->principal == NULL || b->principal == NULL) {
+        if (a->principal != b->principal)
+            return a->principal == NULL ? 1 : -1;
+    } else if ((c = strcmp(a->principal, b->principal)) != 0)
+        return c;
+    if (a->after != b->after)
+        return a->after < b->after ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int
+rows_collect(const json_t *access, struct row **rowsp, size_t *np)
+{
+    struct row *rows = NULL;
+    const json_t *a, *p, *ps;
+    size_t i, k, n = 0, cap = 0, want;
+    int64_t after;
+
+    *rowsp = NULL;
+    *np = 0;
+    json_array_foreach(access, i, a) {
+        ps = json_object_get(a, "principals");
+        want = json_array_size(ps) ? json_array_size(ps) : 1;
+        if (n + want > cap) {
+            struct row *nr;
+
+            cap = cap ? cap * 2 : 256;
+            while (cap < n + want)
+                cap *= 2;
+            if ((nr = realloc(rows, cap * sizeof(*rows))) == NULL) {
+                free(rows);
+                return MESHCA_ERR_ALLOC;
+            }
+            rows = nr;
+        }
+        if (report_parse_time(jstr(a, "valid_after"), &after) != 0)
+            after = 0;
+        if (json_array_size(ps) == 0) {
+            rows[n].a = a;
+            rows[n].principal = NULL;
+            rows[n].after = after;
+            rows[n].seq = n;
+            n++;
+            continue;
+        }
+        json_array_foreach(ps, k, p) {
+            rows[n].a = a;
+            rows[n].principal = json_string_value(p);
+            rows[n].after = after;
+            rows[n].seq = n;
+            n++;
+        }
+    }
+    if (n > 1)
+        qsort(rows, n, sizeof(*rows), row_cmp);
+    *rowsp = rows;
+    *np = n;
+    return 0;
+}
+
+static int
+same_principal(const struct row *a, const struct row *b)
+{
+    if (a->principal == NULL || b->principal == NULL)
+        return a->principal == b->principal;
+    return strcmp(a->principal, b->principal) == 0;
+}
+
+/* ---- HTML ---- */
+
+static const char html_css[] =
+    ":root{--ink:#1f2933;--muted:#616e7c;--line:#d9e2ec;--head:#f0f4f8;"
+    "--accent:#2f5fa7;--ok:#17683e;--okbg:#e3f4e8;--bad:#b42318;"
+    "--badbg:#fde8e6}"
+    "*{box-sizing:border-box}"
+    "html{background:#eef2f6}"
+    "body{margin:0;color:var(--ink);font:14px/1.45 system-ui,-apple-system,"
+    "\"Segoe UI\",Roboto,\"Helvetica Neue\",Arial,sans-serif}"
+    "main{max-width:1200px;margin:0 auto;padding:28px 36px 40px;"
+    "background:#fff;min-height:100vh}"
+    "header{border-bottom:3px solid var(--accent);padding-bottom:12px;"
+    "margin-bottom:16px}"
+    ".kicker{text-transform:uppercase;letter-spacing:.09em;font-size:11.5px;"
+    "color:var(--accent);font-weight:700}"
+    "h1{font-size:27px;margin:2px 0 4px;letter-spacing:-.01em}"
+    ".period{margin:0;color:var(--muted)}.period b{color:var(--ink);"
+    "font-weight:600}"
+    "h2{font-size:17px;margin:30px 0 10px;padding-bottom:5px;"
+    "border-bottom:1px solid var(--line)}"
+    "h2 .n,h3 .n{color:var(--muted);font-weight:500;font-size:13px;"
+    "margin-left:6px}"
+    "h3{font-size:14px;margin:20px 0 6px;font-family:ui-monospace,"
+    "SFMono-Regular,Menlo,Consolas,monospace}"
+    ".integrity{margin:0;padding:10px 14px;border-radius:6px;border:1px solid;"
+    "font-weight:600;overflow-wrap:anywhere}"
+    ".integrity.ok{color:var(--ok);background:var(--okbg);"
+    "border-color:#9fd3b0}"
+    ".integrity.bad{color:#fff;background:var(--bad);border-color:#7a1209;"
+    "font-size:19px;padding:14px 16px}"
+    "table{border-collapse:collapse;width:100%}"
+    ".totals{border-collapse:separate;border-spacing:12px 0;margin:0 -12px;"
+    "width:calc(100% + 24px);table-layout:fixed}"
+    ".totals td{font-size:30px;font-weight:700;text-align:center;"
+    "padding:12px 4px 0;background:#f7f9fc;border:1px solid var(--line);"
+    "border-bottom:0;border-radius:8px 8px 0 0;font-variant-numeric:"
+    "tabular-nums}"
+    ".totals th{font-weight:600;color:var(--muted);background:#f7f9fc;"
+    "border:1px solid var(--line);border-top:0;padding:2px 4px 11px;"
+    "border-radius:0 0 8px 8px;font-size:11.5px;text-transform:uppercase;"
+    "letter-spacing:.06em}"
+    ".grid{font-size:12.5px}"
+    ".grid th{background:var(--head);text-align:left;font-weight:600;"
+    "color:#334e68;border-bottom:2px solid var(--line);padding:6px 8px;"
+    "white-space:nowrap}"
+    ".grid td{padding:5px 8px;border-bottom:1px solid var(--line);"
+    "vertical-align:top}"
+    ".grid td.nw{white-space:nowrap}"
+    ".grid td.r{overflow-wrap:anywhere;min-width:11em}"
+    ".grid tbody tr:nth-child(even){background:#fafbfc}"
+    ".grid td.t,.grid td.d{white-space:nowrap;font-variant-numeric:"
+    "tabular-nums}"
+    ".mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
+    "font-size:11.5px}"
+    ".sub{display:block;color:var(--muted);font-size:11.5px}"
+    ".nil{color:#9aa5b1}"
+    ".badge{display:inline-block;padding:1px 8px;border-radius:10px;"
+    "font-size:11px;font-weight:700;white-space:nowrap}"
+    ".b-rev{background:var(--badbg);color:var(--bad);border:1px solid "
+    "#f4b4ac}.b-act{background:var(--okbg);color:var(--ok)}"
+    ".b-exp{background:#eef1f4;color:var(--muted)}"
+    ".none td,p.none{color:var(--muted);font-style:italic}"
+    ".figure{border:1px solid var(--line);border-radius:8px;padding:10px 8px 4px}"
+    ".figure svg{display:block;width:100%;height:auto}"
+    ".note{color:var(--muted);margin:-4px 0 8px;font-size:12.5px}"
+    "footer{margin-top:36px;color:var(--muted);font-size:12px;"
+    "border-top:1px solid var(--line);padding-top:10px}"
+    "@page{size:A4 landscape;margin:12mm}"
+    "@media print{html,main{background:#fff}main{max-width:none;padding:0;"
+    "min-height:0}body{font-size:11px}thead{display:table-header-group}"
+    "tr,.totals,.figure,.integrity{break-inside:avoid}h2,h3{break-after:avoid}"
+    "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
+
+static void
+html_empty_row(struct sb *b, int cols, const char *text)
+{
+    sb_printf(b, "<tr class=\"none\"><td colspan=\"%d\">%s</td></tr>\n", cols,
+        text);
+}
+
+static void
+html_section_count(struct sb *b, const char *title, const json_t *arr)
+{
+    sb_printf(b, "<h2>%s<span class=\"n\">(", title);
+    html_num(b, (long long)json_array_size(arr));
+    sb_puts(b, ")</span></h2>\n");
+}
+
+static void
+html_access(struct sb *b, const json_t *rep, int64_t now, int have_now)
+{
+    struct row *rows = NULL;
+    size_t n = 0, i, j, ncerts;
+    int64_t before;
+    long long secs;
+    char dur[32];
+    int r;
+
+    ncerts = json_array_size(json_object_get(rep, "access"));
+    if ((r = rows_collect(json_object_get(rep, "access"), &rows, &n)) != 0) {
+        b->err = b->err ? b->err : r;
+        return;
+    }
+    sb_puts(b, "<section id=\"access\"><h2>Who held access<span class=\"n\">(");
+    html_num(b, (long long)ncerts);
+    sb_printf(b, " certificate%s)</span></h2>\n", ncerts == 1 ? "" : "s");
+    if (n == 0) {
+        sb_puts(b, "<p class=\"none\">No certificates were issued in this "
+            "period.</p></section>\n");
+        free(rows);
+        return;
+    }
+    sb_puts(b, "<p class=\"note\">One table per principal, in order of start "
+        "time. Times are UTC.</p>\n");
+    for (i = 0; i < n; i = j) {
+        for (j = i + 1; j < n && same_principal(&rows[i], &rows[j]); j++)
+            ;
+        sb_puts(b, "<h3>");
+        if (rows[i].principal != NULL)
+            html_esc(b, rows[i].principal);
+        else
+            sb_puts(b, "(no principal named)");
+        sb_puts(b, "<span class=\"n\">");
+        html_num(b, (long long)(j - i));
+        sb_printf(b, " certificate%s</span></h3>\n", j - i == 1 ? "" : "s");
+        sb_puts(b, "<table class=\"grid access\"><thead><tr><th>Person</th>"
+            "<th>Role</th><th>Reason</th><th>From</th><th>Until</th>"
+            "<th>Duration</th><th>Serial</th><th>Client</th><th>Status</th>"
+            "</tr></thead><tbody>\n");
+        for (; i < j; i++) {
+            const json_t *a = rows[i].a;
+
+            sb_puts(b, "<tr><td class=\"nw\">");
+            html_person(b, a);
+            sb_puts(b, "</td><td class=\"nw\">");
+            html_esc(b, jstr(a, "role"));
+            sb_puts(b, "</td><td class=\"r\">");
+            html_esc(b, jstr(a, "reason"));
+            sb_puts(b, "</td><td class=\"t\">");
+            html_time(b, jstr(a, "valid_after"));
+            sb_puts(b, "</td><td class=\"t\">");
+            html_until(b, jstr(a, "valid_after"), jstr(a, "valid_before"));
+            sb_puts(b, "</td><td class=\"d\">");
+            if (jint(a, "duration_seconds", &secs))
+                sb_puts(b, duration_format(secs, dur, sizeof(dur)));
+            else
+                html_esc(b, NULL);
+            sb_puts(b, "</td><td class=\"mono nw\">");
+            html_esc(b, jstr(a, "serial"));
+            sb_puts(b, "</td><td class=\"mono nw\">");
+            html_esc(b, jstr(a, "client_address"));
+            sb_puts(b, "</td><td>");
+            if (json_is_true(json_object_get(a, "revoked")))
+                sb_puts(b, "<span class=\"badge b-rev\">revoked</span>");
+            else if (have_now && report_parse_time(jstr(a, "valid_before"),
+                &before) == 0)
+                sb_puts(b, before > now && rows[i].after <= now ?
+                    "<span class=\"badge b-act\">valid</span>" :
+                    "<span class=\"badge b-exp\">expired</span>");
+            sb_puts(b, "</td></tr>\n");
+        }
+        sb_puts(b, "</tbody></table>\n");
+    }
+    sb_puts(b, "</section>\n");
+    free(rows);
+}
+
+static void
+html_revocations(struct sb *b, const json_t *arr)
+{
+    const json_t *e;
+    size_t i;
+
+    sb_puts(b, "<section id=\"revocations\">");
+    html_section_count(b, "Revocations", arr);
+    sb_puts(b, "<table class=\"grid\"><thead><tr><th>When</th><th>Kind</th>"
+        "<th>Value</th><th>Reason</th><th>Revoked by</th></tr></thead>"
+        "<tbody>\n");
+    json_array_foreach(arr, i, e) {
+        sb_puts(b, "<tr><td class=\"t\">");
+        html_time(b, jstr(e, "revoked_at"));
+        sb_puts(b, "</td><td>");
+        html_esc(b, jstr(e, "kind"));
+        sb_puts(b, "</td><td class=\"mono r\">");
+        html_esc(b, jstr(e, "value"));
+        sb_puts(b, "</td><td class=\"r\">");
+        html_esc(b, jstr(e, "reason"));
+        sb_puts(b, "</td><td class=\"nw\">");
+        html_esc(b, jstr(e, "revoked_by"));
+        sb_puts(b, "</td></tr>\n");
+    }
+    if (json_array_size(arr) == 0)
+        html_empty_row(b, 5, "Nothing was revoked in this period.");
+    sb_puts(b, "</tbody></table></section>\n");
+}
+
+static void
+html_denials(struct sb *b, const json_t *arr)
+{
+    const json_t *e;
+    size_t i;
+
+    sb_puts(b, "<section id=\"denials\">");
+    html_section_count(b, "Denials", arr);
+    sb_puts(b, "<table class=\"grid\"><thead><tr><th>When</th><th>Person</th>"
+        "<th>Issuer</th><th>Asked for</th><th>Reason</th></tr></thead>"
+        "<tbody>\n");
+    json_array_foreach(arr, i, e) {
+        sb_puts(b, "<tr><td class=\"t\">");
+        html_time(b, jstr(e, "at"));
+        sb_puts(b, "</td><td class=\"nw\">");
+        html_person(b, e);
+        sb_puts(b, "</td><td>");
+        html_esc(b, jstr(e, "issuer"));
+        sb_puts(b, "</td><td class=\"mono\">");
+        html_list(b, json_object_get(e, "principals"));
+        sb_puts(b, "</td><td class=\"r\">");
+        html_esc(b, jstr(e, "reason"));
+        sb_puts(b, "</td></tr>\n");
+    }
+    if (json_array_size(arr) == 0)
+        html_empty_row(b, 5, "No request was refused in this period.");
+    sb_puts(b, "</tbody></table></section>\n");
+}
+
+static void
+html_active(struct sb *b, const json_t *arr)
+{
+    const json_t *e;
+    size_t i;
+
+    sb_puts(b, "<section id=\"active\">");
+    html_section_count(b, "Valid right now", arr);
+    sb_puts(b, "<table class=\"grid\"><thead><tr><th>Person</th>"
+        "<th>Principals</th><th>Role</th><th>Valid until</th><th>Serial</th>"
+        "</tr></thead><tbody>\n");
+    json_array_foreach(arr, i, e) {
+        sb_puts(b, "<tr><td class=\"nw\">");
+        html_person(b, e);
+        sb_puts(b, "</td><td class=\"mono\">");
+        html_list(b, json_object_get(e, "principals"));
+        sb_puts(b, "</td><td class=\"nw\">");
+        html_esc(b, jstr(e, "role"));
+        sb_puts(b, "</td><td class=\"t\">");
+        html_time(b, jstr(e, "valid_before"));
+        sb_puts(b, "</td><td class=\"mono nw\">");
+        html_esc(b, jstr(e, "serial"));
+        sb_puts(b, "</td></tr>\n");
+    }
+    if (json_array_size(arr) == 0)
+        html_empty_row(b, 5, "No certificate is valid right now.");
+    sb_puts(b, "</tbody></table></section>\n");
+}
+
+static void
+html_totals(struct sb *b, const json_t *tot)
+{
+    sb_puts(b, "<section id=\"totals\"><h2>Totals</h2><table class=\"totals\">"
+        "<tr><td id=\"t-certs\">");
+    html_count(b, json_object_get(tot, "certificates"));
+    sb_puts(b, "</td><td id=\"t-subjects\">");
+    html_count(b, json_object_get(tot, "subjects"));
+    sb_puts(b, "</td><td id=\"t-denials\">");
+    html_count(b, json_object_get(tot, "denials"));
+    sb_puts(b, "</td><td id=\"t-revocations\">");
+    html_count(b, json_object_get(tot, "revocations"));
+    sb_puts(b, "</td><td id=\"t-active\">");
+    html_count(b, json_object_get(tot, "active_now"));
+    sb_puts(b, "</td></tr>\n<tr><th>Certificates issued</th><th>People</th>"
+        "<th>Denials</th><th>Revocations</th><th>Valid now</th></tr></table>"
+        "</section>\n");
+}
+
+static void
+render_html(struct sb *b, const json_t *rep)
+{
+    const json_t *per = json_object_get(rep, "period");
+    const char *since = jstr(per, "since"), *until = jstr(per, "until");
+    const char *gen = jstr(rep, "generated_at");
+    int64_t ts = 0, tu = 0, now = 0;
+    int have_now = report_parse_time(gen, &now) == 0;
+
+    if (report_parse_time(since, &ts) != 0 ||
+        report_parse_time(until, &tu) != 0)
+        ts = tu = 0;
+    sb_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, "
+        "initial-scale=1\"><meta name=\"generator\" content=\"meshca report\">"
+        "<title>meshca access report, ");
+    html_time(b, since);
+    sb_puts(b, " to ");
+    html_time(b, until);
+    sb_puts(b, " UTC</title>\n<style>");
+    sb_puts(b, html_css);
+    sb_puts(b, "</style></head>\n<body><main>\n<header><div class=\"kicker\">"
+        "meshca &middot; compliance report</div><h1>SSH access report</h1>"
+        "<p class=\"period\">Period <b>");
+    html_time(b, since);
+    sb_puts(b, "</b> to <b>");
+    html_time(b, until);
+    sb_puts(b, "</b> UTC &middot; generated ");
+    html_time(b, gen);
+    sb_puts(b, " UTC</p></header>\n");
+    integrity_html(b, json_object_get(rep, "integrity"));
+    html_totals(b, json_object_get(rep, "totals"));
+    sb_puts(b, "<section id=\"issuance\"><h2>Issuance over time</h2>"
+        "<div class=\"figure\">\n");
+    chart(b, json_object_get(rep, "issuance_by_hour"), ts, tu);
+    sb_puts(b, "</div></section>\n");
+    html_access(b, rep, now, have_now);
+    html_revocations(b, json_object_get(rep, "revocations"));
+    html_denials(b, json_object_get(rep, "denials"));
+    html_active(b, json_object_get(rep, "active"));
+    sb_puts(b, "<footer>Drawn from the meshca ledger by <code>meshca report"
+        "</code>. ");
+    {
+        const json_t *in = json_object_get(rep, "integrity");
+        long long recs;
+
+        if (jint(in, "records", &recs))
+            sb_printf(b, "The hash chain covers %lld records. ", recs);
+    }
+    sb_puts(b, "This page is self-contained: no scripts and no external "
+        "resources.</footer>\n</main></body></html>\n");
+}
+
+/* ---- CSV ---- */
+
+static void
+csv_cell(struct sb *b, const char *s)
+{
+    const char *p, *run;
+
+    sb_puts(b, "\"");
+    if (s == NULL)
+        s = "";
+    if (s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL)
+        sb_puts(b, "'");
+    for (run = p = s; *p != '\0'; p++) {
+        if (*p != '"')
+            continue;
+        sb_put(b, run, (size_t)(p - run + 1));
+        sb_puts(b, "\"");
+        run = p + 1;
+    }
+    sb_put(b, run, (size_t)(p - run));
+    sb_puts(b, "\"");
+}
+
+int
+report_csv_cell(const char *s, char **outp, size_t *lenp)
+{
+    struct sb b = { NULL, 0, 0, 0 };
+
+    *outp = NULL;
+    *lenp = 0;
+    csv_cell(&b, s);
+    return sb_finish(&b, outp, lenp);
+}
+
+static void
+render_csv(struct sb *b, const json_t *rep)
+{
+    static const char *const text_cols[] = { "serial", "key_id", "subject",
+        "email", "issuer", "role", "reason", "valid_after", "valid_before" };
+    struct row *rows = NULL;
+    size_t n = 0, i, c;
+    long long secs;
+    int r;
+
+    sb_puts(b, "principal,serial,key_id,subject,email,issuer,role,reason,"
+        "valid_after,valid_before,duration_seconds,revoked,client_address\r\n");
+    if ((r = rows_collect(json_object_get(rep, "access"), &rows, &n)) != 0) {
+        b->err = b->err ? b->err : r;
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        const json_t *a = rows[i].a;
+
+        csv_cell(b, rows[i].principal);
+        for (c = 0; c < sizeof(text_cols) / sizeof(text_cols[0]); c++) {
+            sb_puts(b, ",");
+            csv_cell(b, jstr(a, text_cols[c]));
+        }
+        if (jint(a, "duration_seconds", &secs))
+            sb_printf(b, ",%lld,", secs);
+        else
+            sb_puts(b, ",,");
+        sb_puts(b, json_is_true(json_object_get(a, "revoked")) ? "yes," :
+            "no,");
+        csv_cell(b, jstr(a, "client_address"));
+        sb_puts(b, "\r\n");
+    }
+    free(rows);
+}
+
+/* ---- entry points ---- */
+
+int
+report_format_parse(const char *name, enum report_format *fmtp)
+{
+    if (name == NULL)
+        return MESHCA_ERR_INVALID_ARGUMENT;
+    if (strcmp(name, "html") == 0)
+        *fmtp = REPORT_FORMAT_HTML;
+    else if (strcmp(name, "csv") == 0)
+        *fmtp = REPORT_FORMAT_CSV;
+    else if (strcmp(name, "json") == 0)
+        *fmtp = REPORT_FORMAT_JSON;
+    else
+        return MESHCA_ERR_INVALID_ARGUMENT;
+    return 0;
+}
+
+int
+report_render_to(const json_t *rep, enum report_format fmt, char **outp,
+    size_t *lenp)
+{
+    struct sb b = { NULL, 0, 0, 0 };
+    char *s = NULL;
+
+    *outp = NULL;
+    *lenp = 0;
+    if (!json_is_object(rep))
+        return MESHCA_ERR_INVALID_FORMAT;
+    switch (fmt) {
+    case REPORT_FORMAT_HTML:
+        render_html(&b, rep);
+        break;
+    case REPORT_FORMAT_CSV:
+        render_csv(&b, rep);
+        break;
+    case REPORT_FORMAT_JSON:
+        if ((s = json_dumps(rep, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) ==
+            NULL)
+            return MESHCA_ERR_ALLOC;
+        sb_puts(&b, s);
+        sb_puts(&b, "\n");
+        free(s);
+        break;
+    default:
+        return MESHCA_ERR_INVALID_ARGUMENT;
+    }
+    return sb_finish(&b, outp, lenp);
+}
