@@ -118,6 +118,14 @@ meshca_strerror(int err)
         return "token already used for its maximum number of certificates";
     case MESHCA_ERR_LEDGER_DUPLICATE_SERIAL:
         return "serial already exists in the ledger";
+    case MESHCA_ERR_TLOG_PROOF:
+        return "transparency log proof does not verify";
+    case MESHCA_ERR_TLOG_CHECKPOINT:
+        return "malformed transparency log checkpoint";
+    case MESHCA_ERR_TLOG_NOTE:
+        return "signed note malformed or not signed by the expected key";
+    case MESHCA_ERR_JCS:
+        return "value has no canonical JSON form (RFC 8785)";
     case MESHCA_ERR_CLI_NO_SERVER:
         return "no meshca server configured";
     case MESHCA_ERR_CLI_HTTP:
