@@ -889,20 +889,12 @@ ledger_report(struct ledger *l, int64_t since, int64_t until)
 {
     char s[24], u[24];
     const char *p[2] = { s, u };
-    struct ledger_verify_result vr;
     json_t *rep;
 
     snprintf(s, sizeof(s), "%lld", (long long)since);
     snprintf(u, sizeof(u), "%lld", (long long)until);
     if ((rep = reader_json(l, report_sql, 2, p)) == NULL)
         return NULL;
-    if (ledger_verify(l->conninfo, &vr) == 0)
-        json_object_set_new(rep, "integrity", json_pack("{s:b, s:I, s:I, "
-            "s:s, s:O, s:s}", "verified", vr.intact, "records",
-            (json_int_t)vr.records, "head_seq", (json_int_t)vr.head_seq,
-            "head_hash", vr.head_hash, "first_bad", vr.intact ? json_null()
-            : json_integer((json_int_t)vr.first_bad_seq), "message",
-            vr.message));
     return rep;
 }
 
@@ -981,172 +973,6 @@ ledger_write_metrics(struct ledger *l, struct buf *out)
         return r;
     return metrics_write_histogram(out, "meshca_ledger_commit_duration_seconds",
         "Time to commit one ledger transaction (a batch).", &l->commit);
-}
-
-/* Verification */
-
-static int
-hex_decode(const char *hex, unsigned char *out, size_t outlen)
-{
-    size_t i;
-    unsigned int b;
-
-    if (strlen(hex) != 2 * outlen)
-        return -1;
-    for (i = 0; i < outlen; i++) {
-        if (sscanf(hex + 2 * i, "%2x", &b) != 1)
-            return -1;
-        out[i] = (unsigned char)b;
-    }
-    return 0;
-}
-
-static void
-hex_encode(const unsigned char *in, size_t len, char *out)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++)
-        snprintf(out + 2 * i, 3, "%02x", in[i]);
-}
-
-static const char verify_sql[] =
-    "DECLARE chain NO SCROLL CURSOR FOR "
-    "SELECT seq, 'certificates', encode(prev_hash, 'hex'), encode(hash, 'hex'), "
-    "  (to_jsonb(x) - 'seq' - 'prev_hash' - 'hash')::text, "
-    "  'certificate serial ' || serial FROM certificates x "
-    "UNION ALL SELECT seq, 'denials', encode(prev_hash, 'hex'), "
-    "  encode(hash, 'hex'), (to_jsonb(x) - 'seq' - 'prev_hash' - 'hash')::text, "
-    "  'denial for ' || coalesce(subject, '?') FROM denials x "
-    "UNION ALL SELECT seq, 'policy_versions', encode(prev_hash, 'hex'), "
-    "  encode(hash, 'hex'), (to_jsonb(x) - 'seq' - 'prev_hash' - 'hash')::text, "
-    "  'policy version ' || left(version, 12) FROM policy_versions x "
-    "UNION ALL SELECT seq, 'revocations', encode(prev_hash, 'hex'), "
-    "  encode(hash, 'hex'), (to_jsonb(x) - 'seq' - 'prev_hash' - 'hash')::text, "
-    "  'revocation of ' || kind || ' ' || value FROM revocations x "
-    "ORDER BY 1";
-
-int
-ledger_verify(const char *conninfo, struct ledger_verify_result *res)
-{
-    PGconn *c;
-    PGresult *pr = NULL;
-    unsigned char prev[32], stored_prev[32], stored[32], calc[32];
-    char why[256], seqs[32];
-    uint64_t expect = 1, seq;
-    EVP_MD_CTX *md = NULL;
-    int i, n, rc = MESHCA_ERR_UNAVAILABLE;
-    unsigned int mdlen;
-
-    memset(res, 0, sizeof(*res));
-    memset(prev, 0, sizeof(prev));
-    if ((c = connect_db(conninfo, why, sizeof(why))) == NULL) {
-        snprintf(res->message, sizeof(res->message), "%s", why);
-        return MESHCA_ERR_UNAVAILABLE;
-    }
-    if ((md = EVP_MD_CTX_new()) == NULL)
-        goto out;
-#define EXEC_OK(sql, st)                                                       \
-    (PQclear(pr), pr = PQexec(c, sql), PQresultStatus(pr) == (st))
-    if (!EXEC_OK("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-            PGRES_COMMAND_OK) ||
-        !EXEC_OK("SET LOCAL timezone = 'UTC'", PGRES_COMMAND_OK) ||
-        !EXEC_OK(verify_sql, PGRES_COMMAND_OK)) {
-        snprintf(res->message, sizeof(res->message), "cannot read the "
-            "ledger: %s", PQresultErrorMessage(pr));
-        goto out;
-    }
-    res->intact = 1;
-    for (;;) {
-        if (!EXEC_OK("FETCH 5000 FROM chain", PGRES_TUPLES_OK)) {
-            snprintf(res->message, sizeof(res->message), "cannot read the "
-                "ledger: %s", PQresultErrorMessage(pr));
-            goto out;
-        }
-        if ((n = PQntuples(pr)) == 0)
-            break;
-        for (i = 0; i < n && res->intact; i++) {
-            const char *table = PQgetvalue(pr, i, 1);
-            const char *payload = PQgetvalue(pr, i, 4);
-            const char *what = PQgetvalue(pr, i, 5);
-
-            seq = strtoull(PQgetvalue(pr, i, 0), NULL, 10);
-            res->records++;
-            if (seq != expect) {
-                res->intact = 0;
-                res->first_bad_seq = expect;
-                snprintf(res->message, sizeof(res->message), "record %llu is "
-                    "missing (deleted or renumbered): the next record found "
-                    "is %llu (%s)", (unsigned long long)expect,
-                    (unsigned long long)seq, what);
-                break;
-            }
-            if (hex_decode(PQgetvalue(pr, i, 2), stored_prev, 32) != 0 ||
-                hex_decode(PQgetvalue(pr, i, 3), stored, 32) != 0 ||
-                memcmp(stored_prev, prev, 32) != 0) {
-                res->intact = 0;
-                res->first_bad_seq = seq;
-                snprintf(res->message, sizeof(res->message), "record %llu "
-                    "(%s): its link to record %llu is broken (records "
-                    "reordered, deleted or rewritten)",
-                    (unsigned long long)seq, what,
-                    (unsigned long long)(seq - 1));
-                break;
-            }
-            snprintf(seqs, sizeof(seqs), "%llu", (unsigned long long)seq);
-            if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
-                EVP_DigestUpdate(md, prev, 32) != 1 ||
-                EVP_DigestUpdate(md, table, strlen(table)) != 1 ||
-                EVP_DigestUpdate(md, "|", 1) != 1 ||
-                EVP_DigestUpdate(md, seqs, strlen(seqs)) != 1 ||
-                EVP_DigestUpdate(md, "|", 1) != 1 ||
-                EVP_DigestUpdate(md, payload, strlen(payload)) != 1 ||
-                EVP_DigestFinal_ex(md, calc, &mdlen) != 1)
-                goto out;
-            if (memcmp(calc, stored, 32) != 0) {
-                res->intact = 0;
-                res->first_bad_seq = seq;
-                snprintf(res->message, sizeof(res->message), "record %llu "
-                    "(%s): hash mismatch: its contents were changed after "
-                    "it was written", (unsigned long long)seq, what);
-                break;
-            }
-            memcpy(prev, stored, 32);
-            res->head_seq = seq;
-            expect = seq + 1;
-        }
-        if (!res->intact)
-            break;
-    }
-    hex_encode(prev, 32, res->head_hash);
-    if (res->intact) {
-        if (!EXEC_OK("SELECT seq, encode(hash, 'hex') FROM chain_head",
-                PGRES_TUPLES_OK) || PQntuples(pr) != 1) {
-            snprintf(res->message, sizeof(res->message), "cannot read the "
-                "chain head: %s", PQresultErrorMessage(pr));
-            goto out;
-        }
-        if (strtoull(PQgetvalue(pr, 0, 0), NULL, 10) != res->head_seq ||
-            strcmp(PQgetvalue(pr, 0, 1), res->head_hash) != 0) {
-            res->intact = 0;
-            res->first_bad_seq = res->head_seq + 1;
-            snprintf(res->message, sizeof(res->message), "the chain head is "
-                "record %s but the last record found is %llu: records after "
-                "%llu were deleted", PQgetvalue(pr, 0, 0),
-                (unsigned long long)res->head_seq,
-                (unsigned long long)res->head_seq);
-        } else
-            snprintf(res->message, sizeof(res->message), "chain verified "
-                "through record %llu, head hash %s",
-                (unsigned long long)res->head_seq, res->head_hash);
-    }
-    rc = 0;
-out:
-#undef EXEC_OK
-    PQclear(pr);
-    EVP_MD_CTX_free(md);
-    PQfinish(c);
-    return rc;
 }
 
 /* Migrations */

@@ -140,18 +140,24 @@ int ledger_ping(struct ledger *l, char *why, size_t whylen) MESHCA_WUR;
 /* Appends Prometheus text for the ledger's counters and commit latency. */
 int ledger_write_metrics(struct ledger *l, struct buf *out) MESHCA_WUR;
 
-/* Verification (meshcad ledger verify): walks every record in seq order and
- * recomputes each hash.  Fills res; returns 0 when the walk ran (intact or
- * not, see res->intact), or MESHCA_ERR_UNAVAILABLE. */
+/* Verification (meshcad ledger verify, logverify.c): recomputes every log
+ * entry from its row and checks its MAC, rebuilds the Merkle tree and
+ * compares it with the stored tiles and every signed checkpoint, and names
+ * rows that are in no log entry or are quarantined.  Fills res; returns 0
+ * when the walk ran (intact or not, see res->intact), MESHCA_ERR_UNAVAILABLE
+ * (database) or MESHCA_ERR_INVALID_ARGUMENT (keys; res->message says). */
+struct config;
 struct ledger_verify_result {
     int intact;
-    uint64_t records;          /* records checked */
-    uint64_t head_seq;
-    char head_hash[65];        /* hex */
-    uint64_t first_bad_seq;    /* 0 when intact */
+    uint64_t records;          /* entries checked */
+    uint64_t log_size;
+    uint64_t checkpoints;      /* checkpoints verified */
+    uint64_t quarantined;
+    char root[48];             /* base64 root of the whole log */
+    uint64_t first_bad_index;  /* log index or checkpoint size; 0 if intact */
     char message[512];         /* for a person */
 };
-int ledger_verify(const char *conninfo,
+int ledger_verify(const struct config *cfg,
     struct ledger_verify_result *res) MESHCA_WUR;
 
 /* Applies the embedded migrations not yet applied, under an advisory lock

@@ -90,17 +90,18 @@ cmd_ledger(int argc, char **argv)
         diags_clear(&d);
         return 2;
     }
-    r = ledger_verify(cfg->database, &res);
+    r = ledger_verify(cfg, &res);
     config_free(cfg);
     if (r != 0) {
         fprintf(stderr, "meshcad ledger verify: %s\n", res.message);
         return 2;
     }
     if (json) {
-        json_t *o = json_pack("{s:b, s:I, s:I, s:s, s:I, s:s}", "intact",
-            res.intact, "records", (json_int_t)res.records, "head_seq",
-            (json_int_t)res.head_seq, "head_hash", res.head_hash, "first_bad",
-            (json_int_t)res.first_bad_seq, "message", res.message);
+        json_t *o = json_pack("{s:b, s:I, s:I, s:s, s:I, s:I, s:s}",
+            "intact", res.intact, "log_size", (json_int_t)res.log_size,
+            "checkpoints", (json_int_t)res.checkpoints, "root", res.root,
+            "quarantined", (json_int_t)res.quarantined, "first_bad",
+            (json_int_t)res.first_bad_index, "message", res.message);
 
         json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf("\n");
