@@ -13,6 +13,9 @@
 //	    signed root, consistency with an older checkpoint, the inclusion
 //	    proof of one certificate.  Prints "ok - ..." per check.
 //
+//	tlogcheck fixture DIR SIZE [--fork] [--proof-size M]
+//	    Writes a static log for tests of verify (see fixture.go).
+//
 // Exit status: 0 all checks passed, 1 a verification failure, 2 a usage,
 // network or HTTP error.
 package main
@@ -63,6 +66,11 @@ func main() {
 		}
 	case "verify":
 		verify(os.Args[2:])
+	case "fixture":
+		if err := fixture(os.Args[2:]); err != nil {
+			fmt.Fprintf(os.Stderr, "tlogcheck: %v\n", err)
+			os.Exit(2)
+		}
 	default:
 		usage()
 	}
@@ -70,7 +78,8 @@ func main() {
 
 func usage() {
 	fmt.Fprintf(os.Stderr, "usage: tlogcheck vectors\n"+
-		"       tlogcheck verify --url BASE --vkey VKEY [--old FILE] [--serial S] [--save FILE]\n")
+		"       tlogcheck verify --url BASE --vkey VKEY [--old FILE] [--serial S] [--save FILE]\n"+
+		"       tlogcheck fixture DIR SIZE [--fork] [--proof-size M]\n")
 	os.Exit(2)
 }
 
