@@ -12,7 +12,9 @@
 
 static const char *const top_keys[] = { "listen", "tls", "database",
     "ca_keys", "issuers", "login", "policy", "clock_skew", "ttl_ceiling",
-    "limits", NULL };
+    "limits", "ledger", NULL };
+static const char *const ledger_keys[] = { "origin", "log_key", "mac_key",
+    "integrate_interval", NULL };
 static const char *const tls_keys[] = { "cert", "key", "client_ca", NULL };
 static const char *const cakey_keys[] = { "path", "state", NULL };
 static const char *const issuer_keys[] = { "issuer", "audiences", "jwks_uri",
@@ -155,6 +157,58 @@ parse_issuer(struct issuer_config *is, const json_t *j, const char *path,
         if (u == 0)
             diags_add(d, "%s.max_certificates_per_token: at least 1", path);
         is->max_certificates_per_token = u;
+    }
+}
+
+/* A log origin: printable ASCII without spaces or '+' (it names the note
+ * key too), as C2SP signed-note asks of key names. */
+static int
+origin_ok(const char *o)
+{
+    size_t i;
+
+    for (i = 0; o[i] != '\0'; i++)
+        if (o[i] <= ' ' || o[i] > '~' || o[i] == '+')
+            return 0;
+    return i > 0 && i <= 200;
+}
+
+/* The "ledger" section: the log's origin, its signing key and the MAC key
+ * (both files, resolved against the config's directory). */
+static void
+parse_ledger(struct config *c, json_t *v, const char *dir, struct diags *d)
+{
+    c->ledger.integrate_interval_ms = 200;
+    if (v == NULL) {
+        diags_add(d, "ledger: missing (origin, log_key and mac_key are "
+            "required; see README \"Ledger\")");
+        return;
+    }
+    if (!json_is_object(v)) {
+        diags_add(d, "ledger: must be an object");
+        return;
+    }
+    jsonv_known_keys(v, "ledger", ledger_keys, d);
+    if (jsonv_string(v, "origin", "ledger", 1, &c->ledger.origin, d) == 1 &&
+        !origin_ok(c->ledger.origin))
+        diags_add(d, "ledger.origin: 1 to 200 printable characters without "
+            "spaces or '+' (for example \"meshca.example.com/log\")");
+    if (jsonv_string(v, "log_key", "ledger", 1, &c->ledger.log_key, d) == 1)
+        resolve(&c->ledger.log_key, dir, d);
+    if (jsonv_string(v, "mac_key", "ledger", 1, &c->ledger.mac_key, d) == 1)
+        resolve(&c->ledger.mac_key, dir, d);
+    if (json_object_get(v, "integrate_interval") != NULL) {
+        int64_t ms = 0;
+        uint64_t u = 0;
+
+        if (jsonv_uint(v, "integrate_interval", "ledger", 0, 1000, &u, d) == 1) {
+            ms = (int64_t)u;
+            if (ms < 10)
+                diags_add(d, "ledger.integrate_interval: 10 to 1000 "
+                    "(milliseconds)");
+            else
+                c->ledger.integrate_interval_ms = ms;
+        }
     }
 }
 
@@ -311,6 +365,8 @@ config_load(const char *path, struct config **cfgp, struct diags *d)
     if (jsonv_string(j, "policy", "", 1, &c->policy_path, d) == 1)
         resolve(&c->policy_path, dir, d);
 
+    parse_ledger(c, json_object_get(j, "ledger"), dir, d);
+
     c->clock_skew = 60;
     c->ttl_ceiling = 3600;
     jsonv_duration(j, "clock_skew", "", 0, &c->clock_skew, d);
@@ -402,5 +458,8 @@ config_free(struct config *c)
     free(c->login.client_id);
     jsonv_strv_free(c->login.scopes, c->login.nscopes);
     free(c->policy_path);
+    free(c->ledger.origin);
+    free(c->ledger.log_key);
+    free(c->ledger.mac_key);
     free(c);
 }

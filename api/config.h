@@ -60,6 +60,13 @@ struct limits_config {
     uint64_t db_pool_size;          /* default 4 */
 };
 
+struct ledger_config {
+    char *origin;           /* the log's origin line and note key name */
+    char *log_key;          /* Ed25519 PEM that signs checkpoints */
+    char *mac_key;          /* file of 32..128 random bytes */
+    int64_t integrate_interval_ms; /* default 200 */
+};
+
 struct config {
     char *path;             /* the file this came from */
     char *listen_host;
@@ -75,6 +82,7 @@ struct config {
     int64_t clock_skew;     /* valid_after backdating, default 60s */
     int64_t ttl_ceiling;    /* global maximum certificate lifetime, default 1h */
     struct limits_config limits;
+    struct ledger_config ledger;
 };
 
 /* Loads and validates path.  On success returns 0 and a new config in *cfgp

@@ -31,17 +31,20 @@ enum req_state {
 };
 
 static const struct route routes[] = {
-    { "GET", "/healthz", 0, handle_healthz },
-    { "GET", "/readyz", 1, handle_readyz },
-    { "GET", "/metrics", 0, handle_metrics },
-    { "GET", "/v1/ca-keys", 0, handle_ca_keys },
-    { "GET", "/v1/config", 0, handle_config },
-    { "POST", "/v1/certificates", 1, handle_issue },
-    { "POST", "/v1/explain", 1, handle_explain },
-    { "GET", "/v1/krl", 0, handle_krl },
-    { "POST", "/v1/revocations", 1, handle_revoke },
-    { "GET", "/v1/certificates", 1, handle_list_certs },
-    { "GET", "/v1/report", 1, handle_report },
+    { "GET", "/healthz", 0, handle_healthz, 0 },
+    { "GET", "/readyz", 1, handle_readyz, 0 },
+    { "GET", "/metrics", 0, handle_metrics, 0 },
+    { "GET", "/v1/ca-keys", 0, handle_ca_keys, 0 },
+    { "GET", "/v1/config", 0, handle_config, 0 },
+    { "POST", "/v1/certificates", 1, handle_issue, 0 },
+    { "POST", "/v1/explain", 1, handle_explain, 0 },
+    { "GET", "/v1/krl", 0, handle_krl, 0 },
+    { "POST", "/v1/revocations", 1, handle_revoke, 0 },
+    { "GET", "/v1/certificates", 1, handle_list_certs, 0 },
+    { "GET", "/v1/report", 1, handle_report, 0 },
+    { "GET", "/v1/log/checkpoint", 1, handle_log_checkpoint, 0 },
+    { "GET", "/v1/log/proof", 1, handle_log_proof, 0 },
+    { "GET", "/v1/log/tile/", 1, handle_log_tile, 1 },
 };
 
 int64_t
@@ -293,7 +296,9 @@ find_route(const char *method, const char *url, int *path_knownp)
 
     *path_knownp = 0;
     for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (strcmp(url, routes[i].path) != 0)
+        if (routes[i].prefix ? strncmp(url, routes[i].path,
+                strlen(routes[i].path)) != 0
+                             : strcmp(url, routes[i].path) != 0)
             continue;
         *path_knownp = 1;
         if (strcmp(method, routes[i].method) == 0 ||
@@ -346,6 +351,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
             req->state = REQ_DONE;
             return queue_response(req);
         }
+        req->url = strdup(url);
         if ((req->route = find_route(method, url, &known)) == NULL) {
             if (known)
                 req_error(req, 405, "method_not_allowed",
@@ -450,6 +456,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(req->resp);
     free(req->etag);
     free(req->cache_control);
+    free(req->url);
     free(req->location_hdr);
     free(req->subject);
     free(req->log_error);

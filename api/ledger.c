@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "entry.h"
 #include "ledger.h"
 #include "metrics.h"
 #include "migrations.h"
@@ -26,7 +27,11 @@ enum item_kind { ITEM_ISSUANCE, ITEM_DENIAL, ITEM_POLICY, ITEM_REVOCATION,
 struct item {
     enum item_kind kind;
     const char *params[ITEM_PARAMS_MAX];
+    int lengths[ITEM_PARAMS_MAX];  /* for binary params (entry, mac) */
+    int formats[ITEM_PARAMS_MAX];  /* 1: binary */
     int nparams;
+    struct buf *entry;       /* the record's canonical entry */
+    uint8_t mac[ENTRY_MAC_LEN];
     char *owned[8];          /* strings built for params, freed by the caller */
     int nowned;
     int result;
@@ -37,6 +42,8 @@ struct item {
 
 struct ledger {
     char *conninfo;
+    uint8_t mac_key[ENTRY_MAC_KEY_MAX];
+    size_t mac_keylen;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct item *head, *tail;
@@ -52,11 +59,16 @@ struct ledger {
 
 static const char *const stmt_names[] = { "ins_cert", "ins_denial",
     "ins_policy", "ins_revocation" };
+/*
+ * Every insert carries the record's created_at (the time its entry names),
+ * its canonical entry and the entry's MAC as the last three parameters.
+ */
 static const char *const stmt_sql[] = {
     /* 1 serial, 2 key_id, 3 issuer, 4 subject, 5 email, 6 role,
      * 7 principals, 8 key_type, 9 key_fp, 10 va, 11 vb, 12 opts,
      * 13 exts, 14 ca_fp, 15 addr, 16 req_id, 17 reason, 18 policy,
-     * 19 certificate, 20 token_id, 21 max_uses */
+     * 19 certificate, 20 token_id, 21 max_uses, 22 created_at, 23 entry,
+     * 24 mac */
     "WITH t AS (INSERT INTO token_uses (issuer, token_id, uses) "
     "  VALUES ($3, $20, 1) ON CONFLICT (issuer, token_id) DO UPDATE "
     "  SET uses = token_uses.uses + 1, last_used = now() "
@@ -64,24 +76,34 @@ static const char *const stmt_sql[] = {
     "INSERT INTO certificates (serial, key_id, subject, issuer, email, role, "
     "  principals, key_type, key_fingerprint, valid_after, valid_before, "
     "  critical_options, extensions, ca_fingerprint, client_address, "
-    "  request_id, reason, policy_version, token_id, certificate) "
+    "  request_id, reason, policy_version, token_id, certificate, "
+    "  created_at, entry, mac) "
     "SELECT $1::bigint, $2, $4, $3, $5, $6, $7::text[], $8, $9, "
     "  to_timestamp($10::bigint), to_timestamp($11::bigint), $12::jsonb, "
-    "  $13::text[], $14, $15, $16, $17, $18, $20, $19 "
+    "  $13::text[], $14, $15, $16, $17, $18, $20, $19, $22::timestamptz, "
+    "  $23::bytea, $24::bytea "
     "WHERE EXISTS (SELECT 1 FROM t) RETURNING seq",
     /* 1 subject, 2 issuer, 3 email, 4 role, 5 principals, 6 reason,
-     * 7 key_fp, 8 addr, 9 req_id, 10 policy */
+     * 7 key_fp, 8 addr, 9 req_id, 10 policy, 11 created_at, 12 entry,
+     * 13 mac */
     "INSERT INTO denials (subject, issuer, email, role, requested_principals, "
-    "  reason, key_fingerprint, client_address, request_id, policy_version) "
-    "VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9, $10) RETURNING seq",
-    "INSERT INTO policy_versions (version, policy, loaded_by) "
-    "SELECT $1, $2, $3 WHERE NOT EXISTS "
-    "  (SELECT 1 FROM policy_versions WHERE version = $1) RETURNING seq",
-    /* 1 kind, 2 value, 3 reason, 4 revoked_by, 5 block_until, 6 req_id.
+    "  reason, key_fingerprint, client_address, request_id, policy_version, "
+    "  created_at, entry, mac) "
+    "VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9, $10, "
+    "  $11::timestamptz, $12::bytea, $13::bytea) RETURNING seq",
+    /* 1 version, 2 policy, 3 loaded_by, 4 created_at, 5 entry, 6 mac */
+    "INSERT INTO policy_versions (version, policy, loaded_by, created_at, "
+    "  entry, mac) "
+    "SELECT $1, $2, $3, $4::timestamptz, $5::bytea, $6::bytea "
+    "WHERE NOT EXISTS (SELECT 1 FROM policy_versions WHERE version = $1) "
+    "RETURNING seq",
+    /* 1 kind, 2 value, 3 reason, 4 revoked_by, 5 block_until, 6 req_id,
+     * 7 created_at, 8 entry, 9 mac.
      * Idempotent: an existing revocation of the same target is kept. */
     "INSERT INTO revocations (kind, value, reason, revoked_by, block_until, "
-    "  request_id) "
-    "SELECT $1, $2, $3, $4, to_timestamp($5::bigint), $6 WHERE NOT EXISTS "
+    "  request_id, created_at, entry, mac) "
+    "SELECT $1, $2, $3, $4, to_timestamp($5::bigint), $6, $7::timestamptz, "
+    "  $8::bytea, $9::bytea WHERE NOT EXISTS "
     "  (SELECT 1 FROM revocations WHERE kind = $1 AND value = $2 AND "
     "   block_until IS NOT DISTINCT FROM to_timestamp($5::bigint)) "
     "RETURNING seq",
@@ -216,22 +238,10 @@ run_segment(PGconn *c, struct item **items, size_t n)
 {
     PGresult *res;
     size_t i;
-    int failed = 0, ok, lock = 0;
+    int failed = 0, ok;
 
     if (PQenterPipelineMode(c) != 1)
         return -1;
-    /*
-     * Take the chain head first: every ledger transaction then acquires its
-     * locks in one order (head, then token_uses rows), so two writers that
-     * share a token can never deadlock.
-     */
-    for (i = 0; i < n && !lock; i++)
-        lock = items[i]->kind != ITEM_PING;
-    if (lock && !PQsendQueryParams(c, "SELECT 1 FROM chain_head WHERE id "
-        "FOR UPDATE", 0, NULL, NULL, NULL, NULL, 0)) {
-        PQexitPipelineMode(c);
-        return -1;
-    }
     for (i = 0; i < n; i++) {
         struct item *it = items[i];
 
@@ -240,7 +250,7 @@ run_segment(PGconn *c, struct item **items, size_t n)
                 0);
         else
             ok = PQsendQueryPrepared(c, stmt_names[it->kind], it->nparams,
-                it->params, NULL, NULL, 0);
+                it->params, it->lengths, it->formats, 0);
         if (!ok) {
             PQexitPipelineMode(c);
             return -1;
@@ -248,15 +258,6 @@ run_segment(PGconn *c, struct item **items, size_t n)
     }
     if (PQpipelineSync(c) != 1)
         return -1;
-    if (lock) {
-        if ((res = PQgetResult(c)) == NULL)
-            return -1;
-        if (PQresultStatus(res) != PGRES_TUPLES_OK)
-            failed = 1;
-        PQclear(res);
-        while ((res = PQgetResult(c)) != NULL)
-            PQclear(res);
-    }
     for (i = 0; i < n; i++) {
         if ((res = PQgetResult(c)) == NULL)
             return -1;
@@ -372,12 +373,15 @@ writer_main(void *arg)
 }
 
 int
-ledger_open(const char *conninfo, size_t pool_size, struct ledger **lp)
+ledger_open(const char *conninfo, size_t pool_size, const uint8_t *mac_key,
+    size_t mac_keylen, struct ledger **lp)
 {
     struct ledger *l;
     size_t i;
 
     *lp = NULL;
+    if (mac_keylen < ENTRY_MAC_KEY_MIN || mac_keylen > ENTRY_MAC_KEY_MAX)
+        return MESHCA_ERR_INVALID_ARGUMENT;
     if ((l = calloc(1, sizeof(*l))) == NULL ||
         (l->conninfo = strdup(conninfo)) == NULL ||
         (l->writers = calloc(pool_size ? pool_size : 1,
@@ -387,6 +391,8 @@ ledger_open(const char *conninfo, size_t pool_size, struct ledger **lp)
         free(l);
         return MESHCA_ERR_ALLOC;
     }
+    memcpy(l->mac_key, mac_key, mac_keylen);
+    l->mac_keylen = mac_keylen;
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->cond, NULL);
     pthread_mutex_init(&l->reader_lock, NULL);
@@ -420,21 +426,23 @@ ledger_close(struct ledger *l)
     pthread_mutex_destroy(&l->reader_lock);
     free(l->writers);
     free(l->conninfo);
+    OPENSSL_cleanse(l->mac_key, sizeof(l->mac_key));
     free(l);
 }
+
+static void item_release(struct item *it);
 
 /* Queues it and waits for its writer.  Returns it->result. */
 static int
 submit(struct ledger *l, struct item *it)
 {
-    int i;
-
     sem_init(&it->done, 0, 0);
     it->next = NULL;
     pthread_mutex_lock(&l->lock);
     if (l->stopping) {
         pthread_mutex_unlock(&l->lock);
         sem_destroy(&it->done);
+        item_release(it);
         return MESHCA_ERR_UNAVAILABLE;
     }
     if (l->tail != NULL)
@@ -447,8 +455,7 @@ submit(struct ledger *l, struct item *it)
     while (sem_wait(&it->done) != 0 && errno == EINTR)
         ;
     sem_destroy(&it->done);
-    for (i = 0; i < it->nowned; i++)
-        free(it->owned[i]);
+    item_release(it);
     return it->result;
 }
 
@@ -480,43 +487,117 @@ fmt_i64(int64_t v)
     return s;
 }
 
+static int64_t
+wall_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Appends the last three parameters every insert takes: created_at (as the
+ * entry names it), the entry and its MAC (binary).  it->entry holds the
+ * entry built for created_us.
+ */
+static int
+item_seal(struct ledger *l, struct item *it, int64_t created_us)
+{
+    char *at;
+    int r, n = it->nparams;
+
+    if ((at = malloc(40)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    entry_time_us(created_us, at);
+    own(it, at);
+    if ((r = entry_mac(l->mac_key, l->mac_keylen, buf_ptr(it->entry),
+        buf_len(it->entry), it->mac)) != 0)
+        return r;
+    it->params[n] = at;
+    it->params[n + 1] = (const char *)buf_ptr(it->entry);
+    it->lengths[n + 1] = (int)buf_len(it->entry);
+    it->formats[n + 1] = 1;
+    it->params[n + 2] = (const char *)it->mac;
+    it->lengths[n + 2] = ENTRY_MAC_LEN;
+    it->formats[n + 2] = 1;
+    it->nparams = n + 3;
+    return 0;
+}
+
+/* Frees what an item owns (after submit, or when it was never queued). */
+static void
+item_release(struct item *it)
+{
+    int i;
+
+    for (i = 0; i < it->nowned; i++)
+        free(it->owned[i]);
+    it->nowned = 0;
+    buf_free(it->entry);
+    it->entry = NULL;
+}
+
+/* Issuance parameters, by position in stmt_sql[ITEM_ISSUANCE]. */
+enum { PI_SERIAL, PI_KEY_ID, PI_ISSUER, PI_SUBJECT, PI_EMAIL, PI_ROLE,
+    PI_PRINCIPALS, PI_KEY_TYPE, PI_KEY_FP, PI_VA, PI_VB, PI_OPTS, PI_EXTS,
+    PI_CA_FP, PI_ADDR, PI_REQ_ID, PI_REASON, PI_POLICY, PI_CERT, PI_TOKEN_ID,
+    PI_MAX_USES, PI_COUNT };
+
+/* Fills the issuance parameters.  Returns 0 or MESHCA_ERR_ALLOC. */
+static int
+issuance_params(struct item *it, const struct ledger_issuance *rec)
+{
+    const char **p = it->params;
+    int i;
+
+    p[PI_SERIAL] = own(it, fmt_u64(rec->serial));
+    p[PI_KEY_ID] = rec->key_id;
+    p[PI_ISSUER] = rec->issuer;
+    p[PI_SUBJECT] = rec->subject;
+    p[PI_EMAIL] = rec->email;
+    p[PI_ROLE] = rec->role;
+    p[PI_PRINCIPALS] = own(it, pg_array(rec->principals, rec->nprincipals));
+    p[PI_KEY_TYPE] = rec->key_type;
+    p[PI_KEY_FP] = rec->key_fingerprint;
+    p[PI_VA] = own(it, fmt_i64(rec->valid_after));
+    p[PI_VB] = own(it, fmt_i64(rec->valid_before));
+    p[PI_OPTS] = rec->critical_options_json ? rec->critical_options_json
+                                            : "{}";
+    p[PI_EXTS] = own(it, pg_array(rec->extensions, rec->nextensions));
+    p[PI_CA_FP] = rec->ca_fingerprint;
+    p[PI_ADDR] = rec->client_address;
+    p[PI_REQ_ID] = rec->request_id;
+    p[PI_REASON] = rec->reason;
+    p[PI_POLICY] = rec->policy_version;
+    p[PI_CERT] = rec->certificate;
+    p[PI_TOKEN_ID] = rec->token_id;
+    p[PI_MAX_USES] = own(it, fmt_u64(rec->max_uses ? rec->max_uses : 1));
+    it->nparams = PI_COUNT;
+    /* Only email and reason may be NULL (SQL NULL). */
+    for (i = 0; i < PI_COUNT; i++)
+        if (p[i] == NULL && i != PI_EMAIL && i != PI_REASON)
+            return MESHCA_ERR_ALLOC;
+    return 0;
+}
+
 int
 ledger_record_issuance(struct ledger *l, const struct ledger_issuance *rec)
 {
     struct item it;
-    int i;
+    int64_t now = wall_us();
+    int r;
 
     memset(&it, 0, sizeof(it));
     it.kind = ITEM_ISSUANCE;
-    it.nparams = 21;
-    it.params[0] = own(&it, fmt_u64(rec->serial));
-    it.params[1] = rec->key_id;
-    it.params[2] = rec->issuer;
-    it.params[3] = rec->subject;
-    it.params[4] = rec->email;
-    it.params[5] = rec->role;
-    it.params[6] = own(&it, pg_array(rec->principals, rec->nprincipals));
-    it.params[7] = rec->key_type;
-    it.params[8] = rec->key_fingerprint;
-    it.params[9] = own(&it, fmt_i64(rec->valid_after));
-    it.params[10] = own(&it, fmt_i64(rec->valid_before));
-    it.params[11] = rec->critical_options_json ? rec->critical_options_json
-                                               : "{}";
-    it.params[12] = own(&it, pg_array(rec->extensions, rec->nextensions));
-    it.params[13] = rec->ca_fingerprint;
-    it.params[14] = rec->client_address;
-    it.params[15] = rec->request_id;
-    it.params[16] = rec->reason;
-    it.params[17] = rec->policy_version;
-    it.params[18] = rec->certificate;
-    it.params[19] = rec->token_id;
-    it.params[20] = own(&it, fmt_u64(rec->max_uses ? rec->max_uses : 1));
-    for (i = 0; i < 21; i++)
-        if (it.params[i] == NULL && i != 4 && i != 16) {
-            for (i = 0; i < it.nowned; i++)
-                free(it.owned[i]);
-            return MESHCA_ERR_ALLOC;
-        }
+    if ((it.entry = buf_new(BUF_SIZE_MAX)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    if ((r = issuance_params(&it, rec)) != 0 ||
+        (r = entry_issuance(rec, now, it.entry)) != 0 ||
+        (r = item_seal(l, &it, now)) != 0) {
+        item_release(&it);
+        return r;
+    }
     return submit(l, &it);
 }
 
@@ -524,6 +605,8 @@ int
 ledger_record_denial(struct ledger *l, const struct ledger_denial *rec)
 {
     struct item it;
+    int64_t now = wall_us();
+    int r = MESHCA_ERR_ALLOC;
 
     memset(&it, 0, sizeof(it));
     it.kind = ITEM_DENIAL;
@@ -539,8 +622,12 @@ ledger_record_denial(struct ledger *l, const struct ledger_denial *rec)
     it.params[7] = rec->client_address;
     it.params[8] = rec->request_id;
     it.params[9] = rec->policy_version;
-    if (it.params[4] == NULL)
-        return MESHCA_ERR_ALLOC;
+    if (it.params[4] == NULL || (it.entry = buf_new(BUF_SIZE_MAX)) == NULL ||
+        (r = entry_denial(rec, now, it.entry)) != 0 ||
+        (r = item_seal(l, &it, now)) != 0) {
+        item_release(&it);
+        return r;
+    }
     return submit(l, &it);
 }
 
@@ -549,6 +636,8 @@ ledger_record_policy(struct ledger *l, const char *version, const char *text)
 {
     struct item it;
     char host[256];
+    int64_t now = wall_us();
+    int r = MESHCA_ERR_ALLOC;
 
     if (gethostname(host, sizeof(host)) != 0)
         snprintf(host, sizeof(host), "unknown");
@@ -559,6 +648,12 @@ ledger_record_policy(struct ledger *l, const char *version, const char *text)
     it.params[0] = version;
     it.params[1] = text;
     it.params[2] = host;
+    if ((it.entry = buf_new(BUF_SIZE_MAX)) == NULL ||
+        (r = entry_policy(version, text, host, now, it.entry)) != 0 ||
+        (r = item_seal(l, &it, now)) != 0) {
+        item_release(&it);
+        return r;
+    }
     return submit(l, &it);
 }
 
@@ -566,6 +661,8 @@ int
 ledger_record_revocation(struct ledger *l, const struct ledger_revocation *rec)
 {
     struct item it;
+    int64_t now = wall_us();
+    int r = MESHCA_ERR_ALLOC;
 
     memset(&it, 0, sizeof(it));
     it.kind = ITEM_REVOCATION;
@@ -577,8 +674,13 @@ ledger_record_revocation(struct ledger *l, const struct ledger_revocation *rec)
     it.params[4] = rec->block_until > 0 ? own(&it, fmt_i64(rec->block_until))
                                         : NULL;
     it.params[5] = rec->request_id;
-    if (rec->block_until > 0 && it.params[4] == NULL)
-        return MESHCA_ERR_ALLOC;
+    if ((rec->block_until > 0 && it.params[4] == NULL) ||
+        (it.entry = buf_new(BUF_SIZE_MAX)) == NULL ||
+        (r = entry_revocation(rec, now, it.entry)) != 0 ||
+        (r = item_seal(l, &it, now)) != 0) {
+        item_release(&it);
+        return r;
+    }
     return submit(l, &it);
 }
 
@@ -596,6 +698,27 @@ reader_conn(struct ledger *l)
     if (l->reader == NULL)
         l->reader = connect_db(l->conninfo, why, sizeof(why));
     return l->reader;
+}
+
+PGconn *
+ledger_reader_acquire(struct ledger *l)
+{
+    PGconn *c;
+
+    pthread_mutex_lock(&l->reader_lock);
+    if ((c = reader_conn(l)) == NULL)
+        pthread_mutex_unlock(&l->reader_lock);
+    return c;
+}
+
+void
+ledger_reader_release(struct ledger *l)
+{
+    if (l->reader != NULL && PQstatus(l->reader) != CONNECTION_OK) {
+        PQfinish(l->reader);
+        l->reader = NULL;
+    }
+    pthread_mutex_unlock(&l->reader_lock);
 }
 
 void

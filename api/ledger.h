@@ -56,10 +56,12 @@ struct ledger_denial {
 };
 
 /* A ledger writing to conninfo (a libpq URI or key=value string) with
- * pool_size writers.  Does not connect yet: never fails for a database that
- * is down.  Returns 0 or MESHCA_ERR_ALLOC / MESHCA_ERR_SYSTEM. */
+ * pool_size writers, sealing every record's entry with an HMAC under
+ * mac_key (32..128 bytes, copied).  Does not connect yet: never fails for a
+ * database that is down.  Returns 0 or MESHCA_ERR_ALLOC / MESHCA_ERR_SYSTEM /
+ * MESHCA_ERR_INVALID_ARGUMENT (key length). */
 int ledger_open(const char *conninfo, size_t pool_size,
-    struct ledger **lp) MESHCA_WUR;
+    const uint8_t *mac_key, size_t mac_keylen, struct ledger **lp) MESHCA_WUR;
 
 /* Stops the writers (finishing queued records) and frees l.  Accepts NULL. */
 void ledger_close(struct ledger *l);
@@ -123,6 +125,13 @@ json_t *ledger_report(struct ledger *l, int64_t since, int64_t until);
 json_t *ledger_list_certificates(struct ledger *l, const char *subject,
     const char *principal, const char *role, int64_t since, int64_t until,
     int active, uint64_t after, uint64_t limit);
+
+/* The reader connection for reads other modules make (the log's tiles and
+ * proofs): NULL when the database is unreachable; otherwise it is held
+ * until ledger_reader_release.  Use it from one thread at a time. */
+struct pg_conn;
+struct pg_conn *ledger_reader_acquire(struct ledger *l);
+void ledger_reader_release(struct ledger *l);
 
 /* Readiness: 0 when a writer can reach the database now; otherwise an error
  * with the reason in why. */

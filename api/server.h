@@ -27,6 +27,8 @@ struct cakey_set;
 struct policy;
 struct workq;
 struct revstate;
+struct integrator;
+struct cakey;
 
 struct server {
     const struct config *cfg;
@@ -35,6 +37,9 @@ struct server {
     struct ratelimit *rl;
     struct identity *identity;
     struct ledger *ledger;
+    struct integrator *integrator;
+    struct cakey *log_key;      /* signs checkpoints */
+    char *log_vkey;             /* its note verifier key */
     struct cakey_set *cas;
     char *ca_keys_text;     /* GET /v1/ca-keys body */
     char *ca_active_line;   /* the signing CA's public key line */
@@ -52,6 +57,7 @@ struct request {
     struct server *srv;
     struct MHD_Connection *conn;
     const struct route *route;
+    char *url;              /* the path, without the query */
     char id[33];            /* request id, hex */
     char remote[64];        /* client address */
     int64_t start_us;       /* monotonic */
@@ -78,6 +84,7 @@ struct route {
     const char *path;
     int blocking;           /* run on the worker pool */
     void (*fn)(struct request *req);
+    int prefix;             /* path is a prefix ("/v1/log/tile/") */
 };
 
 /* Starts serving.  Returns 0 or a negative error (logged). */
@@ -114,6 +121,10 @@ void handle_explain(struct request *req);
 void handle_krl(struct request *req);
 void handle_list_certs(struct request *req);
 void handle_report(struct request *req);
+/* The transparency log (logserve.c). */
+void handle_log_checkpoint(struct request *req);
+void handle_log_tile(struct request *req);
+void handle_log_proof(struct request *req);
 
 /* req_authenticate, then the policy's admins rule; on failure queues
  * 401/403/503 and returns NULL (query.c). */

@@ -27,7 +27,9 @@
 /* Longest proof for a tree of up to 2^63 leaves. */
 #define TLOG_PROOF_MAX 128
 
-void tlog_leaf_hash(const void *entry, size_t len, uint8_t out[TLOG_HASH_LEN]);
+/* Returns 0 or MESHCA_ERR_ALLOC (an entry over 1 KiB is copied once). */
+int tlog_leaf_hash(const void *entry, size_t len,
+    uint8_t out[TLOG_HASH_LEN]) MESHCA_WUR;
 void tlog_node_hash(const uint8_t left[TLOG_HASH_LEN],
     const uint8_t right[TLOG_HASH_LEN], uint8_t out[TLOG_HASH_LEN]);
 
