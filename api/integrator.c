@@ -252,9 +252,10 @@ write_tile(PGconn *c, const struct tile *t)
 }
 
 
+/* Ordered by the xid8 itself (its text form would sort "1000" first). */
 static const char fetch_sql[] =
-    "SELECT xid::text, seq, t, entry, mac FROM ("
-    " SELECT xid, seq, 0 AS t, entry, mac FROM certificates"
+    "SELECT x8::text AS xt, seq, t, entry, mac FROM ("
+    " SELECT xid AS x8, seq, 0 AS t, entry, mac FROM certificates"
     "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
     " UNION ALL SELECT xid, seq, 1, entry, mac FROM denials"
     "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
@@ -262,7 +263,7 @@ static const char fetch_sql[] =
     "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
     " UNION ALL SELECT xid, seq, 3, entry, mac FROM revocations"
     "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
-    ") u ORDER BY xid, seq LIMIT " "20000";
+    ") u ORDER BY u.x8, u.seq LIMIT 20000";
 
 /* The v1 records (no xid), whose entries are made from their columns. */
 static PGresult *
@@ -469,6 +470,8 @@ write_state(struct integrator *it, uint64_t old_size)
     return ok ? 0 : -1;
 }
 
+static void count_quarantine(struct integrator *it);
+
 /* Appends the records to the tree and writes the round in one transaction.
  * Returns the number integrated, or -1 (state must be reloaded). */
 static int
@@ -519,6 +522,8 @@ commit_round(struct integrator *it, struct rec *recs, int n, int legacy,
         it->tiles[l].dirty = 0;
     atomic_fetch_add(&it->integrated, (uint64_t)good);
     atomic_fetch_add(&it->quarantined, (uint64_t)bad);
+    if (bad > 0)
+        count_quarantine(it);
     if (it->size != old_size)
         atomic_store(&it->published, it->size);
     return good + bad;

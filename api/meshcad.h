@@ -10,5 +10,6 @@ int cmd_migrate(int argc, char **argv); /* migrate.c */
 int cmd_check(int argc, char **argv);   /* check.c */
 int cmd_keygen(int argc, char **argv);  /* keygen.c */
 int cmd_ledger(int argc, char **argv);  /* migrate.c */
+int cmd_log(int argc, char **argv);     /* migrate.c */
 
 #endif

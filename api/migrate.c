@@ -6,6 +6,8 @@
 
 #include "config.h"
 #include "ledger.h"
+#include "logkeys.h"
+#include "meshca/tlog.h"
 #include "meshcad.h"
 
 /* Shared by migrate and ledger: --config FILE, with usage text. */
@@ -109,4 +111,42 @@ cmd_ledger(int argc, char **argv)
     } else
         printf("%s: %s\n", res.intact ? "ok" : "BROKEN", res.message);
     return res.intact ? 0 : 1;
+}
+
+/* meshcad log vkey --config FILE: the checkpoints' note verifier key. */
+int
+cmd_log(int argc, char **argv)
+{
+    struct config *cfg = NULL;
+    struct diags d = { 0 };
+    struct cakey *k = NULL;
+    const char *path;
+    char why[512], *vkey = NULL;
+    int r, i, rc = 1;
+
+    if (argc < 2 || strcmp(argv[1], "vkey") != 0) {
+        fprintf(stderr, "usage: meshcad log vkey --config FILE\n");
+        return 2;
+    }
+    if ((r = config_arg(argc - 1, argv + 1, "meshcad log vkey --config FILE",
+        &path)) != 0)
+        return r > 0 ? 0 : 2;
+    if (config_load(path, &cfg, &d) != 0) {
+        for (i = 0; i < (int)d.n; i++)
+            fprintf(stderr, "meshcad log: %s\n", d.msgs[i]);
+        diags_clear(&d);
+        return 2;
+    }
+    if (logkeys_load_signer(cfg->ledger.log_key, &k, why, sizeof(why)) != 0)
+        fprintf(stderr, "meshcad log: %s\n", why);
+    else if (tlog_vkey_format(cfg->ledger.origin, cakey_evp(k), &vkey) != 0)
+        fprintf(stderr, "meshcad log: cannot format the verifier key\n");
+    else {
+        printf("%s\n", vkey);
+        rc = 0;
+    }
+    free(vkey);
+    cakey_free(k);
+    config_free(cfg);
+    return rc;
 }

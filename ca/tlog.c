@@ -375,10 +375,9 @@ tlog_tile_path(int level, uint64_t index, unsigned width, char *out,
         (unsigned long long)index);
     /* Pad to a multiple of three digits, then "x" before every group but
      * the last. */
-    for (i = 0; i < (3 - nd % 3) % 3; i++) {
-        memmove(digits + 1, digits, nd + 1);
-        digits[0] = '0';
-    }
+    i = (3 - nd % 3) % 3;
+    memmove(digits + i, digits, nd + 1);
+    memset(digits, '0', i);
     nd = strlen(digits);
     for (i = 0; i < nd; i += 3) {
         w = snprintf(o, left, "%s%.3s%s", i + 3 < nd ? "x" : "", digits + i,

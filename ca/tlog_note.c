@@ -69,6 +69,13 @@ tlog_checkpoint_parse(const char *text, size_t len, const char *origin,
         free(raw);
         return MESHCA_ERR_TLOG_CHECKPOINT;
     }
+    /* Extension lines, if any, are non-empty (C2SP tlog-checkpoint). */
+    for (p = p + 1; p < end; p = (const char *)memchr(p, '\n',
+        (size_t)(end - p)) + 1)
+        if (*p == '\n') {
+            free(raw);
+            return MESHCA_ERR_TLOG_CHECKPOINT;
+        }
     *sizep = size;
     memcpy(root, raw, TLOG_HASH_LEN);
     free(raw);
