@@ -46,7 +46,8 @@ meshca_strerror(int err)
     case MESHCA_ERR_KEY_TOO_SMALL:
         return "RSA key is too small (at least 2048 bits required)";
     case MESHCA_ERR_KEY_BAD_EXPONENT:
-        return "RSA public exponent is invalid (must be odd and at least 3)";
+        return "RSA public exponent is invalid (must be odd, at least 65537 "
+               "and below 2^32)";
     case MESHCA_ERR_KEY_INVALID_EC_POINT:
         return "EC public key is not a valid point on its curve";
     case MESHCA_ERR_KEY_LENGTH:
@@ -67,6 +68,14 @@ meshca_strerror(int err)
         return "CA key set needs exactly one active key";
     case MESHCA_ERR_CAKEY_DUPLICATE:
         return "the same CA key is listed twice";
+    case MESHCA_ERR_KEY_TOO_LARGE:
+        return "RSA key is too large (at most 8192 bits)";
+    case MESHCA_ERR_KEY_SMALL_ORDER:
+        return "Ed25519 public key is a small-order point (any signature "
+               "would verify)";
+    case MESHCA_ERR_KEY_APPLICATION:
+        return "security key application string is empty or not printable "
+               "ASCII";
     case MESHCA_ERR_CERT_PRINCIPAL:
         return "invalid principal (must be non-empty, without whitespace, "
                "commas or control characters)";

@@ -84,6 +84,13 @@ check_match "the 400 names the problem" "$HTTP_BODY" 'not valid JSON'
 check_match "errors carry a request id" "$HTTP_BODY" '"request_id":"[0-9a-f]{32}"'
 issue "$(token 4)" '{"public_key": "ssh-dss AAAAB3NzaC1kc3MAAACBAP"}'
 check_eq "a DSA key: 400" "$HTTP_STATUS" 400
+# Degenerate keys (issue #13): with the Ed25519 identity point as public key,
+# R = identity, S = 0 verifies for any message.
+ident=$( { printf '\0\0\0\013ssh-ed25519\0\0\0\040\001'; head -c 31 /dev/zero; } | base64 -w0)
+issue "$(token 6)" "{\"public_key\": \"ssh-ed25519 $ident\"}"
+check_eq "the Ed25519 identity point as key: 400" "$HTTP_STATUS" 400
+check_match "the 400 says it is a small-order point" "$HTTP_BODY" 'small-order'
+check_eq "no certificate for the identity key" "$(psql_admin -c "SELECT count(*) FROM certificates WHERE subject = 'bench-user-6'")" 0
 head -c 200000 /dev/zero | tr '\0' 'a' >"$T_TMP/big"
 code=$(curl -s -o "$T_TMP/resp" -w '%{http_code}' -X POST -H "Authorization: Bearer $(token 5)" \
     --data-binary @"$T_TMP/big" "$MESHCAD_URL/v1/certificates")
