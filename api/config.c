@@ -18,7 +18,7 @@ static const char *const cakey_keys[] = { "path", "state", NULL };
 static const char *const issuer_keys[] = { "issuer", "audiences", "jwks_uri",
     "jwks_file", "ca_file", "algorithms", "leeway", "max_token_age",
     "key_refresh_interval", "max_key_staleness", "require_key_binding",
-    "max_certificates_per_token", NULL };
+    "max_certificates_per_token", "email_verified_string", NULL };
 static const char *const login_keys[] = { "issuer", "client_id", "scopes",
     NULL };
 static const char *const limits_keys[] = { "max_body_bytes", "threads",
@@ -150,6 +150,8 @@ parse_issuer(struct issuer_config *is, const json_t *j, const char *path,
         &is->key_refresh_interval, d);
     jsonv_duration(j, "max_key_staleness", path, 0, &is->max_key_staleness, d);
     jsonv_bool(j, "require_key_binding", path, 0, &is->require_key_binding, d);
+    jsonv_bool(j, "email_verified_string", path, 0,
+        &is->email_verified_string, d);
     if (jsonv_uint(j, "max_certificates_per_token", path, 0, 1000000, &u,
         d) == 1) {
         if (u == 0)

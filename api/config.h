@@ -41,6 +41,7 @@ struct issuer_config {
     int64_t max_key_staleness;    /* serve cached keys this long when the IdP is down, default 24h */
     int require_key_binding;      /* nonce must be b64url(SHA-256(public key blob)) */
     uint64_t max_certificates_per_token; /* default 1 */
+    int email_verified_string;    /* also take "true"/"false" strings (Cognito) */
 };
 
 struct login_config {

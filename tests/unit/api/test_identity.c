@@ -315,7 +315,8 @@ setup(void)
     write_config(dir, "{\"issuer\":\"" ISS "\",\"audiences\":[\"meshca\","
         "\"meshca-web\"],\"jwks_file\":\"jwks.json\"},{\"issuer\":\"" ISS2 "\","
         "\"audiences\":[\"meshca\"],\"jwks_file\":\"jwks2.json\","
-        "\"algorithms\":[\"RS256\",\"PS256\"]}", "meshcad.json");
+        "\"algorithms\":[\"RS256\",\"PS256\"],\"email_verified_string\":true}",
+        "meshcad.json");
     if (load_config("meshcad.json", &cfg) != 0)
         unit_fail(__FILE__, __LINE__, "config");
     ASSERT_OK(identity_new(cfg, &id));
@@ -875,6 +876,13 @@ TEST(test_identity_refuses_claims_of_the_wrong_type)
     refuse("email_verified a word", HDR_RS,
         payload("{\"email_verified\":\"yes\"}"), rsa_key, "RS256",
         "email_verified must be a boolean");
+    /* A string is not a boolean (issue #13): "true" was taken as verified. */
+    refuse("email_verified the string true", HDR_RS,
+        payload("{\"email_verified\":\"true\"}"), rsa_key, "RS256",
+        "email_verified must be a boolean");
+    refuse("email_verified the string false", HDR_RS,
+        payload("{\"email_verified\":\"false\"}"), rsa_key, "RS256",
+        "email_verified_string");
     refuse("nonce an object", HDR_RS, payload("{\"nonce\":{}}"), rsa_key,
         "RS256", "nonce is not a string");
     refuse("azp a number", HDR_RS, payload("{\"azp\":1}"), rsa_key, "RS256",
@@ -888,6 +896,39 @@ TEST(test_identity_refuses_claims_of_the_wrong_type)
     refuse("sub with control characters", HDR_RS,
         payload("{\"sub\":\"alice\\r\\nadmin\"}"), rsa_key, "RS256",
         "control characters");
+    teardown();
+}
+
+/* Issuer 2 is configured with email_verified_string: "true" / "false" are
+ * read there, and nothing else is. */
+TEST(test_identity_email_verified_string_only_where_configured)
+{
+    static const char *const hdr = "{\"alg\":\"RS256\",\"kid\":\"other-1\"}";
+    struct claims *c;
+    char *cl, *t;
+
+    setup();
+    cl = payload("{\"iss\":\"" ISS2 "\",\"email_verified\":\"true\"}");
+    t = sign_token(hdr, cl, rsa_other, "RS256");
+    c = accept(t);
+    ASSERT(c->email_verified == 1);
+    claims_free(c);
+    free(t);
+    free(cl);
+    cl = payload("{\"iss\":\"" ISS2 "\",\"email_verified\":\"false\","
+        "\"jti\":\"j-2\"}");
+    t = sign_token(hdr, cl, rsa_other, "RS256");
+    c = accept(t);
+    ASSERT(c->email_verified == 0);
+    claims_free(c);
+    free(t);
+    free(cl);
+    refuse("email_verified \"yes\" even with email_verified_string", hdr,
+        payload("{\"iss\":\"" ISS2 "\",\"email_verified\":\"yes\"}"),
+        rsa_other, "RS256", "email_verified must be a boolean");
+    refuse("email_verified 1", hdr,
+        payload("{\"iss\":\"" ISS2 "\",\"email_verified\":1}"),
+        rsa_other, "RS256", "email_verified must be a boolean");
     teardown();
 }
 
@@ -1100,6 +1141,7 @@ UNIT_MAIN(T(test_identity_accepts_genuine_tokens_with_every_claim),
     T(test_identity_refuses_forged_algorithms_and_keys),
     T(test_identity_refuses_tampered_and_malformed_tokens),
     T(test_identity_refuses_claims_of_the_wrong_type),
+    T(test_identity_email_verified_string_only_where_configured),
     T(test_identity_config_never_allows_symmetric_algorithms),
     T(test_identity_refuses_a_key_file_without_usable_keys),
     T(test_identity_unreachable_provider_means_keys_unavailable),
