@@ -86,7 +86,4 @@ int config_load(const char *path, struct config **cfgp, struct diags *d) MESHCA_
 /* Frees cfg.  Accepts NULL. */
 void config_free(struct config *cfg);
 
-/* 1 when host names a loopback address (127.0.0.0/8, ::1, localhost). */
-int config_is_loopback(const char *host);
-
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -505,7 +506,8 @@ server_start(struct server *srv)
     int r;
 
     memset(&ss, 0, sizeof(ss));
-    if (strcmp(host, "localhost") == 0)
+    /* The config allowed it by url_host_is_loopback (any case). */
+    if (strcasecmp(host, "localhost") == 0)
         host = "127.0.0.1";
     if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
         sin->sin_family = AF_INET;

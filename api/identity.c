@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "meshca/url.h"
 #include "identity.h"
 #include "jwks.h"
 #include "log.h"
@@ -135,9 +136,9 @@ discover(struct issuer *is, char *why, size_t whylen)
     if (doc_iss == NULL || strcmp(doc_iss, iss) != 0)
         snprintf(why, whylen, "the discovery document at %.200s names "
             "another issuer", url);
-    else if (ju == NULL || !jwks_url_allowed(ju))
+    else if (ju == NULL || url_check(ju, NULL, 0) != 0)
         snprintf(why, whylen, "the discovery document at %.200s has no "
-            "https jwks_uri", url);
+            "usable jwks_uri (https, or http to loopback)", url);
     else if ((uri = strdup(ju)) == NULL)
         snprintf(why, whylen, "out of memory");
 out:

@@ -39,6 +39,10 @@ meshca_strerror(int err)
         return "integer is negative";
     case MESHCA_ERR_RANDOM:
         return "random number generator failed";
+    case MESHCA_ERR_URL_INVALID:
+        return "URL refused (not https, userinfo, bad port or shorthand host)";
+    case MESHCA_ERR_URL_INSECURE:
+        return "plain http is allowed only to a loopback address";
     case MESHCA_ERR_KEY_TYPE_UNKNOWN:
         return "unknown or unsupported key type";
     case MESHCA_ERR_KEY_TYPE_REFUSED:
