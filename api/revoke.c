@@ -161,13 +161,18 @@ rebuild(struct revstate *rs, uint64_t version, struct ledger_snapshot *snap)
         goto out;
     }
     qsort(fps, nfps, sizeof(*fps), cmp_str);
-    SHA256(blob, len, md);
+    /* The ETag names what the KRL says, not when this replica built it:
+     * every replica serving the same contents serves the same ETag. */
+    if ((r = krl_content_hash(blob, len, md)) != 0)
+        goto out;
     pthread_rwlock_wrlock(&rs->lock);
     free(rs->krl);
     rs->krl = blob;
     rs->krl_len = len;
     blob = NULL;
-    snprintf(rs->etag, sizeof(rs->etag), "\"%llu-", (unsigned long long)version);
+    /* Weak (W/): the bytes differ in generated_date between replicas. */
+    snprintf(rs->etag, sizeof(rs->etag), "W/\"%llu-",
+        (unsigned long long)version);
     for (k = 0; k < 12; k++)
         snprintf(rs->etag + strlen(rs->etag), 3, "%02x", md[k]);
     strcat(rs->etag, "\"");
@@ -317,6 +322,34 @@ revocations_refuse(struct server *srv, const char *keyfp, const char *subject,
     return refuse;
 }
 
+/* If-None-Match against our (weak) ETag, by weak comparison (RFC 9110
+ * 13.1.2): "*", or any listed tag equal to ours with W/ ignored. */
+static int
+etag_matches(const char *inm, const char *etag)
+{
+    const char *p = inm, *q;
+    size_t n, elen;
+
+    if (strncmp(etag, "W/", 2) == 0)
+        etag += 2;
+    elen = strlen(etag);
+    while (*p != '\0') {
+        p += strspn(p, " \t,");
+        if (*p == '*')
+            return 1;
+        if (strncmp(p, "W/", 2) == 0)
+            p += 2;
+        q = p + strcspn(p, ",");
+        n = (size_t)(q - p);
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (n > 0 && n == elen && memcmp(p, etag, n) == 0)
+            return 1;
+        p = q;
+    }
+    return 0;
+}
+
 void
 handle_krl(struct request *req)
 {
@@ -335,7 +368,7 @@ handle_krl(struct request *req)
     }
     req->etag = strdup(rs->etag);
     req->cache_control = strdup("no-cache");
-    if (inm != NULL && strcmp(inm, rs->etag) == 0) {
+    if (inm != NULL && etag_matches(inm, rs->etag)) {
         pthread_rwlock_unlock(&rs->lock);
         req_reply(req, 304, "application/octet-stream", strdup(""), 0);
         return;
