@@ -394,6 +394,39 @@ parse_time(const char *s, int64_t *tp)
     return 0;
 }
 
+/*
+ * A serial or key id must name a certificate this CA issued (else 404), or
+ * the request must say "force": true: revoking a typo would otherwise be
+ * listed as a real revocation.  Returns 0 to go on, -1 when it answered.
+ */
+static int
+check_target_known(struct request *req, const char *kind, const char *value,
+    const json_t *force)
+{
+    int known = 0;
+
+    if (force != NULL && !json_is_boolean(force)) {
+        req_error(req, 400, "invalid_request", "force: true or false");
+        return -1;
+    }
+    if (json_is_true(force) || (strcmp(kind, "serial") != 0 &&
+        strcmp(kind, "key_id") != 0))
+        return 0;
+    if (ledger_certificate_known(req->srv->ledger, kind, value, &known) != 0) {
+        req->retry_after = 2;
+        req_error(req, 503, "unavailable", "the ledger cannot be read right "
+            "now; retry");
+        return -1;
+    }
+    if (!known) {
+        req_error(req, 404, "not_found", "%s %.200s is not in the ledger: no "
+            "certificate with it was issued by this CA; to revoke it anyway "
+            "send \"force\": true (meshca revoke --force)", kind, value);
+        return -1;
+    }
+    return 0;
+}
+
 void
 handle_revoke(struct request *req)
 {
@@ -421,14 +454,14 @@ handle_revoke(struct request *req)
     }
     json_object_foreach(o, key, v) {
         int known = strcmp(key, "reason") == 0 ||
-            strcmp(key, "block_until") == 0;
+            strcmp(key, "block_until") == 0 || strcmp(key, "force") == 0;
 
         for (i = 0; i < 5; i++)
             known |= strcmp(key, targets[i]) == 0;
         if (!known) {
             req_error(req, 400, "invalid_request", "unknown field \"%.64s\" "
                 "(expected one of serial, key_id, subject, public_key, "
-                "fingerprint, reason, block_until)", key);
+                "fingerprint, reason, block_until, force)", key);
             goto done;
         }
     }
@@ -507,6 +540,9 @@ handle_revoke(struct request *req)
         req_error(req, 500, "internal", "out of memory");
         goto done;
     }
+    if (check_target_known(req, rec.kind, value,
+        json_object_get(o, "force")) != 0)
+        goto done;
     rec.value = value;
     rec.reason = reason;
     rec.revoked_by = c->email && c->email_verified ? c->email : c->sub;
