@@ -99,6 +99,19 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$MESHCAD_URL/v1/nope")
 check_eq "unknown path: 404" "$code" 404
 code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$MESHCAD_URL/v1/certificates")
 check_eq "wrong method: 405" "$code" 405
+# Issue #13: access log lines of 404s showed method and path as "-".
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$MESHCAD_URL/v1/nope%0a%1b%ff?q=1")
+check_eq "a hostile unknown path: 404" "$code" 404
+curl -s -o /dev/null "$MESHCAD_URL/$(head -c 600 /dev/zero | tr '\0' a)"
+sleep 0.2
+check "the 404's access log line names the method and path" \
+    grep -qF '"method":"GET","path":"/v1/nope","status":404' "$T_TMP/meshcad.log"
+check "the 405's line names them too" \
+    grep -qF '"method":"DELETE","path":"/v1/certificates","status":405' "$T_TMP/meshcad.log"
+check "control and non-ASCII bytes in a path are escaped, the query left out" \
+    grep -qF '"method":"PUT","path":"/v1/nope\\x0a\\x1b\\xff","status":404' "$T_TMP/meshcad.log"
+check "a long path is cut at 256 bytes" \
+    grep -qE '"path":"/a{255}\.\.\.","status":404' "$T_TMP/meshcad.log"
 
 # Metrics
 m=$(curl -fsS "$MESHCAD_URL/metrics")
