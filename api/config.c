@@ -20,7 +20,7 @@ static const char *const cakey_keys[] = { "path", "state", NULL };
 static const char *const issuer_keys[] = { "issuer", "audiences", "jwks_uri",
     "jwks_file", "ca_file", "algorithms", "leeway", "max_token_age",
     "key_refresh_interval", "max_key_staleness", "require_key_binding",
-    "max_certificates_per_token", NULL };
+    "max_certificates_per_token", "email_verified_string", NULL };
 static const char *const login_keys[] = { "issuer", "client_id", "scopes",
     NULL };
 static const char *const limits_keys[] = { "max_body_bytes", "threads",
@@ -28,21 +28,6 @@ static const char *const limits_keys[] = { "max_body_bytes", "threads",
     "rate_per_minute", "db_pool_size", NULL };
 static const char *const known_algs[] = { "RS256", "ES256", "PS256", "RS384",
     "RS512", "ES384", "PS384", "PS512", NULL };
-
-int
-config_is_loopback(const char *host)
-{
-    struct in_addr a4;
-    struct in6_addr a6;
-
-    if (strcmp(host, "localhost") == 0)
-        return 1;
-    if (inet_pton(AF_INET, host, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    if (inet_pton(AF_INET6, host, &a6) == 1)
-        return IN6_IS_ADDR_LOOPBACK(&a6);
-    return 0;
-}
 
 /* Resolves *pathp against dir when relative. */
 static void
@@ -107,8 +92,7 @@ parse_issuer(struct issuer_config *is, const json_t *j, const char *path,
     }
     jsonv_known_keys(j, path, issuer_keys, d);
     if (jsonv_string(j, "issuer", path, 1, &is->issuer, d) == 1 &&
-        strncmp(is->issuer, "https://", 8) != 0 &&
-        !url_is_loopback_http(is->issuer))
+        url_check(is->issuer, NULL, 0) != 0)
         diags_add(d, "%s.issuer: \"%s\" must be an https:// URL (plain "
             "http only on loopback, for tests)", path, is->issuer);
     if (jsonv_strings(j, "audiences", path, 1, &is->audiences,
@@ -152,6 +136,8 @@ parse_issuer(struct issuer_config *is, const json_t *j, const char *path,
         &is->key_refresh_interval, d);
     jsonv_duration(j, "max_key_staleness", path, 0, &is->max_key_staleness, d);
     jsonv_bool(j, "require_key_binding", path, 0, &is->require_key_binding, d);
+    jsonv_bool(j, "email_verified_string", path, 0,
+        &is->email_verified_string, d);
     if (jsonv_uint(j, "max_certificates_per_token", path, 0, 1000000, &u,
         d) == 1) {
         if (u == 0)
@@ -254,7 +240,7 @@ config_load(const char *path, struct config **cfgp, struct diags *d)
             resolve(&c->tls_key, dir, d);
             resolve(&c->tls_client_ca, dir, d);
         }
-    } else if (c->listen_host != NULL && !config_is_loopback(c->listen_host))
+    } else if (c->listen_host != NULL && !url_host_is_loopback(c->listen_host))
         diags_add(d, "listen: \"%s\" is not a loopback address; plain HTTP "
             "is allowed only on loopback: configure tls.cert and tls.key",
             listen);

@@ -41,6 +41,7 @@ struct issuer_config {
     int64_t max_key_staleness;    /* serve cached keys this long when the IdP is down, default 24h */
     int require_key_binding;      /* nonce must be b64url(SHA-256(public key blob)) */
     uint64_t max_certificates_per_token; /* default 1 */
+    int email_verified_string;    /* also take "true"/"false" strings (Cognito) */
 };
 
 struct login_config {
@@ -92,8 +93,5 @@ int config_load(const char *path, struct config **cfgp, struct diags *d) MESHCA_
 
 /* Frees cfg.  Accepts NULL. */
 void config_free(struct config *cfg);
-
-/* 1 when host names a loopback address (127.0.0.0/8, ::1, localhost). */
-int config_is_loopback(const char *host);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -345,6 +346,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
         if ((req = request_new(srv, conn)) == NULL)
             return MHD_NO;
         *con_cls = req;
+        /* What was asked, also when no route matches (404, 405). */
+        log_escape(method, LOG_METHOD_MAX, req->method, sizeof(req->method));
+        log_escape(url, LOG_PATH_MAX, req->path, sizeof(req->path));
         if (srv->cfg->tls_client_ca != NULL && !client_cert_ok(req)) {
             req_error(req, 403, "forbidden", "a client certificate issued "
                 "by the configured client CA is required");
@@ -353,11 +357,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
         }
         req->url = strdup(url);
         if ((req->route = find_route(method, url, &known)) == NULL) {
+            /* Echo the escaped, bounded forms: the raw path may hold
+             * bytes that are not UTF-8, which JSON cannot carry. */
             if (known)
                 req_error(req, 405, "method_not_allowed",
-                    "%s is not allowed on %s", method, url);
+                    "%s is not allowed on %s", req->method, req->path);
             else
-                req_error(req, 404, "not_found", "no such endpoint: %s", url);
+                req_error(req, 404, "not_found", "no such endpoint: %s",
+                    req->path);
             req->state = REQ_DONE;
             /* Any body is discarded as it arrives. */
             return MHD_YES;
@@ -430,9 +437,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     snprintf(code, sizeof(code), "%u", req->status);
     metrics_inc(&srv->metrics.responses, code);
     f = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f}", "request_id", req->id,
-        "remote", req->remote, "method",
-        req->route ? req->route->method : "-", "path",
-        req->route ? req->route->path : "-", "status", (int)req->status,
+        "remote", req->remote, "method", req->method[0] ? req->method :
+        "-", "path", req->path[0] ? req->path : "-", "status",
+        (int)req->status,
         "duration_ms", (double)dur / 1000.0);
     if (f != NULL) {
         if (req->subject != NULL)
@@ -512,7 +519,8 @@ server_start(struct server *srv)
     int r;
 
     memset(&ss, 0, sizeof(ss));
-    if (strcmp(host, "localhost") == 0)
+    /* The config allowed it by url_host_is_loopback (any case). */
+    if (strcasecmp(host, "localhost") == 0)
         host = "127.0.0.1";
     if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
         sin->sin_family = AF_INET;

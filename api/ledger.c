@@ -814,6 +814,35 @@ out:
     return r;
 }
 
+int
+ledger_certificate_known(struct ledger *l, const char *kind,
+    const char *value, int *knownp)
+{
+    static const char serial_sql[] = "SELECT EXISTS (SELECT 1 FROM "
+        "certificates WHERE serial = $1::bigint)";
+    static const char key_id_sql[] = "SELECT EXISTS (SELECT 1 FROM "
+        "certificates WHERE key_id = $1)";
+    PGresult *res = NULL;
+    int r = MESHCA_ERR_UNAVAILABLE;
+
+    *knownp = 0;
+    if (strcmp(kind, "serial") != 0 && strcmp(kind, "key_id") != 0)
+        return MESHCA_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&l->reader_lock);
+    if (reader_conn(l) == NULL)
+        goto out;
+    res = PQexecParams(l->reader, strcmp(kind, "serial") == 0 ? serial_sql :
+        key_id_sql, 1, NULL, &value, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+        goto out;
+    *knownp = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    r = 0;
+out:
+    PQclear(res);
+    pthread_mutex_unlock(&l->reader_lock);
+    return r;
+}
+
 /* Runs one query returning a single JSON text value on the reader
  * connection; returns the parsed value or NULL. */
 static json_t *

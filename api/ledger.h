@@ -114,6 +114,13 @@ int ledger_revocation_snapshot(struct ledger *l, uint64_t *versionp,
     struct ledger_snapshot **snapp) MESHCA_WUR;
 void ledger_snapshot_free(struct ledger_snapshot *s);
 
+/* Whether the ledger holds a certificate with this serial (kind "serial",
+ * value decimal 1..2^63-1) or key id (kind "key_id").  Returns 0 and
+ * *knownp, MESHCA_ERR_UNAVAILABLE when the database cannot be read, or
+ * MESHCA_ERR_INVALID_ARGUMENT for another kind (*knownp 0). */
+int ledger_certificate_known(struct ledger *l, const char *kind,
+    const char *value, int *knownp) MESHCA_WUR;
+
 /* The compliance report for [since, until] (epoch seconds) as JSON (see
  * README "Reports"), with the chain's integrity.  NULL when the database
  * cannot be read.  Caller decrefs. */

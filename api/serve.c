@@ -124,9 +124,21 @@ load_ca_keys(const struct config *cfg, struct cakey_set **setp)
             : cfg->ca_keys[i].state == CA_KEY_NEXT ? CAKEY_NEXT
             : CAKEY_RETIRED;
     }
-    if ((r = cakey_set_load(specs, cfg->nca_keys, setp)) != 0)
-        fprintf(stderr, "meshcad: cannot load the CA keys (%s): %s\n",
-            cfg->ca_keys[0].path, meshca_strerror(r));
+    if ((r = cakey_set_load(specs, cfg->nca_keys, setp)) != 0) {
+        char why[1024];
+
+        /* Name the file and the reason (not "system error (see errno)"). */
+        for (i = 0; i < cfg->nca_keys; i++)
+            if (check_ca_key_file(cfg->ca_keys[i].path, why,
+                sizeof(why)) != 0)
+                break;
+        if (i < cfg->nca_keys)
+            fprintf(stderr, "meshcad: cannot load ca_keys[%zu]: %s\n", i,
+                why);
+        else
+            fprintf(stderr, "meshcad: cannot load the CA keys: %s\n",
+                meshca_strerror(r));
+    }
     free(specs);
     return r;
 }

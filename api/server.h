@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "log.h"
 #include "metrics.h"
 
 struct MHD_Connection;
@@ -73,6 +74,8 @@ struct request {
     int64_t retry_after;    /* > 0: Retry-After header */
     int www_authenticate;   /* add Bearer error="invalid_token" */
     /* for the access log (never a token) */
+    char method[LOG_ESCAPED_SIZE(LOG_METHOD_MAX)]; /* escaped, bounded */
+    char path[LOG_ESCAPED_SIZE(LOG_PATH_MAX)];     /* escaped, bounded */
     char *subject;
     char *log_error;
     uint64_t serial;
