@@ -23,7 +23,11 @@
 #include "meshca/duration.h"
 #include "meshca/jsonv.h"
 #include "meshca/policy.h"
+#include <openssl/crypto.h>
+
 #include "config.h"
+#include "entry.h"
+#include "logkeys.h"
 #include "meshcad.h"
 
 #define CHECK_DEFAULT_CEILING 3600
@@ -92,6 +96,25 @@ out:
     return r;
 }
 
+/* The ledger's MAC key and log key, as serve reads them. */
+static void
+check_ledger_keys(const struct config *cfg, struct diags *d)
+{
+    uint8_t mac[ENTRY_MAC_KEY_MAX];
+    struct cakey *k = NULL;
+    char why[1024];
+    size_t len = 0;
+
+    if (cfg->ledger.mac_key != NULL &&
+        logkeys_load_mac(cfg->ledger.mac_key, mac, &len, why, sizeof(why)) != 0)
+        diags_add(d, "%s", why);
+    OPENSSL_cleanse(mac, sizeof(mac));
+    if (cfg->ledger.log_key != NULL &&
+        logkeys_load_signer(cfg->ledger.log_key, &k, why, sizeof(why)) != 0)
+        diags_add(d, "%s", why);
+    cakey_free(k);
+}
+
 /* Adds a diagnostic for every key or certificate file of cfg that serve
  * could not use. */
 static void
@@ -112,6 +135,7 @@ check_key_files(const struct config *cfg, struct diags *d)
     if (cfg->tls_client_ca != NULL &&
         check_pem_file(cfg->tls_client_ca, 0, why, sizeof(why)) != 0)
         diags_add(d, "tls.client_ca: %s", why);
+    check_ledger_keys(cfg, d);
 }
 
 /* Prints config diagnostics with the file name in front of meaning errors

@@ -13,6 +13,8 @@
 D=$T_TMP/check
 cp -r "$MESHCA_TOP/tests/data/check" "$D"
 "$MESHCAD_BIN" keygen --out "$D/config/ca.pem" >/dev/null 2>>"$T_LOG" || bail "meshcad keygen failed"
+"$MESHCAD_BIN" keygen --out "$D/config/log.pem" >/dev/null 2>>"$T_LOG" || bail "meshcad keygen failed"
+(umask 077 && head -c 32 /dev/urandom >"$D/config/ledger.key")
 
 run_check() {  # dir mode file -> sets out (stderr), so (stdout), rc
     out=$(cd "$1" && "$MESHCAD_BIN" check "$2" "$3" 2>"$T_TMP/err" >"$T_TMP/out"); rc=$?
@@ -73,11 +75,14 @@ cp "$D/config/policy.json" "$K/"
 "$MESHCAD_BIN" keygen --out "$K/open.pem" >/dev/null 2>>"$T_LOG"
 chmod 644 "$K/open.pem"
 echo "not a key" >"$K/junk.pem"; chmod 600 "$K/junk.pem"
+"$MESHCAD_BIN" keygen --out "$K/log.pem" >/dev/null 2>>"$T_LOG"
+(umask 077 && head -c 32 /dev/urandom >"$K/ledger.key")
 keys_config() {  # FILE CA_KEYS_JSON [EXTRA_JSON]
     jq -n --argjson keys "$2" --argjson extra "${3:-{\}}" \
         '{listen: "127.0.0.1:8443", database: "postgresql://x@127.0.0.1/x",
           ca_keys: $keys, policy: "policy.json",
-          issuers: [{issuer: "https://idp.example.com", audiences: ["meshca"]}]} + $extra' >"$K/$1"
+          issuers: [{issuer: "https://idp.example.com", audiences: ["meshca"]}],
+          ledger: {origin: "meshca.example.com/log", log_key: "log.pem", mac_key: "ledger.key"}} + $extra' >"$K/$1"
 }
 keys_config good.json '[{"path": "good.pem", "state": "active"}]'
 run_check "$K" --config good.json
@@ -124,3 +129,11 @@ cp "$D/policy/unknown_key.json" "$T_TMP/p.json"
 check_fails "the typo is refused" "$MESHCAD_BIN" check --policy "$T_TMP/p.json"
 sed -i 's/max_tll/max_ttl/' "$T_TMP/p.json"
 check "once fixed it passes" "$MESHCAD_BIN" check --policy "$T_TMP/p.json"
+
+# The ledger's keys are checked as serve reads them.
+jq '.ledger.mac_key = "short.key" | .ledger.log_key = "nope.pem"' "$D/config/good.json" >"$D/config/ledger_keys.json"
+(umask 077 && head -c 8 /dev/urandom >"$D/config/short.key")
+run_check "$D/config" --config ledger_keys.json
+check_eq "bad ledger keys: exit 1" "$rc" 1
+check_match "a short MAC key is named, with how to make one" "$out" "ledger.mac_key .*short.key: must hold 32 to 128 random bytes.*head -c 32 /dev/urandom"
+check_match "a missing log key is named" "$out" "ledger.log_key .*nope.pem"
