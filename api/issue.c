@@ -220,7 +220,14 @@ handle_issue(struct request *req)
     {
         char why[256];
 
-        if (revocations_refuse(srv, keyfp, c->sub, why, sizeof(why))) {
+        if ((r = revocations_refuse(srv, keyfp, c->iss, c->sub, why,
+            sizeof(why))) < 0) {
+            metrics_inc(&srv->metrics.denied, "revocations_unavailable");
+            req->retry_after = 2;
+            req_error(req, 503, "unavailable", "%s; retry shortly", why);
+            goto out;
+        }
+        if (r != 0) {
             metrics_inc(&srv->metrics.denied, "revoked");
             req_error(req, 403, "forbidden", "%s", why);
             goto out;

@@ -609,6 +609,7 @@ ledger_snapshot_free(struct ledger_snapshot *s)
         free(s->entries[i].kind);
         free(s->entries[i].value);
         free(s->entries[i].ca_fingerprint);
+        free(s->entries[i].issuer);
     }
     free(s->entries);
     free(s);

@@ -84,6 +84,7 @@ int ledger_record_policy(struct ledger *l, const char *version,
 struct ledger_revocation {
     const char *kind;          /* serial, key_id, subject, key_fingerprint */
     const char *value;
+    const char *issuer;        /* subject only: the subject's issuer */
     const char *reason, *revoked_by, *request_id;
     int64_t block_until;       /* subject only: refuse new ones until; 0: no */
 };
@@ -95,9 +96,10 @@ int ledger_record_revocation(struct ledger *l,
 
 /* One entry of a revocation snapshot: kind "serial" (value a serial, with
  * the signing CA's fingerprint when the ledger knows it), "key_id",
- * "key_fingerprint", or "block" (value a subject, until epoch seconds). */
+ * "key_fingerprint", or "block" (value a subject, issuer its issuer or NULL
+ * for any issuer, until epoch seconds). */
 struct ledger_revoked {
-    char *kind, *value, *ca_fingerprint;
+    char *kind, *value, *ca_fingerprint, *issuer;
     int64_t until;
 };
 struct ledger_snapshot {

@@ -24,15 +24,11 @@
 #include "meshca/policy.h"
 #include "ledger.h"
 #include "log.h"
+#include "revstate.h"
 #include "server.h"
 
 #define REFRESH_MS 500
 #define REBUILD_EVERY_S 30
-
-struct block {
-    char *subject;
-    int64_t until;
-};
 
 struct revstate {
     struct server *srv;
@@ -41,22 +37,13 @@ struct revstate {
     size_t krl_len;
     char etag[72];
     uint64_t version;
-    char **fps;                 /* sorted "SHA256:..." */
-    size_t nfps;
-    struct block *blocks;
-    size_t nblocks;
+    struct revset *set;         /* NULL until the first rebuild */
     int ready;
     pthread_mutex_t wake_lock;
     pthread_cond_t wake;
     int stop, kick;
     pthread_t thread;
 };
-
-static int
-cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* "SHA256:<base64 without padding>" -> 32 bytes. */
 static int
@@ -78,37 +65,21 @@ fp_decode(const char *fp, uint8_t out[32])
     return 0;
 }
 
-static void
-free_lists(char **fps, size_t nfps, struct block *blocks, size_t nblocks)
-{
-    size_t i;
-
-    for (i = 0; i < nfps; i++)
-        free(fps[i]);
-    free(fps);
-    for (i = 0; i < nblocks; i++)
-        free(blocks[i].subject);
-    free(blocks);
-}
-
-/* Builds a KRL from a snapshot; on success swaps it in. */
+/* Builds a KRL and the refusal set from a snapshot; on success swaps both
+ * in.  On any failure nothing changes: the previous KRL and set stay. */
 static int
 rebuild(struct revstate *rs, uint64_t version, struct ledger_snapshot *snap)
 {
     const struct cakey_set *cas = rs->srv->cas;
     struct krl_builder *b = NULL;
     struct krl *check = NULL;
+    struct revset *set = NULL;
     uint8_t *blob = NULL, fp[32], md[SHA256_DIGEST_LENGTH];
-    size_t len = 0, i, k, nfps = 0, nblocks = 0, nca = cakey_set_count(cas);
-    char **fps = NULL;
-    struct block *blocks = NULL;
+    size_t len = 0, i, k, nca = cakey_set_count(cas);
     int r;
 
-    if ((r = krl_builder_new(&b)) != 0)
-        goto out;
-    r = MESHCA_ERR_ALLOC;
-    if ((fps = calloc(snap->n + 1, sizeof(*fps))) == NULL ||
-        (blocks = calloc(snap->n + 1, sizeof(*blocks))) == NULL)
+    if ((r = revset_build(snap, &set)) != 0 ||
+        (r = krl_builder_new(&b)) != 0)
         goto out;
     for (i = 0; i < snap->n; i++) {
         const struct ledger_revoked *e = &snap->entries[i];
@@ -139,13 +110,8 @@ rebuild(struct revstate *rs, uint64_t version, struct ledger_snapshot *snap)
                     r = krl_revoke_key_id(b, cb, cl, e->value);
             }
         } else if (strcmp(e->kind, "key_fingerprint") == 0) {
-            if (fp_decode(e->value, fp) == 0 &&
-                (r = krl_revoke_key_sha256(b, fp)) == 0 &&
-                (fps[nfps] = strdup(e->value)) != NULL)
-                nfps++;
-        } else if (strcmp(e->kind, "block") == 0) {
-            if ((blocks[nblocks].subject = strdup(e->value)) != NULL)
-                blocks[nblocks++].until = e->until;
+            if (fp_decode(e->value, fp) == 0)
+                r = krl_revoke_key_sha256(b, fp);
         }
         if (r != 0)
             goto out;
@@ -160,7 +126,6 @@ rebuild(struct revstate *rs, uint64_t version, struct ledger_snapshot *snap)
                 meshca_strerror(r)));
         goto out;
     }
-    qsort(fps, nfps, sizeof(*fps), cmp_str);
     SHA256(blob, len, md);
     pthread_rwlock_wrlock(&rs->lock);
     free(rs->krl);
@@ -172,19 +137,14 @@ rebuild(struct revstate *rs, uint64_t version, struct ledger_snapshot *snap)
         snprintf(rs->etag + strlen(rs->etag), 3, "%02x", md[k]);
     strcat(rs->etag, "\"");
     rs->version = version;
-    free_lists(rs->fps, rs->nfps, rs->blocks, rs->nblocks);
-    rs->fps = fps;
-    rs->nfps = nfps;
-    rs->blocks = blocks;
-    rs->nblocks = nblocks;
-    fps = NULL;
-    blocks = NULL;
-    nfps = nblocks = 0;
+    revset_free(rs->set);
+    rs->set = set;
+    set = NULL;
     rs->ready = 1;
     pthread_rwlock_unlock(&rs->lock);
     r = 0;
 out:
-    free_lists(fps, nfps, blocks, nblocks);
+    revset_free(set);
     free(blob);
     krl_free(check);
     krl_builder_free(b);
@@ -199,6 +159,7 @@ refresher_main(void *arg)
     uint64_t version, last = UINT64_MAX;
     time_t last_build = 0;
     struct timespec ts;
+    int r, failing = 0;
 
     for (;;) {
         pthread_mutex_lock(&rs->wake_lock);
@@ -219,14 +180,18 @@ refresher_main(void *arg)
             continue; /* database away: keep serving the last KRL */
         /* Rebuild on a new revocation, and now and then for expiries. */
         if (version != last || time(NULL) - last_build >= REBUILD_EVERY_S) {
-            if (rebuild(rs, version, snap) == 0) {
+            if ((r = rebuild(rs, version, snap)) == 0) {
                 if (version != last)
                     log_json(LOG_LEVEL_INFO, "KRL rebuilt", json_pack(
                         "{s:I, s:i}", "version", (json_int_t)version,
                         "entries", (int)snap->n));
                 last = version;
                 last_build = time(NULL);
-            }
+            } else if (!failing)
+                log_json(LOG_LEVEL_ERROR, "cannot rebuild the KRL and the "
+                    "refusal lists; keeping the previous ones", json_pack(
+                    "{s:s}", "error", meshca_strerror(r)));
+            failing = r != 0;
         }
         ledger_snapshot_free(snap);
     }
@@ -265,7 +230,7 @@ revocations_stop(struct server *srv)
     pthread_mutex_unlock(&rs->wake_lock);
     pthread_join(rs->thread, NULL);
     free(rs->krl);
-    free_lists(rs->fps, rs->nfps, rs->blocks, rs->nblocks);
+    revset_free(rs->set);
     pthread_rwlock_destroy(&rs->lock);
     pthread_mutex_destroy(&rs->wake_lock);
     pthread_cond_destroy(&rs->wake);
@@ -283,38 +248,19 @@ kick(struct revstate *rs)
 }
 
 int
-revocations_refuse(struct server *srv, const char *keyfp, const char *subject,
-    char *why, size_t whylen)
+revocations_refuse(struct server *srv, const char *keyfp, const char *issuer,
+    const char *subject, char *why, size_t whylen)
 {
     struct revstate *rs = srv->rev;
-    int64_t now = (int64_t)time(NULL);
-    size_t i;
-    int refuse = 0;
+    int r;
 
     if (rs == NULL)
-        return 0;
+        return revset_refuse(NULL, keyfp, issuer, subject, 0, why, whylen);
     pthread_rwlock_rdlock(&rs->lock);
-    if (keyfp != NULL && rs->nfps > 0 &&
-        bsearch(&keyfp, rs->fps, rs->nfps, sizeof(char *), cmp_str) != NULL) {
-        snprintf(why, whylen, "this public key (%s) has been revoked; make a "
-            "new key", keyfp);
-        refuse = 1;
-    }
-    for (i = 0; !refuse && i < rs->nblocks; i++)
-        if (strcmp(rs->blocks[i].subject, subject) == 0 &&
-            rs->blocks[i].until > now) {
-            char t[32];
-            time_t u = (time_t)rs->blocks[i].until;
-            struct tm tm;
-
-            gmtime_r(&u, &tm);
-            strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
-            snprintf(why, whylen, "new certificates for %s are blocked "
-                "until %s by an administrator", subject, t);
-            refuse = 1;
-        }
+    r = revset_refuse(rs->set, keyfp, issuer, subject, (int64_t)time(NULL),
+        why, whylen);
     pthread_rwlock_unlock(&rs->lock);
-    return refuse;
+    return r;
 }
 
 void
