@@ -77,12 +77,14 @@ static const char *const stmt_sql[] = {
     "INSERT INTO policy_versions (version, policy, loaded_by) "
     "SELECT $1, $2, $3 WHERE NOT EXISTS "
     "  (SELECT 1 FROM policy_versions WHERE version = $1) RETURNING seq",
-    /* 1 kind, 2 value, 3 reason, 4 revoked_by, 5 block_until, 6 req_id.
+    /* 1 kind, 2 value, 3 reason, 4 revoked_by, 5 block_until, 6 req_id,
+     * 7 issuer (subject only).
      * Idempotent: an existing revocation of the same target is kept. */
     "INSERT INTO revocations (kind, value, reason, revoked_by, block_until, "
-    "  request_id) "
-    "SELECT $1, $2, $3, $4, to_timestamp($5::bigint), $6 WHERE NOT EXISTS "
+    "  request_id, issuer) "
+    "SELECT $1, $2, $3, $4, to_timestamp($5::bigint), $6, $7 WHERE NOT EXISTS "
     "  (SELECT 1 FROM revocations WHERE kind = $1 AND value = $2 AND "
+    "   issuer IS NOT DISTINCT FROM $7 AND "
     "   block_until IS NOT DISTINCT FROM to_timestamp($5::bigint)) "
     "RETURNING seq",
 };
@@ -569,7 +571,7 @@ ledger_record_revocation(struct ledger *l, const struct ledger_revocation *rec)
 
     memset(&it, 0, sizeof(it));
     it.kind = ITEM_REVOCATION;
-    it.nparams = 6;
+    it.nparams = 7;
     it.params[0] = rec->kind;
     it.params[1] = rec->value;
     it.params[2] = rec->reason;
@@ -577,6 +579,7 @@ ledger_record_revocation(struct ledger *l, const struct ledger_revocation *rec)
     it.params[4] = rec->block_until > 0 ? own(&it, fmt_i64(rec->block_until))
                                         : NULL;
     it.params[5] = rec->request_id;
+    it.params[6] = rec->issuer;
     if (rec->block_until > 0 && it.params[4] == NULL)
         return MESHCA_ERR_ALLOC;
     return submit(l, &it);
@@ -622,23 +625,25 @@ ledger_snapshot_free(struct ledger_snapshot *s)
  * still in force.
  */
 static const char snapshot_sql[] =
-    "SELECT 'serial', c.serial::text, c.ca_fingerprint, 0 "
+    "SELECT 'serial', c.serial::text, c.ca_fingerprint, 0, NULL "
     "  FROM revocations r JOIN certificates c ON c.serial = "
     "       CASE WHEN r.kind = 'serial' THEN r.value::bigint END "
     " WHERE r.kind = 'serial' AND c.valid_before > now() "
-    "UNION SELECT 'serial', c.serial::text, c.ca_fingerprint, 0 "
+    "UNION SELECT 'serial', c.serial::text, c.ca_fingerprint, 0, NULL "
     "  FROM revocations r JOIN certificates c ON c.subject = r.value "
+    "   AND (r.issuer IS NULL OR r.issuer = c.issuer) "
     " WHERE r.kind = 'subject' AND c.valid_before > now() "
     "   AND c.created_at <= r.created_at "
-    "UNION SELECT 'serial', r.value, NULL, 0 FROM revocations r "
+    "UNION SELECT 'serial', r.value, NULL, 0, NULL FROM revocations r "
     " WHERE r.kind = 'serial' AND NOT EXISTS "
     "   (SELECT 1 FROM certificates c WHERE c.serial = "
     "    CASE WHEN r.kind = 'serial' THEN r.value::bigint END) "
-    "UNION SELECT kind, value, NULL, 0 FROM revocations "
+    "UNION SELECT kind, value, NULL, 0, NULL FROM revocations "
     " WHERE kind IN ('key_id', 'key_fingerprint') "
     "UNION SELECT 'block', value, NULL, "
-    "   extract(epoch FROM max(block_until))::bigint FROM revocations "
-    " WHERE kind = 'subject' AND block_until > now() GROUP BY value";
+    "   extract(epoch FROM max(block_until))::bigint, issuer "
+    "  FROM revocations WHERE kind = 'subject' AND block_until > now() "
+    " GROUP BY value, issuer";
 
 int
 ledger_revocation_snapshot(struct ledger *l, uint64_t *versionp,
@@ -666,16 +671,17 @@ ledger_revocation_snapshot(struct ledger *l, uint64_t *versionp,
         (s->entries = calloc((size_t)n + 1, sizeof(*s->entries))) == NULL)
         goto out;
     for (i = 0; i < n; i++) {
-        struct ledger_revoked *e = &s->entries[s->n];
+        struct ledger_revoked *e = &s->entries[s->n++];
 
         if ((e->kind = strdup(PQgetvalue(res, i, 0))) == NULL ||
             (e->value = strdup(PQgetvalue(res, i, 1))) == NULL)
             goto out;
-        if (!PQgetisnull(res, i, 2) &&
-            (e->ca_fingerprint = strdup(PQgetvalue(res, i, 2))) == NULL)
+        if ((!PQgetisnull(res, i, 2) &&
+            (e->ca_fingerprint = strdup(PQgetvalue(res, i, 2))) == NULL) ||
+            (!PQgetisnull(res, i, 4) &&
+            (e->issuer = strdup(PQgetvalue(res, i, 4))) == NULL))
             goto out;
         e->until = strtoll(PQgetvalue(res, i, 3), NULL, 10);
-        s->n++;
     }
     *snapp = s;
     s = NULL;
@@ -719,6 +725,7 @@ out:
     "(r.kind = 'serial' AND r.value = x.serial::text) OR "                     \
     "(r.kind = 'key_id' AND r.value = x.key_id) OR "                           \
     "(r.kind = 'subject' AND r.value = x.subject AND "                         \
+    " (r.issuer IS NULL OR r.issuer = x.issuer) AND "                          \
     " r.created_at >= x.created_at) OR "                                       \
     "(r.kind = 'key_fingerprint' AND r.value = x.key_fingerprint))"
 

@@ -307,6 +307,50 @@ parse_time(const char *s, int64_t *tp)
     return 0;
 }
 
+/* The issuer a subject revocation applies to: the request's "issuer" (one
+ * of ours), or without one the only issuer configured.  Other targets take
+ * none.  Returns 0 and *issuerp (NULL for other targets, borrowed from the
+ * config), or -1 with a 400 queued. */
+static int
+revoke_issuer(struct request *req, const json_t *o, const char *kind,
+    const char **issuerp)
+{
+    const struct config *cfg = req->srv->cfg;
+    const json_t *v = json_object_get(o, "issuer");
+    char names[512];
+    size_t i;
+
+    *issuerp = NULL;
+    if (strcmp(kind, "subject") != 0) {
+        if (v == NULL)
+            return 0;
+        req_error(req, 400, "invalid_request", "issuer: only with subject");
+        return -1;
+    }
+    if (v == NULL && cfg->nissuers == 1) {
+        *issuerp = cfg->issuers[0].issuer;
+        return 0;
+    }
+    names[0] = '\0';
+    for (i = 0; i < cfg->nissuers; i++) {
+        if (v != NULL && json_is_string(v) &&
+            strcmp(json_string_value(v), cfg->issuers[i].issuer) == 0) {
+            *issuerp = cfg->issuers[i].issuer;
+            return 0;
+        }
+        snprintf(names + strlen(names), sizeof(names) - strlen(names),
+            "%s%s", i ? ", " : "", cfg->issuers[i].issuer);
+    }
+    if (v == NULL)
+        req_error(req, 400, "invalid_request", "issuer: required with "
+            "subject, since a subject is unique only at its issuer and "
+            "several are configured (%s)", names);
+    else
+        req_error(req, 400, "invalid_request", "issuer: not a configured "
+            "issuer (expected one of %s)", names);
+    return -1;
+}
+
 void
 handle_revoke(struct request *req)
 {
@@ -334,14 +378,14 @@ handle_revoke(struct request *req)
     }
     json_object_foreach(o, key, v) {
         int known = strcmp(key, "reason") == 0 ||
-            strcmp(key, "block_until") == 0;
+            strcmp(key, "block_until") == 0 || strcmp(key, "issuer") == 0;
 
         for (i = 0; i < 5; i++)
             known |= strcmp(key, targets[i]) == 0;
         if (!known) {
             req_error(req, 400, "invalid_request", "unknown field \"%.64s\" "
                 "(expected one of serial, key_id, subject, public_key, "
-                "fingerprint, reason, block_until)", key);
+                "fingerprint, issuer, reason, block_until)", key);
             goto done;
         }
     }
@@ -408,6 +452,8 @@ handle_revoke(struct request *req)
         }
         value = strdup(json_string_value(v));
     }
+    if (revoke_issuer(req, o, rec.kind, &rec.issuer) != 0)
+        goto done;
     if ((v = json_object_get(o, "block_until")) != NULL) {
         if (strcmp(rec.kind, "subject") != 0 || !json_is_string(v) ||
             parse_time(json_string_value(v), &rec.block_until) != 0) {
@@ -435,11 +481,13 @@ handle_revoke(struct request *req)
     out = json_pack("{s:s, s:s, s:s, s:s, s:b}", "kind", rec.kind, "value",
         rec.value, "reason", reason, "revoked_by", rec.revoked_by,
         "already_revoked", r == 1);
+    if (rec.issuer != NULL)
+        json_object_set_new(out, "issuer", json_string(rec.issuer));
     req_reply_json(req, r == 1 ? 200 : 201, out);
     json_decref(out);
-    log_json(LOG_LEVEL_INFO, "revocation", json_pack("{s:s, s:s, s:s, s:s}",
-        "request_id", req->id, "kind", rec.kind, "value", rec.value, "by",
-        rec.revoked_by));
+    log_json(LOG_LEVEL_INFO, "revocation", json_pack("{s:s, s:s, s:s, s:s, "
+        "s:s?}", "request_id", req->id, "kind", rec.kind, "value", rec.value,
+        "by", rec.revoked_by, "issuer", rec.issuer));
 done:
     free(value);
     key_free(k);
