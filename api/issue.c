@@ -317,6 +317,15 @@ handle_issue(struct request *req)
         if (r != MESHCA_ERR_LEDGER_DUPLICATE_SERIAL)
             break;
     }
+    if (r == MESHCA_ERR_LEDGER_BLOCKED) {
+        /* A block that committed after the check above: the ledger's own
+         * check, in the certificate's transaction, is the one that holds. */
+        metrics_inc(&srv->metrics.denied, "revoked");
+        req_error(req, 403, "forbidden", "new certificates for %s (issuer "
+            "%s) are blocked by an administrator; none was issued", c->sub,
+            c->iss);
+        goto out;
+    }
     if (r == MESHCA_ERR_LEDGER_REPLAY) {
         metrics_inc(&srv->metrics.denied, "replay");
         req_error(req, 401, "invalid_token", "this ID token has already been "

@@ -57,18 +57,28 @@ static const char *const stmt_sql[] = {
      * 7 principals, 8 key_type, 9 key_fp, 10 va, 11 vb, 12 opts,
      * 13 exts, 14 ca_fp, 15 addr, 16 req_id, 17 reason, 18 policy,
      * 19 certificate, 20 token_id, 21 max_uses */
-    "WITH t AS (INSERT INTO token_uses (issuer, token_id, uses) "
-    "  VALUES ($3, $20, 1) ON CONFLICT (issuer, token_id) DO UPDATE "
+    /* One row: (blocked, seq).  The subject's block is checked in the
+     * certificate's own transaction, after the segment took the subject's
+     * lock (segment_locks), so no certificate commits after a block. */
+    "WITH b AS (SELECT EXISTS (SELECT 1 FROM revocations r "
+    "  WHERE r.kind = 'subject' AND r.value = $4 AND "
+    "  (r.issuer IS NULL OR r.issuer = $3) AND r.block_until > now()) "
+    "  AS blocked), "
+    "t AS (INSERT INTO token_uses (issuer, token_id, uses) "
+    "  SELECT $3, $20, 1 WHERE NOT (SELECT blocked FROM b) "
+    "  ON CONFLICT (issuer, token_id) DO UPDATE "
     "  SET uses = token_uses.uses + 1, last_used = now() "
-    "  WHERE token_uses.uses < $21::integer RETURNING uses) "
-    "INSERT INTO certificates (serial, key_id, subject, issuer, email, role, "
-    "  principals, key_type, key_fingerprint, valid_after, valid_before, "
-    "  critical_options, extensions, ca_fingerprint, client_address, "
-    "  request_id, reason, policy_version, token_id, certificate) "
+    "  WHERE token_uses.uses < $21::integer RETURNING uses), "
+    "c AS (INSERT INTO certificates (serial, key_id, subject, issuer, email, "
+    "  role, principals, key_type, key_fingerprint, valid_after, "
+    "  valid_before, critical_options, extensions, ca_fingerprint, "
+    "  client_address, request_id, reason, policy_version, token_id, "
+    "  certificate) "
     "SELECT $1::bigint, $2, $4, $3, $5, $6, $7::text[], $8, $9, "
     "  to_timestamp($10::bigint), to_timestamp($11::bigint), $12::jsonb, "
     "  $13::text[], $14, $15, $16, $17, $18, $20, $19 "
-    "WHERE EXISTS (SELECT 1 FROM t) RETURNING seq",
+    "WHERE EXISTS (SELECT 1 FROM t) RETURNING seq) "
+    "SELECT (SELECT blocked FROM b), (SELECT seq FROM c)",
     /* 1 subject, 2 issuer, 3 email, 4 role, 5 principals, 6 reason,
      * 7 key_fp, 8 addr, 9 req_id, 10 policy */
     "INSERT INTO denials (subject, issuer, email, role, requested_principals, "
@@ -178,7 +188,11 @@ item_result(struct item *it, PGresult *res)
 
     switch (PQresultStatus(res)) {
     case PGRES_TUPLES_OK:
-        if (it->kind == ITEM_ISSUANCE && PQntuples(res) == 0)
+        if (it->kind == ITEM_ISSUANCE && PQntuples(res) == 1 &&
+            strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+            it->result = MESHCA_ERR_LEDGER_BLOCKED;
+        else if (it->kind == ITEM_ISSUANCE && (PQntuples(res) != 1 ||
+            PQgetisnull(res, 0, 1)))
             it->result = MESHCA_ERR_LEDGER_REPLAY;
         else if (it->kind == ITEM_REVOCATION && PQntuples(res) == 0)
             it->result = 1; /* already revoked */
@@ -208,6 +222,82 @@ item_result(struct item *it, PGresult *res)
 }
 
 /*
+ * The per-person locks of a segment, in one statement: shared for each
+ * (issuer, subject) the segment issues to, exclusive for each it revokes by
+ * subject.  A block thus waits for every issuing transaction of that person
+ * in flight, and any that comes later waits for the block's commit and then
+ * sees it.  Taken in key order (the sorted subquery), so two segments never
+ * wait on each other in a cycle.
+ */
+static const char locks_sql[] =
+    "SELECT CASE WHEN x THEN pg_advisory_xact_lock(k) "
+    "  ELSE pg_advisory_xact_lock_shared(k) END "
+    "FROM (SELECT k, bool_or(x) AS x FROM (SELECT "
+    "  hashtextextended(coalesce(i, '') || E'\\n' || s, 7310475502) AS k, x "
+    "  FROM unnest($1::text[], $2::text[], $3::boolean[]) AS u(i, s, x)) a "
+    "  GROUP BY k ORDER BY k) o";
+
+/* Sends segment_locks' statement for items, when any needs a lock.
+ * Returns 1 when sent, 0 when none is needed, -1 on failure. */
+static int
+send_locks(PGconn *c, struct item **items, size_t n)
+{
+    const char *iss[LEDGER_BATCH_MAX], *sub[LEDGER_BATCH_MAX];
+    const char *mode[LEDGER_BATCH_MAX], *params[3] = { NULL, NULL, NULL };
+    char *a_iss = NULL, *a_sub = NULL, *a_mode = NULL;
+    size_t i, k = 0;
+    int r = -1;
+
+    for (i = 0; i < n && k < LEDGER_BATCH_MAX; i++) {
+        const struct item *it = items[i];
+
+        if (it->kind == ITEM_ISSUANCE) {
+            iss[k] = it->params[2];
+            sub[k] = it->params[3];
+            mode[k++] = "f";
+        } else if (it->kind == ITEM_REVOCATION &&
+            strcmp(it->params[0], "subject") == 0) {
+            iss[k] = it->params[6] ? it->params[6] : "";
+            sub[k] = it->params[1];
+            mode[k++] = "t";
+        }
+    }
+    if (k == 0)
+        return 0;
+    if ((a_iss = pg_array(iss, k)) == NULL ||
+        (a_sub = pg_array(sub, k)) == NULL ||
+        (a_mode = pg_array(mode, k)) == NULL)
+        goto out;
+    params[0] = a_iss;
+    params[1] = a_sub;
+    params[2] = a_mode;
+    if (PQsendQueryParams(c, locks_sql, 3, NULL, params, NULL, NULL, 0))
+        r = 1;
+out:
+    free(a_iss);
+    free(a_sub);
+    free(a_mode);
+    return r;
+}
+
+/* Reads the result of one statement sent before the items.  Returns 0, 1
+ * when it failed (the segment is aborted), -1 when the connection did. */
+static int
+read_pre(PGconn *c)
+{
+    PGresult *res;
+    int failed;
+
+    if ((res = PQgetResult(c)) == NULL)
+        return -1;
+    failed = PQresultStatus(res) != PGRES_TUPLES_OK;
+    PQclear(res);
+    while ((res = PQgetResult(c)) != NULL)
+        PQclear(res);
+    return failed;
+}
+
+/*
  * Runs items as one pipeline sync segment (one implicit transaction).
  * Returns 0 when the segment committed (each item's result set), 1 when it
  * failed on data (nothing committed; retry singly), -1 when the connection
@@ -218,19 +308,20 @@ run_segment(PGconn *c, struct item **items, size_t n)
 {
     PGresult *res;
     size_t i;
-    int failed = 0, ok, lock = 0;
+    int failed = 0, ok, lock = 0, locks = 0;
 
     if (PQenterPipelineMode(c) != 1)
         return -1;
     /*
      * Take the chain head first: every ledger transaction then acquires its
-     * locks in one order (head, then token_uses rows), so two writers that
-     * share a token can never deadlock.
+     * locks in one order (head, then the people's locks, then token_uses
+     * rows), so two writers that share a token can never deadlock.
      */
     for (i = 0; i < n && !lock; i++)
         lock = items[i]->kind != ITEM_PING;
-    if (lock && !PQsendQueryParams(c, "SELECT 1 FROM chain_head WHERE id "
-        "FOR UPDATE", 0, NULL, NULL, NULL, NULL, 0)) {
+    if ((lock && !PQsendQueryParams(c, "SELECT 1 FROM chain_head WHERE id "
+        "FOR UPDATE", 0, NULL, NULL, NULL, NULL, 0)) ||
+        (locks = send_locks(c, items, n)) < 0) {
         PQexitPipelineMode(c);
         return -1;
     }
@@ -250,14 +341,10 @@ run_segment(PGconn *c, struct item **items, size_t n)
     }
     if (PQpipelineSync(c) != 1)
         return -1;
-    if (lock) {
-        if ((res = PQgetResult(c)) == NULL)
+    for (i = 0; i < (size_t)(lock + locks); i++) {
+        if ((ok = read_pre(c)) < 0)
             return -1;
-        if (PQresultStatus(res) != PGRES_TUPLES_OK)
-            failed = 1;
-        PQclear(res);
-        while ((res = PQgetResult(c)) != NULL)
-            PQclear(res);
+        failed |= ok;
     }
     for (i = 0; i < n; i++) {
         if ((res = PQgetResult(c)) == NULL)
@@ -622,7 +709,10 @@ ledger_snapshot_free(struct ledger_snapshot *s)
  * What the KRL and the issuance checks need, in one read: every serial to
  * list (revoked by serial or by subject, still unexpired, with the CA that
  * signed it), every key id and key fingerprint revoked, and subject blocks
- * still in force.
+ * still in force.  A subject revocation lists every certificate of that
+ * person made before it or before its block ends (greatest() ignores a NULL
+ * block_until), whenever it was made: a block is never undone by a
+ * certificate that slipped in.
  */
 static const char snapshot_sql[] =
     "SELECT 'serial', c.serial::text, c.ca_fingerprint, 0, NULL "
@@ -633,7 +723,7 @@ static const char snapshot_sql[] =
     "  FROM revocations r JOIN certificates c ON c.subject = r.value "
     "   AND (r.issuer IS NULL OR r.issuer = c.issuer) "
     " WHERE r.kind = 'subject' AND c.valid_before > now() "
-    "   AND c.created_at <= r.created_at "
+    "   AND c.created_at <= greatest(r.created_at, r.block_until) "
     "UNION SELECT 'serial', r.value, NULL, 0, NULL FROM revocations r "
     " WHERE r.kind = 'serial' AND NOT EXISTS "
     "   (SELECT 1 FROM certificates c WHERE c.serial = "
@@ -726,7 +816,7 @@ out:
     "(r.kind = 'key_id' AND r.value = x.key_id) OR "                           \
     "(r.kind = 'subject' AND r.value = x.subject AND "                         \
     " (r.issuer IS NULL OR r.issuer = x.issuer) AND "                          \
-    " r.created_at >= x.created_at) OR "                                       \
+    " greatest(r.created_at, r.block_until) >= x.created_at) OR "              \
     "(r.kind = 'key_fingerprint' AND r.value = x.key_fingerprint))"
 
 static const char report_sql[] =

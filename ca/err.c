@@ -118,6 +118,8 @@ meshca_strerror(int err)
         return "token already used for its maximum number of certificates";
     case MESHCA_ERR_LEDGER_DUPLICATE_SERIAL:
         return "serial already exists in the ledger";
+    case MESHCA_ERR_LEDGER_BLOCKED:
+        return "new certificates for this subject are blocked";
     case MESHCA_ERR_CLI_NO_SERVER:
         return "no meshca server configured";
     case MESHCA_ERR_CLI_HTTP:
