@@ -1,5 +1,6 @@
 /* The ledger's writers, verification and migrations.  See ledger.h. */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -15,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "ledger.h"
+#include "log.h"
 #include "metrics.h"
 #include "migrations.h"
 
@@ -45,6 +47,8 @@ struct ledger {
     size_t nwriters;
     /* metrics */
     _Atomic uint64_t batches, records, failures, reconnects, unavailable;
+    atomic_int db_down;         /* 1 after a failed connect, see db_reached */
+    _Atomic int64_t down_since_us;
     struct histogram commit;
     pthread_mutex_t reader_lock; /* the reader connection (snapshots) */
     PGconn *reader;
@@ -382,13 +386,174 @@ finish(struct ledger *l, struct item *it)
     sem_post(&it->done);
 }
 
+/* The database's state as every connection of this ledger last saw it:
+ * logged once when it goes away (error) and once when it is back (info),
+ * whichever writer or reader notices first. */
+static void
+db_reached(struct ledger *l, int ok, const char *why)
+{
+    int expect = ok ? 1 : 0;
+    int64_t now = mono_us();
+
+    if (!atomic_compare_exchange_strong(&l->db_down, &expect, ok ? 0 : 1))
+        return;
+    if (!ok) {
+        atomic_store(&l->down_since_us, now);
+        log_json(LOG_LEVEL_ERROR, "database unreachable: issuance refused "
+            "until it returns", json_pack("{s:s}", "error", why));
+    } else
+        log_json(LOG_LEVEL_INFO, "database reachable again", json_pack(
+            "{s:f}", "outage_seconds",
+            (double)(now - atomic_load(&l->down_since_us)) / 1e6));
+}
+
+/* Whether an idle connection may be used.  Nothing should arrive on one:
+ * readable means the server closed it or sent its last words (a restart,
+ * an administrator's termination), so it is dropped before a request can
+ * fail on it. */
+static int
+conn_usable(PGconn *c)
+{
+    struct pollfd pfd;
+
+    if (PQstatus(c) != CONNECTION_OK ||
+        PQtransactionStatus(c) != PQTRANS_IDLE || PQsocket(c) < 0)
+        return 0;
+    pfd.fd = PQsocket(c);
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    return poll(&pfd, 1, 0) == 0;
+}
+
+/* A writer's connection: c when usable, else a new one (prepared).  NULL
+ * with the reason in why when the database cannot be reached. */
+static PGconn *
+writer_conn(struct ledger *l, PGconn *c, char *why, size_t whylen)
+{
+    if (c != NULL && conn_usable(c))
+        return c;
+    PQfinish(c);
+    atomic_fetch_add(&l->reconnects, 1);
+    if ((c = connect_db(l->conninfo, why, whylen)) != NULL &&
+        prepare_all(c, why, whylen) != 0) {
+        PQfinish(c);
+        c = NULL;
+    }
+    db_reached(l, c != NULL, why);
+    return c;
+}
+
+/* Runs a batch as one segment; when a record fails it, each on its own so
+ * it fails alone.  Returns -1 when the connection failed, else 0. */
+static int
+run_batch(PGconn *c, struct item **batch, size_t n)
+{
+    size_t i;
+    int r;
+
+    r = run_segment(c, batch, n);
+    if (r == 1 && n > 1) {
+        for (i = 0; i < n && r != -1; i++)
+            r = run_segment(c, &batch[i], 1) == -1 ? -1 : 0;
+    }
+    return r == -1 ? -1 : 0;
+}
+
+/* After a connection was lost with it in flight: whether its record was
+ * committed anyway (every record carries its request id; a certificate
+ * also its unique serial).  Returns 1, 0, or -1 when c fails too. */
+static int
+item_committed(PGconn *c, const struct item *it)
+{
+    const char *sql, *p[2];
+    PGresult *res;
+    int r;
+
+    switch (it->kind) {
+    case ITEM_ISSUANCE:
+        sql = "SELECT 1 FROM certificates WHERE serial = $1::bigint AND "
+            "request_id = $2";
+        p[0] = it->params[0];
+        p[1] = it->params[15];
+        break;
+    case ITEM_DENIAL:
+        sql = "SELECT 1 FROM denials WHERE request_id = $1";
+        p[0] = it->params[8];
+        break;
+    case ITEM_REVOCATION:
+        sql = "SELECT 1 FROM revocations WHERE request_id = $1";
+        p[0] = it->params[5];
+        break;
+    default:
+        return 0; /* idempotent: run it again */
+    }
+    res = PQexecParams(c, sql, it->kind == ITEM_ISSUANCE ? 2 : 1, NULL, p,
+        NULL, NULL, 0);
+    r = PQresultStatus(res) != PGRES_TUPLES_OK ? -1 : PQntuples(res) > 0;
+    PQclear(res);
+    return r;
+}
+
+/*
+ * Retries a batch whose connection was lost, on a new connection c: each
+ * record that did commit is answered as committed, the others run again.
+ * A certificate refused as a replay or a duplicate serial on the second run
+ * is looked up once more (the first run may have committed meanwhile).
+ * Returns -1 when c fails too, else 0.
+ */
+static int
+retry_batch(PGconn *c, struct item **batch, size_t n)
+{
+    struct item *again[LEDGER_BATCH_MAX];
+    size_t i, k = 0;
+    int r;
+
+    for (i = 0; i < n; i++) {
+        batch[i]->result = MESHCA_ERR_UNAVAILABLE;
+        batch[i]->why[0] = '\0';
+        if ((r = item_committed(c, batch[i])) < 0)
+            return -1;
+        if (r == 1)
+            batch[i]->result = 0;
+        else
+            again[k++] = batch[i];
+    }
+    if (k > 0 && run_batch(c, again, k) != 0)
+        return -1;
+    for (i = 0; i < k; i++) {
+        if (again[i]->kind != ITEM_ISSUANCE ||
+            (again[i]->result != MESHCA_ERR_LEDGER_REPLAY &&
+            again[i]->result != MESHCA_ERR_LEDGER_DUPLICATE_SERIAL))
+            continue;
+        if ((r = item_committed(c, again[i])) < 0)
+            return -1;
+        if (r == 1)
+            again[i]->result = 0;
+    }
+    return 0;
+}
+
+static void
+fail_batch(struct item **batch, size_t n, const char *prefix,
+    const char *why)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        batch[i]->result = MESHCA_ERR_UNAVAILABLE;
+        snprintf(batch[i]->why, sizeof(batch[i]->why), "%s%s", prefix,
+            why);
+        batch[i]->why[strcspn(batch[i]->why, "\n")] = '\0';
+    }
+}
+
 static void *
 writer_main(void *arg)
 {
     struct ledger *l = arg;
     struct item *batch[LEDGER_BATCH_MAX];
     PGconn *c = NULL;
-    char why[256];
+    char why[256], lost[256];
     size_t n, i;
     int64_t t0;
     int r;
@@ -409,46 +574,30 @@ writer_main(void *arg)
             l->tail = NULL;
         pthread_mutex_unlock(&l->lock);
 
-        if (c != NULL && PQstatus(c) != CONNECTION_OK) {
-            PQfinish(c);
-            c = NULL;
+        if ((c = writer_conn(l, c, why, sizeof(why))) == NULL) {
+            fail_batch(batch, n, "", why);
+            for (i = 0; i < n; i++)
+                finish(l, batch[i]);
+            /* Don't spin while the database is away. */
+            usleep(50000);
+            continue;
         }
-        if (c == NULL) {
-            atomic_fetch_add(&l->reconnects, 1);
-            if ((c = connect_db(l->conninfo, why, sizeof(why))) != NULL &&
-                prepare_all(c, why, sizeof(why)) != 0) {
+        t0 = mono_us();
+        if ((r = run_batch(c, batch, n)) == -1) {
+            /* Lost in flight: retry once on a new connection, answering
+             * what did commit as committed (never twice). */
+            atomic_fetch_add(&l->failures, 1);
+            snprintf(lost, sizeof(lost), "%s", PQerrorMessage(c));
+            PQfinish(c);
+            if ((c = writer_conn(l, NULL, why, sizeof(why))) != NULL)
+                r = retry_batch(c, batch, n);
+            if (r == -1) {
+                fail_batch(batch, n, "database connection lost: ", lost);
                 PQfinish(c);
                 c = NULL;
             }
-            if (c == NULL) {
-                for (i = 0; i < n; i++) {
-                    batch[i]->result = MESHCA_ERR_UNAVAILABLE;
-                    snprintf(batch[i]->why, sizeof(batch[i]->why), "%s", why);
-                    finish(l, batch[i]);
-                }
-                /* Don't spin while the database is away. */
-                usleep(50000);
-                continue;
-            }
         }
-        t0 = mono_us();
-        r = run_segment(c, batch, n);
-        if (r == 1 && n > 1) {
-            /* One record failed the batch: retry each on its own. */
-            for (i = 0; i < n && r != -1; i++)
-                r = run_segment(c, &batch[i], 1) == -1 ? -1 : 0;
-        }
-        if (r == -1) {
-            atomic_fetch_add(&l->failures, 1);
-            for (i = 0; i < n; i++) {
-                batch[i]->result = MESHCA_ERR_UNAVAILABLE;
-                snprintf(batch[i]->why, sizeof(batch[i]->why),
-                    "database connection lost: %s", PQerrorMessage(c));
-                batch[i]->why[strcspn(batch[i]->why, "\n")] = '\0';
-            }
-            PQfinish(c);
-            c = NULL;
-        } else {
+        if (r == 0) {
             atomic_fetch_add(&l->batches, 1);
             atomic_fetch_add(&l->records, n);
             metrics_observe(&l->commit, (uint64_t)(mono_us() - t0));
@@ -679,12 +828,14 @@ reader_conn(struct ledger *l)
 {
     char why[256];
 
-    if (l->reader != NULL && PQstatus(l->reader) != CONNECTION_OK) {
+    if (l->reader != NULL && !conn_usable(l->reader)) {
         PQfinish(l->reader);
         l->reader = NULL;
     }
-    if (l->reader == NULL)
+    if (l->reader == NULL) {
         l->reader = connect_db(l->conninfo, why, sizeof(why));
+        db_reached(l, l->reader != NULL, why);
+    }
     return l->reader;
 }
 
