@@ -65,7 +65,9 @@ int ledger_open(const char *conninfo, size_t pool_size,
 void ledger_close(struct ledger *l);
 
 /* Records a certificate and counts one use of its token, in one transaction.
- * Blocks until committed.  Returns 0; MESHCA_ERR_LEDGER_REPLAY (the token was
+ * Blocks until committed.  Returns 0; MESHCA_ERR_LEDGER_BLOCKED (a block of
+ * the person (issuer, subject) is in force, checked in that transaction under
+ * the person's lock: nothing recorded); MESHCA_ERR_LEDGER_REPLAY (the token was
  * already used max_uses times: nothing recorded); MESHCA_ERR_LEDGER_DUPLICATE_SERIAL
  * (retry with another serial); MESHCA_ERR_UNAVAILABLE (database unreachable
  * or failing: nothing may be returned to the client). */
