@@ -43,7 +43,8 @@ static const char *const row_sql[ENTRY_NTABLES] = {
     "'loaded_by', x.loaded_by, 'created_at', "
     TS_US("created_at") ")::text",
     "json_build_object('type', 'revocation', 'kind', x.kind, "
-    "'value', x.value, 'reason', x.reason, 'revoked_by', x.revoked_by, "
+    "'value', x.value, 'issuer', x.issuer, 'reason', x.reason, "
+    "'revoked_by', x.revoked_by, "
     "'block_until', " TS("block_until") ", 'request_id', x.request_id, "
     "'created_at', " TS_US("created_at") ")::text",
 };
@@ -200,8 +201,9 @@ entry_revocation(const struct ledger_revocation *rec, int64_t created_us,
     entry_time_us(created_us, at);
     if (rec->block_until > 0)
         entry_time(rec->block_until, until);
-    return encode(json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s}",
+    return encode(json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:s, s:s}",
         "type", "revocation", "kind", rec->kind, "value", rec->value,
+        "issuer", str_or_null(rec->issuer),
         "reason", rec->reason, "revoked_by", rec->revoked_by,
         "block_until", rec->block_until > 0 ? json_string(until) : json_null(),
         "request_id", rec->request_id, "created_at", at), out);

@@ -160,6 +160,42 @@ issuer_of(const struct config *cfg, const char *iss)
     return NULL;
 }
 
+/* The revocation check before signing: a revoked key or a blocked person
+ * (403), or no revocation state loaded yet (503: fail closed).  Returns 1
+ * with the answer queued, 0 to go on. */
+static int
+refused_by_revocations(struct request *req, const struct claims *c,
+    const char *keyfp)
+{
+    struct server *srv = req->srv;
+    char why[256];
+    int r;
+
+    if ((r = revocations_refuse(srv, keyfp, c->iss, c->sub, why,
+        sizeof(why))) < 0) {
+        metrics_inc(&srv->metrics.denied, "revocations_unavailable");
+        req->retry_after = 2;
+        req_error(req, 503, "unavailable", "%s; retry shortly", why);
+        return 1;
+    }
+    if (r != 0) {
+        metrics_inc(&srv->metrics.denied, "revoked");
+        req_error(req, 403, "forbidden", "%s", why);
+        return 1;
+    }
+    return 0;
+}
+
+/* A block that committed after refused_by_revocations looked: the ledger's
+ * own check, in the certificate's transaction, is the one that holds. */
+static void
+refuse_blocked(struct request *req, const struct claims *c)
+{
+    metrics_inc(&req->srv->metrics.denied, "revoked");
+    req_error(req, 403, "forbidden", "new certificates for %s (issuer %s) "
+        "are blocked by an administrator; none was issued", c->sub, c->iss);
+}
+
 void
 handle_issue(struct request *req)
 {
@@ -217,15 +253,8 @@ handle_issue(struct request *req)
         req_error(req, 500, "internal", "out of memory");
         goto out;
     }
-    {
-        char why[256];
-
-        if (revocations_refuse(srv, keyfp, c->sub, why, sizeof(why))) {
-            metrics_inc(&srv->metrics.denied, "revoked");
-            req_error(req, 403, "forbidden", "%s", why);
-            goto out;
-        }
-    }
+    if (refused_by_revocations(req, c, keyfp))
+        goto out;
     pol = server_policy(srv);
     policy_request_from(&pq, c, cr);
     r = policy_decide(pol, &pq, &dec);
@@ -309,6 +338,10 @@ handle_issue(struct request *req)
         r = ledger_record_issuance(srv->ledger, &rec);
         if (r != MESHCA_ERR_LEDGER_DUPLICATE_SERIAL)
             break;
+    }
+    if (r == MESHCA_ERR_LEDGER_BLOCKED) {
+        refuse_blocked(req, c);
+        goto out;
     }
     if (r == MESHCA_ERR_LEDGER_REPLAY) {
         metrics_inc(&srv->metrics.denied, "replay");

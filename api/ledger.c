@@ -1,5 +1,6 @@
 /* The ledger's writers, verification and migrations.  See ledger.h. */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -16,6 +17,7 @@
 
 #include "entry.h"
 #include "ledger.h"
+#include "log.h"
 #include "metrics.h"
 #include "migrations.h"
 
@@ -52,6 +54,8 @@ struct ledger {
     size_t nwriters;
     /* metrics */
     _Atomic uint64_t batches, records, failures, reconnects, unavailable;
+    atomic_int db_down;         /* 1 after a failed connect, see db_reached */
+    _Atomic int64_t down_since_us;
     struct histogram commit;
     pthread_mutex_t reader_lock; /* the reader connection (snapshots) */
     PGconn *reader;
@@ -69,20 +73,29 @@ static const char *const stmt_sql[] = {
      * 13 exts, 14 ca_fp, 15 addr, 16 req_id, 17 reason, 18 policy,
      * 19 certificate, 20 token_id, 21 max_uses, 22 created_at, 23 entry,
      * 24 mac */
-    "WITH t AS (INSERT INTO token_uses (issuer, token_id, uses) "
-    "  VALUES ($3, $20, 1) ON CONFLICT (issuer, token_id) DO UPDATE "
+    /* One row: (blocked, seq).  The subject's block is checked in the
+     * certificate's own transaction, after the segment took the subject's
+     * lock (segment_locks), so no certificate commits after a block. */
+    "WITH b AS (SELECT EXISTS (SELECT 1 FROM revocations r "
+    "  WHERE r.kind = 'subject' AND r.value = $4 AND "
+    "  (r.issuer IS NULL OR r.issuer = $3) AND r.block_until > now()) "
+    "  AS blocked), "
+    "t AS (INSERT INTO token_uses (issuer, token_id, uses) "
+    "  SELECT $3, $20, 1 WHERE NOT (SELECT blocked FROM b) "
+    "  ON CONFLICT (issuer, token_id) DO UPDATE "
     "  SET uses = token_uses.uses + 1, last_used = now() "
-    "  WHERE token_uses.uses < $21::integer RETURNING uses) "
-    "INSERT INTO certificates (serial, key_id, subject, issuer, email, role, "
-    "  principals, key_type, key_fingerprint, valid_after, valid_before, "
-    "  critical_options, extensions, ca_fingerprint, client_address, "
-    "  request_id, reason, policy_version, token_id, certificate, "
-    "  created_at, entry, mac) "
+    "  WHERE token_uses.uses < $21::integer RETURNING uses), "
+    "c AS (INSERT INTO certificates (serial, key_id, subject, issuer, email, "
+    "  role, principals, key_type, key_fingerprint, valid_after, "
+    "  valid_before, critical_options, extensions, ca_fingerprint, "
+    "  client_address, request_id, reason, policy_version, token_id, "
+    "  certificate, created_at, entry, mac) "
     "SELECT $1::bigint, $2, $4, $3, $5, $6, $7::text[], $8, $9, "
     "  to_timestamp($10::bigint), to_timestamp($11::bigint), $12::jsonb, "
     "  $13::text[], $14, $15, $16, $17, $18, $20, $19, $22::timestamptz, "
     "  $23::bytea, $24::bytea "
-    "WHERE EXISTS (SELECT 1 FROM t) RETURNING seq",
+    "WHERE EXISTS (SELECT 1 FROM t) RETURNING seq) "
+    "SELECT (SELECT blocked FROM b), (SELECT seq FROM c)",
     /* 1 subject, 2 issuer, 3 email, 4 role, 5 principals, 6 reason,
      * 7 key_fp, 8 addr, 9 req_id, 10 policy, 11 created_at, 12 entry,
      * 13 mac */
@@ -98,13 +111,14 @@ static const char *const stmt_sql[] = {
     "WHERE NOT EXISTS (SELECT 1 FROM policy_versions WHERE version = $1) "
     "RETURNING seq",
     /* 1 kind, 2 value, 3 reason, 4 revoked_by, 5 block_until, 6 req_id,
-     * 7 created_at, 8 entry, 9 mac.
+     * 7 issuer (subject only), 8 created_at, 9 entry, 10 mac.
      * Idempotent: an existing revocation of the same target is kept. */
     "INSERT INTO revocations (kind, value, reason, revoked_by, block_until, "
-    "  request_id, created_at, entry, mac) "
-    "SELECT $1, $2, $3, $4, to_timestamp($5::bigint), $6, $7::timestamptz, "
-    "  $8::bytea, $9::bytea WHERE NOT EXISTS "
+    "  request_id, issuer, created_at, entry, mac) "
+    "SELECT $1, $2, $3, $4, to_timestamp($5::bigint), $6, $7, "
+    "  $8::timestamptz, $9::bytea, $10::bytea WHERE NOT EXISTS "
     "  (SELECT 1 FROM revocations WHERE kind = $1 AND value = $2 AND "
+    "   issuer IS NOT DISTINCT FROM $7 AND "
     "   block_until IS NOT DISTINCT FROM to_timestamp($5::bigint)) "
     "RETURNING seq",
 };
@@ -198,7 +212,11 @@ item_result(struct item *it, PGresult *res)
 
     switch (PQresultStatus(res)) {
     case PGRES_TUPLES_OK:
-        if (it->kind == ITEM_ISSUANCE && PQntuples(res) == 0)
+        if (it->kind == ITEM_ISSUANCE && PQntuples(res) == 1 &&
+            strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+            it->result = MESHCA_ERR_LEDGER_BLOCKED;
+        else if (it->kind == ITEM_ISSUANCE && (PQntuples(res) != 1 ||
+            PQgetisnull(res, 0, 1)))
             it->result = MESHCA_ERR_LEDGER_REPLAY;
         else if (it->kind == ITEM_REVOCATION && PQntuples(res) == 0)
             it->result = 1; /* already revoked */
@@ -228,6 +246,82 @@ item_result(struct item *it, PGresult *res)
 }
 
 /*
+ * The per-person locks of a segment, in one statement: shared for each
+ * (issuer, subject) the segment issues to, exclusive for each it revokes by
+ * subject.  A block thus waits for every issuing transaction of that person
+ * in flight, and any that comes later waits for the block's commit and then
+ * sees it.  Taken in key order (the sorted subquery), so two segments never
+ * wait on each other in a cycle.
+ */
+static const char locks_sql[] =
+    "SELECT CASE WHEN x THEN pg_advisory_xact_lock(k) "
+    "  ELSE pg_advisory_xact_lock_shared(k) END "
+    "FROM (SELECT k, bool_or(x) AS x FROM (SELECT "
+    "  hashtextextended(coalesce(i, '') || E'\\n' || s, 7310475502) AS k, x "
+    "  FROM unnest($1::text[], $2::text[], $3::boolean[]) AS u(i, s, x)) a "
+    "  GROUP BY k ORDER BY k) o";
+
+/* Sends segment_locks' statement for items, when any needs a lock.
+ * Returns 1 when sent, 0 when none is needed, -1 on failure. */
+static int
+send_locks(PGconn *c, struct item **items, size_t n)
+{
+    const char *iss[LEDGER_BATCH_MAX], *sub[LEDGER_BATCH_MAX];
+    const char *mode[LEDGER_BATCH_MAX], *params[3] = { NULL, NULL, NULL };
+    char *a_iss = NULL, *a_sub = NULL, *a_mode = NULL;
+    size_t i, k = 0;
+    int r = -1;
+
+    for (i = 0; i < n && k < LEDGER_BATCH_MAX; i++) {
+        const struct item *it = items[i];
+
+        if (it->kind == ITEM_ISSUANCE) {
+            iss[k] = it->params[2];
+            sub[k] = it->params[3];
+            mode[k++] = "f";
+        } else if (it->kind == ITEM_REVOCATION &&
+            strcmp(it->params[0], "subject") == 0) {
+            iss[k] = it->params[6] ? it->params[6] : "";
+            sub[k] = it->params[1];
+            mode[k++] = "t";
+        }
+    }
+    if (k == 0)
+        return 0;
+    if ((a_iss = pg_array(iss, k)) == NULL ||
+        (a_sub = pg_array(sub, k)) == NULL ||
+        (a_mode = pg_array(mode, k)) == NULL)
+        goto out;
+    params[0] = a_iss;
+    params[1] = a_sub;
+    params[2] = a_mode;
+    if (PQsendQueryParams(c, locks_sql, 3, NULL, params, NULL, NULL, 0))
+        r = 1;
+out:
+    free(a_iss);
+    free(a_sub);
+    free(a_mode);
+    return r;
+}
+
+/* Reads the result of one statement sent before the items.  Returns 0, 1
+ * when it failed (the segment is aborted), -1 when the connection did. */
+static int
+read_pre(PGconn *c)
+{
+    PGresult *res;
+    int failed;
+
+    if ((res = PQgetResult(c)) == NULL)
+        return -1;
+    failed = PQresultStatus(res) != PGRES_TUPLES_OK;
+    PQclear(res);
+    while ((res = PQgetResult(c)) != NULL)
+        PQclear(res);
+    return failed;
+}
+
+/*
  * Runs items as one pipeline sync segment (one implicit transaction).
  * Returns 0 when the segment committed (each item's result set), 1 when it
  * failed on data (nothing committed; retry singly), -1 when the connection
@@ -238,10 +332,20 @@ run_segment(PGconn *c, struct item **items, size_t n)
 {
     PGresult *res;
     size_t i;
-    int failed = 0, ok;
+    int failed = 0, ok, locks = 0;
 
     if (PQenterPipelineMode(c) != 1)
         return -1;
+    /*
+     * The subjects' locks first (sorted): every ledger transaction then
+     * acquires its locks in one order (the people's locks, then token_uses
+     * rows), so two writers that share a token can never deadlock.  There
+     * is no global lock: the log integrator orders records afterwards.
+     */
+    if ((locks = send_locks(c, items, n)) < 0) {
+        PQexitPipelineMode(c);
+        return -1;
+    }
     for (i = 0; i < n; i++) {
         struct item *it = items[i];
 
@@ -258,6 +362,11 @@ run_segment(PGconn *c, struct item **items, size_t n)
     }
     if (PQpipelineSync(c) != 1)
         return -1;
+    for (i = 0; i < (size_t)locks; i++) {
+        if ((ok = read_pre(c)) < 0)
+            return -1;
+        failed |= ok;
+    }
     for (i = 0; i < n; i++) {
         if ((res = PQgetResult(c)) == NULL)
             return -1;
@@ -294,13 +403,174 @@ finish(struct ledger *l, struct item *it)
     sem_post(&it->done);
 }
 
+/* The database's state as every connection of this ledger last saw it:
+ * logged once when it goes away (error) and once when it is back (info),
+ * whichever writer or reader notices first. */
+static void
+db_reached(struct ledger *l, int ok, const char *why)
+{
+    int expect = ok ? 1 : 0;
+    int64_t now = mono_us();
+
+    if (!atomic_compare_exchange_strong(&l->db_down, &expect, ok ? 0 : 1))
+        return;
+    if (!ok) {
+        atomic_store(&l->down_since_us, now);
+        log_json(LOG_LEVEL_ERROR, "database unreachable: issuance refused "
+            "until it returns", json_pack("{s:s}", "error", why));
+    } else
+        log_json(LOG_LEVEL_INFO, "database reachable again", json_pack(
+            "{s:f}", "outage_seconds",
+            (double)(now - atomic_load(&l->down_since_us)) / 1e6));
+}
+
+/* Whether an idle connection may be used.  Nothing should arrive on one:
+ * readable means the server closed it or sent its last words (a restart,
+ * an administrator's termination), so it is dropped before a request can
+ * fail on it. */
+static int
+conn_usable(PGconn *c)
+{
+    struct pollfd pfd;
+
+    if (PQstatus(c) != CONNECTION_OK ||
+        PQtransactionStatus(c) != PQTRANS_IDLE || PQsocket(c) < 0)
+        return 0;
+    pfd.fd = PQsocket(c);
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    return poll(&pfd, 1, 0) == 0;
+}
+
+/* A writer's connection: c when usable, else a new one (prepared).  NULL
+ * with the reason in why when the database cannot be reached. */
+static PGconn *
+writer_conn(struct ledger *l, PGconn *c, char *why, size_t whylen)
+{
+    if (c != NULL && conn_usable(c))
+        return c;
+    PQfinish(c);
+    atomic_fetch_add(&l->reconnects, 1);
+    if ((c = connect_db(l->conninfo, why, whylen)) != NULL &&
+        prepare_all(c, why, whylen) != 0) {
+        PQfinish(c);
+        c = NULL;
+    }
+    db_reached(l, c != NULL, why);
+    return c;
+}
+
+/* Runs a batch as one segment; when a record fails it, each on its own so
+ * it fails alone.  Returns -1 when the connection failed, else 0. */
+static int
+run_batch(PGconn *c, struct item **batch, size_t n)
+{
+    size_t i;
+    int r;
+
+    r = run_segment(c, batch, n);
+    if (r == 1 && n > 1) {
+        for (i = 0; i < n && r != -1; i++)
+            r = run_segment(c, &batch[i], 1) == -1 ? -1 : 0;
+    }
+    return r == -1 ? -1 : 0;
+}
+
+/* After a connection was lost with it in flight: whether its record was
+ * committed anyway (every record carries its request id; a certificate
+ * also its unique serial).  Returns 1, 0, or -1 when c fails too. */
+static int
+item_committed(PGconn *c, const struct item *it)
+{
+    const char *sql, *p[2];
+    PGresult *res;
+    int r;
+
+    switch (it->kind) {
+    case ITEM_ISSUANCE:
+        sql = "SELECT 1 FROM certificates WHERE serial = $1::bigint AND "
+            "request_id = $2";
+        p[0] = it->params[0];
+        p[1] = it->params[15];
+        break;
+    case ITEM_DENIAL:
+        sql = "SELECT 1 FROM denials WHERE request_id = $1";
+        p[0] = it->params[8];
+        break;
+    case ITEM_REVOCATION:
+        sql = "SELECT 1 FROM revocations WHERE request_id = $1";
+        p[0] = it->params[5];
+        break;
+    default:
+        return 0; /* idempotent: run it again */
+    }
+    res = PQexecParams(c, sql, it->kind == ITEM_ISSUANCE ? 2 : 1, NULL, p,
+        NULL, NULL, 0);
+    r = PQresultStatus(res) != PGRES_TUPLES_OK ? -1 : PQntuples(res) > 0;
+    PQclear(res);
+    return r;
+}
+
+/*
+ * Retries a batch whose connection was lost, on a new connection c: each
+ * record that did commit is answered as committed, the others run again.
+ * A certificate refused as a replay or a duplicate serial on the second run
+ * is looked up once more (the first run may have committed meanwhile).
+ * Returns -1 when c fails too, else 0.
+ */
+static int
+retry_batch(PGconn *c, struct item **batch, size_t n)
+{
+    struct item *again[LEDGER_BATCH_MAX];
+    size_t i, k = 0;
+    int r;
+
+    for (i = 0; i < n; i++) {
+        batch[i]->result = MESHCA_ERR_UNAVAILABLE;
+        batch[i]->why[0] = '\0';
+        if ((r = item_committed(c, batch[i])) < 0)
+            return -1;
+        if (r == 1)
+            batch[i]->result = 0;
+        else
+            again[k++] = batch[i];
+    }
+    if (k > 0 && run_batch(c, again, k) != 0)
+        return -1;
+    for (i = 0; i < k; i++) {
+        if (again[i]->kind != ITEM_ISSUANCE ||
+            (again[i]->result != MESHCA_ERR_LEDGER_REPLAY &&
+            again[i]->result != MESHCA_ERR_LEDGER_DUPLICATE_SERIAL))
+            continue;
+        if ((r = item_committed(c, again[i])) < 0)
+            return -1;
+        if (r == 1)
+            again[i]->result = 0;
+    }
+    return 0;
+}
+
+static void
+fail_batch(struct item **batch, size_t n, const char *prefix,
+    const char *why)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        batch[i]->result = MESHCA_ERR_UNAVAILABLE;
+        snprintf(batch[i]->why, sizeof(batch[i]->why), "%s%s", prefix,
+            why);
+        batch[i]->why[strcspn(batch[i]->why, "\n")] = '\0';
+    }
+}
+
 static void *
 writer_main(void *arg)
 {
     struct ledger *l = arg;
     struct item *batch[LEDGER_BATCH_MAX];
     PGconn *c = NULL;
-    char why[256];
+    char why[256], lost[256];
     size_t n, i;
     int64_t t0;
     int r;
@@ -321,46 +591,30 @@ writer_main(void *arg)
             l->tail = NULL;
         pthread_mutex_unlock(&l->lock);
 
-        if (c != NULL && PQstatus(c) != CONNECTION_OK) {
-            PQfinish(c);
-            c = NULL;
+        if ((c = writer_conn(l, c, why, sizeof(why))) == NULL) {
+            fail_batch(batch, n, "", why);
+            for (i = 0; i < n; i++)
+                finish(l, batch[i]);
+            /* Don't spin while the database is away. */
+            usleep(50000);
+            continue;
         }
-        if (c == NULL) {
-            atomic_fetch_add(&l->reconnects, 1);
-            if ((c = connect_db(l->conninfo, why, sizeof(why))) != NULL &&
-                prepare_all(c, why, sizeof(why)) != 0) {
+        t0 = mono_us();
+        if ((r = run_batch(c, batch, n)) == -1) {
+            /* Lost in flight: retry once on a new connection, answering
+             * what did commit as committed (never twice). */
+            atomic_fetch_add(&l->failures, 1);
+            snprintf(lost, sizeof(lost), "%s", PQerrorMessage(c));
+            PQfinish(c);
+            if ((c = writer_conn(l, NULL, why, sizeof(why))) != NULL)
+                r = retry_batch(c, batch, n);
+            if (r == -1) {
+                fail_batch(batch, n, "database connection lost: ", lost);
                 PQfinish(c);
                 c = NULL;
             }
-            if (c == NULL) {
-                for (i = 0; i < n; i++) {
-                    batch[i]->result = MESHCA_ERR_UNAVAILABLE;
-                    snprintf(batch[i]->why, sizeof(batch[i]->why), "%s", why);
-                    finish(l, batch[i]);
-                }
-                /* Don't spin while the database is away. */
-                usleep(50000);
-                continue;
-            }
         }
-        t0 = mono_us();
-        r = run_segment(c, batch, n);
-        if (r == 1 && n > 1) {
-            /* One record failed the batch: retry each on its own. */
-            for (i = 0; i < n && r != -1; i++)
-                r = run_segment(c, &batch[i], 1) == -1 ? -1 : 0;
-        }
-        if (r == -1) {
-            atomic_fetch_add(&l->failures, 1);
-            for (i = 0; i < n; i++) {
-                batch[i]->result = MESHCA_ERR_UNAVAILABLE;
-                snprintf(batch[i]->why, sizeof(batch[i]->why),
-                    "database connection lost: %s", PQerrorMessage(c));
-                batch[i]->why[strcspn(batch[i]->why, "\n")] = '\0';
-            }
-            PQfinish(c);
-            c = NULL;
-        } else {
+        if (r == 0) {
             atomic_fetch_add(&l->batches, 1);
             atomic_fetch_add(&l->records, n);
             metrics_observe(&l->commit, (uint64_t)(mono_us() - t0));
@@ -666,7 +920,7 @@ ledger_record_revocation(struct ledger *l, const struct ledger_revocation *rec)
 
     memset(&it, 0, sizeof(it));
     it.kind = ITEM_REVOCATION;
-    it.nparams = 6;
+    it.nparams = 7;
     it.params[0] = rec->kind;
     it.params[1] = rec->value;
     it.params[2] = rec->reason;
@@ -674,6 +928,7 @@ ledger_record_revocation(struct ledger *l, const struct ledger_revocation *rec)
     it.params[4] = rec->block_until > 0 ? own(&it, fmt_i64(rec->block_until))
                                         : NULL;
     it.params[5] = rec->request_id;
+    it.params[6] = rec->issuer;
     if ((rec->block_until > 0 && it.params[4] == NULL) ||
         (it.entry = buf_new(BUF_SIZE_MAX)) == NULL ||
         (r = entry_revocation(rec, now, it.entry)) != 0 ||
@@ -691,12 +946,14 @@ reader_conn(struct ledger *l)
 {
     char why[256];
 
-    if (l->reader != NULL && PQstatus(l->reader) != CONNECTION_OK) {
+    if (l->reader != NULL && !conn_usable(l->reader)) {
         PQfinish(l->reader);
         l->reader = NULL;
     }
-    if (l->reader == NULL)
+    if (l->reader == NULL) {
         l->reader = connect_db(l->conninfo, why, sizeof(why));
+        db_reached(l, l->reader != NULL, why);
+    }
     return l->reader;
 }
 
@@ -732,6 +989,7 @@ ledger_snapshot_free(struct ledger_snapshot *s)
         free(s->entries[i].kind);
         free(s->entries[i].value);
         free(s->entries[i].ca_fingerprint);
+        free(s->entries[i].issuer);
     }
     free(s->entries);
     free(s);
@@ -741,26 +999,31 @@ ledger_snapshot_free(struct ledger_snapshot *s)
  * What the KRL and the issuance checks need, in one read: every serial to
  * list (revoked by serial or by subject, still unexpired, with the CA that
  * signed it), every key id and key fingerprint revoked, and subject blocks
- * still in force.
+ * still in force.  A subject revocation lists every certificate of that
+ * person made before it or before its block ends (greatest() ignores a NULL
+ * block_until), whenever it was made: a block is never undone by a
+ * certificate that slipped in.
  */
 static const char snapshot_sql[] =
-    "SELECT 'serial', c.serial::text, c.ca_fingerprint, 0 "
+    "SELECT 'serial', c.serial::text, c.ca_fingerprint, 0, NULL "
     "  FROM revocations r JOIN certificates c ON c.serial = "
     "       CASE WHEN r.kind = 'serial' THEN r.value::bigint END "
     " WHERE r.kind = 'serial' AND c.valid_before > now() "
-    "UNION SELECT 'serial', c.serial::text, c.ca_fingerprint, 0 "
+    "UNION SELECT 'serial', c.serial::text, c.ca_fingerprint, 0, NULL "
     "  FROM revocations r JOIN certificates c ON c.subject = r.value "
+    "   AND (r.issuer IS NULL OR r.issuer = c.issuer) "
     " WHERE r.kind = 'subject' AND c.valid_before > now() "
-    "   AND c.created_at <= r.created_at "
-    "UNION SELECT 'serial', r.value, NULL, 0 FROM revocations r "
+    "   AND c.created_at <= greatest(r.created_at, r.block_until) "
+    "UNION SELECT 'serial', r.value, NULL, 0, NULL FROM revocations r "
     " WHERE r.kind = 'serial' AND NOT EXISTS "
     "   (SELECT 1 FROM certificates c WHERE c.serial = "
     "    CASE WHEN r.kind = 'serial' THEN r.value::bigint END) "
-    "UNION SELECT kind, value, NULL, 0 FROM revocations "
+    "UNION SELECT kind, value, NULL, 0, NULL FROM revocations "
     " WHERE kind IN ('key_id', 'key_fingerprint') "
     "UNION SELECT 'block', value, NULL, "
-    "   extract(epoch FROM max(block_until))::bigint FROM revocations "
-    " WHERE kind = 'subject' AND block_until > now() GROUP BY value";
+    "   extract(epoch FROM max(block_until))::bigint, issuer "
+    "  FROM revocations WHERE kind = 'subject' AND block_until > now() "
+    " GROUP BY value, issuer";
 
 int
 ledger_revocation_snapshot(struct ledger *l, uint64_t *versionp,
@@ -788,16 +1051,17 @@ ledger_revocation_snapshot(struct ledger *l, uint64_t *versionp,
         (s->entries = calloc((size_t)n + 1, sizeof(*s->entries))) == NULL)
         goto out;
     for (i = 0; i < n; i++) {
-        struct ledger_revoked *e = &s->entries[s->n];
+        struct ledger_revoked *e = &s->entries[s->n++];
 
         if ((e->kind = strdup(PQgetvalue(res, i, 0))) == NULL ||
             (e->value = strdup(PQgetvalue(res, i, 1))) == NULL)
             goto out;
-        if (!PQgetisnull(res, i, 2) &&
-            (e->ca_fingerprint = strdup(PQgetvalue(res, i, 2))) == NULL)
+        if ((!PQgetisnull(res, i, 2) &&
+            (e->ca_fingerprint = strdup(PQgetvalue(res, i, 2))) == NULL) ||
+            (!PQgetisnull(res, i, 4) &&
+            (e->issuer = strdup(PQgetvalue(res, i, 4))) == NULL))
             goto out;
         e->until = strtoll(PQgetvalue(res, i, 3), NULL, 10);
-        s->n++;
     }
     *snapp = s;
     s = NULL;
@@ -870,7 +1134,8 @@ out:
     "(r.kind = 'serial' AND r.value = x.serial::text) OR "                     \
     "(r.kind = 'key_id' AND r.value = x.key_id) OR "                           \
     "(r.kind = 'subject' AND r.value = x.subject AND "                         \
-    " r.created_at >= x.created_at) OR "                                       \
+    " (r.issuer IS NULL OR r.issuer = x.issuer) AND "                          \
+    " greatest(r.created_at, r.block_until) >= x.created_at) OR "              \
     "(r.kind = 'key_fingerprint' AND r.value = x.key_fingerprint))"
 
 static const char report_sql[] =

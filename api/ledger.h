@@ -67,7 +67,9 @@ int ledger_open(const char *conninfo, size_t pool_size,
 void ledger_close(struct ledger *l);
 
 /* Records a certificate and counts one use of its token, in one transaction.
- * Blocks until committed.  Returns 0; MESHCA_ERR_LEDGER_REPLAY (the token was
+ * Blocks until committed.  Returns 0; MESHCA_ERR_LEDGER_BLOCKED (a block of
+ * the person (issuer, subject) is in force, checked in that transaction under
+ * the person's lock: nothing recorded); MESHCA_ERR_LEDGER_REPLAY (the token was
  * already used max_uses times: nothing recorded); MESHCA_ERR_LEDGER_DUPLICATE_SERIAL
  * (retry with another serial); MESHCA_ERR_UNAVAILABLE (database unreachable
  * or failing: nothing may be returned to the client). */
@@ -86,6 +88,7 @@ int ledger_record_policy(struct ledger *l, const char *version,
 struct ledger_revocation {
     const char *kind;          /* serial, key_id, subject, key_fingerprint */
     const char *value;
+    const char *issuer;        /* subject only: the subject's issuer */
     const char *reason, *revoked_by, *request_id;
     int64_t block_until;       /* subject only: refuse new ones until; 0: no */
 };
@@ -97,9 +100,10 @@ int ledger_record_revocation(struct ledger *l,
 
 /* One entry of a revocation snapshot: kind "serial" (value a serial, with
  * the signing CA's fingerprint when the ledger knows it), "key_id",
- * "key_fingerprint", or "block" (value a subject, until epoch seconds). */
+ * "key_fingerprint", or "block" (value a subject, issuer its issuer or NULL
+ * for any issuer, until epoch seconds). */
 struct ledger_revoked {
-    char *kind, *value, *ca_fingerprint;
+    char *kind, *value, *ca_fingerprint, *issuer;
     int64_t until;
 };
 struct ledger_snapshot {

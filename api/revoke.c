@@ -24,15 +24,11 @@
 #include "meshca/policy.h"
 #include "ledger.h"
 #include "log.h"
+#include "revstate.h"
 #include "server.h"
 
 #define REFRESH_MS 500
 #define REBUILD_EVERY_S 30
-
-struct block {
-    char *subject;
-    int64_t until;
-};
 
 struct revstate {
     struct server *srv;
@@ -41,22 +37,13 @@ struct revstate {
     size_t krl_len;
     char etag[72];
     uint64_t version;
-    char **fps;                 /* sorted "SHA256:..." */
-    size_t nfps;
-    struct block *blocks;
-    size_t nblocks;
+    struct revset *set;         /* NULL until the first rebuild */
     int ready;
     pthread_mutex_t wake_lock;
     pthread_cond_t wake;
     int stop, kick;
     pthread_t thread;
 };
-
-static int
-cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* "SHA256:<base64 without padding>" -> 32 bytes. */
 static int
@@ -78,37 +65,21 @@ fp_decode(const char *fp, uint8_t out[32])
     return 0;
 }
 
-static void
-free_lists(char **fps, size_t nfps, struct block *blocks, size_t nblocks)
-{
-    size_t i;
-
-    for (i = 0; i < nfps; i++)
-        free(fps[i]);
-    free(fps);
-    for (i = 0; i < nblocks; i++)
-        free(blocks[i].subject);
-    free(blocks);
-}
-
-/* Builds a KRL from a snapshot; on success swaps it in. */
+/* Builds a KRL and the refusal set from a snapshot; on success swaps both
+ * in.  On any failure nothing changes: the previous KRL and set stay. */
 static int
 rebuild(struct revstate *rs, uint64_t version, struct ledger_snapshot *snap)
 {
     const struct cakey_set *cas = rs->srv->cas;
     struct krl_builder *b = NULL;
     struct krl *check = NULL;
+    struct revset *set = NULL;
     uint8_t *blob = NULL, fp[32], md[SHA256_DIGEST_LENGTH];
-    size_t len = 0, i, k, nfps = 0, nblocks = 0, nca = cakey_set_count(cas);
-    char **fps = NULL;
-    struct block *blocks = NULL;
+    size_t len = 0, i, k, nca = cakey_set_count(cas);
     int r;
 
-    if ((r = krl_builder_new(&b)) != 0)
-        goto out;
-    r = MESHCA_ERR_ALLOC;
-    if ((fps = calloc(snap->n + 1, sizeof(*fps))) == NULL ||
-        (blocks = calloc(snap->n + 1, sizeof(*blocks))) == NULL)
+    if ((r = revset_build(snap, &set)) != 0 ||
+        (r = krl_builder_new(&b)) != 0)
         goto out;
     for (i = 0; i < snap->n; i++) {
         const struct ledger_revoked *e = &snap->entries[i];
@@ -139,13 +110,8 @@ rebuild(struct revstate *rs, uint64_t version, struct ledger_snapshot *snap)
                     r = krl_revoke_key_id(b, cb, cl, e->value);
             }
         } else if (strcmp(e->kind, "key_fingerprint") == 0) {
-            if (fp_decode(e->value, fp) == 0 &&
-                (r = krl_revoke_key_sha256(b, fp)) == 0 &&
-                (fps[nfps] = strdup(e->value)) != NULL)
-                nfps++;
-        } else if (strcmp(e->kind, "block") == 0) {
-            if ((blocks[nblocks].subject = strdup(e->value)) != NULL)
-                blocks[nblocks++].until = e->until;
+            if (fp_decode(e->value, fp) == 0)
+                r = krl_revoke_key_sha256(b, fp);
         }
         if (r != 0)
             goto out;
@@ -160,7 +126,6 @@ rebuild(struct revstate *rs, uint64_t version, struct ledger_snapshot *snap)
                 meshca_strerror(r)));
         goto out;
     }
-    qsort(fps, nfps, sizeof(*fps), cmp_str);
     /* The ETag names what the KRL says, not when this replica built it:
      * every replica serving the same contents serves the same ETag. */
     if ((r = krl_content_hash(blob, len, md)) != 0)
@@ -177,19 +142,14 @@ rebuild(struct revstate *rs, uint64_t version, struct ledger_snapshot *snap)
         snprintf(rs->etag + strlen(rs->etag), 3, "%02x", md[k]);
     strcat(rs->etag, "\"");
     rs->version = version;
-    free_lists(rs->fps, rs->nfps, rs->blocks, rs->nblocks);
-    rs->fps = fps;
-    rs->nfps = nfps;
-    rs->blocks = blocks;
-    rs->nblocks = nblocks;
-    fps = NULL;
-    blocks = NULL;
-    nfps = nblocks = 0;
+    revset_free(rs->set);
+    rs->set = set;
+    set = NULL;
     rs->ready = 1;
     pthread_rwlock_unlock(&rs->lock);
     r = 0;
 out:
-    free_lists(fps, nfps, blocks, nblocks);
+    revset_free(set);
     free(blob);
     krl_free(check);
     krl_builder_free(b);
@@ -204,6 +164,7 @@ refresher_main(void *arg)
     uint64_t version, last = UINT64_MAX;
     time_t last_build = 0;
     struct timespec ts;
+    int r, failing = 0;
 
     for (;;) {
         pthread_mutex_lock(&rs->wake_lock);
@@ -224,14 +185,18 @@ refresher_main(void *arg)
             continue; /* database away: keep serving the last KRL */
         /* Rebuild on a new revocation, and now and then for expiries. */
         if (version != last || time(NULL) - last_build >= REBUILD_EVERY_S) {
-            if (rebuild(rs, version, snap) == 0) {
+            if ((r = rebuild(rs, version, snap)) == 0) {
                 if (version != last)
                     log_json(LOG_LEVEL_INFO, "KRL rebuilt", json_pack(
                         "{s:I, s:i}", "version", (json_int_t)version,
                         "entries", (int)snap->n));
                 last = version;
                 last_build = time(NULL);
-            }
+            } else if (!failing)
+                log_json(LOG_LEVEL_ERROR, "cannot rebuild the KRL and the "
+                    "refusal lists; keeping the previous ones", json_pack(
+                    "{s:s}", "error", meshca_strerror(r)));
+            failing = r != 0;
         }
         ledger_snapshot_free(snap);
     }
@@ -270,7 +235,7 @@ revocations_stop(struct server *srv)
     pthread_mutex_unlock(&rs->wake_lock);
     pthread_join(rs->thread, NULL);
     free(rs->krl);
-    free_lists(rs->fps, rs->nfps, rs->blocks, rs->nblocks);
+    revset_free(rs->set);
     pthread_rwlock_destroy(&rs->lock);
     pthread_mutex_destroy(&rs->wake_lock);
     pthread_cond_destroy(&rs->wake);
@@ -288,38 +253,19 @@ kick(struct revstate *rs)
 }
 
 int
-revocations_refuse(struct server *srv, const char *keyfp, const char *subject,
-    char *why, size_t whylen)
+revocations_refuse(struct server *srv, const char *keyfp, const char *issuer,
+    const char *subject, char *why, size_t whylen)
 {
     struct revstate *rs = srv->rev;
-    int64_t now = (int64_t)time(NULL);
-    size_t i;
-    int refuse = 0;
+    int r;
 
     if (rs == NULL)
-        return 0;
+        return revset_refuse(NULL, keyfp, issuer, subject, 0, why, whylen);
     pthread_rwlock_rdlock(&rs->lock);
-    if (keyfp != NULL && rs->nfps > 0 &&
-        bsearch(&keyfp, rs->fps, rs->nfps, sizeof(char *), cmp_str) != NULL) {
-        snprintf(why, whylen, "this public key (%s) has been revoked; make a "
-            "new key", keyfp);
-        refuse = 1;
-    }
-    for (i = 0; !refuse && i < rs->nblocks; i++)
-        if (strcmp(rs->blocks[i].subject, subject) == 0 &&
-            rs->blocks[i].until > now) {
-            char t[32];
-            time_t u = (time_t)rs->blocks[i].until;
-            struct tm tm;
-
-            gmtime_r(&u, &tm);
-            strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
-            snprintf(why, whylen, "new certificates for %s are blocked "
-                "until %s by an administrator", subject, t);
-            refuse = 1;
-        }
+    r = revset_refuse(rs->set, keyfp, issuer, subject, (int64_t)time(NULL),
+        why, whylen);
     pthread_rwlock_unlock(&rs->lock);
-    return refuse;
+    return r;
 }
 
 /* If-None-Match against our (weak) ETag, by weak comparison (RFC 9110
@@ -427,6 +373,50 @@ check_target_known(struct request *req, const char *kind, const char *value,
     return 0;
 }
 
+/* The issuer a subject revocation applies to: the request's "issuer" (one
+ * of ours), or without one the only issuer configured.  Other targets take
+ * none.  Returns 0 and *issuerp (NULL for other targets, borrowed from the
+ * config), or -1 with a 400 queued. */
+static int
+revoke_issuer(struct request *req, const json_t *o, const char *kind,
+    const char **issuerp)
+{
+    const struct config *cfg = req->srv->cfg;
+    const json_t *v = json_object_get(o, "issuer");
+    char names[512];
+    size_t i;
+
+    *issuerp = NULL;
+    if (strcmp(kind, "subject") != 0) {
+        if (v == NULL)
+            return 0;
+        req_error(req, 400, "invalid_request", "issuer: only with subject");
+        return -1;
+    }
+    if (v == NULL && cfg->nissuers == 1) {
+        *issuerp = cfg->issuers[0].issuer;
+        return 0;
+    }
+    names[0] = '\0';
+    for (i = 0; i < cfg->nissuers; i++) {
+        if (v != NULL && json_is_string(v) &&
+            strcmp(json_string_value(v), cfg->issuers[i].issuer) == 0) {
+            *issuerp = cfg->issuers[i].issuer;
+            return 0;
+        }
+        snprintf(names + strlen(names), sizeof(names) - strlen(names),
+            "%s%s", i ? ", " : "", cfg->issuers[i].issuer);
+    }
+    if (v == NULL)
+        req_error(req, 400, "invalid_request", "issuer: required with "
+            "subject, since a subject is unique only at its issuer and "
+            "several are configured (%s)", names);
+    else
+        req_error(req, 400, "invalid_request", "issuer: not a configured "
+            "issuer (expected one of %s)", names);
+    return -1;
+}
+
 void
 handle_revoke(struct request *req)
 {
@@ -454,14 +444,15 @@ handle_revoke(struct request *req)
     }
     json_object_foreach(o, key, v) {
         int known = strcmp(key, "reason") == 0 ||
-            strcmp(key, "block_until") == 0 || strcmp(key, "force") == 0;
+            strcmp(key, "block_until") == 0 || strcmp(key, "force") == 0 ||
+            strcmp(key, "issuer") == 0;
 
         for (i = 0; i < 5; i++)
             known |= strcmp(key, targets[i]) == 0;
         if (!known) {
             req_error(req, 400, "invalid_request", "unknown field \"%.64s\" "
                 "(expected one of serial, key_id, subject, public_key, "
-                "fingerprint, reason, block_until, force)", key);
+                "fingerprint, issuer, reason, block_until, force)", key);
             goto done;
         }
     }
@@ -528,6 +519,8 @@ handle_revoke(struct request *req)
         }
         value = strdup(json_string_value(v));
     }
+    if (revoke_issuer(req, o, rec.kind, &rec.issuer) != 0)
+        goto done;
     if ((v = json_object_get(o, "block_until")) != NULL) {
         if (strcmp(rec.kind, "subject") != 0 || !json_is_string(v) ||
             parse_time(json_string_value(v), &rec.block_until) != 0) {
@@ -558,11 +551,13 @@ handle_revoke(struct request *req)
     out = json_pack("{s:s, s:s, s:s, s:s, s:b}", "kind", rec.kind, "value",
         rec.value, "reason", reason, "revoked_by", rec.revoked_by,
         "already_revoked", r == 1);
+    if (rec.issuer != NULL)
+        json_object_set_new(out, "issuer", json_string(rec.issuer));
     req_reply_json(req, r == 1 ? 200 : 201, out);
     json_decref(out);
-    log_json(LOG_LEVEL_INFO, "revocation", json_pack("{s:s, s:s, s:s, s:s}",
-        "request_id", req->id, "kind", rec.kind, "value", rec.value, "by",
-        rec.revoked_by));
+    log_json(LOG_LEVEL_INFO, "revocation", json_pack("{s:s, s:s, s:s, s:s, "
+        "s:s?}", "request_id", req->id, "kind", rec.kind, "value", rec.value,
+        "by", rec.revoked_by, "issuer", rec.issuer));
 done:
     free(value);
     key_free(k);

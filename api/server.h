@@ -138,12 +138,15 @@ void handle_revoke(struct request *req);
  * Caller frees the claims (issue.c). */
 struct claims *req_authenticate(struct request *req);
 
-/* Revocations (revoke.c): the refresher thread, and the issuance check
- * (1 with a reason in why when the key is revoked or the subject blocked). */
+/* Revocations (revoke.c): the refresher thread, and the issuance check:
+ * 0 allowed, 1 refused (the key is revoked or the person (issuer, subject)
+ * blocked), MESHCA_ERR_UNAVAILABLE while the revocation state has not been
+ * loaded yet (fail closed); a reason for a person in why. */
 int revocations_start(struct server *srv) MESHCA_WUR;
 void revocations_stop(struct server *srv);
 int revocations_refuse(struct server *srv, const char *keyfp,
-    const char *subject, char *why, size_t whylen);
+    const char *issuer, const char *subject, char *why,
+    size_t whylen) MESHCA_WUR;
 
 /* The monotonic clock in microseconds. */
 int64_t now_us(void);

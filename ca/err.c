@@ -139,6 +139,8 @@ meshca_strerror(int err)
         return "signed note malformed or not signed by the expected key";
     case MESHCA_ERR_JCS:
         return "value has no canonical JSON form (RFC 8785)";
+    case MESHCA_ERR_LEDGER_BLOCKED:
+        return "new certificates for this subject are blocked";
     case MESHCA_ERR_CLI_NO_SERVER:
         return "no meshca server configured";
     case MESHCA_ERR_CLI_HTTP:

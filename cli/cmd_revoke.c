@@ -17,13 +17,15 @@ static void
 usage(FILE *f)
 {
     fprintf(f, "usage: meshca revoke (--serial N | --key-id ID | --subject S "
-        "| --public-key FILE | --fingerprint SHA256:...)\n"
+        "[--issuer URL] | --public-key FILE | --fingerprint SHA256:...)\n"
         "                     --reason TEXT [--block-until RFC3339] "
         "[--force]\n"
         "                     [--server URL] [--cacert FILE] "
         "[--token-file FILE]\n"
         "--force revokes a serial or key id the server's ledger does not "
         "know.\n"
+        "--issuer: the subject's identity provider (required when the server "
+        "trusts several).\n"
         "Exit: 0 revoked (or already revoked), 1 refused, 2 usage, "
         "3 unreachable.\n");
 }
@@ -40,6 +42,7 @@ cmd_revoke(int argc, char **argv)
         { "reason", required_argument, NULL, 'r' },
         { "block-until", required_argument, NULL, 'b' },
         { "force", no_argument, NULL, 'F' },
+        { "issuer", required_argument, NULL, 'i' },
         CLI_CONN_OPTIONS,
         { "token-file", required_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },
@@ -84,6 +87,8 @@ cmd_revoke(int argc, char **argv)
         case 'b': json_object_set_new(req, "block_until", json_string(optarg));
             break;
         case 'F': json_object_set_new(req, "force", json_true()); break;
+        case 'i': json_object_set_new(req, "issuer", json_string(optarg));
+            break;
         case 't': token_file = optarg; break;
         case 'h': usage(stdout); rc = 0; goto out;
         default: usage(stderr); goto out;
@@ -93,6 +98,12 @@ cmd_revoke(int argc, char **argv)
         json_object_get(req, "reason") == NULL) {
         fprintf(stderr, "meshca revoke: name exactly one target and give "
             "--reason\n");
+        usage(stderr);
+        goto out;
+    }
+    if (json_object_get(req, "issuer") != NULL &&
+        json_object_get(req, "subject") == NULL) {
+        fprintf(stderr, "meshca revoke: --issuer goes with --subject\n");
         usage(stderr);
         goto out;
     }
@@ -114,11 +125,14 @@ cmd_revoke(int argc, char **argv)
     }
     ans = json_loads(resp.body, 0, NULL);
     cli_response_free(&resp);
-    printf("%s %s %s (by %s); hosts refuse it at their next KRL refresh\n",
-        json_is_true(json_object_get(ans, "already_revoked")) ?
+    printf("%s %s %s%s%s (by %s); hosts refuse it at their next KRL "
+        "refresh\n", json_is_true(json_object_get(ans, "already_revoked")) ?
         "already revoked:" : "revoked:",
         json_string_value(json_object_get(ans, "kind")),
         json_string_value(json_object_get(ans, "value")),
+        json_object_get(ans, "issuer") ? " at " : "",
+        json_object_get(ans, "issuer") ?
+        json_string_value(json_object_get(ans, "issuer")) : "",
         json_string_value(json_object_get(ans, "revoked_by")));
     rc = 0;
 out:

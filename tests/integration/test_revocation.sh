@@ -76,6 +76,8 @@ for n in 1 2 3 4 5; do
 done
 check_eq "the ledger records four revocations" "$(psql_admin -c 'SELECT count(*) FROM revocations')" 4
 check_eq "the revocations name who revoked" "$(psql_admin -c "SELECT DISTINCT revoked_by FROM revocations")" "carol@example.com"
+check_eq "with one issuer configured, a subject revocation is for that issuer" \
+    "$(psql_admin -c "SELECT issuer FROM revocations WHERE kind = 'subject'")" "https://idp.test.invalid"
 
 # Issuance refuses revoked keys and blocked subjects
 issue "$(token 10)" "{\"public_key\":\"$(cat "$T_TMP/u4.pub")\"}"

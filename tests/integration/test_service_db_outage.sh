@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Fail closed: with PostgreSQL stopped during issuance every request answers
 # 503 or 201, every 201's serial is in the ledger afterwards, and issuance
-# resumes after PostgreSQL returns without restarting meshcad.
+# resumes after PostgreSQL returns without restarting meshcad.  Then an
+# outage with no traffic: the pooled connections die while idle, yet every
+# request after the restart succeeds (none fails on a dead connection),
+# /readyz is ok within 2 s, and each outage is logged once as an error and
+# its end once as info.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/stack.sh"
 
@@ -40,4 +44,42 @@ for i in $(seq 1 50); do
     sleep 0.1
 done
 check_eq "issuance resumes after PostgreSQL returns" "$ok_after" 1
+# count_log MSG_PREFIX: meshcad log lines with that message.
+count_log() { grep -c "\"msg\":\"$1" "$T_TMP/meshcad.log"; }
+# wait_log MSG_PREFIX N: until N such lines (20 s at most).
+wait_log() {
+    local i
+    for i in $(seq 1 200); do
+        [ "$(count_log "$1")" -ge "$2" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+wait_log "database reachable again" 1
+check_eq "the outage under load was logged once, as an error" \
+    "$(grep '"msg":"database unreachable' "$T_TMP/meshcad.log" | grep -c '"level":"error"')" 1
+check_eq "and its end once" "$(count_log "database reachable again")" 1
+
+# An outage with no traffic: every writer holds a connection that dies idle.
+"$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 16 --requests 200 \
+    --keys 200 --json "$T_TMP/warm.json" >>"$T_LOG" 2>&1
+check_eq "warm-up: every request got a certificate" "$(jq '.status["201"] // 0' "$T_TMP/warm.json")" 200
+pg_stop
+check "an idle outage is noticed and logged (without a request)" wait_log "database unreachable" 2
+check_match "readyz reports the database down" "$(curl -s "$MESHCAD_URL/readyz")" '"database":"[^o]'
+pg_restart || bail "PostgreSQL did not restart"
+"$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 8 --requests 40 \
+    --keys 40 --json "$T_TMP/after.json" >>"$T_LOG" 2>&1
+cat "$T_TMP/after.json" >>"$T_LOG"
+check_eq "after the restart, every one of 40 requests got a certificate" \
+    "$(jq '.status["201"] // 0' "$T_TMP/after.json")" 40
+t0=$(date +%s%N); ready=""
+for i in $(seq 1 40); do
+    if curl -fsS -o /dev/null "$MESHCAD_URL/readyz"; then ready=$(( ($(date +%s%N) - t0) / 1000000 )); break; fi
+    sleep 0.05
+done
+check "readyz is ok within 2 s of the restart (${ready:-never} ms)" test -n "$ready"
+check "the end of the idle outage is logged" wait_log "database reachable again" 2
+check_eq "each outage was logged exactly once" "$(count_log "database unreachable")" 2
+check_eq "and each recovery exactly once" "$(count_log "database reachable again")" 2
 check "the ledger chain verifies" "$MESHCAD_BIN" ledger verify --config "$T_TMP/meshcad.json"
