@@ -346,3 +346,38 @@ handle_log_proof(struct request *req)
     req_reply_json(req, 200, o);
     json_decref(o);
 }
+
+json_t *
+log_integrity(struct server *srv)
+{
+    uint8_t root[TLOG_HASH_LEN];
+    char *note = NULL, *text = NULL, *b64 = NULL;
+    uint64_t size = 0, csize = 0;
+    json_t *o = NULL;
+    PGconn *c;
+    int r = MESHCA_ERR_UNAVAILABLE;
+
+    if ((c = ledger_reader_acquire(srv->ledger)) != NULL) {
+        r = latest_checkpoint(c, &size, &note);
+        ledger_reader_release(srv->ledger);
+    }
+    if (r != 0)
+        return json_pack("{s:b, s:s}", "verified", 0, "message",
+            r == MESHCA_ERR_NOT_FOUND ? "the log has no checkpoint yet"
+                                      : "the log cannot be read");
+    if (tlog_note_open(note, strlen(note), srv->log_vkey, &text) != 0 ||
+        tlog_checkpoint_parse(text, strlen(text), srv->cfg->ledger.origin,
+            &csize, root) != 0 || csize != size ||
+        meshca_b64_encode(root, sizeof(root), 0, &b64) != 0)
+        o = json_pack("{s:b, s:I, s:s}", "verified", 0, "log_size",
+            (json_int_t)size, "message", "the latest checkpoint's signature "
+            "does not verify with the log key");
+    else
+        o = json_pack("{s:b, s:I, s:s, s:s, s:s}", "verified", 1, "log_size",
+            (json_int_t)size, "root", b64, "origin", srv->cfg->ledger.origin,
+            "checkpoint", note);
+    free(note);
+    free(text);
+    free(b64);
+    return o;
+}

@@ -323,6 +323,7 @@ handle_report(struct request *req)
             req_error(req, 503, "unavailable", "the ledger cannot be read "
                 "now");
         } else {
+            json_object_set_new(rep, "integrity", log_integrity(req->srv));
             req_reply_json(req, 200, rep);
             json_decref(rep);
         }

@@ -128,6 +128,10 @@ void handle_report(struct request *req);
 void handle_log_checkpoint(struct request *req);
 void handle_log_tile(struct request *req);
 void handle_log_proof(struct request *req);
+/* The report's integrity object: the latest checkpoint, its signature
+ * checked with the log key ({"verified", "log_size", "root", "origin",
+ * "message"}).  Never NULL. */
+json_t *log_integrity(struct server *srv);
 
 /* req_authenticate, then the policy's admins rule; on failure queues
  * 401/403/503 and returns NULL (query.c). */
