@@ -128,6 +128,20 @@ $(BUILD)/tests/bench/%: $(call obj,tests/bench/%.c) $(LIBMESHCAD) $(LIBMESHCA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
+# tlogcheck: the transparency log's independent verifier, in Go on Debian's
+# golang.org/x/mod/sumdb (GOPATH mode, no network).  Its known-answer
+# vectors feed tests/unit/ca/test_tlog.c; they are generated, never committed.
+TLOGCHECK    := $(BUILD)/tests/tools/tlogcheck
+TLOG_VECTORS := $(BUILD)/tests/data/tlog-vectors.json
+GO_ENV := GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= GOPROXY=off \
+          GOCACHE=$(abspath $(BUILD))/gocache
+$(TLOGCHECK): $(wildcard tests/tools/tlogcheck/*.go)
+	@mkdir -p $(@D)
+	cd tests/tools/tlogcheck && $(GO_ENV) go build -trimpath -o $(abspath $@) .
+$(TLOG_VECTORS): $(TLOGCHECK)
+	@mkdir -p $(@D)
+	$(TLOGCHECK) vectors > $@.tmp && mv $@.tmp $@
+
 # Fuzz targets: libFuzzer with clang, compiling the library sources afresh.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(PKG_CFLAGS) \
                -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
@@ -137,7 +151,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(CA_SRCS) $(API_SRCS) $(GEN_MIGRATIONS) $(wildc
 
 fuzz-build: $(FUZZ_BINS)
 
-test-build: all $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS)
+test-build: all $(UNIT_BINS) $(TOOL_BINS) $(BENCH_BINS) $(TLOGCHECK) $(TLOG_VECTORS)
 
 deps:
 	@sh tests/tools/deps.sh

@@ -4,16 +4,30 @@
  * to stderr - syntax as "FILE:LINE:COL: msg", meaning as
  * "FILE: json.path: msg" - and "ok: FILE (policy version V, N roles)" to
  * stdout when there is none.  Exit 0 ok, 1 any problem, 2 usage.  Made for CI
- * pipelines: it loads no key, opens no socket and contacts no database.
+ * pipelines: it opens no socket and contacts no database, but reads every
+ * key and certificate file the config names, as serve would, and says which
+ * one is missing, unreadable, unparsable or readable by group or others.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "meshca/cakey.h"
 
 #include "meshca/duration.h"
 #include "meshca/jsonv.h"
 #include "meshca/policy.h"
+#include <openssl/crypto.h>
+
 #include "config.h"
+#include "entry.h"
+#include "logkeys.h"
 #include "meshcad.h"
 
 #define CHECK_DEFAULT_CEILING 3600
@@ -23,9 +37,105 @@ usage(FILE *f)
 {
     fprintf(f, "usage: meshcad check --config FILE\n"
                "       meshcad check --policy FILE [--ttl-ceiling 1h]\n"
-               "Validates without loading keys or contacting the database; "
-               "prints every problem\nand exits 1 on any, 0 when all is "
-               "well.\n");
+               "Validates the config, its policy and the key files it names "
+               "without contacting\nthe database; prints every problem and "
+               "exits 1 on any, 0 when all is well.\n");
+}
+
+int
+check_ca_key_file(const char *path, char *why, size_t whylen)
+{
+    struct cakey *k = NULL;
+    int r;
+
+    errno = 0;
+    if ((r = cakey_load(path, &k)) != 0)
+        snprintf(why, whylen, "%s: %s", path, r == MESHCA_ERR_SYSTEM ?
+            strerror(errno) : meshca_strerror(r));
+    cakey_free(k);
+    return r;
+}
+
+/* A PEM file the TLS stack will read: a private key (kept from group and
+ * others) or certificates.  Returns 0, or -1 with the reason in why. */
+static int
+check_pem_file(const char *path, int private_key, char *why, size_t whylen)
+{
+    struct stat st;
+    EVP_PKEY *pkey = NULL;
+    X509 *x = NULL;
+    FILE *f = NULL;
+    int r = -1;
+
+    if ((f = fopen(path, "r")) == NULL || fstat(fileno(f), &st) != 0) {
+        snprintf(why, whylen, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, whylen, "%s: not a regular file", path);
+        goto out;
+    }
+    if (private_key && (st.st_mode & 077) != 0) {
+        snprintf(why, whylen, "%s: %s", path,
+            meshca_strerror(MESHCA_ERR_KEY_FILE_PERMISSIONS));
+        goto out;
+    }
+    if (private_key ? (pkey = PEM_read_PrivateKey(f, NULL, NULL,
+        (void *)"")) == NULL : (x = PEM_read_X509(f, NULL, NULL, NULL)) ==
+        NULL) {
+        snprintf(why, whylen, "%s: holds no PEM %s", path, private_key ?
+            "private key (or it is encrypted)" : "certificate");
+        goto out;
+    }
+    r = 0;
+out:
+    EVP_PKEY_free(pkey);
+    X509_free(x);
+    if (f != NULL)
+        fclose(f);
+    return r;
+}
+
+/* The ledger's MAC key and log key, as serve reads them. */
+static void
+check_ledger_keys(const struct config *cfg, struct diags *d)
+{
+    uint8_t mac[ENTRY_MAC_KEY_MAX];
+    struct cakey *k = NULL;
+    char why[1024];
+    size_t len = 0;
+
+    if (cfg->ledger.mac_key != NULL &&
+        logkeys_load_mac(cfg->ledger.mac_key, mac, &len, why, sizeof(why)) != 0)
+        diags_add(d, "%s", why);
+    OPENSSL_cleanse(mac, sizeof(mac));
+    if (cfg->ledger.log_key != NULL &&
+        logkeys_load_signer(cfg->ledger.log_key, &k, why, sizeof(why)) != 0)
+        diags_add(d, "%s", why);
+    cakey_free(k);
+}
+
+/* Adds a diagnostic for every key or certificate file of cfg that serve
+ * could not use. */
+static void
+check_key_files(const struct config *cfg, struct diags *d)
+{
+    char why[1024];
+    size_t i;
+
+    for (i = 0; i < cfg->nca_keys; i++)
+        if (check_ca_key_file(cfg->ca_keys[i].path, why, sizeof(why)) != 0)
+            diags_add(d, "ca_keys[%zu].path: %s", i, why);
+    if (cfg->tls_key != NULL &&
+        check_pem_file(cfg->tls_key, 1, why, sizeof(why)) != 0)
+        diags_add(d, "tls.key: %s", why);
+    if (cfg->tls_cert != NULL &&
+        check_pem_file(cfg->tls_cert, 0, why, sizeof(why)) != 0)
+        diags_add(d, "tls.cert: %s", why);
+    if (cfg->tls_client_ca != NULL &&
+        check_pem_file(cfg->tls_client_ca, 0, why, sizeof(why)) != 0)
+        diags_add(d, "tls.client_ca: %s", why);
+    check_ledger_keys(cfg, d);
 }
 
 /* Prints config diagnostics with the file name in front of meaning errors
@@ -129,6 +239,7 @@ cmd_check(int argc, char **argv)
         if (config_load(cfgpath, &cfg, &d) == 0) {
             polpath = cfg->policy_path;
             ceiling = cfg->ttl_ceiling;
+            check_key_files(cfg, &d);
         } else
             polpath = broken_pol = policy_of_broken_config(cfgpath,
                 &ceiling);

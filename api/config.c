@@ -12,13 +12,15 @@
 
 static const char *const top_keys[] = { "listen", "tls", "database",
     "ca_keys", "issuers", "login", "policy", "clock_skew", "ttl_ceiling",
-    "limits", NULL };
+    "limits", "ledger", NULL };
+static const char *const ledger_keys[] = { "origin", "log_key", "mac_key",
+    "integrate_interval", NULL };
 static const char *const tls_keys[] = { "cert", "key", "client_ca", NULL };
 static const char *const cakey_keys[] = { "path", "state", NULL };
 static const char *const issuer_keys[] = { "issuer", "audiences", "jwks_uri",
     "jwks_file", "ca_file", "algorithms", "leeway", "max_token_age",
     "key_refresh_interval", "max_key_staleness", "require_key_binding",
-    "max_certificates_per_token", NULL };
+    "max_certificates_per_token", "email_verified_string", NULL };
 static const char *const login_keys[] = { "issuer", "client_id", "scopes",
     NULL };
 static const char *const limits_keys[] = { "max_body_bytes", "threads",
@@ -26,21 +28,6 @@ static const char *const limits_keys[] = { "max_body_bytes", "threads",
     "rate_per_minute", "db_pool_size", NULL };
 static const char *const known_algs[] = { "RS256", "ES256", "PS256", "RS384",
     "RS512", "ES384", "PS384", "PS512", NULL };
-
-int
-config_is_loopback(const char *host)
-{
-    struct in_addr a4;
-    struct in6_addr a6;
-
-    if (strcmp(host, "localhost") == 0)
-        return 1;
-    if (inet_pton(AF_INET, host, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    if (inet_pton(AF_INET6, host, &a6) == 1)
-        return IN6_IS_ADDR_LOOPBACK(&a6);
-    return 0;
-}
 
 /* Resolves *pathp against dir when relative. */
 static void
@@ -105,8 +92,7 @@ parse_issuer(struct issuer_config *is, const json_t *j, const char *path,
     }
     jsonv_known_keys(j, path, issuer_keys, d);
     if (jsonv_string(j, "issuer", path, 1, &is->issuer, d) == 1 &&
-        strncmp(is->issuer, "https://", 8) != 0 &&
-        !url_is_loopback_http(is->issuer))
+        url_check(is->issuer, NULL, 0) != 0)
         diags_add(d, "%s.issuer: \"%s\" must be an https:// URL (plain "
             "http only on loopback, for tests)", path, is->issuer);
     if (jsonv_strings(j, "audiences", path, 1, &is->audiences,
@@ -150,11 +136,65 @@ parse_issuer(struct issuer_config *is, const json_t *j, const char *path,
         &is->key_refresh_interval, d);
     jsonv_duration(j, "max_key_staleness", path, 0, &is->max_key_staleness, d);
     jsonv_bool(j, "require_key_binding", path, 0, &is->require_key_binding, d);
+    jsonv_bool(j, "email_verified_string", path, 0,
+        &is->email_verified_string, d);
     if (jsonv_uint(j, "max_certificates_per_token", path, 0, 1000000, &u,
         d) == 1) {
         if (u == 0)
             diags_add(d, "%s.max_certificates_per_token: at least 1", path);
         is->max_certificates_per_token = u;
+    }
+}
+
+/* A log origin: printable ASCII without spaces or '+' (it names the note
+ * key too), as C2SP signed-note asks of key names. */
+static int
+origin_ok(const char *o)
+{
+    size_t i;
+
+    for (i = 0; o[i] != '\0'; i++)
+        if (o[i] <= ' ' || o[i] > '~' || o[i] == '+')
+            return 0;
+    return i > 0 && i <= 200;
+}
+
+/* The "ledger" section: the log's origin, its signing key and the MAC key
+ * (both files, resolved against the config's directory). */
+static void
+parse_ledger(struct config *c, json_t *v, const char *dir, struct diags *d)
+{
+    c->ledger.integrate_interval_ms = 200;
+    if (v == NULL) {
+        diags_add(d, "ledger: missing (origin, log_key and mac_key are "
+            "required; see README \"Ledger\")");
+        return;
+    }
+    if (!json_is_object(v)) {
+        diags_add(d, "ledger: must be an object");
+        return;
+    }
+    jsonv_known_keys(v, "ledger", ledger_keys, d);
+    if (jsonv_string(v, "origin", "ledger", 1, &c->ledger.origin, d) == 1 &&
+        !origin_ok(c->ledger.origin))
+        diags_add(d, "ledger.origin: 1 to 200 printable characters without "
+            "spaces or '+' (for example \"meshca.example.com/log\")");
+    if (jsonv_string(v, "log_key", "ledger", 1, &c->ledger.log_key, d) == 1)
+        resolve(&c->ledger.log_key, dir, d);
+    if (jsonv_string(v, "mac_key", "ledger", 1, &c->ledger.mac_key, d) == 1)
+        resolve(&c->ledger.mac_key, dir, d);
+    if (json_object_get(v, "integrate_interval") != NULL) {
+        int64_t ms = 0;
+        uint64_t u = 0;
+
+        if (jsonv_uint(v, "integrate_interval", "ledger", 0, 1000, &u, d) == 1) {
+            ms = (int64_t)u;
+            if (ms < 10)
+                diags_add(d, "ledger.integrate_interval: 10 to 1000 "
+                    "(milliseconds)");
+            else
+                c->ledger.integrate_interval_ms = ms;
+        }
     }
 }
 
@@ -200,7 +240,7 @@ config_load(const char *path, struct config **cfgp, struct diags *d)
             resolve(&c->tls_key, dir, d);
             resolve(&c->tls_client_ca, dir, d);
         }
-    } else if (c->listen_host != NULL && !config_is_loopback(c->listen_host))
+    } else if (c->listen_host != NULL && !url_host_is_loopback(c->listen_host))
         diags_add(d, "listen: \"%s\" is not a loopback address; plain HTTP "
             "is allowed only on loopback: configure tls.cert and tls.key",
             listen);
@@ -311,6 +351,8 @@ config_load(const char *path, struct config **cfgp, struct diags *d)
     if (jsonv_string(j, "policy", "", 1, &c->policy_path, d) == 1)
         resolve(&c->policy_path, dir, d);
 
+    parse_ledger(c, json_object_get(j, "ledger"), dir, d);
+
     c->clock_skew = 60;
     c->ttl_ceiling = 3600;
     jsonv_duration(j, "clock_skew", "", 0, &c->clock_skew, d);
@@ -402,5 +444,8 @@ config_free(struct config *c)
     free(c->login.client_id);
     jsonv_strv_free(c->login.scopes, c->login.nscopes);
     free(c->policy_path);
+    free(c->ledger.origin);
+    free(c->ledger.log_key);
+    free(c->ledger.mac_key);
     free(c);
 }

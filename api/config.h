@@ -41,6 +41,7 @@ struct issuer_config {
     int64_t max_key_staleness;    /* serve cached keys this long when the IdP is down, default 24h */
     int require_key_binding;      /* nonce must be b64url(SHA-256(public key blob)) */
     uint64_t max_certificates_per_token; /* default 1 */
+    int email_verified_string;    /* also take "true"/"false" strings (Cognito) */
 };
 
 struct login_config {
@@ -60,6 +61,13 @@ struct limits_config {
     uint64_t db_pool_size;          /* default 4 */
 };
 
+struct ledger_config {
+    char *origin;           /* the log's origin line and note key name */
+    char *log_key;          /* Ed25519 PEM that signs checkpoints */
+    char *mac_key;          /* file of 32..128 random bytes */
+    int64_t integrate_interval_ms; /* default 200 */
+};
+
 struct config {
     char *path;             /* the file this came from */
     char *listen_host;
@@ -75,6 +83,7 @@ struct config {
     int64_t clock_skew;     /* valid_after backdating, default 60s */
     int64_t ttl_ceiling;    /* global maximum certificate lifetime, default 1h */
     struct limits_config limits;
+    struct ledger_config ledger;
 };
 
 /* Loads and validates path.  On success returns 0 and a new config in *cfgp
@@ -84,8 +93,5 @@ int config_load(const char *path, struct config **cfgp, struct diags *d) MESHCA_
 
 /* Frees cfg.  Accepts NULL. */
 void config_free(struct config *cfg);
-
-/* 1 when host names a loopback address (127.0.0.0/8, ::1, localhost). */
-int config_is_loopback(const char *host);
 
 #endif

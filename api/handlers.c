@@ -1,5 +1,6 @@
 /* The small endpoints: health, readiness, metrics, CA keys, client config. */
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,7 @@
 #include "meshca/cakey.h"
 #include "meshca/policy.h"
 #include "identity.h"
+#include "integrator.h"
 #include "ledger.h"
 #include "server.h"
 
@@ -45,6 +47,15 @@ handle_readyz(struct request *req)
         ready = 0;
         json_object_set_new(checks, "policy", json_string("no policy loaded"));
     }
+    /* Quarantined rows do not stop issuance (that would hand anyone with
+     * database access an off switch) but readiness names them. */
+    if (integrator_quarantined(srv->integrator) > 0) {
+        snprintf(why, sizeof(why), "%llu ledger row(s) without a valid MAC "
+            "quarantined: see meshcad ledger verify",
+            (unsigned long long)integrator_quarantined(srv->integrator));
+        json_object_set_new(checks, "ledger_integrity", json_string(why));
+    } else
+        json_object_set_new(checks, "ledger_integrity", json_string("ok"));
     if (identity_ready(srv->identity, why, sizeof(why)) == 0)
         json_object_set_new(checks, "identity", json_string("ok"));
     else {
@@ -90,6 +101,7 @@ handle_metrics(struct request *req)
             "gauge\nmeshca_http_requests_in_flight %lld\n",
             (long long)atomic_load(&srv->metrics.in_flight))) != 0 ||
         (r = ledger_write_metrics(srv->ledger, b)) != 0 ||
+        (r = integrator_write_metrics(srv->integrator, b)) != 0 ||
         (r = identity_write_metrics(srv->identity, b)) != 0) {
         buf_free(b);
         req_error(req, 500, "internal", "cannot render metrics");

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,17 +32,20 @@ enum req_state {
 };
 
 static const struct route routes[] = {
-    { "GET", "/healthz", 0, handle_healthz },
-    { "GET", "/readyz", 1, handle_readyz },
-    { "GET", "/metrics", 0, handle_metrics },
-    { "GET", "/v1/ca-keys", 0, handle_ca_keys },
-    { "GET", "/v1/config", 0, handle_config },
-    { "POST", "/v1/certificates", 1, handle_issue },
-    { "POST", "/v1/explain", 1, handle_explain },
-    { "GET", "/v1/krl", 0, handle_krl },
-    { "POST", "/v1/revocations", 1, handle_revoke },
-    { "GET", "/v1/certificates", 1, handle_list_certs },
-    { "GET", "/v1/report", 1, handle_report },
+    { "GET", "/healthz", 0, handle_healthz, 0 },
+    { "GET", "/readyz", 1, handle_readyz, 0 },
+    { "GET", "/metrics", 0, handle_metrics, 0 },
+    { "GET", "/v1/ca-keys", 0, handle_ca_keys, 0 },
+    { "GET", "/v1/config", 0, handle_config, 0 },
+    { "POST", "/v1/certificates", 1, handle_issue, 0 },
+    { "POST", "/v1/explain", 1, handle_explain, 0 },
+    { "GET", "/v1/krl", 0, handle_krl, 0 },
+    { "POST", "/v1/revocations", 1, handle_revoke, 0 },
+    { "GET", "/v1/certificates", 1, handle_list_certs, 0 },
+    { "GET", "/v1/report", 1, handle_report, 0 },
+    { "GET", "/v1/log/checkpoint", 1, handle_log_checkpoint, 0 },
+    { "GET", "/v1/log/proof", 1, handle_log_proof, 0 },
+    { "GET", "/v1/log/tile/", 1, handle_log_tile, 1 },
 };
 
 int64_t
@@ -293,7 +297,9 @@ find_route(const char *method, const char *url, int *path_knownp)
 
     *path_knownp = 0;
     for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (strcmp(url, routes[i].path) != 0)
+        if (routes[i].prefix ? strncmp(url, routes[i].path,
+                strlen(routes[i].path)) != 0
+                             : strcmp(url, routes[i].path) != 0)
             continue;
         *path_knownp = 1;
         if (strcmp(method, routes[i].method) == 0 ||
@@ -340,18 +346,25 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
         if ((req = request_new(srv, conn)) == NULL)
             return MHD_NO;
         *con_cls = req;
+        /* What was asked, also when no route matches (404, 405). */
+        log_escape(method, LOG_METHOD_MAX, req->method, sizeof(req->method));
+        log_escape(url, LOG_PATH_MAX, req->path, sizeof(req->path));
         if (srv->cfg->tls_client_ca != NULL && !client_cert_ok(req)) {
             req_error(req, 403, "forbidden", "a client certificate issued "
                 "by the configured client CA is required");
             req->state = REQ_DONE;
             return queue_response(req);
         }
+        req->url = strdup(url);
         if ((req->route = find_route(method, url, &known)) == NULL) {
+            /* Echo the escaped, bounded forms: the raw path may hold
+             * bytes that are not UTF-8, which JSON cannot carry. */
             if (known)
                 req_error(req, 405, "method_not_allowed",
-                    "%s is not allowed on %s", method, url);
+                    "%s is not allowed on %s", req->method, req->path);
             else
-                req_error(req, 404, "not_found", "no such endpoint: %s", url);
+                req_error(req, 404, "not_found", "no such endpoint: %s",
+                    req->path);
             req->state = REQ_DONE;
             /* Any body is discarded as it arrives. */
             return MHD_YES;
@@ -424,9 +437,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     snprintf(code, sizeof(code), "%u", req->status);
     metrics_inc(&srv->metrics.responses, code);
     f = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f}", "request_id", req->id,
-        "remote", req->remote, "method",
-        req->route ? req->route->method : "-", "path",
-        req->route ? req->route->path : "-", "status", (int)req->status,
+        "remote", req->remote, "method", req->method[0] ? req->method :
+        "-", "path", req->path[0] ? req->path : "-", "status",
+        (int)req->status,
         "duration_ms", (double)dur / 1000.0);
     if (f != NULL) {
         if (req->subject != NULL)
@@ -450,6 +463,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(req->resp);
     free(req->etag);
     free(req->cache_control);
+    free(req->url);
     free(req->location_hdr);
     free(req->subject);
     free(req->log_error);
@@ -505,7 +519,8 @@ server_start(struct server *srv)
     int r;
 
     memset(&ss, 0, sizeof(ss));
-    if (strcmp(host, "localhost") == 0)
+    /* The config allowed it by url_host_is_loopback (any case). */
+    if (strcasecmp(host, "localhost") == 0)
         host = "127.0.0.1";
     if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
         sin->sin_family = AF_INET;

@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "meshca/url.h"
 #include "identity.h"
 #include "jwks.h"
 #include "log.h"
@@ -135,9 +136,9 @@ discover(struct issuer *is, char *why, size_t whylen)
     if (doc_iss == NULL || strcmp(doc_iss, iss) != 0)
         snprintf(why, whylen, "the discovery document at %.200s names "
             "another issuer", url);
-    else if (ju == NULL || !jwks_url_allowed(ju))
+    else if (ju == NULL || url_check(ju, NULL, 0) != 0)
         snprintf(why, whylen, "the discovery document at %.200s has no "
-            "https jwks_uri", url);
+            "usable jwks_uri (https, or http to loopback)", url);
     else if ((uri = strdup(ju)) == NULL)
         snprintf(why, whylen, "out of memory");
 out:
@@ -768,14 +769,20 @@ check_claims(const struct issuer *is, json_t *pl, int64_t now,
     if (c->email != NULL && has_control(c->email))
         FAIL("email holds control characters");
     if ((v = json_object_get(pl, "email_verified")) != NULL) {
-        /* Some providers (Amazon Cognito) send the strings. */
+        /* A JSON boolean (OIDC Core 5.1).  Some providers (Amazon Cognito)
+         * send the strings "true" / "false": only where the issuer's
+         * config says email_verified_string. */
         if (json_is_boolean(v))
             c->email_verified = json_is_true(v);
-        else if (json_is_string(v) && (strcmp(json_string_value(v),
-            "true") == 0 || strcmp(json_string_value(v), "false") == 0))
+        else if (ic->email_verified_string && json_is_string(v) &&
+            (strcmp(json_string_value(v), "true") == 0 ||
+            strcmp(json_string_value(v), "false") == 0))
             c->email_verified = json_string_value(v)[0] == 't';
         else
-            FAIL("email_verified must be a boolean");
+            FAIL("email_verified must be a boolean%s", json_is_string(v) &&
+                !ic->email_verified_string ? " (a provider that sends "
+                "\"true\" needs email_verified_string in the issuer's "
+                "config)" : "");
     }
     if ((v = json_object_get(pl, "groups")) != NULL) {
         if (!json_is_array(v) || json_array_size(v) > GROUPS_MAX)

@@ -38,8 +38,9 @@
  *    strings holding a configured audience; with several audiences azp
  *    required, and azp (when present) equal to a configured audience; sub a
  *    non-empty string without control characters; email, name, jti, nonce,
- *    azp strings; email_verified a boolean (or Amazon Cognito's "true" /
- *    "false"); groups an array of strings.
+ *    azp strings; email_verified a boolean (Amazon Cognito's strings "true"
+ *    / "false" only with the issuer's email_verified_string); groups an
+ *    array of strings.
  * Safe to call from many threads at once.
  */
 #ifndef MESHCAD_IDENTITY_H

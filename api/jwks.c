@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
+#include "meshca/url.h"
 #include "config.h"
 #include "jwks.h"
 #include "log.h"
@@ -351,34 +352,6 @@ fetch_header(char *p, size_t sz, size_t n, void *arg)
 }
 
 int
-jwks_url_allowed(const char *url)
-{
-    CURLU *u = NULL;
-    char *scheme = NULL, *host = NULL;
-    int ok = 0;
-
-    if ((u = curl_url()) == NULL ||
-        curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-        goto out;
-    if (strcmp(scheme, "https") == 0)
-        ok = 1;
-    else if (strcmp(scheme, "http") == 0) {
-        /* [::1] comes back with its brackets. */
-        if (strcmp(host, "[::1]") == 0)
-            ok = 1;
-        else
-            ok = config_is_loopback(host);
-    }
-out:
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
-    return ok;
-}
-
-int
 jwks_fetch(const char *url, const char *ca_file, struct buf **bodyp,
     int64_t *max_agep, char *why, size_t whylen)
 {
@@ -386,11 +359,11 @@ jwks_fetch(const char *url, const char *ca_file, struct buf **bodyp,
     CURL *c = NULL;
     CURLcode cr;
     long status = 0;
+    char reason[320];
     int r = MESHCA_ERR_JWKS_FETCH;
 
-    if (!jwks_url_allowed(url)) {
-        snprintf(why, whylen, "refusing to fetch %.200s: https required "
-            "(plain http only to a loopback address)", url);
+    if (url_check(url, reason, sizeof(reason)) != 0) {
+        snprintf(why, whylen, "refusing to fetch %s", reason);
         goto out;
     }
     if ((f.body = buf_new(JWKS_FETCH_MAX_BYTES)) == NULL ||

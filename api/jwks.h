@@ -78,7 +78,5 @@ enum jwk_family jwks_alg_family(const char *alg);
 int jwks_fetch(const char *url, const char *ca_file, struct buf **bodyp,
     int64_t *max_agep, char *why, size_t whylen) MESHCA_WUR;
 
-/* 1 when url may be fetched: https, or http to a loopback host. */
-int jwks_url_allowed(const char *url);
 
 #endif

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "entry.h"
 #include "ledger.h"
 #include "log.h"
 #include "metrics.h"
@@ -28,7 +29,11 @@ enum item_kind { ITEM_ISSUANCE, ITEM_DENIAL, ITEM_POLICY, ITEM_REVOCATION,
 struct item {
     enum item_kind kind;
     const char *params[ITEM_PARAMS_MAX];
+    int lengths[ITEM_PARAMS_MAX];  /* for binary params (entry, mac) */
+    int formats[ITEM_PARAMS_MAX];  /* 1: binary */
     int nparams;
+    struct buf *entry;       /* the record's canonical entry */
+    uint8_t mac[ENTRY_MAC_LEN];
     char *owned[8];          /* strings built for params, freed by the caller */
     int nowned;
     int result;
@@ -39,6 +44,8 @@ struct item {
 
 struct ledger {
     char *conninfo;
+    uint8_t mac_key[ENTRY_MAC_KEY_MAX];
+    size_t mac_keylen;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct item *head, *tail;
@@ -56,11 +63,16 @@ struct ledger {
 
 static const char *const stmt_names[] = { "ins_cert", "ins_denial",
     "ins_policy", "ins_revocation" };
+/*
+ * Every insert carries the record's created_at (the time its entry names),
+ * its canonical entry and the entry's MAC as the last three parameters.
+ */
 static const char *const stmt_sql[] = {
     /* 1 serial, 2 key_id, 3 issuer, 4 subject, 5 email, 6 role,
      * 7 principals, 8 key_type, 9 key_fp, 10 va, 11 vb, 12 opts,
      * 13 exts, 14 ca_fp, 15 addr, 16 req_id, 17 reason, 18 policy,
-     * 19 certificate, 20 token_id, 21 max_uses */
+     * 19 certificate, 20 token_id, 21 max_uses, 22 created_at, 23 entry,
+     * 24 mac */
     /* One row: (blocked, seq).  The subject's block is checked in the
      * certificate's own transaction, after the segment took the subject's
      * lock (segment_locks), so no certificate commits after a block. */
@@ -77,26 +89,34 @@ static const char *const stmt_sql[] = {
     "  role, principals, key_type, key_fingerprint, valid_after, "
     "  valid_before, critical_options, extensions, ca_fingerprint, "
     "  client_address, request_id, reason, policy_version, token_id, "
-    "  certificate) "
+    "  certificate, created_at, entry, mac) "
     "SELECT $1::bigint, $2, $4, $3, $5, $6, $7::text[], $8, $9, "
     "  to_timestamp($10::bigint), to_timestamp($11::bigint), $12::jsonb, "
-    "  $13::text[], $14, $15, $16, $17, $18, $20, $19 "
+    "  $13::text[], $14, $15, $16, $17, $18, $20, $19, $22::timestamptz, "
+    "  $23::bytea, $24::bytea "
     "WHERE EXISTS (SELECT 1 FROM t) RETURNING seq) "
     "SELECT (SELECT blocked FROM b), (SELECT seq FROM c)",
     /* 1 subject, 2 issuer, 3 email, 4 role, 5 principals, 6 reason,
-     * 7 key_fp, 8 addr, 9 req_id, 10 policy */
+     * 7 key_fp, 8 addr, 9 req_id, 10 policy, 11 created_at, 12 entry,
+     * 13 mac */
     "INSERT INTO denials (subject, issuer, email, role, requested_principals, "
-    "  reason, key_fingerprint, client_address, request_id, policy_version) "
-    "VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9, $10) RETURNING seq",
-    "INSERT INTO policy_versions (version, policy, loaded_by) "
-    "SELECT $1, $2, $3 WHERE NOT EXISTS "
-    "  (SELECT 1 FROM policy_versions WHERE version = $1) RETURNING seq",
+    "  reason, key_fingerprint, client_address, request_id, policy_version, "
+    "  created_at, entry, mac) "
+    "VALUES ($1, $2, $3, $4, $5::text[], $6, $7, $8, $9, $10, "
+    "  $11::timestamptz, $12::bytea, $13::bytea) RETURNING seq",
+    /* 1 version, 2 policy, 3 loaded_by, 4 created_at, 5 entry, 6 mac */
+    "INSERT INTO policy_versions (version, policy, loaded_by, created_at, "
+    "  entry, mac) "
+    "SELECT $1, $2, $3, $4::timestamptz, $5::bytea, $6::bytea "
+    "WHERE NOT EXISTS (SELECT 1 FROM policy_versions WHERE version = $1) "
+    "RETURNING seq",
     /* 1 kind, 2 value, 3 reason, 4 revoked_by, 5 block_until, 6 req_id,
-     * 7 issuer (subject only).
+     * 7 issuer (subject only), 8 created_at, 9 entry, 10 mac.
      * Idempotent: an existing revocation of the same target is kept. */
     "INSERT INTO revocations (kind, value, reason, revoked_by, block_until, "
-    "  request_id, issuer) "
-    "SELECT $1, $2, $3, $4, to_timestamp($5::bigint), $6, $7 WHERE NOT EXISTS "
+    "  request_id, issuer, created_at, entry, mac) "
+    "SELECT $1, $2, $3, $4, to_timestamp($5::bigint), $6, $7, "
+    "  $8::timestamptz, $9::bytea, $10::bytea WHERE NOT EXISTS "
     "  (SELECT 1 FROM revocations WHERE kind = $1 AND value = $2 AND "
     "   issuer IS NOT DISTINCT FROM $7 AND "
     "   block_until IS NOT DISTINCT FROM to_timestamp($5::bigint)) "
@@ -312,20 +332,17 @@ run_segment(PGconn *c, struct item **items, size_t n)
 {
     PGresult *res;
     size_t i;
-    int failed = 0, ok, lock = 0, locks = 0;
+    int failed = 0, ok, locks = 0;
 
     if (PQenterPipelineMode(c) != 1)
         return -1;
     /*
-     * Take the chain head first: every ledger transaction then acquires its
-     * locks in one order (head, then the people's locks, then token_uses
-     * rows), so two writers that share a token can never deadlock.
+     * The subjects' locks first (sorted): every ledger transaction then
+     * acquires its locks in one order (the people's locks, then token_uses
+     * rows), so two writers that share a token can never deadlock.  There
+     * is no global lock: the log integrator orders records afterwards.
      */
-    for (i = 0; i < n && !lock; i++)
-        lock = items[i]->kind != ITEM_PING;
-    if ((lock && !PQsendQueryParams(c, "SELECT 1 FROM chain_head WHERE id "
-        "FOR UPDATE", 0, NULL, NULL, NULL, NULL, 0)) ||
-        (locks = send_locks(c, items, n)) < 0) {
+    if ((locks = send_locks(c, items, n)) < 0) {
         PQexitPipelineMode(c);
         return -1;
     }
@@ -337,7 +354,7 @@ run_segment(PGconn *c, struct item **items, size_t n)
                 0);
         else
             ok = PQsendQueryPrepared(c, stmt_names[it->kind], it->nparams,
-                it->params, NULL, NULL, 0);
+                it->params, it->lengths, it->formats, 0);
         if (!ok) {
             PQexitPipelineMode(c);
             return -1;
@@ -345,7 +362,7 @@ run_segment(PGconn *c, struct item **items, size_t n)
     }
     if (PQpipelineSync(c) != 1)
         return -1;
-    for (i = 0; i < (size_t)(lock + locks); i++) {
+    for (i = 0; i < (size_t)locks; i++) {
         if ((ok = read_pre(c)) < 0)
             return -1;
         failed |= ok;
@@ -610,12 +627,15 @@ writer_main(void *arg)
 }
 
 int
-ledger_open(const char *conninfo, size_t pool_size, struct ledger **lp)
+ledger_open(const char *conninfo, size_t pool_size, const uint8_t *mac_key,
+    size_t mac_keylen, struct ledger **lp)
 {
     struct ledger *l;
     size_t i;
 
     *lp = NULL;
+    if (mac_keylen < ENTRY_MAC_KEY_MIN || mac_keylen > ENTRY_MAC_KEY_MAX)
+        return MESHCA_ERR_INVALID_ARGUMENT;
     if ((l = calloc(1, sizeof(*l))) == NULL ||
         (l->conninfo = strdup(conninfo)) == NULL ||
         (l->writers = calloc(pool_size ? pool_size : 1,
@@ -625,6 +645,8 @@ ledger_open(const char *conninfo, size_t pool_size, struct ledger **lp)
         free(l);
         return MESHCA_ERR_ALLOC;
     }
+    memcpy(l->mac_key, mac_key, mac_keylen);
+    l->mac_keylen = mac_keylen;
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->cond, NULL);
     pthread_mutex_init(&l->reader_lock, NULL);
@@ -658,21 +680,23 @@ ledger_close(struct ledger *l)
     pthread_mutex_destroy(&l->reader_lock);
     free(l->writers);
     free(l->conninfo);
+    OPENSSL_cleanse(l->mac_key, sizeof(l->mac_key));
     free(l);
 }
+
+static void item_release(struct item *it);
 
 /* Queues it and waits for its writer.  Returns it->result. */
 static int
 submit(struct ledger *l, struct item *it)
 {
-    int i;
-
     sem_init(&it->done, 0, 0);
     it->next = NULL;
     pthread_mutex_lock(&l->lock);
     if (l->stopping) {
         pthread_mutex_unlock(&l->lock);
         sem_destroy(&it->done);
+        item_release(it);
         return MESHCA_ERR_UNAVAILABLE;
     }
     if (l->tail != NULL)
@@ -685,8 +709,7 @@ submit(struct ledger *l, struct item *it)
     while (sem_wait(&it->done) != 0 && errno == EINTR)
         ;
     sem_destroy(&it->done);
-    for (i = 0; i < it->nowned; i++)
-        free(it->owned[i]);
+    item_release(it);
     return it->result;
 }
 
@@ -718,43 +741,117 @@ fmt_i64(int64_t v)
     return s;
 }
 
+static int64_t
+wall_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Appends the last three parameters every insert takes: created_at (as the
+ * entry names it), the entry and its MAC (binary).  it->entry holds the
+ * entry built for created_us.
+ */
+static int
+item_seal(struct ledger *l, struct item *it, int64_t created_us)
+{
+    char *at;
+    int r, n = it->nparams;
+
+    if ((at = malloc(40)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    entry_time_us(created_us, at);
+    own(it, at);
+    if ((r = entry_mac(l->mac_key, l->mac_keylen, buf_ptr(it->entry),
+        buf_len(it->entry), it->mac)) != 0)
+        return r;
+    it->params[n] = at;
+    it->params[n + 1] = (const char *)buf_ptr(it->entry);
+    it->lengths[n + 1] = (int)buf_len(it->entry);
+    it->formats[n + 1] = 1;
+    it->params[n + 2] = (const char *)it->mac;
+    it->lengths[n + 2] = ENTRY_MAC_LEN;
+    it->formats[n + 2] = 1;
+    it->nparams = n + 3;
+    return 0;
+}
+
+/* Frees what an item owns (after submit, or when it was never queued). */
+static void
+item_release(struct item *it)
+{
+    int i;
+
+    for (i = 0; i < it->nowned; i++)
+        free(it->owned[i]);
+    it->nowned = 0;
+    buf_free(it->entry);
+    it->entry = NULL;
+}
+
+/* Issuance parameters, by position in stmt_sql[ITEM_ISSUANCE]. */
+enum { PI_SERIAL, PI_KEY_ID, PI_ISSUER, PI_SUBJECT, PI_EMAIL, PI_ROLE,
+    PI_PRINCIPALS, PI_KEY_TYPE, PI_KEY_FP, PI_VA, PI_VB, PI_OPTS, PI_EXTS,
+    PI_CA_FP, PI_ADDR, PI_REQ_ID, PI_REASON, PI_POLICY, PI_CERT, PI_TOKEN_ID,
+    PI_MAX_USES, PI_COUNT };
+
+/* Fills the issuance parameters.  Returns 0 or MESHCA_ERR_ALLOC. */
+static int
+issuance_params(struct item *it, const struct ledger_issuance *rec)
+{
+    const char **p = it->params;
+    int i;
+
+    p[PI_SERIAL] = own(it, fmt_u64(rec->serial));
+    p[PI_KEY_ID] = rec->key_id;
+    p[PI_ISSUER] = rec->issuer;
+    p[PI_SUBJECT] = rec->subject;
+    p[PI_EMAIL] = rec->email;
+    p[PI_ROLE] = rec->role;
+    p[PI_PRINCIPALS] = own(it, pg_array(rec->principals, rec->nprincipals));
+    p[PI_KEY_TYPE] = rec->key_type;
+    p[PI_KEY_FP] = rec->key_fingerprint;
+    p[PI_VA] = own(it, fmt_i64(rec->valid_after));
+    p[PI_VB] = own(it, fmt_i64(rec->valid_before));
+    p[PI_OPTS] = rec->critical_options_json ? rec->critical_options_json
+                                            : "{}";
+    p[PI_EXTS] = own(it, pg_array(rec->extensions, rec->nextensions));
+    p[PI_CA_FP] = rec->ca_fingerprint;
+    p[PI_ADDR] = rec->client_address;
+    p[PI_REQ_ID] = rec->request_id;
+    p[PI_REASON] = rec->reason;
+    p[PI_POLICY] = rec->policy_version;
+    p[PI_CERT] = rec->certificate;
+    p[PI_TOKEN_ID] = rec->token_id;
+    p[PI_MAX_USES] = own(it, fmt_u64(rec->max_uses ? rec->max_uses : 1));
+    it->nparams = PI_COUNT;
+    /* Only email and reason may be NULL (SQL NULL). */
+    for (i = 0; i < PI_COUNT; i++)
+        if (p[i] == NULL && i != PI_EMAIL && i != PI_REASON)
+            return MESHCA_ERR_ALLOC;
+    return 0;
+}
+
 int
 ledger_record_issuance(struct ledger *l, const struct ledger_issuance *rec)
 {
     struct item it;
-    int i;
+    int64_t now = wall_us();
+    int r;
 
     memset(&it, 0, sizeof(it));
     it.kind = ITEM_ISSUANCE;
-    it.nparams = 21;
-    it.params[0] = own(&it, fmt_u64(rec->serial));
-    it.params[1] = rec->key_id;
-    it.params[2] = rec->issuer;
-    it.params[3] = rec->subject;
-    it.params[4] = rec->email;
-    it.params[5] = rec->role;
-    it.params[6] = own(&it, pg_array(rec->principals, rec->nprincipals));
-    it.params[7] = rec->key_type;
-    it.params[8] = rec->key_fingerprint;
-    it.params[9] = own(&it, fmt_i64(rec->valid_after));
-    it.params[10] = own(&it, fmt_i64(rec->valid_before));
-    it.params[11] = rec->critical_options_json ? rec->critical_options_json
-                                               : "{}";
-    it.params[12] = own(&it, pg_array(rec->extensions, rec->nextensions));
-    it.params[13] = rec->ca_fingerprint;
-    it.params[14] = rec->client_address;
-    it.params[15] = rec->request_id;
-    it.params[16] = rec->reason;
-    it.params[17] = rec->policy_version;
-    it.params[18] = rec->certificate;
-    it.params[19] = rec->token_id;
-    it.params[20] = own(&it, fmt_u64(rec->max_uses ? rec->max_uses : 1));
-    for (i = 0; i < 21; i++)
-        if (it.params[i] == NULL && i != 4 && i != 16) {
-            for (i = 0; i < it.nowned; i++)
-                free(it.owned[i]);
-            return MESHCA_ERR_ALLOC;
-        }
+    if ((it.entry = buf_new(BUF_SIZE_MAX)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    if ((r = issuance_params(&it, rec)) != 0 ||
+        (r = entry_issuance(rec, now, it.entry)) != 0 ||
+        (r = item_seal(l, &it, now)) != 0) {
+        item_release(&it);
+        return r;
+    }
     return submit(l, &it);
 }
 
@@ -762,6 +859,8 @@ int
 ledger_record_denial(struct ledger *l, const struct ledger_denial *rec)
 {
     struct item it;
+    int64_t now = wall_us();
+    int r = MESHCA_ERR_ALLOC;
 
     memset(&it, 0, sizeof(it));
     it.kind = ITEM_DENIAL;
@@ -777,8 +876,12 @@ ledger_record_denial(struct ledger *l, const struct ledger_denial *rec)
     it.params[7] = rec->client_address;
     it.params[8] = rec->request_id;
     it.params[9] = rec->policy_version;
-    if (it.params[4] == NULL)
-        return MESHCA_ERR_ALLOC;
+    if (it.params[4] == NULL || (it.entry = buf_new(BUF_SIZE_MAX)) == NULL ||
+        (r = entry_denial(rec, now, it.entry)) != 0 ||
+        (r = item_seal(l, &it, now)) != 0) {
+        item_release(&it);
+        return r;
+    }
     return submit(l, &it);
 }
 
@@ -787,6 +890,8 @@ ledger_record_policy(struct ledger *l, const char *version, const char *text)
 {
     struct item it;
     char host[256];
+    int64_t now = wall_us();
+    int r = MESHCA_ERR_ALLOC;
 
     if (gethostname(host, sizeof(host)) != 0)
         snprintf(host, sizeof(host), "unknown");
@@ -797,6 +902,12 @@ ledger_record_policy(struct ledger *l, const char *version, const char *text)
     it.params[0] = version;
     it.params[1] = text;
     it.params[2] = host;
+    if ((it.entry = buf_new(BUF_SIZE_MAX)) == NULL ||
+        (r = entry_policy(version, text, host, now, it.entry)) != 0 ||
+        (r = item_seal(l, &it, now)) != 0) {
+        item_release(&it);
+        return r;
+    }
     return submit(l, &it);
 }
 
@@ -804,6 +915,8 @@ int
 ledger_record_revocation(struct ledger *l, const struct ledger_revocation *rec)
 {
     struct item it;
+    int64_t now = wall_us();
+    int r = MESHCA_ERR_ALLOC;
 
     memset(&it, 0, sizeof(it));
     it.kind = ITEM_REVOCATION;
@@ -816,8 +929,13 @@ ledger_record_revocation(struct ledger *l, const struct ledger_revocation *rec)
                                         : NULL;
     it.params[5] = rec->request_id;
     it.params[6] = rec->issuer;
-    if (rec->block_until > 0 && it.params[4] == NULL)
-        return MESHCA_ERR_ALLOC;
+    if ((rec->block_until > 0 && it.params[4] == NULL) ||
+        (it.entry = buf_new(BUF_SIZE_MAX)) == NULL ||
+        (r = entry_revocation(rec, now, it.entry)) != 0 ||
+        (r = item_seal(l, &it, now)) != 0) {
+        item_release(&it);
+        return r;
+    }
     return submit(l, &it);
 }
 
@@ -837,6 +955,27 @@ reader_conn(struct ledger *l)
         db_reached(l, l->reader != NULL, why);
     }
     return l->reader;
+}
+
+PGconn *
+ledger_reader_acquire(struct ledger *l)
+{
+    PGconn *c;
+
+    pthread_mutex_lock(&l->reader_lock);
+    if ((c = reader_conn(l)) == NULL)
+        pthread_mutex_unlock(&l->reader_lock);
+    return c;
+}
+
+void
+ledger_reader_release(struct ledger *l)
+{
+    if (l->reader != NULL && PQstatus(l->reader) != CONNECTION_OK) {
+        PQfinish(l->reader);
+        l->reader = NULL;
+    }
+    pthread_mutex_unlock(&l->reader_lock);
 }
 
 void
@@ -939,6 +1078,35 @@ out:
     return r;
 }
 
+int
+ledger_certificate_known(struct ledger *l, const char *kind,
+    const char *value, int *knownp)
+{
+    static const char serial_sql[] = "SELECT EXISTS (SELECT 1 FROM "
+        "certificates WHERE serial = $1::bigint)";
+    static const char key_id_sql[] = "SELECT EXISTS (SELECT 1 FROM "
+        "certificates WHERE key_id = $1)";
+    PGresult *res = NULL;
+    int r = MESHCA_ERR_UNAVAILABLE;
+
+    *knownp = 0;
+    if (strcmp(kind, "serial") != 0 && strcmp(kind, "key_id") != 0)
+        return MESHCA_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&l->reader_lock);
+    if (reader_conn(l) == NULL)
+        goto out;
+    res = PQexecParams(l->reader, strcmp(kind, "serial") == 0 ? serial_sql :
+        key_id_sql, 1, NULL, &value, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+        goto out;
+    *knownp = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    r = 0;
+out:
+    PQclear(res);
+    pthread_mutex_unlock(&l->reader_lock);
+    return r;
+}
+
 /* Runs one query returning a single JSON text value on the reader
  * connection; returns the parsed value or NULL. */
 static json_t *
@@ -1015,20 +1183,12 @@ ledger_report(struct ledger *l, int64_t since, int64_t until)
 {
     char s[24], u[24];
     const char *p[2] = { s, u };
-    struct ledger_verify_result vr;
     json_t *rep;
 
     snprintf(s, sizeof(s), "%lld", (long long)since);
     snprintf(u, sizeof(u), "%lld", (long long)until);
     if ((rep = reader_json(l, report_sql, 2, p)) == NULL)
         return NULL;
-    if (ledger_verify(l->conninfo, &vr) == 0)
-        json_object_set_new(rep, "integrity", json_pack("{s:b, s:I, s:I, "
-            "s:s, s:O, s:s}", "verified", vr.intact, "records",
-            (json_int_t)vr.records, "head_seq", (json_int_t)vr.head_seq,
-            "head_hash", vr.head_hash, "first_bad", vr.intact ? json_null()
-            : json_integer((json_int_t)vr.first_bad_seq), "message",
-            vr.message));
     return rep;
 }
 
@@ -1107,172 +1267,6 @@ ledger_write_metrics(struct ledger *l, struct buf *out)
         return r;
     return metrics_write_histogram(out, "meshca_ledger_commit_duration_seconds",
         "Time to commit one ledger transaction (a batch).", &l->commit);
-}
-
-/* Verification */
-
-static int
-hex_decode(const char *hex, unsigned char *out, size_t outlen)
-{
-    size_t i;
-    unsigned int b;
-
-    if (strlen(hex) != 2 * outlen)
-        return -1;
-    for (i = 0; i < outlen; i++) {
-        if (sscanf(hex + 2 * i, "%2x", &b) != 1)
-            return -1;
-        out[i] = (unsigned char)b;
-    }
-    return 0;
-}
-
-static void
-hex_encode(const unsigned char *in, size_t len, char *out)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++)
-        snprintf(out + 2 * i, 3, "%02x", in[i]);
-}
-
-static const char verify_sql[] =
-    "DECLARE chain NO SCROLL CURSOR FOR "
-    "SELECT seq, 'certificates', encode(prev_hash, 'hex'), encode(hash, 'hex'), "
-    "  (to_jsonb(x) - 'seq' - 'prev_hash' - 'hash')::text, "
-    "  'certificate serial ' || serial FROM certificates x "
-    "UNION ALL SELECT seq, 'denials', encode(prev_hash, 'hex'), "
-    "  encode(hash, 'hex'), (to_jsonb(x) - 'seq' - 'prev_hash' - 'hash')::text, "
-    "  'denial for ' || coalesce(subject, '?') FROM denials x "
-    "UNION ALL SELECT seq, 'policy_versions', encode(prev_hash, 'hex'), "
-    "  encode(hash, 'hex'), (to_jsonb(x) - 'seq' - 'prev_hash' - 'hash')::text, "
-    "  'policy version ' || left(version, 12) FROM policy_versions x "
-    "UNION ALL SELECT seq, 'revocations', encode(prev_hash, 'hex'), "
-    "  encode(hash, 'hex'), (to_jsonb(x) - 'seq' - 'prev_hash' - 'hash')::text, "
-    "  'revocation of ' || kind || ' ' || value FROM revocations x "
-    "ORDER BY 1";
-
-int
-ledger_verify(const char *conninfo, struct ledger_verify_result *res)
-{
-    PGconn *c;
-    PGresult *pr = NULL;
-    unsigned char prev[32], stored_prev[32], stored[32], calc[32];
-    char why[256], seqs[32];
-    uint64_t expect = 1, seq;
-    EVP_MD_CTX *md = NULL;
-    int i, n, rc = MESHCA_ERR_UNAVAILABLE;
-    unsigned int mdlen;
-
-    memset(res, 0, sizeof(*res));
-    memset(prev, 0, sizeof(prev));
-    if ((c = connect_db(conninfo, why, sizeof(why))) == NULL) {
-        snprintf(res->message, sizeof(res->message), "%s", why);
-        return MESHCA_ERR_UNAVAILABLE;
-    }
-    if ((md = EVP_MD_CTX_new()) == NULL)
-        goto out;
-#define EXEC_OK(sql, st)                                                       \
-    (PQclear(pr), pr = PQexec(c, sql), PQresultStatus(pr) == (st))
-    if (!EXEC_OK("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-            PGRES_COMMAND_OK) ||
-        !EXEC_OK("SET LOCAL timezone = 'UTC'", PGRES_COMMAND_OK) ||
-        !EXEC_OK(verify_sql, PGRES_COMMAND_OK)) {
-        snprintf(res->message, sizeof(res->message), "cannot read the "
-            "ledger: %s", PQresultErrorMessage(pr));
-        goto out;
-    }
-    res->intact = 1;
-    for (;;) {
-        if (!EXEC_OK("FETCH 5000 FROM chain", PGRES_TUPLES_OK)) {
-            snprintf(res->message, sizeof(res->message), "cannot read the "
-                "ledger: %s", PQresultErrorMessage(pr));
-            goto out;
-        }
-        if ((n = PQntuples(pr)) == 0)
-            break;
-        for (i = 0; i < n && res->intact; i++) {
-            const char *table = PQgetvalue(pr, i, 1);
-            const char *payload = PQgetvalue(pr, i, 4);
-            const char *what = PQgetvalue(pr, i, 5);
-
-            seq = strtoull(PQgetvalue(pr, i, 0), NULL, 10);
-            res->records++;
-            if (seq != expect) {
-                res->intact = 0;
-                res->first_bad_seq = expect;
-                snprintf(res->message, sizeof(res->message), "record %llu is "
-                    "missing (deleted or renumbered): the next record found "
-                    "is %llu (%s)", (unsigned long long)expect,
-                    (unsigned long long)seq, what);
-                break;
-            }
-            if (hex_decode(PQgetvalue(pr, i, 2), stored_prev, 32) != 0 ||
-                hex_decode(PQgetvalue(pr, i, 3), stored, 32) != 0 ||
-                memcmp(stored_prev, prev, 32) != 0) {
-                res->intact = 0;
-                res->first_bad_seq = seq;
-                snprintf(res->message, sizeof(res->message), "record %llu "
-                    "(%s): its link to record %llu is broken (records "
-                    "reordered, deleted or rewritten)",
-                    (unsigned long long)seq, what,
-                    (unsigned long long)(seq - 1));
-                break;
-            }
-            snprintf(seqs, sizeof(seqs), "%llu", (unsigned long long)seq);
-            if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
-                EVP_DigestUpdate(md, prev, 32) != 1 ||
-                EVP_DigestUpdate(md, table, strlen(table)) != 1 ||
-                EVP_DigestUpdate(md, "|", 1) != 1 ||
-                EVP_DigestUpdate(md, seqs, strlen(seqs)) != 1 ||
-                EVP_DigestUpdate(md, "|", 1) != 1 ||
-                EVP_DigestUpdate(md, payload, strlen(payload)) != 1 ||
-                EVP_DigestFinal_ex(md, calc, &mdlen) != 1)
-                goto out;
-            if (memcmp(calc, stored, 32) != 0) {
-                res->intact = 0;
-                res->first_bad_seq = seq;
-                snprintf(res->message, sizeof(res->message), "record %llu "
-                    "(%s): hash mismatch: its contents were changed after "
-                    "it was written", (unsigned long long)seq, what);
-                break;
-            }
-            memcpy(prev, stored, 32);
-            res->head_seq = seq;
-            expect = seq + 1;
-        }
-        if (!res->intact)
-            break;
-    }
-    hex_encode(prev, 32, res->head_hash);
-    if (res->intact) {
-        if (!EXEC_OK("SELECT seq, encode(hash, 'hex') FROM chain_head",
-                PGRES_TUPLES_OK) || PQntuples(pr) != 1) {
-            snprintf(res->message, sizeof(res->message), "cannot read the "
-                "chain head: %s", PQresultErrorMessage(pr));
-            goto out;
-        }
-        if (strtoull(PQgetvalue(pr, 0, 0), NULL, 10) != res->head_seq ||
-            strcmp(PQgetvalue(pr, 0, 1), res->head_hash) != 0) {
-            res->intact = 0;
-            res->first_bad_seq = res->head_seq + 1;
-            snprintf(res->message, sizeof(res->message), "the chain head is "
-                "record %s but the last record found is %llu: records after "
-                "%llu were deleted", PQgetvalue(pr, 0, 0),
-                (unsigned long long)res->head_seq,
-                (unsigned long long)res->head_seq);
-        } else
-            snprintf(res->message, sizeof(res->message), "chain verified "
-                "through record %llu, head hash %s",
-                (unsigned long long)res->head_seq, res->head_hash);
-    }
-    rc = 0;
-out:
-#undef EXEC_OK
-    PQclear(pr);
-    EVP_MD_CTX_free(md);
-    PQfinish(c);
-    return rc;
 }
 
 /* Migrations */

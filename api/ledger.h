@@ -56,10 +56,12 @@ struct ledger_denial {
 };
 
 /* A ledger writing to conninfo (a libpq URI or key=value string) with
- * pool_size writers.  Does not connect yet: never fails for a database that
- * is down.  Returns 0 or MESHCA_ERR_ALLOC / MESHCA_ERR_SYSTEM. */
+ * pool_size writers, sealing every record's entry with an HMAC under
+ * mac_key (32..128 bytes, copied).  Does not connect yet: never fails for a
+ * database that is down.  Returns 0 or MESHCA_ERR_ALLOC / MESHCA_ERR_SYSTEM /
+ * MESHCA_ERR_INVALID_ARGUMENT (key length). */
 int ledger_open(const char *conninfo, size_t pool_size,
-    struct ledger **lp) MESHCA_WUR;
+    const uint8_t *mac_key, size_t mac_keylen, struct ledger **lp) MESHCA_WUR;
 
 /* Stops the writers (finishing queued records) and frees l.  Accepts NULL. */
 void ledger_close(struct ledger *l);
@@ -116,6 +118,13 @@ int ledger_revocation_snapshot(struct ledger *l, uint64_t *versionp,
     struct ledger_snapshot **snapp) MESHCA_WUR;
 void ledger_snapshot_free(struct ledger_snapshot *s);
 
+/* Whether the ledger holds a certificate with this serial (kind "serial",
+ * value decimal 1..2^63-1) or key id (kind "key_id").  Returns 0 and
+ * *knownp, MESHCA_ERR_UNAVAILABLE when the database cannot be read, or
+ * MESHCA_ERR_INVALID_ARGUMENT for another kind (*knownp 0). */
+int ledger_certificate_known(struct ledger *l, const char *kind,
+    const char *value, int *knownp) MESHCA_WUR;
+
 /* The compliance report for [since, until] (epoch seconds) as JSON (see
  * README "Reports"), with the chain's integrity.  NULL when the database
  * cannot be read.  Caller decrefs. */
@@ -128,6 +137,13 @@ json_t *ledger_list_certificates(struct ledger *l, const char *subject,
     const char *principal, const char *role, int64_t since, int64_t until,
     int active, uint64_t after, uint64_t limit);
 
+/* The reader connection for reads other modules make (the log's tiles and
+ * proofs): NULL when the database is unreachable; otherwise it is held
+ * until ledger_reader_release.  Use it from one thread at a time. */
+struct pg_conn;
+struct pg_conn *ledger_reader_acquire(struct ledger *l);
+void ledger_reader_release(struct ledger *l);
+
 /* Readiness: 0 when a writer can reach the database now; otherwise an error
  * with the reason in why. */
 int ledger_ping(struct ledger *l, char *why, size_t whylen) MESHCA_WUR;
@@ -135,18 +151,24 @@ int ledger_ping(struct ledger *l, char *why, size_t whylen) MESHCA_WUR;
 /* Appends Prometheus text for the ledger's counters and commit latency. */
 int ledger_write_metrics(struct ledger *l, struct buf *out) MESHCA_WUR;
 
-/* Verification (meshcad ledger verify): walks every record in seq order and
- * recomputes each hash.  Fills res; returns 0 when the walk ran (intact or
- * not, see res->intact), or MESHCA_ERR_UNAVAILABLE. */
+/* Verification (meshcad ledger verify, logverify.c): recomputes every log
+ * entry from its row and checks its MAC, rebuilds the Merkle tree and
+ * compares it with the stored tiles and every signed checkpoint, and names
+ * rows that are in no log entry or are quarantined.  Fills res; returns 0
+ * when the walk ran (intact or not, see res->intact), MESHCA_ERR_UNAVAILABLE
+ * (database) or MESHCA_ERR_INVALID_ARGUMENT (keys; res->message says). */
+struct config;
 struct ledger_verify_result {
     int intact;
-    uint64_t records;          /* records checked */
-    uint64_t head_seq;
-    char head_hash[65];        /* hex */
-    uint64_t first_bad_seq;    /* 0 when intact */
+    uint64_t records;          /* entries checked */
+    uint64_t log_size;
+    uint64_t checkpoints;      /* checkpoints verified */
+    uint64_t quarantined;
+    char root[48];             /* base64 root of the whole log */
+    uint64_t first_bad_index;  /* log index or checkpoint size; 0 if intact */
     char message[512];         /* for a person */
 };
-int ledger_verify(const char *conninfo,
+int ledger_verify(const struct config *cfg,
     struct ledger_verify_result *res) MESHCA_WUR;
 
 /* Applies the embedded migrations not yet applied, under an advisory lock

@@ -64,3 +64,35 @@ log_msg(enum log_level level, const char *fmt, ...)
     va_end(ap);
     log_json(level, buf, NULL);
 }
+
+void
+log_escape(const char *in, size_t max, char *out, size_t outlen)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)in;
+    size_t i, o = 0;
+
+    if (outlen == 0)
+        return;
+    if (in == NULL)
+        in = "-", p = (const unsigned char *)in;
+    for (i = 0; p[i] != '\0' && i < max; i++) {
+        if (o + 5 >= outlen)
+            break;
+        if (p[i] == '\\') {
+            out[o++] = '\\';
+            out[o++] = '\\';
+        } else if (p[i] < 0x20 || p[i] >= 0x7f) {
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[p[i] >> 4];
+            out[o++] = hex[p[i] & 0xf];
+        } else
+            out[o++] = (char)p[i];
+    }
+    if (p[i] != '\0' && o + 4 <= outlen) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}

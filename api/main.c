@@ -14,7 +14,8 @@ usage(FILE *f)
         "       meshcad migrate --config FILE     apply database migrations\n"
         "       meshcad check --config FILE       validate config and policy\n"
         "       meshcad keygen [--type T] --out FILE  create a CA key\n"
-        "       meshcad ledger verify --config FILE   verify the ledger chain\n"
+        "       meshcad ledger verify --config FILE   verify the transparency log\n"
+        "       meshcad log vkey --config FILE    print the checkpoint verifier key\n"
         "       meshcad --version\n");
 }
 
@@ -54,6 +55,8 @@ main(int argc, char **argv)
         return cmd_keygen(argc - 1, argv + 1);
     if (strcmp(cmd, "ledger") == 0)
         return cmd_ledger(argc - 1, argv + 1);
+    if (strcmp(cmd, "log") == 0)
+        return cmd_log(argc - 1, argv + 1);
     fprintf(stderr, "meshcad: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return 2;

@@ -6,6 +6,8 @@
 
 #include "config.h"
 #include "ledger.h"
+#include "logkeys.h"
+#include "meshca/tlog.h"
 #include "meshcad.h"
 
 /* Shared by migrate and ledger: --config FILE, with usage text. */
@@ -90,17 +92,18 @@ cmd_ledger(int argc, char **argv)
         diags_clear(&d);
         return 2;
     }
-    r = ledger_verify(cfg->database, &res);
+    r = ledger_verify(cfg, &res);
     config_free(cfg);
     if (r != 0) {
         fprintf(stderr, "meshcad ledger verify: %s\n", res.message);
         return 2;
     }
     if (json) {
-        json_t *o = json_pack("{s:b, s:I, s:I, s:s, s:I, s:s}", "intact",
-            res.intact, "records", (json_int_t)res.records, "head_seq",
-            (json_int_t)res.head_seq, "head_hash", res.head_hash, "first_bad",
-            (json_int_t)res.first_bad_seq, "message", res.message);
+        json_t *o = json_pack("{s:b, s:I, s:I, s:s, s:I, s:I, s:s}",
+            "intact", res.intact, "log_size", (json_int_t)res.log_size,
+            "checkpoints", (json_int_t)res.checkpoints, "root", res.root,
+            "quarantined", (json_int_t)res.quarantined, "first_bad",
+            (json_int_t)res.first_bad_index, "message", res.message);
 
         json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf("\n");
@@ -108,4 +111,42 @@ cmd_ledger(int argc, char **argv)
     } else
         printf("%s: %s\n", res.intact ? "ok" : "BROKEN", res.message);
     return res.intact ? 0 : 1;
+}
+
+/* meshcad log vkey --config FILE: the checkpoints' note verifier key. */
+int
+cmd_log(int argc, char **argv)
+{
+    struct config *cfg = NULL;
+    struct diags d = { 0 };
+    struct cakey *k = NULL;
+    const char *path;
+    char why[512], *vkey = NULL;
+    int r, i, rc = 1;
+
+    if (argc < 2 || strcmp(argv[1], "vkey") != 0) {
+        fprintf(stderr, "usage: meshcad log vkey --config FILE\n");
+        return 2;
+    }
+    if ((r = config_arg(argc - 1, argv + 1, "meshcad log vkey --config FILE",
+        &path)) != 0)
+        return r > 0 ? 0 : 2;
+    if (config_load(path, &cfg, &d) != 0) {
+        for (i = 0; i < (int)d.n; i++)
+            fprintf(stderr, "meshcad log: %s\n", d.msgs[i]);
+        diags_clear(&d);
+        return 2;
+    }
+    if (logkeys_load_signer(cfg->ledger.log_key, &k, why, sizeof(why)) != 0)
+        fprintf(stderr, "meshcad log: %s\n", why);
+    else if (tlog_vkey_format(cfg->ledger.origin, cakey_evp(k), &vkey) != 0)
+        fprintf(stderr, "meshcad log: cannot format the verifier key\n");
+    else {
+        printf("%s\n", vkey);
+        rc = 0;
+    }
+    free(vkey);
+    cakey_free(k);
+    config_free(cfg);
+    return rc;
 }

@@ -3,6 +3,7 @@
  * or CSV) and GET /v1/report (the compliance report's data).  Admins are
  * the identities the policy's "admins" rule matches.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "meshca/duration.h"
 #include "meshca/policy.h"
 #include "ledger.h"
+#include "query.h"
 #include "server.h"
 
 struct claims *
@@ -45,175 +47,263 @@ arg(struct request *req, const char *name)
     return v != NULL && *v != '\0' ? v : NULL;
 }
 
-/* A time: epoch seconds, RFC 3339 UTC, or a duration meaning that long ago. */
-static int
-parse_when(const char *s, int64_t *tp)
+int
+query_parse_u64(const char *s, uint64_t max, uint64_t *vp)
+{
+    uint64_t v = 0;
+    const char *p;
+
+    if (s == NULL || *s == '\0' || strlen(s) > 20)
+        return MESHCA_ERR_INVALID_FORMAT;
+    for (p = s; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            return MESHCA_ERR_INVALID_FORMAT;
+        /* v * 10 + d <= max, without overflowing. */
+        if (v > (max - (uint64_t)(*p - '0')) / 10)
+            return MESHCA_ERR_INVALID_FORMAT;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    *vp = v;
+    return 0;
+}
+
+int
+query_parse_time(const char *s, int64_t now, int64_t *tp)
 {
     struct tm tm;
     const char *end;
-    int64_t d;
-    char *e;
-    long long v;
+    uint64_t u;
+    int64_t d, t;
 
-    if ((v = strtoll(s, &e, 10)) > 0 && *e == '\0') {
-        *tp = v;
+    if (s == NULL)
+        return MESHCA_ERR_INVALID_FORMAT;
+    if (query_parse_u64(s, QUERY_TIME_MAX, &u) == 0) {
+        *tp = (int64_t)u;
         return 0;
     }
     memset(&tm, 0, sizeof(tm));
     if ((end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) != NULL &&
         *end == '\0') {
-        *tp = (int64_t)timegm(&tm);
+        t = (int64_t)timegm(&tm);
+        if (t < 0 || t > QUERY_TIME_MAX)
+            return MESHCA_ERR_INVALID_FORMAT;
+        *tp = t;
         return 0;
     }
-    if (duration_parse(s, &d) == 0) {
-        *tp = (int64_t)time(NULL) - d;
+    /* duration_parse bounds d to 10 years. */
+    if (duration_parse(s, &d) == 0 && now - d >= 0) {
+        *tp = now - d;
         return 0;
     }
-    return -1;
+    return MESHCA_ERR_INVALID_FORMAT;
 }
 
 static int
 period(struct request *req, int64_t *sincep, int64_t *untilp, int64_t dflt)
 {
     const char *s = arg(req, "since"), *u = arg(req, "until");
+    int64_t now = (int64_t)time(NULL);
+    const char *bad = NULL;
 
-    *untilp = (int64_t)time(NULL) + 60;
+    *untilp = now + 60;
     *sincep = *untilp - 60 - dflt;
-    if ((s != NULL && parse_when(s, sincep) != 0) ||
-        (u != NULL && parse_when(u, untilp) != 0)) {
-        req_error(req, 400, "invalid_request", "since/until: epoch seconds, "
-            "RFC 3339 UTC (2026-11-22T00:00:00Z) or a duration ago (24h)");
+    if (s != NULL && query_parse_time(s, now, sincep) != 0)
+        bad = "since";
+    else if (u != NULL && query_parse_time(u, now, untilp) != 0)
+        bad = "until";
+    if (bad != NULL) {
+        req_error(req, 400, "invalid_request", "%s: epoch seconds, RFC 3339 "
+            "UTC (2026-11-22T00:00:00Z) or a duration ago (24h), up to the "
+            "year 9999", bad);
         return -1;
     }
     return 0;
 }
 
-/* Appends to b unless an earlier append failed (*errp set). */
-static void
-put(struct buf *b, int *errp, const char *s, size_t n)
+int
+query_put_csv_cell(struct buf *b, const char *s, size_t n)
 {
-    if (*errp == 0 && (b == NULL || buf_put(b, s, n) != 0))
-        *errp = 1;
+    size_t i, from = 0;
+    int r;
+
+    if ((r = buf_put(b, "\"", 1)) != 0)
+        return r;
+    /* Cells that a spreadsheet would run as a formula start with a quote
+     * (OWASP: = + - @ TAB CR, as cli/report.c does). */
+    if (n > 0 && memchr("=+-@\t\r", s[0], 6) != NULL &&
+        (r = buf_put(b, "'", 1)) != 0)
+        return r;
+    for (i = 0; i < n; i++) {
+        if (s[i] != '"')
+            continue;
+        if ((r = buf_put(b, s + from, i + 1 - from)) != 0)
+            return r;
+        from = i; /* the quote is written again: doubled */
+    }
+    if ((r = buf_put(b, s + from, n - from)) != 0 ||
+        (r = buf_put(b, "\"", 1)) != 0)
+        return r;
+    return 0;
 }
 
-static void
-csv_cell(struct buf *b, int *errp, const char *s)
+/* Appends a cell holding a NUL-terminated string (NULL: empty). */
+static int
+csv_str(struct buf *b, const char *s, int first)
 {
-    const char *p;
+    int r;
 
-    put(b, errp, "\"", 1);
-    /* Cells that a spreadsheet would run as a formula start with a quote. */
-    if (s != NULL && s[0] != '\0' && strchr("=+-@", s[0]) != NULL)
-        put(b, errp, "'", 1);
-    for (p = s ? s : ""; *p != '\0'; p++) {
-        if (*p == '"')
-            put(b, errp, "\"", 1);
-        put(b, errp, p, 1);
+    if (!first && (r = buf_put(b, ",", 1)) != 0)
+        return r;
+    return query_put_csv_cell(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* One CSV row of certificate r; the principals, joined by spaces, are built
+ * in scratch (reset here), so no principal is ever cut off. */
+static int
+csv_row(struct buf *b, struct buf *scratch, const json_t *r)
+{
+    static const char *const tail[] = { "key_id", "key_fingerprint",
+        "client_address" };
+    const char *mid[] = { "subject", "email", "role" };
+    char seq[24];
+    json_t *p;
+    size_t k;
+    int rc;
+
+    snprintf(seq, sizeof(seq), "%lld",
+        (long long)json_integer_value(json_object_get(r, "seq")));
+    buf_reset(scratch);
+    json_array_foreach(json_object_get(r, "principals"), k, p) {
+        if ((k > 0 && (rc = buf_put(scratch, " ", 1)) != 0) ||
+            (rc = buf_put(scratch, json_string_value(p) ? json_string_value(p)
+            : "", json_string_value(p) ? json_string_length(p) : 0)) != 0)
+            return rc;
     }
-    put(b, errp, "\"", 1);
+    if ((rc = csv_str(b, json_string_value(json_object_get(r, "serial")),
+        1)) != 0 || (rc = csv_str(b, seq, 0)) != 0)
+        return rc;
+    for (k = 0; k < 3; k++)
+        if ((rc = csv_str(b, json_string_value(json_object_get(r, mid[k])),
+            0)) != 0)
+            return rc;
+    if ((rc = buf_put(b, ",", 1)) != 0 ||
+        (rc = query_put_csv_cell(b, (const char *)buf_ptr(scratch),
+        buf_len(scratch))) != 0 ||
+        (rc = csv_str(b, json_string_value(json_object_get(r,
+        "valid_after")), 0)) != 0 ||
+        (rc = csv_str(b, json_string_value(json_object_get(r,
+        "valid_before")), 0)) != 0 ||
+        (rc = csv_str(b, json_string_value(json_object_get(r, "reason")),
+        0)) != 0 ||
+        (rc = csv_str(b, json_is_true(json_object_get(r, "revoked")) ?
+        "yes" : "no", 0)) != 0)
+        return rc;
+    for (k = 0; k < 3; k++)
+        if ((rc = csv_str(b, json_string_value(json_object_get(r, tail[k])),
+            0)) != 0)
+            return rc;
+    return buf_put(b, "\r\n", 2);
+}
+
+/* The CSV of rows (header first) as a new string in *outp, *lenp bytes. */
+static int
+csv_rows(const json_t *rows, char **outp, size_t *lenp)
+{
+    static const char header[] = "serial,created_seq,subject,email,role,"
+        "principals,valid_after,valid_before,reason,revoked,key_id,"
+        "key_fingerprint,client_address\r\n";
+    struct buf *b = NULL, *scratch = NULL;
+    const json_t *r;
+    char *s = NULL;
+    size_t i, n;
+    int rc = MESHCA_ERR_ALLOC;
+
+    *outp = NULL;
+    *lenp = 0;
+    if ((b = buf_new(BUF_SIZE_MAX)) == NULL ||
+        (scratch = buf_new(BUF_SIZE_MAX)) == NULL)
+        goto out;
+    if ((rc = buf_put(b, header, sizeof(header) - 1)) != 0)
+        goto out;
+    json_array_foreach(rows, i, r)
+        if ((rc = csv_row(b, scratch, r)) != 0)
+            goto out;
+    n = buf_len(b);
+    if ((s = malloc(n + 1)) == NULL) {
+        rc = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    memcpy(s, buf_ptr(b), n);
+    s[n] = '\0';
+    *outp = s;
+    *lenp = n;
+    rc = 0;
+out:
+    buf_free(b);
+    buf_free(scratch);
+    return rc;
 }
 
 void
 handle_list_certs(struct request *req)
 {
     struct claims *c;
-    json_t *rows = NULL, *o, *r;
+    json_t *rows = NULL, *o, *last;
     const char *fmt = arg(req, "format"), *lim = arg(req, "limit");
     const char *after = arg(req, "after"), *act = arg(req, "active");
     int64_t since, until;
-    uint64_t limit = lim ? strtoull(lim, NULL, 10) : 100;
-    size_t i;
+    uint64_t limit = 100, after_seq = 0;
+    char *csv = NULL;
+    size_t n;
 
     if ((c = req_admin(req)) == NULL)
         return;
     if (period(req, &since, &until, 30LL * 86400) != 0)
         goto out;
+    /* after is a ledger seq (a PostgreSQL bigint). */
+    if (after != NULL && query_parse_u64(after, INT64_MAX, &after_seq) != 0) {
+        req_error(req, 400, "invalid_request", "after: the next_after of the "
+            "previous page (a record number, 0 to %lld)", (long long)INT64_MAX);
+        goto out;
+    }
+    if (lim != NULL && query_parse_u64(lim, UINT64_MAX, &limit) != 0) {
+        req_error(req, 400, "invalid_request", "limit: a whole number of "
+            "certificates (at most 1000 are returned)");
+        goto out;
+    }
     if (limit == 0 || limit > 1000)
         limit = 1000;
     rows = ledger_list_certificates(req->srv->ledger, arg(req, "subject"),
         arg(req, "principal"), arg(req, "role"), since, until,
         act != NULL && (strcmp(act, "1") == 0 || strcmp(act, "true") == 0),
-        after ? strtoull(after, NULL, 10) : 0, limit);
+        after_seq, limit);
     if (rows == NULL) {
         req->retry_after = 2;
         req_error(req, 503, "unavailable", "the ledger cannot be read now");
         goto out;
     }
     if (fmt != NULL && strcmp(fmt, "csv") == 0) {
-        static const char *const cols[] = { "serial", "created_seq", "subject",
-            "email", "role", "principals", "valid_after", "valid_before",
-            "reason", "revoked", "key_id", "key_fingerprint",
-            "client_address" };
-        struct buf *b = buf_new(BUF_SIZE_MAX);
-        char *s;
-        size_t k, n;
-        int err = 0;
-
-        for (k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
-            put(b, &err, ",", k ? 1 : 0);
-            put(b, &err, cols[k], strlen(cols[k]));
-        }
-        put(b, &err, "\r\n", 2);
-        json_array_foreach(rows, i, r) {
-            char seq[24], pr[2048] = "";
-            json_t *p;
-
-            snprintf(seq, sizeof(seq), "%lld",
-                (long long)json_integer_value(json_object_get(r, "seq")));
-            json_array_foreach(json_object_get(r, "principals"), k, p) {
-                size_t o2 = strlen(pr);
-
-                snprintf(pr + o2, sizeof(pr) - o2, "%s%s", k ? " " : "",
-                    json_string_value(p));
-            }
-            csv_cell(b, &err, json_string_value(json_object_get(r, "serial")));
-            put(b, &err, ",", 1);
-            csv_cell(b, &err, seq);
-#define CELL(name)                                                             \
-    do {                                                                       \
-        put(b, &err, ",", 1);                                                  \
-        csv_cell(b, &err, json_string_value(json_object_get(r, name)));        \
-    } while (0)
-            CELL("subject");
-            CELL("email");
-            CELL("role");
-            put(b, &err, ",", 1);
-            csv_cell(b, &err, pr);
-            CELL("valid_after");
-            CELL("valid_before");
-            CELL("reason");
-            put(b, &err, ",", 1);
-            csv_cell(b, &err, json_is_true(json_object_get(r, "revoked")) ?
-                "yes" : "no");
-            CELL("key_id");
-            CELL("key_fingerprint");
-            CELL("client_address");
-#undef CELL
-            put(b, &err, "\r\n", 2);
-        }
-        if (err) {
-            buf_free(b);
+        if (csv_rows(rows, &csv, &n) != 0) {
             req_error(req, 500, "internal", "the CSV is too large; narrow "
                 "the query or use limit/after");
             goto out;
         }
-        n = buf_len(b);
-        if ((s = malloc(n + 1)) != NULL && n > 0)
-            memcpy(s, buf_ptr(b), n);
-        buf_free(b);
-        req_reply(req, 200, "text/csv; charset=utf-8", s, s ? n : 0);
+        req_reply(req, 200, "text/csv; charset=utf-8", csv, n);
+        csv = NULL;
         goto out;
     }
     o = json_pack("{s:O, s:I}", "certificates", rows, "count",
         (json_int_t)json_array_size(rows));
-    if (json_array_size(rows) == limit)
-        json_object_set_new(o, "next_after", json_object_get(json_array_get(
-            rows, json_array_size(rows) - 1), "seq") ? json_incref(
-            json_object_get(json_array_get(rows, json_array_size(rows) - 1),
-                "seq")) : json_null());
+    if (json_array_size(rows) == limit) {
+        last = json_object_get(json_array_get(rows, json_array_size(rows) - 1),
+            "seq");
+        json_object_set_new(o, "next_after", last != NULL ? json_incref(last) :
+            json_null());
+    }
     req_reply_json(req, 200, o);
     json_decref(o);
 out:
+    free(csv);
     json_decref(rows);
     claims_free(c);
 }
@@ -233,6 +323,7 @@ handle_report(struct request *req)
             req_error(req, 503, "unavailable", "the ledger cannot be read "
                 "now");
         } else {
+            json_object_set_new(rep, "integrity", log_integrity(req->srv));
             req_reply_json(req, 200, rep);
             json_decref(rep);
         }

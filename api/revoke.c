@@ -126,13 +126,18 @@ rebuild(struct revstate *rs, uint64_t version, struct ledger_snapshot *snap)
                 meshca_strerror(r)));
         goto out;
     }
-    SHA256(blob, len, md);
+    /* The ETag names what the KRL says, not when this replica built it:
+     * every replica serving the same contents serves the same ETag. */
+    if ((r = krl_content_hash(blob, len, md)) != 0)
+        goto out;
     pthread_rwlock_wrlock(&rs->lock);
     free(rs->krl);
     rs->krl = blob;
     rs->krl_len = len;
     blob = NULL;
-    snprintf(rs->etag, sizeof(rs->etag), "\"%llu-", (unsigned long long)version);
+    /* Weak (W/): the bytes differ in generated_date between replicas. */
+    snprintf(rs->etag, sizeof(rs->etag), "W/\"%llu-",
+        (unsigned long long)version);
     for (k = 0; k < 12; k++)
         snprintf(rs->etag + strlen(rs->etag), 3, "%02x", md[k]);
     strcat(rs->etag, "\"");
@@ -263,6 +268,34 @@ revocations_refuse(struct server *srv, const char *keyfp, const char *issuer,
     return r;
 }
 
+/* If-None-Match against our (weak) ETag, by weak comparison (RFC 9110
+ * 13.1.2): "*", or any listed tag equal to ours with W/ ignored. */
+static int
+etag_matches(const char *inm, const char *etag)
+{
+    const char *p = inm, *q;
+    size_t n, elen;
+
+    if (strncmp(etag, "W/", 2) == 0)
+        etag += 2;
+    elen = strlen(etag);
+    while (*p != '\0') {
+        p += strspn(p, " \t,");
+        if (*p == '*')
+            return 1;
+        if (strncmp(p, "W/", 2) == 0)
+            p += 2;
+        q = p + strcspn(p, ",");
+        n = (size_t)(q - p);
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (n > 0 && n == elen && memcmp(p, etag, n) == 0)
+            return 1;
+        p = q;
+    }
+    return 0;
+}
+
 void
 handle_krl(struct request *req)
 {
@@ -281,7 +314,7 @@ handle_krl(struct request *req)
     }
     req->etag = strdup(rs->etag);
     req->cache_control = strdup("no-cache");
-    if (inm != NULL && strcmp(inm, rs->etag) == 0) {
+    if (inm != NULL && etag_matches(inm, rs->etag)) {
         pthread_rwlock_unlock(&rs->lock);
         req_reply(req, 304, "application/octet-stream", strdup(""), 0);
         return;
@@ -304,6 +337,39 @@ parse_time(const char *s, int64_t *tp)
     if ((end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL || *end != '\0')
         return -1;
     *tp = (int64_t)timegm(&tm);
+    return 0;
+}
+
+/*
+ * A serial or key id must name a certificate this CA issued (else 404), or
+ * the request must say "force": true: revoking a typo would otherwise be
+ * listed as a real revocation.  Returns 0 to go on, -1 when it answered.
+ */
+static int
+check_target_known(struct request *req, const char *kind, const char *value,
+    const json_t *force)
+{
+    int known = 0;
+
+    if (force != NULL && !json_is_boolean(force)) {
+        req_error(req, 400, "invalid_request", "force: true or false");
+        return -1;
+    }
+    if (json_is_true(force) || (strcmp(kind, "serial") != 0 &&
+        strcmp(kind, "key_id") != 0))
+        return 0;
+    if (ledger_certificate_known(req->srv->ledger, kind, value, &known) != 0) {
+        req->retry_after = 2;
+        req_error(req, 503, "unavailable", "the ledger cannot be read right "
+            "now; retry");
+        return -1;
+    }
+    if (!known) {
+        req_error(req, 404, "not_found", "%s %.200s is not in the ledger: no "
+            "certificate with it was issued by this CA; to revoke it anyway "
+            "send \"force\": true (meshca revoke --force)", kind, value);
+        return -1;
+    }
     return 0;
 }
 
@@ -378,14 +444,15 @@ handle_revoke(struct request *req)
     }
     json_object_foreach(o, key, v) {
         int known = strcmp(key, "reason") == 0 ||
-            strcmp(key, "block_until") == 0 || strcmp(key, "issuer") == 0;
+            strcmp(key, "block_until") == 0 || strcmp(key, "force") == 0 ||
+            strcmp(key, "issuer") == 0;
 
         for (i = 0; i < 5; i++)
             known |= strcmp(key, targets[i]) == 0;
         if (!known) {
             req_error(req, 400, "invalid_request", "unknown field \"%.64s\" "
                 "(expected one of serial, key_id, subject, public_key, "
-                "fingerprint, issuer, reason, block_until)", key);
+                "fingerprint, issuer, reason, block_until, force)", key);
             goto done;
         }
     }
@@ -466,6 +533,9 @@ handle_revoke(struct request *req)
         req_error(req, 500, "internal", "out of memory");
         goto done;
     }
+    if (check_target_known(req, rec.kind, value,
+        json_object_get(o, "force")) != 0)
+        goto done;
     rec.value = value;
     rec.reason = reason;
     rec.revoked_by = c->email && c->email_verified ? c->email : c->sub;

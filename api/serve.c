@@ -18,7 +18,13 @@
 #include "meshca/diag.h"
 #include "meshca/policy.h"
 #include "identity.h"
+#include <openssl/crypto.h>
+
+#include "meshca/tlog.h"
+#include "entry.h"
+#include "integrator.h"
 #include "ledger.h"
+#include "logkeys.h"
 #include "log.h"
 #include "meshcad.h"
 #include "ratelimit.h"
@@ -118,9 +124,21 @@ load_ca_keys(const struct config *cfg, struct cakey_set **setp)
             : cfg->ca_keys[i].state == CA_KEY_NEXT ? CAKEY_NEXT
             : CAKEY_RETIRED;
     }
-    if ((r = cakey_set_load(specs, cfg->nca_keys, setp)) != 0)
-        fprintf(stderr, "meshcad: cannot load the CA keys (%s): %s\n",
-            cfg->ca_keys[0].path, meshca_strerror(r));
+    if ((r = cakey_set_load(specs, cfg->nca_keys, setp)) != 0) {
+        char why[1024];
+
+        /* Name the file and the reason (not "system error (see errno)"). */
+        for (i = 0; i < cfg->nca_keys; i++)
+            if (check_ca_key_file(cfg->ca_keys[i].path, why,
+                sizeof(why)) != 0)
+                break;
+        if (i < cfg->nca_keys)
+            fprintf(stderr, "meshcad: cannot load ca_keys[%zu]: %s\n", i,
+                why);
+        else
+            fprintf(stderr, "meshcad: cannot load the CA keys: %s\n",
+                meshca_strerror(r));
+    }
     free(specs);
     return r;
 }
@@ -162,6 +180,52 @@ build_config_body(const struct server *srv)
     return s;
 }
 
+/*
+ * The ledger's writers (sealing entries with the MAC key) and the log
+ * integrator (signing checkpoints with the log key).  Prints what to fix
+ * and returns -1 on failure.
+ */
+static int
+start_ledger(struct server *srv)
+{
+    const struct config *cfg = srv->cfg;
+    struct integrator_params ip;
+    uint8_t mac[ENTRY_MAC_KEY_MAX];
+    size_t maclen = 0;
+    char why[512];
+    int r = -1;
+
+    if (logkeys_load_mac(cfg->ledger.mac_key, mac, &maclen, why,
+        sizeof(why)) != 0 ||
+        logkeys_load_signer(cfg->ledger.log_key, &srv->log_key, why,
+        sizeof(why)) != 0) {
+        fprintf(stderr, "meshcad: %s\n", why);
+        goto out;
+    }
+    if (tlog_vkey_format(cfg->ledger.origin, cakey_evp(srv->log_key),
+        &srv->log_vkey) != 0 ||
+        ledger_open(cfg->database, (size_t)cfg->limits.db_pool_size, mac,
+        maclen, &srv->ledger) != 0) {
+        fprintf(stderr, "meshcad: cannot set up the ledger\n");
+        goto out;
+    }
+    memset(&ip, 0, sizeof(ip));
+    ip.conninfo = cfg->database;
+    ip.origin = cfg->ledger.origin;
+    ip.log_key = srv->log_key;
+    ip.mac_key = mac;
+    ip.mac_keylen = maclen;
+    ip.interval_ms = cfg->ledger.integrate_interval_ms;
+    if (integrator_start(&ip, &srv->integrator) != 0) {
+        fprintf(stderr, "meshcad: cannot start the log integrator\n");
+        goto out;
+    }
+    r = 0;
+out:
+    OPENSSL_cleanse(mac, sizeof(mac));
+    return r;
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -195,12 +259,8 @@ cmd_serve(int argc, char **argv)
     srv.cfg = cfg;
     if ((r = load_ca_keys(cfg, &srv.cas)) != 0)
         goto out;
-    if ((r = ledger_open(cfg->database, (size_t)cfg->limits.db_pool_size,
-        &srv.ledger)) != 0) {
-        fprintf(stderr, "meshcad: cannot set up the ledger: %s\n",
-            meshca_strerror(r));
+    if (start_ledger(&srv) != 0)
         goto out;
-    }
     if ((srv.policy = load_policy(&srv, 1)) == NULL)
         goto out;
     if ((r = identity_new(cfg, &srv.identity)) != 0) {
@@ -245,7 +305,10 @@ out:
     revocations_stop(&srv);
     server_set_policy(&srv, NULL);
     identity_free(srv.identity);
+    integrator_stop(srv.integrator);
     ledger_close(srv.ledger);
+    cakey_free(srv.log_key);
+    free(srv.log_vkey);
     cakey_set_free(srv.cas);
     ratelimit_free(srv.rl);
     free(srv.ca_keys_text);

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "log.h"
 #include "metrics.h"
 
 struct MHD_Connection;
@@ -27,6 +28,8 @@ struct cakey_set;
 struct policy;
 struct workq;
 struct revstate;
+struct integrator;
+struct cakey;
 
 struct server {
     const struct config *cfg;
@@ -35,6 +38,9 @@ struct server {
     struct ratelimit *rl;
     struct identity *identity;
     struct ledger *ledger;
+    struct integrator *integrator;
+    struct cakey *log_key;      /* signs checkpoints */
+    char *log_vkey;             /* its note verifier key */
     struct cakey_set *cas;
     char *ca_keys_text;     /* GET /v1/ca-keys body */
     char *ca_active_line;   /* the signing CA's public key line */
@@ -52,6 +58,7 @@ struct request {
     struct server *srv;
     struct MHD_Connection *conn;
     const struct route *route;
+    char *url;              /* the path, without the query */
     char id[33];            /* request id, hex */
     char remote[64];        /* client address */
     int64_t start_us;       /* monotonic */
@@ -67,6 +74,8 @@ struct request {
     int64_t retry_after;    /* > 0: Retry-After header */
     int www_authenticate;   /* add Bearer error="invalid_token" */
     /* for the access log (never a token) */
+    char method[LOG_ESCAPED_SIZE(LOG_METHOD_MAX)]; /* escaped, bounded */
+    char path[LOG_ESCAPED_SIZE(LOG_PATH_MAX)];     /* escaped, bounded */
     char *subject;
     char *log_error;
     uint64_t serial;
@@ -78,6 +87,7 @@ struct route {
     const char *path;
     int blocking;           /* run on the worker pool */
     void (*fn)(struct request *req);
+    int prefix;             /* path is a prefix ("/v1/log/tile/") */
 };
 
 /* Starts serving.  Returns 0 or a negative error (logged). */
@@ -114,6 +124,14 @@ void handle_explain(struct request *req);
 void handle_krl(struct request *req);
 void handle_list_certs(struct request *req);
 void handle_report(struct request *req);
+/* The transparency log (logserve.c). */
+void handle_log_checkpoint(struct request *req);
+void handle_log_tile(struct request *req);
+void handle_log_proof(struct request *req);
+/* The report's integrity object: the latest checkpoint, its signature
+ * checked with the log key ({"verified", "log_size", "root", "origin",
+ * "message"}).  Never NULL. */
+json_t *log_integrity(struct server *srv);
 
 /* req_authenticate, then the policy's admins rule; on failure queues
  * 401/403/503 and returns NULL (query.c). */

@@ -340,6 +340,12 @@ cakey_sig_alg(const struct cakey *k)
     return k->sig_alg;
 }
 
+EVP_PKEY *
+cakey_evp(const struct cakey *k)
+{
+    return k->pkey;
+}
+
 /* DER ECDSA signature -> string(mpint r, mpint s) appended to out. */
 static int
 put_ecdsa_sig(const uint8_t *der, size_t derlen, struct buf *out)

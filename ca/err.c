@@ -39,6 +39,10 @@ meshca_strerror(int err)
         return "integer is negative";
     case MESHCA_ERR_RANDOM:
         return "random number generator failed";
+    case MESHCA_ERR_URL_INVALID:
+        return "URL refused (not https, userinfo, bad port or shorthand host)";
+    case MESHCA_ERR_URL_INSECURE:
+        return "plain http is allowed only to a loopback address";
     case MESHCA_ERR_KEY_TYPE_UNKNOWN:
         return "unknown or unsupported key type";
     case MESHCA_ERR_KEY_TYPE_REFUSED:
@@ -46,7 +50,8 @@ meshca_strerror(int err)
     case MESHCA_ERR_KEY_TOO_SMALL:
         return "RSA key is too small (at least 2048 bits required)";
     case MESHCA_ERR_KEY_BAD_EXPONENT:
-        return "RSA public exponent is invalid (must be odd and at least 3)";
+        return "RSA public exponent is invalid (must be odd, at least 65537 "
+               "and below 2^32)";
     case MESHCA_ERR_KEY_INVALID_EC_POINT:
         return "EC public key is not a valid point on its curve";
     case MESHCA_ERR_KEY_LENGTH:
@@ -67,6 +72,14 @@ meshca_strerror(int err)
         return "CA key set needs exactly one active key";
     case MESHCA_ERR_CAKEY_DUPLICATE:
         return "the same CA key is listed twice";
+    case MESHCA_ERR_KEY_TOO_LARGE:
+        return "RSA key is too large (at most 8192 bits)";
+    case MESHCA_ERR_KEY_SMALL_ORDER:
+        return "Ed25519 public key is a small-order point (any signature "
+               "would verify)";
+    case MESHCA_ERR_KEY_APPLICATION:
+        return "security key application string is empty or not printable "
+               "ASCII";
     case MESHCA_ERR_CERT_PRINCIPAL:
         return "invalid principal (must be non-empty, without whitespace, "
                "commas or control characters)";
@@ -118,6 +131,14 @@ meshca_strerror(int err)
         return "token already used for its maximum number of certificates";
     case MESHCA_ERR_LEDGER_DUPLICATE_SERIAL:
         return "serial already exists in the ledger";
+    case MESHCA_ERR_TLOG_PROOF:
+        return "transparency log proof does not verify";
+    case MESHCA_ERR_TLOG_CHECKPOINT:
+        return "malformed transparency log checkpoint";
+    case MESHCA_ERR_TLOG_NOTE:
+        return "signed note malformed or not signed by the expected key";
+    case MESHCA_ERR_JCS:
+        return "value has no canonical JSON form (RFC 8785)";
     case MESHCA_ERR_LEDGER_BLOCKED:
         return "new certificates for this subject are blocked";
     case MESHCA_ERR_CLI_NO_SERVER:

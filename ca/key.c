@@ -16,6 +16,9 @@
 
 #define CERT_SUFFIX "-cert-v01@openssh.com"
 #define RSA_MIN_BITS 2048
+#define RSA_MAX_BITS 8192
+#define RSA_MIN_EXPONENT 65537UL
+#define RSA_MAX_EXPONENT_BITS 32 /* e < 2^32 */
 #define SK_APPLICATION_MAX 1024
 #define LINE_MAX_LEN 16384
 
@@ -194,7 +197,15 @@ rsa_pkey_from_bytes(const uint8_t *e, size_t elen, const uint8_t *n,
         r = MESHCA_ERR_KEY_TOO_SMALL;
         goto out;
     }
-    if (!BN_is_odd(bn_e) || BN_is_one(bn_e) || BN_cmp(bn_e, bn_n) >= 0) {
+    /* A 16384-bit "modulus" is no real key and costs every verifier. */
+    if (BN_num_bits(bn_n) > RSA_MAX_BITS) {
+        r = MESHCA_ERR_KEY_TOO_LARGE;
+        goto out;
+    }
+    /* What key generators make: e odd, 65537 <= e < 2^32.  e = 3 invites
+     * the small-exponent attacks; e = n - 2 is no key at all. */
+    if (!BN_is_odd(bn_e) || BN_num_bits(bn_e) > RSA_MAX_EXPONENT_BITS ||
+        BN_get_word(bn_e) < RSA_MIN_EXPONENT || BN_cmp(bn_e, bn_n) >= 0) {
         r = MESHCA_ERR_KEY_BAD_EXPONENT;
         goto out;
     }
@@ -225,6 +236,119 @@ out:
     return r;
 }
 
+/*
+ * Ed25519 public key checks, beyond OpenSSH (which checks the length only).
+ * The encoding is y (255 bits, little-endian) with the sign of x in the top
+ * bit.  Refused: y >= p (a non-canonical encoding), a y for which no x
+ * exists (not on the curve), and the 8 points of small order: with such a
+ * key (the identity, for which R = identity, S = 0 verifies any message) a
+ * signature proves nothing.  The small-order points are exactly those with
+ * y in { 0, 1, p - 1, y8, p - y8 } (y8 below, as in libsodium's blocklist),
+ * so checking y covers both signs of x, and with them the non-canonical
+ * "x = 0 with the sign bit set" encodings (x = 0 only for y = +-1).
+ */
+static const uint8_t ed25519_y8[32] = {
+    0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89,
+    0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39,
+    0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05,
+};
+
+/* 1 when y (< p) is the y of a small-order point; t is scratch.  Refuses
+ * (1) when OpenSSL fails, rather than accept. */
+static int
+ed25519_y_small_order(const BIGNUM *y, const BIGNUM *p, BIGNUM *t)
+{
+    if (BN_is_zero(y) || BN_is_one(y))
+        return 1;
+    if (!BN_sub(t, p, y) || BN_is_one(t)) /* y = p - 1 */
+        return 1;
+    if (BN_lebin2bn(ed25519_y8, sizeof(ed25519_y8), t) == NULL ||
+        BN_cmp(y, t) == 0)
+        return 1;
+    if (!BN_sub(t, p, t) || BN_cmp(y, t) == 0) /* y = p - y8 */
+        return 1;
+    return 0;
+}
+
+/* Returns 0 for a canonical point of large order, else
+ * MESHCA_ERR_KEY_INVALID_EC_POINT, MESHCA_ERR_KEY_SMALL_ORDER or
+ * MESHCA_ERR_LIBCRYPTO. */
+static int
+ed25519_check_point(const uint8_t pk[32])
+{
+    uint8_t enc[32];
+    BN_CTX *ctx = NULL;
+    BIGNUM *p, *y, *d, *u, *v, *t;
+    int r = MESHCA_ERR_LIBCRYPTO;
+
+    memcpy(enc, pk, sizeof(enc));
+    enc[31] &= 0x7f; /* the sign of x */
+    if ((ctx = BN_CTX_new()) == NULL)
+        goto out;
+    BN_CTX_start(ctx);
+    p = BN_CTX_get(ctx);
+    y = BN_CTX_get(ctx);
+    d = BN_CTX_get(ctx);
+    u = BN_CTX_get(ctx);
+    v = BN_CTX_get(ctx);
+    if ((t = BN_CTX_get(ctx)) == NULL)
+        goto out;
+    /* p = 2^255 - 19 */
+    BN_zero(p);
+    if (!BN_set_bit(p, 255) || !BN_sub_word(p, 19) ||
+        BN_lebin2bn(enc, sizeof(enc), y) == NULL)
+        goto out;
+    if (BN_cmp(y, p) >= 0) {
+        r = MESHCA_ERR_KEY_INVALID_EC_POINT;
+        goto out;
+    }
+    if (ed25519_y_small_order(y, p, t)) {
+        r = MESHCA_ERR_KEY_SMALL_ORDER;
+        goto out;
+    }
+    /* d = -121665 / 121666 mod p */
+    if (!BN_set_word(t, 121666) || BN_mod_inverse(d, t, p, ctx) == NULL ||
+        !BN_set_word(t, 121665) || !BN_sub(t, p, t) ||
+        !BN_mod_mul(d, d, t, p, ctx))
+        goto out;
+    /* u = x^2 = (y^2 - 1) / (d y^2 + 1) mod p */
+    if (!BN_mod_sqr(t, y, p, ctx) || !BN_mod_sub(u, t, BN_value_one(), p, ctx) ||
+        !BN_mod_mul(v, d, t, p, ctx) || !BN_mod_add(v, v, BN_value_one(), p, ctx) ||
+        BN_mod_inverse(v, v, p, ctx) == NULL || !BN_mod_mul(u, u, v, p, ctx))
+        goto out;
+    /* Euler's criterion: a point exists iff u^((p - 1) / 2) = 1 (u = 0 means
+     * y = +-1, refused above). */
+    if (!BN_copy(t, p) || !BN_sub_word(t, 1) || !BN_rshift1(t, t) ||
+        !BN_mod_exp(v, u, t, p, ctx))
+        goto out;
+    if (BN_is_zero(u) || !BN_is_one(v)) {
+        r = MESHCA_ERR_KEY_INVALID_EC_POINT;
+        goto out;
+    }
+    r = 0;
+out:
+    if (ctx != NULL)
+        BN_CTX_end(ctx);
+    BN_CTX_free(ctx);
+    return r;
+}
+
+/* Security-key application strings are printed and logged: printable
+ * ASCII only, not empty. */
+static int
+sk_application_ok(const char *app, size_t len)
+{
+    size_t i;
+
+    if (len == 0 || len > SK_APPLICATION_MAX)
+        return 0;
+    for (i = 0; i < len; i++) {
+        if (app[i] < 0x20 || app[i] > 0x7e)
+            return 0;
+    }
+    return 1;
+}
+
 /* Reads the fields of a key of type kt from b into k (pkey, bits,
  * application). */
 static int
@@ -246,6 +370,8 @@ parse_fields(const struct keytype *kt, struct buf *b, struct key *k)
             r = MESHCA_ERR_KEY_LENGTH;
             goto out;
         }
+        if ((r = ed25519_check_point(p)) != 0)
+            goto out;
         if (!kt->sk && (pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519,
             NULL, p, plen)) == NULL) {
             r = MESHCA_ERR_LIBCRYPTO;
@@ -286,8 +412,8 @@ parse_fields(const struct keytype *kt, struct buf *b, struct key *k)
     if (kt->sk) {
         if ((r = buf_get_cstring(b, &app, &alen)) != 0)
             goto out;
-        if (alen > SK_APPLICATION_MAX) {
-            r = MESHCA_ERR_INVALID_FORMAT;
+        if (!sk_application_ok(app, alen)) {
+            r = MESHCA_ERR_KEY_APPLICATION;
             goto out;
         }
     }

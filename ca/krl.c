@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "meshca/buf.h"
@@ -801,4 +802,34 @@ krl_check_cert(const struct krl *k, const uint8_t *ca_blob, size_t ca_len,
         cert_in_entry(e, serial, key_id))
         return 1;
     return 0;
+}
+
+/* Header: magic (8), format_version (u32), krl_version (u64), then
+ * generated_date (u64). */
+#define KRL_DATE_OFF (8 + 4 + 8)
+
+int
+krl_content_hash(const uint8_t *blob, size_t len, uint8_t md[32])
+{
+    static const uint8_t zero[8];
+    EVP_MD_CTX *ctx = NULL;
+    unsigned int mdlen = 0;
+    int r = MESHCA_ERR_KRL_INVALID;
+
+    if (blob == NULL || len < KRL_DATE_OFF + 8 ||
+        memcmp(blob, KRL_MAGIC, 8) != 0)
+        goto out;
+    r = MESHCA_ERR_LIBCRYPTO;
+    if ((ctx = EVP_MD_CTX_new()) == NULL ||
+        EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+        EVP_DigestUpdate(ctx, blob, KRL_DATE_OFF) != 1 ||
+        EVP_DigestUpdate(ctx, zero, sizeof(zero)) != 1 ||
+        EVP_DigestUpdate(ctx, blob + KRL_DATE_OFF + 8,
+        len - KRL_DATE_OFF - 8) != 1 ||
+        EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
+        goto out;
+    r = 0;
+out:
+    EVP_MD_CTX_free(ctx);
+    return r;
 }

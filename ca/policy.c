@@ -8,6 +8,7 @@
  * decision and adds the role-by-role account in jansson objects.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,10 +262,15 @@ template_value(const char *var, size_t vlen, const struct claims *c,
     else if (vlen == 5 && memcmp(var, "email", 5) == 0)
         s = email;
     else if (vlen == 11 && memcmp(var, "email_local", 11) == 0) {
-        if (email != NULL && (at = strrchr(email, '@')) != NULL) {
+        /* Split at the only '@'.  With several ("root@evil.com"@example.com
+         * quoted, or plain root@evil.com@example.com) the whole address is
+         * the value, and template_bad() refuses its '@'. */
+        if (email != NULL && (at = strchr(email, '@')) != NULL &&
+            strchr(at + 1, '@') == NULL) {
             *lenp = (size_t)(at - email);
             return email;
         }
+        s = email;
     } else if (vlen == 18 && memcmp(var, "preferred_username", 18) == 0 &&
         c->raw != NULL &&
         (pu = json_object_get(c->raw, "preferred_username")) != NULL &&
@@ -274,6 +280,59 @@ template_value(const char *var, size_t vlen, const struct claims *c,
     if (s != NULL)
         *lenp = strlen(s);
     return s;
+}
+
+/*
+ * Filled-in template values may hold only [A-Za-z0-9._-] and may not start
+ * with '.' or '-'; {email} is checked as local@domain, each part so, with
+ * exactly one '@'.  Claims are the provider's data, not ours: '@', quotes,
+ * '/', ':', '+', spaces and anything non-ASCII stay out of principals.
+ * Returns the index of the first byte refused, or n when val is fine.
+ */
+static size_t
+template_bad(const char *val, size_t n, int is_email)
+{
+    size_t k, start = 0, ats = 0;
+    char ch;
+
+    for (k = 0; k < n; k++) {
+        ch = val[k];
+        if (is_email && ch == '@' && ats++ == 0 && k > start && k + 1 < n) {
+            start = k + 1;
+            continue;
+        }
+        if ((k == start && (ch == '.' || ch == '-')) ||
+            !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+            (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
+            return k;
+    }
+    if (is_email && ats != 1)
+        return n == 0 ? 0 : n - 1;
+    return n;
+}
+
+/* Appends why value val of template var (both vlen/n bytes) cannot be used,
+ * bad being the index template_bad() found. */
+static void
+sb_template_refusal(struct sb *why, const char *pat, const char *var,
+    size_t vlen, const char *val, size_t n, size_t bad)
+{
+    char ch = val[bad];
+
+    sb_add(why, "%s: your {%.*s} \"", pat, (int)vlen, var);
+    sb_valuen(why, val, n, 64);
+    if (ch == '/' || ch == ':')
+        sb_add(why, "\" holds '%c', which would reach into another "
+            "namespace or service", ch);
+    else if (ch == '@' || (vlen == 5 && bad + 1 == n))
+        sb_add(why, "\" is not an email with exactly one '@'%s",
+            vlen == 5 ? "" : " (only letters, digits, '.', '_' and '-' may "
+            "be filled in)");
+    else if (ch == '.' || ch == '-')
+        sb_add(why, "\" may not start with '%c'", ch);
+    else
+        sb_add(why, "\" holds a character other than letters, digits, '.', "
+            "'_' and '-'");
 }
 
 /*
@@ -310,14 +369,10 @@ role_principal(const struct policy_role *r, size_t i, const struct claims *c,
             sb_add(why, "%s: your {%.*s} is empty", pat, (int)vlen, p + 1);
             return NULL;
         }
-        for (k = 0; k < n; k++)
-            if (val[k] == '/' || val[k] == ':') {
-                sb_add(why, "%s: your {%.*s} \"", pat, (int)vlen, p + 1);
-                sb_valuen(why, val, n, 64);
-                sb_add(why, "\" holds '%c', which would reach into another "
-                    "namespace or service", val[k]);
-                return NULL;
-            }
+        if ((k = template_bad(val, n, vlen == 5)) != n) {
+            sb_template_refusal(why, pat, p + 1, vlen, val, n, k);
+            return NULL;
+        }
         if (o + n >= buflen)
             goto toolong;
         memcpy(buf + o, val, n);
@@ -407,12 +462,72 @@ struct outcome {
     char denial[2048];
 };
 
+/* 1 when code point cp is something a person can see: not a control, not
+ * a space (ASCII or Unicode: U+00A0, U+1680, U+2000..U+200A, U+202F,
+ * U+205F, U+3000) and not an invisible format character (soft hyphen,
+ * zero-width and bidi marks, word joiners, U+FEFF, Hangul fillers). */
+static int
+visible_cp(uint32_t cp)
+{
+    if (cp <= 0x20 || (cp >= 0x7f && cp <= 0xa0) || cp == 0xad)
+        return 0;
+    if ((cp >= 0x2000 && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202f) ||
+        (cp >= 0x205f && cp <= 0x206f))
+        return 0;
+    switch (cp) {
+    case 0x034f: case 0x115f: case 0x1160: case 0x1680: case 0x180e:
+    case 0x3000: case 0x3164: case 0xfeff: case 0xffa0:
+        return 0;
+    }
+    return 1;
+}
+
+/* Decodes one UTF-8 character at s into *cpp; returns its length (>= 1).
+ * A malformed sequence decodes as U+0000 (invisible), one byte long. */
+static size_t
+utf8_next(const unsigned char *s, uint32_t *cpp)
+{
+    size_t len, i;
+    uint32_t cp;
+
+    *cpp = 0;
+    if (s[0] < 0x80) {
+        *cpp = s[0];
+        return 1;
+    }
+    if ((s[0] & 0xe0) == 0xc0) {
+        len = 2;
+        cp = s[0] & 0x1f;
+    } else if ((s[0] & 0xf0) == 0xe0) {
+        len = 3;
+        cp = s[0] & 0x0f;
+    } else if ((s[0] & 0xf8) == 0xf0) {
+        len = 4;
+        cp = s[0] & 0x07;
+    } else
+        return 1;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 1;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    *cpp = cp;
+    return len;
+}
+
+/* A reason is given when it holds at least one visible character:
+ * "\u00a0" or a run of zero-width spaces is no reason. */
 static int
 reason_given(const char *s)
 {
-    for (; s != NULL && *s != '\0'; s++)
-        if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
+    const unsigned char *p = (const unsigned char *)s;
+    uint32_t cp;
+
+    while (p != NULL && *p != '\0') {
+        p += utf8_next(p, &cp);
+        if (visible_cp(cp))
             return 1;
+    }
     return 0;
 }
 

@@ -201,6 +201,7 @@ int cmd_krl(int argc, char **argv);
 int cmd_host_config(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
+int cmd_audit(int argc, char **argv);   /* cmd_audit.c */
 int cmd_report(int argc, char **argv);
 
 struct buf;

@@ -350,12 +350,12 @@ cmd_report(int argc, char **argv)
         if (json_is_integer(json_object_get(integ, "first_bad"))) {
             bad = (long long)json_integer_value(json_object_get(integ,
                 "first_bad"));
-            fprintf(stderr, "meshca report: WARNING: the ledger's hash "
-                "chain is BROKEN at record %lld: %s\n", bad,
+            fprintf(stderr, "meshca report: WARNING: the ledger's log "
+                "is BROKEN at %lld: %s\n", bad,
                 msg ? msg : "no detail");
         } else
-            fprintf(stderr, "meshca report: WARNING: the ledger's hash "
-                "chain is not verified: %s\n", msg ? msg :
+            fprintf(stderr, "meshca report: WARNING: the ledger's log "
+                "checkpoint is not verified: %s\n", msg ? msg :
                 "the report carries no integrity check");
     }
     rc = 0;

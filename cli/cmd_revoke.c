@@ -19,7 +19,11 @@ usage(FILE *f)
     fprintf(f, "usage: meshca revoke (--serial N | --key-id ID | --subject S "
         "[--issuer URL] | --public-key FILE | --fingerprint SHA256:...)\n"
         "                     --reason TEXT [--block-until RFC3339] "
-        "[--server URL] [--cacert FILE] [--token-file FILE]\n"
+        "[--force]\n"
+        "                     [--server URL] [--cacert FILE] "
+        "[--token-file FILE]\n"
+        "--force revokes a serial or key id the server's ledger does not "
+        "know.\n"
         "--issuer: the subject's identity provider (required when the server "
         "trusts several).\n"
         "Exit: 0 revoked (or already revoked), 1 refused, 2 usage, "
@@ -37,6 +41,7 @@ cmd_revoke(int argc, char **argv)
         { "fingerprint", required_argument, NULL, 'f' },
         { "reason", required_argument, NULL, 'r' },
         { "block-until", required_argument, NULL, 'b' },
+        { "force", no_argument, NULL, 'F' },
         { "issuer", required_argument, NULL, 'i' },
         CLI_CONN_OPTIONS,
         { "token-file", required_argument, NULL, 't' },
@@ -81,6 +86,7 @@ cmd_revoke(int argc, char **argv)
         case 'r': json_object_set_new(req, "reason", json_string(optarg)); break;
         case 'b': json_object_set_new(req, "block_until", json_string(optarg));
             break;
+        case 'F': json_object_set_new(req, "force", json_true()); break;
         case 'i': json_object_set_new(req, "issuer", json_string(optarg));
             break;
         case 't': token_file = optarg; break;

@@ -16,6 +16,7 @@ usage(FILE *f)
         "  logout    remove it from the ssh-agent and ~/.ssh/meshca\n"
         "  explain   what the policy would decide for you, role by role\n"
         "  revoke    revoke a certificate, key id, subject or key (admins)\n"
+        "  audit     verify the transparency log against the last checkpoint\n"
         "  ssh-config  print (or --install) ssh_config lines for --files logins\n"
         "  report    the compliance report: html, csv or json (admins)\n"
         "  ca-keys   (hosts) fetch the CA keys for TrustedUserCAKeys, atomically\n"
@@ -69,6 +70,8 @@ main(int argc, char **argv)
         return cmd_explain(argc - 1, argv + 1);
     if (strcmp(argv[1], "revoke") == 0)
         return cmd_revoke(argc - 1, argv + 1);
+    if (strcmp(argv[1], "audit") == 0)
+        return cmd_audit(argc - 1, argv + 1);
     fprintf(stderr, "meshca: unknown command \"%s\"\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;

@@ -383,12 +383,25 @@ integrity_html(struct sb *b, const json_t *in)
     long long seq, bad;
 
     if (json_is_object(in) && json_is_true(json_object_get(in, "verified"))) {
-        if (!jint(in, "head_seq", &seq) && !jint(in, "records", &seq))
+        if (jstr(in, "head_hash") != NULL) {
+            /* A report from a meshcad before the transparency log. */
+            if (!jint(in, "head_seq", &seq) && !jint(in, "records", &seq))
+                seq = 0;
+            sb_printf(b, "<p class=\"integrity ok\" id=\"integrity\">"
+                "Ledger integrity: chain verified through record %lld, head "
+                "hash ", seq);
+            html_esc(b, jstr(in, "head_hash"));
+            sb_puts(b, "</p>\n");
+            return;
+        }
+        if (!jint(in, "log_size", &seq))
             seq = 0;
         sb_printf(b, "<p class=\"integrity ok\" id=\"integrity\">Ledger "
-            "integrity: chain verified through record %lld, head hash ", seq);
-        html_esc(b, jstr(in, "head_hash"));
-        sb_puts(b, "</p>\n");
+            "integrity: signed checkpoint of %lld entries, root ", seq);
+        html_esc(b, jstr(in, "root"));
+        sb_puts(b, ", signature verified with the log key (");
+        html_esc(b, jstr(in, "origin"));
+        sb_puts(b, ")</p>\n");
         return;
     }
     sb_puts(b, "<p class=\"integrity bad\" id=\"integrity\" role=\"alert\">"
@@ -403,7 +416,7 @@ integrity_html(struct sb *b, const json_t *in)
     else
         sb_puts(b, "BROKEN &mdash; ");
     html_esc(b, jstr(in, "message") ? jstr(in, "message") :
-        "the hash chain did not verify");
+        "the log's checkpoint did not verify");
     sb_puts(b, "</p>\n");
 }
 

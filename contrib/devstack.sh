@@ -66,6 +66,8 @@ done
 
 # CA key and policy (made once)
 [ -f "$var/ca_ed25519.pem" ] || "$BUILD/meshcad" keygen --type ed25519 --out "$var/ca_ed25519.pem" >/dev/null
+[ -f "$var/log.pem" ] || "$BUILD/meshcad" keygen --type ed25519 --out "$var/log.pem" >/dev/null
+[ -f "$var/ledger.key" ] || (umask 077 && head -c 32 /dev/urandom >"$var/ledger.key")
 [ -f "$var/policy.json" ] || cp "$top/contrib/policy.example.json" "$var/policy.json"
 
 cat >"$var/meshcad.json" <<JSON
@@ -76,7 +78,8 @@ cat >"$var/meshcad.json" <<JSON
   "issuers": [ { "issuer": "http://127.0.0.1:$IDP_PORT", "audiences": ["meshca"] } ],
   "login": { "issuer": "http://127.0.0.1:$IDP_PORT", "client_id": "meshca",
              "scopes": ["openid", "email", "groups"] },
-  "policy": "policy.json"
+  "policy": "policy.json",
+  "ledger": { "origin": "meshca.localhost/log", "log_key": "log.pem", "mac_key": "ledger.key" }
 }
 JSON
 

@@ -17,7 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
 #include "meshca/buf.h"
+
 #include "meshca/err.h"
 #include "meshca/key.h"
 
@@ -70,6 +73,10 @@ const struct key *cakey_public(const struct cakey *k);
  * "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521" or
  * "rsa-sha2-512" (static string). */
 const char *cakey_sig_alg(const struct cakey *k);
+
+/* The key inside k, owned by k, for signing other formats than SSH
+ * signatures (the transparency log's signed notes). */
+EVP_PKEY *cakey_evp(const struct cakey *k);
 
 /* Signs len bytes at data and appends the SSH signature blob to out (not
  * wrapped in a string): Ed25519 string "ssh-ed25519", string sig(64);

@@ -2,10 +2,13 @@
  * SSH public keys: parsing (authorized_keys lines and wire blobs), strict
  * validation, SHA256 fingerprints and serialization.
  *
- * Accepted types: ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa (at
- * least 2048 bits, odd exponent >= 3), sk-ssh-ed25519@openssh.com and
- * sk-ecdsa-sha2-nistp256@openssh.com (security-key types; they carry an
- * application string and have no EVP_PKEY).  ssh-dss is refused
+ * Accepted types: ssh-ed25519 (canonical, on the curve, not one of the 8
+ * small-order points: MESHCA_ERR_KEY_INVALID_EC_POINT,
+ * MESHCA_ERR_KEY_SMALL_ORDER), ecdsa-sha2-nistp256/384/521 (the point on its
+ * curve), ssh-rsa (2048 to 8192 bits, e odd with 65537 <= e < 2^32),
+ * sk-ssh-ed25519@openssh.com and sk-ecdsa-sha2-nistp256@openssh.com
+ * (security-key types, points checked likewise; they carry an application
+ * string, non-empty printable ASCII, and have no EVP_PKEY).  ssh-dss is refused
  * (MESHCA_ERR_KEY_TYPE_REFUSED); certificates given as keys are refused
  * (MESHCA_ERR_KEY_IS_CERT).
  *
@@ -23,7 +26,7 @@
 #include "meshca/buf.h"
 #include "meshca/err.h"
 
-/* Largest key blob accepted (an RSA-16384 key is about 2 KiB). */
+/* Largest key blob accepted (an RSA-8192 key is about 1 KiB). */
 #define KEY_BLOB_MAX 8192
 /* Length of a raw SHA256 fingerprint. */
 #define KEY_FP_RAW_LEN 32

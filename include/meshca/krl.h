@@ -53,6 +53,14 @@ int krl_build(const struct krl_builder *b, uint64_t krl_version,
     uint64_t generated_date, const char *comment, uint8_t **blobp,
     size_t *lenp) MESHCA_WUR;
 
+/* The SHA-256 of a KRL blob with its generated_date read as zero: equal for
+ * two KRLs that say the same thing (same version, comment and contents),
+ * whenever they were built.  The blob must start with a KRL header
+ * (MESHCA_ERR_KRL_INVALID otherwise); its sections are not checked.
+ * Returns 0 and the digest in md, or a negative MESHCA_ERR_*. */
+int krl_content_hash(const uint8_t *blob, size_t len,
+    uint8_t md[32]) MESHCA_WUR;
+
 /* Parses a KRL.  Returns 0 and a new struct in *krlp, or
  * MESHCA_ERR_KRL_INVALID / MESHCA_ERR_KRL_VERSION / MESHCA_ERR_KRL_SERIAL_ZERO. */
 int krl_parse(const uint8_t *blob, size_t len, struct krl **krlp) MESHCA_WUR;

@@ -44,6 +44,8 @@ echo "bench: certificates: $micro_cert" | head -5
 pg_start
 "$LOADGEN" mint --issuer https://bench-idp.invalid --audience meshca --subjects 5000 --dir "$T_TMP"
 "$MESHCAD_BIN" keygen --type ed25519 --out "$T_TMP/ca.pem" >/dev/null
+"$MESHCAD_BIN" keygen --type ed25519 --out "$T_TMP/log.pem" >/dev/null
+(umask 077 && head -c 32 /dev/urandom >"$T_TMP/ledger.key")
 cat >"$T_TMP/policy.json" <<JSON
 { "roles": [ { "name": "bench", "match": { "groups": ["bench"] },
                "principals": ["bench/api"], "default_ttl": "5m", "max_ttl": "15m" } ] }
@@ -56,6 +58,7 @@ cat >"$T_TMP/meshcad.json" <<JSON
                  "jwks_file": "jwks.json", "max_token_age": "2h",
                  "max_certificates_per_token": 1000000 } ],
   "policy": "policy.json",
+  "ledger": { "origin": "bench.invalid/log", "log_key": "log.pem", "mac_key": "ledger.key" },
   "limits": { "rate_per_minute": 0, "max_connections_per_ip": 4096, "db_pool_size": 4 } }
 JSON
 "$MESHCAD_BIN" migrate --config "$T_TMP/meshcad.json" >>"$T_LOG" 2>&1 || bail "migrate failed"

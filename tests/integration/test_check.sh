@@ -5,9 +5,16 @@
 #   tests/data/check/policy/NAME.json  checked with --policy, NAME.expected is
 #                                      the exact stderr
 #   tests/data/check/config/NAME.json  checked with --config (their policy is
-#                                      config/policy.json; keys are dummies)
+#                                      config/policy.json), in a copy of the
+#                                      directory where ca.pem is a fresh key
+# Key files the config names are read as serve would: a missing, unreadable,
+# unparsable or group/world-readable one is named with the reason.
 . "$(dirname "$0")/../lib/harness.sh"
-D=$MESHCA_TOP/tests/data/check
+D=$T_TMP/check
+cp -r "$MESHCA_TOP/tests/data/check" "$D"
+"$MESHCAD_BIN" keygen --out "$D/config/ca.pem" >/dev/null 2>>"$T_LOG" || bail "meshcad keygen failed"
+"$MESHCAD_BIN" keygen --out "$D/config/log.pem" >/dev/null 2>>"$T_LOG" || bail "meshcad keygen failed"
+(umask 077 && head -c 32 /dev/urandom >"$D/config/ledger.key")
 
 run_check() {  # dir mode file -> sets out (stderr), so (stdout), rc
     out=$(cd "$1" && "$MESHCAD_BIN" check "$2" "$3" 2>"$T_TMP/err" >"$T_TMP/out"); rc=$?
@@ -59,6 +66,54 @@ check_eq "a missing policy: exit 1" "$rc" 1
 check_eq "a missing policy: says so" "$out" \
     "no-such-file.json: cannot open: No such file or directory"
 
+# Key files (issue #13: a ca_keys path that does not exist passed check, and
+# serve then said "system error (see errno)").
+K=$T_TMP/keys
+mkdir -p "$K"
+cp "$D/config/policy.json" "$K/"
+"$MESHCAD_BIN" keygen --out "$K/good.pem" >/dev/null 2>>"$T_LOG"
+"$MESHCAD_BIN" keygen --out "$K/open.pem" >/dev/null 2>>"$T_LOG"
+chmod 644 "$K/open.pem"
+echo "not a key" >"$K/junk.pem"; chmod 600 "$K/junk.pem"
+"$MESHCAD_BIN" keygen --out "$K/log.pem" >/dev/null 2>>"$T_LOG"
+(umask 077 && head -c 32 /dev/urandom >"$K/ledger.key")
+keys_config() {  # FILE CA_KEYS_JSON [EXTRA_JSON]
+    jq -n --argjson keys "$2" --argjson extra "${3:-{\}}" \
+        '{listen: "127.0.0.1:8443", database: "postgresql://x@127.0.0.1/x",
+          ca_keys: $keys, policy: "policy.json",
+          issuers: [{issuer: "https://idp.example.com", audiences: ["meshca"]}],
+          ledger: {origin: "meshca.example.com/log", log_key: "log.pem", mac_key: "ledger.key"}} + $extra' >"$K/$1"
+}
+keys_config good.json '[{"path": "good.pem", "state": "active"}]'
+run_check "$K" --config good.json
+check_eq "a config with a real CA key passes" "$rc" 0
+keys_config missing.json '[{"path": "good.pem", "state": "active"}, {"path": "nope.pem", "state": "next"}]'
+run_check "$K" --config missing.json
+check_eq "a ca_keys path that does not exist: exit 1" "$rc" 1
+check_match "names the key and says it is not there" "$out" \
+    '^missing.json: ca_keys\[1\].path: [^ ]*nope.pem: No such file or directory$'
+keys_config open.json '[{"path": "open.pem", "state": "active"}]'
+run_check "$K" --config open.json
+check_eq "a group/world-readable CA key: exit 1" "$rc" 1
+check_match "names the key and the permissions" "$out" \
+    '^open.json: ca_keys\[0\].path: [^ ]*open.pem: private key file is readable by group or others'
+keys_config junk.json '[{"path": "junk.pem", "state": "active"}]'
+run_check "$K" --config junk.json
+check_eq "a file that is not a key: exit 1" "$rc" 1
+check_match "names it and says it holds no private key" "$out" \
+    '^junk.json: ca_keys\[0\].path: [^ ]*junk.pem: file does not hold a private key'
+keys_config tls.json '[{"path": "good.pem", "state": "active"}]' \
+    '{"listen": "0.0.0.0:8443", "tls": {"cert": "no-cert.pem", "key": "open.pem"}}'
+run_check "$K" --config tls.json
+check_eq "broken TLS files: exit 1" "$rc" 1
+check_match "the TLS key's permissions are named" "$out" 'tls.json: tls.key: [^ ]*open.pem: private key file is readable by group or others'
+check_match "the missing TLS certificate is named" "$out" 'tls.json: tls.cert: [^ ]*no-cert.pem: No such file or directory'
+# serve names the key too, instead of "system error (see errno)".
+out=$("$MESHCAD_BIN" serve --config "$K/missing.json" 2>&1); rc=$?
+check_fails "serve with a missing CA key fails" test "$rc" = 0
+check_match "serve names the key file and the reason" "$out" 'ca_keys\[1\]: [^ ]*nope.pem: No such file or directory'
+check_fails "serve no longer says only 'see errno'" grep -q 'see errno' <<<"$out"
+
 # Usage errors exit 2 and print the usage on stderr.
 for args in "" "--policy" "--config a.json --policy b.json" "--bogus x" \
     "--config a.json --ttl-ceiling 1h" "--policy p.json --ttl-ceiling forever"; do
@@ -74,3 +129,11 @@ cp "$D/policy/unknown_key.json" "$T_TMP/p.json"
 check_fails "the typo is refused" "$MESHCAD_BIN" check --policy "$T_TMP/p.json"
 sed -i 's/max_tll/max_ttl/' "$T_TMP/p.json"
 check "once fixed it passes" "$MESHCAD_BIN" check --policy "$T_TMP/p.json"
+
+# The ledger's keys are checked as serve reads them.
+jq '.ledger.mac_key = "short.key" | .ledger.log_key = "nope.pem"' "$D/config/good.json" >"$D/config/ledger_keys.json"
+(umask 077 && head -c 8 /dev/urandom >"$D/config/short.key")
+run_check "$D/config" --config ledger_keys.json
+check_eq "bad ledger keys: exit 1" "$rc" 1
+check_match "a short MAC key is named, with how to make one" "$out" "ledger.mac_key .*short.key: must hold 32 to 128 random bytes.*head -c 32 /dev/urandom"
+check_match "a missing log key is named" "$out" "ledger.log_key .*nope.pem"

@@ -34,6 +34,37 @@ check_eq "revoke by a non-admin: exit 1" "$rc" 1
 check_match "with the server's reason and request id" "$out" 'needs an administrator.*HTTP 403, request [0-9a-f]{32}'
 "$MESHCA_BIN" revoke --serial 42 --token-file "$carol" >/dev/null 2>&1; rc=$?
 check_eq "revoke without --reason: usage error (exit 2)" "$rc" 2
+# A serial or key id never issued (issue #13: "revoked: serial 12345" and
+# listed as a real revocation): 404 naming it, unless --force; the ledger
+# row says whether the target was known.
+out=$("$MESHCA_BIN" revoke --serial 12345 --reason typo --token-file "$carol" 2>&1); rc=$?
+check_eq "revoke --serial never issued: exit 1" "$rc" 1
+check_match "the server says the serial is not in the ledger" "$out" 'serial 12345 is not in the ledger.*--force'
+check_fails "and does not say revoked" grep -q '^revoked' <<<"$out"
+code=$(curl -s -o "$T_TMP/r" -w '%{http_code}' -X POST -H "Authorization: Bearer $(cat "$carol")" \
+    --data '{"key_id":"nobody@example.com/x/1","reason":"typo"}' "$MESHCAD_URL/v1/revocations")
+check_eq "POST /v1/revocations with an unknown key_id: 404" "$code" 404
+check_match "naming the key id" "$(cat "$T_TMP/r")" 'key_id nobody@example.com/x/1 is not in the ledger'
+code=$(curl -s -o "$T_TMP/r" -w '%{http_code}' -X POST -H "Authorization: Bearer $(cat "$carol")" \
+    --data '{"serial":"12345","reason":"typo","force":"yes"}' "$MESHCAD_URL/v1/revocations")
+check_eq "force must be a boolean: 400" "$code" 400
+check_eq "nothing was recorded for them" "$(psql_admin -c "SELECT count(*) FROM revocations WHERE kind IN ('serial', 'key_id')")" 0
+out=$("$MESHCA_BIN" revoke --serial 12345 --reason "pre-emptive" --force --token-file "$carol" 2>&1); rc=$?
+check_eq "revoke --serial never issued --force: exit 0" "$rc" 0
+check_match "revoked" "$out" '^revoked: serial 12345'
+check_eq "the row records it was not a known certificate" "$(psql_admin -c "SELECT known FROM revocations WHERE kind = 'serial' AND value = '12345'")" f
+issue "$(mint_token "$(claims_for alice '["payments-oncall"]')")" "{\"public_key\":\"$(user_key w)\",\"principals\":[\"payments/api\"]}"
+check_eq "alice gets a certificate to revoke" "$HTTP_STATUS" 201
+serial=$(echo "$HTTP_BODY" | jq -r .serial)
+kid=$(echo "$HTTP_BODY" | jq -r .key_id)
+out=$("$MESHCA_BIN" revoke --serial "$serial" --reason "laptop stolen" --token-file "$carol" 2>&1); rc=$?
+check_eq "an issued serial is revoked without --force: exit 0" "$rc" 0
+check_eq "and its row says known" "$(psql_admin -c "SELECT known FROM revocations WHERE kind = 'serial' AND value = '$serial'")" t
+out=$("$MESHCA_BIN" revoke --key-id "$kid" --reason "laptop stolen" --token-file "$carol" 2>&1); rc=$?
+check_eq "an issued key id is revoked without --force: exit 0" "$rc" 0
+check_eq "the public key revoked above is known too" "$(psql_admin -c "SELECT known FROM revocations WHERE kind = 'key_fingerprint'")" f
+check "the ledger chain verifies with the new column" "$MESHCAD_BIN" ledger verify --config "$T_TMP/meshcad.json"
+
 "$MESHCA_BIN" revoke --serial 1 --reason x --token-file "$carol" --server http://127.0.0.1:1 >/dev/null 2>&1; rc=$?
 check_eq "an unreachable server: exit 3" "$rc" 3
 "$MESHCA_BIN" explain --server http://example.com --token-file "$bob" >/dev/null 2>&1; rc=$?

@@ -30,6 +30,7 @@ vt_config() {
     cat >"$1" <<EOF
 {"listen": "127.0.0.1:1", "database": "postgresql://unused", "ca_keys": [{"path": "ca.pem"}],
  "policy": "policy.json",
+ "ledger": {"origin": "meshca.test/log", "log_key": "log.pem", "mac_key": "ledger.key"},
  "issuers": [{"issuer": "$IDP_URL", "audiences": ["meshca", "meshca-es256"]${2:+, $2}}]}
 EOF
 }

@@ -84,6 +84,13 @@ check_match "the 400 names the problem" "$HTTP_BODY" 'not valid JSON'
 check_match "errors carry a request id" "$HTTP_BODY" '"request_id":"[0-9a-f]{32}"'
 issue "$(token 4)" '{"public_key": "ssh-dss AAAAB3NzaC1kc3MAAACBAP"}'
 check_eq "a DSA key: 400" "$HTTP_STATUS" 400
+# Degenerate keys (issue #13): with the Ed25519 identity point as public key,
+# R = identity, S = 0 verifies for any message.
+ident=$( { printf '\0\0\0\013ssh-ed25519\0\0\0\040\001'; head -c 31 /dev/zero; } | base64 -w0)
+issue "$(token 6)" "{\"public_key\": \"ssh-ed25519 $ident\"}"
+check_eq "the Ed25519 identity point as key: 400" "$HTTP_STATUS" 400
+check_match "the 400 says it is a small-order point" "$HTTP_BODY" 'small-order'
+check_eq "no certificate for the identity key" "$(psql_admin -c "SELECT count(*) FROM certificates WHERE subject = 'bench-user-6'")" 0
 head -c 200000 /dev/zero | tr '\0' 'a' >"$T_TMP/big"
 code=$(curl -s -o "$T_TMP/resp" -w '%{http_code}' -X POST -H "Authorization: Bearer $(token 5)" \
     --data-binary @"$T_TMP/big" "$MESHCAD_URL/v1/certificates")
@@ -92,6 +99,19 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$MESHCAD_URL/v1/nope")
 check_eq "unknown path: 404" "$code" 404
 code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$MESHCAD_URL/v1/certificates")
 check_eq "wrong method: 405" "$code" 405
+# Issue #13: access log lines of 404s showed method and path as "-".
+code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$MESHCAD_URL/v1/nope%0a%1b%ff?q=1")
+check_eq "a hostile unknown path: 404" "$code" 404
+curl -s -o /dev/null "$MESHCAD_URL/$(head -c 600 /dev/zero | tr '\0' a)"
+sleep 0.2
+check "the 404's access log line names the method and path" \
+    grep -qF '"method":"GET","path":"/v1/nope","status":404' "$T_TMP/meshcad.log"
+check "the 405's line names them too" \
+    grep -qF '"method":"DELETE","path":"/v1/certificates","status":405' "$T_TMP/meshcad.log"
+check "control and non-ASCII bytes in a path are escaped, the query left out" \
+    grep -qF '"method":"PUT","path":"/v1/nope\\x0a\\x1b\\xff","status":404' "$T_TMP/meshcad.log"
+check "a long path is cut at 256 bytes" \
+    grep -qE '"path":"/a{255}\.\.\.","status":404' "$T_TMP/meshcad.log"
 
 # Metrics
 m=$(curl -fsS "$MESHCAD_URL/metrics")

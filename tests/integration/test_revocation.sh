@@ -89,7 +89,7 @@ check_match "until the block ends" "$HTTP_BODY" 'blocked until'
 
 # ETag and 304
 etag=$(curl -fsS -D - -o /dev/null "$MESHCAD_URL/v1/krl" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
-check_match "the KRL has an ETag" "$etag" '^"[0-9]+-[0-9a-f]+"$'
+check_match "the KRL has an ETag" "$etag" '^W/"[0-9]+-[0-9a-f]+"$'
 check_eq "If-None-Match gets 304" "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$MESHCAD_URL/v1/krl")" 304
 
 # Non-admins

@@ -15,6 +15,7 @@ stack_init() {
         --subjects 50 --dir "$T_TMP" >>"$T_LOG" 2>&1 || bail "minting tokens failed"
     "$MESHCAD_BIN" keygen --type ed25519 --out "$T_TMP/ca.pem" >"$T_TMP/ca.pub" 2>>"$T_LOG" ||
         bail "meshcad keygen failed"
+    ledger_keys "$T_TMP"
     if [ -z "$policy" ]; then
         policy='{ "admins": { "groups": ["meshca-admins"] },
                   "roles": [ { "name": "bench", "match": { "groups": ["bench"] },
@@ -29,9 +30,18 @@ stack_init() {
   "issuers": [ { "issuer": "$STACK_ISSUER", "audiences": ["meshca"],
                  "jwks_file": "jwks.json", "max_token_age": "2h" } ],
   "policy": "policy.json",
+  "ledger": { "origin": "meshca.test/log", "log_key": "log.pem", "mac_key": "ledger.key",
+              "integrate_interval": 50 },
   "limits": { "rate_per_minute": 1000 } }
 JSON
     "$MESHCAD_BIN" migrate --config "$T_TMP/meshcad.json" >>"$T_LOG" 2>&1 || bail "meshcad migrate failed"
+}
+
+# ledger_keys DIR: the transparency log's signing key and the ledger MAC key.
+ledger_keys() {
+    "$MESHCAD_BIN" keygen --type ed25519 --out "$1/log.pem" >/dev/null 2>>"$T_LOG" ||
+        bail "meshcad keygen (log key) failed"
+    (umask 077 && head -c 32 /dev/urandom >"$1/ledger.key")
 }
 
 stack_config_extra() {

@@ -338,11 +338,178 @@ TEST(test_key_rejects_bad_rsa_exponents)
     b = rsa_blob(NULL, 0, n, nlen); /* e = 0 */
     ASSERT_ERR(blob_err(b), MESHCA_ERR_KEY_BAD_EXPONENT);
     buf_free(b);
-    /* 3 is odd and >= 3: accepted, as OpenSSH does. */
+    /* 3 is odd, and OpenSSH takes it; we want 65537 <= e < 2^32. */
     b = rsa_blob(e_three, sizeof(e_three), n, nlen);
+    ASSERT_ERR(blob_err(b), MESHCA_ERR_KEY_BAD_EXPONENT);
+    buf_free(b);
+    EVP_PKEY_free(pkey);
+}
+
+TEST(test_key_rejects_absurd_rsa_exponents)
+{
+    EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    const uint8_t e_65535[] = { 0xff, 0xff }, e_max[] = { 0xff, 0xff, 0xff,
+        0xff }, e_over[] = { 0x01, 0x00, 0x00, 0x00, 0x01 };
+    uint8_t n[1024], e[1024];
+    BIGNUM *bn = NULL;
+    size_t nlen, elen;
+    struct buf *b;
+
+    ASSERT(pkey != NULL);
+    nlen = bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, n, sizeof(n));
+    /* e = n - 2: odd, below n, and no key at all. */
+    ASSERT((bn = BN_bin2bn(n, (int)nlen, NULL)) != NULL);
+    ASSERT(BN_sub_word(bn, 2) == 1);
+    elen = (size_t)BN_bn2bin(bn, e);
+    BN_free(bn);
+    b = rsa_blob(e, elen, n, nlen);
+    ASSERT_ERR(blob_err(b), MESHCA_ERR_KEY_BAD_EXPONENT);
+    buf_free(b);
+    b = rsa_blob(e_65535, sizeof(e_65535), n, nlen);
+    ASSERT_ERR(blob_err(b), MESHCA_ERR_KEY_BAD_EXPONENT);
+    buf_free(b);
+    b = rsa_blob(e_over, sizeof(e_over), n, nlen); /* 2^32 + 1 */
+    ASSERT_ERR(blob_err(b), MESHCA_ERR_KEY_BAD_EXPONENT);
+    buf_free(b);
+    b = rsa_blob(e_max, sizeof(e_max), n, nlen); /* 2^32 - 1: the largest */
     ASSERT_OK(blob_err(b));
     buf_free(b);
     EVP_PKEY_free(pkey);
+}
+
+TEST(test_key_rejects_rsa_modulus_over_8192_bits)
+{
+    EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    uint8_t e[16], n[16384 / 8];
+    size_t elen;
+    struct buf *b;
+
+    ASSERT(pkey != NULL);
+    elen = bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, e, sizeof(e));
+    /* A fake 16384-bit "modulus": odd, top bit set. */
+    memset(n, 0xa5, sizeof(n));
+    n[0] = 0xc1;
+    n[sizeof(n) - 1] |= 1;
+    b = rsa_blob(e, elen, n, sizeof(n));
+    ASSERT_ERR(blob_err(b), MESHCA_ERR_KEY_TOO_LARGE);
+    buf_free(b);
+    /* 8193 bits (1,025 bytes, the first 0x01): one too many. */
+    n[sizeof(n) - 1025] = 0x01;
+    b = rsa_blob(e, elen, n + sizeof(n) - 1025, 1025);
+    ASSERT_ERR(blob_err(b), MESHCA_ERR_KEY_TOO_LARGE);
+    buf_free(b);
+    EVP_PKEY_free(pkey);
+}
+
+/* An Ed25519 (or sk-ed25519, with application "ssh:") blob of pk. */
+static struct buf *
+ed25519_blob(const char *type, const uint8_t pk[32])
+{
+    struct buf *b = buf_new(256);
+
+    ASSERT(b != NULL);
+    ASSERT_OK(buf_put_cstring(b, type));
+    ASSERT_OK(buf_put_string(b, pk, 32));
+    if (strncmp(type, "sk-", 3) == 0)
+        ASSERT_OK(buf_put_cstring(b, "ssh:"));
+    return b;
+}
+
+/* The little-endian encoding of p - v (p = 2^255 - 19), for v small. */
+static void
+ed25519_p_minus(uint8_t out[32], uint8_t v)
+{
+    memset(out, 0xff, 32);
+    out[31] = 0x7f;
+    out[0] = (uint8_t)(0xed - v);
+}
+
+TEST(test_key_rejects_small_order_ed25519)
+{
+    /* y of the order-8 points (libsodium's blocklist); the other is p - y8. */
+    static const uint8_t y8[32] = { 0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27,
+        0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf,
+        0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d,
+        0x53, 0xfc, 0x05 };
+    static const uint8_t y8neg[32] = { 0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d,
+        0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a,
+        0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77,
+        0x92, 0xac, 0x03, 0x7a };
+    static const char *const types[] = { "ssh-ed25519",
+        "sk-ssh-ed25519@openssh.com" };
+    uint8_t pts[5][32], pk[32];
+    EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    size_t i, t, len = 32;
+    struct buf *b;
+    int sign;
+
+    memset(pts, 0, sizeof(pts));
+    pts[1][0] = 1;                /* the identity (0, 1): order 1 */
+    ed25519_p_minus(pts[2], 1);   /* (0, -1): order 2 */
+    memcpy(pts[3], y8, 32);       /* order 8 */
+    memcpy(pts[4], y8neg, 32);    /* order 8 */
+    /* pts[0], all zero: (+-sqrt(-1), 0), order 4 */
+    for (t = 0; t < 2; t++) {
+        for (i = 0; i < 5; i++) {
+            for (sign = 0; sign < 2; sign++) {
+                memcpy(pk, pts[i], 32);
+                pk[31] |= (uint8_t)(sign << 7);
+                b = ed25519_blob(types[t], pk);
+                ASSERT_ERR(blob_err(b), MESHCA_ERR_KEY_SMALL_ORDER);
+                buf_free(b);
+            }
+        }
+        /* Non-canonical: y = p + v for v = 0..18, i.e. y >= p (p + 0 and
+         * p + 1 are the order-4 and order-1 points written the long way). */
+        for (i = 0; i <= 18; i++) {
+            for (sign = 0; sign < 2; sign++) {
+                ed25519_p_minus(pk, 0);
+                pk[0] = (uint8_t)(0xed + i);
+                pk[31] |= (uint8_t)(sign << 7);
+                b = ed25519_blob(types[t], pk);
+                ASSERT_ERR(blob_err(b), MESHCA_ERR_KEY_INVALID_EC_POINT);
+                buf_free(b);
+            }
+        }
+        /* A y with no x on the curve. */
+        memset(pk, 0x42, sizeof(pk));
+        b = ed25519_blob(types[t], pk);
+        ASSERT_ERR(blob_err(b), MESHCA_ERR_KEY_INVALID_EC_POINT);
+        buf_free(b);
+        /* A real key still parses, and so does y = 9 (a point of large
+         * order, used by other tests). */
+        ASSERT(pkey != NULL);
+        ASSERT(EVP_PKEY_get_raw_public_key(pkey, pk, &len) == 1);
+        b = ed25519_blob(types[t], pk);
+        ASSERT_OK(blob_err(b));
+        buf_free(b);
+        memset(pk, 0, sizeof(pk));
+        pk[0] = 9;
+        b = ed25519_blob(types[t], pk);
+        ASSERT_OK(blob_err(b));
+        buf_free(b);
+    }
+    EVP_PKEY_free(pkey);
+}
+
+TEST(test_key_rejects_sk_application_not_printable)
+{
+    static const char *const bad[] = { "ssh:a\nssh-ed25519 AAAA", "ssh:\r",
+        "ssh:\t", "ssh:\x7f", "ssh:\xc3\xa9", "" };
+    uint8_t q[133];
+    size_t qlen = p256_point(q, sizeof(q)), i;
+    struct buf *b;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        b = ec_blob("sk-ecdsa-sha2-nistp256@openssh.com", "nistp256", q, qlen);
+        ASSERT_OK(buf_put_cstring(b, bad[i]));
+        ASSERT_ERR(blob_err(b), MESHCA_ERR_KEY_APPLICATION);
+        buf_free(b);
+    }
+    b = ec_blob("sk-ecdsa-sha2-nistp256@openssh.com", "nistp256", q, qlen);
+    ASSERT_OK(buf_put_cstring(b, "ssh:mesh ca~!"));
+    ASSERT_OK(blob_err(b));
+    buf_free(b);
 }
 
 TEST(test_key_rejects_non_minimal_and_negative_mpints)
@@ -527,7 +694,8 @@ TEST(test_key_parses_sk_keys_with_application)
     char *line;
 
     ASSERT(b != NULL);
-    memset(pk, 0x42, sizeof(pk));
+    memset(pk, 0, sizeof(pk));
+    pk[0] = 9; /* a point of large order */
     ASSERT_OK(buf_put_cstring(b, "sk-ssh-ed25519@openssh.com"));
     ASSERT_OK(buf_put_string(b, pk, sizeof(pk)));
     ASSERT_OK(buf_put_cstring(b, "ssh:meshca"));
@@ -601,6 +769,10 @@ UNIT_MAIN(T(test_key_parses_ssh_keygen_keys_of_every_type),
     T(test_key_rejects_dss),
     T(test_key_rejects_small_rsa),
     T(test_key_rejects_bad_rsa_exponents),
+    T(test_key_rejects_absurd_rsa_exponents),
+    T(test_key_rejects_rsa_modulus_over_8192_bits),
+    T(test_key_rejects_small_order_ed25519),
+    T(test_key_rejects_sk_application_not_printable),
     T(test_key_rejects_non_minimal_and_negative_mpints),
     T(test_key_rejects_ec_point_off_curve_or_at_infinity),
     T(test_key_rejects_curve_not_matching_type),

@@ -104,6 +104,41 @@ TEST(test_krl_is_deterministic_and_compact)
     krl_builder_free(b);
 }
 
+/* Issue #13: two replicas built the same KRL at different times and served
+ * two ETags.  The content hash ignores generated_date, and only it. */
+TEST(test_krl_content_hash_ignores_only_the_generated_date)
+{
+    struct krl_builder *a = NULL;
+    uint8_t *x = NULL, *y = NULL, *z = NULL, mx[32], my[32], mz[32];
+    size_t xl, yl, zl;
+
+    ASSERT_OK(krl_builder_new(&a));
+    ASSERT_OK(krl_revoke_serial(a, ca1, BL(ca1), 42));
+    ASSERT_OK(krl_build(a, 6, 1764000000, "meshca", &x, &xl));
+    ASSERT_OK(krl_build(a, 6, 1764000007, "meshca", &y, &yl));
+    ASSERT_INT_EQ(xl, yl);
+    ASSERT(memcmp(x, y, xl) != 0);
+    ASSERT_OK(krl_content_hash(x, xl, mx));
+    ASSERT_OK(krl_content_hash(y, yl, my));
+    ASSERT_MEM_EQ(mx, my, 32);
+    /* Another serial, or another version: another hash. */
+    ASSERT_OK(krl_revoke_serial(a, ca1, BL(ca1), 43));
+    ASSERT_OK(krl_build(a, 6, 1764000000, "meshca", &z, &zl));
+    ASSERT_OK(krl_content_hash(z, zl, mz));
+    ASSERT(memcmp(mx, mz, 32) != 0);
+    free(z);
+    ASSERT_OK(krl_build(a, 7, 1764000000, "meshca", &z, &zl));
+    ASSERT_OK(krl_content_hash(z, zl, my));
+    ASSERT(memcmp(my, mz, 32) != 0);
+    ASSERT_ERR(krl_content_hash(x, 27, mz), MESHCA_ERR_KRL_INVALID);
+    ASSERT_ERR(krl_content_hash((const uint8_t *)"SSHKRL\n\1xxxxxxxxxxxxxxxxxxxxxx",
+        30, mz), MESHCA_ERR_KRL_INVALID);
+    free(x);
+    free(y);
+    free(z);
+    krl_builder_free(a);
+}
+
 /* A minimal KRL header followed by raw section bytes. */
 static int
 parse_with(const void *sections, size_t len, uint32_t format)
@@ -211,6 +246,7 @@ TEST(test_krl_parses_bitmaps)
     buf_free(b);
 }
 
-UNIT_MAIN(T(test_krl_roundtrip_answers_per_ca), T(test_krl_refuses_serial_zero),
+UNIT_MAIN(T(test_krl_roundtrip_answers_per_ca),
+    T(test_krl_content_hash_ignores_only_the_generated_date), T(test_krl_refuses_serial_zero),
     T(test_krl_is_deterministic_and_compact), T(test_krl_parser_rejections),
     T(test_krl_parses_bitmaps))

@@ -143,6 +143,16 @@ static const struct dcase cases[] = {
         "payments-dev", NULL, NULL, { NULL }, 0, " \t ", NULL, NULL, NULL, 0,
         NULL, "role payments-debug requires a reason: say why you need "
         "access (meshca login --reason \"...\")" },
+    /* Issue #13: "\u00a0" passed for a reason. */
+    { "deny: Unicode spaces and zero-width characters are no reason", IDP,
+        "s2", NULL, 0, "payments-dev", NULL, NULL, { NULL }, 0,
+        "\xc2\xa0 \xe2\x80\x80\xe2\x80\x8b\xe3\x80\x80\xef\xbb\xbf\xc2\x85",
+        NULL, NULL, NULL, 0, NULL, "role payments-debug requires a reason: "
+        "say why you need access (meshca login --reason \"...\")" },
+    { "a reason of one visible non-ASCII character is a reason", IDP, "s2",
+        NULL, 0, "payments-dev", NULL, NULL, { NULL }, 0,
+        "\xc2\xa0\xe2\x9c\x93", NULL, "payments-debug", "payments/api", 300,
+        NULL, NULL },
     { "several roles match: the first in file order that grants all", IDP,
         "s3", NULL, 0, "payments-dev", "payments-oncall", NULL,
         { "payments/api" }, 0, NULL, NULL, "payments-oncall", "payments/api",
@@ -224,6 +234,38 @@ static const struct dcase cases[] = {
     { "a claim holding ':' cannot name a service role", IDP, "a:admin",
         "gus@example.com", 1, NULL, NULL, NULL, { NULL }, 0, NULL, NULL,
         "personal", "home/gus,gus", 300, NULL, NULL },
+    /* Issue #13: {email_local} split at the last '@' made a verified
+     * root@evil.com@example.com the principal root@evil.com. */
+    { "an email with two '@' is no email for templates", IDP, "u-10",
+        "root@evil.com@example.com", 1, NULL, NULL, NULL, { "root@evil.com" },
+        0, NULL, NULL, NULL, NULL, 0, NULL, "principal root@evil.com is not "
+        "granted: you match role personal, which grants [u/u-10]" },
+    { "an email with two '@': only the other templates are granted", IDP,
+        "u-10", "root@evil.com@example.com", 1, NULL, NULL, NULL, { NULL }, 0,
+        NULL, NULL, "personal", "u/u-10", 300, NULL, NULL },
+    { "quotes and '+' in a claim are not filled in", IDP, "u\"x",
+        "o'neil+ops@example.com", 1, NULL, NULL, NULL, { NULL }, 0, NULL,
+        NULL, NULL, NULL, 0, NULL, "the roles you match grant no principal "
+        "for your identity: you match role personal, which grants [] "
+        "(home/{email_local}: your {email_local} \"o'neil+ops\" holds a "
+        "character other than letters, digits, '.', '_' and '-'; "
+        "{email_local}: your {email_local} \"o'neil+ops\" holds a character "
+        "other than letters, digits, '.', '_' and '-'; u/{sub}: your {sub} "
+        "\"u\"x\" holds a character other than letters, digits, '.', '_' "
+        "and '-')" },
+    { "'@' in sub is not filled in", IDP, "svc@corp", "hal@example.com", 1,
+        NULL, NULL, NULL, { NULL }, 0, NULL, NULL, "personal",
+        "home/hal,hal", 300, NULL, NULL },
+    { "a value may not start with '.' or '-'", IDP, "..", "-rf@example.com",
+        1, NULL, NULL, NULL, { NULL }, 0, NULL, NULL, NULL, NULL, 0, NULL,
+        "the roles you match grant no principal for your identity: you match "
+        "role personal, which grants [] (home/{email_local}: your "
+        "{email_local} \"-rf\" may not start with '-'; {email_local}: your "
+        "{email_local} \"-rf\" may not start with '-'; u/{sub}: your {sub} "
+        "\"..\" may not start with '.')" },
+    { "letters, digits, '.', '_' and '-' are filled in", IDP, "a.b_c-9",
+        "j.doe_2-x@example.com", 1, NULL, NULL, NULL, { NULL }, 0, NULL, NULL,
+        "personal", "home/j.doe_2-x,j.doe_2-x,u/a.b_c-9", 300, NULL, NULL },
     { "preferred_username from the raw claims", IDP, "u-pu", NULL, 0, NULL,
         NULL, "pat", { NULL }, 0, NULL, NULL, "sso-names", "pat", 300, NULL,
         NULL },

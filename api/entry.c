@@ -1,0 +1,269 @@
+/* Ledger entries and their MACs.  See entry.h. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include "entry.h"
+#include "meshca/jcs.h"
+
+static const char *const table_names[ENTRY_NTABLES] = { "certificates",
+    "denials", "policy_versions", "revocations" };
+static const char *const type_names[ENTRY_NTABLES] = { "certificate",
+    "denial", "policy", "revocation" };
+
+#define TS(col) "to_char(x." col " AT TIME ZONE 'UTC', " \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define TS_US(col) "to_char(x." col " AT TIME ZONE 'UTC', " \
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+static const char *const row_sql[ENTRY_NTABLES] = {
+    "json_build_object('type', 'certificate', 'serial', x.serial::text, "
+    "'key_id', x.key_id, 'subject', x.subject, 'issuer', x.issuer, "
+    "'email', x.email, 'role', x.role, 'principals', x.principals, "
+    "'key_type', x.key_type, 'key_fingerprint', x.key_fingerprint, "
+    "'valid_after', " TS("valid_after") ", 'valid_before', "
+    TS("valid_before") ", 'critical_options', x.critical_options, "
+    "'extensions', x.extensions, 'ca_fingerprint', x.ca_fingerprint, "
+    "'client_address', x.client_address, 'request_id', x.request_id, "
+    "'reason', x.reason, 'policy_version', x.policy_version, "
+    "'token_id', x.token_id, 'certificate', x.certificate, "
+    "'created_at', " TS_US("created_at") ")::text",
+    "json_build_object('type', 'denial', 'subject', x.subject, "
+    "'issuer', x.issuer, 'email', x.email, 'role', x.role, "
+    "'requested_principals', x.requested_principals, 'reason', x.reason, "
+    "'key_fingerprint', x.key_fingerprint, 'client_address', "
+    "x.client_address, 'request_id', x.request_id, 'policy_version', "
+    "x.policy_version, 'created_at', " TS_US("created_at") ")::text",
+    "json_build_object('type', 'policy', 'version', x.version, "
+    "'policy_sha256', encode(sha256(convert_to(x.policy, 'UTF8')), 'hex'), "
+    "'loaded_by', x.loaded_by, 'created_at', "
+    TS_US("created_at") ")::text",
+    "json_build_object('type', 'revocation', 'kind', x.kind, "
+    "'value', x.value, 'issuer', x.issuer, 'reason', x.reason, "
+    "'revoked_by', x.revoked_by, "
+    "'block_until', " TS("block_until") ", 'request_id', x.request_id, "
+    "'created_at', " TS_US("created_at") ")::text",
+};
+
+const char *
+entry_table_name(enum entry_table t)
+{
+    return table_names[t];
+}
+
+const char *
+entry_type_name(enum entry_table t)
+{
+    return type_names[t];
+}
+
+const char *
+entry_row_sql(enum entry_table t)
+{
+    return row_sql[t];
+}
+
+void
+entry_time(int64_t epoch_s, char out[32])
+{
+    struct tm tm;
+    time_t t = (time_t)epoch_s;
+
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void
+entry_time_us(int64_t epoch_us, char out[40])
+{
+    struct tm tm;
+    time_t t = (time_t)(epoch_us / 1000000);
+    size_t n;
+
+    gmtime_r(&t, &tm);
+    n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 40 - n, ".%06dZ", (int)(epoch_us % 1000000));
+}
+
+/* A JSON string, or null for NULL. */
+static json_t *
+str_or_null(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
+}
+
+static json_t *
+str_array(const char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    size_t i;
+
+    for (i = 0; a != NULL && i < n; i++)
+        if (json_array_append_new(a, json_string(v[i])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+/* Canonicalises obj (taking its reference) onto out. */
+static int
+encode(json_t *obj, struct buf *out)
+{
+    int r;
+
+    if (obj == NULL)
+        return MESHCA_ERR_ALLOC;
+    r = jcs_encode(obj, out);
+    json_decref(obj);
+    return r;
+}
+
+int
+entry_issuance(const struct ledger_issuance *rec, int64_t created_us,
+    struct buf *out)
+{
+    char serial[24], va[32], vb[32], at[40];
+    json_t *opts;
+
+    snprintf(serial, sizeof(serial), "%llu", (unsigned long long)rec->serial);
+    entry_time(rec->valid_after, va);
+    entry_time(rec->valid_before, vb);
+    entry_time_us(created_us, at);
+    if ((opts = json_loads(rec->critical_options_json ?
+        rec->critical_options_json : "{}", 0, NULL)) == NULL)
+        return MESHCA_ERR_INVALID_ARGUMENT;
+    return encode(json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:s, "
+        "s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s}",
+        "type", "certificate", "serial", serial, "key_id", rec->key_id,
+        "subject", rec->subject, "issuer", rec->issuer,
+        "email", str_or_null(rec->email), "role", rec->role,
+        "principals", str_array(rec->principals, rec->nprincipals),
+        "key_type", rec->key_type, "key_fingerprint", rec->key_fingerprint,
+        "valid_after", va, "valid_before", vb, "critical_options", opts,
+        "extensions", str_array(rec->extensions, rec->nextensions),
+        "ca_fingerprint", rec->ca_fingerprint,
+        "client_address", rec->client_address,
+        "request_id", rec->request_id, "reason", str_or_null(rec->reason),
+        "policy_version", rec->policy_version, "token_id", rec->token_id,
+        "certificate", rec->certificate, "created_at", at), out);
+}
+
+int
+entry_denial(const struct ledger_denial *rec, int64_t created_us,
+    struct buf *out)
+{
+    char at[40];
+
+    entry_time_us(created_us, at);
+    return encode(json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:s, "
+        "s:s, s:o, s:s}", "type", "denial",
+        "subject", str_or_null(rec->subject), "issuer", str_or_null(rec->issuer),
+        "email", str_or_null(rec->email), "role", str_or_null(rec->role),
+        "requested_principals", str_array(rec->requested_principals,
+            rec->nrequested),
+        "reason", rec->reason, "key_fingerprint",
+        str_or_null(rec->key_fingerprint), "client_address",
+        rec->client_address, "request_id", rec->request_id,
+        "policy_version", str_or_null(rec->policy_version),
+        "created_at", at), out);
+}
+
+int
+entry_policy(const char *version, const char *text, const char *host,
+    int64_t created_us, struct buf *out)
+{
+    uint8_t d[SHA256_DIGEST_LENGTH];
+    char at[40], hex[2 * SHA256_DIGEST_LENGTH + 1];
+    size_t i;
+
+    /* The text itself stays in the row: entries must fit an entry bundle's
+     * 16-bit length, and the digest binds the text as well. */
+    SHA256((const uint8_t *)text, strlen(text), d);
+    for (i = 0; i < sizeof(d); i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    entry_time_us(created_us, at);
+    return encode(json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "policy",
+        "version", version, "policy_sha256", hex, "loaded_by", host,
+        "created_at", at), out);
+}
+
+int
+entry_revocation(const struct ledger_revocation *rec, int64_t created_us,
+    struct buf *out)
+{
+    char at[40], until[32];
+
+    entry_time_us(created_us, at);
+    if (rec->block_until > 0)
+        entry_time(rec->block_until, until);
+    return encode(json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:s, s:s}",
+        "type", "revocation", "kind", rec->kind, "value", rec->value,
+        "issuer", str_or_null(rec->issuer),
+        "reason", rec->reason, "revoked_by", rec->revoked_by,
+        "block_until", rec->block_until > 0 ? json_string(until) : json_null(),
+        "request_id", rec->request_id, "created_at", at), out);
+}
+
+int
+entry_from_row(const char *rowjson, struct buf *out)
+{
+    json_t *row = json_loads(rowjson, 0, NULL);
+
+    if (row == NULL || !json_is_object(row)) {
+        json_decref(row);
+        return MESHCA_ERR_INVALID_FORMAT;
+    }
+    return encode(row, out);
+}
+
+int
+entry_matches_row(const uint8_t *entry, size_t len, const char *rowjson,
+    char *why, size_t whylen)
+{
+    json_t *e = json_loadb((const char *)entry, len, 0, NULL);
+    json_t *row = json_loads(rowjson, 0, NULL), *v;
+    const char *k;
+    int r = 1;
+
+    if (e == NULL || row == NULL || !json_is_object(e) ||
+        !json_is_object(row)) {
+        snprintf(why, whylen, "the stored entry is not a JSON object");
+        r = e == NULL || !json_is_object(e) ? MESHCA_ERR_INVALID_FORMAT : 0;
+        goto out;
+    }
+    json_object_foreach(e, k, v) {
+        if (!json_equal(v, json_object_get(row, k))) {
+            snprintf(why, whylen, "its %s differs from its entry's", k);
+            r = 0;
+            goto out;
+        }
+    }
+    json_object_foreach(row, k, v) {
+        if (json_object_get(e, k) == NULL && !json_is_null(v)) {
+            snprintf(why, whylen, "its %s is not in its entry", k);
+            r = 0;
+            goto out;
+        }
+    }
+out:
+    json_decref(e);
+    json_decref(row);
+    return r;
+}
+
+int
+entry_mac(const uint8_t *key, size_t keylen, const uint8_t *entry,
+    size_t len, uint8_t out[ENTRY_MAC_LEN])
+{
+    unsigned int outlen = ENTRY_MAC_LEN;
+
+    if (HMAC(EVP_sha256(), key, (int)keylen, entry, len, out,
+        &outlen) == NULL || outlen != ENTRY_MAC_LEN)
+        return MESHCA_ERR_LIBCRYPTO;
+    return 0;
+}

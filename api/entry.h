@@ -1,0 +1,71 @@
+/*
+ * Ledger entries: the canonical byte form of each ledger record (RFC 8785
+ * JSON with a "type"), what the transparency log's leaves hash, and their
+ * MACs.  See README "Ledger entries" for the fields.
+ *
+ * An entry is built twice: by the writer from the record it is about to
+ * insert, and by verification from the row as stored (entry_row_sql).  A row
+ * agrees with an entry when every member of the entry equals the row's
+ * column of that name, and every column the entry lacks is null (columns
+ * added by later migrations are null in older rows).
+ */
+#ifndef MESHCAD_ENTRY_H
+#define MESHCAD_ENTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ledger.h"
+#include "meshca/buf.h"
+
+#define ENTRY_MAC_LEN 32
+#define ENTRY_MAC_KEY_MIN 32
+#define ENTRY_MAC_KEY_MAX 128
+
+/* The ledger tables in log order of their names' use in entries. */
+enum entry_table { ENTRY_CERTIFICATE, ENTRY_DENIAL, ENTRY_POLICY,
+    ENTRY_REVOCATION, ENTRY_NTABLES };
+
+/* The table's name and the entry's "type". */
+const char *entry_table_name(enum entry_table t);
+const char *entry_type_name(enum entry_table t);
+
+/*
+ * A SELECT list item turning a row of the table (alias x) into its entry's
+ * JSON object as text, formatting every value as the writer does.
+ */
+const char *entry_row_sql(enum entry_table t);
+
+/* RFC 3339 UTC: "2026-11-30T16:38:44Z" and, for created_at,
+ * "2026-11-30T16:38:44.123456Z". */
+void entry_time(int64_t epoch_s, char out[32]);
+void entry_time_us(int64_t epoch_us, char out[40]);
+
+/* The entries of records about to be written, created at created_us (epoch
+ * microseconds).  Append to out; 0 or an error. */
+int entry_issuance(const struct ledger_issuance *rec, int64_t created_us,
+    struct buf *out) MESHCA_WUR;
+int entry_denial(const struct ledger_denial *rec, int64_t created_us,
+    struct buf *out) MESHCA_WUR;
+int entry_policy(const char *version, const char *text, const char *host,
+    int64_t created_us, struct buf *out) MESHCA_WUR;
+int entry_revocation(const struct ledger_revocation *rec, int64_t created_us,
+    struct buf *out) MESHCA_WUR;
+
+/* The canonical entry of a row given as entry_row_sql's JSON text (v1
+ * records, which have no stored entry). */
+int entry_from_row(const char *rowjson, struct buf *out) MESHCA_WUR;
+
+/* 1 when the entry agrees with the row (see above), 0 when not (why names
+ * the first member that differs), or a negative error for an entry that is
+ * not a JSON object. */
+int entry_matches_row(const uint8_t *entry, size_t len, const char *rowjson,
+    char *why, size_t whylen);
+
+/* HMAC-SHA256 of the entry under key. */
+int entry_mac(const uint8_t *key, size_t keylen, const uint8_t *entry,
+    size_t len, uint8_t out[ENTRY_MAC_LEN]) MESHCA_WUR;
+
+#endif

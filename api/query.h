@@ -1,0 +1,33 @@
+/*
+ * Admin ledger queries (api/query.c): the parsers for their query
+ * parameters and the CSV cell writer, exported for the unit tests.
+ */
+#ifndef MESHCAD_QUERY_H
+#define MESHCAD_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "meshca/buf.h"
+#include "meshca/err.h"
+
+/* Latest time a query accepts: 9999-12-31T23:59:59Z. */
+#define QUERY_TIME_MAX 253402300799LL
+
+/* Parses a time parameter: epoch seconds (digits only), RFC 3339 UTC
+ * ("2026-11-22T00:00:00Z") or a duration meaning that long before now.
+ * Returns 0 and *tp within 0..QUERY_TIME_MAX, or MESHCA_ERR_INVALID_FORMAT
+ * (overflow, out of range, anything else; *tp untouched). */
+int query_parse_time(const char *s, int64_t now, int64_t *tp) MESHCA_WUR;
+
+/* Parses an unsigned decimal (digits only, no sign, no spaces) of at most
+ * max.  Returns 0 and *vp, or MESHCA_ERR_INVALID_FORMAT (*vp untouched). */
+int query_parse_u64(const char *s, uint64_t max, uint64_t *vp) MESHCA_WUR;
+
+/* Appends s (n bytes) as one quoted CSV cell: quotes doubled, and a cell a
+ * spreadsheet would run as a formula (first byte = + - @ TAB CR) prefixed
+ * with '.  Returns 0 or a negative MESHCA_ERR_* (b then holds part of the
+ * cell). */
+int query_put_csv_cell(struct buf *b, const char *s, size_t n) MESHCA_WUR;
+
+#endif

@@ -1,0 +1,112 @@
+/* Unit tests for api/query.c: admin query parameters and CSV cells. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../../api/query.h"
+#include "../../lib/unit.h"
+
+#define NOW 1800000000LL
+
+TEST(test_query_time_refuses_overflow_and_garbage)
+{
+    static const char *const bad[] = { "99999999999999999999",
+        "18446744073709551616", "9223372036854775808", "253402300800", "-1",
+        "+5", " 5", "5 ", "1e9", "0x10", "", "yesterday",
+        "10000-01-01T00:00:00Z", "2026-13-01T00:00:00Z", "-24h",
+        "3650000d" };
+    int64_t t = 42;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (query_parse_time(bad[i], NOW, &t) == 0)
+            unit_fail(__FILE__, __LINE__, "\"%s\" accepted as %lld", bad[i],
+                (long long)t);
+        ASSERT_INT_EQ(t, 42);
+    }
+}
+
+TEST(test_query_time_accepts_epoch_rfc3339_and_durations)
+{
+    int64_t t = 0;
+
+    ASSERT_OK(query_parse_time("0", NOW, &t));
+    ASSERT_INT_EQ(t, 0);
+    ASSERT_OK(query_parse_time("1764000000", NOW, &t));
+    ASSERT_INT_EQ(t, 1764000000LL);
+    ASSERT_OK(query_parse_time("253402300799", NOW, &t));
+    ASSERT_INT_EQ(t, QUERY_TIME_MAX);
+    ASSERT_OK(query_parse_time("2026-11-22T00:00:00Z", NOW, &t));
+    ASSERT_INT_EQ(t, 1795305600LL);
+    ASSERT_OK(query_parse_time("24h", NOW, &t));
+    ASSERT_INT_EQ(t, NOW - 86400);
+}
+
+TEST(test_query_u64_refuses_sign_overflow_and_garbage)
+{
+    static const char *const bad[] = { "-1", "+1", "18446744073709551616",
+        "99999999999999999999", "9223372036854775808", "1 ", " 1", "1a",
+        "", "0x1" };
+    uint64_t v = 7;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (query_parse_u64(bad[i], INT64_MAX, &v) == 0)
+            unit_fail(__FILE__, __LINE__, "\"%s\" accepted", bad[i]);
+        ASSERT_U64_EQ(v, 7);
+    }
+    ASSERT_OK(query_parse_u64("9223372036854775807", INT64_MAX, &v));
+    ASSERT_U64_EQ(v, (uint64_t)INT64_MAX);
+    ASSERT_OK(query_parse_u64("18446744073709551615", UINT64_MAX, &v));
+    ASSERT_U64_EQ(v, UINT64_MAX);
+    ASSERT_OK(query_parse_u64("0", 10, &v));
+    ASSERT_U64_EQ(v, 0);
+    ASSERT(query_parse_u64("11", 10, &v) != 0);
+}
+
+/* The cell query_put_csv_cell writes for s, as a new string. */
+static char *
+cell(const char *s, size_t n)
+{
+    struct buf *b = buf_new(1024);
+    char *out;
+
+    ASSERT(b != NULL);
+    ASSERT_OK(query_put_csv_cell(b, s, n));
+    ASSERT((out = calloc(1, buf_len(b) + 1)) != NULL);
+    memcpy(out, buf_ptr(b), buf_len(b));
+    buf_free(b);
+    return out;
+}
+
+TEST(test_query_csv_cell_guards_formulas_including_tab_and_cr)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        { "=1+1", "\"'=1+1\"" },
+        { "+1", "\"'+1\"" },
+        { "-1", "\"'-1\"" },
+        { "@SUM(A1)", "\"'@SUM(A1)\"" },
+        { "\t=cmd", "\"'\t=cmd\"" },
+        { "\r=cmd", "\"'\r=cmd\"" },
+        { "payments/api", "\"payments/api\"" },
+        { "a \"quoted\" word", "\"a \"\"quoted\"\" word\"" },
+        { "\"", "\"\"\"\"" },
+        { "", "\"\"" },
+    };
+    size_t i;
+    char *got;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        got = cell(cases[i].in, strlen(cases[i].in));
+        ASSERT_STR_EQ(got, cases[i].want);
+        free(got);
+    }
+}
+
+UNIT_MAIN(T(test_query_time_refuses_overflow_and_garbage),
+    T(test_query_time_accepts_epoch_rfc3339_and_durations),
+    T(test_query_u64_refuses_sign_overflow_and_garbage),
+    T(test_query_csv_cell_guards_formulas_including_tab_and_cr))
