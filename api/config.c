@@ -165,11 +165,10 @@ static void
 parse_ledger(struct config *c, json_t *v, const char *dir, struct diags *d)
 {
     c->ledger.integrate_interval_ms = 200;
-    if (v == NULL) {
-        diags_add(d, "ledger: missing (origin, log_key and mac_key are "
-            "required; see README \"Ledger\")");
+    /* Optional here (tools that only verify tokens or check a policy need
+     * none); serve, ledger verify and log vkey refuse to run without it. */
+    if (v == NULL)
         return;
-    }
     if (!json_is_object(v)) {
         diags_add(d, "ledger: must be an object");
         return;
@@ -411,6 +410,17 @@ out:
     free(dir);
     config_free(c);
     return r;
+}
+
+int
+config_require_ledger(const struct config *cfg, const char *cmd)
+{
+    if (cfg->ledger.origin != NULL && cfg->ledger.log_key != NULL &&
+        cfg->ledger.mac_key != NULL)
+        return 0;
+    fprintf(stderr, "%s: %s: ledger: missing (origin, log_key and mac_key "
+        "are required; see README \"Configuration\")\n", cmd, cfg->path);
+    return -1;
 }
 
 void

@@ -61,6 +61,8 @@ struct limits_config {
     uint64_t db_pool_size;          /* default 4 */
 };
 
+/* The "ledger" section; all NULL when the config has none (see
+ * config_require_ledger). */
 struct ledger_config {
     char *origin;           /* the log's origin line and note key name */
     char *log_key;          /* Ed25519 PEM that signs checkpoints */
@@ -90,6 +92,10 @@ struct config {
  * (free with config_free).  On failure returns MESHCA_ERR_INVALID_FORMAT (or
  * MESHCA_ERR_ALLOC), adds every problem to d and leaves *cfgp NULL. */
 int config_load(const char *path, struct config **cfgp, struct diags *d) MESHCA_WUR;
+
+/* 0 when cfg has a ledger section; otherwise prints what is missing for
+ * cmd and returns -1. */
+int config_require_ledger(const struct config *cfg, const char *cmd);
 
 /* Frees cfg.  Accepts NULL. */
 void config_free(struct config *cfg);

@@ -38,6 +38,8 @@ struct vstate {
     uint8_t tile[8][TLOG_TILE_WIDTH * TLOG_HASH_LEN];
     int64_t tile_idx[8];
     size_t tile_len[8];
+    uint64_t cur_seq;       /* the leaf being appended, for messages */
+    const char *cur_what;
 };
 
 static int
@@ -159,8 +161,15 @@ compare_tile(void *arg, int level, uint64_t index,
         PQclear(res);
         v->tile_idx[level] = tidx;
     }
-    if (v->tile_len[level] < off + TLOG_HASH_LEN ||
-        memcmp(v->tile[level] + off, hash, TLOG_HASH_LEN) != 0)
+    if (v->tile_len[level] >= off + TLOG_HASH_LEN &&
+        memcmp(v->tile[level] + off, hash, TLOG_HASH_LEN) == 0)
+        return 0;
+    if (level == 0 && v->tile_len[0] >= off + TLOG_HASH_LEN)
+        fail(v, index, "log entry %llu, record %llu (%s): not the entry the "
+            "log holds at this index: records were reordered or replaced",
+            (unsigned long long)index, (unsigned long long)v->cur_seq,
+            v->cur_what);
+    else
         fail(v, index, "log tile %d/%lld does not hold the hashes of the "
             "records (tiles served to auditors were changed)", level,
             (long long)tidx);
@@ -202,6 +211,8 @@ check_leaf(struct vstate *v, PGresult *res, int i, uint64_t expect)
         return fail(v, idx, "log entry %llu, record %llu (%s): %s: its "
             "contents were changed after it was written",
             (unsigned long long)idx, (unsigned long long)seq, what, why);
+    v->cur_seq = seq;
+    v->cur_what = what;
     if (tlog_leaf_hash(entry, len, leaf) != 0 ||
         tlog_edge_append(&v->edge, leaf, compare_tile, v) != 0)
         return fail(v, idx, "out of memory");

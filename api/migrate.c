@@ -92,6 +92,10 @@ cmd_ledger(int argc, char **argv)
         diags_clear(&d);
         return 2;
     }
+    if (config_require_ledger(cfg, "meshcad ledger verify") != 0) {
+        config_free(cfg);
+        return 2;
+    }
     r = ledger_verify(cfg, &res);
     config_free(cfg);
     if (r != 0) {
@@ -137,7 +141,9 @@ cmd_log(int argc, char **argv)
         diags_clear(&d);
         return 2;
     }
-    if (logkeys_load_signer(cfg->ledger.log_key, &k, why, sizeof(why)) != 0)
+    if (config_require_ledger(cfg, "meshcad log") != 0)
+        rc = 2;
+    else if (logkeys_load_signer(cfg->ledger.log_key, &k, why, sizeof(why)) != 0)
         fprintf(stderr, "meshcad log: %s\n", why);
     else if (tlog_vkey_format(cfg->ledger.origin, cakey_evp(k), &vkey) != 0)
         fprintf(stderr, "meshcad log: cannot format the verifier key\n");

@@ -195,6 +195,8 @@ start_ledger(struct server *srv)
     char why[512];
     int r = -1;
 
+    if (config_require_ledger(cfg, "meshcad") != 0)
+        return -1;
     if (logkeys_load_mac(cfg->ledger.mac_key, mac, &maclen, why,
         sizeof(why)) != 0 ||
         logkeys_load_signer(cfg->ledger.log_key, &srv->log_key, why,

@@ -70,6 +70,11 @@ else
 fi
 
 # Tampering is caught: edit, delete, reorder (each on a copy of the ledger).
+# Every record in the log first (the integrator runs every 50 ms here).
+for i in $(seq 200); do
+    [ "$(psql_admin -c "SELECT (SELECT count(*) FROM log_leaves) = (SELECT count(*) FROM certificates) + (SELECT count(*) FROM denials) + (SELECT count(*) FROM policy_versions) + (SELECT count(*) FROM revocations)")" = t ] && break
+    sleep 0.05
+done
 kill "$MESHCAD_PID"; wait "$MESHCAD_PID" 2>/dev/null
 tamper() {  # name sql expect-regex
     psql -X -q -v ON_ERROR_STOP=1 "$PG_ADMIN_URL" -c "CREATE DATABASE t_$1 TEMPLATE meshca" >>"$T_LOG" 2>&1
@@ -82,8 +87,8 @@ tamper() {  # name sql expect-regex
     check_match "and names the record ($1)" "$out" "$3"
 }
 check "the untouched ledger verifies" "$MESHCAD_BIN" ledger verify --config "$T_TMP/meshcad.json"
-tamper edit "UPDATE certificates SET reason = 'routine' WHERE seq = (SELECT min(seq) + 1 FROM certificates)" 'record [0-9]+ \(certificate serial [0-9]+\): hash mismatch'
-tamper delete "DELETE FROM certificates WHERE seq = (SELECT min(seq) + 1 FROM certificates)" 'record [0-9]+ is missing'
+tamper edit "UPDATE certificates SET reason = 'routine' WHERE seq = (SELECT min(seq) + 1 FROM certificates)" 'record [0-9]+ \(certificate serial [0-9]+\): its reason differs from its entry'
+tamper delete "DELETE FROM certificates WHERE seq = (SELECT min(seq) + 1 FROM certificates)" 'log entry [0-9]+: its record \(seq [0-9]+\) was deleted'
 a=$(psql_admin -c "SELECT min(seq) FROM certificates")
 b=$(psql_admin -c "SELECT min(seq) FROM certificates WHERE seq > $a")
-tamper reorder "UPDATE certificates SET seq = -1 WHERE seq = $a; UPDATE certificates SET seq = $a WHERE seq = $b; UPDATE certificates SET seq = $b WHERE seq = -1" "record $a .*link to record [0-9]+ is broken"
+tamper reorder "UPDATE certificates SET seq = -1 WHERE seq = $a; UPDATE certificates SET seq = $a WHERE seq = $b; UPDATE certificates SET seq = $b WHERE seq = -1" "record ($a|$b) \(certificate serial [0-9]+\): not the entry the log holds at this index"

@@ -84,7 +84,7 @@ check_fails "nor an img element" grep -qi '<img' <<<"$dom"
 # A broken chain is said loudly.
 "$MESHCA_BIN" report --input "$FIX/broken.json" --output "$T_TMP/broken.html" 2>"$T_TMP/broken.err"
 check_eq "a broken chain still renders (exit 0)" "$?" 0
-check_match "and meshca warns on stderr" "$(cat "$T_TMP/broken.err")" "WARNING: the ledger's hash chain is BROKEN at record $(jq .integrity.first_bad "$FIX/broken.json")"
+check_match "and meshca warns on stderr" "$(cat "$T_TMP/broken.err")" "WARNING: the ledger's log is BROKEN at $(jq .integrity.first_bad "$FIX/broken.json")"
 dom=$(chrome --dump-dom "file://$T_TMP/broken.html")
 text=$(printf '%s' "$dom" | sed 's/<[^>]*>/ /g')
 check_match "the page says BROKEN at the record, with the message" "$text" \

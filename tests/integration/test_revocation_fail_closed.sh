@@ -20,7 +20,10 @@ GRANT USAGE ON SCHEMA public TO meshcad_svc;
 GRANT SELECT, INSERT ON certificates, denials, policy_versions TO meshcad_svc;
 GRANT INSERT ON revocations TO meshcad_svc;
 GRANT SELECT, INSERT, UPDATE ON token_uses TO meshcad_svc;
-GRANT SELECT ON chain_head, schema_migrations TO meshcad_svc;
+GRANT USAGE ON SEQUENCE ledger_seq TO meshcad_svc;
+GRANT SELECT, INSERT, UPDATE ON log_state, log_tiles TO meshcad_svc;
+GRANT SELECT, INSERT ON log_leaves, log_checkpoints, log_quarantine TO meshcad_svc;
+GRANT SELECT ON log_v1, schema_migrations TO meshcad_svc;
 SQL
 stack_config_extra "{\"database\": \"postgresql://meshcad_svc@127.0.0.1:$PG_PORT/meshca\"}"
 stack_start
