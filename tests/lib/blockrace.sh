@@ -9,7 +9,7 @@
 #                             by the KRL each replica serves (ssh-keygen -Q).
 
 race_stack_start() {
-    stack_init
+    PG_TRACK_COMMIT_TS=on stack_init
     stack_config_extra '{"issuers": [{"issuer": "https://idp.test.invalid", "audiences": ["meshca"], "jwks_file": "jwks.json", "max_token_age": "2h", "max_certificates_per_token": 1000000}], "limits": {"rate_per_minute": 0}}'
     stack_start
     A_URL=$MESHCAD_URL
@@ -56,9 +56,12 @@ race_round() {
     psql_admin -c "SELECT serial FROM certificates WHERE subject = '$sub'" | sort -u >"$d/ledger"
     missing=$(comm -23 "$d/returned" "$d/ledger" | wc -l)
     check_eq "$sub: every returned certificate is in the ledger" "$missing" 0
+    # Commit order, from PostgreSQL's commit timestamps (created_at is when
+    # meshcad built the record, before it queued it).
     after=$(psql_admin -c "SELECT count(*) FROM certificates c JOIN revocations r
         ON r.kind = 'subject' AND r.value = c.subject
-        WHERE c.subject = '$sub' AND c.created_at >= r.created_at")
+        WHERE c.subject = '$sub' AND
+              pg_xact_commit_timestamp(xid(c.xid)) > pg_xact_commit_timestamp(xid(r.xid))")
     check_eq "$sub: no certificate of the subject was written after the block" "$after" 0
     seq=$(psql_admin -c "SELECT max(seq) FROM revocations")
     for url in "$A_URL" "$B_URL"; do

@@ -105,7 +105,7 @@ pg_start() {
     for try in 1 2 3; do
         PG_PORT=$(free_port)
         if _as_pg "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 30 \
-            -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=$fsync -c max_connections=200" \
+            -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=$fsync -c max_connections=200 -c track_commit_timestamp=${PG_TRACK_COMMIT_TS:-off}" \
             start >>"$T_LOG" 2>&1; then
             break
         fi
