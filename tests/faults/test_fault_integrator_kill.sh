@@ -32,7 +32,7 @@ pv=$!
 "$LOADGEN" run --url "$other_url" --tokens "$T_TMP/tokens.txt" --conns 8 --duration 3 \
     --keys 400 --serials "$T_TMP/serials.o" --json "$T_TMP/o.json" >>"$T_LOG" 2>&1 &
 po=$!
-sleep 1
+wait_for 10 metric_at_least "$victim_url" meshca_log_integrated_total 500
 kill -9 "$victim"
 killed_at=$(date +%s%N)
 wait "$pv" "$po"

@@ -10,7 +10,7 @@ LOADGEN=$BUILD/tests/bench/loadgen
 "$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 16 --duration 4 \
     --keys 5000 --serials "$T_TMP/serials" >>"$T_LOG" 2>&1 &
 lg=$!
-sleep 2
+wait_for 10 metric_at_least "$MESHCAD_URL" meshca_certificates_issued_total 200
 kill -9 "$MESHCAD_PID"
 wait "$MESHCAD_PID" 2>/dev/null
 wait "$lg"

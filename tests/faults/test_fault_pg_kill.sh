@@ -14,9 +14,9 @@ LOADGEN=$BUILD/tests/bench/loadgen
 "$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 16 --duration 8 \
     --keys 5000 --serials "$T_TMP/serials" --json "$T_TMP/load.json" >>"$T_LOG" 2>&1 &
 lg=$!
-sleep 2
+wait_for 10 metric_at_least "$MESHCAD_URL" meshca_certificates_issued_total 200
 pg_kill9
-sleep 2
+wait_for 10 metric_at_least "$MESHCAD_URL" meshca_ledger_unavailable_total 20
 pg_restart || bail "PostgreSQL did not restart"
 back=$(date +%s%N)
 ready=""

@@ -11,13 +11,14 @@ LOADGEN=$BUILD/tests/bench/loadgen
     --keys 5000 --json "$T_TMP/load.json" >>"$T_LOG" 2>&1 &
 lg=$!
 cp "$T_TMP/policy.json" "$T_TMP/policy.good"
+logged_at_least() { [ "$(grep -c "$1" "$T_TMP/meshcad.log")" -ge "$2" ]; }
 for i in 1 2 3 4 5; do
-    sleep 0.4
     echo '{ "roles": [ { "name": "x", "match": {}, "principals": ["a b"] } ], "typo": 1 }' >"$T_TMP/policy.json"
     kill -HUP "$MESHCAD_PID"
-    sleep 0.4
+    wait_for 10 logged_at_least 'policy reload refused' "$i"
     cp "$T_TMP/policy.good" "$T_TMP/policy.json"
     kill -HUP "$MESHCAD_PID"
+    wait_for 10 logged_at_least '"policy reloaded"' "$i"
 done
 wait "$lg"
 cat "$T_TMP/load.json" >>"$T_LOG"

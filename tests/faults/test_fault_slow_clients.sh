@@ -15,7 +15,8 @@ for i in $(seq 1 100); do
     pids+=($!)
 done
 at_exit "kill ${pids[*]} 2>/dev/null"
-sleep 1
+slow_connected() { [ "$(ss -Htn state established "( dport = :$MESHCAD_PORT )" | wc -l)" -ge 100 ]; }
+wait_for 10 slow_connected
 t0=$(date +%s%N)
 issue "$(token 2)" "{\"public_key\":\"$(user_key fast)\"}"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))

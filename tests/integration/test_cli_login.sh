@@ -77,7 +77,7 @@ check_match "and nothing installed" "$(ssh-add -l 2>&1)" 'no identities'
 # --files, no agent, a CI-style token file.  (A new second first: the
 # provider's RS256 ID tokens carry no jti, so two tokens for the same person
 # in the same second are the same token, and meshcad would refuse a replay.)
-sleep 1.1
+next_second
 node "$MESHCA_TOP/tests/idp/person.js" token "$IDP_URL" alice >"$T_TMP/tok" 2>>"$T_LOG"
 (unset SSH_AUTH_SOCK; "$MESHCA_BIN" login --token-file "$T_TMP/tok") >>"$T_LOG" 2>&1
 check "login with a token file and no agent writes files" test -f "$HOME/.ssh/meshca/id_ed25519-cert.pub"
@@ -93,12 +93,12 @@ check_fails "the key file is gone" test -e "$HOME/.ssh/meshca/id_ed25519"
 
 # A 5-second certificate stops working when it expires.  (A new second, so
 # the provider's deterministic RS256 token differs from the last one.)
-sleep 1.1
+next_second
 node "$MESHCA_TOP/tests/idp/person.js" token "$IDP_URL" alice >"$T_TMP/tok2" 2>>"$T_LOG"
 "$MESHCA_BIN" login --token-file "$T_TMP/tok2" --ttl 5s >>"$T_LOG" 2>&1
 check "a 5-second certificate works at first" plain_ssh -o IdentityAgent="$SSH_AUTH_SOCK"
 check_eq "status: expiring within 60 s (exit 1)" "$("$MESHCA_BIN" status >/dev/null; echo $?)" 1
-sleep 6
+wait_for 15 bash -c "'$MESHCA_BIN' status >/dev/null; [ \$? = 2 ]"
 check_fails "after it expires, ssh fails" plain_ssh -o IdentityAgent="$SSH_AUTH_SOCK"
 check_eq "status after expiry: none (exit 2)" "$("$MESHCA_BIN" status >/dev/null; echo $?)" 2
 
@@ -107,7 +107,7 @@ check_eq "status after expiry: none (exit 2)" "$("$MESHCA_BIN" status >/dev/null
 "$MESHCA_BIN" logout >/dev/null 2>&1
 mkdir -p "$HOME/.config/meshca"
 printf '{"ca_fingerprints": ["SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU"]}\n' >"$HOME/.config/meshca/config.json"
-sleep 1.1
+next_second
 node "$MESHCA_TOP/tests/idp/person.js" token "$IDP_URL" alice >"$T_TMP/tok3" 2>>"$T_LOG"
 out=$("$MESHCA_BIN" login --token-file "$T_TMP/tok3" 2>&1); rc=$?
 echo "$out" >>"$T_LOG"
@@ -117,7 +117,7 @@ check_match "nothing in the agent" "$(ssh-add -l 2>&1)" 'no identities'
 check_eq "status: none (exit 2)" "$("$MESHCA_BIN" status >/dev/null; echo $?)" 2
 fp=$(ssh-keygen -lf "$T_TMP/trusted.pub" | head -n 1 | awk '{print $2}')
 printf '{"ca_fingerprints": ["%s"]}\n' "$fp" >"$HOME/.config/meshca/config.json"
-sleep 1.1
+next_second
 node "$MESHCA_TOP/tests/idp/person.js" token "$IDP_URL" alice >"$T_TMP/tok4" 2>>"$T_LOG"
 check "the pinned CA: login works" "$MESHCA_BIN" login --token-file "$T_TMP/tok4"
 check "and ssh too" plain_ssh -o IdentityAgent="$SSH_AUTH_SOCK"

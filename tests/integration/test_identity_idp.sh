@@ -129,7 +129,7 @@ check_eq "long-lived verifier: alice's token under the first key verifies" "$(jq
 old_kid=$(header_of "$tok_alice" | jq -r .kid)
 new_kid=$(curl -fsS -X POST "$IDP_URL/_test/rotate" | jq -r .kid)
 check "the provider rotated to a new RS256 key" test -n "$new_kid" -a "$new_kid" != "$old_kid"
-sleep 1.1  # a new second: the token differs from alice's first one
+next_second  # the token differs from alice's first one
 tok_new=$(person token "$IDP_URL" alice)
 check_eq "a token after rotation carries the new kid" "$(header_of "$tok_new" | jq -r .kid)" "$new_kid"
 vt "$tok_new"
@@ -153,7 +153,7 @@ vt "$tok_new"
 check_eq "provider down, keys cached: the token still verifies" "$(jq -r .ok <<<"$VT_OUT")" true
 vt "300 $tok_new"
 check_eq "five minutes later, still within max_key_staleness: verifies" "$(jq -r .ok <<<"$VT_OUT")" true
-sleep 1.1  # key_refresh_interval since the last fetch
+sleep 1.1  # the verifier's key_refresh_interval (1 s) must pass: a rate limit, not a wait for an event
 vt "86500 $tok_new"
 check_eq "past max_key_staleness (24 h) with the provider still down: keys_unavailable" \
     "$(jq -r .error <<<"$VT_OUT")" keys_unavailable

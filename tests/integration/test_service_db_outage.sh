@@ -17,12 +17,13 @@ LOADGEN=$BUILD/tests/bench/loadgen
 "$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 8 --duration 6 \
     --keys 3000 --serials "$T_TMP/serials" --json "$T_TMP/load.json" >>"$T_LOG" 2>&1 &
 lg=$!
-sleep 1.5
+wait_for 10 metric_at_least "$MESHCAD_URL" meshca_certificates_issued_total 50
 pg_stop
 check_match "readyz reports the database down" "$(curl -s "$MESHCAD_URL/readyz")" '"database":"[^o]'
 code=$(curl -s -o /dev/null -w '%{http_code}' "$MESHCAD_URL/v1/ca-keys")
 check_eq "ca-keys keeps answering without the database" "$code" 200
-sleep 1.5
+# Restart once the load has met the outage (requests refused for it).
+wait_for 10 metric_at_least "$MESHCAD_URL" meshca_ledger_unavailable_total 20
 pg_restart || bail "PostgreSQL did not restart"
 wait "$lg"
 cat "$T_TMP/load.json" >>"$T_LOG"

@@ -80,6 +80,32 @@ bail() { not_ok "$*"; exit 1; }
 
 free_port() { "$BUILD/tests/tools/freeport"; }
 
+# wait_for SECS CMD...: runs CMD every 50 ms until it succeeds (0) or SECS
+# pass (1).  Tests poll for the condition they need instead of sleeping.
+wait_for() {
+    local end=$(( $(date +%s%N) + $1 * 1000000000 ))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$(date +%s%N)" -lt "$end" ] || return 1
+        sleep 0.05
+    done
+}
+
+# next_second: returns once the clock's second has changed (the test
+# provider's ID tokens carry no jti: two for one person in one second are
+# the same token, which meshcad refuses as a replay).
+next_second() {
+    local s
+    s=$(date +%s)
+    while [ "$(date +%s)" = "$s" ]; do sleep 0.02; done
+}
+
+# metric_at_least URL NAME N: the sum of metric NAME's samples is >= N.
+metric_at_least() {
+    curl -fsS "$1/metrics" 2>/dev/null |
+        awk -v n="$2" -v want="$3" '$1 == n || index($1, n "{") == 1 { s += $2 } END { exit !(s >= want) }'
+}
+
 # wait_port PORT [SECONDS]: until something accepts on 127.0.0.1:PORT.
 wait_port() {
     local port=$1 limit=${2:-20} i
