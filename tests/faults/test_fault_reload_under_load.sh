@@ -4,7 +4,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/stack.sh"
 stack_init
-stack_config_extra '{"issuers": [{"issuer": "https://idp.test.invalid", "audiences": ["meshca"], "jwks_file": "jwks.json", "max_token_age": "2h", "max_certificates_per_token": 1000000}], "limits": {"rate_per_minute": 0}}'
+stack_load_config
 stack_start
 LOADGEN=$BUILD/tests/bench/loadgen
 "$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 16 --duration 5 \

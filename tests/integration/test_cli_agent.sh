@@ -18,12 +18,7 @@ ssh-keygen -q -t ed25519 -N '' -C other-ca -f "$T_TMP/other_ca" >>"$T_LOG" 2>&1 
 sshd_start "$T_TMP/ca.pub"
 sshd_principals "$T_USER" payments/api
 
-ssh-agent -a "$T_TMP/agent.sock" -D >>"$T_LOG" 2>&1 &
-agent_pid=$!
-at_exit "kill $agent_pid"
-export SSH_AUTH_SOCK=$T_TMP/agent.sock
-for i in $(seq 50); do [ -S "$SSH_AUTH_SOCK" ] && break; sleep 0.1; done
-[ -S "$SSH_AUTH_SOCK" ] || bail "ssh-agent did not start"
+agent_start
 
 # A fresh key and a certificate for it: mkuser NAME VALIDITY [CA]
 mkuser() {

@@ -22,11 +22,7 @@ check "meshca ca-keys fetched the CA keys" test -s "$T_TMP/trusted.pub"
 sshd_start "$T_TMP/trusted.pub"
 sshd_principals "$T_USER" payments/api
 
-ssh-agent -a "$T_TMP/agent.sock" -D >>"$T_LOG" 2>&1 &
-agent_pid=$!
-at_exit "kill $agent_pid"
-export SSH_AUTH_SOCK=$T_TMP/agent.sock
-for i in $(seq 50); do [ -S "$SSH_AUTH_SOCK" ] && break; sleep 0.1; done
+agent_start
 
 plain_ssh() {  # what a user types, with only the agent or -i to go on
     ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no \

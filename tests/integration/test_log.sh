@@ -12,7 +12,7 @@ TLOGCHECK=$BUILD/tests/tools/tlogcheck
 LOADGEN=$BUILD/tests/bench/loadgen
 
 stack_init
-stack_config_extra '{"issuers": [{"issuer": "https://idp.test.invalid", "audiences": ["meshca"], "jwks_file": "jwks.json", "max_token_age": "2h", "max_certificates_per_token": 100000}], "limits": {"rate_per_minute": 0}}'
+stack_load_config
 stack_start
 LOG=$MESHCAD_URL/v1/log
 VKEY=$("$MESHCAD_BIN" log vkey --config "$T_TMP/meshcad.json" 2>>"$T_LOG")

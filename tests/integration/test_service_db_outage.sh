@@ -10,7 +10,7 @@
 . "$(dirname "$0")/../lib/stack.sh"
 
 stack_init
-stack_config_extra '{"issuers": [{"issuer": "https://idp.test.invalid", "audiences": ["meshca"], "jwks_file": "jwks.json", "max_token_age": "2h", "max_certificates_per_token": 100000}], "limits": {"rate_per_minute": 0}}'
+stack_load_config
 stack_start
 
 LOADGEN=$BUILD/tests/bench/loadgen

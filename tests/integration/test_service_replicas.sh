@@ -6,15 +6,8 @@
 . "$(dirname "$0")/../lib/stack.sh"
 
 stack_init
-stack_config_extra '{"issuers": [{"issuer": "https://idp.test.invalid", "audiences": ["meshca"], "jwks_file": "jwks.json", "max_token_age": "2h", "max_certificates_per_token": 100000}], "limits": {"rate_per_minute": 0}}'
-stack_start
-A_URL=$MESHCAD_URL
-sed "s/127.0.0.1:$MESHCAD_PORT/127.0.0.1:PORT_B/" "$T_TMP/meshcad.json" >"$T_TMP/b.json"
-MESHCAD_PORT=$(free_port)
-sed -i "s/PORT_B/$MESHCAD_PORT/" "$T_TMP/b.json"
-MESHCAD_URL=http://127.0.0.1:$MESHCAD_PORT
-meshcad_start "$T_TMP/b.json"
-B_URL=$MESHCAD_URL
+stack_load_config
+stack_start_pair
 
 LOADGEN=$BUILD/tests/bench/loadgen
 "$LOADGEN" run --url "$A_URL" --tokens "$T_TMP/tokens.txt" --conns 16 --requests 500 \

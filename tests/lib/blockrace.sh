@@ -10,16 +10,8 @@
 
 race_stack_start() {
     PG_TRACK_COMMIT_TS=on stack_init
-    stack_config_extra '{"issuers": [{"issuer": "https://idp.test.invalid", "audiences": ["meshca"], "jwks_file": "jwks.json", "max_token_age": "2h", "max_certificates_per_token": 1000000}], "limits": {"rate_per_minute": 0}}'
-    stack_start
-    A_URL=$MESHCAD_URL
-    sed "s/127.0.0.1:$MESHCAD_PORT/127.0.0.1:PORT_B/" "$T_TMP/meshcad.json" >"$T_TMP/b.json"
-    MESHCAD_PORT=$(free_port)
-    sed -i "s/PORT_B/$MESHCAD_PORT/" "$T_TMP/b.json"
-    MESHCAD_URL=http://127.0.0.1:$MESHCAD_PORT
-    meshcad_start "$T_TMP/b.json"
-    B_URL=$MESHCAD_URL
-    MESHCAD_URL=$A_URL
+    stack_load_config
+    stack_start_pair
     RACE_ADMIN=$(mint_token "$(claims_for carol '["meshca-admins"]')")
 }
 

@@ -80,6 +80,15 @@ bail() { not_ok "$*"; exit 1; }
 
 free_port() { "$BUILD/tests/tools/freeport"; }
 
+# agent_start: an ssh-agent on a socket under T_TMP (SSH_AUTH_SOCK exported),
+# stopped at exit.
+agent_start() {
+    ssh-agent -a "$T_TMP/agent.sock" -D >>"$T_LOG" 2>&1 &
+    at_exit "kill $!"
+    export SSH_AUTH_SOCK=$T_TMP/agent.sock
+    wait_for 5 test -S "$SSH_AUTH_SOCK" || bail "ssh-agent did not start"
+}
+
 # wait_for SECS CMD...: runs CMD every 50 ms until it succeeds (0) or SECS
 # pass (1).  Tests poll for the condition they need instead of sleeping.
 wait_for() {

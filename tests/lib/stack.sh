@@ -2,7 +2,9 @@
 #   stack_init [POLICY_JSON]  PostgreSQL, a CA key, minted-token issuer (jwks_file),
 #                             a policy, a config in $T_TMP/meshcad.json, migrations
 #   stack_config_extra JSON   merged into the config (jq) before start
+#   stack_load_config         tokens reusable, no rate limit (load runs)
 #   stack_start               meshcad serve; sets MESHCAD_URL
+#   stack_start_pair          two replicas on one database: A_URL, B_URL, A_PID, B_PID
 #   token N                   the Nth minted ID token (subject bench-user-N, group bench)
 #   mint_token CLAIMS_JSON    a token with exactly these claims (signed by the stack's key)
 #   issue TOKEN BODY          POST /v1/certificates; sets HTTP_STATUS and HTTP_BODY
@@ -44,12 +46,33 @@ ledger_keys() {
     (umask 077 && head -c 32 /dev/urandom >"$1/ledger.key")
 }
 
+# stack_load_config: for load runs: every minted token may mint many
+# certificates, and no per-subject rate limit.
+stack_load_config() {
+    stack_config_extra '{"issuers": [{"issuer": "https://idp.test.invalid", "audiences": ["meshca"], "jwks_file": "jwks.json", "max_token_age": "2h", "max_certificates_per_token": 1000000}], "limits": {"rate_per_minute": 0}}'
+}
+
 stack_config_extra() {
     jq -s '.[0] * .[1]' "$T_TMP/meshcad.json" - <<<"$1" >"$T_TMP/meshcad.json.new" &&
         mv "$T_TMP/meshcad.json.new" "$T_TMP/meshcad.json"
 }
 
 stack_start() { meshcad_start "$T_TMP/meshcad.json"; }
+
+# stack_start_pair: replica A (the stack's config) and replica B (the same
+# config on another port, $T_TMP/b.json) on one database.  Sets A_URL,
+# B_URL, A_PID, B_PID; MESHCAD_URL and MESHCAD_PID stay A's.
+stack_start_pair() {
+    stack_start
+    A_URL=$MESHCAD_URL A_PID=$MESHCAD_PID
+    sed "s/127.0.0.1:$MESHCAD_PORT/127.0.0.1:PORT_B/" "$T_TMP/meshcad.json" >"$T_TMP/b.json"
+    MESHCAD_PORT=$(free_port)
+    sed -i "s/PORT_B/$MESHCAD_PORT/" "$T_TMP/b.json"
+    MESHCAD_URL=http://127.0.0.1:$MESHCAD_PORT
+    meshcad_start "$T_TMP/b.json"
+    B_URL=$MESHCAD_URL B_PID=$MESHCAD_PID
+    MESHCAD_URL=$A_URL MESHCAD_PID=$A_PID
+}
 
 token() { sed -n "$(( $1 + 1 ))p" "$T_TMP/tokens.txt"; }
 
