@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "meshca/clock.h"
 #include "meshca/duration.h"
 #include "meshca/url.h"
 #include "cli.h"
@@ -255,14 +256,9 @@ cli_format_left(int64_t seconds, char *out, size_t outlen)
 char *
 cli_format_time(uint64_t t, char *out, size_t outlen)
 {
-    struct tm tm;
-    time_t tt = t > (uint64_t)253402300799ULL ? (time_t)253402300799LL :
-        (time_t)t;
-
-    if (gmtime_r(&tt, &tm) == NULL ||
-        strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(out, outlen, "?");
-    return out;
+    /* Clamped to the last second of 9999: four-digit years only. */
+    return meshca_time_format(t > (uint64_t)253402300799ULL ?
+        253402300799LL : (int64_t)t, out, outlen);
 }
 
 int

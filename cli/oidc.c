@@ -26,6 +26,7 @@
 #include <openssl/sha.h>
 
 #include "meshca/buf.h"
+#include "meshca/clock.h"
 #include "meshca/duration.h"
 #include "cli.h"
 #include "cli_oidc.h"
@@ -357,13 +358,11 @@ oidc_poll_classify(const char *error)
     return OIDC_POLL_ERROR;
 }
 
+/* Whole seconds on the monotonic clock. */
 static time_t
 mono_now(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
+    return (time_t)(meshca_mono_us() / 1000000);
 }
 
 /* The ID token from a token endpoint's JSON answer. */
