@@ -753,9 +753,9 @@ item_seal(struct ledger *l, struct item *it, int64_t created_us)
     char *at;
     int r, n = it->nparams;
 
-    if ((at = malloc(40)) == NULL)
+    if ((at = malloc(MESHCA_TIME_BUFLEN)) == NULL)
         return MESHCA_ERR_ALLOC;
-    (void)meshca_time_format_us(created_us, at, sizeof(at));
+    (void)meshca_time_format_us(created_us, at, MESHCA_TIME_BUFLEN);
     own(it, at);
     if ((r = entry_mac(l->mac_key, l->mac_keylen, buf_ptr(it->entry),
         buf_len(it->entry), it->mac)) != 0)

@@ -224,7 +224,8 @@ cmd_login(int argc, char **argv)
     if (cli_conn_init(&conn, &flags, local) != 0)
         goto out;
     rc = EXIT_UNREACHABLE;
-    if (cli_http(&conn, "GET", "/v1/config", NULL, NULL, &r) != 0) {
+    if (cli_http(&conn, "GET", "/v1/config", NULL, NULL,
+        CLI_RESPONSE_MAX, &r) != 0) {
         fprintf(stderr, "meshca login: cannot reach the server: %s\n",
             r.error);
         goto out;
@@ -251,7 +252,8 @@ cmd_login(int argc, char **argv)
         != 0 || (nwant > 0 && json_object_set(req, "principals", pr) != 0) ||
         (body = json_dumps(req, JSON_COMPACT)) == NULL)
         goto out;
-    if (cli_http(&conn, "POST", "/v1/certificates", token, body, &r) != 0) {
+    if (cli_http(&conn, "POST", "/v1/certificates", token, body,
+        CLI_RESPONSE_MAX, &r) != 0) {
         fprintf(stderr, "meshca login: cannot reach the server: %s\n",
             r.error);
         rc = EXIT_UNREACHABLE;

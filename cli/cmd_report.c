@@ -5,10 +5,9 @@
  * html (default), csv or json, and writes it atomically (--output) or to
  * standard output.
  *
- * The fetch is its own libcurl call rather than cli_http(): a report of a
- * busy week is larger than the 4 MiB every other answer is held to, so it
- * gets REPORT_RESPONSE_MAX and a longer timeout, with the same URL rules
- * (cli_url_check), TLS roots and no redirects.
+ * A report of a busy week is larger than the 4 MiB every other answer is
+ * held to, so cli_http() is given REPORT_RESPONSE_MAX (and with it a longer
+ * timeout).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,9 +18,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/crypto.h>
 
-#include "meshca/buf.h"
 #include "cli.h"
 #include "cli_install.h"
 #include "report.h"
@@ -54,118 +51,6 @@ usage(FILE *f)
         "  --token-file FILE  the ID token (else $MESHCA_ID_TOKEN)\n"
         CLI_CONN_USAGE
         "Exit: 0 written, 1 refused or failed, 2 usage, 3 server unreachable.\n");
-}
-
-struct sink {
-    char *d;
-    size_t len;
-    size_t cap;
-    int too_big;
-};
-
-static size_t
-sink_write(char *p, size_t sz, size_t n, void *arg)
-{
-    struct sink *s = arg;
-    size_t add = sz * n, ncap;
-    char *nd;
-
-    if (add > REPORT_RESPONSE_MAX || s->len > REPORT_RESPONSE_MAX - add) {
-        s->too_big = 1;
-        return 0;
-    }
-    if (s->len + add + 1 > s->cap) {
-        ncap = s->cap ? s->cap : 65536;
-        while (ncap < s->len + add + 1)
-            ncap *= 2;
-        if ((nd = realloc(s->d, ncap)) == NULL)
-            return 0;
-        s->d = nd;
-        s->cap = ncap;
-    }
-    memcpy(s->d + s->len, p, add);
-    s->len += add;
-    s->d[s->len] = '\0';
-    return add;
-}
-
-/* GET c->server + path with the bearer token.  Same contract as
- * cli_http(): 0 with r->status and r->body (caller frees with
- * cli_response_free), or MESHCA_ERR_CLI_HTTP / MESHCA_ERR_CLI_INSECURE_URL
- * with r->error. */
-static int
-report_fetch(const struct cli_conn *c, const char *path, const char *token,
-    struct cli_response *r)
-{
-    CURL *h = NULL;
-    CURLcode cr;
-    struct curl_slist *hdr = NULL, *nh;
-    struct sink s = { NULL, 0, 0, 0 };
-    char url[2048], *auth = NULL;
-    int ret = MESHCA_ERR_CLI_HTTP, cu;
-
-    memset(r, 0, sizeof(*r));
-    if (snprintf(url, sizeof(url), "%s%s", c->server, path) >=
-        (int)sizeof(url)) {
-        snprintf(r->error, sizeof(r->error), "URL too long");
-        return MESHCA_ERR_CLI_HTTP;
-    }
-    if ((cu = cli_url_check(url, c->insecure_http, r->error,
-        sizeof(r->error))) != 0)
-        return cu == MESHCA_ERR_CLI_INSECURE_URL ? cu : MESHCA_ERR_CLI_HTTP;
-    if ((h = curl_easy_init()) == NULL ||
-        asprintf(&auth, "Authorization: Bearer %s", token) < 0) {
-        auth = NULL;
-        snprintf(r->error, sizeof(r->error), "out of memory");
-        goto out;
-    }
-    if ((nh = curl_slist_append(hdr, auth)) == NULL ||
-        (hdr = nh, nh = curl_slist_append(hdr, "Accept: application/json"))
-        == NULL) {
-        snprintf(r->error, sizeof(r->error), "out of memory");
-        goto out;
-    }
-    hdr = nh;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 300L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
-        (curl_off_t)REPORT_RESPONSE_MAX);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "meshca/" MESHCA_VERSION);
-    if (c->ca_file[0] != '\0')
-        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
-    if ((cr = curl_easy_perform(h)) != CURLE_OK) {
-        snprintf(r->error, sizeof(r->error), "%.150s: %s", c->server,
-            s.too_big || cr == CURLE_FILESIZE_EXCEEDED ?
-            "the report is larger than 512 MiB; ask for a shorter period" :
-            curl_easy_strerror(cr));
-        goto out;
-    }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-    if (s.d == NULL && (s.d = strdup("")) == NULL)
-        goto out;
-    r->body = s.d;
-    r->len = s.len;
-    s.d = NULL;
-    ret = 0;
-out:
-    if (ret != 0)
-        r->status = 0;
-    free(s.d);
-    curl_easy_cleanup(h);
-    curl_slist_free_all(hdr);
-    cli_secure_free(auth);
-    return ret;
 }
 
 /* "2026-11-22T13:00:00Z" for t. */
@@ -301,9 +186,15 @@ cmd_report(int argc, char **argv)
         snprintf(path, sizeof(path), "/v1/report%s%s%s%s%s",
             es || eu ? "?" : "", es ? "since=" : "", es ? es : "",
             es && eu ? "&until=" : eu ? "until=" : "", eu ? eu : "");
-        if (report_fetch(&conn, path, token, &resp) != 0) {
-            fprintf(stderr, "meshca report: cannot reach the server: %s\n",
-                resp.error);
+        if (cli_http(&conn, "GET", path, token, NULL, REPORT_RESPONSE_MAX,
+            &resp) != 0) {
+            if (resp.too_big)
+                fprintf(stderr, "meshca report: cannot reach the server: "
+                    "%.150s: the report is larger than 512 MiB; ask for a "
+                    "shorter period\n", conn.server);
+            else
+                fprintf(stderr, "meshca report: cannot reach the server: "
+                    "%s\n", resp.error);
             rc = EXIT_UNREACHABLE;
             goto out;
         }
@@ -367,22 +258,4 @@ out:
     json_decref(rep);
     cli_secure_free(token);
     return rc;
-}
-
-/* The older entry point cli.h still declares; report_render_to is the one
- * to call.  Returns 0 or -1. */
-int
-report_render(const struct json_t *r, const char *format, struct buf *out)
-{
-    enum report_format fmt;
-    char *text = NULL;
-    size_t len = 0;
-    int ret = -1;
-
-    if (report_format_parse(format, &fmt) == 0 &&
-        report_render_to(r, fmt, &text, &len) == 0 &&
-        buf_put(out, text, len) == 0)
-        ret = 0;
-    free(text);
-    return ret;
 }
