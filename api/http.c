@@ -463,7 +463,6 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(req->etag);
     free(req->cache_control);
     free(req->url);
-    free(req->location_hdr);
     free(req->subject);
     free(req->log_error);
     free(req->role);

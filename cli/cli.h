@@ -23,8 +23,8 @@
 #include <time.h>
 
 #include "meshca/err.h"
+#include "meshca/version.h"
 
-#define MESHCA_VERSION "0.1.0"
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
 #define EXIT_UNREACHABLE 3
