@@ -438,28 +438,40 @@ floor_to(int64_t t, int64_t step)
     return r < 0 ? t - r - step : t - r;
 }
 
-static void
-chart(struct out *b, const json_t *hours, int64_t since, int64_t until)
+/* The plot area. */
+#define CH_PW ((double)(CH_W - CH_L - CH_R))
+#define CH_PH ((double)(CH_H - CH_T - CH_B))
+
+/* A chart being drawn: its buckets, their counts and its scale. */
+struct chart {
+    int64_t start, end, step;   /* buckets [start, end), step seconds each */
+    size_t nb;
+    long long *cnt;             /* nb counts */
+    long long maxc, total, ystep, ymax;
+    const char *unit;           /* "hour", "day" or "week" */
+    double bw, gap;             /* bar width, gap between bars */
+    int every;                  /* a label every this many buckets */
+};
+
+/* 1 and *tp, *cp when h is a usable {hour, count} bucket. */
+static int
+chart_bucket(const json_t *h, int64_t *tp, long long *cp)
 {
-    static const char *const mon[12] = { "Jan", "Feb", "Mar", "Apr", "May",
-        "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-    static const int64_t steps[] = { 3600, 86400, 7 * 86400 };
-    static const int hour_every[] = { 1, 2, 3, 4, 6, 12, 24 };
-    static const int day_every[] = { 1, 2, 7, 14, 28 };
-    const double pw = CH_W - CH_L - CH_R, ph = CH_H - CH_T - CH_B;
-    long long *cnt = NULL, c, maxc = 0, ystep, ymax, total = 0, v;
-    int64_t start = 0, end = 0, step = 3600, t, tmin = 0, tmax = 0;
-    size_t i, nb = 0, k, si, nvalid = 0;
+    return report_parse_time(jstr(h, "hour"), tp) == 0 &&
+        jint(h, "count", cp) && *cp >= 0 && *cp <= CH_MAX_COUNT;
+}
+
+/* The period when none was given: the buckets' own span. */
+static void
+chart_own_span(const json_t *hours, int64_t *sincep, int64_t *untilp)
+{
+    int64_t t, tmin = 0, tmax = 0;
+    size_t i, nvalid = 0;
     const json_t *h;
-    const char *unit = "hour";
-    double bw, gap, x, bh;
-    int every = 1, labels;
-    struct tm tm;
-    time_t tt;
+    long long c;
 
     json_array_foreach(hours, i, h) {
-        if (report_parse_time(jstr(h, "hour"), &t) != 0 ||
-            !jint(h, "count", &c) || c < 0 || c > CH_MAX_COUNT)
+        if (!chart_bucket(h, &t, &c))
             continue;
         if (nvalid == 0 || t < tmin)
             tmin = t;
@@ -467,58 +479,109 @@ chart(struct out *b, const json_t *hours, int64_t since, int64_t until)
             tmax = t;
         nvalid++;
     }
-    if (since >= until) {
-        since = nvalid ? tmin : 0;
-        until = nvalid ? tmax + 3600 : 0;
-    }
+    *sincep = nvalid ? tmin : 0;
+    *untilp = nvalid ? tmax + 3600 : 0;
+}
+
+/* Hours for up to 14 days, else days, else weeks, else equal spans of
+ * whole days: at most CH_MAX_BARS buckets. */
+static void
+chart_buckets(struct chart *ch, int64_t since, int64_t until)
+{
+    static const int64_t steps[] = { 3600, 86400, 7 * 86400 };
+    size_t si;
+
+    ch->step = 3600;
     for (si = 0; si < sizeof(steps) / sizeof(steps[0]) && since < until;
         si++) {
-        step = steps[si];
-        start = floor_to(since, step);
-        end = floor_to(until - 1, step) + step;
-        nb = (size_t)((end - start) / step);
-        if (nb <= CH_MAX_BARS && (si > 0 || nb <= 14 * 24))
+        ch->step = steps[si];
+        ch->start = floor_to(since, ch->step);
+        ch->end = floor_to(until - 1, ch->step) + ch->step;
+        ch->nb = (size_t)((ch->end - ch->start) / ch->step);
+        if (ch->nb <= CH_MAX_BARS && (si > 0 || ch->nb <= 14 * 24))
             break;
     }
-    if (nb > CH_MAX_BARS) {
+    if (ch->nb > CH_MAX_BARS) {
         /* Years of data: as many equal spans as fit. */
-        step = ((end - start) / CH_MAX_BARS / 86400 + 1) * 86400;
-        end = start + ((end - start + step - 1) / step) * step;
-        nb = (size_t)((end - start) / step);
+        ch->step = ((ch->end - ch->start) / CH_MAX_BARS / 86400 + 1) * 86400;
+        ch->end = ch->start + ((ch->end - ch->start + ch->step - 1) /
+            ch->step) * ch->step;
+        ch->nb = (size_t)((ch->end - ch->start) / ch->step);
     }
-    unit = step == 3600 ? "hour" : step == 86400 ? "day" : "week";
-    if (nb > 0 && (cnt = calloc(nb, sizeof(*cnt))) == NULL) {
-        b->err = b->err ? b->err : MESHCA_ERR_ALLOC;
-        return;
-    }
+    ch->unit = ch->step == 3600 ? "hour" : ch->step == 86400 ? "day" :
+        "week";
+}
+
+/* Adds the buckets up and sets the y scale.  Returns 0 or
+ * MESHCA_ERR_ALLOC. */
+static int
+chart_count(struct chart *ch, const json_t *hours)
+{
+    const json_t *h;
+    long long c;
+    int64_t t;
+    size_t i, k;
+
+    if (ch->nb > 0 && (ch->cnt = calloc(ch->nb, sizeof(*ch->cnt))) == NULL)
+        return MESHCA_ERR_ALLOC;
     json_array_foreach(hours, i, h) {
-        if (report_parse_time(jstr(h, "hour"), &t) != 0 ||
-            !jint(h, "count", &c) || c < 0 || c > CH_MAX_COUNT ||
-            t < start || t >= end)
+        if (!chart_bucket(h, &t, &c) || t < ch->start || t >= ch->end)
             continue;
-        k = (size_t)((t - start) / step);
+        k = (size_t)((t - ch->start) / ch->step);
         /* Saturate: a hostile report may repeat a huge bucket. */
-        cnt[k] = cnt[k] > 1000 * CH_MAX_COUNT - c ? 1000 * CH_MAX_COUNT :
-            cnt[k] + c;
-        total = total > 1000 * CH_MAX_COUNT - c ? 1000 * CH_MAX_COUNT :
-            total + c;
-        if (cnt[k] > maxc)
-            maxc = cnt[k];
+        ch->cnt[k] = ch->cnt[k] > 1000 * CH_MAX_COUNT - c ?
+            1000 * CH_MAX_COUNT : ch->cnt[k] + c;
+        ch->total = ch->total > 1000 * CH_MAX_COUNT - c ?
+            1000 * CH_MAX_COUNT : ch->total + c;
+        if (ch->cnt[k] > ch->maxc)
+            ch->maxc = ch->cnt[k];
     }
-    ystep = nice_step((maxc + 3) / 4);
-    ymax = maxc == 0 ? 4 : ((maxc + ystep - 1) / ystep) * ystep;
-    if (maxc == 0)
-        ystep = 1;
+    ch->ystep = nice_step((ch->maxc + 3) / 4);
+    ch->ymax = ch->maxc == 0 ? 4 :
+        ((ch->maxc + ch->ystep - 1) / ch->ystep) * ch->ystep;
+    if (ch->maxc == 0)
+        ch->ystep = 1;
+    return 0;
+}
+
+/* Bar width, and labels on round clock positions at least ~56 px apart. */
+static void
+chart_spacing(struct chart *ch)
+{
+    static const int hour_every[] = { 1, 2, 3, 4, 6, 12, 24 };
+    static const int day_every[] = { 1, 2, 7, 14, 28 };
+    size_t k;
+
+    ch->bw = ch->nb ? CH_PW / (double)ch->nb : CH_PW;
+    ch->gap = ch->bw >= 4 ? (ch->bw * 0.2 > 6 ? 6 : ch->bw * 0.2) : 0;
+    ch->every = 1;
+    if (ch->step == 3600) {
+        for (k = 0; k < sizeof(hour_every) / sizeof(hour_every[0]); k++)
+            if ((ch->every = hour_every[k]) * ch->bw >= 56)
+                break;
+    } else if (ch->step == 86400) {
+        for (k = 0; k < sizeof(day_every) / sizeof(day_every[0]); k++)
+            if ((ch->every = day_every[k]) * ch->bw >= 56)
+                break;
+    } else
+        ch->every = (int)(56 / ch->bw) + 1;
+}
+
+/* The <svg> opening, the y gridlines, the axes and their titles. */
+static void
+chart_frame(struct out *b, const struct chart *ch)
+{
+    long long v;
 
     emitf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" "
         "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
         "font-family=\"system-ui, sans-serif\" font-size=\"11\" "
         "aria-label=\"certificates issued per %s: %lld in all\">"
         "<title>Certificates issued per %s (UTC): %lld in all</title>\n",
-        CH_W, CH_H, CH_W, CH_H, unit, total, unit, total);
+        CH_W, CH_H, CH_W, CH_H, ch->unit, ch->total, ch->unit, ch->total);
     /* y gridlines and labels */
-    for (v = 0; v <= ymax; v += ystep) {
-        double y = CH_T + ph - (double)v / (double)ymax * ph;
+    for (v = 0; v <= ch->ymax; v += ch->ystep) {
+        double y = CH_T + CH_PH - (double)v / (double)ch->ymax * CH_PH;
 
         emitf(b, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" "
             "y2=\"%.1f\" stroke=\"%s\"/><text x=\"%d\" y=\"%.1f\" "
@@ -526,79 +589,121 @@ chart(struct out *b, const json_t *hours, int64_t since, int64_t until)
             CH_W - CH_R, y, v == 0 ? "#7b8794" : "#e4e7eb", CH_L - 8, y + 4, v);
     }
     emitf(b, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" "
-        "y2=\"%.1f\" stroke=\"#7b8794\"/>\n", CH_L, CH_T, CH_L, CH_T + ph);
+        "y2=\"%.1f\" stroke=\"#7b8794\"/>\n", CH_L, CH_T, CH_L, CH_T + CH_PH);
     emitf(b, "<text x=\"14\" y=\"%.1f\" text-anchor=\"middle\" "
         "fill=\"#52606d\" transform=\"rotate(-90 14 %.1f)\">certificates"
-        "</text>\n", CH_T + ph / 2, CH_T + ph / 2);
+        "</text>\n", CH_T + CH_PH / 2, CH_T + CH_PH / 2);
     emitf(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
-        "fill=\"#52606d\">%s (UTC)</text>\n", CH_L + pw / 2, CH_H - 6, unit);
-    if (nb == 0 || total == 0) {
+        "fill=\"#52606d\">%s (UTC)</text>\n", CH_L + CH_PW / 2, CH_H - 6,
+        ch->unit);
+    if (ch->nb == 0 || ch->total == 0) {
         emitf(b, "<text class=\"empty\" x=\"%.1f\" y=\"%.1f\" "
             "text-anchor=\"middle\" font-size=\"14\" fill=\"#7b8794\">No "
             "certificates were issued in this period</text>\n",
-            CH_L + pw / 2, CH_T + ph / 2);
+            CH_L + CH_PW / 2, CH_T + CH_PH / 2);
     }
-    bw = nb ? pw / (double)nb : pw;
-    gap = bw >= 4 ? (bw * 0.2 > 6 ? 6 : bw * 0.2) : 0;
-    /* Labels on round clock positions, at least ~56 px apart. */
-    if (step == 3600) {
-        for (k = 0; k < sizeof(hour_every) / sizeof(hour_every[0]); k++)
-            if ((every = hour_every[k]) * bw >= 56)
-                break;
-    } else if (step == 86400) {
-        for (k = 0; k < sizeof(day_every) / sizeof(day_every[0]); k++)
-            if ((every = day_every[k]) * bw >= 56)
-                break;
+}
+
+/* Bucket k's bar (at x, starting at tm), with its count when it fits. */
+static void
+chart_bar(struct out *b, const struct chart *ch, size_t k, double x,
+    const struct tm *tm)
+{
+    double bh = (double)ch->cnt[k] / (double)ch->ymax * CH_PH;
+
+    emitf(b, "<rect class=\"bar\" x=\"%.2f\" y=\"%.2f\" "
+        "width=\"%.2f\" height=\"%.2f\" fill=\"#3e6cb8\"><title>"
+        "%s%04d-%02d-%02d", x + ch->gap / 2, CH_T + CH_PH - bh,
+        ch->bw - ch->gap > 0.5 ? ch->bw - ch->gap : 0.5, bh,
+        ch->step > 86400 ? "from " : "", tm->tm_year + 1900,
+        tm->tm_mon + 1, tm->tm_mday);
+    if (ch->step == 3600)
+        emitf(b, " %02d:00 UTC", tm->tm_hour);
+    emitf(b, ": %lld certificate%s</title></rect>\n", ch->cnt[k],
+        ch->cnt[k] == 1 ? "" : "s");
+    if (ch->bw >= 16)
+        emitf(b, "<text x=\"%.2f\" y=\"%.2f\" "
+            "text-anchor=\"middle\" font-size=\"10\" "
+            "fill=\"#243b53\">%lld</text>\n", x + ch->bw / 2,
+            CH_T + CH_PH - bh - 4, ch->cnt[k]);
+}
+
+/* 1 when bucket k (starting at t, tm) gets an x label. */
+static int
+chart_labelled(const struct chart *ch, size_t k, int64_t t,
+    const struct tm *tm)
+{
+    if (ch->step == 3600)
+        return tm->tm_hour % ch->every == 0;
+    if (ch->step == 86400)
+        return ch->every == 28 ? tm->tm_mday == 1 :
+            (int)((t / 86400) % ch->every) == 0;
+    return (int)k % ch->every == 0;
+}
+
+/* An x tick and label at x: the hour (and the date under the first one and
+ * at midnight), or the date. */
+static void
+chart_tick(struct out *b, const struct chart *ch, double x,
+    const struct tm *tm, int first)
+{
+    static const char *const mon[12] = { "Jan", "Feb", "Mar", "Apr", "May",
+        "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+    emitf(b, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" "
+        "stroke=\"#7b8794\"/>", x, CH_T + CH_PH, x, CH_T + CH_PH + 4);
+    if (ch->step == 3600) {
+        emitf(b, "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\" "
+            "fill=\"#52606d\">%02d:00</text>", x, CH_T + CH_PH + 16,
+            tm->tm_hour);
+        if (first || tm->tm_hour < ch->every)
+            emitf(b, "<text x=\"%.2f\" y=\"%.1f\" "
+                "text-anchor=\"middle\" fill=\"#243b53\" "
+                "font-weight=\"600\">%s %d</text>", x, CH_T + CH_PH + 30,
+                mon[tm->tm_mon], tm->tm_mday);
     } else
-        every = (int)(56 / bw) + 1;
-    for (k = 0, labels = 0; k < nb; k++) {
-        t = start + (int64_t)k * step;
+        emitf(b, "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\" "
+            "fill=\"#52606d\">%s %d</text>", x, CH_T + CH_PH + 16,
+            mon[tm->tm_mon], tm->tm_mday);
+    emit(b, "\n");
+}
+
+static void
+chart(struct out *b, const json_t *hours, int64_t since, int64_t until)
+{
+    struct chart ch;
+    size_t k;
+    int64_t t;
+    int labels = 0, r;
+    struct tm tm;
+    time_t tt;
+    double x;
+
+    memset(&ch, 0, sizeof(ch));
+    if (since >= until)
+        chart_own_span(hours, &since, &until);
+    chart_buckets(&ch, since, until);
+    if ((r = chart_count(&ch, hours)) != 0) {
+        b->err = b->err ? b->err : r;
+        return;
+    }
+    chart_frame(b, &ch);
+    chart_spacing(&ch);
+    for (k = 0; k < ch.nb; k++) {
+        t = ch.start + (int64_t)k * ch.step;
         tt = (time_t)t;
         if (gmtime_r(&tt, &tm) == NULL)
             continue;
-        x = CH_L + (double)k * bw;
-        if (cnt[k] > 0) {
-            bh = (double)cnt[k] / (double)ymax * ph;
-            emitf(b, "<rect class=\"bar\" x=\"%.2f\" y=\"%.2f\" "
-                "width=\"%.2f\" height=\"%.2f\" fill=\"#3e6cb8\"><title>"
-                "%s%04d-%02d-%02d", x + gap / 2, CH_T + ph - bh,
-                bw - gap > 0.5 ? bw - gap : 0.5, bh,
-                step > 86400 ? "from " : "", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday);
-            if (step == 3600)
-                emitf(b, " %02d:00 UTC", tm.tm_hour);
-            emitf(b, ": %lld certificate%s</title></rect>\n", cnt[k],
-                cnt[k] == 1 ? "" : "s");
-            if (bw >= 16)
-                emitf(b, "<text x=\"%.2f\" y=\"%.2f\" "
-                    "text-anchor=\"middle\" font-size=\"10\" "
-                    "fill=\"#243b53\">%lld</text>\n", x + bw / 2,
-                    CH_T + ph - bh - 4, cnt[k]);
-        }
-        if (step == 3600 ? tm.tm_hour % every != 0 :
-            step == 86400 ? (every == 28 ? tm.tm_mday != 1 :
-            (int)((t / 86400) % every) != 0) : (int)k % every != 0)
+        x = CH_L + (double)k * ch.bw;
+        if (ch.cnt[k] > 0)
+            chart_bar(b, &ch, k, x, &tm);
+        if (!chart_labelled(&ch, k, t, &tm))
             continue;
-        emitf(b, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" "
-            "stroke=\"#7b8794\"/>", x, CH_T + ph, x, CH_T + ph + 4);
-        if (step == 3600) {
-            emitf(b, "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\" "
-                "fill=\"#52606d\">%02d:00</text>", x, CH_T + ph + 16,
-                tm.tm_hour);
-            if (labels == 0 || tm.tm_hour < every)
-                emitf(b, "<text x=\"%.2f\" y=\"%.1f\" "
-                    "text-anchor=\"middle\" fill=\"#243b53\" "
-                    "font-weight=\"600\">%s %d</text>", x, CH_T + ph + 30,
-                    mon[tm.tm_mon], tm.tm_mday);
-        } else
-            emitf(b, "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\" "
-                "fill=\"#52606d\">%s %d</text>", x, CH_T + ph + 16,
-                mon[tm.tm_mon], tm.tm_mday);
-        emit(b, "\n");
+        chart_tick(b, &ch, x, &tm, labels == 0);
         labels++;
     }
     emit(b, "</svg>\n");
-    free(cnt);
+    free(ch.cnt);
 }
 
 int
@@ -864,91 +969,105 @@ html_access(struct out *b, const json_t *rep, int64_t now, int have_now)
     free(rows);
 }
 
+/* What a table cell shows of its row's object. */
+enum cell {
+    CELL_TEXT,          /* the string member, escaped */
+    CELL_TIME,          /* the RFC 3339 member, as html_time shows it */
+    CELL_PERSON,        /* email and subject (html_person) */
+    CELL_LIST,          /* the array member, comma separated */
+};
+
+struct column {
+    const char *head;   /* <th> text */
+    const char *class;  /* <td class>, or NULL */
+    enum cell cell;
+    const char *key;    /* the member (unused for CELL_PERSON) */
+};
+
+/* A section with a count heading and one table row per object in arr;
+ * empty says so in a single row. */
+static void
+html_table(struct out *b, const char *id, const char *title,
+    const json_t *arr, const struct column *cols, size_t ncols,
+    const char *empty)
+{
+    const json_t *e;
+    size_t i, k;
+
+    emitf(b, "<section id=\"%s\">", id);
+    html_section_count(b, title, arr);
+    emit(b, "<table class=\"grid\"><thead><tr>");
+    for (k = 0; k < ncols; k++)
+        emitf(b, "<th>%s</th>", cols[k].head);
+    emit(b, "</tr></thead><tbody>\n");
+    json_array_foreach(arr, i, e) {
+        emit(b, "<tr>");
+        for (k = 0; k < ncols; k++) {
+            if (cols[k].class != NULL)
+                emitf(b, "<td class=\"%s\">", cols[k].class);
+            else
+                emit(b, "<td>");
+            switch (cols[k].cell) {
+            case CELL_TEXT: html_esc(b, jstr(e, cols[k].key)); break;
+            case CELL_TIME: html_time(b, jstr(e, cols[k].key)); break;
+            case CELL_PERSON: html_person(b, e); break;
+            case CELL_LIST: html_list(b, json_object_get(e, cols[k].key));
+                break;
+            }
+            emit(b, "</td>");
+        }
+        emit(b, "</tr>\n");
+    }
+    if (json_array_size(arr) == 0)
+        html_empty_row(b, (int)ncols, empty);
+    emit(b, "</tbody></table></section>\n");
+}
+
+#define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
+
 static void
 html_revocations(struct out *b, const json_t *arr)
 {
-    const json_t *e;
-    size_t i;
+    static const struct column cols[] = {
+        { "When", "t", CELL_TIME, "revoked_at" },
+        { "Kind", NULL, CELL_TEXT, "kind" },
+        { "Value", "mono r", CELL_TEXT, "value" },
+        { "Reason", "r", CELL_TEXT, "reason" },
+        { "Revoked by", "nw", CELL_TEXT, "revoked_by" },
+    };
 
-    emit(b, "<section id=\"revocations\">");
-    html_section_count(b, "Revocations", arr);
-    emit(b, "<table class=\"grid\"><thead><tr><th>When</th><th>Kind</th>"
-        "<th>Value</th><th>Reason</th><th>Revoked by</th></tr></thead>"
-        "<tbody>\n");
-    json_array_foreach(arr, i, e) {
-        emit(b, "<tr><td class=\"t\">");
-        html_time(b, jstr(e, "revoked_at"));
-        emit(b, "</td><td>");
-        html_esc(b, jstr(e, "kind"));
-        emit(b, "</td><td class=\"mono r\">");
-        html_esc(b, jstr(e, "value"));
-        emit(b, "</td><td class=\"r\">");
-        html_esc(b, jstr(e, "reason"));
-        emit(b, "</td><td class=\"nw\">");
-        html_esc(b, jstr(e, "revoked_by"));
-        emit(b, "</td></tr>\n");
-    }
-    if (json_array_size(arr) == 0)
-        html_empty_row(b, 5, "Nothing was revoked in this period.");
-    emit(b, "</tbody></table></section>\n");
+    html_table(b, "revocations", "Revocations", arr, cols, NCOLS(cols),
+        "Nothing was revoked in this period.");
 }
 
 static void
 html_denials(struct out *b, const json_t *arr)
 {
-    const json_t *e;
-    size_t i;
+    static const struct column cols[] = {
+        { "When", "t", CELL_TIME, "at" },
+        { "Person", "nw", CELL_PERSON, NULL },
+        { "Issuer", NULL, CELL_TEXT, "issuer" },
+        { "Asked for", "mono", CELL_LIST, "principals" },
+        { "Reason", "r", CELL_TEXT, "reason" },
+    };
 
-    emit(b, "<section id=\"denials\">");
-    html_section_count(b, "Denials", arr);
-    emit(b, "<table class=\"grid\"><thead><tr><th>When</th><th>Person</th>"
-        "<th>Issuer</th><th>Asked for</th><th>Reason</th></tr></thead>"
-        "<tbody>\n");
-    json_array_foreach(arr, i, e) {
-        emit(b, "<tr><td class=\"t\">");
-        html_time(b, jstr(e, "at"));
-        emit(b, "</td><td class=\"nw\">");
-        html_person(b, e);
-        emit(b, "</td><td>");
-        html_esc(b, jstr(e, "issuer"));
-        emit(b, "</td><td class=\"mono\">");
-        html_list(b, json_object_get(e, "principals"));
-        emit(b, "</td><td class=\"r\">");
-        html_esc(b, jstr(e, "reason"));
-        emit(b, "</td></tr>\n");
-    }
-    if (json_array_size(arr) == 0)
-        html_empty_row(b, 5, "No request was refused in this period.");
-    emit(b, "</tbody></table></section>\n");
+    html_table(b, "denials", "Denials", arr, cols, NCOLS(cols),
+        "No request was refused in this period.");
 }
 
 static void
 html_active(struct out *b, const json_t *arr)
 {
-    const json_t *e;
-    size_t i;
+    static const struct column cols[] = {
+        { "Person", "nw", CELL_PERSON, NULL },
+        { "Principals", "mono", CELL_LIST, "principals" },
+        { "Role", "nw", CELL_TEXT, "role" },
+        { "Valid until", "t", CELL_TIME, "valid_before" },
+        { "Serial", "mono nw", CELL_TEXT, "serial" },
+    };
 
-    emit(b, "<section id=\"active\">");
-    html_section_count(b, "Valid right now", arr);
-    emit(b, "<table class=\"grid\"><thead><tr><th>Person</th>"
-        "<th>Principals</th><th>Role</th><th>Valid until</th><th>Serial</th>"
-        "</tr></thead><tbody>\n");
-    json_array_foreach(arr, i, e) {
-        emit(b, "<tr><td class=\"nw\">");
-        html_person(b, e);
-        emit(b, "</td><td class=\"mono\">");
-        html_list(b, json_object_get(e, "principals"));
-        emit(b, "</td><td class=\"nw\">");
-        html_esc(b, jstr(e, "role"));
-        emit(b, "</td><td class=\"t\">");
-        html_time(b, jstr(e, "valid_before"));
-        emit(b, "</td><td class=\"mono nw\">");
-        html_esc(b, jstr(e, "serial"));
-        emit(b, "</td></tr>\n");
-    }
-    if (json_array_size(arr) == 0)
-        html_empty_row(b, 5, "No certificate is valid right now.");
-    emit(b, "</tbody></table></section>\n");
+    html_table(b, "active", "Valid right now", arr, cols, NCOLS(cols),
+        "No certificate is valid right now.");
 }
 
 static void
