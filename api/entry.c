@@ -8,6 +8,8 @@
 #include <openssl/sha.h>
 
 #include "entry.h"
+#include "meshca/clock.h"
+#include "meshca/hex.h"
 #include "meshca/jcs.h"
 
 static const char *const table_names[ENTRY_NTABLES] = { "certificates",
@@ -67,28 +69,6 @@ entry_row_sql(enum entry_table t)
     return row_sql[t];
 }
 
-void
-entry_time(int64_t epoch_s, char out[32])
-{
-    struct tm tm;
-    time_t t = (time_t)epoch_s;
-
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-void
-entry_time_us(int64_t epoch_us, char out[40])
-{
-    struct tm tm;
-    time_t t = (time_t)(epoch_us / 1000000);
-    size_t n;
-
-    gmtime_r(&t, &tm);
-    n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 40 - n, ".%06dZ", (int)(epoch_us % 1000000));
-}
-
 /* A JSON string, or null for NULL. */
 static json_t *
 str_or_null(const char *s)
@@ -131,9 +111,9 @@ entry_issuance(const struct ledger_issuance *rec, int64_t created_us,
     json_t *opts;
 
     snprintf(serial, sizeof(serial), "%llu", (unsigned long long)rec->serial);
-    entry_time(rec->valid_after, va);
-    entry_time(rec->valid_before, vb);
-    entry_time_us(created_us, at);
+    (void)meshca_time_format(rec->valid_after, va, sizeof(va));
+    (void)meshca_time_format(rec->valid_before, vb, sizeof(vb));
+    (void)meshca_time_format_us(created_us, at, sizeof(at));
     if ((opts = json_loads(rec->critical_options_json ?
         rec->critical_options_json : "{}", 0, NULL)) == NULL)
         return MESHCA_ERR_INVALID_ARGUMENT;
@@ -159,7 +139,7 @@ entry_denial(const struct ledger_denial *rec, int64_t created_us,
 {
     char at[40];
 
-    entry_time_us(created_us, at);
+    (void)meshca_time_format_us(created_us, at, sizeof(at));
     return encode(json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:s, "
         "s:s, s:o, s:s}", "type", "denial",
         "subject", str_or_null(rec->subject), "issuer", str_or_null(rec->issuer),
@@ -179,14 +159,12 @@ entry_policy(const char *version, const char *text, const char *host,
 {
     uint8_t d[SHA256_DIGEST_LENGTH];
     char at[40], hex[2 * SHA256_DIGEST_LENGTH + 1];
-    size_t i;
 
     /* The text itself stays in the row: entries must fit an entry bundle's
      * 16-bit length, and the digest binds the text as well. */
     SHA256((const uint8_t *)text, strlen(text), d);
-    for (i = 0; i < sizeof(d); i++)
-        snprintf(hex + 2 * i, 3, "%02x", d[i]);
-    entry_time_us(created_us, at);
+    (void)meshca_hex_encode(d, sizeof(d), hex, sizeof(hex));
+    (void)meshca_time_format_us(created_us, at, sizeof(at));
     return encode(json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "policy",
         "version", version, "policy_sha256", hex, "loaded_by", host,
         "created_at", at), out);
@@ -198,9 +176,9 @@ entry_revocation(const struct ledger_revocation *rec, int64_t created_us,
 {
     char at[40], until[32];
 
-    entry_time_us(created_us, at);
+    (void)meshca_time_format_us(created_us, at, sizeof(at));
     if (rec->block_until > 0)
-        entry_time(rec->block_until, until);
+        (void)meshca_time_format(rec->block_until, until, sizeof(until));
     return encode(json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:o, s:s, s:s}",
         "type", "revocation", "kind", rec->kind, "value", rec->value,
         "issuer", str_or_null(rec->issuer),

@@ -38,11 +38,6 @@ const char *entry_type_name(enum entry_table t);
  */
 const char *entry_row_sql(enum entry_table t);
 
-/* RFC 3339 UTC: "2026-11-30T16:38:44Z" and, for created_at,
- * "2026-11-30T16:38:44.123456Z". */
-void entry_time(int64_t epoch_s, char out[32]);
-void entry_time_us(int64_t epoch_us, char out[40]);
-
 /* The entries of records about to be written, created at created_us (epoch
  * microseconds).  Append to out; 0 or an error. */
 int entry_issuance(const struct ledger_issuance *rec, int64_t created_us,

@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
 
+#include "meshca/clock.h"
 #include "meshca/tlog.h"
 #include "entry.h"
 #include "integrator.h"
@@ -83,15 +84,6 @@ ilog(enum log_level level, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     log_json(level, msg, NULL);
-}
-
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static uint64_t
@@ -661,9 +653,9 @@ integrator_main(void *arg)
                 break;
             continue;
         }
-        t0 = mono_ms();
+        t0 = meshca_mono_us() / 1000;
         n = integrate_round(it);
-        metrics_observe(&it->round_us, (uint64_t)(mono_ms() - t0) * 1000);
+        metrics_observe(&it->round_us, (uint64_t)(meshca_mono_us() / 1000 - t0) * 1000);
         atomic_fetch_add(&it->rounds, 1);
         if (n < 0) {
             /* Start again from what the database holds. */

@@ -3,7 +3,7 @@
 #ifndef MESHCAD_H
 #define MESHCAD_H
 
-#define MESHCA_VERSION "0.1.0"
+#include "meshca/version.h"
 
 int cmd_serve(int argc, char **argv);   /* serve.c */
 int cmd_migrate(int argc, char **argv); /* migrate.c */

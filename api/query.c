@@ -11,6 +11,8 @@
 
 #include <microhttpd.h>
 
+#include "meshca/clock.h"
+#include "meshca/csv.h"
 #include "meshca/duration.h"
 #include "meshca/policy.h"
 #include "ledger.h"
@@ -70,8 +72,6 @@ query_parse_u64(const char *s, uint64_t max, uint64_t *vp)
 int
 query_parse_time(const char *s, int64_t now, int64_t *tp)
 {
-    struct tm tm;
-    const char *end;
     uint64_t u;
     int64_t d, t;
 
@@ -81,10 +81,7 @@ query_parse_time(const char *s, int64_t now, int64_t *tp)
         *tp = (int64_t)u;
         return 0;
     }
-    memset(&tm, 0, sizeof(tm));
-    if ((end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) != NULL &&
-        *end == '\0') {
-        t = (int64_t)timegm(&tm);
+    if (meshca_time_parse(s, &t) == 0) {
         if (t < 0 || t > QUERY_TIME_MAX)
             return MESHCA_ERR_INVALID_FORMAT;
         *tp = t;
@@ -120,32 +117,6 @@ period(struct request *req, int64_t *sincep, int64_t *untilp, int64_t dflt)
     return 0;
 }
 
-int
-query_put_csv_cell(struct buf *b, const char *s, size_t n)
-{
-    size_t i, from = 0;
-    int r;
-
-    if ((r = buf_put(b, "\"", 1)) != 0)
-        return r;
-    /* Cells that a spreadsheet would run as a formula start with a quote
-     * (OWASP: = + - @ TAB CR, as cli/report.c does). */
-    if (n > 0 && memchr("=+-@\t\r", s[0], 6) != NULL &&
-        (r = buf_put(b, "'", 1)) != 0)
-        return r;
-    for (i = 0; i < n; i++) {
-        if (s[i] != '"')
-            continue;
-        if ((r = buf_put(b, s + from, i + 1 - from)) != 0)
-            return r;
-        from = i; /* the quote is written again: doubled */
-    }
-    if ((r = buf_put(b, s + from, n - from)) != 0 ||
-        (r = buf_put(b, "\"", 1)) != 0)
-        return r;
-    return 0;
-}
-
 /* Appends a cell holding a NUL-terminated string (NULL: empty). */
 static int
 csv_str(struct buf *b, const char *s, int first)
@@ -154,7 +125,7 @@ csv_str(struct buf *b, const char *s, int first)
 
     if (!first && (r = buf_put(b, ",", 1)) != 0)
         return r;
-    return query_put_csv_cell(b, s ? s : "", s ? strlen(s) : 0);
+    return csv_put_cell(b, s, s ? strlen(s) : 0);
 }
 
 /* One CSV row of certificate r; the principals, joined by spaces, are built
@@ -187,7 +158,7 @@ csv_row(struct buf *b, struct buf *scratch, const json_t *r)
             0)) != 0)
             return rc;
     if ((rc = buf_put(b, ",", 1)) != 0 ||
-        (rc = query_put_csv_cell(b, (const char *)buf_ptr(scratch),
+        (rc = csv_put_cell(b, (const char *)buf_ptr(scratch),
         buf_len(scratch))) != 0 ||
         (rc = csv_str(b, json_string_value(json_object_get(r,
         "valid_after")), 0)) != 0 ||
@@ -214,8 +185,7 @@ csv_rows(const json_t *rows, char **outp, size_t *lenp)
         "key_fingerprint,client_address\r\n";
     struct buf *b = NULL, *scratch = NULL;
     const json_t *r;
-    char *s = NULL;
-    size_t i, n;
+    size_t i;
     int rc = MESHCA_ERR_ALLOC;
 
     *outp = NULL;
@@ -228,16 +198,7 @@ csv_rows(const json_t *rows, char **outp, size_t *lenp)
     json_array_foreach(rows, i, r)
         if ((rc = csv_row(b, scratch, r)) != 0)
             goto out;
-    n = buf_len(b);
-    if ((s = malloc(n + 1)) == NULL) {
-        rc = MESHCA_ERR_ALLOC;
-        goto out;
-    }
-    memcpy(s, buf_ptr(b), n);
-    s[n] = '\0';
-    *outp = s;
-    *lenp = n;
-    rc = 0;
+    rc = buf_take_cstring(&b, outp, lenp);
 out:
     buf_free(b);
     buf_free(scratch);

@@ -24,10 +24,4 @@ int query_parse_time(const char *s, int64_t now, int64_t *tp) MESHCA_WUR;
  * max.  Returns 0 and *vp, or MESHCA_ERR_INVALID_FORMAT (*vp untouched). */
 int query_parse_u64(const char *s, uint64_t max, uint64_t *vp) MESHCA_WUR;
 
-/* Appends s (n bytes) as one quoted CSV cell: quotes doubled, and a cell a
- * spreadsheet would run as a formula (first byte = + - @ TAB CR) prefixed
- * with '.  Returns 0 or a negative MESHCA_ERR_* (b then holds part of the
- * cell). */
-int query_put_csv_cell(struct buf *b, const char *s, size_t n) MESHCA_WUR;
-
 #endif

@@ -70,7 +70,7 @@ struct request {
     char *resp;             /* owned */
     size_t resp_len;
     const char *content_type;
-    char *location_hdr, *etag, *cache_control;
+    char *etag, *cache_control;
     int64_t retry_after;    /* > 0: Retry-After header */
     int www_authenticate;   /* add Bearer error="invalid_token" */
     /* for the access log (never a token) */

@@ -1,4 +1,6 @@
 /* The SSH wire buffer: bounds-checked get/put, see meshca/buf.h. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,12 +16,12 @@ struct buf {
     size_t max;   /* limit on size - off + growth */
 };
 
-struct buf *
-buf_new(size_t max_size)
+static struct buf *
+new_limited(size_t max_size, size_t ceiling)
 {
     struct buf *b;
 
-    if (max_size == 0 || max_size > BUF_SIZE_MAX)
+    if (max_size == 0 || max_size > ceiling)
         return NULL;
     if ((b = calloc(1, sizeof(*b))) == NULL)
         return NULL;
@@ -30,6 +32,18 @@ buf_new(size_t max_size)
     }
     b->max = max_size;
     return b;
+}
+
+struct buf *
+buf_new(size_t max_size)
+{
+    return new_limited(max_size, BUF_SIZE_MAX);
+}
+
+struct buf *
+buf_new_large(size_t max_size)
+{
+    return new_limited(max_size, BUF_LARGE_MAX);
 }
 
 struct buf *
@@ -143,6 +157,85 @@ buf_put(struct buf *b, const void *data, size_t len)
     if ((r = reserve(b, len, &p)) != 0)
         return r;
     memcpy(p, data, len);
+    return 0;
+}
+
+int
+buf_vputf(struct buf *b, const char *fmt, va_list ap)
+{
+    char small[256], *big = NULL;
+    va_list ap2;
+    size_t len;
+    int n, r;
+
+    va_copy(ap2, ap);
+    n = vsnprintf(small, sizeof(small), fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return MESHCA_ERR_INTERNAL;
+    len = (size_t)n;
+    if (len < sizeof(small)) {
+        r = buf_put(b, small, len);
+        OPENSSL_cleanse(small, len);
+        return r;
+    }
+    /* Too long for the stack: refuse before allocating what cannot fit. */
+    if (len > b->max || buf_len(b) > b->max - len)
+        return MESHCA_ERR_NO_BUFFER_SPACE;
+    if ((big = malloc(len + 1)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    if (vsnprintf(big, len + 1, fmt, ap) != n)
+        r = MESHCA_ERR_INTERNAL;
+    else
+        r = buf_put(b, big, len);
+    OPENSSL_cleanse(big, len + 1);
+    free(big);
+    return r;
+}
+
+int
+buf_putf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    r = buf_vputf(b, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+int
+buf_take_cstring(struct buf **bp, char **strp, size_t *lenp)
+{
+    struct buf *b = *bp;
+    size_t n = buf_len(b);
+    uint8_t *nd;
+
+    *strp = NULL;
+    if (lenp != NULL)
+        *lenp = 0;
+    if (n + 1 > b->alloc) {
+        if ((nd = malloc(n + 1)) == NULL)
+            return MESHCA_ERR_ALLOC;
+        memcpy(nd, b->d + b->off, n);
+        OPENSSL_cleanse(b->d, b->alloc);
+        free(b->d);
+        b->d = nd;
+        b->alloc = n + 1;
+    } else {
+        if (b->off > 0)
+            memmove(b->d, b->d + b->off, n);
+        /* Nothing consumed may leave with the string. */
+        OPENSSL_cleanse(b->d + n, b->alloc - n);
+    }
+    b->d[n] = '\0';
+    *strp = (char *)b->d;
+    if (lenp != NULL)
+        *lenp = n;
+    b->d = NULL;
+    free(b);
+    *bp = NULL;
     return 0;
 }
 

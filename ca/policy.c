@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "meshca/buf.h"
 #include "meshca/duration.h"
 #include "meshca/policy.h"
 #include "meshca/principal.h"
@@ -33,109 +34,117 @@ enum fail {
 static const char *const fail_keys[] = { NULL, "issuer", "groups", "emails",
     "email_domains", "subjects", NULL };
 
-/* A bounded text builder; output is truncated, never overrun. */
-struct sb {
-    char *s;
-    size_t cap, len;
-};
+/*
+ * Denials and explanations are built in a struct buf (NULL: nobody will
+ * read them, nothing is written) and cut to their fields at the end
+ * (text_cut).  Text past TEXT_CUT, the largest field, is never built.
+ * XXX an append that fails (out of memory) is dropped: the text is for a
+ * person, and the decision does not depend on it.
+ */
+#define TEXT_CUT 2048
+#define DENIAL_MAX 2048         /* a decision's denial, NUL included */
+#define WHY_MAX 1024            /* an explanation's "why", NUL included */
 
-static void sb_add(struct sb *b, const char *fmt, ...)
+static void say(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static void
-sb_init(struct sb *b, char *buf, size_t cap)
+/* The length of s[0..n) without an incomplete UTF-8 sequence at its end, so
+ * a cut text stays valid for JSON. */
+static size_t
+utf8_whole(const char *s, size_t n)
 {
-    b->s = buf;
-    b->cap = cap;
-    b->len = 0;
-    buf[0] = '\0';
-}
-
-/* Drops an incomplete UTF-8 sequence that truncation left at the end, so
- * the text stays valid for JSON. */
-static void
-sb_trim_utf8(struct sb *b)
-{
-    size_t i = b->len, back = 0, need;
+    size_t i = n, back = 0, need;
     unsigned char ch;
 
-    while (i > 0 && back < 4 && ((unsigned char)b->s[i - 1] & 0xC0) == 0x80) {
+    while (i > 0 && back < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
         i--;
         back++;
     }
-    if (i == 0 || (ch = (unsigned char)b->s[i - 1]) < 0xC0)
-        return;
+    if (i == 0 || (ch = (unsigned char)s[i - 1]) < 0xC0)
+        return n;
     need = ch >= 0xF0 ? 3 : ch >= 0xE0 ? 2 : 1;
-    if (back < need) {
-        b->len = i - 1;
-        b->s[b->len] = '\0';
-    }
+    return back < need ? i - 1 : n;
+}
+
+/* 1 when text should still be added to b. */
+static int
+wanted(const struct buf *b)
+{
+    return b != NULL && buf_len(b) < TEXT_CUT;
 }
 
 static void
-sb_add(struct sb *b, const char *fmt, ...)
+say(struct buf *b, const char *fmt, ...)
 {
     va_list ap;
-    int n;
 
-    if (b == NULL || b->len + 1 >= b->cap)
+    if (!wanted(b))
         return;
     va_start(ap, fmt);
-    n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    if (buf_vputf(b, fmt, ap) != 0) {
+        /* dropped, see above */
+    }
     va_end(ap);
-    if (n < 0) {
-        b->s[b->len] = '\0';
-        return;
-    }
-    b->len += (size_t)n;
-    if (b->len >= b->cap) {
-        b->len = b->cap - 1;
-        sb_trim_utf8(b);
-    }
+}
+
+/* Copies the text in b into dst (cap bytes), cut at a whole UTF-8
+ * character when it is longer. */
+static void
+text_cut(const struct buf *b, char *dst, size_t cap)
+{
+    size_t n = buf_len(b);
+
+    if (n > cap - 1)
+        n = utf8_whole((const char *)buf_ptr(b), cap - 1);
+    memcpy(dst, buf_ptr(b), n);
+    dst[n] = '\0';
 }
 
 /* Appends n bytes of a claim value for a person to read: at most max,
  * control characters shown as '?', so a token cannot put line breaks in a
  * log. */
 static void
-sb_valuen(struct sb *b, const char *s, size_t n, size_t max)
+say_valuen(struct buf *b, const char *s, size_t n, size_t max)
 {
-    size_t i;
+    size_t i, m;
+    char ch;
 
-    if (b == NULL || b->len + 1 >= b->cap)
+    if (!wanted(b))
         return;
     if (s == NULL) {
-        sb_add(b, "(none)");
+        say(b, "(none)");
         return;
     }
-    for (i = 0; i < n && i < max && b->len + 1 < b->cap; i++)
-        b->s[b->len++] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
-            s[i];
-    b->s[b->len] = '\0';
-    if (i < n) {
-        sb_trim_utf8(b);
-        sb_add(b, "...");
+    m = n < max ? n : max;
+    if (m < n)
+        m = utf8_whole(s, m);
+    for (i = 0; i < m; i++) {
+        ch = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+        if (buf_put(b, &ch, 1) != 0)
+            return;
     }
+    if (m < n)
+        say(b, "...");
 }
 
 static void
-sb_value(struct sb *b, const char *s, size_t max)
+say_value(struct buf *b, const char *s, size_t max)
 {
-    sb_valuen(b, s, s != NULL ? strlen(s) : 0, max);
+    say_valuen(b, s, s != NULL ? strlen(s) : 0, max);
 }
 
 static void
-sb_strv(struct sb *b, char *const *v, size_t n)
+say_strv(struct buf *b, char *const *v, size_t n)
 {
     size_t i;
 
-    sb_add(b, "[");
+    say(b, "[");
     for (i = 0; i < n; i++) {
         if (i > 0)
-            sb_add(b, ", ");
-        sb_value(b, v[i], 128);
+            say(b, ", ");
+        say_value(b, v[i], 128);
     }
-    sb_add(b, "]");
+    say(b, "]");
 }
 
 /* Matching */
@@ -192,48 +201,48 @@ match_test(const struct policy_match *m, const struct claims *c)
 /* Why m does not match c (fail from match_test), for a person. */
 static void
 match_why(const struct policy_match *m, const struct claims *c,
-    enum fail fail, struct sb *b)
+    enum fail fail, struct buf *b)
 {
     const char *email = verified_email(c);
 
     switch (fail) {
     case FAIL_NONE:
-        sb_add(b, "matched");
+        say(b, "matched");
         break;
     case FAIL_ABSENT:
-        sb_add(b, "no rule");
+        say(b, "no rule");
         break;
     case FAIL_ISSUER:
-        sb_add(b, "your issuer ");
-        sb_value(b, c->iss, 200);
-        sb_add(b, " is not %s", m->issuer);
+        say(b, "your issuer ");
+        say_value(b, c->iss, 200);
+        say(b, " is not %s", m->issuer);
         break;
     case FAIL_GROUPS:
-        sb_add(b, "none of your groups ");
-        sb_strv(b, c->groups, c->ngroups);
-        sb_add(b, " is in ");
-        sb_strv(b, m->groups, m->ngroups);
+        say(b, "none of your groups ");
+        say_strv(b, c->groups, c->ngroups);
+        say(b, " is in ");
+        say_strv(b, m->groups, m->ngroups);
         break;
     case FAIL_EMAILS:
     case FAIL_DOMAINS:
         if (email == NULL) {
-            sb_add(b, "%s needs a verified email and your token has %s",
+            say(b, "%s needs a verified email and your token has %s",
                 fail_keys[fail], c->email != NULL ? "an unverified one" :
                 "none");
             break;
         }
-        sb_add(b, "your verified email ");
-        sb_value(b, email, 200);
-        sb_add(b, " is not in %s ", fail_keys[fail]);
+        say(b, "your verified email ");
+        say_value(b, email, 200);
+        say(b, " is not in %s ", fail_keys[fail]);
         if (fail == FAIL_EMAILS)
-            sb_strv(b, m->emails, m->nemails);
+            say_strv(b, m->emails, m->nemails);
         else
-            sb_strv(b, m->domains, m->ndomains);
+            say_strv(b, m->domains, m->ndomains);
         break;
     case FAIL_SUBJECTS:
-        sb_add(b, "your subject ");
-        sb_value(b, c->sub, 200);
-        sb_add(b, " is not in subjects");
+        say(b, "your subject ");
+        say_value(b, c->sub, 200);
+        say(b, " is not in subjects");
         break;
     }
 }
@@ -314,24 +323,24 @@ template_bad(const char *val, size_t n, int is_email)
 /* Appends why value val of template var (both vlen/n bytes) cannot be used,
  * bad being the index template_bad() found. */
 static void
-sb_template_refusal(struct sb *why, const char *pat, const char *var,
+say_template_refusal(struct buf *why, const char *pat, const char *var,
     size_t vlen, const char *val, size_t n, size_t bad)
 {
     char ch = val[bad];
 
-    sb_add(why, "%s: your {%.*s} \"", pat, (int)vlen, var);
-    sb_valuen(why, val, n, 64);
+    say(why, "%s: your {%.*s} \"", pat, (int)vlen, var);
+    say_valuen(why, val, n, 64);
     if (ch == '/' || ch == ':')
-        sb_add(why, "\" holds '%c', which would reach into another "
+        say(why, "\" holds '%c', which would reach into another "
             "namespace or service", ch);
     else if (ch == '@' || (vlen == 5 && bad + 1 == n))
-        sb_add(why, "\" is not an email with exactly one '@'%s",
+        say(why, "\" is not an email with exactly one '@'%s",
             vlen == 5 ? "" : " (only letters, digits, '.', '_' and '-' may "
             "be filled in)");
     else if (ch == '.' || ch == '-')
-        sb_add(why, "\" may not start with '%c'", ch);
+        say(why, "\" may not start with '%c'", ch);
     else
-        sb_add(why, "\" holds a character other than letters, digits, '.', "
+        say(why, "\" holds a character other than letters, digits, '.', "
             "'_' and '-'");
 }
 
@@ -342,7 +351,7 @@ sb_template_refusal(struct sb *why, const char *pat, const char *var,
  */
 static const char *
 role_principal(const struct policy_role *r, size_t i, const struct claims *c,
-    char *buf, size_t buflen, struct sb *why)
+    char *buf, size_t buflen, struct buf *why)
 {
     const char *pat = r->principals[i], *p = pat, *close, *val;
     size_t o = 0, vlen, n = 0, k;
@@ -360,17 +369,17 @@ role_principal(const struct policy_role *r, size_t i, const struct claims *c,
         close = strchr(p, '}');
         vlen = (size_t)(close - p - 1);
         if ((val = template_value(p + 1, vlen, c, &n)) == NULL) {
-            sb_add(why, "%s: your token has no %s{%.*s}", pat,
+            say(why, "%s: your token has no %s{%.*s}", pat,
                 vlen == 5 || vlen == 11 ? "verified email for " : "",
                 (int)vlen, p + 1);
             return NULL;
         }
         if (n == 0) {
-            sb_add(why, "%s: your {%.*s} is empty", pat, (int)vlen, p + 1);
+            say(why, "%s: your {%.*s} is empty", pat, (int)vlen, p + 1);
             return NULL;
         }
         if ((k = template_bad(val, n, vlen == 5)) != n) {
-            sb_template_refusal(why, pat, p + 1, vlen, val, n, k);
+            say_template_refusal(why, pat, p + 1, vlen, val, n, k);
             return NULL;
         }
         if (o + n >= buflen)
@@ -381,14 +390,14 @@ role_principal(const struct policy_role *r, size_t i, const struct claims *c,
     }
     buf[o] = '\0';
     if (!principal_valid(buf)) {
-        sb_add(why, "%s: filled in as \"", pat);
-        sb_value(why, buf, 64);
-        sb_add(why, "\", which is not a valid principal");
+        say(why, "%s: filled in as \"", pat);
+        say_value(why, buf, 64);
+        say(why, "\", which is not a valid principal");
         return NULL;
     }
     return buf;
 toolong:
-    sb_add(why, "%s: filled in, it is longer than %d characters", pat,
+    say(why, "%s: filled in, it is longer than %d characters", pat,
         PRINCIPAL_MAX_LEN);
     return NULL;
 }
@@ -437,20 +446,20 @@ role_covers(const struct policy_role *r, const struct claims *c,
 
 /* "[a, b]": what r grants c. */
 static void
-sb_grants(struct sb *b, const struct policy_role *r, const struct claims *c)
+say_grants(struct buf *b, const struct policy_role *r, const struct claims *c)
 {
     char buf[PRINCIPAL_MAX_LEN + 1];
     const char *g;
     size_t i;
     int first = 1;
 
-    sb_add(b, "[");
+    say(b, "[");
     for (i = 0; i < r->nprincipals; i++)
         if ((g = role_principal(r, i, c, buf, sizeof(buf), NULL)) != NULL) {
-            sb_add(b, "%s%s", first ? "" : ", ", g);
+            say(b, "%s%s", first ? "" : ", ", g);
             first = 0;
         }
-    sb_add(b, "]");
+    say(b, "]");
 }
 
 /* Decision */
@@ -459,7 +468,6 @@ struct outcome {
     const struct policy_role *role;  /* chosen; NULL when denied */
     int64_t ttl;
     char note[192];
-    char denial[2048];
 };
 
 /* 1 when code point cp is something a person can see: not a control, not
@@ -545,7 +553,7 @@ find_role(const struct policy *p, const char *name)
 /* The denial when roles match but none grants what was asked. */
 static void
 deny_not_granted(const struct policy *p, const struct policy_request *rq,
-    struct sb *b)
+    struct buf *b)
 {
     const struct claims *c = rq->claims;
     const struct policy_role *r;
@@ -563,50 +571,49 @@ deny_not_granted(const struct policy *p, const struct policy_request *rq,
             bad = rq->principals[i] != NULL ? rq->principals[i] : "(null)";
     }
     if (bad != NULL) {
-        sb_add(b, "principal ");
-        sb_value(b, bad, 256);
-        sb_add(b, " is not granted: ");
+        say(b, "principal ");
+        say_value(b, bad, 256);
+        say(b, " is not granted: ");
     } else if (rq->nprincipals > 0)
-        sb_add(b, "no single role grants all of the requested principals "
+        say(b, "no single role grants all of the requested principals "
             "together (a certificate's powers come from one role); ask for "
             "fewer: ");
     else
-        sb_add(b, "the roles you match grant no principal for your "
+        say(b, "the roles you match grant no principal for your "
             "identity: ");
     if (c->ngroups > 0) {
-        sb_add(b, "your groups ");
-        sb_strv(b, c->groups, c->ngroups);
-        sb_add(b, " match ");
+        say(b, "your groups ");
+        say_strv(b, c->groups, c->ngroups);
+        say(b, " match ");
     } else
-        sb_add(b, "you match ");
+        say(b, "you match ");
     for (k = 0, n = 0; k < p->nroles; k++) {
         r = &p->roles[k];
         if (match_test(&r->match, c) != FAIL_NONE)
             continue;
-        sb_add(b, "%srole %s, which grants ", n++ ? "; " : "", r->name);
-        sb_grants(b, r, c);
+        say(b, "%srole %s, which grants ", n++ ? "; " : "", r->name);
+        say_grants(b, r, c);
         if (rq->nprincipals == 0) {
             char buf[PRINCIPAL_MAX_LEN + 1];
 
-            sb_add(b, " (");
+            say(b, " (");
             for (i = 0; i < r->nprincipals; i++)
                 if (role_principal(r, i, c, buf, sizeof(buf), b) == NULL &&
                     i + 1 < r->nprincipals)
-                    sb_add(b, "; ");
-            sb_add(b, ")");
+                    say(b, "; ");
+            say(b, ")");
         }
     }
 }
 
-/* Chooses the role and the TTL, or writes the denial.  Returns 0 or
- * MESHCA_ERR_POLICY_DENIED. */
+/* Chooses the role and the TTL, or writes the denial to b (NULL: only
+ * decides).  Returns 0 or MESHCA_ERR_POLICY_DENIED. */
 static int
 decide_core(const struct policy *p, const struct policy_request *rq,
-    struct outcome *o)
+    struct outcome *o, struct buf *b)
 {
     const struct claims *c = rq->claims;
     const struct policy_role *r = NULL;
-    struct sb b;
     char t1[32], t2[32];
     size_t i, missing, nmatched = 0;
     enum fail fail;
@@ -614,38 +621,37 @@ decide_core(const struct policy *p, const struct policy_request *rq,
     o->role = NULL;
     o->ttl = 0;
     o->note[0] = '\0';
-    sb_init(&b, o->denial, sizeof(o->denial));
     if (rq->nprincipals > PRINCIPALS_MAX) {
-        sb_add(&b, "too many principals requested (%zu; at most %d)",
+        say(b, "too many principals requested (%zu; at most %d)",
             rq->nprincipals, PRINCIPALS_MAX);
         return MESHCA_ERR_POLICY_DENIED;
     }
     if (rq->role != NULL) {
         if ((r = find_role(p, rq->role)) == NULL) {
-            sb_add(&b, "there is no role named ");
-            sb_value(&b, rq->role, 64);
+            say(b, "there is no role named ");
+            say_value(b, rq->role, 64);
             return MESHCA_ERR_POLICY_DENIED;
         }
         if ((fail = match_test(&r->match, c)) != FAIL_NONE) {
-            sb_add(&b, "role %s does not match you: ", r->name);
-            match_why(&r->match, c, fail, &b);
+            say(b, "role %s does not match you: ", r->name);
+            match_why(&r->match, c, fail, b);
             return MESHCA_ERR_POLICY_DENIED;
         }
         if (!role_covers(r, c, rq, &missing)) {
             if (rq->nprincipals > 0) {
-                sb_add(&b, "principal ");
-                sb_value(&b, rq->principals[missing], 256);
-                sb_add(&b, " is not granted: role %s grants ", r->name);
-                sb_grants(&b, r, c);
+                say(b, "principal ");
+                say_value(b, rq->principals[missing], 256);
+                say(b, " is not granted: role %s grants ", r->name);
+                say_grants(b, r, c);
             } else {
-                sb_add(&b, "role %s grants no principal for your "
+                say(b, "role %s grants no principal for your "
                     "identity: ", r->name);
                 for (i = 0; i < r->nprincipals; i++) {
                     char buf[PRINCIPAL_MAX_LEN + 1];
 
-                    if (role_principal(r, i, c, buf, sizeof(buf), &b) ==
+                    if (role_principal(r, i, c, buf, sizeof(buf), b) ==
                         NULL && i + 1 < r->nprincipals)
-                        sb_add(&b, "; ");
+                        say(b, "; ");
                 }
             }
             return MESHCA_ERR_POLICY_DENIED;
@@ -661,22 +667,22 @@ decide_core(const struct policy *p, const struct policy_request *rq,
             }
         }
         if (r == NULL && nmatched == 0) {
-            sb_add(&b, "no role matches you (issuer ");
-            sb_value(&b, c->iss, 200);
-            sb_add(&b, ", subject ");
-            sb_value(&b, c->sub, 200);
-            sb_add(&b, ", groups ");
-            sb_strv(&b, c->groups, c->ngroups);
-            sb_add(&b, "); ask for a role in the policy");
+            say(b, "no role matches you (issuer ");
+            say_value(b, c->iss, 200);
+            say(b, ", subject ");
+            say_value(b, c->sub, 200);
+            say(b, ", groups ");
+            say_strv(b, c->groups, c->ngroups);
+            say(b, "); ask for a role in the policy");
             return MESHCA_ERR_POLICY_DENIED;
         }
         if (r == NULL) {
-            deny_not_granted(p, rq, &b);
+            deny_not_granted(p, rq, b);
             return MESHCA_ERR_POLICY_DENIED;
         }
     }
     if (r->require_reason && !reason_given(rq->reason)) {
-        sb_add(&b, "role %s requires a reason: say why you need access "
+        say(b, "role %s requires a reason: say why you need access "
             "(meshca login --reason \"...\")", r->name);
         return MESHCA_ERR_POLICY_DENIED;
     }
@@ -800,6 +806,34 @@ check_request(const struct policy *p, const struct policy_request *rq)
     return 0;
 }
 
+/* The decision for a denied request: the denial text in one block. */
+static int
+deny(const struct policy *p, const struct policy_request *req,
+    struct policy_decision **decp)
+{
+    struct policy_decision *d = NULL;
+    struct outcome o;
+    struct buf *why = NULL;
+    char text[DENIAL_MAX];
+    size_t size;
+    int r;
+
+    if ((why = buf_new(BUF_SIZE_MAX)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    r = decide_core(p, req, &o, why);
+    text_cut(why, text, sizeof(text));
+    buf_free(why);
+    if (r != MESHCA_ERR_POLICY_DENIED)
+        return MESHCA_ERR_INTERNAL;     /* decide_core is deterministic */
+    size = sizeof(*d) + strlen(text) + 1;
+    if ((d = calloc(1, size)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    d->denial = (char *)(d + 1);
+    memcpy(d->denial, text, size - sizeof(*d));
+    *decp = d;
+    return r;
+}
+
 int
 policy_decide(const struct policy *p, const struct policy_request *req,
     struct policy_decision **decp)
@@ -814,15 +848,9 @@ policy_decide(const struct policy *p, const struct policy_request *req,
     *decp = NULL;
     if ((r = check_request(p, req)) != 0)
         return r;
-    if ((r = decide_core(p, req, &o)) == MESHCA_ERR_POLICY_DENIED) {
-        size = sizeof(*d) + strlen(o.denial) + 1;
-        if ((d = calloc(1, size)) == NULL)
-            return MESHCA_ERR_ALLOC;
-        d->denial = (char *)(d + 1);
-        memcpy(d->denial, o.denial, size - sizeof(*d));
-        *decp = d;
-        return r;
-    }
+    /* Deciding writes no text; a denial is decided again to say why. */
+    if ((r = decide_core(p, req, &o, NULL)) == MESHCA_ERR_POLICY_DENIED)
+        return deny(p, req, decp);
     size = layout_grant(NULL, &o, req);
     if ((d = malloc(size)) == NULL)
         return MESHCA_ERR_ALLOC;
@@ -857,18 +885,22 @@ explain_role(const struct policy_role *r, const struct policy_request *rq,
 {
     const struct claims *c = rq->claims;
     json_t *o, *grants, *skipped, *missing;
-    char text[1024], buf[PRINCIPAL_MAX_LEN + 1];
+    char text[WHY_MAX], buf[PRINCIPAL_MAX_LEN + 1];
     const char *g;
-    struct sb b;
+    struct buf *b = NULL;
     enum fail fail = match_test(&r->match, c);
     size_t i;
 
-    sb_init(&b, text, sizeof(text));
-    match_why(&r->match, c, fail, &b);
-    if (fail == FAIL_NONE && rq->role != NULL && strcmp(rq->role, r->name))
-        sb_add(&b, ", but the request names role %s", rq->role);
-    if ((o = json_object()) == NULL)
+    if ((b = buf_new(BUF_SIZE_MAX)) == NULL)
         return NULL;
+    match_why(&r->match, c, fail, b);
+    if (fail == FAIL_NONE && rq->role != NULL && strcmp(rq->role, r->name))
+        say(b, ", but the request names role %s", rq->role);
+    text_cut(b, text, sizeof(text));
+    if ((o = json_object()) == NULL) {
+        buf_free(b);
+        return NULL;
+    }
     json_object_set_new(o, "name", json_string(r->name));
     json_object_set_new(o, "matched", json_boolean(fail == FAIL_NONE));
     json_object_set_new(o, "why", json_string(text));
@@ -877,11 +909,13 @@ explain_role(const struct policy_role *r, const struct policy_request *rq,
     grants = json_array();
     skipped = json_array();
     for (i = 0; i < r->nprincipals; i++) {
-        sb_init(&b, text, sizeof(text));
-        if ((g = role_principal(r, i, c, buf, sizeof(buf), &b)) != NULL)
+        buf_reset(b);
+        if ((g = role_principal(r, i, c, buf, sizeof(buf), b)) != NULL)
             json_array_append_new(grants, json_string(g));
-        else
+        else {
+            text_cut(b, text, sizeof(text));
             json_array_append_new(skipped, json_string(text));
+        }
     }
     json_object_set_new(o, "grants", grants);
     if (json_array_size(skipped) > 0)
@@ -897,6 +931,7 @@ explain_role(const struct policy_role *r, const struct policy_request *rq,
         json_object_set_new(o, "missing", missing);
     }
     json_object_set_new(o, "chosen", json_boolean(r == chosen));
+    buf_free(b);
     return o;
 }
 

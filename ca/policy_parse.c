@@ -14,6 +14,7 @@
 
 #include "meshca/cert.h"
 #include "meshca/duration.h"
+#include "meshca/hex.h"
 #include "meshca/jsonv.h"
 #include "meshca/policy.h"
 #include "meshca/principal.h"
@@ -443,8 +444,7 @@ policy_load_buf(const char *data, size_t len, const char *name,
     p->text[len] = '\0';
     atomic_init(&p->refs, 1);
     SHA256((const unsigned char *)p->text, len, md);
-    for (i = 0; i < sizeof(md); i++)
-        snprintf(p->version + 2 * i, 3, "%02x", md[i]);
+    (void)meshca_hex_encode(md, sizeof(md), p->version, sizeof(p->version));
     if ((j = json_loadb(p->text, len, JSON_REJECT_DUPLICATES, &je)) ==
         NULL) {
         diags_add(d, "%s:%d:%d: %s", name, je.line, je.column, je.text);

@@ -23,8 +23,8 @@
 #include <time.h>
 
 #include "meshca/err.h"
+#include "meshca/version.h"
 
-#define MESHCA_VERSION "0.1.0"
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
 #define EXIT_UNREACHABLE 3
@@ -120,6 +120,7 @@ struct cli_response {
     char *body;             /* NUL-terminated (NUL not counted); caller frees */
     size_t len;
     char error[256];        /* transport error when status is 0 */
+    int too_big;            /* the body was over the limit (error says so) */
 };
 
 /* Whether url may be fetched: https://, or http:// to a literal loopback
@@ -130,16 +131,19 @@ int cli_url_check(const char *url, int insecure_http, char *why,
     size_t whylen) MESHCA_WUR;
 
 /* One request to c->server + path (body NULL for GET; JSON otherwise).
- * TLS verified (system roots plus c->ca_file), 10 s to connect, 30 s in
- * all, bodies over CLI_RESPONSE_MAX refused, no redirects followed.
- * Returns 0 when an HTTP answer came back (any status; r->body set, caller
- * frees with cli_response_free), or MESHCA_ERR_CLI_HTTP /
- * MESHCA_ERR_CLI_INSECURE_URL with r->error saying why (r->body NULL). */
+ * TLS verified (system roots plus c->ca_file), 10 s to connect, no
+ * redirects followed, bodies over max_body bytes refused (r->too_big set;
+ * CLI_RESPONSE_MAX for every answer but the compliance report, at most
+ * BUF_LARGE_MAX); 30 s in all, or 300 s when max_body is over
+ * CLI_RESPONSE_MAX.  Returns 0 when an HTTP answer came back (any status;
+ * r->body set, caller frees with cli_response_free), or MESHCA_ERR_CLI_HTTP
+ * / MESHCA_ERR_CLI_INSECURE_URL with r->error saying why (r->body NULL). */
 int cli_http(const struct cli_conn *c, const char *method, const char *path,
-    const char *token, const char *body, struct cli_response *r) MESHCA_WUR;
+    const char *token, const char *body, size_t max_body,
+    struct cli_response *r) MESHCA_WUR;
 
 /* The same for a whole URL (the identity provider), with the body's
- * content type. */
+ * content type and CLI_RESPONSE_MAX. */
 int cli_http_url(const struct cli_conn *c, const char *method,
     const char *url, const char *token, const char *body, const char *ctype,
     struct cli_response *r) MESHCA_WUR;
@@ -203,11 +207,5 @@ int cmd_explain(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_audit(int argc, char **argv);   /* cmd_audit.c */
 int cmd_report(int argc, char **argv);
-
-struct buf;
-struct json_t;
-/* Renders a /v1/report JSON as html, csv or json into out (cmd_report.c).
- * Returns 0 or -1. */
-int report_render(const struct json_t *r, const char *format, struct buf *out);
 
 #endif

@@ -68,7 +68,7 @@ get_json(const struct cli_conn *c, const char *path, int *unreachable)
     struct cli_response r;
     json_t *j = NULL;
 
-    if (cli_http(c, "GET", path, NULL, NULL, &r) != 0) {
+    if (cli_http(c, "GET", path, NULL, NULL, CLI_RESPONSE_MAX, &r) != 0) {
         fprintf(stderr, "meshca audit: %s\n", r.error);
         *unreachable = 1;
         return NULL;
@@ -242,7 +242,8 @@ fetch_checkpoint(const struct cli_conn *c, const char *vkey, struct ckpt *cp,
     struct cli_response r;
     int rc = -1;
 
-    if (cli_http(c, "GET", "/v1/log/checkpoint", NULL, NULL, &r) != 0) {
+    if (cli_http(c, "GET", "/v1/log/checkpoint", NULL, NULL,
+        CLI_RESPONSE_MAX, &r) != 0) {
         snprintf(why, whylen, "%s", r.error);
         *unreachable = 1;
         return -1;

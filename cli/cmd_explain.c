@@ -69,7 +69,8 @@ cmd_explain(int argc, char **argv)
         cli_token_read(token_file, &token) != 0)
         goto out;
     body = json_dumps(req, JSON_COMPACT);
-    if (cli_http(&conn, "POST", "/v1/explain", token, body, &resp) != 0) {
+    if (cli_http(&conn, "POST", "/v1/explain", token, body,
+        CLI_RESPONSE_MAX, &resp) != 0) {
         fprintf(stderr, "meshca explain: cannot reach the server: %s\n",
             resp.error);
         rc = EXIT_UNREACHABLE;

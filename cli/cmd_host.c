@@ -124,7 +124,7 @@ host_fetch(int argc, char **argv, const char *what)
     if (cli_conn_init(&conn, &flags, local) != 0)
         goto done;
     if (cli_http(&conn, "GET", isk ? "/v1/krl" : "/v1/ca-keys", NULL, NULL,
-        &r) != 0) {
+        CLI_RESPONSE_MAX, &r) != 0) {
         fprintf(stderr, "meshca %s: cannot fetch it: %s; %s is unchanged\n",
             what, r.error, out);
         rc = EXIT_UNREACHABLE;

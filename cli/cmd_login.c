@@ -146,8 +146,55 @@ out:
     return r;
 }
 
-int
-cmd_login(int argc, char **argv)
+/* What the command line asked for; req is the request body being built. */
+struct login_args {
+    struct cli_conn_flags flags;
+    json_t *req, *pr;           /* the body, the asked principals */
+    const char *want[256];
+    size_t nwant;
+    const char *flow, *token_file;
+    int files;
+};
+
+/* One option into a.  Returns -1 to go on, or the exit status. */
+static int
+take_option(struct login_args *a, int ch)
+{
+    int64_t ttl;
+
+    switch (ch) {
+    case 'p':
+        if (a->nwant >= sizeof(a->want) / sizeof(a->want[0])) {
+            fprintf(stderr, "meshca login: at most 256 principals\n");
+            return EXIT_USAGE;
+        }
+        a->want[a->nwant++] = optarg;
+        (void)json_array_append_new(a->pr, json_string(optarg));
+        break;
+    case 'R': (void)json_object_set_new(a->req, "role", json_string(optarg));
+        break;
+    case 'l':
+        if (duration_parse(optarg, &ttl) != 0 || ttl <= 0) {
+            fprintf(stderr, "meshca login: --ttl %s is not a duration "
+                "(say 10m, 90s or 1h)\n", optarg);
+            return EXIT_USAGE;
+        }
+        (void)json_object_set_new(a->req, "ttl", json_string(optarg));
+        break;
+    case 'r': (void)json_object_set_new(a->req, "reason",
+        json_string(optarg)); break;
+    case 'f': a->flow = optarg; break;
+    case 't': a->token_file = optarg; break;
+    case 'F': a->files = 1; break;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* Reads the options into *a.  Returns -1 to go on, or the exit status. */
+static int
+parse_args(int argc, char **argv, struct login_args *a)
 {
     static const struct option opts[] = {
         CLI_CONN_OPTIONS,
@@ -161,97 +208,68 @@ cmd_login(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct cli_conn_flags flags = { NULL, NULL, 0 };
-    struct cli_conn conn;
-    struct cli_config *local = NULL;
-    struct cli_response r;
-    struct login_key *k = NULL;
-    struct cert *cert = NULL;
-    struct install_request ir;
-    json_t *req = json_object(), *pr = json_array(), *cfg = NULL, *ans = NULL;
-    const char *flow = NULL, *token_file = NULL, *line, *want[256];
-    char *token = NULL, *body = NULL, *cafp = NULL, why[512], where[1100];
-    char until[32], left[32];
-    int64_t ttl;
-    int ch, files = 0, rc = EXIT_USAGE, e;
-    size_t nwant = 0, j;
-    time_t now;
+    int ch, rc;
 
-    memset(&r, 0, sizeof(r));
-    if (req == NULL || pr == NULL)
-        goto out;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (cli_conn_flag(&flags, ch, optarg))
+        if (cli_conn_flag(&a->flags, ch, optarg))
             continue;
-        switch (ch) {
-        case 'p':
-            if (nwant >= sizeof(want) / sizeof(want[0])) {
-                fprintf(stderr, "meshca login: at most 256 principals\n");
-                goto out;
-            }
-            want[nwant++] = optarg;
-            (void)json_array_append_new(pr, json_string(optarg));
-            break;
-        case 'R': (void)json_object_set_new(req, "role", json_string(optarg));
-            break;
-        case 'l':
-            if (duration_parse(optarg, &ttl) != 0 || ttl <= 0) {
-                fprintf(stderr, "meshca login: --ttl %s is not a duration "
-                    "(say 10m, 90s or 1h)\n", optarg);
-                goto out;
-            }
-            (void)json_object_set_new(req, "ttl", json_string(optarg));
-            break;
-        case 'r': (void)json_object_set_new(req, "reason",
-            json_string(optarg)); break;
-        case 'f': flow = optarg; break;
-        case 't': token_file = optarg; break;
-        case 'F': files = 1; break;
-        case 'h': usage(stdout); rc = 0; goto out;
-        default: usage(stderr); goto out;
-        }
+        if ((rc = take_option(a, ch)) >= 0)
+            return rc;
     }
-    if (optind != argc || (flow != NULL && strcmp(flow, "device") != 0 &&
-        strcmp(flow, "browser") != 0)) {
+    if (optind != argc || (a->flow != NULL &&
+        strcmp(a->flow, "device") != 0 && strcmp(a->flow, "browser") != 0)) {
         usage(stderr);
-        goto out;
+        return EXIT_USAGE;
     }
-    if (cli_config_load(&local, why, sizeof(why)) != 0) {
-        fprintf(stderr, "meshca login: %s\n", why);
-        goto out;
-    }
-    if (cli_conn_init(&conn, &flags, local) != 0)
-        goto out;
-    rc = EXIT_UNREACHABLE;
-    if (cli_http(&conn, "GET", "/v1/config", NULL, NULL, &r) != 0) {
+    return -1;
+}
+
+/* GET /v1/config into *cfgp.  Returns 0 or the exit status (said). */
+static int
+fetch_config(const struct cli_conn *conn, json_t **cfgp)
+{
+    struct cli_response r;
+    int rc = EXIT_UNREACHABLE;
+
+    if (cli_http(conn, "GET", "/v1/config", NULL, NULL, CLI_RESPONSE_MAX,
+        &r) != 0) {
         fprintf(stderr, "meshca login: cannot reach the server: %s\n",
             r.error);
         goto out;
     }
-    if (r.status != 200 || (cfg = json_loadb(r.body, r.len, 0, NULL)) ==
-        NULL || !json_is_object(cfg)) {
+    if (r.status != 200 || (*cfgp = json_loadb(r.body, r.len, 0, NULL)) ==
+        NULL || !json_is_object(*cfgp)) {
         fprintf(stderr, "meshca login: %s/v1/config answered HTTP %ld, not "
-            "the login configuration: is --server right?\n", conn.server,
+            "the login configuration: is --server right?\n", conn->server,
             r.status);
         rc = EXIT_REFUSED;
         goto out;
     }
+    rc = 0;
+out:
     cli_response_free(&r);
-    rc = EXIT_REFUSED;
-    /* The key first: with key binding the login's nonce commits to it. */
-    if ((e = login_key_generate("meshca", &k)) != 0) {
-        fprintf(stderr, "meshca login: cannot make a key: %s\n",
-            meshca_strerror(e));
+    return rc;
+}
+
+/* POST /v1/certificates for key k into *ansp (the server's answer).
+ * Returns 0 or the exit status (said). */
+static int
+request_cert(const struct cli_conn *conn, const struct login_args *a,
+    const struct login_key *k, const char *token, json_t **ansp)
+{
+    struct cli_response r;
+    char *body = NULL;
+    int rc = EXIT_REFUSED;
+
+    memset(&r, 0, sizeof(r));
+    if (json_object_set_new(a->req, "public_key",
+        json_string(k->public_line)) != 0 || (a->nwant > 0 &&
+        json_object_set(a->req, "principals", a->pr) != 0) ||
+        (body = json_dumps(a->req, JSON_COMPACT)) == NULL)
         goto out;
-    }
-    if (get_token(&conn, cfg, flow, token_file, k, &token) != 0)
-        goto out;
-    if (json_object_set_new(req, "public_key", json_string(k->public_line))
-        != 0 || (nwant > 0 && json_object_set(req, "principals", pr) != 0) ||
-        (body = json_dumps(req, JSON_COMPACT)) == NULL)
-        goto out;
-    if (cli_http(&conn, "POST", "/v1/certificates", token, body, &r) != 0) {
+    if (cli_http(conn, "POST", "/v1/certificates", token, body,
+        CLI_RESPONSE_MAX, &r) != 0) {
         fprintf(stderr, "meshca login: cannot reach the server: %s\n",
             r.error);
         rc = EXIT_UNREACHABLE;
@@ -262,39 +280,21 @@ cmd_login(int argc, char **argv)
         rc = r.status >= 500 ? EXIT_UNREACHABLE : EXIT_REFUSED;
         goto out;
     }
-    ans = json_loadb(r.body, r.len, 0, NULL);
+    *ansp = json_loadb(r.body, r.len, 0, NULL);
+    rc = 0;
+out:
     cli_response_free(&r);
-    line = json_string_value(json_object_get(ans, "certificate"));
-    /* Check what we got before installing it. */
-    if (line == NULL || (e = cert_from_line(line, &cert)) != 0) {
-        fprintf(stderr, "meshca login: the server's certificate does not "
-            "parse or verify (%s); not installed\n", line == NULL ?
-            "none in the answer" : meshca_strerror(e));
-        goto out;
-    }
-    now = time(NULL);
-    if (login_check_cert(cert, k, want, nwant, local,
-        json_object_get(cfg, "ca_fingerprints"), now, &cafp, why,
-        sizeof(why)) != 0) {
-        fprintf(stderr, "meshca login: %s; not installed\n", why);
-        goto out;
-    }
-    memset(&ir, 0, sizeof(ir));
-    ir.key = k;
-    ir.cert = cert;
-    ir.cert_line = line;
-    ir.serial = json_string_value(json_object_get(ans, "serial"));
-    ir.role = json_string_value(json_object_get(ans, "role"));
-    ir.ca_fingerprint = cafp;
-    ir.agent_sock = getenv("SSH_AUTH_SOCK");
-    ir.files = files;
-    ir.now = now;
-    if (install_login(&ir, where, sizeof(where), why, sizeof(why)) != 0) {
-        fprintf(stderr, "meshca login: %s%s\n", why, !files &&
-            ir.agent_sock != NULL && *ir.agent_sock != '\0' ?
-            " (or retry with --files)" : "");
-        goto out;
-    }
+    free(body);
+    return rc;
+}
+
+/* Tells the person what was installed where. */
+static void
+print_logged_in(const struct cert *cert, const char *where, time_t now)
+{
+    char until[32], left[32];
+    size_t j;
+
     printf("Logged in: %s, principals", cert->key_id);
     for (j = 0; j < cert->nprincipals; j++)
         printf("%s%s", j ? ", " : " ", cert->principals[j]);
@@ -309,18 +309,102 @@ cmd_login(int argc, char **argv)
             ". Use\n  ssh -i %s/" INSTALL_KEY_FILE " USER@HOST\nor run "
             "`meshca ssh-config --install` once so that plain ssh finds "
             "them.\n", where, where);
-    rc = 0;
+}
+
+/* Checks the certificate in the server's answer ans against what was asked
+ * and the trusted CA keys, then installs it.  Returns 0 or -1 (said). */
+static int
+check_and_install(const struct login_args *a, const struct cli_config *local,
+    const json_t *cfg, struct login_key *k, const json_t *ans)
+{
+    struct cert *cert = NULL;
+    struct install_request ir;
+    const char *line = json_string_value(json_object_get(ans, "certificate"));
+    char *cafp = NULL, why[512], where[1100];
+    time_t now;
+    int e, ret = -1;
+
+    /* Check what we got before installing it. */
+    if (line == NULL || (e = cert_from_line(line, &cert)) != 0) {
+        fprintf(stderr, "meshca login: the server's certificate does not "
+            "parse or verify (%s); not installed\n", line == NULL ?
+            "none in the answer" : meshca_strerror(e));
+        goto out;
+    }
+    now = time(NULL);
+    if (login_check_cert(cert, k, a->want, a->nwant, local,
+        json_object_get(cfg, "ca_fingerprints"), now, &cafp, why,
+        sizeof(why)) != 0) {
+        fprintf(stderr, "meshca login: %s; not installed\n", why);
+        goto out;
+    }
+    memset(&ir, 0, sizeof(ir));
+    ir.key = k;
+    ir.cert = cert;
+    ir.cert_line = line;
+    ir.serial = json_string_value(json_object_get(ans, "serial"));
+    ir.role = json_string_value(json_object_get(ans, "role"));
+    ir.ca_fingerprint = cafp;
+    ir.agent_sock = getenv("SSH_AUTH_SOCK");
+    ir.files = a->files;
+    ir.now = now;
+    if (install_login(&ir, where, sizeof(where), why, sizeof(why)) != 0) {
+        fprintf(stderr, "meshca login: %s%s\n", why, !a->files &&
+            ir.agent_sock != NULL && *ir.agent_sock != '\0' ?
+            " (or retry with --files)" : "");
+        goto out;
+    }
+    print_logged_in(cert, where, now);
+    ret = 0;
 out:
-    cli_response_free(&r);
-    json_decref(req);
-    json_decref(pr);
+    cert_free(cert);
+    free(cafp);
+    return ret;
+}
+
+int
+cmd_login(int argc, char **argv)
+{
+    struct login_args a;
+    struct cli_conn conn;
+    struct cli_config *local = NULL;
+    struct login_key *k = NULL;
+    json_t *cfg = NULL, *ans = NULL;
+    char *token = NULL, why[512];
+    int rc = EXIT_USAGE, e;
+
+    memset(&a, 0, sizeof(a));
+    if ((a.req = json_object()) == NULL || (a.pr = json_array()) == NULL)
+        goto out;
+    if ((rc = parse_args(argc, argv, &a)) >= 0)
+        goto out;
+    rc = EXIT_USAGE;
+    if (cli_config_load(&local, why, sizeof(why)) != 0) {
+        fprintf(stderr, "meshca login: %s\n", why);
+        goto out;
+    }
+    if (cli_conn_init(&conn, &a.flags, local) != 0 ||
+        (rc = fetch_config(&conn, &cfg)) != 0)
+        goto out;
+    rc = EXIT_REFUSED;
+    /* The key first: with key binding the login's nonce commits to it. */
+    if ((e = login_key_generate("meshca", &k)) != 0) {
+        fprintf(stderr, "meshca login: cannot make a key: %s\n",
+            meshca_strerror(e));
+        goto out;
+    }
+    if (get_token(&conn, cfg, a.flow, a.token_file, k, &token) != 0)
+        goto out;
+    if ((rc = request_cert(&conn, &a, k, token, &ans)) != 0)
+        goto out;
+    rc = check_and_install(&a, local, cfg, k, ans) != 0 ? EXIT_REFUSED : 0;
+out:
+    json_decref(a.req);
+    json_decref(a.pr);
     json_decref(cfg);
     json_decref(ans);
-    cert_free(cert);
     login_key_free(k);
     cli_config_free(local);
-    free(body);
-    free(cafp);
     cli_secure_free(token);
     return rc;
 }

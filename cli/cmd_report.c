@@ -5,10 +5,9 @@
  * html (default), csv or json, and writes it atomically (--output) or to
  * standard output.
  *
- * The fetch is its own libcurl call rather than cli_http(): a report of a
- * busy week is larger than the 4 MiB every other answer is held to, so it
- * gets REPORT_RESPONSE_MAX and a longer timeout, with the same URL rules
- * (cli_url_check), TLS roots and no redirects.
+ * A report of a busy week is larger than the 4 MiB every other answer is
+ * held to, so cli_http() is given REPORT_RESPONSE_MAX (and with it a longer
+ * timeout).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,9 +18,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/crypto.h>
 
-#include "meshca/buf.h"
 #include "cli.h"
 #include "cli_install.h"
 #include "report.h"
@@ -56,118 +53,6 @@ usage(FILE *f)
         "Exit: 0 written, 1 refused or failed, 2 usage, 3 server unreachable.\n");
 }
 
-struct sink {
-    char *d;
-    size_t len;
-    size_t cap;
-    int too_big;
-};
-
-static size_t
-sink_write(char *p, size_t sz, size_t n, void *arg)
-{
-    struct sink *s = arg;
-    size_t add = sz * n, ncap;
-    char *nd;
-
-    if (add > REPORT_RESPONSE_MAX || s->len > REPORT_RESPONSE_MAX - add) {
-        s->too_big = 1;
-        return 0;
-    }
-    if (s->len + add + 1 > s->cap) {
-        ncap = s->cap ? s->cap : 65536;
-        while (ncap < s->len + add + 1)
-            ncap *= 2;
-        if ((nd = realloc(s->d, ncap)) == NULL)
-            return 0;
-        s->d = nd;
-        s->cap = ncap;
-    }
-    memcpy(s->d + s->len, p, add);
-    s->len += add;
-    s->d[s->len] = '\0';
-    return add;
-}
-
-/* GET c->server + path with the bearer token.  Same contract as
- * cli_http(): 0 with r->status and r->body (caller frees with
- * cli_response_free), or MESHCA_ERR_CLI_HTTP / MESHCA_ERR_CLI_INSECURE_URL
- * with r->error. */
-static int
-report_fetch(const struct cli_conn *c, const char *path, const char *token,
-    struct cli_response *r)
-{
-    CURL *h = NULL;
-    CURLcode cr;
-    struct curl_slist *hdr = NULL, *nh;
-    struct sink s = { NULL, 0, 0, 0 };
-    char url[2048], *auth = NULL;
-    int ret = MESHCA_ERR_CLI_HTTP, cu;
-
-    memset(r, 0, sizeof(*r));
-    if (snprintf(url, sizeof(url), "%s%s", c->server, path) >=
-        (int)sizeof(url)) {
-        snprintf(r->error, sizeof(r->error), "URL too long");
-        return MESHCA_ERR_CLI_HTTP;
-    }
-    if ((cu = cli_url_check(url, c->insecure_http, r->error,
-        sizeof(r->error))) != 0)
-        return cu == MESHCA_ERR_CLI_INSECURE_URL ? cu : MESHCA_ERR_CLI_HTTP;
-    if ((h = curl_easy_init()) == NULL ||
-        asprintf(&auth, "Authorization: Bearer %s", token) < 0) {
-        auth = NULL;
-        snprintf(r->error, sizeof(r->error), "out of memory");
-        goto out;
-    }
-    if ((nh = curl_slist_append(hdr, auth)) == NULL ||
-        (hdr = nh, nh = curl_slist_append(hdr, "Accept: application/json"))
-        == NULL) {
-        snprintf(r->error, sizeof(r->error), "out of memory");
-        goto out;
-    }
-    hdr = nh;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 300L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
-        (curl_off_t)REPORT_RESPONSE_MAX);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "meshca/" MESHCA_VERSION);
-    if (c->ca_file[0] != '\0')
-        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
-    if ((cr = curl_easy_perform(h)) != CURLE_OK) {
-        snprintf(r->error, sizeof(r->error), "%.150s: %s", c->server,
-            s.too_big || cr == CURLE_FILESIZE_EXCEEDED ?
-            "the report is larger than 512 MiB; ask for a shorter period" :
-            curl_easy_strerror(cr));
-        goto out;
-    }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-    if (s.d == NULL && (s.d = strdup("")) == NULL)
-        goto out;
-    r->body = s.d;
-    r->len = s.len;
-    s.d = NULL;
-    ret = 0;
-out:
-    if (ret != 0)
-        r->status = 0;
-    free(s.d);
-    curl_easy_cleanup(h);
-    curl_slist_free_all(hdr);
-    cli_secure_free(auth);
-    return ret;
-}
-
 /* "2026-11-22T13:00:00Z" for t. */
 static void
 fmt_time(int64_t t, char *out, size_t outlen)
@@ -184,8 +69,17 @@ write_stdout(const char *data, size_t len)
     return 0;
 }
 
-int
-cmd_report(int argc, char **argv)
+/* What the command line asked for. */
+struct report_args {
+    const char *since_arg, *until_arg, *format, *output, *token_file, *input;
+    struct cli_conn_flags flags;
+    enum report_format fmt;
+    int64_t since, until;       /* the period, epoch seconds */
+};
+
+/* Reads the options into *a.  Returns -1 to go on, or the exit status. */
+static int
+parse_args(int argc, char **argv, struct report_args *a)
 {
     static const struct option opts[] = {
         { "since", required_argument, NULL, 'S' },
@@ -198,35 +92,19 @@ cmd_report(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *since_arg = NULL, *until_arg = NULL, *format = "html";
-    const char *output = NULL, *token_file = NULL, *input = NULL;
-    struct cli_conn_flags flags = { NULL, NULL, 0 };
-    struct cli_conn conn;
-    struct cli_response resp;
-    enum report_format fmt = REPORT_FORMAT_HTML;
-    json_t *rep = NULL;
-    json_error_t jerr;
-    char *token = NULL, *text = NULL, *es = NULL, *eu = NULL;
-    char path[512], ts[32], tu[32];
-    const json_t *integ;
-    const char *msg;
-    int64_t now = (int64_t)time(NULL), since, until;
-    size_t len = 0, n;
-    long long bad;
-    int ch, r, rc = EXIT_USAGE;
+    int ch;
 
-    memset(&resp, 0, sizeof(resp));
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (cli_conn_flag(&flags, ch, optarg))
+        if (cli_conn_flag(&a->flags, ch, optarg))
             continue;
         switch (ch) {
-        case 'S': since_arg = optarg; break;
-        case 'U': until_arg = optarg; break;
-        case 'f': format = optarg; break;
-        case 'o': output = optarg; break;
-        case 't': token_file = optarg; break;
-        case 'i': input = optarg; break;
+        case 'S': a->since_arg = optarg; break;
+        case 'U': a->until_arg = optarg; break;
+        case 'f': a->format = optarg; break;
+        case 'o': a->output = optarg; break;
+        case 't': a->token_file = optarg; break;
+        case 'i': a->input = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -237,152 +115,222 @@ cmd_report(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (report_format_parse(format, &fmt) != 0) {
+    if (report_format_parse(a->format, &a->fmt) != 0) {
         fprintf(stderr, "meshca report: --format is html, csv or json, not "
-            "\"%s\"\n", format);
+            "\"%s\"\n", a->format);
         return EXIT_USAGE;
     }
-    if (input != NULL && (since_arg || until_arg || token_file ||
-        flags.server || flags.cacert || flags.insecure_http)) {
+    if (a->input != NULL && (a->since_arg || a->until_arg || a->token_file ||
+        a->flags.server || a->flags.cacert || a->flags.insecure_http)) {
         fprintf(stderr, "meshca report: --input renders a saved report; "
             "--since, --until, --server and --token-file are for fetching "
             "one\n");
         return EXIT_USAGE;
     }
-    until = now;
-    if (until_arg != NULL && report_parse_when(until_arg, now, &until) != 0) {
-        fprintf(stderr, "meshca report: --until \"%s\" is not a time: give "
-            "RFC 3339 (2026-11-22T13:00:00Z), a date, \"now\" or a duration "
-            "ago (24h, 7d)\n", until_arg);
-        return EXIT_USAGE;
-    }
-    since = until - 86400;
-    if (since_arg != NULL && report_parse_when(since_arg, now, &since) != 0) {
-        fprintf(stderr, "meshca report: --since \"%s\" is not a time: give "
-            "RFC 3339 (2026-11-22T13:00:00Z), a date, \"now\" or a duration "
-            "ago (24h, 7d)\n", since_arg);
-        return EXIT_USAGE;
-    }
-    if (since >= until) {
-        fmt_time(since, ts, sizeof(ts));
-        fmt_time(until, tu, sizeof(tu));
+    return -1;
+}
+
+/* One of --since / --until (name) into *tp.  Returns 0 or -1 (said). */
+static int
+parse_when(const char *name, const char *arg, int64_t now, int64_t *tp)
+{
+    if (arg == NULL || report_parse_when(arg, now, tp) == 0)
+        return 0;
+    fprintf(stderr, "meshca report: --%s \"%s\" is not a time: give "
+        "RFC 3339 (2026-11-22T13:00:00Z), a date, \"now\" or a duration "
+        "ago (24h, 7d)\n", name, arg);
+    return -1;
+}
+
+/* The period: --until (default now), --since (default 24 hours before
+ * it).  Returns 0 or -1 (said). */
+static int
+resolve_period(struct report_args *a, int64_t now)
+{
+    char ts[32], tu[32];
+
+    a->until = now;
+    if (parse_when("until", a->until_arg, now, &a->until) != 0)
+        return -1;
+    a->since = a->until - 86400;
+    if (parse_when("since", a->since_arg, now, &a->since) != 0)
+        return -1;
+    if (a->since >= a->until) {
+        fmt_time(a->since, ts, sizeof(ts));
+        fmt_time(a->until, tu, sizeof(tu));
         fprintf(stderr, "meshca report: the period is empty: --since %s is "
             "not before --until %s\n", ts, tu);
-        return EXIT_USAGE;
+        return -1;
     }
+    return 0;
+}
 
-    if (input != NULL) {
-        rc = EXIT_REFUSED;
-        if ((rep = json_load_file(input, JSON_REJECT_DUPLICATES, &jerr)) ==
-            NULL) {
-            fprintf(stderr, "meshca report: cannot read the report %s: %s "
-                "(line %d)\n", input, jerr.text, jerr.line);
-            goto out;
-        }
-    } else {
-        if (cli_conn_setup("report", &flags, &conn) != 0 ||
-            cli_token_read(token_file, &token) != 0)
-            goto out;
-        /*
-         * What the person left out is left to the server's clock: with no
-         * --until the period runs to the server's "now" (a certificate
-         * issued this second is in it), with neither it is the server's
-         * last 24 hours.  --until alone means the 24 hours before it.
-         */
-        fmt_time(since, ts, sizeof(ts));
-        fmt_time(until, tu, sizeof(tu));
-        if (((since_arg != NULL || until_arg != NULL) &&
-            (es = curl_easy_escape(NULL, ts, 0)) == NULL) ||
-            (until_arg != NULL && (eu = curl_easy_escape(NULL, tu, 0)) ==
-            NULL)) {
-            rc = EXIT_REFUSED;
-            goto out;
-        }
-        snprintf(path, sizeof(path), "/v1/report%s%s%s%s%s",
-            es || eu ? "?" : "", es ? "since=" : "", es ? es : "",
-            es && eu ? "&until=" : eu ? "until=" : "", eu ? eu : "");
-        if (report_fetch(&conn, path, token, &resp) != 0) {
-            fprintf(stderr, "meshca report: cannot reach the server: %s\n",
-                resp.error);
-            rc = EXIT_UNREACHABLE;
-            goto out;
-        }
-        rc = EXIT_REFUSED;
-        if (resp.status != 200) {
-            cli_print_error("report", &resp);
-            goto out;
-        }
-        if ((rep = json_loadb(resp.body, resp.len, 0, &jerr)) == NULL) {
-            fprintf(stderr, "meshca report: the server's answer is not a "
-                "JSON report: %s\n", jerr.text);
-            goto out;
-        }
-    }
+/*
+ * "/v1/report" with the period's query into path.  What the person left
+ * out is left to the server's clock: with no --until the period runs to
+ * the server's "now" (a certificate issued this second is in it), with
+ * neither it is the server's last 24 hours.  --until alone means the 24
+ * hours before it.  Returns 0 or -1.
+ */
+static int
+report_path(const struct report_args *a, char *path, size_t pathlen)
+{
+    char ts[32], tu[32], *es = NULL, *eu = NULL;
+    int r = -1;
+
+    fmt_time(a->since, ts, sizeof(ts));
+    fmt_time(a->until, tu, sizeof(tu));
+    if (((a->since_arg != NULL || a->until_arg != NULL) &&
+        (es = curl_easy_escape(NULL, ts, 0)) == NULL) ||
+        (a->until_arg != NULL && (eu = curl_easy_escape(NULL, tu, 0)) ==
+        NULL))
+        goto out;
+    snprintf(path, pathlen, "/v1/report%s%s%s%s%s",
+        es || eu ? "?" : "", es ? "since=" : "", es ? es : "",
+        es && eu ? "&until=" : eu ? "until=" : "", eu ? eu : "");
+    r = 0;
+out:
+    curl_free(es);
+    curl_free(eu);
+    return r;
+}
+
+/* GET /v1/report into *repp.  Returns 0 or the exit status (said). */
+static int
+fetch_report(const struct report_args *a, json_t **repp)
+{
+    struct cli_conn conn;
+    struct cli_response resp;
+    json_error_t jerr;
+    char *token = NULL, path[512];
+    int rc = EXIT_USAGE;
+
+    memset(&resp, 0, sizeof(resp));
+    if (cli_conn_setup("report", &a->flags, &conn) != 0 ||
+        cli_token_read(a->token_file, &token) != 0)
+        goto out;
     rc = EXIT_REFUSED;
-    if (!json_is_object(rep) || !json_is_object(json_object_get(rep,
-        "totals"))) {
-        fprintf(stderr, "meshca report: %s is not a meshca report (no "
-            "\"totals\")\n", input ? input : "the server's answer");
+    if (report_path(a, path, sizeof(path)) != 0)
+        goto out;
+    if (cli_http(&conn, "GET", path, token, NULL, REPORT_RESPONSE_MAX,
+        &resp) != 0) {
+        if (resp.too_big)
+            fprintf(stderr, "meshca report: cannot reach the server: "
+                "%.150s: the report is larger than 512 MiB; ask for a "
+                "shorter period\n", conn.server);
+        else
+            fprintf(stderr, "meshca report: cannot reach the server: "
+                "%s\n", resp.error);
+        rc = EXIT_UNREACHABLE;
         goto out;
     }
-    if ((r = report_render_to(rep, fmt, &text, &len)) != 0) {
+    if (resp.status != 200) {
+        cli_print_error("report", &resp);
+        goto out;
+    }
+    if ((*repp = json_loadb(resp.body, resp.len, 0, &jerr)) == NULL) {
+        fprintf(stderr, "meshca report: the server's answer is not a "
+            "JSON report: %s\n", jerr.text);
+        goto out;
+    }
+    rc = 0;
+out:
+    cli_response_free(&resp);
+    cli_secure_free(token);
+    return rc;
+}
+
+/* Renders rep and writes it to --output or stdout.  Returns 0 or -1
+ * (said). */
+static int
+write_report(const struct report_args *a, const json_t *rep)
+{
+    char *text = NULL;
+    size_t len = 0, n;
+    int r, ret = -1;
+
+    if ((r = report_render_to(rep, a->fmt, &text, &len)) != 0) {
         fprintf(stderr, "meshca report: cannot render the report: %s\n",
             meshca_strerror(r));
         goto out;
     }
-    if (output != NULL && strcmp(output, "-") != 0) {
-        if (install_write_file(output, text, len, 0644) != 0) {
-            fprintf(stderr, "meshca report: cannot write %s: %s\n", output,
-                strerror(errno));
+    if (a->output != NULL && strcmp(a->output, "-") != 0) {
+        if (install_write_file(a->output, text, len, 0644) != 0) {
+            fprintf(stderr, "meshca report: cannot write %s: %s\n",
+                a->output, strerror(errno));
             goto out;
         }
         n = json_array_size(json_object_get(rep, "access"));
         fprintf(stderr, "meshca report: wrote %s (%zu certificate%s)\n",
-            output, n, n == 1 ? "" : "s");
+            a->output, n, n == 1 ? "" : "s");
     } else if (write_stdout(text, len) != 0) {
         fprintf(stderr, "meshca report: cannot write to standard output: "
             "%s\n", strerror(errno));
         goto out;
     }
-    integ = json_object_get(rep, "integrity");
-    if (!json_is_true(json_object_get(integ, "verified"))) {
-        msg = json_string_value(json_object_get(integ, "message"));
-        if (json_is_integer(json_object_get(integ, "first_bad"))) {
-            bad = (long long)json_integer_value(json_object_get(integ,
-                "first_bad"));
-            fprintf(stderr, "meshca report: WARNING: the ledger's log "
-                "is BROKEN at %lld: %s\n", bad,
-                msg ? msg : "no detail");
-        } else
-            fprintf(stderr, "meshca report: WARNING: the ledger's log "
-                "checkpoint is not verified: %s\n", msg ? msg :
-                "the report carries no integrity check");
-    }
-    rc = 0;
+    ret = 0;
 out:
-    cli_response_free(&resp);
-    curl_free(es);
-    curl_free(eu);
-    free(text);
-    json_decref(rep);
-    cli_secure_free(token);
-    return rc;
-}
-
-/* The older entry point cli.h still declares; report_render_to is the one
- * to call.  Returns 0 or -1. */
-int
-report_render(const struct json_t *r, const char *format, struct buf *out)
-{
-    enum report_format fmt;
-    char *text = NULL;
-    size_t len = 0;
-    int ret = -1;
-
-    if (report_format_parse(format, &fmt) == 0 &&
-        report_render_to(r, fmt, &text, &len) == 0 &&
-        buf_put(out, text, len) == 0)
-        ret = 0;
     free(text);
     return ret;
+}
+
+/* Warns on stderr when the report's ledger integrity did not verify. */
+static void
+warn_integrity(const json_t *rep)
+{
+    const json_t *integ = json_object_get(rep, "integrity");
+    const char *msg;
+    long long bad;
+
+    if (json_is_true(json_object_get(integ, "verified")))
+        return;
+    msg = json_string_value(json_object_get(integ, "message"));
+    if (json_is_integer(json_object_get(integ, "first_bad"))) {
+        bad = (long long)json_integer_value(json_object_get(integ,
+            "first_bad"));
+        fprintf(stderr, "meshca report: WARNING: the ledger's log "
+            "is BROKEN at %lld: %s\n", bad, msg ? msg : "no detail");
+    } else
+        fprintf(stderr, "meshca report: WARNING: the ledger's log "
+            "checkpoint is not verified: %s\n", msg ? msg :
+            "the report carries no integrity check");
+}
+
+int
+cmd_report(int argc, char **argv)
+{
+    struct report_args a = { NULL, NULL, "html", NULL, NULL, NULL,
+        { NULL, NULL, 0 }, REPORT_FORMAT_HTML, 0, 0 };
+    json_t *rep = NULL;
+    json_error_t jerr;
+    int rc;
+
+    if ((rc = parse_args(argc, argv, &a)) >= 0)
+        return rc;
+    if (resolve_period(&a, (int64_t)time(NULL)) != 0)
+        return EXIT_USAGE;
+    rc = EXIT_REFUSED;
+    if (a.input != NULL) {
+        if ((rep = json_load_file(a.input, JSON_REJECT_DUPLICATES, &jerr)) ==
+            NULL) {
+            fprintf(stderr, "meshca report: cannot read the report %s: %s "
+                "(line %d)\n", a.input, jerr.text, jerr.line);
+            goto out;
+        }
+    } else if ((rc = fetch_report(&a, &rep)) != 0)
+        goto out;
+    rc = EXIT_REFUSED;
+    if (!json_is_object(rep) || !json_is_object(json_object_get(rep,
+        "totals"))) {
+        fprintf(stderr, "meshca report: %s is not a meshca report (no "
+            "\"totals\")\n", a.input ? a.input : "the server's answer");
+        goto out;
+    }
+    if (write_report(&a, rep) != 0)
+        goto out;
+    warn_integrity(rep);
+    rc = 0;
+out:
+    json_decref(rep);
+    return rc;
 }

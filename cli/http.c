@@ -14,6 +14,8 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "meshca/buf.h"
+#include "meshca/clock.h"
 #include "meshca/duration.h"
 #include "meshca/url.h"
 #include "cli.h"
@@ -107,9 +109,9 @@ cli_url_check(const char *url, int insecure_http, char *why, size_t whylen)
     return MESHCA_ERR_INVALID_FORMAT;
 }
 
+/* The response body as libcurl hands it over. */
 struct sink {
-    char *d;
-    size_t len;
+    struct buf *b;
     int too_big;
 };
 
@@ -117,25 +119,125 @@ static size_t
 sink_write(char *p, size_t sz, size_t n, void *arg)
 {
     struct sink *s = arg;
-    size_t add = sz * n;
-    char *nd;
+    int r;
 
-    if (add > CLI_RESPONSE_MAX || s->len + add > CLI_RESPONSE_MAX) {
-        s->too_big = 1;
+    if ((r = buf_put(s->b, p, sz * n)) != 0) {
+        s->too_big = r == MESHCA_ERR_NO_BUFFER_SPACE;
         return 0;
     }
-    if ((nd = realloc(s->d, s->len + add + 1)) == NULL)
-        return 0;
-    s->d = nd;
-    memcpy(s->d + s->len, p, add);
-    s->len += add;
-    s->d[s->len] = '\0';
-    return add;
+    return sz * n;
+}
+
+/* The request headers: the bearer token (auth, which the caller wipes) and
+ * the body's type.  Returns 0 or -1. */
+static int
+request_headers(const char *token, const char *body, const char *ctype,
+    char **authp, struct curl_slist **hdrp)
+{
+    struct curl_slist *nh;
+    char cth[128];
+
+    if (token != NULL) {
+        if (asprintf(authp, "Authorization: Bearer %s", token) < 0) {
+            *authp = NULL;
+            return -1;
+        }
+        if ((nh = curl_slist_append(*hdrp, *authp)) == NULL)
+            return -1;
+        *hdrp = nh;
+    }
+    if (body != NULL) {
+        snprintf(cth, sizeof(cth), "Content-Type: %s", ctype ? ctype :
+            "application/json");
+        if ((nh = curl_slist_append(*hdrp, cth)) == NULL)
+            return -1;
+        *hdrp = nh;
+    }
+    return 0;
+}
+
+static void
+request_options(CURL *h, const struct cli_conn *c, const char *method,
+    const char *url, const char *body, struct curl_slist *hdr, size_t max,
+    struct sink *s)
+{
+    if (body != NULL)
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    /* A body larger than any ordinary answer (the report) takes longer. */
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, max > CLI_RESPONSE_MAX ? 300L : 30L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "meshca/" MESHCA_VERSION);
+    /* Added to the system's roots (libcurl keeps its CA path). */
+    if (c->ca_file[0] != '\0')
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+}
+
+/* The one libcurl request behind cli_http and cli_http_url. */
+static int
+fetch(const struct cli_conn *c, const char *method, const char *url,
+    const char *token, const char *body, const char *ctype, size_t max,
+    struct cli_response *r)
+{
+    CURL *h = NULL;
+    CURLcode cr;
+    struct curl_slist *hdr = NULL;
+    struct sink s = { NULL, 0 };
+    char *auth = NULL;
+    int ret = MESHCA_ERR_CLI_HTTP, cu;
+
+    memset(r, 0, sizeof(*r));
+    if ((cu = cli_url_check(url, c->insecure_http, r->error,
+        sizeof(r->error))) != 0)
+        return cu == MESHCA_ERR_CLI_INSECURE_URL ? cu : MESHCA_ERR_CLI_HTTP;
+    if ((h = curl_easy_init()) == NULL ||
+        (s.b = buf_new_large(max)) == NULL) {
+        snprintf(r->error, sizeof(r->error), "out of memory");
+        ret = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if (request_headers(token, body, ctype, &auth, &hdr) != 0)
+        goto out;
+    request_options(h, c, method, url, body, hdr, max, &s);
+    cr = curl_easy_perform(h);
+    if (cr != CURLE_OK) {
+        r->too_big = s.too_big || cr == CURLE_FILESIZE_EXCEEDED;
+        if (r->too_big)
+            snprintf(r->error, sizeof(r->error), "%.150s: the response is "
+                "larger than %zu MiB", url, max >> 20);
+        else
+            snprintf(r->error, sizeof(r->error), "%.150s: %s", url,
+                curl_easy_strerror(cr));
+        goto out;
+    }
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    if (buf_take_cstring(&s.b, &r->body, &r->len) != 0)
+        goto out;
+    ret = 0;
+out:
+    if (ret != 0)
+        r->status = 0;
+    buf_free(s.b);
+    curl_easy_cleanup(h);
+    curl_slist_free_all(hdr);
+    cli_secure_free(auth);
+    return ret;
 }
 
 int
 cli_http(const struct cli_conn *c, const char *method, const char *path,
-    const char *token, const char *body, struct cli_response *r)
+    const char *token, const char *body, size_t max_body,
+    struct cli_response *r)
 {
     char url[2048];
 
@@ -145,7 +247,8 @@ cli_http(const struct cli_conn *c, const char *method, const char *path,
         snprintf(r->error, sizeof(r->error), "URL too long");
         return MESHCA_ERR_CLI_HTTP;
     }
-    return cli_http_url(c, method, url, token, body, "application/json", r);
+    return fetch(c, method, url, token, body, "application/json", max_body,
+        r);
 }
 
 int
@@ -153,81 +256,7 @@ cli_http_url(const struct cli_conn *c, const char *method, const char *url,
     const char *token, const char *body, const char *ctype,
     struct cli_response *r)
 {
-    CURL *h = NULL;
-    CURLcode cr;
-    struct curl_slist *hdr = NULL, *nh;
-    struct sink s = { NULL, 0, 0 };
-    char *auth = NULL, cth[128];
-    int ret = MESHCA_ERR_CLI_HTTP, cu;
-
-    memset(r, 0, sizeof(*r));
-    if ((cu = cli_url_check(url, c->insecure_http, r->error,
-        sizeof(r->error))) != 0)
-        return cu == MESHCA_ERR_CLI_INSECURE_URL ? cu : MESHCA_ERR_CLI_HTTP;
-    if ((h = curl_easy_init()) == NULL) {
-        snprintf(r->error, sizeof(r->error), "out of memory");
-        return MESHCA_ERR_ALLOC;
-    }
-    if (token != NULL) {
-        if (asprintf(&auth, "Authorization: Bearer %s", token) < 0) {
-            auth = NULL;
-            goto out;
-        }
-        if ((nh = curl_slist_append(hdr, auth)) == NULL)
-            goto out;
-        hdr = nh;
-    }
-    if (body != NULL) {
-        snprintf(cth, sizeof(cth), "Content-Type: %s", ctype ? ctype :
-            "application/json");
-        if ((nh = curl_slist_append(hdr, cth)) == NULL)
-            goto out;
-        hdr = nh;
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    }
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
-        (curl_off_t)CLI_RESPONSE_MAX);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "meshca/" MESHCA_VERSION);
-    /* Added to the system's roots (libcurl keeps its CA path). */
-    if (c->ca_file[0] != '\0')
-        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
-    cr = curl_easy_perform(h);
-    if (cr != CURLE_OK) {
-        snprintf(r->error, sizeof(r->error), "%.150s: %s", url,
-            s.too_big || cr == CURLE_FILESIZE_EXCEEDED ?
-            "the response is larger than 4 MiB" : curl_easy_strerror(cr));
-        goto out;
-    }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-    if (s.d == NULL && (s.d = strdup("")) == NULL)
-        goto out;
-    r->body = s.d;
-    r->len = s.len;
-    s.d = NULL;
-    ret = 0;
-out:
-    if (ret != 0)
-        r->status = 0;
-    if (s.d != NULL) {
-        OPENSSL_cleanse(s.d, s.len);
-        free(s.d);
-    }
-    curl_easy_cleanup(h);
-    curl_slist_free_all(hdr);
-    cli_secure_free(auth);
-    return ret;
+    return fetch(c, method, url, token, body, ctype, CLI_RESPONSE_MAX, r);
 }
 
 void
@@ -255,14 +284,9 @@ cli_format_left(int64_t seconds, char *out, size_t outlen)
 char *
 cli_format_time(uint64_t t, char *out, size_t outlen)
 {
-    struct tm tm;
-    time_t tt = t > (uint64_t)253402300799ULL ? (time_t)253402300799LL :
-        (time_t)t;
-
-    if (gmtime_r(&tt, &tm) == NULL ||
-        strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(out, outlen, "?");
-    return out;
+    /* Clamped to the last second of 9999: four-digit years only. */
+    return meshca_time_format(t > (uint64_t)253402300799ULL ?
+        253402300799LL : (int64_t)t, out, outlen);
 }
 
 int

@@ -26,6 +26,7 @@
 #include <openssl/sha.h>
 
 #include "meshca/buf.h"
+#include "meshca/clock.h"
 #include "meshca/duration.h"
 #include "cli.h"
 #include "cli_oidc.h"
@@ -357,13 +358,11 @@ oidc_poll_classify(const char *error)
     return OIDC_POLL_ERROR;
 }
 
+/* Whole seconds on the monotonic clock. */
 static time_t
 mono_now(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
+    return (time_t)(meshca_mono_us() / 1000000);
 }
 
 /* The ID token from a token endpoint's JSON answer. */
@@ -382,75 +381,116 @@ take_id_token(const json_t *t, char **tokenp)
     return 0;
 }
 
-int
-oidc_device_login(const struct cli_conn *c, const struct oidc_endpoints *ep,
-    char **tokenp)
+/* What a device authorization answer (RFC 8628 3.2) holds. */
+struct device_grant {
+    const char *user_code, *device_code, *uri, *uri_complete;
+    json_int_t interval, expires;
+};
+
+/* POST the device authorization request into *dap.  Returns 0 or
+ * MESHCA_ERR_CLI_LOGIN / MESHCA_ERR_ALLOC (said). */
+static int
+device_authorize(const struct cli_conn *c, const struct oidc_endpoints *ep,
+    const char *e_client, json_t **dap)
 {
     struct cli_response r;
-    json_t *da = NULL, *t = NULL;
-    char *body = NULL, *e_client = NULL, *e_scope = NULL, *e_code = NULL;
-    const char *user_code, *dcode, *vuri, *vuric, *err, *desc;
-    json_int_t interval, expires;
-    time_t deadline, now;
-    char left[32];
-    int tty = isatty(STDERR_FILENO), ret = MESHCA_ERR_CLI_LOGIN;
+    char *e_scope = NULL, *body = NULL;
+    int ret = MESHCA_ERR_CLI_LOGIN;
 
-    *tokenp = NULL;
     memset(&r, 0, sizeof(r));
-    if (ep->device == NULL || ep->token == NULL) {
-        fprintf(stderr, "meshca login: the identity provider offers no device "
-            "flow; use --flow browser or --token-file\n");
-        return ret;
-    }
-    e_client = esc(ep->client_id);
-    e_scope = esc(ep->scope);
-    if (e_client == NULL || e_scope == NULL ||
+    if ((e_scope = esc(ep->scope)) == NULL ||
         asprintf(&body, "client_id=%s&scope=%s", e_client, e_scope) < 0) {
         body = NULL;
         ret = MESHCA_ERR_ALLOC;
         goto out;
     }
     if (cli_http_url(c, "POST", ep->device, NULL, body, FORM, &r) != 0 ||
-        r.status != 200 || (da = json_loadb(r.body, r.len, 0, NULL)) == NULL) {
+        r.status != 200 || (*dap = json_loadb(r.body, r.len, 0, NULL)) ==
+        NULL) {
         fprintf(stderr, "meshca login: the identity provider refused the "
             "device authorization (%s)\n", r.status ? "HTTP error" : r.error);
         goto out;
     }
+    ret = 0;
+out:
     cli_response_free(&r);
-    user_code = json_string_value(json_object_get(da, "user_code"));
-    dcode = json_string_value(json_object_get(da, "device_code"));
-    vuri = json_string_value(json_object_get(da, "verification_uri"));
-    vuric = json_string_value(json_object_get(da,
+    free(e_scope);
+    free(body);
+    return ret;
+}
+
+/* The grant in da into *g, with the interval and lifetime bounded.
+ * Returns 0 or -1 (said). */
+static int
+device_grant_read(const json_t *da, struct device_grant *g)
+{
+    g->user_code = json_string_value(json_object_get(da, "user_code"));
+    g->device_code = json_string_value(json_object_get(da, "device_code"));
+    g->uri = json_string_value(json_object_get(da, "verification_uri"));
+    g->uri_complete = json_string_value(json_object_get(da,
         "verification_uri_complete"));
-    interval = json_integer_value(json_object_get(da, "interval"));
-    expires = json_integer_value(json_object_get(da, "expires_in"));
-    if (user_code == NULL || dcode == NULL || vuri == NULL) {
+    g->interval = json_integer_value(json_object_get(da, "interval"));
+    g->expires = json_integer_value(json_object_get(da, "expires_in"));
+    if (g->user_code == NULL || g->device_code == NULL || g->uri == NULL) {
         fprintf(stderr, "meshca login: the identity provider's device "
             "authorization answer lacks user_code, device_code or "
             "verification_uri\n");
-        goto out;
+        return -1;
     }
-    if (interval <= 0 || interval > 60)
-        interval = 5;
-    if (expires <= 0 || expires > 3600)
-        expires = 600;
-    deadline = mono_now() + (time_t)expires;
-    fprintf(stderr, "To log in, open %s\nand enter the code: %s\n", vuri,
-        user_code);
-    if (vuric != NULL)
-        fprintf(stderr, "(or open %s)\n", vuric);
-    fprintf(stderr, "Waiting for you to log in (%s left)...\n",
-        duration_format(expires, left, sizeof(left)));
-    free(body);
-    body = NULL;
-    if ((e_code = esc(dcode)) == NULL ||
-        asprintf(&body, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-"
-        "type%%3Adevice_code&client_id=%s&device_code=%s", e_client,
-        e_code) < 0) {
-        body = NULL;
-        ret = MESHCA_ERR_ALLOC;
-        goto out;
+    if (g->interval <= 0 || g->interval > 60)
+        g->interval = 5;
+    if (g->expires <= 0 || g->expires > 3600)
+        g->expires = 600;
+    return 0;
+}
+
+/* One error answer from the token endpoint.  Returns 1 to keep polling
+ * (*intervalp maybe longer), 0 when the login is over (said). */
+static int
+device_poll_answer(const json_t *t, json_int_t *intervalp, int tty)
+{
+    const char *err = json_string_value(json_object_get(t, "error"));
+    const char *desc = json_string_value(json_object_get(t,
+        "error_description"));
+
+    switch (oidc_poll_classify(err)) {
+    case OIDC_POLL_PENDING:
+        return 1;
+    case OIDC_POLL_SLOW_DOWN:
+        *intervalp += 5;
+        return 1;
+    case OIDC_POLL_DENIED:
+        fprintf(stderr, "%smeshca login: the login was denied at the "
+            "identity provider; run meshca login again to retry\n",
+            tty ? "\n" : "");
+        return 0;
+    case OIDC_POLL_EXPIRED:
+        fprintf(stderr, "%smeshca login: the code expired before the "
+            "login finished; run meshca login again\n", tty ? "\n" : "");
+        return 0;
+    case OIDC_POLL_ERROR:
+        fprintf(stderr, "%smeshca login: the identity provider answered "
+            "%s%s%s\n", tty ? "\n" : "", err ? err : "something "
+            "unexpected", desc ? ": " : "", desc ? desc : "");
+        return 0;
     }
+    return 1;
+}
+
+/* Polls the token endpoint with body until the person logs in or the
+ * deadline passes.  Returns 0 with *tokenp, or MESHCA_ERR_CLI_LOGIN (said)
+ * or take_id_token's error. */
+static int
+device_poll(const struct cli_conn *c, const struct oidc_endpoints *ep,
+    const char *body, json_int_t interval, time_t deadline, char **tokenp)
+{
+    struct cli_response r;
+    json_t *t = NULL;
+    int tty = isatty(STDERR_FILENO), ret = MESHCA_ERR_CLI_LOGIN;
+    char left[32];
+    time_t now;
+
+    memset(&r, 0, sizeof(r));
     for (;;) {
         sleep((unsigned)interval);
         now = mono_now();
@@ -474,36 +514,59 @@ oidc_device_login(const struct cli_conn *c, const struct oidc_endpoints *ep,
             goto out;
         }
         cli_response_free(&r);
-        err = json_string_value(json_object_get(t, "error"));
-        desc = json_string_value(json_object_get(t, "error_description"));
-        switch (oidc_poll_classify(err)) {
-        case OIDC_POLL_PENDING:
-            continue;
-        case OIDC_POLL_SLOW_DOWN:
-            interval += 5;
-            continue;
-        case OIDC_POLL_DENIED:
-            fprintf(stderr, "%smeshca login: the login was denied at the "
-                "identity provider; run meshca login again to retry\n",
-                tty ? "\n" : "");
+        if (!device_poll_answer(t, &interval, tty))
             goto out;
-        case OIDC_POLL_EXPIRED:
-            fprintf(stderr, "%smeshca login: the code expired before the "
-                "login finished; run meshca login again\n", tty ? "\n" : "");
-            goto out;
-        case OIDC_POLL_ERROR:
-            fprintf(stderr, "%smeshca login: the identity provider answered "
-                "%s%s%s\n", tty ? "\n" : "", err ? err : "something "
-                "unexpected", desc ? ": " : "", desc ? desc : "");
-            goto out;
-        }
     }
 out:
     cli_response_free(&r);
     json_decref(t);
+    return ret;
+}
+
+int
+oidc_device_login(const struct cli_conn *c, const struct oidc_endpoints *ep,
+    char **tokenp)
+{
+    struct device_grant g;
+    json_t *da = NULL;
+    char *body = NULL, *e_client = NULL, *e_code = NULL, left[32];
+    time_t deadline;
+    int ret = MESHCA_ERR_CLI_LOGIN;
+
+    *tokenp = NULL;
+    if (ep->device == NULL || ep->token == NULL) {
+        fprintf(stderr, "meshca login: the identity provider offers no device "
+            "flow; use --flow browser or --token-file\n");
+        return ret;
+    }
+    if ((e_client = esc(ep->client_id)) == NULL) {
+        ret = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if ((ret = device_authorize(c, ep, e_client, &da)) != 0)
+        goto out;
+    ret = MESHCA_ERR_CLI_LOGIN;
+    if (device_grant_read(da, &g) != 0)
+        goto out;
+    deadline = mono_now() + (time_t)g.expires;
+    fprintf(stderr, "To log in, open %s\nand enter the code: %s\n", g.uri,
+        g.user_code);
+    if (g.uri_complete != NULL)
+        fprintf(stderr, "(or open %s)\n", g.uri_complete);
+    fprintf(stderr, "Waiting for you to log in (%s left)...\n",
+        duration_format(g.expires, left, sizeof(left)));
+    if ((e_code = esc(g.device_code)) == NULL ||
+        asprintf(&body, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-"
+        "type%%3Adevice_code&client_id=%s&device_code=%s", e_client,
+        e_code) < 0) {
+        body = NULL;
+        ret = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    ret = device_poll(c, ep, body, g.interval, deadline, tokenp);
+out:
     json_decref(da);
     free(e_client);
-    free(e_scope);
     cli_secure_free(e_code);
     cli_secure_free(body);
     return ret;

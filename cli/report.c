@@ -1,8 +1,8 @@
 /*
  * The compliance report's renderer (see report.h): JSON report in, HTML /
- * CSV / JSON text out.  Everything is appended to one doubling buffer
- * (struct sb), so output is linear in the report's size; an error sticks in
- * the buffer and is returned once at the end, which keeps the emitters flat.
+ * CSV / JSON text out.  Everything is appended to one struct buf (struct
+ * out), so output is linear in the report's size; an error sticks in
+ * struct out and is returned once at the end, which keeps the emitters flat.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,101 +12,69 @@
 
 #include <jansson.h>
 
+#include "meshca/buf.h"
+#include "meshca/csv.h"
 #include "meshca/duration.h"
 #include "report.h"
 
-/* ---- output buffer ---- */
+/* ---- output ---- */
 
-struct sb {
-    char *d;
-    size_t len;
-    size_t cap;
+/* The text grows in one struct buf (limit REPORT_OUTPUT_MAX), created on
+ * first use; the first error sticks and is returned by out_finish. */
+struct out {
+    struct buf *b;
     int err;            /* 0, or the first MESHCA_ERR_* met */
 };
 
+/* 1 when o can take more text. */
 static int
-sb_reserve(struct sb *b, size_t n)
+out_ready(struct out *o)
 {
-    size_t ncap;
-    char *nd;
-
-    if (b->err != 0)
-        return -1;
-    if (n > REPORT_OUTPUT_MAX || b->len > REPORT_OUTPUT_MAX - n) {
-        b->err = MESHCA_ERR_NO_BUFFER_SPACE;
-        return -1;
-    }
-    if (b->len + n + 1 <= b->cap)
-        return 0;
-    ncap = b->cap ? b->cap : 4096;
-    while (ncap < b->len + n + 1)
-        ncap *= 2;
-    if ((nd = realloc(b->d, ncap)) == NULL) {
-        b->err = MESHCA_ERR_ALLOC;
-        return -1;
-    }
-    b->d = nd;
-    b->cap = ncap;
-    return 0;
+    if (o->err == 0 && o->b == NULL &&
+        (o->b = buf_new_large(REPORT_OUTPUT_MAX)) == NULL)
+        o->err = MESHCA_ERR_ALLOC;
+    return o->err == 0;
 }
 
 static void
-sb_put(struct sb *b, const char *s, size_t n)
+emitn(struct out *o, const char *s, size_t n)
 {
-    if (n == 0 || sb_reserve(b, n) != 0)
-        return;
-    memcpy(b->d + b->len, s, n);
-    b->len += n;
-    b->d[b->len] = '\0';
+    if (n > 0 && out_ready(o))
+        o->err = buf_put(o->b, s, n);
 }
 
 static void
-sb_puts(struct sb *b, const char *s)
+emit(struct out *o, const char *s)
 {
-    sb_put(b, s, strlen(s));
+    emitn(o, s, strlen(s));
 }
 
 static void
-sb_printf(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+emitf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
-sb_printf(struct sb *b, const char *fmt, ...)
+emitf(struct out *o, const char *fmt, ...)
 {
     va_list ap;
-    int n;
 
-    if (sb_reserve(b, 64) != 0)
+    if (!out_ready(o))
         return;
     va_start(ap, fmt);
-    n = vsnprintf(b->d + b->len, b->cap - b->len, fmt, ap);
+    o->err = buf_vputf(o->b, fmt, ap);
     va_end(ap);
-    if (n < 0) {
-        b->err = MESHCA_ERR_INTERNAL;
-        return;
-    }
-    if ((size_t)n >= b->cap - b->len) {
-        if (sb_reserve(b, (size_t)n) != 0)
-            return;
-        va_start(ap, fmt);
-        n = vsnprintf(b->d + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-    }
-    b->len += (size_t)n;
 }
 
 /* Hands the text out, or frees it and returns the error. */
 static int
-sb_finish(struct sb *b, char **outp, size_t *lenp)
+out_finish(struct out *o, char **outp, size_t *lenp)
 {
-    if (b->err == 0 && b->d == NULL && sb_reserve(b, 0) == 0)
-        b->d[0] = '\0';
-    if (b->err != 0) {
-        free(b->d);
-        return b->err;
-    }
-    *outp = b->d;
-    *lenp = b->len;
-    return 0;
+    int r;
+
+    if (out_ready(o) && (r = buf_take_cstring(&o->b, outp, lenp)) != 0)
+        o->err = r;
+    buf_free(o->b);
+    o->b = NULL;
+    return o->err;
 }
 
 /* ---- JSON access ---- */
@@ -238,13 +206,13 @@ report_parse_when(const char *s, int64_t now, int64_t *tp)
 /* ---- HTML pieces ---- */
 
 static void
-html_esc(struct sb *b, const char *s)
+html_esc(struct out *b, const char *s)
 {
     const char *p, *run;
     const char *rep;
 
     if (s == NULL) {
-        sb_puts(b, "<span class=\"nil\">&mdash;</span>");
+        emit(b, "<span class=\"nil\">&mdash;</span>");
         return;
     }
     for (run = p = s; *p != '\0'; p++) {
@@ -260,39 +228,39 @@ html_esc(struct sb *b, const char *s)
         }
         if (rep == NULL)
             continue;
-        sb_put(b, run, (size_t)(p - run));
-        sb_puts(b, rep);
+        emitn(b, run, (size_t)(p - run));
+        emit(b, rep);
         run = p + 1;
     }
-    sb_put(b, run, (size_t)(p - run));
+    emitn(b, run, (size_t)(p - run));
 }
 
 int
 report_html_escape(const char *s, char **outp, size_t *lenp)
 {
-    struct sb b = { NULL, 0, 0, 0 };
+    struct out b = { NULL, 0 };
 
     *outp = NULL;
     *lenp = 0;
     if (s == NULL)
-        sb_puts(&b, "&mdash;");
+        emit(&b, "&mdash;");
     else
         html_esc(&b, s);
-    return sb_finish(&b, outp, lenp);
+    return out_finish(&b, outp, lenp);
 }
 
 /* "2026-11-22T13:00:05Z" as "2026-11-22 13:00:05"; anything else escaped
  * as it is. */
 static void
-html_time(struct sb *b, const char *s)
+html_time(struct out *b, const char *s)
 {
     int64_t t;
 
     if (s != NULL && strlen(s) == 20 && s[10] == 'T' && s[19] == 'Z' &&
         report_parse_time(s, &t) == 0) {
-        sb_put(b, s, 10);
-        sb_puts(b, " ");
-        sb_put(b, s + 11, 8);
+        emitn(b, s, 10);
+        emit(b, " ");
+        emitn(b, s + 11, 8);
     } else
         html_esc(b, s);
 }
@@ -300,21 +268,21 @@ html_time(struct sb *b, const char *s)
 /* The end of a validity window: the time alone when it falls on the day
  * the window starts. */
 static void
-html_until(struct sb *b, const char *from, const char *until)
+html_until(struct out *b, const char *from, const char *until)
 {
     int64_t t;
 
     if (from != NULL && until != NULL && strlen(until) == 20 &&
         until[10] == 'T' && until[19] == 'Z' && strncmp(from, until, 11) == 0 &&
         report_parse_time(until, &t) == 0)
-        sb_put(b, until + 11, 8);
+        emitn(b, until + 11, 8);
     else
         html_time(b, until);
 }
 
 /* x with thousands separators ("12,345"). */
 static void
-html_num(struct sb *b, long long x)
+html_num(struct out *b, long long x)
 {
     char d[32], o[48];
     size_t n, i, k = 0;
@@ -330,21 +298,21 @@ html_num(struct sb *b, long long x)
         o[k++] = d[i];
     }
     o[k] = '\0';
-    sb_puts(b, o);
+    emit(b, o);
 }
 
 /* A JSON integer with thousands separators; not an integer: a dash. */
 static void
-html_count(struct sb *b, const json_t *v)
+html_count(struct out *b, const json_t *v)
 {
     if (!json_is_integer(v))
-        sb_puts(b, "&mdash;");
+        emit(b, "&mdash;");
     else
         html_num(b, (long long)json_integer_value(v));
 }
 
 static void
-html_list(struct sb *b, const json_t *arr)
+html_list(struct out *b, const json_t *arr)
 {
     const json_t *e;
     size_t i;
@@ -355,30 +323,30 @@ html_list(struct sb *b, const json_t *arr)
     }
     json_array_foreach(arr, i, e) {
         if (i > 0)
-            sb_puts(b, ", ");
+            emit(b, ", ");
         html_esc(b, json_string_value(e));
     }
 }
 
 /* The person: email (when known) with the subject underneath. */
 static void
-html_person(struct sb *b, const json_t *o)
+html_person(struct out *b, const json_t *o)
 {
     const char *email = jstr(o, "email"), *sub = jstr(o, "subject");
 
     if (email != NULL && *email != '\0') {
         html_esc(b, email);
         if (sub != NULL && strcmp(sub, email) != 0) {
-            sb_puts(b, "<span class=\"sub\">");
+            emit(b, "<span class=\"sub\">");
             html_esc(b, sub);
-            sb_puts(b, "</span>");
+            emit(b, "</span>");
         }
     } else
         html_esc(b, sub);
 }
 
 static void
-integrity_html(struct sb *b, const json_t *in)
+integrity_html(struct out *b, const json_t *in)
 {
     long long seq, bad;
 
@@ -387,48 +355,48 @@ integrity_html(struct sb *b, const json_t *in)
             /* A report from a meshcad before the transparency log. */
             if (!jint(in, "head_seq", &seq) && !jint(in, "records", &seq))
                 seq = 0;
-            sb_printf(b, "<p class=\"integrity ok\" id=\"integrity\">"
+            emitf(b, "<p class=\"integrity ok\" id=\"integrity\">"
                 "Ledger integrity: chain verified through record %lld, head "
                 "hash ", seq);
             html_esc(b, jstr(in, "head_hash"));
-            sb_puts(b, "</p>\n");
+            emit(b, "</p>\n");
             return;
         }
         if (!jint(in, "log_size", &seq))
             seq = 0;
-        sb_printf(b, "<p class=\"integrity ok\" id=\"integrity\">Ledger "
+        emitf(b, "<p class=\"integrity ok\" id=\"integrity\">Ledger "
             "integrity: signed checkpoint of %lld entries, root ", seq);
         html_esc(b, jstr(in, "root"));
-        sb_puts(b, ", signature verified with the log key (");
+        emit(b, ", signature verified with the log key (");
         html_esc(b, jstr(in, "origin"));
-        sb_puts(b, ")</p>\n");
+        emit(b, ")</p>\n");
         return;
     }
-    sb_puts(b, "<p class=\"integrity bad\" id=\"integrity\" role=\"alert\">"
+    emit(b, "<p class=\"integrity bad\" id=\"integrity\" role=\"alert\">"
         "Ledger integrity: ");
     if (!json_is_object(in)) {
-        sb_puts(b, "NOT VERIFIED &mdash; the report carries no integrity "
+        emit(b, "NOT VERIFIED &mdash; the report carries no integrity "
             "check</p>\n");
         return;
     }
     if (jint(in, "first_bad", &bad))
-        sb_printf(b, "BROKEN at record %lld &mdash; ", bad);
+        emitf(b, "BROKEN at record %lld &mdash; ", bad);
     else
-        sb_puts(b, "BROKEN &mdash; ");
+        emit(b, "BROKEN &mdash; ");
     html_esc(b, jstr(in, "message") ? jstr(in, "message") :
         "the log's checkpoint did not verify");
-    sb_puts(b, "</p>\n");
+    emit(b, "</p>\n");
 }
 
 int
 report_integrity_html(const json_t *integrity, char **outp, size_t *lenp)
 {
-    struct sb b = { NULL, 0, 0, 0 };
+    struct out b = { NULL, 0 };
 
     *outp = NULL;
     *lenp = 0;
     integrity_html(&b, integrity);
-    return sb_finish(&b, outp, lenp);
+    return out_finish(&b, outp, lenp);
 }
 
 /* ---- the chart ---- */
@@ -470,28 +438,40 @@ floor_to(int64_t t, int64_t step)
     return r < 0 ? t - r - step : t - r;
 }
 
-static void
-chart(struct sb *b, const json_t *hours, int64_t since, int64_t until)
+/* The plot area. */
+#define CH_PW ((double)(CH_W - CH_L - CH_R))
+#define CH_PH ((double)(CH_H - CH_T - CH_B))
+
+/* A chart being drawn: its buckets, their counts and its scale. */
+struct chart {
+    int64_t start, end, step;   /* buckets [start, end), step seconds each */
+    size_t nb;
+    long long *cnt;             /* nb counts */
+    long long maxc, total, ystep, ymax;
+    const char *unit;           /* "hour", "day" or "week" */
+    double bw, gap;             /* bar width, gap between bars */
+    int every;                  /* a label every this many buckets */
+};
+
+/* 1 and *tp, *cp when h is a usable {hour, count} bucket. */
+static int
+chart_bucket(const json_t *h, int64_t *tp, long long *cp)
 {
-    static const char *const mon[12] = { "Jan", "Feb", "Mar", "Apr", "May",
-        "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-    static const int64_t steps[] = { 3600, 86400, 7 * 86400 };
-    static const int hour_every[] = { 1, 2, 3, 4, 6, 12, 24 };
-    static const int day_every[] = { 1, 2, 7, 14, 28 };
-    const double pw = CH_W - CH_L - CH_R, ph = CH_H - CH_T - CH_B;
-    long long *cnt = NULL, c, maxc = 0, ystep, ymax, total = 0, v;
-    int64_t start = 0, end = 0, step = 3600, t, tmin = 0, tmax = 0;
-    size_t i, nb = 0, k, si, nvalid = 0;
+    return report_parse_time(jstr(h, "hour"), tp) == 0 &&
+        jint(h, "count", cp) && *cp >= 0 && *cp <= CH_MAX_COUNT;
+}
+
+/* The period when none was given: the buckets' own span. */
+static void
+chart_own_span(const json_t *hours, int64_t *sincep, int64_t *untilp)
+{
+    int64_t t, tmin = 0, tmax = 0;
+    size_t i, nvalid = 0;
     const json_t *h;
-    const char *unit = "hour";
-    double bw, gap, x, bh;
-    int every = 1, labels;
-    struct tm tm;
-    time_t tt;
+    long long c;
 
     json_array_foreach(hours, i, h) {
-        if (report_parse_time(jstr(h, "hour"), &t) != 0 ||
-            !jint(h, "count", &c) || c < 0 || c > CH_MAX_COUNT)
+        if (!chart_bucket(h, &t, &c))
             continue;
         if (nvalid == 0 || t < tmin)
             tmin = t;
@@ -499,150 +479,243 @@ chart(struct sb *b, const json_t *hours, int64_t since, int64_t until)
             tmax = t;
         nvalid++;
     }
-    if (since >= until) {
-        since = nvalid ? tmin : 0;
-        until = nvalid ? tmax + 3600 : 0;
-    }
+    *sincep = nvalid ? tmin : 0;
+    *untilp = nvalid ? tmax + 3600 : 0;
+}
+
+/* Hours for up to 14 days, else days, else weeks, else equal spans of
+ * whole days: at most CH_MAX_BARS buckets. */
+static void
+chart_buckets(struct chart *ch, int64_t since, int64_t until)
+{
+    static const int64_t steps[] = { 3600, 86400, 7 * 86400 };
+    size_t si;
+
+    ch->step = 3600;
     for (si = 0; si < sizeof(steps) / sizeof(steps[0]) && since < until;
         si++) {
-        step = steps[si];
-        start = floor_to(since, step);
-        end = floor_to(until - 1, step) + step;
-        nb = (size_t)((end - start) / step);
-        if (nb <= CH_MAX_BARS && (si > 0 || nb <= 14 * 24))
+        ch->step = steps[si];
+        ch->start = floor_to(since, ch->step);
+        ch->end = floor_to(until - 1, ch->step) + ch->step;
+        ch->nb = (size_t)((ch->end - ch->start) / ch->step);
+        if (ch->nb <= CH_MAX_BARS && (si > 0 || ch->nb <= 14 * 24))
             break;
     }
-    if (nb > CH_MAX_BARS) {
+    if (ch->nb > CH_MAX_BARS) {
         /* Years of data: as many equal spans as fit. */
-        step = ((end - start) / CH_MAX_BARS / 86400 + 1) * 86400;
-        end = start + ((end - start + step - 1) / step) * step;
-        nb = (size_t)((end - start) / step);
+        ch->step = ((ch->end - ch->start) / CH_MAX_BARS / 86400 + 1) * 86400;
+        ch->end = ch->start + ((ch->end - ch->start + ch->step - 1) /
+            ch->step) * ch->step;
+        ch->nb = (size_t)((ch->end - ch->start) / ch->step);
     }
-    unit = step == 3600 ? "hour" : step == 86400 ? "day" : "week";
-    if (nb > 0 && (cnt = calloc(nb, sizeof(*cnt))) == NULL) {
-        b->err = b->err ? b->err : MESHCA_ERR_ALLOC;
-        return;
-    }
-    json_array_foreach(hours, i, h) {
-        if (report_parse_time(jstr(h, "hour"), &t) != 0 ||
-            !jint(h, "count", &c) || c < 0 || c > CH_MAX_COUNT ||
-            t < start || t >= end)
-            continue;
-        k = (size_t)((t - start) / step);
-        /* Saturate: a hostile report may repeat a huge bucket. */
-        cnt[k] = cnt[k] > 1000 * CH_MAX_COUNT - c ? 1000 * CH_MAX_COUNT :
-            cnt[k] + c;
-        total = total > 1000 * CH_MAX_COUNT - c ? 1000 * CH_MAX_COUNT :
-            total + c;
-        if (cnt[k] > maxc)
-            maxc = cnt[k];
-    }
-    ystep = nice_step((maxc + 3) / 4);
-    ymax = maxc == 0 ? 4 : ((maxc + ystep - 1) / ystep) * ystep;
-    if (maxc == 0)
-        ystep = 1;
+    ch->unit = ch->step == 3600 ? "hour" : ch->step == 86400 ? "day" :
+        "week";
+}
 
-    sb_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" "
+/* Adds the buckets up and sets the y scale.  Returns 0 or
+ * MESHCA_ERR_ALLOC. */
+static int
+chart_count(struct chart *ch, const json_t *hours)
+{
+    const json_t *h;
+    long long c;
+    int64_t t;
+    size_t i, k;
+
+    if (ch->nb > 0 && (ch->cnt = calloc(ch->nb, sizeof(*ch->cnt))) == NULL)
+        return MESHCA_ERR_ALLOC;
+    json_array_foreach(hours, i, h) {
+        if (!chart_bucket(h, &t, &c) || t < ch->start || t >= ch->end)
+            continue;
+        k = (size_t)((t - ch->start) / ch->step);
+        /* Saturate: a hostile report may repeat a huge bucket. */
+        ch->cnt[k] = ch->cnt[k] > 1000 * CH_MAX_COUNT - c ?
+            1000 * CH_MAX_COUNT : ch->cnt[k] + c;
+        ch->total = ch->total > 1000 * CH_MAX_COUNT - c ?
+            1000 * CH_MAX_COUNT : ch->total + c;
+        if (ch->cnt[k] > ch->maxc)
+            ch->maxc = ch->cnt[k];
+    }
+    ch->ystep = nice_step((ch->maxc + 3) / 4);
+    ch->ymax = ch->maxc == 0 ? 4 :
+        ((ch->maxc + ch->ystep - 1) / ch->ystep) * ch->ystep;
+    if (ch->maxc == 0)
+        ch->ystep = 1;
+    return 0;
+}
+
+/* Bar width, and labels on round clock positions at least ~56 px apart. */
+static void
+chart_spacing(struct chart *ch)
+{
+    static const int hour_every[] = { 1, 2, 3, 4, 6, 12, 24 };
+    static const int day_every[] = { 1, 2, 7, 14, 28 };
+    size_t k;
+
+    ch->bw = ch->nb ? CH_PW / (double)ch->nb : CH_PW;
+    ch->gap = ch->bw >= 4 ? (ch->bw * 0.2 > 6 ? 6 : ch->bw * 0.2) : 0;
+    ch->every = 1;
+    if (ch->step == 3600) {
+        for (k = 0; k < sizeof(hour_every) / sizeof(hour_every[0]); k++)
+            if ((ch->every = hour_every[k]) * ch->bw >= 56)
+                break;
+    } else if (ch->step == 86400) {
+        for (k = 0; k < sizeof(day_every) / sizeof(day_every[0]); k++)
+            if ((ch->every = day_every[k]) * ch->bw >= 56)
+                break;
+    } else
+        ch->every = (int)(56 / ch->bw) + 1;
+}
+
+/* The <svg> opening, the y gridlines, the axes and their titles. */
+static void
+chart_frame(struct out *b, const struct chart *ch)
+{
+    long long v;
+
+    emitf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" "
         "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
         "font-family=\"system-ui, sans-serif\" font-size=\"11\" "
         "aria-label=\"certificates issued per %s: %lld in all\">"
         "<title>Certificates issued per %s (UTC): %lld in all</title>\n",
-        CH_W, CH_H, CH_W, CH_H, unit, total, unit, total);
+        CH_W, CH_H, CH_W, CH_H, ch->unit, ch->total, ch->unit, ch->total);
     /* y gridlines and labels */
-    for (v = 0; v <= ymax; v += ystep) {
-        double y = CH_T + ph - (double)v / (double)ymax * ph;
+    for (v = 0; v <= ch->ymax; v += ch->ystep) {
+        double y = CH_T + CH_PH - (double)v / (double)ch->ymax * CH_PH;
 
-        sb_printf(b, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" "
+        emitf(b, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" "
             "y2=\"%.1f\" stroke=\"%s\"/><text x=\"%d\" y=\"%.1f\" "
             "text-anchor=\"end\" fill=\"#52606d\">%lld</text>\n", CH_L, y,
             CH_W - CH_R, y, v == 0 ? "#7b8794" : "#e4e7eb", CH_L - 8, y + 4, v);
     }
-    sb_printf(b, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" "
-        "y2=\"%.1f\" stroke=\"#7b8794\"/>\n", CH_L, CH_T, CH_L, CH_T + ph);
-    sb_printf(b, "<text x=\"14\" y=\"%.1f\" text-anchor=\"middle\" "
+    emitf(b, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" "
+        "y2=\"%.1f\" stroke=\"#7b8794\"/>\n", CH_L, CH_T, CH_L, CH_T + CH_PH);
+    emitf(b, "<text x=\"14\" y=\"%.1f\" text-anchor=\"middle\" "
         "fill=\"#52606d\" transform=\"rotate(-90 14 %.1f)\">certificates"
-        "</text>\n", CH_T + ph / 2, CH_T + ph / 2);
-    sb_printf(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
-        "fill=\"#52606d\">%s (UTC)</text>\n", CH_L + pw / 2, CH_H - 6, unit);
-    if (nb == 0 || total == 0) {
-        sb_printf(b, "<text class=\"empty\" x=\"%.1f\" y=\"%.1f\" "
+        "</text>\n", CH_T + CH_PH / 2, CH_T + CH_PH / 2);
+    emitf(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
+        "fill=\"#52606d\">%s (UTC)</text>\n", CH_L + CH_PW / 2, CH_H - 6,
+        ch->unit);
+    if (ch->nb == 0 || ch->total == 0) {
+        emitf(b, "<text class=\"empty\" x=\"%.1f\" y=\"%.1f\" "
             "text-anchor=\"middle\" font-size=\"14\" fill=\"#7b8794\">No "
             "certificates were issued in this period</text>\n",
-            CH_L + pw / 2, CH_T + ph / 2);
+            CH_L + CH_PW / 2, CH_T + CH_PH / 2);
     }
-    bw = nb ? pw / (double)nb : pw;
-    gap = bw >= 4 ? (bw * 0.2 > 6 ? 6 : bw * 0.2) : 0;
-    /* Labels on round clock positions, at least ~56 px apart. */
-    if (step == 3600) {
-        for (k = 0; k < sizeof(hour_every) / sizeof(hour_every[0]); k++)
-            if ((every = hour_every[k]) * bw >= 56)
-                break;
-    } else if (step == 86400) {
-        for (k = 0; k < sizeof(day_every) / sizeof(day_every[0]); k++)
-            if ((every = day_every[k]) * bw >= 56)
-                break;
+}
+
+/* Bucket k's bar (at x, starting at tm), with its count when it fits. */
+static void
+chart_bar(struct out *b, const struct chart *ch, size_t k, double x,
+    const struct tm *tm)
+{
+    double bh = (double)ch->cnt[k] / (double)ch->ymax * CH_PH;
+
+    emitf(b, "<rect class=\"bar\" x=\"%.2f\" y=\"%.2f\" "
+        "width=\"%.2f\" height=\"%.2f\" fill=\"#3e6cb8\"><title>"
+        "%s%04d-%02d-%02d", x + ch->gap / 2, CH_T + CH_PH - bh,
+        ch->bw - ch->gap > 0.5 ? ch->bw - ch->gap : 0.5, bh,
+        ch->step > 86400 ? "from " : "", tm->tm_year + 1900,
+        tm->tm_mon + 1, tm->tm_mday);
+    if (ch->step == 3600)
+        emitf(b, " %02d:00 UTC", tm->tm_hour);
+    emitf(b, ": %lld certificate%s</title></rect>\n", ch->cnt[k],
+        ch->cnt[k] == 1 ? "" : "s");
+    if (ch->bw >= 16)
+        emitf(b, "<text x=\"%.2f\" y=\"%.2f\" "
+            "text-anchor=\"middle\" font-size=\"10\" "
+            "fill=\"#243b53\">%lld</text>\n", x + ch->bw / 2,
+            CH_T + CH_PH - bh - 4, ch->cnt[k]);
+}
+
+/* 1 when bucket k (starting at t, tm) gets an x label. */
+static int
+chart_labelled(const struct chart *ch, size_t k, int64_t t,
+    const struct tm *tm)
+{
+    if (ch->step == 3600)
+        return tm->tm_hour % ch->every == 0;
+    if (ch->step == 86400)
+        return ch->every == 28 ? tm->tm_mday == 1 :
+            (int)((t / 86400) % ch->every) == 0;
+    return (int)k % ch->every == 0;
+}
+
+/* An x tick and label at x: the hour (and the date under the first one and
+ * at midnight), or the date. */
+static void
+chart_tick(struct out *b, const struct chart *ch, double x,
+    const struct tm *tm, int first)
+{
+    static const char *const mon[12] = { "Jan", "Feb", "Mar", "Apr", "May",
+        "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+    emitf(b, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" "
+        "stroke=\"#7b8794\"/>", x, CH_T + CH_PH, x, CH_T + CH_PH + 4);
+    if (ch->step == 3600) {
+        emitf(b, "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\" "
+            "fill=\"#52606d\">%02d:00</text>", x, CH_T + CH_PH + 16,
+            tm->tm_hour);
+        if (first || tm->tm_hour < ch->every)
+            emitf(b, "<text x=\"%.2f\" y=\"%.1f\" "
+                "text-anchor=\"middle\" fill=\"#243b53\" "
+                "font-weight=\"600\">%s %d</text>", x, CH_T + CH_PH + 30,
+                mon[tm->tm_mon], tm->tm_mday);
     } else
-        every = (int)(56 / bw) + 1;
-    for (k = 0, labels = 0; k < nb; k++) {
-        t = start + (int64_t)k * step;
+        emitf(b, "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\" "
+            "fill=\"#52606d\">%s %d</text>", x, CH_T + CH_PH + 16,
+            mon[tm->tm_mon], tm->tm_mday);
+    emit(b, "\n");
+}
+
+static void
+chart(struct out *b, const json_t *hours, int64_t since, int64_t until)
+{
+    struct chart ch;
+    size_t k;
+    int64_t t;
+    int labels = 0, r;
+    struct tm tm;
+    time_t tt;
+    double x;
+
+    memset(&ch, 0, sizeof(ch));
+    if (since >= until)
+        chart_own_span(hours, &since, &until);
+    chart_buckets(&ch, since, until);
+    if ((r = chart_count(&ch, hours)) != 0) {
+        b->err = b->err ? b->err : r;
+        return;
+    }
+    chart_frame(b, &ch);
+    chart_spacing(&ch);
+    for (k = 0; k < ch.nb; k++) {
+        t = ch.start + (int64_t)k * ch.step;
         tt = (time_t)t;
         if (gmtime_r(&tt, &tm) == NULL)
             continue;
-        x = CH_L + (double)k * bw;
-        if (cnt[k] > 0) {
-            bh = (double)cnt[k] / (double)ymax * ph;
-            sb_printf(b, "<rect class=\"bar\" x=\"%.2f\" y=\"%.2f\" "
-                "width=\"%.2f\" height=\"%.2f\" fill=\"#3e6cb8\"><title>"
-                "%s%04d-%02d-%02d", x + gap / 2, CH_T + ph - bh,
-                bw - gap > 0.5 ? bw - gap : 0.5, bh,
-                step > 86400 ? "from " : "", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday);
-            if (step == 3600)
-                sb_printf(b, " %02d:00 UTC", tm.tm_hour);
-            sb_printf(b, ": %lld certificate%s</title></rect>\n", cnt[k],
-                cnt[k] == 1 ? "" : "s");
-            if (bw >= 16)
-                sb_printf(b, "<text x=\"%.2f\" y=\"%.2f\" "
-                    "text-anchor=\"middle\" font-size=\"10\" "
-                    "fill=\"#243b53\">%lld</text>\n", x + bw / 2,
-                    CH_T + ph - bh - 4, cnt[k]);
-        }
-        if (step == 3600 ? tm.tm_hour % every != 0 :
-            step == 86400 ? (every == 28 ? tm.tm_mday != 1 :
-            (int)((t / 86400) % every) != 0) : (int)k % every != 0)
+        x = CH_L + (double)k * ch.bw;
+        if (ch.cnt[k] > 0)
+            chart_bar(b, &ch, k, x, &tm);
+        if (!chart_labelled(&ch, k, t, &tm))
             continue;
-        sb_printf(b, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" "
-            "stroke=\"#7b8794\"/>", x, CH_T + ph, x, CH_T + ph + 4);
-        if (step == 3600) {
-            sb_printf(b, "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\" "
-                "fill=\"#52606d\">%02d:00</text>", x, CH_T + ph + 16,
-                tm.tm_hour);
-            if (labels == 0 || tm.tm_hour < every)
-                sb_printf(b, "<text x=\"%.2f\" y=\"%.1f\" "
-                    "text-anchor=\"middle\" fill=\"#243b53\" "
-                    "font-weight=\"600\">%s %d</text>", x, CH_T + ph + 30,
-                    mon[tm.tm_mon], tm.tm_mday);
-        } else
-            sb_printf(b, "<text x=\"%.2f\" y=\"%.1f\" text-anchor=\"middle\" "
-                "fill=\"#52606d\">%s %d</text>", x, CH_T + ph + 16,
-                mon[tm.tm_mon], tm.tm_mday);
-        sb_puts(b, "\n");
+        chart_tick(b, &ch, x, &tm, labels == 0);
         labels++;
     }
-    sb_puts(b, "</svg>\n");
-    free(cnt);
+    emit(b, "</svg>\n");
+    free(ch.cnt);
 }
 
 int
 report_chart_svg(const json_t *hours, int64_t since, int64_t until,
     char **outp, size_t *lenp)
 {
-    struct sb b = { NULL, 0, 0, 0 };
+    struct out b = { NULL, 0 };
 
     *outp = NULL;
     *lenp = 0;
     chart(&b, hours, since, until);
-    return sb_finish(&b, outp, lenp);
+    return out_finish(&b, outp, lenp);
 }
 
 /* ---- access rows, one per certificate and principal, sorted ---- */
@@ -803,22 +876,22 @@ static const char html_css[] =
     "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
 static void
-html_empty_row(struct sb *b, int cols, const char *text)
+html_empty_row(struct out *b, int cols, const char *text)
 {
-    sb_printf(b, "<tr class=\"none\"><td colspan=\"%d\">%s</td></tr>\n", cols,
+    emitf(b, "<tr class=\"none\"><td colspan=\"%d\">%s</td></tr>\n", cols,
         text);
 }
 
 static void
-html_section_count(struct sb *b, const char *title, const json_t *arr)
+html_section_count(struct out *b, const char *title, const json_t *arr)
 {
-    sb_printf(b, "<h2>%s<span class=\"n\">(", title);
+    emitf(b, "<h2>%s<span class=\"n\">(", title);
     html_num(b, (long long)json_array_size(arr));
-    sb_puts(b, ")</span></h2>\n");
+    emit(b, ")</span></h2>\n");
 }
 
 static void
-html_access(struct sb *b, const json_t *rep, int64_t now, int have_now)
+html_access(struct out *b, const json_t *rep, int64_t now, int have_now)
 {
     struct row *rows = NULL;
     size_t n = 0, i, j, ncerts;
@@ -832,178 +905,192 @@ html_access(struct sb *b, const json_t *rep, int64_t now, int have_now)
         b->err = b->err ? b->err : r;
         return;
     }
-    sb_puts(b, "<section id=\"access\"><h2>Who held access<span class=\"n\">(");
+    emit(b, "<section id=\"access\"><h2>Who held access<span class=\"n\">(");
     html_num(b, (long long)ncerts);
-    sb_printf(b, " certificate%s)</span></h2>\n", ncerts == 1 ? "" : "s");
+    emitf(b, " certificate%s)</span></h2>\n", ncerts == 1 ? "" : "s");
     if (n == 0) {
-        sb_puts(b, "<p class=\"none\">No certificates were issued in this "
+        emit(b, "<p class=\"none\">No certificates were issued in this "
             "period.</p></section>\n");
         free(rows);
         return;
     }
-    sb_puts(b, "<p class=\"note\">One table per principal, in order of start "
+    emit(b, "<p class=\"note\">One table per principal, in order of start "
         "time. Times are UTC.</p>\n");
     for (i = 0; i < n; i = j) {
         for (j = i + 1; j < n && same_principal(&rows[i], &rows[j]); j++)
             ;
-        sb_puts(b, "<h3>");
+        emit(b, "<h3>");
         if (rows[i].principal != NULL)
             html_esc(b, rows[i].principal);
         else
-            sb_puts(b, "(no principal named)");
-        sb_puts(b, "<span class=\"n\">");
+            emit(b, "(no principal named)");
+        emit(b, "<span class=\"n\">");
         html_num(b, (long long)(j - i));
-        sb_printf(b, " certificate%s</span></h3>\n", j - i == 1 ? "" : "s");
-        sb_puts(b, "<table class=\"grid access\"><thead><tr><th>Person</th>"
+        emitf(b, " certificate%s</span></h3>\n", j - i == 1 ? "" : "s");
+        emit(b, "<table class=\"grid access\"><thead><tr><th>Person</th>"
             "<th>Role</th><th>Reason</th><th>From</th><th>Until</th>"
             "<th>Duration</th><th>Serial</th><th>Client</th><th>Status</th>"
             "</tr></thead><tbody>\n");
         for (; i < j; i++) {
             const json_t *a = rows[i].a;
 
-            sb_puts(b, "<tr><td class=\"nw\">");
+            emit(b, "<tr><td class=\"nw\">");
             html_person(b, a);
-            sb_puts(b, "</td><td class=\"nw\">");
+            emit(b, "</td><td class=\"nw\">");
             html_esc(b, jstr(a, "role"));
-            sb_puts(b, "</td><td class=\"r\">");
+            emit(b, "</td><td class=\"r\">");
             html_esc(b, jstr(a, "reason"));
-            sb_puts(b, "</td><td class=\"t\">");
+            emit(b, "</td><td class=\"t\">");
             html_time(b, jstr(a, "valid_after"));
-            sb_puts(b, "</td><td class=\"t\">");
+            emit(b, "</td><td class=\"t\">");
             html_until(b, jstr(a, "valid_after"), jstr(a, "valid_before"));
-            sb_puts(b, "</td><td class=\"d\">");
+            emit(b, "</td><td class=\"d\">");
             if (jint(a, "duration_seconds", &secs))
-                sb_puts(b, duration_format(secs, dur, sizeof(dur)));
+                emit(b, duration_format(secs, dur, sizeof(dur)));
             else
                 html_esc(b, NULL);
-            sb_puts(b, "</td><td class=\"mono nw\">");
+            emit(b, "</td><td class=\"mono nw\">");
             html_esc(b, jstr(a, "serial"));
-            sb_puts(b, "</td><td class=\"mono nw\">");
+            emit(b, "</td><td class=\"mono nw\">");
             html_esc(b, jstr(a, "client_address"));
-            sb_puts(b, "</td><td>");
+            emit(b, "</td><td>");
             if (json_is_true(json_object_get(a, "revoked")))
-                sb_puts(b, "<span class=\"badge b-rev\">revoked</span>");
+                emit(b, "<span class=\"badge b-rev\">revoked</span>");
             else if (have_now && report_parse_time(jstr(a, "valid_before"),
                 &before) == 0)
-                sb_puts(b, before > now && rows[i].after <= now ?
+                emit(b, before > now && rows[i].after <= now ?
                     "<span class=\"badge b-act\">valid</span>" :
                     "<span class=\"badge b-exp\">expired</span>");
-            sb_puts(b, "</td></tr>\n");
+            emit(b, "</td></tr>\n");
         }
-        sb_puts(b, "</tbody></table>\n");
+        emit(b, "</tbody></table>\n");
     }
-    sb_puts(b, "</section>\n");
+    emit(b, "</section>\n");
     free(rows);
 }
 
+/* What a table cell shows of its row's object. */
+enum cell {
+    CELL_TEXT,          /* the string member, escaped */
+    CELL_TIME,          /* the RFC 3339 member, as html_time shows it */
+    CELL_PERSON,        /* email and subject (html_person) */
+    CELL_LIST,          /* the array member, comma separated */
+};
+
+struct column {
+    const char *head;   /* <th> text */
+    const char *class;  /* <td class>, or NULL */
+    enum cell cell;
+    const char *key;    /* the member (unused for CELL_PERSON) */
+};
+
+/* A section with a count heading and one table row per object in arr;
+ * empty says so in a single row. */
 static void
-html_revocations(struct sb *b, const json_t *arr)
+html_table(struct out *b, const char *id, const char *title,
+    const json_t *arr, const struct column *cols, size_t ncols,
+    const char *empty)
 {
     const json_t *e;
-    size_t i;
+    size_t i, k;
 
-    sb_puts(b, "<section id=\"revocations\">");
-    html_section_count(b, "Revocations", arr);
-    sb_puts(b, "<table class=\"grid\"><thead><tr><th>When</th><th>Kind</th>"
-        "<th>Value</th><th>Reason</th><th>Revoked by</th></tr></thead>"
-        "<tbody>\n");
+    emitf(b, "<section id=\"%s\">", id);
+    html_section_count(b, title, arr);
+    emit(b, "<table class=\"grid\"><thead><tr>");
+    for (k = 0; k < ncols; k++)
+        emitf(b, "<th>%s</th>", cols[k].head);
+    emit(b, "</tr></thead><tbody>\n");
     json_array_foreach(arr, i, e) {
-        sb_puts(b, "<tr><td class=\"t\">");
-        html_time(b, jstr(e, "revoked_at"));
-        sb_puts(b, "</td><td>");
-        html_esc(b, jstr(e, "kind"));
-        sb_puts(b, "</td><td class=\"mono r\">");
-        html_esc(b, jstr(e, "value"));
-        sb_puts(b, "</td><td class=\"r\">");
-        html_esc(b, jstr(e, "reason"));
-        sb_puts(b, "</td><td class=\"nw\">");
-        html_esc(b, jstr(e, "revoked_by"));
-        sb_puts(b, "</td></tr>\n");
+        emit(b, "<tr>");
+        for (k = 0; k < ncols; k++) {
+            if (cols[k].class != NULL)
+                emitf(b, "<td class=\"%s\">", cols[k].class);
+            else
+                emit(b, "<td>");
+            switch (cols[k].cell) {
+            case CELL_TEXT: html_esc(b, jstr(e, cols[k].key)); break;
+            case CELL_TIME: html_time(b, jstr(e, cols[k].key)); break;
+            case CELL_PERSON: html_person(b, e); break;
+            case CELL_LIST: html_list(b, json_object_get(e, cols[k].key));
+                break;
+            }
+            emit(b, "</td>");
+        }
+        emit(b, "</tr>\n");
     }
     if (json_array_size(arr) == 0)
-        html_empty_row(b, 5, "Nothing was revoked in this period.");
-    sb_puts(b, "</tbody></table></section>\n");
+        html_empty_row(b, (int)ncols, empty);
+    emit(b, "</tbody></table></section>\n");
+}
+
+#define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
+
+static void
+html_revocations(struct out *b, const json_t *arr)
+{
+    static const struct column cols[] = {
+        { "When", "t", CELL_TIME, "revoked_at" },
+        { "Kind", NULL, CELL_TEXT, "kind" },
+        { "Value", "mono r", CELL_TEXT, "value" },
+        { "Reason", "r", CELL_TEXT, "reason" },
+        { "Revoked by", "nw", CELL_TEXT, "revoked_by" },
+    };
+
+    html_table(b, "revocations", "Revocations", arr, cols, NCOLS(cols),
+        "Nothing was revoked in this period.");
 }
 
 static void
-html_denials(struct sb *b, const json_t *arr)
+html_denials(struct out *b, const json_t *arr)
 {
-    const json_t *e;
-    size_t i;
+    static const struct column cols[] = {
+        { "When", "t", CELL_TIME, "at" },
+        { "Person", "nw", CELL_PERSON, NULL },
+        { "Issuer", NULL, CELL_TEXT, "issuer" },
+        { "Asked for", "mono", CELL_LIST, "principals" },
+        { "Reason", "r", CELL_TEXT, "reason" },
+    };
 
-    sb_puts(b, "<section id=\"denials\">");
-    html_section_count(b, "Denials", arr);
-    sb_puts(b, "<table class=\"grid\"><thead><tr><th>When</th><th>Person</th>"
-        "<th>Issuer</th><th>Asked for</th><th>Reason</th></tr></thead>"
-        "<tbody>\n");
-    json_array_foreach(arr, i, e) {
-        sb_puts(b, "<tr><td class=\"t\">");
-        html_time(b, jstr(e, "at"));
-        sb_puts(b, "</td><td class=\"nw\">");
-        html_person(b, e);
-        sb_puts(b, "</td><td>");
-        html_esc(b, jstr(e, "issuer"));
-        sb_puts(b, "</td><td class=\"mono\">");
-        html_list(b, json_object_get(e, "principals"));
-        sb_puts(b, "</td><td class=\"r\">");
-        html_esc(b, jstr(e, "reason"));
-        sb_puts(b, "</td></tr>\n");
-    }
-    if (json_array_size(arr) == 0)
-        html_empty_row(b, 5, "No request was refused in this period.");
-    sb_puts(b, "</tbody></table></section>\n");
+    html_table(b, "denials", "Denials", arr, cols, NCOLS(cols),
+        "No request was refused in this period.");
 }
 
 static void
-html_active(struct sb *b, const json_t *arr)
+html_active(struct out *b, const json_t *arr)
 {
-    const json_t *e;
-    size_t i;
+    static const struct column cols[] = {
+        { "Person", "nw", CELL_PERSON, NULL },
+        { "Principals", "mono", CELL_LIST, "principals" },
+        { "Role", "nw", CELL_TEXT, "role" },
+        { "Valid until", "t", CELL_TIME, "valid_before" },
+        { "Serial", "mono nw", CELL_TEXT, "serial" },
+    };
 
-    sb_puts(b, "<section id=\"active\">");
-    html_section_count(b, "Valid right now", arr);
-    sb_puts(b, "<table class=\"grid\"><thead><tr><th>Person</th>"
-        "<th>Principals</th><th>Role</th><th>Valid until</th><th>Serial</th>"
-        "</tr></thead><tbody>\n");
-    json_array_foreach(arr, i, e) {
-        sb_puts(b, "<tr><td class=\"nw\">");
-        html_person(b, e);
-        sb_puts(b, "</td><td class=\"mono\">");
-        html_list(b, json_object_get(e, "principals"));
-        sb_puts(b, "</td><td class=\"nw\">");
-        html_esc(b, jstr(e, "role"));
-        sb_puts(b, "</td><td class=\"t\">");
-        html_time(b, jstr(e, "valid_before"));
-        sb_puts(b, "</td><td class=\"mono nw\">");
-        html_esc(b, jstr(e, "serial"));
-        sb_puts(b, "</td></tr>\n");
-    }
-    if (json_array_size(arr) == 0)
-        html_empty_row(b, 5, "No certificate is valid right now.");
-    sb_puts(b, "</tbody></table></section>\n");
+    html_table(b, "active", "Valid right now", arr, cols, NCOLS(cols),
+        "No certificate is valid right now.");
 }
 
 static void
-html_totals(struct sb *b, const json_t *tot)
+html_totals(struct out *b, const json_t *tot)
 {
-    sb_puts(b, "<section id=\"totals\"><h2>Totals</h2><table class=\"totals\">"
+    emit(b, "<section id=\"totals\"><h2>Totals</h2><table class=\"totals\">"
         "<tr><td id=\"t-certs\">");
     html_count(b, json_object_get(tot, "certificates"));
-    sb_puts(b, "</td><td id=\"t-subjects\">");
+    emit(b, "</td><td id=\"t-subjects\">");
     html_count(b, json_object_get(tot, "subjects"));
-    sb_puts(b, "</td><td id=\"t-denials\">");
+    emit(b, "</td><td id=\"t-denials\">");
     html_count(b, json_object_get(tot, "denials"));
-    sb_puts(b, "</td><td id=\"t-revocations\">");
+    emit(b, "</td><td id=\"t-revocations\">");
     html_count(b, json_object_get(tot, "revocations"));
-    sb_puts(b, "</td><td id=\"t-active\">");
+    emit(b, "</td><td id=\"t-active\">");
     html_count(b, json_object_get(tot, "active_now"));
-    sb_puts(b, "</td></tr>\n<tr><th>Certificates issued</th><th>People</th>"
+    emit(b, "</td></tr>\n<tr><th>Certificates issued</th><th>People</th>"
         "<th>Denials</th><th>Revocations</th><th>Valid now</th></tr></table>"
         "</section>\n");
 }
 
 static void
-render_html(struct sb *b, const json_t *rep)
+render_html(struct out *b, const json_t *rep)
 {
     const json_t *per = json_object_get(rep, "period");
     const char *since = jstr(per, "since"), *until = jstr(per, "until");
@@ -1014,83 +1101,70 @@ render_html(struct sb *b, const json_t *rep)
     if (report_parse_time(since, &ts) != 0 ||
         report_parse_time(until, &tu) != 0)
         ts = tu = 0;
-    sb_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    emit(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, "
         "initial-scale=1\"><meta name=\"generator\" content=\"meshca report\">"
         "<title>meshca access report, ");
     html_time(b, since);
-    sb_puts(b, " to ");
+    emit(b, " to ");
     html_time(b, until);
-    sb_puts(b, " UTC</title>\n<style>");
-    sb_puts(b, html_css);
-    sb_puts(b, "</style></head>\n<body><main>\n<header><div class=\"kicker\">"
+    emit(b, " UTC</title>\n<style>");
+    emit(b, html_css);
+    emit(b, "</style></head>\n<body><main>\n<header><div class=\"kicker\">"
         "meshca &middot; compliance report</div><h1>SSH access report</h1>"
         "<p class=\"period\">Period <b>");
     html_time(b, since);
-    sb_puts(b, "</b> to <b>");
+    emit(b, "</b> to <b>");
     html_time(b, until);
-    sb_puts(b, "</b> UTC &middot; generated ");
+    emit(b, "</b> UTC &middot; generated ");
     html_time(b, gen);
-    sb_puts(b, " UTC</p></header>\n");
+    emit(b, " UTC</p></header>\n");
     integrity_html(b, json_object_get(rep, "integrity"));
     html_totals(b, json_object_get(rep, "totals"));
-    sb_puts(b, "<section id=\"issuance\"><h2>Issuance over time</h2>"
+    emit(b, "<section id=\"issuance\"><h2>Issuance over time</h2>"
         "<div class=\"figure\">\n");
     chart(b, json_object_get(rep, "issuance_by_hour"), ts, tu);
-    sb_puts(b, "</div></section>\n");
+    emit(b, "</div></section>\n");
     html_access(b, rep, now, have_now);
     html_revocations(b, json_object_get(rep, "revocations"));
     html_denials(b, json_object_get(rep, "denials"));
     html_active(b, json_object_get(rep, "active"));
-    sb_puts(b, "<footer>Drawn from the meshca ledger by <code>meshca report"
+    emit(b, "<footer>Drawn from the meshca ledger by <code>meshca report"
         "</code>. ");
     {
         const json_t *in = json_object_get(rep, "integrity");
         long long recs;
 
         if (jint(in, "records", &recs))
-            sb_printf(b, "The hash chain covers %lld records. ", recs);
+            emitf(b, "The hash chain covers %lld records. ", recs);
     }
-    sb_puts(b, "This page is self-contained: no scripts and no external "
+    emit(b, "This page is self-contained: no scripts and no external "
         "resources.</footer>\n</main></body></html>\n");
 }
 
 /* ---- CSV ---- */
 
+/* One cell, through the one CSV writer (ca/csv.c) meshcad uses too. */
 static void
-csv_cell(struct sb *b, const char *s)
+csv_cell(struct out *b, const char *s)
 {
-    const char *p, *run;
-
-    sb_puts(b, "\"");
-    if (s == NULL)
-        s = "";
-    if (s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL)
-        sb_puts(b, "'");
-    for (run = p = s; *p != '\0'; p++) {
-        if (*p != '"')
-            continue;
-        sb_put(b, run, (size_t)(p - run + 1));
-        sb_puts(b, "\"");
-        run = p + 1;
-    }
-    sb_put(b, run, (size_t)(p - run));
-    sb_puts(b, "\"");
+    if (out_ready(b))
+        b->err = csv_put_cell(b->b, s, s != NULL ? strlen(s) : 0);
 }
 
 int
 report_csv_cell(const char *s, char **outp, size_t *lenp)
 {
-    struct sb b = { NULL, 0, 0, 0 };
+    struct out b = { NULL, 0 };
 
     *outp = NULL;
     *lenp = 0;
     csv_cell(&b, s);
-    return sb_finish(&b, outp, lenp);
+    return out_finish(&b, outp, lenp);
 }
 
 static void
-render_csv(struct sb *b, const json_t *rep)
+render_csv(struct out *b, const json_t *rep)
 {
     static const char *const text_cols[] = { "serial", "key_id", "subject",
         "email", "issuer", "role", "reason", "valid_after", "valid_before" };
@@ -1099,7 +1173,7 @@ render_csv(struct sb *b, const json_t *rep)
     long long secs;
     int r;
 
-    sb_puts(b, "principal,serial,key_id,subject,email,issuer,role,reason,"
+    emit(b, "principal,serial,key_id,subject,email,issuer,role,reason,"
         "valid_after,valid_before,duration_seconds,revoked,client_address\r\n");
     if ((r = rows_collect(json_object_get(rep, "access"), &rows, &n)) != 0) {
         b->err = b->err ? b->err : r;
@@ -1110,17 +1184,17 @@ render_csv(struct sb *b, const json_t *rep)
 
         csv_cell(b, rows[i].principal);
         for (c = 0; c < sizeof(text_cols) / sizeof(text_cols[0]); c++) {
-            sb_puts(b, ",");
+            emit(b, ",");
             csv_cell(b, jstr(a, text_cols[c]));
         }
         if (jint(a, "duration_seconds", &secs))
-            sb_printf(b, ",%lld,", secs);
+            emitf(b, ",%lld,", secs);
         else
-            sb_puts(b, ",,");
-        sb_puts(b, json_is_true(json_object_get(a, "revoked")) ? "yes," :
+            emit(b, ",,");
+        emit(b, json_is_true(json_object_get(a, "revoked")) ? "yes," :
             "no,");
         csv_cell(b, jstr(a, "client_address"));
-        sb_puts(b, "\r\n");
+        emit(b, "\r\n");
     }
     free(rows);
 }
@@ -1147,7 +1221,7 @@ int
 report_render_to(const json_t *rep, enum report_format fmt, char **outp,
     size_t *lenp)
 {
-    struct sb b = { NULL, 0, 0, 0 };
+    struct out b = { NULL, 0 };
     char *s = NULL;
 
     *outp = NULL;
@@ -1165,12 +1239,12 @@ report_render_to(const json_t *rep, enum report_format fmt, char **outp,
         if ((s = json_dumps(rep, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) ==
             NULL)
             return MESHCA_ERR_ALLOC;
-        sb_puts(&b, s);
-        sb_puts(&b, "\n");
+        emit(&b, s);
+        emit(&b, "\n");
         free(s);
         break;
     default:
         return MESHCA_ERR_INVALID_ARGUMENT;
     }
-    return sb_finish(&b, outp, lenp);
+    return out_finish(&b, outp, lenp);
 }

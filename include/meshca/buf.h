@@ -17,6 +17,7 @@
 #ifndef MESHCA_BUF_H
 #define MESHCA_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,9 @@
 
 /* Largest limit a buffer may be created with. */
 #define BUF_SIZE_MAX (16u * 1024 * 1024)
+/* Largest limit buf_new_large accepts: text and HTTP bodies, not SSH wire
+ * data. */
+#define BUF_LARGE_MAX ((size_t)1 << 30)
 /* Largest single string get_* will return (OpenSSH's SSHBUF_SIZE_MAX/2). */
 #define BUF_STRING_MAX (BUF_SIZE_MAX / 2)
 
@@ -32,6 +36,11 @@ struct buf;
 /* A new empty buffer that may grow up to max_size bytes (<= BUF_SIZE_MAX).
  * Returns NULL on allocation failure or a bad limit. */
 struct buf *buf_new(size_t max_size);
+
+/* As buf_new, for text and HTTP bodies that may be larger than any SSH
+ * message: max_size up to BUF_LARGE_MAX.  get_* still refuse strings over
+ * BUF_STRING_MAX. */
+struct buf *buf_new_large(size_t max_size);
 
 /* A new buffer holding a copy of len bytes at data, with limit len (or 1 for
  * an empty input).  Returns NULL on failure. */
@@ -73,6 +82,19 @@ int buf_putb(struct buf *b, const struct buf *v) MESHCA_WUR;
 /* mpint from an unsigned big-endian magnitude: leading zero bytes are
  * dropped and a 0x00 is prepended when the top bit is set. */
 int buf_put_bignum2_bytes(struct buf *b, const void *mag, size_t len) MESHCA_WUR;
+
+/* Appends printf-style formatted text (no NUL).  MESHCA_ERR_INTERNAL when
+ * the format cannot be rendered. */
+int buf_putf(struct buf *b, const char *fmt, ...) MESHCA_WUR
+    __attribute__((format(printf, 2, 3)));
+int buf_vputf(struct buf *b, const char *fmt, va_list ap) MESHCA_WUR
+    __attribute__((format(printf, 2, 0)));
+
+/* Hands the unconsumed contents of *bp out as a NUL-terminated string
+ * (NUL not counted in *lenp; embedded NULs are kept) without copying them,
+ * then frees the buffer and sets *bp to NULL.  Caller frees *strp (wiping
+ * it first if it held a secret).  MESHCA_ERR_ALLOC leaves *bp as it was. */
+int buf_take_cstring(struct buf **bp, char **strp, size_t *lenp) MESHCA_WUR;
 
 /* Readers.  valp may be NULL to skip. */
 int buf_get_u8(struct buf *b, uint8_t *valp) MESHCA_WUR;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meshca/buf.h"
+#include "meshca/csv.h"
 #include "../../../api/query.h"
 #include "../../lib/unit.h"
 
@@ -65,7 +67,8 @@ TEST(test_query_u64_refuses_sign_overflow_and_garbage)
     ASSERT(query_parse_u64("11", 10, &v) != 0);
 }
 
-/* The cell query_put_csv_cell writes for s, as a new string. */
+/* The cell csv_put_cell (ca/csv.c, which query.c writes with) gives s, as a
+ * new string. */
 static char *
 cell(const char *s, size_t n)
 {
@@ -73,7 +76,7 @@ cell(const char *s, size_t n)
     char *out;
 
     ASSERT(b != NULL);
-    ASSERT_OK(query_put_csv_cell(b, s, n));
+    ASSERT_OK(csv_put_cell(b, s, n));
     ASSERT((out = calloc(1, buf_len(b) + 1)) != NULL);
     memcpy(out, buf_ptr(b), buf_len(b));
     buf_free(b);

@@ -1,5 +1,6 @@
 /* Unit tests for ca/buf.c: bounds, limits, encodings, base64. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "meshca/buf.h"
 #include "../../lib/unit.h"
@@ -184,6 +185,79 @@ TEST(test_buf_base64_roundtrip_and_strictness)
     ASSERT(d == NULL);
 }
 
+TEST(test_buf_putf_appends_formatted_text)
+{
+    struct buf *b = buf_new(4096);
+    char big[1000];
+
+    ASSERT(b != NULL);
+    ASSERT_OK(buf_putf(b, "%s=%d;", "n", 42));
+    ASSERT_OK(buf_putf(b, "%s", ""));
+    ASSERT_INT_EQ(buf_len(b), 5);
+    ASSERT_MEM_EQ(buf_ptr(b), "n=42;", 5);
+    /* Longer than the stack scratch. */
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    ASSERT_OK(buf_putf(b, "[%s]", big));
+    ASSERT_INT_EQ(buf_len(b), 5 + 1 + 999 + 1);
+    ASSERT_MEM_EQ(buf_ptr(b) + 5, "[xxx", 4);
+    ASSERT_MEM_EQ(buf_ptr(b) + buf_len(b) - 2, "x]", 2);
+    buf_free(b);
+}
+
+TEST(test_buf_putf_refuses_growth_past_limit_unchanged)
+{
+    struct buf *b = buf_new(8);
+    char big[300];
+
+    ASSERT_OK(buf_putf(b, "%d", 1234));
+    ASSERT_ERR(buf_putf(b, "%d", 12345), MESHCA_ERR_NO_BUFFER_SPACE);
+    memset(big, 'y', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    ASSERT_ERR(buf_putf(b, "%s", big), MESHCA_ERR_NO_BUFFER_SPACE);
+    ASSERT_INT_EQ(buf_len(b), 4);
+    ASSERT_MEM_EQ(buf_ptr(b), "1234", 4);
+    buf_free(b);
+}
+
+TEST(test_buf_new_large_allows_limits_past_the_wire_maximum)
+{
+    struct buf *b;
+
+    ASSERT(buf_new(BUF_SIZE_MAX + 1) == NULL);
+    ASSERT((b = buf_new_large(BUF_SIZE_MAX + 1)) != NULL);
+    ASSERT_INT_EQ(buf_max_size(b), BUF_SIZE_MAX + 1);
+    buf_free(b);
+    ASSERT(buf_new_large(BUF_LARGE_MAX + 1) == NULL);
+    ASSERT(buf_new_large(0) == NULL);
+}
+
+TEST(test_buf_take_cstring_hands_out_the_unconsumed_text)
+{
+    struct buf *b = buf_new(64), *e = buf_new(1);
+    char *s = NULL;
+    size_t len = 0;
+
+    ASSERT(b != NULL && e != NULL);
+    ASSERT_OK(buf_putf(b, "skip:keep"));
+    ASSERT_OK(buf_consume(b, 5));
+    ASSERT_OK(buf_take_cstring(&b, &s, &len));
+    ASSERT(b == NULL);
+    ASSERT_STR_EQ(s, "keep");
+    ASSERT_INT_EQ(len, 4);
+    free(s);
+    /* Empty, and full to the limit: the NUL still has room. */
+    ASSERT_OK(buf_take_cstring(&e, &s, &len));
+    ASSERT_STR_EQ(s, "");
+    ASSERT_INT_EQ(len, 0);
+    free(s);
+    ASSERT((e = buf_new(3)) != NULL);
+    ASSERT_OK(buf_put(e, "abc", 3));
+    ASSERT_OK(buf_take_cstring(&e, &s, NULL));
+    ASSERT_STR_EQ(s, "abc");
+    free(s);
+}
+
 UNIT_MAIN(T(test_buf_roundtrips_integers_and_strings),
     T(test_buf_refuses_growth_past_limit),
     T(test_buf_truncated_reads_leave_buffer_unchanged),
@@ -191,4 +265,8 @@ UNIT_MAIN(T(test_buf_roundtrips_integers_and_strings),
     T(test_buf_cstring_refuses_embedded_nul),
     T(test_buf_stringb_gives_bounded_sub_buffer), T(test_buf_mpint_encoding),
     T(test_buf_mpint_rejects_negative_and_non_minimal),
-    T(test_buf_base64_roundtrip_and_strictness))
+    T(test_buf_base64_roundtrip_and_strictness),
+    T(test_buf_putf_appends_formatted_text),
+    T(test_buf_putf_refuses_growth_past_limit_unchanged),
+    T(test_buf_new_large_allows_limits_past_the_wire_maximum),
+    T(test_buf_take_cstring_hands_out_the_unconsumed_text))

@@ -156,8 +156,8 @@ TEST(test_http_refuses_before_connecting)
 
     memset(&c, 0, sizeof(c));
     snprintf(c.server, sizeof(c.server), "http://meshca.invalid");
-    ASSERT_ERR(cli_http(&c, "GET", "/v1/config", NULL, NULL, &r),
-        MESHCA_ERR_CLI_INSECURE_URL);
+    ASSERT_ERR(cli_http(&c, "GET", "/v1/config", NULL, NULL,
+        CLI_RESPONSE_MAX, &r), MESHCA_ERR_CLI_INSECURE_URL);
     ASSERT(r.body == NULL);
     ASSERT_INT_EQ(r.status, 0);
     ASSERT(strstr(r.error, "meshca.invalid") != NULL);
