@@ -101,7 +101,7 @@ jq -n --argjson runs "$runs" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | 
    --arg ceil_b "${ceil_b:-null}" --arg ceil_c "$ceil_c" --argjson rss "$rss_kb" \
    --argjson returned "$returned" --argjson missing "$ledger_missing" --argjson extra "$ledger_extra" \
    --arg date "$(date -u +%FT%TZ)" --argjson micro_id "${micro_id:-null}" \
-  { date: $date, machine: { cpu: $cpu, cores: $cores },
+  '{ date: $date, machine: { cpu: $cpu, cores: $cores },
     ceilings: { a_verify_plus_sign_per_s: $ceil_a, a_per_core: $pair,
                 b_postgres_ledger_rows_per_s: ($ceil_b | tonumber? // null),
                 c_ssh_keygen_per_s: ($ceil_c | tonumber) },
