@@ -14,14 +14,18 @@
  *
  *   loadgen run --url http://127.0.0.1:PORT --tokens FILE [--conns C]
  *       [--duration SECS | --requests N] [--rate R] [--keys K] [--serials FILE]
- *       [--json FILE] [--label TEXT]
+ *       [--json FILE] [--label TEXT] [--started FILE]
  *       C keep-alive connections send POST /v1/certificates, each request with the
  *       next token (round robin) and a distinct Ed25519 public key (K keys made
  *       before the clock starts).  Without --rate it is closed-loop (saturation);
  *       with --rate R it is open-loop: requests are scheduled at R/s and latency is
  *       measured from the scheduled time (no coordinated omission).  Prints one
  *       JSON object (also to --json FILE): rate achieved, latency percentiles,
- *       status counts; --serials writes the serial of every 201.
+ *       status counts; --serials writes the serial of every 201 (answers
+ *       in flight at the end are read, not counted, so that it names every
+ *       certificate returned); --started
+ *       creates FILE when the clock starts (so a caller can sample CPU
+ *       counters over the measured window, not the key generation).
  *
  * Exit status: 0 when it ran (whatever the server answered), 1 on usage or
  * setup errors.  A benchmark tool, not a test: it asserts nothing.
@@ -390,7 +394,7 @@ static int
 cmd_run(int argc, char **argv)
 {
     const char *url = NULL, *tokens = NULL, *json_out = NULL, *serials = NULL,
-               *label = "";
+               *label = "", *started = NULL;
     long conns = 32, nkeys = 20000, i;
     double duration = 10, rate = 0;
     long maxreq = 0;
@@ -426,10 +430,12 @@ cmd_run(int argc, char **argv)
             serials = argv[++i];
         else if (strcmp(argv[i], "--label") == 0 && i + 1 < argc)
             label = argv[++i];
+        else if (strcmp(argv[i], "--started") == 0 && i + 1 < argc)
+            started = argv[++i];
         else
             die("usage: loadgen run --url http://127.0.0.1:PORT --tokens FILE "
                 "[--conns C] [--duration S|--requests N] [--rate R] [--keys K] "
-                "[--serials FILE] [--json FILE]");
+                "[--serials FILE] [--json FILE] [--label TEXT] [--started FILE]");
     }
     if (url == NULL || tokens == NULL || conns <= 0 || nkeys <= 0)
         die("run needs --url and --tokens");
@@ -463,6 +469,13 @@ cmd_run(int argc, char **argv)
     }
     if (rate > 0)
         interval_us = (int64_t)(1e6 / rate);
+    if (started != NULL) {
+        FILE *sf = fopen(started, "w");
+
+        if (sf == NULL)
+            die("cannot write the --started file");
+        fclose(sf);
+    }
     t0 = mono_us();
     tend = t0 + (int64_t)(duration * 1e6);
     next_sched = t0;
@@ -557,6 +570,41 @@ cmd_run(int argc, char **argv)
             rn.nlat ? (double)rn.lat[p99] / 1000 : 0,
             rn.nlat ? (double)rn.lat[rn.nlat - 1] / 1000 : 0, codes,
             (unsigned long long)rn.errors);
+    }
+    /*
+     * Requests still in flight when the clock stopped are not counted, but
+     * their certificates may be created: read their answers (up to 10 s) so
+     * that --serials names every certificate the server returned.
+     */
+    for (tend = mono_us() + 10 * 1000000; mono_us() < tend;) {
+        for (i = 0; i < conns && !(cs[i].busy && cs[i].fd >= 0); i++)
+            ;
+        if (i == conns)
+            break;
+        n = epoll_wait(ep, evs, 256, 10);
+        now = mono_us();
+        for (k = 0; k < n; k++) {
+            struct conn *c = evs[k].data.ptr;
+            ssize_t r;
+
+            if (c->busy && c->outoff < c->outlen &&
+                (r = write(c->fd, c->out + c->outoff,
+                c->outlen - c->outoff)) > 0)
+                c->outoff += (size_t)r;
+            while ((r = read(c->fd, c->in + c->inlen,
+                sizeof(c->in) - 1 - c->inlen)) > 0) {
+                c->inlen += (size_t)r;
+                while (c->busy && conn_parse(&rn, c, now))
+                    ;
+            }
+            if (r == 0 || (r < 0 && errno != EAGAIN &&
+                errno != EWOULDBLOCK)) {
+                epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+                close(c->fd);
+                c->fd = -1;
+                c->busy = 0;
+            }
+        }
     }
     printf("%s\n", result);
     if (json_out != NULL && (jf = fopen(json_out, "w")) != NULL) {

@@ -12,6 +12,9 @@
 #
 # Servers:
 #   pg_start                 -> PG_PORT, PG_DIR, PG_ADMIN_URL, PG_URL (database "meshca")
+#       durability knobs (PostgreSQL settings): PG_FSYNC (default off),
+#       PG_SYNC_COMMIT (synchronous_commit, default on), PG_FULL_PAGE_WRITES
+#       (default on), PG_TRACK_COMMIT_TS (track_commit_timestamp, default off)
 #   psql_admin SQL...        run SQL as the cluster's superuser on "meshca"
 #   sshd_start CA_PUB [KRL]  -> SSHD_PORT, SSHD_DIR; principals via sshd_principals
 #   sshd_principals USER P...  write the AuthorizedPrincipalsFile for USER
@@ -130,8 +133,16 @@ _as_pg() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# The server's options but the port (pg_start and pg_restart alike).
+_pg_opts() {
+    echo "-k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200" \
+        "-c fsync=${PG_FSYNC:-off} -c synchronous_commit=${PG_SYNC_COMMIT:-on}" \
+        "-c full_page_writes=${PG_FULL_PAGE_WRITES:-on}" \
+        "-c track_commit_timestamp=${PG_TRACK_COMMIT_TS:-off}"
+}
+
 pg_start() {
-    local fsync=${PG_FSYNC:-off} try
+    local try
     PG_DIR=$T_TMP/pg
     mkdir -p "$PG_DIR"
     [ "$(id -u)" = 0 ] && chown postgres: "$PG_DIR"
@@ -140,7 +151,7 @@ pg_start() {
     for try in 1 2 3; do
         PG_PORT=$(free_port)
         if _as_pg "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 30 \
-            -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=$fsync -c max_connections=200 -c track_commit_timestamp=${PG_TRACK_COMMIT_TS:-off}" \
+            -o "-p $PG_PORT $(_pg_opts)" \
             start >>"$T_LOG" 2>&1; then
             break
         fi
@@ -181,7 +192,7 @@ pg_kill9() {
 # Starts the same cluster again on the same port.
 pg_restart() {
     _as_pg "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 30 \
-        -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off} -c max_connections=200" \
+        -o "-p $PG_PORT $(_pg_opts)" \
         start >>"$T_LOG" 2>&1
 }
 
