@@ -22,6 +22,7 @@
 
 #include "meshca/buf.h"
 #include "meshca/policy.h"
+#include "clock.h"
 #include "log.h"
 #include "server.h"
 
@@ -47,15 +48,6 @@ static const struct route routes[] = {
     { "GET", "/v1/log/proof", 1, handle_log_proof, 0 },
     { "GET", "/v1/log/tile/", 1, handle_log_tile, 1 },
 };
-
-int64_t
-now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* The worker pool: a FIFO of suspended requests. */
 
@@ -321,7 +313,7 @@ request_new(struct server *srv, struct MHD_Connection *conn)
         return NULL;
     req->srv = srv;
     req->conn = conn;
-    req->start_us = now_us();
+    req->start_us = clock_mono_us();
     if (RAND_bytes(rnd, sizeof(rnd)) != 1)
         memset(rnd, 0, sizeof(rnd));
     for (i = 0; i < sizeof(rnd); i++)
@@ -432,7 +424,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (req == NULL)
         return;
     *con_cls = NULL;
-    dur = now_us() - req->start_us;
+    dur = clock_mono_us() - req->start_us;
     metrics_observe(&srv->metrics.request, (uint64_t)(dur > 0 ? dur : 0));
     snprintf(code, sizeof(code), "%u", req->status);
     metrics_inc(&srv->metrics.responses, code);

@@ -15,6 +15,7 @@
 #include <openssl/sha.h>
 
 #include "meshca/url.h"
+#include "clock.h"
 #include "identity.h"
 #include "jwks.h"
 #include "log.h"
@@ -62,10 +63,7 @@ struct identity {
 static int64_t
 mono_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+    return clock_mono_us() / 1000 + 1;
 }
 
 /* Text taken from a token, made safe for a reason string or a log line:

@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "meshca/tlog.h"
+#include "clock.h"
 #include "entry.h"
 #include "integrator.h"
 #include "log.h"
@@ -88,10 +89,7 @@ ilog(enum log_level level, const char *fmt, ...)
 static int64_t
 mono_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return clock_mono_us() / 1000;
 }
 
 static uint64_t

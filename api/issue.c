@@ -17,6 +17,7 @@
 #include "meshca/claims.h"
 #include "meshca/key.h"
 #include "meshca/policy.h"
+#include "clock.h"
 #include "identity.h"
 #include "ledger.h"
 #include "ratelimit.h"
@@ -215,14 +216,15 @@ handle_issue(struct request *req)
     struct policy_request pq;
     char *line = NULL, *keyid = NULL, va[32], vb[32], serial_s[24];
     char *keyfp = NULL, *cafp = NULL, *opts = NULL;
-    int64_t t0 = now_us(), now, wait;
+    int64_t t0 = clock_mono_us(), now, wait;
     json_t *o = NULL, *pr;
     size_t i;
     int r, tries;
 
     if ((c = req_authenticate(req)) == NULL)
         goto out;
-    if ((wait = ratelimit_take(srv->rl, c->iss, c->sub, now_us() / 1000)) > 0) {
+    if ((wait = ratelimit_take(srv->rl, c->iss, c->sub,
+        clock_mono_us() / 1000)) > 0) {
         metrics_inc(&srv->metrics.denied, "rate_limited");
         req->retry_after = wait;
         req_error(req, 429, "rate_limited", "too many certificates for %s: "
@@ -371,7 +373,8 @@ handle_issue(struct request *req)
         srv->ca_active_line, "role", dec->role);
     req_reply_json(req, 201, o);
     metrics_inc(&srv->metrics.issued, dec->role);
-    metrics_observe(&srv->metrics.issuance, (uint64_t)(now_us() - t0));
+    metrics_observe(&srv->metrics.issuance,
+        (uint64_t)(clock_mono_us() - t0));
 out:
     json_decref(o);
     free(line);

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "clock.h"
 #include "entry.h"
 #include "ledger.h"
 #include "log.h"
@@ -193,15 +194,6 @@ prepare_all(PGconn *c, char *why, size_t whylen)
         PQclear(res);
     }
     return 0;
-}
-
-static int64_t
-mono_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Classifies one item's result. */
@@ -410,7 +402,7 @@ static void
 db_reached(struct ledger *l, int ok, const char *why)
 {
     int expect = ok ? 1 : 0;
-    int64_t now = mono_us();
+    int64_t now = clock_mono_us();
 
     if (!atomic_compare_exchange_strong(&l->db_down, &expect, ok ? 0 : 1))
         return;
@@ -599,7 +591,7 @@ writer_main(void *arg)
             usleep(50000);
             continue;
         }
-        t0 = mono_us();
+        t0 = clock_mono_us();
         if ((r = run_batch(c, batch, n)) == -1) {
             /* Lost in flight: retry once on a new connection, answering
              * what did commit as committed (never twice). */
@@ -617,7 +609,8 @@ writer_main(void *arg)
         if (r == 0) {
             atomic_fetch_add(&l->batches, 1);
             atomic_fetch_add(&l->records, n);
-            metrics_observe(&l->commit, (uint64_t)(mono_us() - t0));
+            metrics_observe(&l->commit,
+                (uint64_t)(clock_mono_us() - t0));
         }
         for (i = 0; i < n; i++)
             finish(l, batch[i]);

@@ -152,7 +152,4 @@ int revocations_refuse(struct server *srv, const char *keyfp,
     const char *issuer, const char *subject, char *why,
     size_t whylen) MESHCA_WUR;
 
-/* The monotonic clock in microseconds. */
-int64_t now_us(void);
-
 #endif
