@@ -23,7 +23,12 @@
 #include "meshca/buf.h"
 #include "meshca/policy.h"
 #include "clock.h"
+#include "handlers.h"
+#include "issue.h"
 #include "log.h"
+#include "logserve.h"
+#include "query.h"
+#include "revoke.h"
 #include "server.h"
 
 enum req_state {

@@ -1,6 +1,7 @@
 /*
- * Admin ledger queries (api/query.c): the parsers for their query
- * parameters and the CSV cell writer, exported for the unit tests.
+ * Admin ledger queries (api/query.c): GET /v1/certificates and GET
+ * /v1/report, and the parsers for their query parameters and the CSV cell
+ * writer, exported for the unit tests.
  */
 #ifndef MESHCAD_QUERY_H
 #define MESHCAD_QUERY_H
@@ -29,5 +30,13 @@ int query_parse_u64(const char *s, uint64_t max, uint64_t *vp) MESHCA_WUR;
  * with '.  Returns 0 or a negative MESHCA_ERR_* (b then holds part of the
  * cell). */
 int query_put_csv_cell(struct buf *b, const char *s, size_t n) MESHCA_WUR;
+
+struct request;
+
+/* GET /v1/certificates (admins): filtered, paginated, JSON or CSV. */
+void handle_list_certs(struct request *req);
+
+/* GET /v1/report (admins): the compliance report's data. */
+void handle_report(struct request *req);
 
 #endif
