@@ -165,118 +165,198 @@ revoke_issuer(struct request *req, const json_t *o, const char *kind,
     return -1;
 }
 
-void
-handle_revoke(struct request *req)
-{
-    static const char *const targets[] = { "serial", "key_id", "subject",
-        "public_key", "fingerprint" };
-    struct server *srv = req->srv;
-    struct claims *c = NULL;
-    struct key *k = NULL;
-    struct ledger_revocation rec;
-    json_t *o = NULL, *v, *out;
-    json_error_t je;
-    const char *reason, *key;
-    char *value = NULL, serial[24];
-    size_t i, ntargets = 0;
-    int r;
+static const char *const targets[] = { "serial", "key_id", "subject",
+    "public_key", "fingerprint" };
+#define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 
-    if ((c = req_admin(req)) == NULL)
-        goto done;
+/* The body: a JSON object of known fields naming exactly one target.
+ * Returns it (caller decrefs), or NULL with a 400 queued. */
+static json_t *
+revoke_body(struct request *req)
+{
+    json_t *o = NULL, *v;
+    json_error_t je;
+    const char *key;
+    size_t i, ntargets = 0;
+
     if (req->body == NULL || (o = json_loadb((const char *)buf_ptr(req->body),
         buf_len(req->body), JSON_REJECT_DUPLICATES, &je)) == NULL ||
         !json_is_object(o)) {
         req_error(req, 400, "invalid_request", "the body must be a JSON "
             "object such as {\"serial\": \"123\", \"reason\": \"...\"}");
-        goto done;
+        goto bad;
     }
     json_object_foreach(o, key, v) {
         int known = strcmp(key, "reason") == 0 ||
             strcmp(key, "block_until") == 0 || strcmp(key, "force") == 0 ||
             strcmp(key, "issuer") == 0;
 
-        for (i = 0; i < 5; i++)
+        for (i = 0; i < NTARGETS; i++)
             known |= strcmp(key, targets[i]) == 0;
         if (!known) {
             req_error(req, 400, "invalid_request", "unknown field \"%.64s\" "
                 "(expected one of serial, key_id, subject, public_key, "
                 "fingerprint, issuer, reason, block_until, force)", key);
-            goto done;
+            goto bad;
         }
     }
-    memset(&rec, 0, sizeof(rec));
-    for (i = 0; i < 5; i++)
+    for (i = 0; i < NTARGETS; i++)
         if (json_object_get(o, targets[i]) != NULL)
             ntargets++;
     if (ntargets != 1) {
         req_error(req, 400, "invalid_request", "name exactly one of serial, "
             "key_id, subject, public_key, fingerprint");
-        goto done;
+        goto bad;
     }
+    return o;
+bad:
+    json_decref(o);
+    return NULL;
+}
+
+/* A serial target: 1 to 2^63-1, as a JSON integer or a decimal string.
+ * Returns 0 and *valuep (NULL when out of memory), or -1 with a 400
+ * queued. */
+static int
+target_serial(struct request *req, const json_t *v, char **valuep)
+{
+    unsigned long long s = 0;
+    char *end = NULL, serial[24];
+
+    if (json_is_integer(v) && json_integer_value(v) > 0)
+        s = (unsigned long long)json_integer_value(v);
+    else if (json_is_string(v))
+        s = strtoull(json_string_value(v), &end, 10);
+    if (s == 0 || s > (unsigned long long)INT64_MAX ||
+        (end != NULL && *end != '\0')) {
+        req_error(req, 400, "invalid_request", "serial: a certificate "
+            "serial (a decimal number from 1 to 2^63-1)");
+        return -1;
+    }
+    snprintf(serial, sizeof(serial), "%llu", s);
+    *valuep = strdup(serial);
+    return 0;
+}
+
+/* The target the body names: rec->kind and its value in *valuep (caller
+ * frees; NULL when out of memory).  Returns 0, or -1 with a 400 queued. */
+static int
+revoke_target(struct request *req, const json_t *o,
+    struct ledger_revocation *rec, char **valuep)
+{
+    const json_t *v;
+    struct key *k = NULL;
+    uint8_t fp[32];
+    int bad;
+
+    if ((v = json_object_get(o, "serial")) != NULL) {
+        rec->kind = "serial";
+        return target_serial(req, v, valuep);
+    }
+    if ((v = json_object_get(o, "key_id")) != NULL ||
+        (v = json_object_get(o, "subject")) != NULL) {
+        rec->kind = json_object_get(o, "key_id") ? "key_id" : "subject";
+        if (!json_is_string(v) || json_string_length(v) == 0 ||
+            json_string_length(v) > 1024) {
+            req_error(req, 400, "invalid_request", "%s: a non-empty string",
+                rec->kind);
+            return -1;
+        }
+        *valuep = strdup(json_string_value(v));
+        return 0;
+    }
+    rec->kind = "key_fingerprint";
+    if ((v = json_object_get(o, "public_key")) != NULL) {
+        bad = !json_is_string(v) ||
+            key_from_line(json_string_value(v), &k) != 0 ||
+            key_fingerprint(k, valuep) != 0;
+        key_free(k);
+        if (bad) {
+            req_error(req, 400, "invalid_request", "public_key: not an "
+                "OpenSSH public key line");
+            return -1;
+        }
+        return 0;
+    }
+    v = json_object_get(o, "fingerprint");
+    if (!json_is_string(v) ||
+        revocations_parse_fingerprint(json_string_value(v), fp) != 0) {
+        req_error(req, 400, "invalid_request", "fingerprint: an OpenSSH "
+            "SHA256 fingerprint (SHA256:... as ssh-keygen -l prints)");
+        return -1;
+    }
+    *valuep = strdup(json_string_value(v));
+    return 0;
+}
+
+/* "block_until" (subject targets only) into rec->block_until.  Returns 0,
+ * or -1 with a 400 queued. */
+static int
+revoke_block_until(struct request *req, const json_t *o,
+    struct ledger_revocation *rec)
+{
+    const json_t *v;
+
+    if ((v = json_object_get(o, "block_until")) == NULL)
+        return 0;
+    if (strcmp(rec->kind, "subject") != 0 || !json_is_string(v) ||
+        parse_time(json_string_value(v), &rec->block_until) != 0) {
+        req_error(req, 400, "invalid_request", "block_until: an RFC 3339 "
+            "UTC time (2026-11-23T09:00:00Z), with subject only");
+        return -1;
+    }
+    return 0;
+}
+
+/* Records rec, wakes the KRL refresher and answers: 201, or 200 when the
+ * target was already revoked. */
+static void
+revoke_record(struct request *req, const struct ledger_revocation *rec)
+{
+    json_t *out;
+    int r;
+
+    if ((r = ledger_record_revocation(req->srv->ledger, rec)) < 0) {
+        req->retry_after = 2;
+        req_error(req, 503, "unavailable", "the ledger cannot record the "
+            "revocation right now; retry");
+        return;
+    }
+    revocations_kick(req->srv);
+    out = json_pack("{s:s, s:s, s:s, s:s, s:b}", "kind", rec->kind, "value",
+        rec->value, "reason", rec->reason, "revoked_by", rec->revoked_by,
+        "already_revoked", r == 1);
+    if (rec->issuer != NULL)
+        json_object_set_new(out, "issuer", json_string(rec->issuer));
+    req_reply_json(req, r == 1 ? 200 : 201, out);
+    json_decref(out);
+    log_json(LOG_LEVEL_INFO, "revocation", json_pack("{s:s, s:s, s:s, s:s, "
+        "s:s?}", "request_id", req->id, "kind", rec->kind, "value",
+        rec->value, "by", rec->revoked_by, "issuer", rec->issuer));
+}
+
+void
+handle_revoke(struct request *req)
+{
+    struct claims *c = NULL;
+    struct ledger_revocation rec;
+    json_t *o = NULL;
+    const char *reason;
+    char *value = NULL;
+
+    memset(&rec, 0, sizeof(rec));
+    if ((c = req_admin(req)) == NULL || (o = revoke_body(req)) == NULL)
+        goto done;
     reason = json_string_value(json_object_get(o, "reason"));
     if (reason == NULL || *reason == '\0' || strlen(reason) > 512) {
         req_error(req, 400, "invalid_request", "reason: required (1 to 512 "
             "characters): say why, it goes into the ledger");
         goto done;
     }
-    if ((v = json_object_get(o, "serial")) != NULL) {
-        unsigned long long s = 0;
-        char *end = NULL;
-
-        if (json_is_integer(v) && json_integer_value(v) > 0)
-            s = (unsigned long long)json_integer_value(v);
-        else if (json_is_string(v))
-            s = strtoull(json_string_value(v), &end, 10);
-        if (s == 0 || s > (unsigned long long)INT64_MAX ||
-            (end != NULL && *end != '\0')) {
-            req_error(req, 400, "invalid_request", "serial: a certificate "
-                "serial (a decimal number from 1 to 2^63-1)");
-            goto done;
-        }
-        snprintf(serial, sizeof(serial), "%llu", s);
-        rec.kind = "serial";
-        value = strdup(serial);
-    } else if ((v = json_object_get(o, "key_id")) != NULL ||
-        (v = json_object_get(o, "subject")) != NULL) {
-        rec.kind = json_object_get(o, "key_id") ? "key_id" : "subject";
-        if (!json_is_string(v) || json_string_length(v) == 0 ||
-            json_string_length(v) > 1024) {
-            req_error(req, 400, "invalid_request", "%s: a non-empty string",
-                rec.kind);
-            goto done;
-        }
-        value = strdup(json_string_value(v));
-    } else if ((v = json_object_get(o, "public_key")) != NULL) {
-        rec.kind = "key_fingerprint";
-        if (!json_is_string(v) ||
-            (r = key_from_line(json_string_value(v), &k)) != 0 ||
-            key_fingerprint(k, &value) != 0) {
-            req_error(req, 400, "invalid_request", "public_key: not an "
-                "OpenSSH public key line");
-            goto done;
-        }
-    } else {
-        uint8_t fp[32];
-
-        v = json_object_get(o, "fingerprint");
-        rec.kind = "key_fingerprint";
-        if (!json_is_string(v) || revocations_parse_fingerprint(json_string_value(v), fp) != 0) {
-            req_error(req, 400, "invalid_request", "fingerprint: an OpenSSH "
-                "SHA256 fingerprint (SHA256:... as ssh-keygen -l prints)");
-            goto done;
-        }
-        value = strdup(json_string_value(v));
-    }
-    if (revoke_issuer(req, o, rec.kind, &rec.issuer) != 0)
+    if (revoke_target(req, o, &rec, &value) != 0 ||
+        revoke_issuer(req, o, rec.kind, &rec.issuer) != 0 ||
+        revoke_block_until(req, o, &rec) != 0)
         goto done;
-    if ((v = json_object_get(o, "block_until")) != NULL) {
-        if (strcmp(rec.kind, "subject") != 0 || !json_is_string(v) ||
-            parse_time(json_string_value(v), &rec.block_until) != 0) {
-            req_error(req, 400, "invalid_request", "block_until: an RFC 3339 "
-                "UTC time (2026-11-23T09:00:00Z), with subject only");
-            goto done;
-        }
-    }
     if (value == NULL) {
         req_error(req, 500, "internal", "out of memory");
         goto done;
@@ -288,27 +368,9 @@ handle_revoke(struct request *req)
     rec.reason = reason;
     rec.revoked_by = c->email && c->email_verified ? c->email : c->sub;
     rec.request_id = req->id;
-    r = ledger_record_revocation(srv->ledger, &rec);
-    if (r < 0) {
-        req->retry_after = 2;
-        req_error(req, 503, "unavailable", "the ledger cannot record the "
-            "revocation right now; retry");
-        goto done;
-    }
-    revocations_kick(srv);
-    out = json_pack("{s:s, s:s, s:s, s:s, s:b}", "kind", rec.kind, "value",
-        rec.value, "reason", reason, "revoked_by", rec.revoked_by,
-        "already_revoked", r == 1);
-    if (rec.issuer != NULL)
-        json_object_set_new(out, "issuer", json_string(rec.issuer));
-    req_reply_json(req, r == 1 ? 200 : 201, out);
-    json_decref(out);
-    log_json(LOG_LEVEL_INFO, "revocation", json_pack("{s:s, s:s, s:s, s:s, "
-        "s:s?}", "request_id", req->id, "kind", rec.kind, "value", rec.value,
-        "by", rec.revoked_by, "issuer", rec.issuer));
+    revoke_record(req, &rec);
 done:
     free(value);
-    key_free(k);
     json_decref(o);
     claims_free(c);
 }
