@@ -4,6 +4,11 @@
  * a worker pool: the connection is suspended, the work queued, and resumed
  * with the response when the work is done, so a slow database never stalls
  * unrelated connections.
+ *
+ * This header holds the server, the request, the route and the reply
+ * helpers (all in http.c).  Handlers are declared by their modules:
+ * handlers.h, issue.h, query.h, revoke.h, logserve.h; who is asking is
+ * auth.h's business, the revocation state revocations.h's.
  */
 #ifndef MESHCAD_SERVER_H
 #define MESHCAD_SERVER_H
