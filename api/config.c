@@ -164,7 +164,6 @@ origin_ok(const char *o)
 static void
 parse_ledger(struct config *c, json_t *v, const char *dir, struct diags *d)
 {
-    c->ledger.integrate_interval_ms = 200;
     /* Optional here (tools that only verify tokens or check a policy need
      * none); serve, ledger verify and log vkey refuse to run without it. */
     if (v == NULL)
@@ -197,13 +196,252 @@ parse_ledger(struct config *c, json_t *v, const char *dir, struct diags *d)
     }
 }
 
+/* Every default, set before any section is read, so a section's parser
+ * only overrides what the file gives.  (Lists that default when absent,
+ * issuers[].algorithms and login.scopes, are filled in by their parsers.) */
+static void
+config_defaults(struct config *c)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    c->clock_skew = 60;
+    c->ttl_ceiling = 3600;
+    c->ledger.integrate_interval_ms = 200;
+    c->limits.max_body_bytes = 64 * 1024;
+    c->limits.threads = n > 0 ? (uint64_t)n : 2;
+    c->limits.max_connections = 1024;
+    c->limits.max_connections_per_ip = 64;
+    c->limits.connection_timeout = 30;
+    c->limits.rate_per_minute = 30;
+    c->limits.db_pool_size = 4;
+}
+
+/* The directory relative paths are resolved against (NULL: out of
+ * memory). */
+static char *
+config_dir(const char *path)
+{
+    char *dir, *slash;
+
+    if ((dir = strdup(path)) == NULL)
+        return NULL;
+    if ((slash = strrchr(dir, '/')) != NULL) {
+        *slash = '\0';
+        return dir;
+    }
+    free(dir);
+    return strdup(".");
+}
+
+/* The "tls" section; without one, listen (the configured string, for the
+ * message) must be a loopback address. */
+static void
+parse_tls(struct config *c, const json_t *v, const char *listen,
+    const char *dir, struct diags *d)
+{
+    if (v == NULL) {
+        if (c->listen_host != NULL && !url_host_is_loopback(c->listen_host))
+            diags_add(d, "listen: \"%s\" is not a loopback address; plain "
+                "HTTP is allowed only on loopback: configure tls.cert and "
+                "tls.key", listen);
+        return;
+    }
+    if (!json_is_object(v)) {
+        diags_add(d, "tls: must be an object");
+        return;
+    }
+    jsonv_known_keys(v, "tls", tls_keys, d);
+    jsonv_string(v, "cert", "tls", 1, &c->tls_cert, d);
+    jsonv_string(v, "key", "tls", 1, &c->tls_key, d);
+    jsonv_string(v, "client_ca", "tls", 0, &c->tls_client_ca, d);
+    resolve(&c->tls_cert, dir, d);
+    resolve(&c->tls_key, dir, d);
+    resolve(&c->tls_client_ca, dir, d);
+}
+
+/* One element of "ca_keys" (path names it in messages).  Returns 0, or -1
+ * when it is not an object (then it counts as no key at all). */
+static int
+parse_ca_key(struct ca_key_config *k, const json_t *e, const char *path,
+    const char *dir, struct diags *d)
+{
+    char *state = NULL;
+
+    if (!json_is_object(e)) {
+        diags_add(d, "%s: must be an object", path);
+        return -1;
+    }
+    jsonv_known_keys(e, path, cakey_keys, d);
+    jsonv_string(e, "path", path, 1, &k->path, d);
+    resolve(&k->path, dir, d);
+    k->state = CA_KEY_ACTIVE;
+    if (jsonv_string(e, "state", path, 0, &state, d) != 1)
+        return 0;
+    if (strcmp(state, "active") == 0)
+        k->state = CA_KEY_ACTIVE;
+    else if (strcmp(state, "next") == 0)
+        k->state = CA_KEY_NEXT;
+    else if (strcmp(state, "retired") == 0)
+        k->state = CA_KEY_RETIRED;
+    else
+        diags_add(d, "%s.state: \"%s\" must be active, next or retired",
+            path, state);
+    free(state);
+    return 0;
+}
+
+/* The "ca_keys" section (required, exactly one active key).  Returns 0 or
+ * MESHCA_ERR_ALLOC. */
+static int
+parse_ca_keys(struct config *c, const json_t *v, const char *dir,
+    struct diags *d)
+{
+    const json_t *e;
+    char p[64];
+    size_t i, nactive = 0;
+
+    if (v == NULL) {
+        diags_add(d, "ca_keys: missing (required; create one with "
+            "`meshcad keygen --out ca.pem`)");
+        return 0;
+    }
+    if (!json_is_array(v) || json_array_size(v) == 0) {
+        diags_add(d, "ca_keys: must be a non-empty array");
+        return 0;
+    }
+    c->nca_keys = json_array_size(v);
+    if ((c->ca_keys = calloc(c->nca_keys, sizeof(*c->ca_keys))) == NULL)
+        return MESHCA_ERR_ALLOC;
+    json_array_foreach(v, i, e) {
+        snprintf(p, sizeof(p), "ca_keys[%zu]", i);
+        if (parse_ca_key(&c->ca_keys[i], e, p, dir, d) == 0 &&
+            c->ca_keys[i].state == CA_KEY_ACTIVE)
+            nactive++;
+    }
+    if (nactive != 1)
+        diags_add(d, "ca_keys: exactly one key must be active (found %zu)",
+            nactive);
+    return 0;
+}
+
+/* The "issuers" section (required; no issuer twice).  Returns 0 or
+ * MESHCA_ERR_ALLOC. */
+static int
+parse_issuers(struct config *c, const json_t *v, const char *dir,
+    struct diags *d)
+{
+    const json_t *e;
+    char p[64];
+    size_t i, k;
+
+    if (v == NULL) {
+        diags_add(d, "issuers: missing (required: the identity providers "
+            "whose ID tokens are trusted)");
+        return 0;
+    }
+    if (!json_is_array(v) || json_array_size(v) == 0) {
+        diags_add(d, "issuers: must be a non-empty array");
+        return 0;
+    }
+    c->nissuers = json_array_size(v);
+    if ((c->issuers = calloc(c->nissuers, sizeof(*c->issuers))) == NULL)
+        return MESHCA_ERR_ALLOC;
+    json_array_foreach(v, i, e) {
+        snprintf(p, sizeof(p), "issuers[%zu]", i);
+        parse_issuer(&c->issuers[i], e, p, dir, d);
+        if (c->issuers[i].issuer == NULL)
+            continue;
+        for (k = 0; k < i; k++)
+            if (c->issuers[k].issuer != NULL &&
+                strcmp(c->issuers[k].issuer, c->issuers[i].issuer) == 0)
+                diags_add(d, "%s.issuer: \"%s\" is configured twice", p,
+                    c->issuers[i].issuer);
+    }
+    return 0;
+}
+
+/* The "login" section (its issuer must be configured), then the default
+ * scopes when it names none. */
+static void
+parse_login(struct config *c, const json_t *v, struct diags *d)
+{
+    static const char *const defscopes[] = { "openid", "email", "groups" };
+    size_t i;
+    int found = 0;
+
+    if (v != NULL && !json_is_object(v))
+        diags_add(d, "login: must be an object");
+    else if (v != NULL) {
+        jsonv_known_keys(v, "login", login_keys, d);
+        jsonv_string(v, "issuer", "login", 1, &c->login.issuer, d);
+        jsonv_string(v, "client_id", "login", 1, &c->login.client_id, d);
+        jsonv_strings(v, "scopes", "login", 0, &c->login.scopes,
+            &c->login.nscopes, d);
+        for (i = 0; c->login.issuer != NULL && i < c->nissuers; i++)
+            if (c->issuers[i].issuer != NULL &&
+                strcmp(c->issuers[i].issuer, c->login.issuer) == 0)
+                found = 1;
+        if (c->login.issuer != NULL && !found)
+            diags_add(d, "login.issuer: \"%s\" is not one of the "
+                "configured issuers", c->login.issuer);
+    }
+    if (c->login.scopes == NULL &&
+        (c->login.scopes = calloc(3, sizeof(char *))) != NULL) {
+        for (i = 0; i < 3; i++)
+            c->login.scopes[i] = strdup(defscopes[i]);
+        c->login.nscopes = 3;
+    }
+}
+
+/* "clock_skew" and "ttl_ceiling" (top level). */
+static void
+parse_times(struct config *c, const json_t *j, struct diags *d)
+{
+    jsonv_duration(j, "clock_skew", "", 0, &c->clock_skew, d);
+    if (c->clock_skew > 600)
+        diags_add(d, "clock_skew: at most 10m");
+    jsonv_duration(j, "ttl_ceiling", "", 0, &c->ttl_ceiling, d);
+    if (c->ttl_ceiling <= 0 || c->ttl_ceiling > 24 * 3600)
+        diags_add(d, "ttl_ceiling: must be between 1s and 24h");
+}
+
+/* The "limits" section. */
+static void
+parse_limits(struct config *c, const json_t *v, struct diags *d)
+{
+    struct limits_config *l = &c->limits;
+
+    if (v == NULL)
+        return;
+    if (!json_is_object(v)) {
+        diags_add(d, "limits: must be an object");
+        return;
+    }
+    jsonv_known_keys(v, "limits", limits_keys, d);
+    jsonv_uint(v, "max_body_bytes", "limits", 0, 16 * 1024 * 1024,
+        &l->max_body_bytes, d);
+    jsonv_uint(v, "threads", "limits", 0, 256, &l->threads, d);
+    jsonv_uint(v, "max_connections", "limits", 0, 100000,
+        &l->max_connections, d);
+    jsonv_uint(v, "max_connections_per_ip", "limits", 0, 100000,
+        &l->max_connections_per_ip, d);
+    jsonv_duration(v, "connection_timeout", "limits", 0,
+        &l->connection_timeout, d);
+    jsonv_uint(v, "rate_per_minute", "limits", 0, 10000000,
+        &l->rate_per_minute, d);
+    jsonv_uint(v, "db_pool_size", "limits", 0, 64, &l->db_pool_size, d);
+    if (l->threads == 0 || l->db_pool_size == 0 || l->max_body_bytes < 1024)
+        diags_add(d, "limits: threads and db_pool_size must be at least 1, "
+            "max_body_bytes at least 1024");
+}
+
 int
 config_load(const char *path, struct config **cfgp, struct diags *d)
 {
     struct config *c = NULL;
-    json_t *j = NULL, *v, *e;
-    char *listen = NULL, *state = NULL, *dir = NULL, *slash, p[64];
-    size_t before = d->n, i;
+    json_t *j = NULL;
+    char *listen = NULL, *dir = NULL;
+    size_t before = d->n;
     int r = MESHCA_ERR_INVALID_FORMAT;
 
     *cfgp = NULL;
@@ -212,191 +450,26 @@ config_load(const char *path, struct config **cfgp, struct diags *d)
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
-    if ((dir = strdup(path)) != NULL) {
-        if ((slash = strrchr(dir, '/')) != NULL)
-            *slash = '\0';
-        else {
-            free(dir);
-            dir = strdup(".");
-        }
-    }
+    config_defaults(c);
+    dir = config_dir(path);
     if ((j = jsonv_load_file(path, d)) == NULL)
         goto out;
     jsonv_known_keys(j, "", top_keys, d);
-
-    if (jsonv_string(j, "listen", "", 1, &listen, d) == 1) {
+    if (jsonv_string(j, "listen", "", 1, &listen, d) == 1)
         parse_listen(c, listen, d);
-    }
-    if ((v = json_object_get(j, "tls")) != NULL) {
-        if (!json_is_object(v))
-            diags_add(d, "tls: must be an object");
-        else {
-            jsonv_known_keys(v, "tls", tls_keys, d);
-            jsonv_string(v, "cert", "tls", 1, &c->tls_cert, d);
-            jsonv_string(v, "key", "tls", 1, &c->tls_key, d);
-            jsonv_string(v, "client_ca", "tls", 0, &c->tls_client_ca, d);
-            resolve(&c->tls_cert, dir, d);
-            resolve(&c->tls_key, dir, d);
-            resolve(&c->tls_client_ca, dir, d);
-        }
-    } else if (c->listen_host != NULL && !url_host_is_loopback(c->listen_host))
-        diags_add(d, "listen: \"%s\" is not a loopback address; plain HTTP "
-            "is allowed only on loopback: configure tls.cert and tls.key",
-            listen);
+    parse_tls(c, json_object_get(j, "tls"), listen, dir, d);
     jsonv_string(j, "database", "", 1, &c->database, d);
-
-    if ((v = json_object_get(j, "ca_keys")) == NULL)
-        diags_add(d, "ca_keys: missing (required; create one with "
-            "`meshcad keygen --out ca.pem`)");
-    else if (!json_is_array(v) || json_array_size(v) == 0)
-        diags_add(d, "ca_keys: must be a non-empty array");
-    else {
-        size_t nactive = 0;
-
-        c->nca_keys = json_array_size(v);
-        if ((c->ca_keys = calloc(c->nca_keys, sizeof(*c->ca_keys))) == NULL) {
-            r = MESHCA_ERR_ALLOC;
-            goto out;
-        }
-        json_array_foreach(v, i, e) {
-            snprintf(p, sizeof(p), "ca_keys[%zu]", i);
-            if (!json_is_object(e)) {
-                diags_add(d, "%s: must be an object", p);
-                continue;
-            }
-            jsonv_known_keys(e, p, cakey_keys, d);
-            jsonv_string(e, "path", p, 1, &c->ca_keys[i].path, d);
-            resolve(&c->ca_keys[i].path, dir, d);
-            c->ca_keys[i].state = CA_KEY_ACTIVE;
-            if (jsonv_string(e, "state", p, 0, &state, d) == 1) {
-                if (strcmp(state, "active") == 0)
-                    c->ca_keys[i].state = CA_KEY_ACTIVE;
-                else if (strcmp(state, "next") == 0)
-                    c->ca_keys[i].state = CA_KEY_NEXT;
-                else if (strcmp(state, "retired") == 0)
-                    c->ca_keys[i].state = CA_KEY_RETIRED;
-                else
-                    diags_add(d, "%s.state: \"%s\" must be active, next or "
-                        "retired", p, state);
-                free(state);
-                state = NULL;
-            }
-            if (c->ca_keys[i].state == CA_KEY_ACTIVE)
-                nactive++;
-        }
-        if (nactive != 1)
-            diags_add(d, "ca_keys: exactly one key must be active (found %zu)",
-                nactive);
+    if (parse_ca_keys(c, json_object_get(j, "ca_keys"), dir, d) != 0 ||
+        parse_issuers(c, json_object_get(j, "issuers"), dir, d) != 0) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
     }
-
-    if ((v = json_object_get(j, "issuers")) == NULL)
-        diags_add(d, "issuers: missing (required: the identity providers "
-            "whose ID tokens are trusted)");
-    else if (!json_is_array(v) || json_array_size(v) == 0)
-        diags_add(d, "issuers: must be a non-empty array");
-    else {
-        c->nissuers = json_array_size(v);
-        if ((c->issuers = calloc(c->nissuers, sizeof(*c->issuers))) == NULL) {
-            r = MESHCA_ERR_ALLOC;
-            goto out;
-        }
-        json_array_foreach(v, i, e) {
-            snprintf(p, sizeof(p), "issuers[%zu]", i);
-            parse_issuer(&c->issuers[i], e, p, dir, d);
-            if (i > 0 && c->issuers[i].issuer != NULL) {
-                size_t k;
-
-                for (k = 0; k < i; k++)
-                    if (c->issuers[k].issuer != NULL &&
-                        strcmp(c->issuers[k].issuer, c->issuers[i].issuer) == 0)
-                        diags_add(d, "%s.issuer: \"%s\" is configured twice",
-                            p, c->issuers[i].issuer);
-            }
-        }
-    }
-
-    if ((v = json_object_get(j, "login")) != NULL) {
-        if (!json_is_object(v))
-            diags_add(d, "login: must be an object");
-        else {
-            jsonv_known_keys(v, "login", login_keys, d);
-            jsonv_string(v, "issuer", "login", 1, &c->login.issuer, d);
-            jsonv_string(v, "client_id", "login", 1, &c->login.client_id, d);
-            jsonv_strings(v, "scopes", "login", 0, &c->login.scopes,
-                &c->login.nscopes, d);
-            if (c->login.issuer != NULL) {
-                int found = 0;
-
-                for (i = 0; i < c->nissuers; i++)
-                    if (c->issuers[i].issuer != NULL &&
-                        strcmp(c->issuers[i].issuer, c->login.issuer) == 0)
-                        found = 1;
-                if (!found)
-                    diags_add(d, "login.issuer: \"%s\" is not one of the "
-                        "configured issuers", c->login.issuer);
-            }
-        }
-    }
-    if (c->login.scopes == NULL) {
-        static const char *const defscopes[] = { "openid", "email", "groups" };
-
-        if ((c->login.scopes = calloc(3, sizeof(char *))) != NULL) {
-            for (i = 0; i < 3; i++)
-                c->login.scopes[i] = strdup(defscopes[i]);
-            c->login.nscopes = 3;
-        }
-    }
-
+    parse_login(c, json_object_get(j, "login"), d);
     if (jsonv_string(j, "policy", "", 1, &c->policy_path, d) == 1)
         resolve(&c->policy_path, dir, d);
-
     parse_ledger(c, json_object_get(j, "ledger"), dir, d);
-
-    c->clock_skew = 60;
-    c->ttl_ceiling = 3600;
-    jsonv_duration(j, "clock_skew", "", 0, &c->clock_skew, d);
-    if (c->clock_skew > 600)
-        diags_add(d, "clock_skew: at most 10m");
-    jsonv_duration(j, "ttl_ceiling", "", 0, &c->ttl_ceiling, d);
-    if (c->ttl_ceiling <= 0 || c->ttl_ceiling > 24 * 3600)
-        diags_add(d, "ttl_ceiling: must be between 1s and 24h");
-
-    c->limits.max_body_bytes = 64 * 1024;
-    {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-        c->limits.threads = n > 0 ? (uint64_t)n : 2;
-    }
-    c->limits.max_connections = 1024;
-    c->limits.max_connections_per_ip = 64;
-    c->limits.connection_timeout = 30;
-    c->limits.rate_per_minute = 30;
-    c->limits.db_pool_size = 4;
-    if ((v = json_object_get(j, "limits")) != NULL) {
-        if (!json_is_object(v))
-            diags_add(d, "limits: must be an object");
-        else {
-            jsonv_known_keys(v, "limits", limits_keys, d);
-            jsonv_uint(v, "max_body_bytes", "limits", 0, 16 * 1024 * 1024,
-                &c->limits.max_body_bytes, d);
-            jsonv_uint(v, "threads", "limits", 0, 256, &c->limits.threads, d);
-            jsonv_uint(v, "max_connections", "limits", 0, 100000,
-                &c->limits.max_connections, d);
-            jsonv_uint(v, "max_connections_per_ip", "limits", 0, 100000,
-                &c->limits.max_connections_per_ip, d);
-            jsonv_duration(v, "connection_timeout", "limits", 0,
-                &c->limits.connection_timeout, d);
-            jsonv_uint(v, "rate_per_minute", "limits", 0, 10000000,
-                &c->limits.rate_per_minute, d);
-            jsonv_uint(v, "db_pool_size", "limits", 0, 64,
-                &c->limits.db_pool_size, d);
-            if (c->limits.threads == 0 || c->limits.db_pool_size == 0 ||
-                c->limits.max_body_bytes < 1024)
-                diags_add(d, "limits: threads and db_pool_size must be at "
-                    "least 1, max_body_bytes at least 1024");
-        }
-    }
-
+    parse_times(c, j, d);
+    parse_limits(c, json_object_get(j, "limits"), d);
     if (d->n == before) {
         *cfgp = c;
         c = NULL;

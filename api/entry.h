@@ -17,8 +17,8 @@
 
 #include <jansson.h>
 
-#include "ledger.h"
 #include "meshca/buf.h"
+#include "ledger_records.h"
 
 #define ENTRY_MAC_LEN 32
 #define ENTRY_MAC_KEY_MIN 32

@@ -7,6 +7,7 @@
 #include "meshca/buf.h"
 #include "meshca/cakey.h"
 #include "meshca/policy.h"
+#include "handlers.h"
 #include "identity.h"
 #include "integrator.h"
 #include "ledger.h"

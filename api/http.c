@@ -24,7 +24,13 @@
 #include "meshca/clock.h"
 #include "meshca/hex.h"
 #include "meshca/policy.h"
+#include "meshca/clock.h"
+#include "handlers.h"
+#include "issue.h"
 #include "log.h"
+#include "logserve.h"
+#include "query.h"
+#include "revoke.h"
 #include "server.h"
 
 enum req_state {
@@ -49,14 +55,6 @@ static const struct route routes[] = {
     { "GET", "/v1/log/proof", 1, handle_log_proof, 0 },
     { "GET", "/v1/log/tile/", 1, handle_log_tile, 1 },
 };
-
-/* XXX kept for api/issue.c, which is being split; it can call
- * meshca_mono_us() itself, and then this goes (with its server.h line). */
-int64_t
-now_us(void)
-{
-    return meshca_mono_us();
-}
 
 /* The worker pool: a FIFO of suspended requests. */
 
@@ -321,7 +319,7 @@ request_new(struct server *srv, struct MHD_Connection *conn)
         return NULL;
     req->srv = srv;
     req->conn = conn;
-    req->start_us = now_us();
+    req->start_us = meshca_mono_us();
     if (RAND_bytes(rnd, sizeof(rnd)) != 1)
         memset(rnd, 0, sizeof(rnd));
     (void)meshca_hex_encode(rnd, sizeof(rnd), req->id, sizeof(req->id));
@@ -431,7 +429,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (req == NULL)
         return;
     *con_cls = NULL;
-    dur = now_us() - req->start_us;
+    dur = meshca_mono_us() - req->start_us;
     metrics_observe(&srv->metrics.request, (uint64_t)(dur > 0 ? dur : 0));
     snprintf(code, sizeof(code), "%u", req->status);
     metrics_inc(&srv->metrics.responses, code);

@@ -15,6 +15,7 @@
 #include <openssl/sha.h>
 
 #include "meshca/url.h"
+#include "meshca/clock.h"
 #include "identity.h"
 #include "jwks.h"
 #include "log.h"
@@ -62,10 +63,7 @@ struct identity {
 static int64_t
 mono_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+    return meshca_mono_us() / 1000 + 1;
 }
 
 /* Text taken from a token, made safe for a reason string or a log line:
@@ -805,28 +803,37 @@ out:
     return r;
 }
 
-int
-identity_verify(struct identity *id, const char *token, size_t len,
-    int64_t now, struct claims **cp, char *why, size_t whylen)
-{
-    const char *dot1, *dot2, *alg, *kid, *iss;
-    json_t *hdr = NULL, *pl = NULL;
-    uint8_t *plbytes = NULL, *cplain = NULL;
-    size_t pllen = 0, cplen = 0, i;
-    struct issuer *is = NULL;
-    struct jwks *ks = NULL;
-    const struct jwk *key = NULL;
-    struct claims *c = NULL;
-    cjose_jws_t *jws = NULL;
-    cjose_err cerr;
+/* A compact JWS taken apart by token_parse: what identity_verify checks
+ * before and after the signature. */
+struct jws_parts {
+    const char *dot1, *dot2;   /* the dots, in the token */
+    json_t *hdr, *pl;          /* owned */
+    uint8_t *plbytes;          /* the payload's bytes, as signed; owned */
+    size_t pllen;
+    const char *alg, *kid;     /* borrowed from hdr; kid may be NULL */
     enum jwk_family fam;
-    int64_t siglen, age = 0;
-    char c1[64], hbuf[160];
-    const char *hwhy;
-    int r = MESHCA_ERR_TOKEN_INVALID, unknown = 0, had = 0;
+    int64_t siglen;            /* decoded length of the signature */
+    struct issuer *is;         /* the token's issuer, one of ours */
+};
 
-    *cp = NULL;
-    snprintf(why, whylen, "invalid token");
+static void
+jws_parts_clear(struct jws_parts *jp)
+{
+    json_decref(jp->hdr);
+    json_decref(jp->pl);
+    free(jp->plbytes);
+    memset(jp, 0, sizeof(*jp));
+}
+
+/* The three dot-separated parts of a compact JWS.  Returns 0 or
+ * MESHCA_ERR_TOKEN_INVALID with why set. */
+static int
+token_split(const char *token, size_t len, struct jws_parts *jp, char *why,
+    size_t whylen)
+{
+    const char *dot1, *dot2;
+    int r = MESHCA_ERR_TOKEN_INVALID;
+
     if (len > IDENTITY_TOKEN_MAX)
         FAIL("token larger than %d bytes", IDENTITY_TOKEN_MAX);
     if (len == 0 || memchr(token, '\0', len) != NULL)
@@ -837,119 +844,222 @@ identity_verify(struct identity *id, const char *token, size_t len,
         FAIL("not a compact JWS (three dot-separated parts)");
     if (memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)) != NULL)
         FAIL("not a compact JWS: more than three parts (an encrypted JWE?)");
-    if ((hdr = decode_part(token, (size_t)(dot1 - token), NULL, NULL)) ==
-        NULL)
+    jp->dot1 = dot1;
+    jp->dot2 = dot2;
+    r = 0;
+out:
+    return r;
+}
+
+/* Takes the token apart and checks its form, its issuer and its algorithm:
+ * everything before any key or cryptography.  Returns 0 or
+ * MESHCA_ERR_TOKEN_INVALID with why set; jp holds what was decoded either
+ * way (jws_parts_clear frees it). */
+static int
+token_parse(struct identity *id, const char *token, size_t len,
+    struct jws_parts *jp, char *why, size_t whylen)
+{
+    const char *iss, *hwhy;
+    char c1[64], hbuf[160];
+    size_t i;
+    int r;
+
+    if ((r = token_split(token, len, jp, why, whylen)) != 0)
+        return r;
+    r = MESHCA_ERR_TOKEN_INVALID;
+    if ((jp->hdr = decode_part(token, (size_t)(jp->dot1 - token), NULL,
+        NULL)) == NULL)
         FAIL("header is not a base64url-encoded JSON object (without "
             "duplicate members)");
-    if ((hwhy = check_header(hdr, hbuf, sizeof(hbuf))) != NULL)
+    if ((hwhy = check_header(jp->hdr, hbuf, sizeof(hbuf))) != NULL)
         FAIL("%s", hwhy);
-    alg = json_string_value(json_object_get(hdr, "alg"));
-    kid = json_string_value(json_object_get(hdr, "kid"));
-    if ((pl = decode_part(dot1 + 1, (size_t)(dot2 - dot1 - 1), &plbytes,
-        &pllen)) == NULL)
+    jp->alg = json_string_value(json_object_get(jp->hdr, "alg"));
+    jp->kid = json_string_value(json_object_get(jp->hdr, "kid"));
+    if ((jp->pl = decode_part(jp->dot1 + 1, (size_t)(jp->dot2 - jp->dot1 - 1),
+        &jp->plbytes, &jp->pllen)) == NULL)
         FAIL("payload is not a base64url-encoded JSON object (without "
             "duplicate members)");
-    if ((iss = json_string_value(json_object_get(pl, "iss"))) == NULL)
+    if ((iss = json_string_value(json_object_get(jp->pl, "iss"))) == NULL)
         FAIL("iss is missing or not a string");
-    for (i = 0; i < id->n && is == NULL; i++)
+    for (i = 0; i < id->n && jp->is == NULL; i++)
         if (strcmp(id->issuers[i].cfg->issuer, iss) == 0)
-            is = &id->issuers[i];
-    if (is == NULL)
+            jp->is = &id->issuers[i];
+    if (jp->is == NULL)
         FAIL("issuer %s is not trusted", clean(iss, c1, sizeof(c1)));
     /* The algorithm allow-list comes before any cryptography. */
-    if (!alg_allowed(is->cfg, alg))
+    if (!alg_allowed(jp->is->cfg, jp->alg))
         FAIL("alg %s is not allowed for this issuer",
-            clean(alg, c1, sizeof(c1)));
-    if ((fam = jwks_alg_family(alg)) == JWK_FAMILY_NONE)
-        FAIL("alg %s is not supported", clean(alg, c1, sizeof(c1)));
-    if ((siglen = b64u_length(dot2 + 1, len - (size_t)(dot2 + 1 - token))) <=
-        0)
+            clean(jp->alg, c1, sizeof(c1)));
+    if ((jp->fam = jwks_alg_family(jp->alg)) == JWK_FAMILY_NONE)
+        FAIL("alg %s is not supported", clean(jp->alg, c1, sizeof(c1)));
+    if ((jp->siglen = b64u_length(jp->dot2 + 1,
+        len - (size_t)(jp->dot2 + 1 - token))) <= 0)
         FAIL("signature missing or not base64url");
+    r = 0;
+out:
+    return r;
+}
 
-    /* The key: from this issuer's set only.  An unknown kid (or no keys
-     * at all) fetches the set again, at most once per interval. */
+/* Why an issuer has no usable keys: none fetched yet (had 0) or stale
+ * (fetched age seconds ago). */
+static void
+keys_unavailable_why(struct issuer *is, int had, int64_t age, char *why,
+    size_t whylen)
+{
+    pthread_mutex_lock(&is->state_lock);
+    if (!had)
+        snprintf(why, whylen, "no keys for issuer %s: %s", is->cfg->issuer,
+            is->last_error[0] ? is->last_error : "not fetched yet");
+    else
+        snprintf(why, whylen, "the keys of issuer %s are stale (fetched "
+            "%lld s ago, at most %lld s): %s", is->cfg->issuer,
+            (long long)age, (long long)is->cfg->max_key_staleness,
+            is->last_error[0] ? is->last_error : "the provider was not "
+            "asked again yet (key_refresh_interval)");
+    pthread_mutex_unlock(&is->state_lock);
+}
+
+/* The key that must have signed the token, from its issuer's set only.  An
+ * unknown kid (or no keys at all) fetches the set again, at most once per
+ * interval.  Returns 0 with *ksp (a reference: caller unrefs) and *keyp (in
+ * it); MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE; or MESHCA_ERR_TOKEN_INVALID (why
+ * set by pick_key); on error *ksp is NULL. */
+static int
+token_key(const struct jws_parts *jp, int64_t now, struct jwks **ksp,
+    const struct jwk **keyp, char *why, size_t whylen)
+{
+    struct issuer *is = jp->is;
+    struct jwks *ks;
+    const struct jwk *key = NULL;
+    int64_t age = 0;
+    int unknown = 0, had = 0;
+
+    *ksp = NULL;
+    *keyp = NULL;
     ks = current_keys(is, now, &age, &had);
     if (ks != NULL)
-        key = pick_key(ks, kid, alg, fam, &unknown, why, whylen);
+        key = pick_key(ks, jp->kid, jp->alg, jp->fam, &unknown, why, whylen);
     if (ks == NULL || (key == NULL && unknown && is->remote)) {
         jwks_unref(ks);
         refresh_if_allowed(is);
         if ((ks = current_keys(is, now, &age, &had)) != NULL)
-            key = pick_key(ks, kid, alg, fam, &unknown, why, whylen);
+            key = pick_key(ks, jp->kid, jp->alg, jp->fam, &unknown, why,
+                whylen);
     }
     if (ks == NULL) {
-        pthread_mutex_lock(&is->state_lock);
-        if (!had)
-            snprintf(why, whylen, "no keys for issuer %s: %s",
-                is->cfg->issuer, is->last_error[0] ? is->last_error :
-                "not fetched yet");
-        else
-            snprintf(why, whylen, "the keys of issuer %s are stale "
-                "(fetched %lld s ago, at most %lld s): %s", is->cfg->issuer,
-                (long long)age, (long long)is->cfg->max_key_staleness,
-                is->last_error[0] ? is->last_error : "the provider was not "
-                "asked again yet (key_refresh_interval)");
-        pthread_mutex_unlock(&is->state_lock);
-        r = MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE;
-        goto out;
+        keys_unavailable_why(is, had, age, why, whylen);
+        return MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE;
     }
     if (key == NULL) {
-        r = MESHCA_ERR_TOKEN_INVALID;
-        goto out; /* why was set by pick_key */
+        jwks_unref(ks);
+        return MESHCA_ERR_TOKEN_INVALID;
     }
-    if (fam == JWK_FAMILY_RSA ? siglen != (key->bits + 7) / 8 :
-        siglen != 2 * (key->bits / 8))
+    *ksp = ks;
+    *keyp = key;
+    return 0;
+}
+
+/* The signature, by key, over exactly the payload bytes token_parse read.
+ * Returns 0 or MESHCA_ERR_TOKEN_INVALID with why set. */
+static int
+token_check_signature(const char *token, size_t len,
+    const struct jws_parts *jp, const struct jwk *key, char *why,
+    size_t whylen)
+{
+    cjose_jws_t *jws = NULL;
+    cjose_err cerr;
+    uint8_t *cplain = NULL;
+    size_t cplen = 0;
+    int r = MESHCA_ERR_TOKEN_INVALID;
+
+    if (jp->fam == JWK_FAMILY_RSA ? jp->siglen != (key->bits + 7) / 8 :
+        jp->siglen != 2 * (key->bits / 8))
         FAIL("signature has the wrong length for the key");
     if ((jws = cjose_jws_import(token, len, &cerr)) == NULL)
         FAIL("malformed token (cjose: %s)", cerr.message);
     if (!cjose_jws_verify(jws, key->key, &cerr))
         FAIL("signature verification failed");
-    /* The claims read below are the bytes cjose verified. */
+    /* The claims read later are the bytes cjose verified. */
     if (!cjose_jws_get_plaintext(jws, &cplain, &cplen, &cerr) ||
-        cplen != pllen || memcmp(cplain, plbytes, pllen) != 0)
+        cplen != jp->pllen || memcmp(cplain, jp->plbytes, jp->pllen) != 0)
         FAIL("payload does not match the verified content");
+    r = 0;
+out:
+    cjose_jws_release(jws);
+    return r;
+}
 
-    if ((c = calloc(1, sizeof(*c))) == NULL) {
+/* The replay id: the jti when it is usable as it is, else the hex SHA-256
+ * of the jti, or of the signed part of the token (up to dot2) without
+ * one. */
+static void
+set_replay_id(struct claims *c, const char *token, const char *dot2)
+{
+    unsigned char h[SHA256_DIGEST_LENGTH];
+    size_t jl = c->jti != NULL ? strlen(c->jti) : 0;
+
+    if (c->jti != NULL && jl > 0 && jl <= JTI_MAX && !has_control(c->jti)) {
+        memcpy(c->replay_id, c->jti, jl + 1);
+        return;
+    }
+    if (c->jti != NULL)
+        SHA256((const unsigned char *)c->jti, jl, h);
+    else
+        SHA256((const unsigned char *)token, (size_t)(dot2 - token), h);
+    hex(h, sizeof(h), c->replay_id);
+}
+
+/* The claims of a verified token, checked.  Returns 0 and *cp (taking over
+ * jp->pl as c->raw), MESHCA_ERR_TOKEN_INVALID with why set, or
+ * MESHCA_ERR_ALLOC. */
+static int
+token_claims(struct jws_parts *jp, const char *token, int64_t now,
+    struct claims **cp, char *why, size_t whylen)
+{
+    struct claims *c;
+    int r;
+
+    if ((c = calloc(1, sizeof(*c))) == NULL)
+        return MESHCA_ERR_ALLOC;
+    if ((r = check_claims(jp->is, jp->pl, now, c, why, whylen)) != 0)
+        goto out;
+    if ((c->iss = strdup(jp->is->cfg->issuer)) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
-    if ((r = check_claims(is, pl, now, c, why, whylen)) != 0)
-        goto out;
-    if ((c->iss = strdup(is->cfg->issuer)) == NULL) {
-        r = MESHCA_ERR_ALLOC;
-        goto out;
-    }
-    {
-        unsigned char h[SHA256_DIGEST_LENGTH];
-        size_t jl = c->jti != NULL ? strlen(c->jti) : 0;
-
-        if (c->jti != NULL && jl > 0 && jl <= JTI_MAX && !has_control(c->jti))
-            memcpy(c->replay_id, c->jti, jl + 1);
-        else {
-            if (c->jti != NULL)
-                SHA256((const unsigned char *)c->jti, jl, h);
-            else
-                SHA256((const unsigned char *)token, (size_t)(dot2 - token),
-                    h);
-            hex(h, sizeof(h), c->replay_id);
-        }
-    }
-    c->raw = pl;
-    pl = NULL;
+    set_replay_id(c, token, jp->dot2);
+    c->raw = jp->pl;
+    jp->pl = NULL;
     *cp = c;
     c = NULL;
-    r = 0;
-    why[0] = '\0';
 out:
+    claims_free(c);
+    return r;
+}
+
+int
+identity_verify(struct identity *id, const char *token, size_t len,
+    int64_t now, struct claims **cp, char *why, size_t whylen)
+{
+    struct jws_parts jp;
+    struct jwks *ks = NULL;
+    const struct jwk *key = NULL;
+    int r;
+
+    memset(&jp, 0, sizeof(jp));
+    *cp = NULL;
+    snprintf(why, whylen, "invalid token");
+    if ((r = token_parse(id, token, len, &jp, why, whylen)) == 0 &&
+        (r = token_key(&jp, now, &ks, &key, why, whylen)) == 0 &&
+        (r = token_check_signature(token, len, &jp, key, why,
+        whylen)) == 0 &&
+        (r = token_claims(&jp, token, now, cp, why, whylen)) == 0)
+        why[0] = '\0';
     if (r != 0 && r != MESHCA_ERR_TOKEN_INVALID &&
         r != MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE)
         snprintf(why, whylen, "%s", meshca_strerror(r));
-    cjose_jws_release(jws);
-    claims_free(c);
     jwks_unref(ks);
-    json_decref(hdr);
-    json_decref(pl);
-    free(plbytes);
+    jws_parts_clear(&jp);
     return r;
 }
 

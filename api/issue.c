@@ -10,17 +10,19 @@
 #include <string.h>
 #include <time.h>
 
-#include <microhttpd.h>
-
 #include "meshca/cakey.h"
 #include "meshca/cert.h"
 #include "meshca/claims.h"
 #include "meshca/key.h"
 #include "meshca/policy.h"
+#include "auth.h"
+#include "meshca/clock.h"
 #include "identity.h"
+#include "issue.h"
 #include "ledger.h"
 #include "ratelimit.h"
 #include "request.h"
+#include "revocations.h"
 #include "server.h"
 
 #define ISSUE_SERIAL_TRIES 3
@@ -33,53 +35,6 @@ rfc3339(int64_t t, char *out, size_t outlen)
 
     gmtime_r(&tt, &tm);
     strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* The bearer token, or NULL (with a 401 queued). */
-static const char *
-bearer(struct request *req)
-{
-    const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-        MHD_HTTP_HEADER_AUTHORIZATION);
-
-    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0') {
-        req_error(req, 401, "invalid_token", "an ID token is required: send "
-            "it as \"Authorization: Bearer <token>\" (meshca login does)");
-        return NULL;
-    }
-    return h + 7;
-}
-
-struct claims *
-req_authenticate(struct request *req)
-{
-    struct server *srv = req->srv;
-    struct claims *c = NULL;
-    const char *tok;
-    char why[256];
-    int r;
-
-    if ((tok = bearer(req)) == NULL) {
-        metrics_inc(&srv->metrics.denied, "invalid_token");
-        return NULL;
-    }
-    r = identity_verify(srv->identity, tok, strlen(tok), (int64_t)time(NULL),
-        &c, why, sizeof(why));
-    if (r == MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE) {
-        metrics_inc(&srv->metrics.denied, "idp_unavailable");
-        req->retry_after = 5;
-        req_error(req, 503, "unavailable", "the identity provider's keys "
-            "are not available yet: %s", why);
-        return NULL;
-    }
-    if (r != 0) {
-        metrics_inc(&srv->metrics.denied, "invalid_token");
-        req_error(req, 401, "invalid_token", "the ID token was refused: %s",
-            why);
-        return NULL;
-    }
-    req->subject = strdup(c->sub);
-    return c;
 }
 
 static int
@@ -196,195 +151,322 @@ refuse_blocked(struct request *req, const struct claims *c)
         "are blocked by an administrator; none was issued", c->sub, c->iss);
 }
 
-void
-handle_issue(struct request *req)
+/* One issuance in flight: what each step of handle_issue leaves for the
+ * next.  Everything is owned and freed by issuance_clear. */
+struct issuance {
+    struct claims *c;
+    struct issue_request *cr;
+    const struct issuer_config *is;  /* borrowed from the config; may be NULL */
+    struct key *key;
+    char *keyfp;
+    struct policy *pol;
+    struct policy_decision *dec;
+    char *keyid;
+    struct cert *cert;
+    char *line;                      /* the certificate's one-line form */
+};
+
+static void
+issuance_clear(struct issuance *iss)
+{
+    free(iss->line);
+    free(iss->keyid);
+    free(iss->keyfp);
+    cert_free(iss->cert);
+    policy_decision_free(iss->dec);
+    policy_unref(iss->pol);
+    key_free(iss->key);
+    request_free(iss->cr);
+    claims_free(iss->c);
+    memset(iss, 0, sizeof(*iss));
+}
+
+/* The rate limit for the person.  Returns 0 to go on, -1 with a 429
+ * queued. */
+static int
+admit_rate(struct request *req, const struct claims *c)
 {
     struct server *srv = req->srv;
-    const struct config *cfg = srv->cfg;
-    const struct issuer_config *is;
-    struct claims *c = NULL;
-    struct issue_request *cr = NULL;
-    struct policy *pol = NULL;
-    struct policy_decision *dec = NULL;
-    struct key *key = NULL;
-    struct cert_request cp;
-    struct cert *cert = NULL;
-    const uint8_t *blob;
-    size_t bloblen;
-    struct ledger_issuance rec;
-    struct policy_request pq;
-    char *line = NULL, *keyid = NULL, va[32], vb[32], serial_s[24];
-    char *keyfp = NULL, *cafp = NULL, *opts = NULL;
-    int64_t t0 = now_us(), now, wait;
-    json_t *o = NULL, *pr;
-    size_t i;
-    int r, tries;
+    int64_t wait;
 
-    if ((c = req_authenticate(req)) == NULL)
-        goto out;
-    if ((wait = ratelimit_take(srv->rl, c->iss, c->sub, now_us() / 1000)) > 0) {
+    if ((wait = ratelimit_take(srv->rl, c->iss, c->sub,
+        meshca_mono_us() / 1000)) > 0) {
         metrics_inc(&srv->metrics.denied, "rate_limited");
         req->retry_after = wait;
         req_error(req, 429, "rate_limited", "too many certificates for %s: "
             "at most %llu per minute; retry in %lld s", c->sub,
-            (unsigned long long)cfg->limits.rate_per_minute, (long long)wait);
-        goto out;
+            (unsigned long long)srv->cfg->limits.rate_per_minute,
+            (long long)wait);
+        return -1;
     }
-    if (parse_body(req, 1, &cr) != 0)
-        goto out;
-    if ((r = key_from_line(cr->public_key, &key)) != 0) {
+    return 0;
+}
+
+/* The public key: parsed, bound to the token when the issuer requires it,
+ * fingerprinted.  Returns 0 to go on, -1 with the answer queued. */
+static int
+admit_key(struct request *req, struct issuance *iss)
+{
+    struct server *srv = req->srv;
+    const uint8_t *blob;
+    size_t bloblen;
+    int r;
+
+    if ((r = key_from_line(iss->cr->public_key, &iss->key)) != 0) {
         metrics_inc(&srv->metrics.denied, "invalid_key");
         req_error(req, 400, "invalid_request", "public_key: %s",
             meshca_strerror(r));
-        goto out;
+        return -1;
     }
-    is = issuer_of(cfg, c->iss);
-    if (is != NULL && is->require_key_binding &&
-        (blob = key_blob(key, &bloblen)) != NULL &&
-        identity_check_key_binding(c, blob, bloblen) != 0) {
+    iss->is = issuer_of(srv->cfg, iss->c->iss);
+    if (iss->is != NULL && iss->is->require_key_binding &&
+        (blob = key_blob(iss->key, &bloblen)) != NULL &&
+        identity_check_key_binding(iss->c, blob, bloblen) != 0) {
         metrics_inc(&srv->metrics.denied, "key_binding");
         req_error(req, 401, "invalid_token", "the token's nonce does not "
             "commit to this public key (key binding is required: log in "
             "again with meshca login)");
-        goto out;
+        return -1;
     }
-
-    if (key_fingerprint(key, &keyfp) != 0) {
+    if (key_fingerprint(iss->key, &iss->keyfp) != 0) {
         req_error(req, 500, "internal", "out of memory");
-        goto out;
+        return -1;
     }
-    if (refused_by_revocations(req, c, keyfp))
-        goto out;
-    pol = server_policy(srv);
-    policy_request_from(&pq, c, cr);
-    r = policy_decide(pol, &pq, &dec);
-    if (r != 0) {
-        const char *why_denied = dec && dec->denial ? dec->denial :
-            meshca_strerror(r);
+    return 0;
+}
 
+/* Who asks, how often, for which key, and whether revocations stop it.
+ * Returns 0 to go on, -1 with the answer queued. */
+static int
+issue_admit(struct request *req, struct issuance *iss)
+{
+    if ((iss->c = req_authenticate(req)) == NULL ||
+        admit_rate(req, iss->c) != 0 ||
+        parse_body(req, 1, &iss->cr) != 0 ||
+        admit_key(req, iss) != 0 ||
+        refused_by_revocations(req, iss->c, iss->keyfp))
+        return -1;
+    return 0;
+}
+
+/* The policy's decision; a denial is recorded in the ledger.  Returns 0 to
+ * go on (req->role set), -1 with a 403 queued. */
+static int
+issue_decide(struct request *req, struct issuance *iss)
+{
+    struct server *srv = req->srv;
+    struct policy_request pq;
+    const char *why_denied;
+    int r;
+
+    iss->pol = server_policy(srv);
+    policy_request_from(&pq, iss->c, iss->cr);
+    if ((r = policy_decide(iss->pol, &pq, &iss->dec)) != 0) {
+        why_denied = iss->dec && iss->dec->denial ? iss->dec->denial :
+            meshca_strerror(r);
         metrics_inc(&srv->metrics.denied, "policy");
-        if (record_denial(req, c, cr, pol, why_denied, keyfp) != 0) {
+        if (record_denial(req, iss->c, iss->cr, iss->pol, why_denied,
+            iss->keyfp) != 0) {
             /* A denial that cannot be recorded is still a denial. */
             metrics_inc(&srv->metrics.denied, "denial_unrecorded");
         }
         req_error(req, 403, "forbidden", "%s", why_denied);
-        goto out;
+        return -1;
     }
-    req->role = strdup(dec->role);
+    req->role = strdup(iss->dec->role);
+    return 0;
+}
 
-    now = (int64_t)time(NULL);
-    if (asprintf(&keyid, "%s/%s/%.16s", c->email && c->email_verified ?
-        c->email : c->sub, dec->role, req->id) < 0) {
+/* Signs a certificate valid from now (with a fresh serial) into iss->cert
+ * and iss->line, replacing any earlier attempt.  Returns 0 or -1 with the
+ * answer queued. */
+static int
+issue_sign(struct request *req, struct issuance *iss, int64_t now)
+{
+    const struct policy_decision *dec = iss->dec;
+    struct cert_request cp;
+    int r;
+
+    cert_free(iss->cert);
+    iss->cert = NULL;
+    free(iss->line);
+    iss->line = NULL;
+    memset(&cp, 0, sizeof(cp));
+    cp.key = iss->key;
+    cp.key_id = iss->keyid;
+    cp.principals = (const char *const *)dec->principals;
+    cp.nprincipals = dec->nprincipals;
+    cp.valid_after = (uint64_t)now;
+    cp.backdate = (uint64_t)req->srv->cfg->clock_skew;
+    cp.valid_before = (uint64_t)(now + dec->ttl);
+    cp.force_command = dec->force_command;
+    cp.source_address = dec->source_address;
+    cp.extensions = (const char *const *)dec->extensions;
+    cp.nextensions = dec->nextensions;
+    if ((r = cert_sign(&cp, req->srv->cas, &iss->cert)) != 0 ||
+        (r = cert_to_line(iss->cert, NULL, &iss->line)) != 0) {
+        req_error(req, r == MESHCA_ERR_CERT_CERTIFY_CA ? 400 : 500,
+            r == MESHCA_ERR_CERT_CERTIFY_CA ? "invalid_request" : "internal",
+            "cannot sign: %s", meshca_strerror(r));
+        return -1;
+    }
+    return 0;
+}
+
+/* The ledger's record of the signed certificate; strings are borrowed from
+ * req, iss, cafp and opts. */
+static void
+issuance_record(struct ledger_issuance *rec, const struct request *req,
+    const struct issuance *iss, const char *cafp, const char *opts)
+{
+    const struct policy_decision *dec = iss->dec;
+
+    memset(rec, 0, sizeof(*rec));
+    rec->serial = iss->cert->serial;
+    rec->key_id = iss->keyid;
+    rec->subject = iss->c->sub;
+    rec->issuer = iss->c->iss;
+    rec->email = iss->c->email;
+    rec->role = dec->role;
+    rec->principals = (const char *const *)dec->principals;
+    rec->nprincipals = dec->nprincipals;
+    rec->key_type = key_type_name(iss->key);
+    rec->key_fingerprint = iss->keyfp;
+    rec->valid_after = (int64_t)iss->cert->valid_after;
+    rec->valid_before = (int64_t)iss->cert->valid_before;
+    rec->critical_options_json = opts;
+    rec->extensions = (const char *const *)dec->extensions;
+    rec->nextensions = dec->nextensions;
+    rec->ca_fingerprint = cafp;
+    rec->client_address = req->remote;
+    rec->request_id = req->id;
+    rec->reason = iss->cr->reason;
+    rec->policy_version = policy_version(iss->pol);
+    rec->token_id = iss->c->replay_id;
+    rec->max_uses = iss->is ? iss->is->max_certificates_per_token : 1;
+    rec->certificate = iss->line;
+}
+
+/* Records the signed certificate.  Returns what ledger_record_issuance
+ * returns, or 1 with a 500 queued (out of memory). */
+static int
+issue_record(struct request *req, const struct issuance *iss)
+{
+    struct server *srv = req->srv;
+    struct ledger_issuance rec;
+    char *cafp = NULL, *opts = NULL;
+    int r = 1;
+
+    if (key_fingerprint(cakey_public(cakey_set_active(srv->cas)),
+            &cafp) != 0 ||
+        (opts = options_json(iss->dec)) == NULL) {
         req_error(req, 500, "internal", "out of memory");
         goto out;
     }
-    for (tries = 0; tries < ISSUE_SERIAL_TRIES; tries++) {
-        cert_free(cert);
-        cert = NULL;
-        free(line);
-        line = NULL;
-        memset(&cp, 0, sizeof(cp));
-        cp.key = key;
-        cp.key_id = keyid;
-        cp.principals = (const char *const *)dec->principals;
-        cp.nprincipals = dec->nprincipals;
-        cp.valid_after = (uint64_t)now;
-        cp.backdate = (uint64_t)cfg->clock_skew;
-        cp.valid_before = (uint64_t)(now + dec->ttl);
-        cp.force_command = dec->force_command;
-        cp.source_address = dec->source_address;
-        cp.extensions = (const char *const *)dec->extensions;
-        cp.nextensions = dec->nextensions;
-        if ((r = cert_sign(&cp, srv->cas, &cert)) != 0 ||
-            (r = cert_to_line(cert, NULL, &line)) != 0) {
-            req_error(req, r == MESHCA_ERR_CERT_CERTIFY_CA ? 400 : 500,
-                r == MESHCA_ERR_CERT_CERTIFY_CA ? "invalid_request" :
-                "internal", "cannot sign: %s", meshca_strerror(r));
-            goto out;
-        }
-        memset(&rec, 0, sizeof(rec));
-        free(cafp);
-        free(opts);
-        cafp = opts = NULL;
-        if (key_fingerprint(cakey_public(cakey_set_active(srv->cas)),
-                &cafp) != 0 ||
-            (opts = options_json(dec)) == NULL) {
-            req_error(req, 500, "internal", "out of memory");
-            goto out;
-        }
-        rec.serial = cert->serial;
-        rec.key_id = keyid;
-        rec.subject = c->sub;
-        rec.issuer = c->iss;
-        rec.email = c->email;
-        rec.role = dec->role;
-        rec.principals = (const char *const *)dec->principals;
-        rec.nprincipals = dec->nprincipals;
-        rec.key_type = key_type_name(key);
-        rec.key_fingerprint = keyfp;
-        rec.valid_after = (int64_t)cert->valid_after;
-        rec.valid_before = (int64_t)cert->valid_before;
-        rec.critical_options_json = opts;
-        rec.extensions = (const char *const *)dec->extensions;
-        rec.nextensions = dec->nextensions;
-        rec.ca_fingerprint = cafp;
-        rec.client_address = req->remote;
-        rec.request_id = req->id;
-        rec.reason = cr->reason;
-        rec.policy_version = policy_version(pol);
-        rec.token_id = c->replay_id;
-        rec.max_uses = is ? is->max_certificates_per_token : 1;
-        rec.certificate = line;
-        r = ledger_record_issuance(srv->ledger, &rec);
-        if (r != MESHCA_ERR_LEDGER_DUPLICATE_SERIAL)
-            break;
-    }
+    issuance_record(&rec, req, iss, cafp, opts);
+    r = ledger_record_issuance(srv->ledger, &rec);
+out:
+    free(cafp);
+    free(opts);
+    return r;
+}
+
+/* Answers a ledger that did not record the certificate (r from
+ * ledger_record_issuance, not 0): blocked, a replayed token, or away. */
+static void
+refuse_unrecorded(struct request *req, const struct issuance *iss, int r)
+{
+    struct server *srv = req->srv;
+
     if (r == MESHCA_ERR_LEDGER_BLOCKED) {
-        refuse_blocked(req, c);
-        goto out;
+        refuse_blocked(req, iss->c);
+        return;
     }
     if (r == MESHCA_ERR_LEDGER_REPLAY) {
         metrics_inc(&srv->metrics.denied, "replay");
         req_error(req, 401, "invalid_token", "this ID token has already been "
             "used for its %llu certificate(s); log in again for a new token",
-            (unsigned long long)(is ? is->max_certificates_per_token : 1));
-        goto out;
+            (unsigned long long)(iss->is ?
+            iss->is->max_certificates_per_token : 1));
+        return;
+    }
+    metrics_inc(&srv->metrics.denied, "ledger_unavailable");
+    req->retry_after = 2;
+    req_error(req, 503, "unavailable", "the ledger cannot record the "
+        "certificate right now, so none was issued; retry shortly");
+}
+
+/* Signs and records, with a new serial when the ledger already holds the
+ * one drawn (ISSUE_SERIAL_TRIES attempts).  Returns 0 when the ledger holds
+ * the certificate, -1 with the answer queued. */
+static int
+issue_sign_and_record(struct request *req, struct issuance *iss)
+{
+    const struct claims *c = iss->c;
+    int64_t now = (int64_t)time(NULL);
+    int r = 0, tries;
+
+    if (asprintf(&iss->keyid, "%s/%s/%.16s", c->email && c->email_verified ?
+        c->email : c->sub, iss->dec->role, req->id) < 0) {
+        iss->keyid = NULL;
+        req_error(req, 500, "internal", "out of memory");
+        return -1;
+    }
+    for (tries = 0; tries < ISSUE_SERIAL_TRIES; tries++) {
+        if (issue_sign(req, iss, now) != 0 ||
+            (r = issue_record(req, iss)) == 1)
+            return -1;
+        if (r != MESHCA_ERR_LEDGER_DUPLICATE_SERIAL)
+            break;
     }
     if (r != 0) {
-        metrics_inc(&srv->metrics.denied, "ledger_unavailable");
-        req->retry_after = 2;
-        req_error(req, 503, "unavailable", "the ledger cannot record the "
-            "certificate right now, so none was issued; retry shortly");
-        goto out;
+        refuse_unrecorded(req, iss, r);
+        return -1;
     }
+    return 0;
+}
+
+/* 201 with the certificate and what a client needs to use it. */
+static void
+issue_reply(struct request *req, const struct issuance *iss)
+{
+    const struct cert *cert = iss->cert;
+    char va[32], vb[32], serial_s[24];
+    json_t *o, *pr;
+    size_t i;
+
     req->serial = cert->serial;
     snprintf(serial_s, sizeof(serial_s), "%llu",
         (unsigned long long)cert->serial);
     rfc3339((int64_t)cert->valid_after, va, sizeof(va));
     rfc3339((int64_t)cert->valid_before, vb, sizeof(vb));
     pr = json_array();
-    for (i = 0; i < dec->nprincipals; i++)
-        json_array_append_new(pr, json_string(dec->principals[i]));
+    for (i = 0; i < iss->dec->nprincipals; i++)
+        json_array_append_new(pr, json_string(iss->dec->principals[i]));
     o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s}", "certificate",
-        line, "serial", serial_s, "key_id", keyid, "principals", pr,
+        iss->line, "serial", serial_s, "key_id", iss->keyid, "principals", pr,
         "valid_after", va, "valid_before", vb, "ca_public_key",
-        srv->ca_active_line, "role", dec->role);
+        req->srv->ca_active_line, "role", iss->dec->role);
     req_reply_json(req, 201, o);
-    metrics_inc(&srv->metrics.issued, dec->role);
-    metrics_observe(&srv->metrics.issuance, (uint64_t)(now_us() - t0));
-out:
     json_decref(o);
-    free(line);
-    free(keyid);
-    free(keyfp);
-    free(cafp);
-    free(opts);
-    cert_free(cert);
-    policy_decision_free(dec);
-    policy_unref(pol);
-    key_free(key);
-    request_free(cr);
-    claims_free(c);
+}
+
+void
+handle_issue(struct request *req)
+{
+    struct server *srv = req->srv;
+    struct issuance iss;
+    int64_t t0 = meshca_mono_us();
+
+    memset(&iss, 0, sizeof(iss));
+    if (issue_admit(req, &iss) == 0 && issue_decide(req, &iss) == 0 &&
+        issue_sign_and_record(req, &iss) == 0) {
+        issue_reply(req, &iss);
+        metrics_inc(&srv->metrics.issued, iss.dec->role);
+        metrics_observe(&srv->metrics.issuance,
+            (uint64_t)(meshca_mono_us() - t0));
+    }
+    issuance_clear(&iss);
 }
 
 void

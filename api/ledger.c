@@ -27,6 +27,23 @@ enum item_kind { ITEM_ISSUANCE, ITEM_DENIAL, ITEM_POLICY, ITEM_REVOCATION,
 
 #define ITEM_PARAMS_MAX 24
 
+/* Issuance parameters, by position in stmt_sql[ITEM_ISSUANCE]. */
+enum { PI_SERIAL, PI_KEY_ID, PI_ISSUER, PI_SUBJECT, PI_EMAIL, PI_ROLE,
+    PI_PRINCIPALS, PI_KEY_TYPE, PI_KEY_FP, PI_VA, PI_VB, PI_OPTS, PI_EXTS,
+    PI_CA_FP, PI_ADDR, PI_REQ_ID, PI_REASON, PI_POLICY, PI_CERT, PI_TOKEN_ID,
+    PI_MAX_USES, PI_COUNT };
+
+/* Denial parameters, by position in stmt_sql[ITEM_DENIAL]. */
+enum { PD_SUBJECT, PD_ISSUER, PD_EMAIL, PD_ROLE, PD_PRINCIPALS, PD_REASON,
+    PD_KEY_FP, PD_ADDR, PD_REQ_ID, PD_POLICY, PD_COUNT };
+
+/* Policy parameters, by position in stmt_sql[ITEM_POLICY]. */
+enum { PP_VERSION, PP_POLICY, PP_LOADED_BY, PP_COUNT };
+
+/* Revocation parameters, by position in stmt_sql[ITEM_REVOCATION]. */
+enum { PR_KIND, PR_VALUE, PR_REASON, PR_REVOKED_BY, PR_BLOCK_UNTIL,
+    PR_REQ_ID, PR_ISSUER, PR_COUNT };
+
 struct item {
     enum item_kind kind;
     const char *params[ITEM_PARAMS_MAX];
@@ -268,13 +285,14 @@ send_locks(PGconn *c, struct item **items, size_t n)
         const struct item *it = items[i];
 
         if (it->kind == ITEM_ISSUANCE) {
-            iss[k] = it->params[2];
-            sub[k] = it->params[3];
+            iss[k] = it->params[PI_ISSUER];
+            sub[k] = it->params[PI_SUBJECT];
             mode[k++] = "f";
         } else if (it->kind == ITEM_REVOCATION &&
-            strcmp(it->params[0], "subject") == 0) {
-            iss[k] = it->params[6] ? it->params[6] : "";
-            sub[k] = it->params[1];
+            strcmp(it->params[PR_KIND], "subject") == 0) {
+            iss[k] = it->params[PR_ISSUER] ? it->params[PR_ISSUER]
+                                           : "";
+            sub[k] = it->params[PR_VALUE];
             mode[k++] = "t";
         }
     }
@@ -482,16 +500,16 @@ item_committed(PGconn *c, const struct item *it)
     case ITEM_ISSUANCE:
         sql = "SELECT 1 FROM certificates WHERE serial = $1::bigint AND "
             "request_id = $2";
-        p[0] = it->params[0];
-        p[1] = it->params[15];
+        p[0] = it->params[PI_SERIAL];
+        p[1] = it->params[PI_REQ_ID];
         break;
     case ITEM_DENIAL:
         sql = "SELECT 1 FROM denials WHERE request_id = $1";
-        p[0] = it->params[8];
+        p[0] = it->params[PD_REQ_ID];
         break;
     case ITEM_REVOCATION:
         sql = "SELECT 1 FROM revocations WHERE request_id = $1";
-        p[0] = it->params[5];
+        p[0] = it->params[PR_REQ_ID];
         break;
     default:
         return 0; /* idempotent: run it again */
@@ -784,12 +802,6 @@ item_release(struct item *it)
     it->entry = NULL;
 }
 
-/* Issuance parameters, by position in stmt_sql[ITEM_ISSUANCE]. */
-enum { PI_SERIAL, PI_KEY_ID, PI_ISSUER, PI_SUBJECT, PI_EMAIL, PI_ROLE,
-    PI_PRINCIPALS, PI_KEY_TYPE, PI_KEY_FP, PI_VA, PI_VB, PI_OPTS, PI_EXTS,
-    PI_CA_FP, PI_ADDR, PI_REQ_ID, PI_REASON, PI_POLICY, PI_CERT, PI_TOKEN_ID,
-    PI_MAX_USES, PI_COUNT };
-
 /* Fills the issuance parameters.  Returns 0 or MESHCA_ERR_ALLOC. */
 static int
 issuance_params(struct item *it, const struct ledger_issuance *rec)
@@ -856,19 +868,20 @@ ledger_record_denial(struct ledger *l, const struct ledger_denial *rec)
 
     memset(&it, 0, sizeof(it));
     it.kind = ITEM_DENIAL;
-    it.nparams = 10;
-    it.params[0] = rec->subject;
-    it.params[1] = rec->issuer;
-    it.params[2] = rec->email;
-    it.params[3] = rec->role;
-    it.params[4] = own(&it, pg_array(rec->requested_principals,
+    it.nparams = PD_COUNT;
+    it.params[PD_SUBJECT] = rec->subject;
+    it.params[PD_ISSUER] = rec->issuer;
+    it.params[PD_EMAIL] = rec->email;
+    it.params[PD_ROLE] = rec->role;
+    it.params[PD_PRINCIPALS] = own(&it, pg_array(rec->requested_principals,
         rec->nrequested));
-    it.params[5] = rec->reason;
-    it.params[6] = rec->key_fingerprint;
-    it.params[7] = rec->client_address;
-    it.params[8] = rec->request_id;
-    it.params[9] = rec->policy_version;
-    if (it.params[4] == NULL || (it.entry = buf_new(BUF_SIZE_MAX)) == NULL ||
+    it.params[PD_REASON] = rec->reason;
+    it.params[PD_KEY_FP] = rec->key_fingerprint;
+    it.params[PD_ADDR] = rec->client_address;
+    it.params[PD_REQ_ID] = rec->request_id;
+    it.params[PD_POLICY] = rec->policy_version;
+    if (it.params[PD_PRINCIPALS] == NULL ||
+        (it.entry = buf_new(BUF_SIZE_MAX)) == NULL ||
         (r = entry_denial(rec, now, it.entry)) != 0 ||
         (r = item_seal(l, &it, now)) != 0) {
         item_release(&it);
@@ -890,10 +903,10 @@ ledger_record_policy(struct ledger *l, const char *version, const char *text)
     host[sizeof(host) - 1] = '\0';
     memset(&it, 0, sizeof(it));
     it.kind = ITEM_POLICY;
-    it.nparams = 3;
-    it.params[0] = version;
-    it.params[1] = text;
-    it.params[2] = host;
+    it.nparams = PP_COUNT;
+    it.params[PP_VERSION] = version;
+    it.params[PP_POLICY] = text;
+    it.params[PP_LOADED_BY] = host;
     if ((it.entry = buf_new(BUF_SIZE_MAX)) == NULL ||
         (r = entry_policy(version, text, host, now, it.entry)) != 0 ||
         (r = item_seal(l, &it, now)) != 0) {
@@ -912,16 +925,16 @@ ledger_record_revocation(struct ledger *l, const struct ledger_revocation *rec)
 
     memset(&it, 0, sizeof(it));
     it.kind = ITEM_REVOCATION;
-    it.nparams = 7;
-    it.params[0] = rec->kind;
-    it.params[1] = rec->value;
-    it.params[2] = rec->reason;
-    it.params[3] = rec->revoked_by;
-    it.params[4] = rec->block_until > 0 ? own(&it, fmt_i64(rec->block_until))
-                                        : NULL;
-    it.params[5] = rec->request_id;
-    it.params[6] = rec->issuer;
-    if ((rec->block_until > 0 && it.params[4] == NULL) ||
+    it.nparams = PR_COUNT;
+    it.params[PR_KIND] = rec->kind;
+    it.params[PR_VALUE] = rec->value;
+    it.params[PR_REASON] = rec->reason;
+    it.params[PR_REVOKED_BY] = rec->revoked_by;
+    it.params[PR_BLOCK_UNTIL] = rec->block_until > 0 ?
+        own(&it, fmt_i64(rec->block_until)) : NULL;
+    it.params[PR_REQ_ID] = rec->request_id;
+    it.params[PR_ISSUER] = rec->issuer;
+    if ((rec->block_until > 0 && it.params[PR_BLOCK_UNTIL] == NULL) ||
         (it.entry = buf_new(BUF_SIZE_MAX)) == NULL ||
         (r = entry_revocation(rec, now, it.entry)) != 0 ||
         (r = item_seal(l, &it, now)) != 0) {

@@ -21,39 +21,11 @@
 
 #include "meshca/buf.h"
 #include "meshca/err.h"
+#include "ledger_records.h"
 
 #define LEDGER_BATCH_MAX 64
 
 struct ledger;
-
-struct ledger_issuance {
-    uint64_t serial;
-    const char *key_id, *subject, *issuer, *email; /* email may be NULL */
-    const char *role;
-    const char *const *principals;
-    size_t nprincipals;
-    const char *key_type, *key_fingerprint;
-    int64_t valid_after, valid_before;             /* epoch seconds */
-    const char *critical_options_json;             /* a JSON object */
-    const char *const *extensions;
-    size_t nextensions;
-    const char *ca_fingerprint, *client_address, *request_id;
-    const char *reason;                            /* may be NULL */
-    const char *policy_version;
-    const char *token_id;                          /* replay id */
-    uint64_t max_uses;                             /* per token */
-    const char *certificate;                       /* the one-line form */
-};
-
-struct ledger_denial {
-    const char *subject, *issuer, *email, *role;   /* may be NULL */
-    const char *const *requested_principals;
-    size_t nrequested;
-    const char *reason;
-    const char *key_fingerprint;                   /* may be NULL */
-    const char *client_address, *request_id;
-    const char *policy_version;                    /* may be NULL */
-};
 
 /* A ledger writing to conninfo (a libpq URI or key=value string) with
  * pool_size writers, sealing every record's entry with an HMAC under
@@ -84,14 +56,6 @@ int ledger_record_denial(struct ledger *l,
  * no-ops).  loaded_by names the host. */
 int ledger_record_policy(struct ledger *l, const char *version,
     const char *text) MESHCA_WUR;
-
-struct ledger_revocation {
-    const char *kind;          /* serial, key_id, subject, key_fingerprint */
-    const char *value;
-    const char *issuer;        /* subject only: the subject's issuer */
-    const char *reason, *revoked_by, *request_id;
-    int64_t block_until;       /* subject only: refuse new ones until; 0: no */
-};
 
 /* Records a revocation.  Returns 0 when recorded, 1 when the same target was
  * already revoked (nothing new recorded), or an error as above. */

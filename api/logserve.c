@@ -15,6 +15,7 @@
 #include "meshca/buf.h"
 #include "meshca/tlog.h"
 #include "ledger.h"
+#include "logserve.h"
 #include "server.h"
 
 #define IMMUTABLE "public, max-age=31536000, immutable"

@@ -13,32 +13,13 @@
 
 #include "meshca/clock.h"
 #include "meshca/csv.h"
+#include "meshca/claims.h"
 #include "meshca/duration.h"
-#include "meshca/policy.h"
+#include "auth.h"
 #include "ledger.h"
+#include "logserve.h"
 #include "query.h"
 #include "server.h"
-
-struct claims *
-req_admin(struct request *req)
-{
-    struct claims *c;
-    struct policy *pol;
-    int ok;
-
-    if ((c = req_authenticate(req)) == NULL)
-        return NULL;
-    pol = server_policy(req->srv);
-    ok = policy_is_admin(pol, c);
-    policy_unref(pol);
-    if (!ok) {
-        req_error(req, 403, "forbidden", "this needs an administrator (the "
-            "policy's \"admins\"); %s is not one", c->sub);
-        claims_free(c);
-        return NULL;
-    }
-    return c;
-}
 
 static const char *
 arg(struct request *req, const char *name)

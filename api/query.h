@@ -1,6 +1,7 @@
 /*
- * Admin ledger queries (api/query.c): the parsers for their query
- * parameters and the CSV cell writer, exported for the unit tests.
+ * Admin ledger queries (api/query.c): GET /v1/certificates and GET
+ * /v1/report, and the parsers for their query parameters and the CSV cell
+ * writer, exported for the unit tests.
  */
 #ifndef MESHCAD_QUERY_H
 #define MESHCAD_QUERY_H
@@ -23,5 +24,13 @@ int query_parse_time(const char *s, int64_t now, int64_t *tp) MESHCA_WUR;
 /* Parses an unsigned decimal (digits only, no sign, no spaces) of at most
  * max.  Returns 0 and *vp, or MESHCA_ERR_INVALID_FORMAT (*vp untouched). */
 int query_parse_u64(const char *s, uint64_t max, uint64_t *vp) MESHCA_WUR;
+
+struct request;
+
+/* GET /v1/certificates (admins): filtered, paginated, JSON or CSV. */
+void handle_list_certs(struct request *req);
+
+/* GET /v1/report (admins): the compliance report's data. */
+void handle_report(struct request *req);
 
 #endif

@@ -1,272 +1,23 @@
 /*
- * Revocation: POST /v1/revocations (admins), GET /v1/krl, and the issuance
- * check that refuses revoked keys and blocked subjects.
- *
- * A refresher thread reads the ledger's revocations every half second (and
- * at once after a revocation on this replica), builds the KRL with
- * libmeshca, parses it back, and only then swaps it in: a KRL that does not
- * parse is never served.  Every replica converges within a second.  Only
- * unexpired certificates' serials are listed, so the KRL stays small.
+ * Revocation over HTTP: POST /v1/revocations (admins record a revocation in
+ * the ledger) and GET /v1/krl (the KRL revocations.c keeps built).
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <microhttpd.h>
-#include <openssl/sha.h>
 
 #include "meshca/buf.h"
-#include "meshca/cakey.h"
+#include "meshca/claims.h"
 #include "meshca/key.h"
-#include "meshca/krl.h"
-#include "meshca/policy.h"
+#include "auth.h"
 #include "ledger.h"
 #include "log.h"
-#include "revstate.h"
+#include "revocations.h"
+#include "revoke.h"
 #include "server.h"
-
-#define REFRESH_MS 500
-#define REBUILD_EVERY_S 30
-
-struct revstate {
-    struct server *srv;
-    pthread_rwlock_t lock;      /* guards everything below it */
-    uint8_t *krl;
-    size_t krl_len;
-    char etag[72];
-    uint64_t version;
-    struct revset *set;         /* NULL until the first rebuild */
-    int ready;
-    pthread_mutex_t wake_lock;
-    pthread_cond_t wake;
-    int stop, kick;
-    pthread_t thread;
-};
-
-/* "SHA256:<base64 without padding>" -> 32 bytes. */
-static int
-fp_decode(const char *fp, uint8_t out[32])
-{
-    char b64[64];
-    uint8_t *d = NULL;
-    size_t len = 0;
-
-    if (strncmp(fp, "SHA256:", 7) != 0 || strlen(fp + 7) != 43)
-        return -1;
-    snprintf(b64, sizeof(b64), "%s=", fp + 7);
-    if (meshca_b64_decode(b64, strlen(b64), 0, &d, &len) != 0 || len != 32) {
-        free(d);
-        return -1;
-    }
-    memcpy(out, d, 32);
-    free(d);
-    return 0;
-}
-
-/* Builds a KRL and the refusal set from a snapshot; on success swaps both
- * in.  On any failure nothing changes: the previous KRL and set stay. */
-static int
-rebuild(struct revstate *rs, uint64_t version, struct ledger_snapshot *snap)
-{
-    const struct cakey_set *cas = rs->srv->cas;
-    struct krl_builder *b = NULL;
-    struct krl *check = NULL;
-    struct revset *set = NULL;
-    uint8_t *blob = NULL, fp[32], md[SHA256_DIGEST_LENGTH];
-    size_t len = 0, i, k, nca = cakey_set_count(cas);
-    int r;
-
-    if ((r = revset_build(snap, &set)) != 0 ||
-        (r = krl_builder_new(&b)) != 0)
-        goto out;
-    for (i = 0; i < snap->n; i++) {
-        const struct ledger_revoked *e = &snap->entries[i];
-
-        r = 0;
-        if (strcmp(e->kind, "serial") == 0 || strcmp(e->kind, "key_id") == 0) {
-            uint64_t serial = strtoull(e->value, NULL, 10);
-
-            for (k = 0; k < nca && r == 0; k++) {
-                const struct key *pub = cakey_public(cakey_set_get(cas, k,
-                    NULL));
-                const uint8_t *cb;
-                size_t cl;
-                char *cafp = NULL;
-
-                /* A serial is listed under the CA that signed it, when the
-                 * ledger knows it; otherwise under every CA we have. */
-                if (e->ca_fingerprint != NULL && key_fingerprint(pub,
-                    &cafp) == 0 && strcmp(cafp, e->ca_fingerprint) != 0) {
-                    free(cafp);
-                    continue;
-                }
-                free(cafp);
-                cb = key_blob(pub, &cl);
-                if (strcmp(e->kind, "serial") == 0)
-                    r = serial == 0 ? 0 : krl_revoke_serial(b, cb, cl, serial);
-                else
-                    r = krl_revoke_key_id(b, cb, cl, e->value);
-            }
-        } else if (strcmp(e->kind, "key_fingerprint") == 0) {
-            if (fp_decode(e->value, fp) == 0)
-                r = krl_revoke_key_sha256(b, fp);
-        }
-        if (r != 0)
-            goto out;
-    }
-    if ((r = krl_build(b, version, (uint64_t)time(NULL), "meshca", &blob,
-        &len)) != 0)
-        goto out;
-    /* Never serve a KRL that does not parse back. */
-    if ((r = krl_parse(blob, len, &check)) != 0) {
-        log_json(LOG_LEVEL_ERROR, "built a KRL that does not parse; keeping "
-            "the previous one", json_pack("{s:s}", "error",
-                meshca_strerror(r)));
-        goto out;
-    }
-    /* The ETag names what the KRL says, not when this replica built it:
-     * every replica serving the same contents serves the same ETag. */
-    if ((r = krl_content_hash(blob, len, md)) != 0)
-        goto out;
-    pthread_rwlock_wrlock(&rs->lock);
-    free(rs->krl);
-    rs->krl = blob;
-    rs->krl_len = len;
-    blob = NULL;
-    /* Weak (W/): the bytes differ in generated_date between replicas. */
-    snprintf(rs->etag, sizeof(rs->etag), "W/\"%llu-",
-        (unsigned long long)version);
-    for (k = 0; k < 12; k++)
-        snprintf(rs->etag + strlen(rs->etag), 3, "%02x", md[k]);
-    strcat(rs->etag, "\"");
-    rs->version = version;
-    revset_free(rs->set);
-    rs->set = set;
-    set = NULL;
-    rs->ready = 1;
-    pthread_rwlock_unlock(&rs->lock);
-    r = 0;
-out:
-    revset_free(set);
-    free(blob);
-    krl_free(check);
-    krl_builder_free(b);
-    return r;
-}
-
-static void *
-refresher_main(void *arg)
-{
-    struct revstate *rs = arg;
-    struct ledger_snapshot *snap;
-    uint64_t version, last = UINT64_MAX;
-    time_t last_build = 0;
-    struct timespec ts;
-    int r, failing = 0;
-
-    for (;;) {
-        pthread_mutex_lock(&rs->wake_lock);
-        if (!rs->stop && !rs->kick) {
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += REFRESH_MS * 1000000L;
-            ts.tv_sec += ts.tv_nsec / 1000000000L;
-            ts.tv_nsec %= 1000000000L;
-            pthread_cond_timedwait(&rs->wake, &rs->wake_lock, &ts);
-        }
-        rs->kick = 0;
-        if (rs->stop) {
-            pthread_mutex_unlock(&rs->wake_lock);
-            return NULL;
-        }
-        pthread_mutex_unlock(&rs->wake_lock);
-        if (ledger_revocation_snapshot(rs->srv->ledger, &version, &snap) != 0)
-            continue; /* database away: keep serving the last KRL */
-        /* Rebuild on a new revocation, and now and then for expiries. */
-        if (version != last || time(NULL) - last_build >= REBUILD_EVERY_S) {
-            if ((r = rebuild(rs, version, snap)) == 0) {
-                if (version != last)
-                    log_json(LOG_LEVEL_INFO, "KRL rebuilt", json_pack(
-                        "{s:I, s:i}", "version", (json_int_t)version,
-                        "entries", (int)snap->n));
-                last = version;
-                last_build = time(NULL);
-            } else if (!failing)
-                log_json(LOG_LEVEL_ERROR, "cannot rebuild the KRL and the "
-                    "refusal lists; keeping the previous ones", json_pack(
-                    "{s:s}", "error", meshca_strerror(r)));
-            failing = r != 0;
-        }
-        ledger_snapshot_free(snap);
-    }
-}
-
-int
-revocations_start(struct server *srv)
-{
-    struct revstate *rs;
-
-    if ((rs = calloc(1, sizeof(*rs))) == NULL)
-        return MESHCA_ERR_ALLOC;
-    rs->srv = srv;
-    pthread_rwlock_init(&rs->lock, NULL);
-    pthread_mutex_init(&rs->wake_lock, NULL);
-    pthread_cond_init(&rs->wake, NULL);
-    rs->kick = 1;
-    if (pthread_create(&rs->thread, NULL, refresher_main, rs) != 0) {
-        free(rs);
-        return MESHCA_ERR_SYSTEM;
-    }
-    srv->rev = rs;
-    return 0;
-}
-
-void
-revocations_stop(struct server *srv)
-{
-    struct revstate *rs = srv->rev;
-
-    if (rs == NULL)
-        return;
-    pthread_mutex_lock(&rs->wake_lock);
-    rs->stop = 1;
-    pthread_cond_signal(&rs->wake);
-    pthread_mutex_unlock(&rs->wake_lock);
-    pthread_join(rs->thread, NULL);
-    free(rs->krl);
-    revset_free(rs->set);
-    pthread_rwlock_destroy(&rs->lock);
-    pthread_mutex_destroy(&rs->wake_lock);
-    pthread_cond_destroy(&rs->wake);
-    free(rs);
-    srv->rev = NULL;
-}
-
-static void
-kick(struct revstate *rs)
-{
-    pthread_mutex_lock(&rs->wake_lock);
-    rs->kick = 1;
-    pthread_cond_signal(&rs->wake);
-    pthread_mutex_unlock(&rs->wake_lock);
-}
-
-int
-revocations_refuse(struct server *srv, const char *keyfp, const char *issuer,
-    const char *subject, char *why, size_t whylen)
-{
-    struct revstate *rs = srv->rev;
-    int r;
-
-    if (rs == NULL)
-        return revset_refuse(NULL, keyfp, issuer, subject, 0, why, whylen);
-    pthread_rwlock_rdlock(&rs->lock);
-    r = revset_refuse(rs->set, keyfp, issuer, subject, (int64_t)time(NULL),
-        why, whylen);
-    pthread_rwlock_unlock(&rs->lock);
-    return r;
-}
 
 /* If-None-Match against our (weak) ETag, by weak comparison (RFC 9110
  * 13.1.2): "*", or any listed tag equal to ours with W/ ignored. */
@@ -299,31 +50,28 @@ etag_matches(const char *inm, const char *etag)
 void
 handle_krl(struct request *req)
 {
-    struct revstate *rs = req->srv->rev;
     const char *inm = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
         MHD_HTTP_HEADER_IF_NONE_MATCH);
-    char *body;
+    char etag[REVOCATIONS_ETAG_SIZE];
+    uint8_t *krl = NULL;
+    size_t len = 0;
 
-    pthread_rwlock_rdlock(&rs->lock);
-    if (!rs->ready) {
-        pthread_rwlock_unlock(&rs->lock);
+    if (revocations_krl(req->srv, etag, &krl, &len) ==
+        MESHCA_ERR_UNAVAILABLE) {
         req->retry_after = 2;
         req_error(req, 503, "unavailable", "the KRL has not been built yet "
             "(the database is unreachable); keep the KRL you have");
         return;
     }
-    req->etag = strdup(rs->etag);
+    req->etag = strdup(etag);
     req->cache_control = strdup("no-cache");
-    if (inm != NULL && etag_matches(inm, rs->etag)) {
-        pthread_rwlock_unlock(&rs->lock);
+    if (inm != NULL && etag_matches(inm, etag)) {
+        free(krl);
         req_reply(req, 304, "application/octet-stream", strdup(""), 0);
         return;
     }
-    if ((body = malloc(rs->krl_len)) != NULL)
-        memcpy(body, rs->krl, rs->krl_len);
-    req_reply(req, 200, "application/octet-stream", body, body ? rs->krl_len
-                                                              : 0);
-    pthread_rwlock_unlock(&rs->lock);
+    /* Without memory for the copy: 200 with no body, as before. */
+    req_reply(req, 200, "application/octet-stream", (char *)krl, len);
 }
 
 /* Parses an RFC 3339 UTC time ("2026-11-22T13:00:00Z"). */
@@ -417,118 +165,198 @@ revoke_issuer(struct request *req, const json_t *o, const char *kind,
     return -1;
 }
 
-void
-handle_revoke(struct request *req)
-{
-    static const char *const targets[] = { "serial", "key_id", "subject",
-        "public_key", "fingerprint" };
-    struct server *srv = req->srv;
-    struct claims *c = NULL;
-    struct key *k = NULL;
-    struct ledger_revocation rec;
-    json_t *o = NULL, *v, *out;
-    json_error_t je;
-    const char *reason, *key;
-    char *value = NULL, serial[24];
-    size_t i, ntargets = 0;
-    int r;
+static const char *const targets[] = { "serial", "key_id", "subject",
+    "public_key", "fingerprint" };
+#define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 
-    if ((c = req_admin(req)) == NULL)
-        goto done;
+/* The body: a JSON object of known fields naming exactly one target.
+ * Returns it (caller decrefs), or NULL with a 400 queued. */
+static json_t *
+revoke_body(struct request *req)
+{
+    json_t *o = NULL, *v;
+    json_error_t je;
+    const char *key;
+    size_t i, ntargets = 0;
+
     if (req->body == NULL || (o = json_loadb((const char *)buf_ptr(req->body),
         buf_len(req->body), JSON_REJECT_DUPLICATES, &je)) == NULL ||
         !json_is_object(o)) {
         req_error(req, 400, "invalid_request", "the body must be a JSON "
             "object such as {\"serial\": \"123\", \"reason\": \"...\"}");
-        goto done;
+        goto bad;
     }
     json_object_foreach(o, key, v) {
         int known = strcmp(key, "reason") == 0 ||
             strcmp(key, "block_until") == 0 || strcmp(key, "force") == 0 ||
             strcmp(key, "issuer") == 0;
 
-        for (i = 0; i < 5; i++)
+        for (i = 0; i < NTARGETS; i++)
             known |= strcmp(key, targets[i]) == 0;
         if (!known) {
             req_error(req, 400, "invalid_request", "unknown field \"%.64s\" "
                 "(expected one of serial, key_id, subject, public_key, "
                 "fingerprint, issuer, reason, block_until, force)", key);
-            goto done;
+            goto bad;
         }
     }
-    memset(&rec, 0, sizeof(rec));
-    for (i = 0; i < 5; i++)
+    for (i = 0; i < NTARGETS; i++)
         if (json_object_get(o, targets[i]) != NULL)
             ntargets++;
     if (ntargets != 1) {
         req_error(req, 400, "invalid_request", "name exactly one of serial, "
             "key_id, subject, public_key, fingerprint");
-        goto done;
+        goto bad;
     }
+    return o;
+bad:
+    json_decref(o);
+    return NULL;
+}
+
+/* A serial target: 1 to 2^63-1, as a JSON integer or a decimal string.
+ * Returns 0 and *valuep (NULL when out of memory), or -1 with a 400
+ * queued. */
+static int
+target_serial(struct request *req, const json_t *v, char **valuep)
+{
+    unsigned long long s = 0;
+    char *end = NULL, serial[24];
+
+    if (json_is_integer(v) && json_integer_value(v) > 0)
+        s = (unsigned long long)json_integer_value(v);
+    else if (json_is_string(v))
+        s = strtoull(json_string_value(v), &end, 10);
+    if (s == 0 || s > (unsigned long long)INT64_MAX ||
+        (end != NULL && *end != '\0')) {
+        req_error(req, 400, "invalid_request", "serial: a certificate "
+            "serial (a decimal number from 1 to 2^63-1)");
+        return -1;
+    }
+    snprintf(serial, sizeof(serial), "%llu", s);
+    *valuep = strdup(serial);
+    return 0;
+}
+
+/* The target the body names: rec->kind and its value in *valuep (caller
+ * frees; NULL when out of memory).  Returns 0, or -1 with a 400 queued. */
+static int
+revoke_target(struct request *req, const json_t *o,
+    struct ledger_revocation *rec, char **valuep)
+{
+    const json_t *v;
+    struct key *k = NULL;
+    uint8_t fp[32];
+    int bad;
+
+    if ((v = json_object_get(o, "serial")) != NULL) {
+        rec->kind = "serial";
+        return target_serial(req, v, valuep);
+    }
+    if ((v = json_object_get(o, "key_id")) != NULL ||
+        (v = json_object_get(o, "subject")) != NULL) {
+        rec->kind = json_object_get(o, "key_id") ? "key_id" : "subject";
+        if (!json_is_string(v) || json_string_length(v) == 0 ||
+            json_string_length(v) > 1024) {
+            req_error(req, 400, "invalid_request", "%s: a non-empty string",
+                rec->kind);
+            return -1;
+        }
+        *valuep = strdup(json_string_value(v));
+        return 0;
+    }
+    rec->kind = "key_fingerprint";
+    if ((v = json_object_get(o, "public_key")) != NULL) {
+        bad = !json_is_string(v) ||
+            key_from_line(json_string_value(v), &k) != 0 ||
+            key_fingerprint(k, valuep) != 0;
+        key_free(k);
+        if (bad) {
+            req_error(req, 400, "invalid_request", "public_key: not an "
+                "OpenSSH public key line");
+            return -1;
+        }
+        return 0;
+    }
+    v = json_object_get(o, "fingerprint");
+    if (!json_is_string(v) ||
+        revocations_parse_fingerprint(json_string_value(v), fp) != 0) {
+        req_error(req, 400, "invalid_request", "fingerprint: an OpenSSH "
+            "SHA256 fingerprint (SHA256:... as ssh-keygen -l prints)");
+        return -1;
+    }
+    *valuep = strdup(json_string_value(v));
+    return 0;
+}
+
+/* "block_until" (subject targets only) into rec->block_until.  Returns 0,
+ * or -1 with a 400 queued. */
+static int
+revoke_block_until(struct request *req, const json_t *o,
+    struct ledger_revocation *rec)
+{
+    const json_t *v;
+
+    if ((v = json_object_get(o, "block_until")) == NULL)
+        return 0;
+    if (strcmp(rec->kind, "subject") != 0 || !json_is_string(v) ||
+        parse_time(json_string_value(v), &rec->block_until) != 0) {
+        req_error(req, 400, "invalid_request", "block_until: an RFC 3339 "
+            "UTC time (2026-11-23T09:00:00Z), with subject only");
+        return -1;
+    }
+    return 0;
+}
+
+/* Records rec, wakes the KRL refresher and answers: 201, or 200 when the
+ * target was already revoked. */
+static void
+revoke_record(struct request *req, const struct ledger_revocation *rec)
+{
+    json_t *out;
+    int r;
+
+    if ((r = ledger_record_revocation(req->srv->ledger, rec)) < 0) {
+        req->retry_after = 2;
+        req_error(req, 503, "unavailable", "the ledger cannot record the "
+            "revocation right now; retry");
+        return;
+    }
+    revocations_kick(req->srv);
+    out = json_pack("{s:s, s:s, s:s, s:s, s:b}", "kind", rec->kind, "value",
+        rec->value, "reason", rec->reason, "revoked_by", rec->revoked_by,
+        "already_revoked", r == 1);
+    if (rec->issuer != NULL)
+        json_object_set_new(out, "issuer", json_string(rec->issuer));
+    req_reply_json(req, r == 1 ? 200 : 201, out);
+    json_decref(out);
+    log_json(LOG_LEVEL_INFO, "revocation", json_pack("{s:s, s:s, s:s, s:s, "
+        "s:s?}", "request_id", req->id, "kind", rec->kind, "value",
+        rec->value, "by", rec->revoked_by, "issuer", rec->issuer));
+}
+
+void
+handle_revoke(struct request *req)
+{
+    struct claims *c = NULL;
+    struct ledger_revocation rec;
+    json_t *o = NULL;
+    const char *reason;
+    char *value = NULL;
+
+    memset(&rec, 0, sizeof(rec));
+    if ((c = req_admin(req)) == NULL || (o = revoke_body(req)) == NULL)
+        goto done;
     reason = json_string_value(json_object_get(o, "reason"));
     if (reason == NULL || *reason == '\0' || strlen(reason) > 512) {
         req_error(req, 400, "invalid_request", "reason: required (1 to 512 "
             "characters): say why, it goes into the ledger");
         goto done;
     }
-    if ((v = json_object_get(o, "serial")) != NULL) {
-        unsigned long long s = 0;
-        char *end = NULL;
-
-        if (json_is_integer(v) && json_integer_value(v) > 0)
-            s = (unsigned long long)json_integer_value(v);
-        else if (json_is_string(v))
-            s = strtoull(json_string_value(v), &end, 10);
-        if (s == 0 || s > (unsigned long long)INT64_MAX ||
-            (end != NULL && *end != '\0')) {
-            req_error(req, 400, "invalid_request", "serial: a certificate "
-                "serial (a decimal number from 1 to 2^63-1)");
-            goto done;
-        }
-        snprintf(serial, sizeof(serial), "%llu", s);
-        rec.kind = "serial";
-        value = strdup(serial);
-    } else if ((v = json_object_get(o, "key_id")) != NULL ||
-        (v = json_object_get(o, "subject")) != NULL) {
-        rec.kind = json_object_get(o, "key_id") ? "key_id" : "subject";
-        if (!json_is_string(v) || json_string_length(v) == 0 ||
-            json_string_length(v) > 1024) {
-            req_error(req, 400, "invalid_request", "%s: a non-empty string",
-                rec.kind);
-            goto done;
-        }
-        value = strdup(json_string_value(v));
-    } else if ((v = json_object_get(o, "public_key")) != NULL) {
-        rec.kind = "key_fingerprint";
-        if (!json_is_string(v) ||
-            (r = key_from_line(json_string_value(v), &k)) != 0 ||
-            key_fingerprint(k, &value) != 0) {
-            req_error(req, 400, "invalid_request", "public_key: not an "
-                "OpenSSH public key line");
-            goto done;
-        }
-    } else {
-        uint8_t fp[32];
-
-        v = json_object_get(o, "fingerprint");
-        rec.kind = "key_fingerprint";
-        if (!json_is_string(v) || fp_decode(json_string_value(v), fp) != 0) {
-            req_error(req, 400, "invalid_request", "fingerprint: an OpenSSH "
-                "SHA256 fingerprint (SHA256:... as ssh-keygen -l prints)");
-            goto done;
-        }
-        value = strdup(json_string_value(v));
-    }
-    if (revoke_issuer(req, o, rec.kind, &rec.issuer) != 0)
+    if (revoke_target(req, o, &rec, &value) != 0 ||
+        revoke_issuer(req, o, rec.kind, &rec.issuer) != 0 ||
+        revoke_block_until(req, o, &rec) != 0)
         goto done;
-    if ((v = json_object_get(o, "block_until")) != NULL) {
-        if (strcmp(rec.kind, "subject") != 0 || !json_is_string(v) ||
-            parse_time(json_string_value(v), &rec.block_until) != 0) {
-            req_error(req, 400, "invalid_request", "block_until: an RFC 3339 "
-                "UTC time (2026-11-23T09:00:00Z), with subject only");
-            goto done;
-        }
-    }
     if (value == NULL) {
         req_error(req, 500, "internal", "out of memory");
         goto done;
@@ -540,27 +368,9 @@ handle_revoke(struct request *req)
     rec.reason = reason;
     rec.revoked_by = c->email && c->email_verified ? c->email : c->sub;
     rec.request_id = req->id;
-    r = ledger_record_revocation(srv->ledger, &rec);
-    if (r < 0) {
-        req->retry_after = 2;
-        req_error(req, 503, "unavailable", "the ledger cannot record the "
-            "revocation right now; retry");
-        goto done;
-    }
-    kick(srv->rev);
-    out = json_pack("{s:s, s:s, s:s, s:s, s:b}", "kind", rec.kind, "value",
-        rec.value, "reason", reason, "revoked_by", rec.revoked_by,
-        "already_revoked", r == 1);
-    if (rec.issuer != NULL)
-        json_object_set_new(out, "issuer", json_string(rec.issuer));
-    req_reply_json(req, r == 1 ? 200 : 201, out);
-    json_decref(out);
-    log_json(LOG_LEVEL_INFO, "revocation", json_pack("{s:s, s:s, s:s, s:s, "
-        "s:s?}", "request_id", req->id, "kind", rec.kind, "value", rec.value,
-        "by", rec.revoked_by, "issuer", rec.issuer));
+    revoke_record(req, &rec);
 done:
     free(value);
-    key_free(k);
     json_decref(o);
     claims_free(c);
 }

@@ -1,7 +1,8 @@
 /*
  * The revocation state the issuance check reads: revoked public keys and
  * subject blocks, built from a ledger snapshot (ledger_revocation_snapshot).
- * A set is immutable once built; revoke.c swaps whole sets under its lock.
+ * A set is immutable once built; revocations.c swaps whole sets under its
+ * lock.
  *
  * Fail closed: a set is built completely or not at all (an allocation
  * failure fails the build and the caller keeps its previous set), and with

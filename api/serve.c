@@ -28,6 +28,7 @@
 #include "log.h"
 #include "meshcad.h"
 #include "ratelimit.h"
+#include "revocations.h"
 #include "server.h"
 
 static int

@@ -4,6 +4,11 @@
  * a worker pool: the connection is suspended, the work queued, and resumed
  * with the response when the work is done, so a slow database never stalls
  * unrelated connections.
+ *
+ * This header holds the server, the request, the route and the reply
+ * helpers (all in http.c).  Handlers are declared by their modules:
+ * handlers.h, issue.h, query.h, revoke.h, logserve.h; who is asking is
+ * auth.h's business, the revocation state revocations.h's.
  */
 #ifndef MESHCAD_SERVER_H
 #define MESHCAD_SERVER_H
@@ -27,7 +32,7 @@ struct ledger;
 struct cakey_set;
 struct policy;
 struct workq;
-struct revstate;
+struct revocations;
 struct integrator;
 struct cakey;
 
@@ -48,7 +53,7 @@ struct server {
     pthread_mutex_t policy_lock; /* guards policy (the pointer only) */
     struct policy *policy;
     struct workq *wq;
-    struct revstate *rev;       /* revoke.c */
+    struct revocations *rev;    /* revocations.c */
     char *tls_cert_pem, *tls_key_pem, *tls_ca_pem;
     atomic_int shutting_down;
 };
@@ -112,47 +117,5 @@ void req_reply_json(struct request *req, unsigned status, json_t *obj);
 /* {"error": code, "message": ..., "request_id": ...} */
 void req_error(struct request *req, unsigned status, const char *code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* The handlers (handlers.c, issue.c). */
-void handle_healthz(struct request *req);
-void handle_readyz(struct request *req);
-void handle_metrics(struct request *req);
-void handle_ca_keys(struct request *req);
-void handle_config(struct request *req);
-void handle_issue(struct request *req);
-void handle_explain(struct request *req);
-void handle_krl(struct request *req);
-void handle_list_certs(struct request *req);
-void handle_report(struct request *req);
-/* The transparency log (logserve.c). */
-void handle_log_checkpoint(struct request *req);
-void handle_log_tile(struct request *req);
-void handle_log_proof(struct request *req);
-/* The report's integrity object: the latest checkpoint, its signature
- * checked with the log key ({"verified", "log_size", "root", "origin",
- * "message"}).  Never NULL. */
-json_t *log_integrity(struct server *srv);
-
-/* req_authenticate, then the policy's admins rule; on failure queues
- * 401/403/503 and returns NULL (query.c). */
-struct claims *req_admin(struct request *req);
-void handle_revoke(struct request *req);
-
-/* Verifies the bearer token; on failure queues 401/503 and returns NULL.
- * Caller frees the claims (issue.c). */
-struct claims *req_authenticate(struct request *req);
-
-/* Revocations (revoke.c): the refresher thread, and the issuance check:
- * 0 allowed, 1 refused (the key is revoked or the person (issuer, subject)
- * blocked), MESHCA_ERR_UNAVAILABLE while the revocation state has not been
- * loaded yet (fail closed); a reason for a person in why. */
-int revocations_start(struct server *srv) MESHCA_WUR;
-void revocations_stop(struct server *srv);
-int revocations_refuse(struct server *srv, const char *keyfp,
-    const char *issuer, const char *subject, char *why,
-    size_t whylen) MESHCA_WUR;
-
-/* The monotonic clock in microseconds. */
-int64_t now_us(void);
 
 #endif

@@ -1,0 +1,81 @@
+/* Authentication and authorisation of a request, see auth.h. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "meshca/claims.h"
+#include "meshca/policy.h"
+#include "auth.h"
+#include "identity.h"
+#include "server.h"
+
+/* The bearer token, or NULL (with a 401 queued). */
+static const char *
+bearer(struct request *req)
+{
+    const char *h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+        MHD_HTTP_HEADER_AUTHORIZATION);
+
+    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0') {
+        req_error(req, 401, "invalid_token", "an ID token is required: send "
+            "it as \"Authorization: Bearer <token>\" (meshca login does)");
+        return NULL;
+    }
+    return h + 7;
+}
+
+struct claims *
+req_authenticate(struct request *req)
+{
+    struct server *srv = req->srv;
+    struct claims *c = NULL;
+    const char *tok;
+    char why[256];
+    int r;
+
+    if ((tok = bearer(req)) == NULL) {
+        metrics_inc(&srv->metrics.denied, "invalid_token");
+        return NULL;
+    }
+    r = identity_verify(srv->identity, tok, strlen(tok), (int64_t)time(NULL),
+        &c, why, sizeof(why));
+    if (r == MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE) {
+        metrics_inc(&srv->metrics.denied, "idp_unavailable");
+        req->retry_after = 5;
+        req_error(req, 503, "unavailable", "the identity provider's keys "
+            "are not available yet: %s", why);
+        return NULL;
+    }
+    if (r != 0) {
+        metrics_inc(&srv->metrics.denied, "invalid_token");
+        req_error(req, 401, "invalid_token", "the ID token was refused: %s",
+            why);
+        return NULL;
+    }
+    req->subject = strdup(c->sub);
+    return c;
+}
+
+struct claims *
+req_admin(struct request *req)
+{
+    struct claims *c;
+    struct policy *pol;
+    int ok;
+
+    if ((c = req_authenticate(req)) == NULL)
+        return NULL;
+    pol = server_policy(req->srv);
+    ok = policy_is_admin(pol, c);
+    policy_unref(pol);
+    if (!ok) {
+        req_error(req, 403, "forbidden", "this needs an administrator (the "
+            "policy's \"admins\"); %s is not one", c->sub);
+        claims_free(c);
+        return NULL;
+    }
+    return c;
+}

@@ -1,0 +1,50 @@
+/*
+ * The records the ledger writes, as their writers fill them in: issuances,
+ * denials and revocations.  Shared by the ledger (ledger.c, which inserts
+ * them) and the entries (entry.c, which encode them); every string is
+ * borrowed from the caller.
+ */
+#ifndef MESHCAD_LEDGER_RECORDS_H
+#define MESHCAD_LEDGER_RECORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ledger_issuance {
+    uint64_t serial;
+    const char *key_id, *subject, *issuer, *email; /* email may be NULL */
+    const char *role;
+    const char *const *principals;
+    size_t nprincipals;
+    const char *key_type, *key_fingerprint;
+    int64_t valid_after, valid_before;             /* epoch seconds */
+    const char *critical_options_json;             /* a JSON object */
+    const char *const *extensions;
+    size_t nextensions;
+    const char *ca_fingerprint, *client_address, *request_id;
+    const char *reason;                            /* may be NULL */
+    const char *policy_version;
+    const char *token_id;                          /* replay id */
+    uint64_t max_uses;                             /* per token */
+    const char *certificate;                       /* the one-line form */
+};
+
+struct ledger_denial {
+    const char *subject, *issuer, *email, *role;   /* may be NULL */
+    const char *const *requested_principals;
+    size_t nrequested;
+    const char *reason;
+    const char *key_fingerprint;                   /* may be NULL */
+    const char *client_address, *request_id;
+    const char *policy_version;                    /* may be NULL */
+};
+
+struct ledger_revocation {
+    const char *kind;          /* serial, key_id, subject, key_fingerprint */
+    const char *value;
+    const char *issuer;        /* subject only: the subject's issuer */
+    const char *reason, *revoked_by, *request_id;
+    int64_t block_until;       /* subject only: refuse new ones until; 0: no */
+};
+
+#endif
