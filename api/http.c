@@ -24,7 +24,6 @@
 #include "meshca/clock.h"
 #include "meshca/hex.h"
 #include "meshca/policy.h"
-#include "meshca/clock.h"
 #include "handlers.h"
 #include "issue.h"
 #include "log.h"

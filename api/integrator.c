@@ -13,7 +13,6 @@
 
 #include "meshca/clock.h"
 #include "meshca/tlog.h"
-#include "meshca/clock.h"
 #include "entry.h"
 #include "integrator.h"
 #include "log.h"
