@@ -25,7 +25,7 @@ static const char *const login_keys[] = { "issuer", "client_id", "scopes",
     NULL };
 static const char *const limits_keys[] = { "max_body_bytes", "threads",
     "max_connections", "max_connections_per_ip", "connection_timeout",
-    "rate_per_minute", "db_pool_size", NULL };
+    "rate_per_minute", "db_pool_size", "queue_budget", NULL };
 static const char *const known_algs[] = { "RS256", "ES256", "PS256", "RS384",
     "RS512", "ES384", "PS384", "PS512", NULL };
 
@@ -214,6 +214,7 @@ config_defaults(struct config *c)
     c->limits.connection_timeout = 30;
     c->limits.rate_per_minute = 30;
     c->limits.db_pool_size = 4;
+    c->limits.queue_budget_ms = 2000;
 }
 
 /* The directory relative paths are resolved against (NULL: out of
@@ -406,6 +407,31 @@ parse_times(struct config *c, const json_t *j, struct diags *d)
 }
 
 /* The "limits" section. */
+/* limits.queue_budget: how long a request may wait for a worker before it
+ * is answered 503 instead of worked on (a duration, 100ms to 60s). */
+static void
+parse_queue_budget(struct limits_config *l, const json_t *v, struct diags *d)
+{
+    int64_t secs = 0;
+    const json_t *b = json_object_get(v, "queue_budget");
+    const char *s = json_string_value(b);
+    char *end;
+    double ms;
+
+    if (b == NULL)
+        return;
+    /* Sub-second budgets are the point, and durations parse whole seconds:
+     * accept "NNNms" here, anything else as a duration. */
+    if (s != NULL && (ms = strtod(s, &end)) > 0 && strcmp(end, "ms") == 0) {
+        l->queue_budget_ms = (int64_t)ms;
+    } else if (jsonv_duration(v, "queue_budget", "limits", 0, &secs, d) == 1)
+        l->queue_budget_ms = secs * 1000;
+    else
+        return;
+    if (l->queue_budget_ms < 100 || l->queue_budget_ms > 60000)
+        diags_add(d, "limits.queue_budget: between 100ms and 60s");
+}
+
 static void
 parse_limits(struct config *c, const json_t *v, struct diags *d)
 {
@@ -430,6 +456,7 @@ parse_limits(struct config *c, const json_t *v, struct diags *d)
     jsonv_uint(v, "rate_per_minute", "limits", 0, 10000000,
         &l->rate_per_minute, d);
     jsonv_uint(v, "db_pool_size", "limits", 0, 64, &l->db_pool_size, d);
+    parse_queue_budget(l, v, d);
     if (l->threads == 0 || l->db_pool_size == 0 || l->max_body_bytes < 1024)
         diags_add(d, "limits: threads and db_pool_size must be at least 1, "
             "max_body_bytes at least 1024");

@@ -59,6 +59,7 @@ struct limits_config {
     int64_t connection_timeout;     /* seconds, default 30 */
     uint64_t rate_per_minute;       /* issuances per subject per minute, default 30 */
     uint64_t db_pool_size;          /* default 4 */
+    int64_t queue_budget_ms;        /* waited longer for a worker: 503, default 2000 */
 };
 
 /* The "ledger" section; all NULL when the config has none (see

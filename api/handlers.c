@@ -99,8 +99,13 @@ handle_metrics(struct request *req)
             &srv->metrics.issuance)) != 0 ||
         (r = metrics_printf(b, "# HELP meshca_http_requests_in_flight "
             "Requests being handled.\n# TYPE meshca_http_requests_in_flight "
-            "gauge\nmeshca_http_requests_in_flight %lld\n",
-            (long long)atomic_load(&srv->metrics.in_flight))) != 0 ||
+            "gauge\nmeshca_http_requests_in_flight %lld\n"
+            "# HELP meshca_requests_shed_total Requests answered 503 "
+            "unworked: they waited longer than limits.queue_budget.\n"
+            "# TYPE meshca_requests_shed_total counter\n"
+            "meshca_requests_shed_total %llu\n",
+            (long long)atomic_load(&srv->metrics.in_flight),
+            (unsigned long long)atomic_load(&srv->metrics.shed))) != 0 ||
         (r = ledger_write_metrics(srv->ledger, b)) != 0 ||
         (r = integrator_write_metrics(srv->integrator, b)) != 0 ||
         (r = identity_write_metrics(srv->identity, b)) != 0) {

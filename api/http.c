@@ -68,10 +68,25 @@ struct workq {
     struct server *srv;
 };
 
+/*
+ * Past saturation a queue only grows: a request that waited longer than
+ * limits.queue_budget for a worker is answered 503 with Retry-After before
+ * any work (nothing is verified, signed or recorded for a client that has
+ * likely given up), so latency stays bounded instead of the backlog.
+ */
 static void
 finish_request_work(struct request *req)
 {
-    req->route->fn(req);
+    int64_t waited = meshca_mono_us() - req->start_us;
+
+    if (waited > req->srv->cfg->limits.queue_budget_ms * 1000) {
+        atomic_fetch_add(&req->srv->metrics.shed, 1);
+        req->retry_after = 1;
+        req_error(req, 503, "unavailable", "the service is overloaded (this "
+            "request waited %lld ms for a worker); retry shortly",
+            (long long)(waited / 1000));
+    } else
+        req->route->fn(req);
     req->state = REQ_DONE;
     MHD_resume_connection(req->conn);
 }

@@ -38,6 +38,7 @@ struct metrics {
     struct histogram request;    /* meshca_http_request_duration_seconds */
     struct histogram issuance;   /* meshca_issuance_duration_seconds */
     _Atomic int64_t in_flight;   /* meshca_http_requests_in_flight */
+    _Atomic uint64_t shed;       /* meshca_requests_shed_total: over queue_budget */
 };
 
 /* Initialises m (all zero, names set). */
