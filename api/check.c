@@ -25,10 +25,12 @@
 #include "meshca/policy.h"
 #include <openssl/crypto.h>
 
+#include "cakeyfile.h"
 #include "config.h"
 #include "entry.h"
 #include "logkeys.h"
 #include "meshcad.h"
+#include "policyfile.h"
 
 #define CHECK_DEFAULT_CEILING 3600
 
@@ -49,7 +51,7 @@ check_ca_key_file(const char *path, char *why, size_t whylen)
     int r;
 
     errno = 0;
-    if ((r = cakey_load(path, &k)) != 0)
+    if ((r = cakeyfile_load(path, &k)) != 0)
         snprintf(why, whylen, "%s: %s", path, r == MESHCA_ERR_SYSTEM ?
             strerror(errno) : meshca_strerror(r));
     cakey_free(k);
@@ -248,7 +250,7 @@ cmd_check(int argc, char **argv)
                 &ceiling);
     }
     ncfg = d.n;
-    if (polpath != NULL && policy_load_file(polpath, ceiling, &p, &d) == 0 &&
+    if (polpath != NULL && policyfile_load(polpath, ceiling, &p, &d) == 0 &&
         ncfg == 0) {
         printf("ok: %s (policy version %s, %zu roles)\n", shown,
             policy_version(p), policy_nroles(p));

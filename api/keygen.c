@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "meshca/cakey.h"
+#include "cakeyfile.h"
 #include "meshcad.h"
 
 static void
@@ -89,7 +90,7 @@ cmd_keygen(int argc, char **argv)
                         "rsa-4096)\n", type);
         return 2;
     }
-    if ((r = cakey_generate(kind, out, &k)) != 0) {
+    if ((r = cakeyfile_generate(kind, out, &k)) != 0) {
         if (r == MESHCA_ERR_SYSTEM && errno == EEXIST)
             fprintf(stderr, "meshcad keygen: %s already exists; refusing to "
                             "overwrite it\n", out);

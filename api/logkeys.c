@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 
+#include "cakeyfile.h"
 #include "entry.h"
 #include "logkeys.h"
 
@@ -73,7 +74,7 @@ logkeys_load_signer(const char *path, struct cakey **keyp, char *why,
     int r;
 
     *keyp = NULL;
-    if ((r = cakey_load(path, &k)) != 0) {
+    if ((r = cakeyfile_load(path, &k)) != 0) {
         snprintf(why, whylen, "ledger.log_key %s: %s%s%s", path,
             meshca_strerror(r), r == MESHCA_ERR_SYSTEM ? ": " : "",
             r == MESHCA_ERR_SYSTEM ? strerror(errno) : "");

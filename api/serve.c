@@ -21,12 +21,14 @@
 #include <openssl/crypto.h>
 
 #include "meshca/tlog.h"
+#include "cakeyfile.h"
 #include "entry.h"
 #include "integrator.h"
 #include "ledger.h"
 #include "logkeys.h"
 #include "log.h"
 #include "meshcad.h"
+#include "policyfile.h"
 #include "ratelimit.h"
 #include "revocations.h"
 #include "server.h"
@@ -82,7 +84,7 @@ load_policy(struct server *srv, int initial)
     size_t i;
     int r;
 
-    if ((r = policy_load_file(srv->cfg->policy_path, srv->cfg->ttl_ceiling,
+    if ((r = policyfile_load(srv->cfg->policy_path, srv->cfg->ttl_ceiling,
         &p, &d)) != 0) {
         json_t *errs = json_array();
 
@@ -113,7 +115,7 @@ load_policy(struct server *srv, int initial)
 static int
 load_ca_keys(const struct config *cfg, struct cakey_set **setp)
 {
-    struct cakey_spec *specs;
+    struct cakeyfile_spec *specs;
     size_t i;
     int r;
 
@@ -125,7 +127,7 @@ load_ca_keys(const struct config *cfg, struct cakey_set **setp)
             : cfg->ca_keys[i].state == CA_KEY_NEXT ? CAKEY_NEXT
             : CAKEY_RETIRED;
     }
-    if ((r = cakey_set_load(specs, cfg->nca_keys, setp)) != 0) {
+    if ((r = cakeyfile_load_set(specs, cfg->nca_keys, setp)) != 0) {
         char why[1024];
 
         /* Name the file and the reason (not "system error (see errno)"). */

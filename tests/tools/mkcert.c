@@ -40,6 +40,8 @@
 #include "meshca/cert.h"
 #include "meshca/key.h"
 
+#include "../../api/cakeyfile.h"
+
 #define MAX_ITEMS 300
 
 static int
@@ -200,7 +202,7 @@ cmd_sign(int argc, char **argv)
     }
     if (ca_path == NULL || key_path == NULL)
         return usage();
-    if ((r = cakey_load(ca_path, &ca)) != 0) {
+    if ((r = cakeyfile_load(ca_path, &ca)) != 0) {
         fprintf(stderr, "mkcert: %s: %s\n", ca_path, meshca_strerror(r));
         goto out;
     }
@@ -307,7 +309,7 @@ cmd_pubkey(const char *path)
     char *line = NULL;
     int r;
 
-    if ((r = cakey_load(path, &ca)) != 0 ||
+    if ((r = cakeyfile_load(path, &ca)) != 0 ||
         (r = key_to_line(cakey_public(ca), "meshca-ca", &line)) != 0) {
         fprintf(stderr, "mkcert: %s: %s\n", path, meshca_strerror(r));
         cakey_free(ca);
@@ -322,7 +324,7 @@ cmd_pubkey(const char *path)
 static int
 cmd_trusted(int argc, char **argv)
 {
-    struct cakey_spec specs[16];
+    struct cakeyfile_spec specs[16];
     struct cakey_set *set = NULL;
     char *copies[16], *colon, *text = NULL;
     int i, n = 0, r, rc = 1;
@@ -340,7 +342,7 @@ cmd_trusted(int argc, char **argv)
         if (cakey_state_from_name(colon + 1, &specs[i].state) != 0)
             goto usage_out;
     }
-    if ((r = cakey_set_load(specs, (size_t)argc, &set)) != 0 ||
+    if ((r = cakeyfile_load_set(specs, (size_t)argc, &set)) != 0 ||
         (r = cakey_set_trusted_text(set, &text)) != 0) {
         fprintf(stderr, "mkcert: %s\n", meshca_strerror(r));
         goto out;

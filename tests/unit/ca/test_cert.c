@@ -46,12 +46,9 @@ ca(int i)
 {
     static const enum cakey_kind kinds[NCA] = { CAKEY_ED25519,
         CAKEY_ECDSA_P256, CAKEY_ECDSA_P384, CAKEY_RSA_3072 };
-    char path[512];
 
-    if (g_ca[i] == NULL) {
-        snprintf(path, sizeof(path), "%s/ca%d.pem", test_dir(), i);
-        ASSERT_OK(cakey_generate(kinds[i], path, &g_ca[i]));
-    }
+    if (g_ca[i] == NULL)
+        ASSERT_OK(cakey_new(kinds[i], &g_ca[i]));
     return g_ca[i];
 }
 
@@ -485,13 +482,10 @@ make_set(void)
     struct cakey *keys[2] = { NULL, NULL };
     enum cakey_state states[2] = { CAKEY_ACTIVE, CAKEY_NEXT };
     struct cakey_set *set = NULL;
-    char path[512];
     int i;
 
-    for (i = 0; i < 2; i++) {
-        snprintf(path, sizeof(path), "%s/set%d.pem", test_dir(), i);
-        ASSERT_OK(cakey_generate(CAKEY_ED25519, path, &keys[i]));
-    }
+    for (i = 0; i < 2; i++)
+        ASSERT_OK(cakey_new(CAKEY_ED25519, &keys[i]));
     ASSERT_OK(cakey_set_from_keys(keys, states, 2, &set));
     return set;
 }
