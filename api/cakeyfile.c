@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "cakeyfile.h"
+#include "meshcad_err.h"
 
 static int
 fsync_dir_of(const char *path)

@@ -30,6 +30,7 @@
 #include "entry.h"
 #include "logkeys.h"
 #include "meshcad.h"
+#include "meshcad_err.h"
 #include "policyfile.h"
 
 #define CHECK_DEFAULT_CEILING 3600
@@ -53,7 +54,7 @@ check_ca_key_file(const char *path, char *why, size_t whylen)
     errno = 0;
     if ((r = cakeyfile_load(path, &k)) != 0)
         snprintf(why, whylen, "%s: %s", path, r == MESHCA_ERR_SYSTEM ?
-            strerror(errno) : meshca_strerror(r));
+            strerror(errno) : meshcad_strerror(r));
     cakey_free(k);
     return r;
 }
@@ -79,7 +80,7 @@ check_pem_file(const char *path, int private_key, char *why, size_t whylen)
     }
     if (private_key && (st.st_mode & 077) != 0) {
         snprintf(why, whylen, "%s: %s", path,
-            meshca_strerror(MESHCA_ERR_KEY_FILE_PERMISSIONS));
+            meshcad_strerror(MESHCA_ERR_KEY_FILE_PERMISSIONS));
         goto out;
     }
     if (private_key ? (pkey = PEM_read_PrivateKey(f, NULL, NULL,

@@ -14,6 +14,7 @@
 #include "meshca/cakey.h"
 #include "cakeyfile.h"
 #include "meshcad.h"
+#include "meshcad_err.h"
 
 static void
 keygen_usage(FILE *f)
@@ -97,12 +98,12 @@ cmd_keygen(int argc, char **argv)
         else if (r == MESHCA_ERR_SYSTEM)
             fprintf(stderr, "meshcad keygen: %s: %s\n", out, strerror(errno));
         else
-            fprintf(stderr, "meshcad keygen: %s\n", meshca_strerror(r));
+            fprintf(stderr, "meshcad keygen: %s\n", meshcad_strerror(r));
         goto out;
     }
     if ((r = key_to_line(cakey_public(k), "meshca-ca", &line)) != 0 ||
         (r = key_fingerprint(cakey_public(k), &fp)) != 0) {
-        fprintf(stderr, "meshcad keygen: %s\n", meshca_strerror(r));
+        fprintf(stderr, "meshcad keygen: %s\n", meshcad_strerror(r));
         goto out;
     }
     printf("%s\n", line);

@@ -11,6 +11,7 @@
 #include "cakeyfile.h"
 #include "entry.h"
 #include "logkeys.h"
+#include "meshcad_err.h"
 
 int
 logkeys_load_mac(const char *path, uint8_t *key, size_t *lenp, char *why,
@@ -76,7 +77,7 @@ logkeys_load_signer(const char *path, struct cakey **keyp, char *why,
     *keyp = NULL;
     if ((r = cakeyfile_load(path, &k)) != 0) {
         snprintf(why, whylen, "ledger.log_key %s: %s%s%s", path,
-            meshca_strerror(r), r == MESHCA_ERR_SYSTEM ? ": " : "",
+            meshcad_strerror(r), r == MESHCA_ERR_SYSTEM ? ": " : "",
             r == MESHCA_ERR_SYSTEM ? strerror(errno) : "");
         return r;
     }

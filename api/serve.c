@@ -28,6 +28,7 @@
 #include "logkeys.h"
 #include "log.h"
 #include "meshcad.h"
+#include "meshcad_err.h"
 #include "policyfile.h"
 #include "ratelimit.h"
 #include "revocations.h"
@@ -108,7 +109,7 @@ load_policy(struct server *srv, int initial)
             policy_text(p))) != 0)
         log_json(LOG_LEVEL_WARN, "policy version not recorded in the ledger "
             "yet", json_pack("{s:s, s:s}", "version", policy_version(p),
-                "error", meshca_strerror(r)));
+                "error", meshcad_strerror(r)));
     return p;
 }
 
@@ -140,7 +141,7 @@ load_ca_keys(const struct config *cfg, struct cakey_set **setp)
                 why);
         else
             fprintf(stderr, "meshcad: cannot load the CA keys: %s\n",
-                meshca_strerror(r));
+                meshcad_strerror(r));
     }
     free(specs);
     return r;
@@ -270,7 +271,7 @@ cmd_serve(int argc, char **argv)
         goto out;
     if ((r = identity_new(cfg, &srv.identity)) != 0) {
         fprintf(stderr, "meshcad: cannot set up the identity providers: %s\n",
-            meshca_strerror(r));
+            meshcad_strerror(r));
         goto out;
     }
     if ((srv.rl = ratelimit_new(cfg->limits.rate_per_minute)) == NULL ||

@@ -41,6 +41,7 @@
 #include "meshca/key.h"
 
 #include "../../api/cakeyfile.h"
+#include "../../api/meshcad_err.h"
 
 #define MAX_ITEMS 300
 
@@ -203,19 +204,19 @@ cmd_sign(int argc, char **argv)
     if (ca_path == NULL || key_path == NULL)
         return usage();
     if ((r = cakeyfile_load(ca_path, &ca)) != 0) {
-        fprintf(stderr, "mkcert: %s: %s\n", ca_path, meshca_strerror(r));
+        fprintf(stderr, "mkcert: %s: %s\n", ca_path, meshcad_strerror(r));
         goto out;
     }
     if ((text = read_text(key_path)) == NULL)
         goto out;
     if ((r = key_from_line(text, &key)) != 0) {
-        fprintf(stderr, "mkcert: %s: %s\n", key_path, meshca_strerror(r));
+        fprintf(stderr, "mkcert: %s: %s\n", key_path, meshcad_strerror(r));
         goto out;
     }
     req.key = key;
     if ((r = cert_sign_with(&req, ca, &cert)) != 0 ||
         (r = cert_to_line(cert, comment, &line)) != 0) {
-        fprintf(stderr, "mkcert: %s\n", meshca_strerror(r));
+        fprintf(stderr, "mkcert: %s\n", meshcad_strerror(r));
         goto out;
     }
     if (out_path != NULL) {
@@ -272,7 +273,7 @@ cmd_show(const char *path)
         (r = key_fingerprint(c->key, &kfp)) != 0 ||
         (r = key_fingerprint(c->ca_key, &cfp)) != 0 ||
         (r = key_to_line(c->ca_key, NULL, &caline)) != 0) {
-        fprintf(stderr, "mkcert: %s: %s\n", path, meshca_strerror(r));
+        fprintf(stderr, "mkcert: %s: %s\n", path, meshcad_strerror(r));
         goto out;
     }
     printf("type %s\n", c->type_name);
@@ -311,7 +312,7 @@ cmd_pubkey(const char *path)
 
     if ((r = cakeyfile_load(path, &ca)) != 0 ||
         (r = key_to_line(cakey_public(ca), "meshca-ca", &line)) != 0) {
-        fprintf(stderr, "mkcert: %s: %s\n", path, meshca_strerror(r));
+        fprintf(stderr, "mkcert: %s: %s\n", path, meshcad_strerror(r));
         cakey_free(ca);
         return 1;
     }
@@ -344,7 +345,7 @@ cmd_trusted(int argc, char **argv)
     }
     if ((r = cakeyfile_load_set(specs, (size_t)argc, &set)) != 0 ||
         (r = cakey_set_trusted_text(set, &text)) != 0) {
-        fprintf(stderr, "mkcert: %s\n", meshca_strerror(r));
+        fprintf(stderr, "mkcert: %s\n", meshcad_strerror(r));
         goto out;
     }
     fputs(text, stdout);
@@ -371,7 +372,7 @@ cmd_fingerprint(const char *path)
         goto out;
     if ((r = key_from_line(text, &k)) != 0 ||
         (r = key_fingerprint(k, &fp)) != 0) {
-        fprintf(stderr, "mkcert: %s: %s\n", path, meshca_strerror(r));
+        fprintf(stderr, "mkcert: %s: %s\n", path, meshcad_strerror(r));
         goto out;
     }
     printf("%s\n", fp);

@@ -15,6 +15,7 @@
 #include "meshca/buf.h"
 #include "meshca/cakey.h"
 #include "../../../api/cakeyfile.h"
+#include "../../../api/meshcad_err.h"
 #include "../../lib/unit.h"
 
 /* A private temp directory for the current test, removed after it (made

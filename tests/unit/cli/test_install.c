@@ -15,6 +15,7 @@
 #include "meshca/key.h"
 #include "meshca/krl.h"
 #include "../../../cli/cli.h"
+#include "../../../cli/cli_err.h"
 #include "../../../cli/cli_install.h"
 #include "../../../cli/cli_keys.h"
 #include "../../lib/unit.h"
