@@ -10,6 +10,7 @@
 #include "meshca/policy.h"
 #include "auth.h"
 #include "identity.h"
+#include "meshcad_err.h"
 #include "server.h"
 
 /* The bearer token, or NULL (with a 401 queued). */

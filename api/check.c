@@ -25,10 +25,13 @@
 #include "meshca/policy.h"
 #include <openssl/crypto.h>
 
+#include "cakeyfile.h"
 #include "config.h"
 #include "entry.h"
 #include "logkeys.h"
 #include "meshcad.h"
+#include "meshcad_err.h"
+#include "policyfile.h"
 
 #define CHECK_DEFAULT_CEILING 3600
 
@@ -49,9 +52,9 @@ check_ca_key_file(const char *path, char *why, size_t whylen)
     int r;
 
     errno = 0;
-    if ((r = cakey_load(path, &k)) != 0)
+    if ((r = cakeyfile_load(path, &k)) != 0)
         snprintf(why, whylen, "%s: %s", path, r == MESHCA_ERR_SYSTEM ?
-            strerror(errno) : meshca_strerror(r));
+            strerror(errno) : meshcad_strerror(r));
     cakey_free(k);
     return r;
 }
@@ -77,7 +80,7 @@ check_pem_file(const char *path, int private_key, char *why, size_t whylen)
     }
     if (private_key && (st.st_mode & 077) != 0) {
         snprintf(why, whylen, "%s: %s", path,
-            meshca_strerror(MESHCA_ERR_KEY_FILE_PERMISSIONS));
+            meshcad_strerror(MESHCA_ERR_KEY_FILE_PERMISSIONS));
         goto out;
     }
     if (private_key ? (pkey = PEM_read_PrivateKey(f, NULL, NULL,
@@ -248,7 +251,7 @@ cmd_check(int argc, char **argv)
                 &ceiling);
     }
     ncfg = d.n;
-    if (polpath != NULL && policy_load_file(polpath, ceiling, &p, &d) == 0 &&
+    if (polpath != NULL && policyfile_load(polpath, ceiling, &p, &d) == 0 &&
         ncfg == 0) {
         printf("ok: %s (policy version %s, %zu roles)\n", shown,
             policy_version(p), policy_nroles(p));

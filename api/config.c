@@ -9,6 +9,7 @@
 #include "meshca/jsonv.h"
 #include "meshca/url.h"
 #include "config.h"
+#include "meshcad_err.h"
 
 static const char *const top_keys[] = { "listen", "tls", "database",
     "ca_keys", "issuers", "login", "policy", "clock_skew", "ttl_ceiling",
@@ -504,7 +505,7 @@ config_load(const char *path, struct config **cfgp, struct diags *d)
     }
 out:
     if (r != 0 && d->n == before)
-        diags_add(d, "%s: %s", path, meshca_strerror(r));
+        diags_add(d, "%s: %s", path, meshcad_strerror(r));
     json_decref(j);
     free(listen);
     free(dir);

@@ -28,6 +28,7 @@
 #include "issue.h"
 #include "log.h"
 #include "logserve.h"
+#include "meshcad_err.h"
 #include "query.h"
 #include "revoke.h"
 #include "server.h"

@@ -19,6 +19,7 @@
 #include "identity.h"
 #include "jwks.h"
 #include "log.h"
+#include "meshcad_err.h"
 #include "metrics.h"
 
 /* Scheduled refresh bounds (seconds) around the server's max-age. */
@@ -1057,7 +1058,7 @@ identity_verify(struct identity *id, const char *token, size_t len,
         why[0] = '\0';
     if (r != 0 && r != MESHCA_ERR_TOKEN_INVALID &&
         r != MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE)
-        snprintf(why, whylen, "%s", meshca_strerror(r));
+        snprintf(why, whylen, "%s", meshcad_strerror(r));
     jwks_unref(ks);
     jws_parts_clear(&jp);
     return r;

@@ -16,6 +16,7 @@
 #include "entry.h"
 #include "integrator.h"
 #include "log.h"
+#include "meshcad_err.h"
 #include "metrics.h"
 
 /* The advisory lock the integrator holds (migrations use 7310475501). */
@@ -162,7 +163,7 @@ load_state(struct integrator *it)
     if ((r = tlog_edge_load(&it->edge, it->size, read_stored, it->c)) != 0) {
         ilog(LOG_LEVEL_ERROR, "log integrator: cannot rebuild the tree "
             "of size %llu from log_tiles: %s", (unsigned long long)it->size,
-            meshca_strerror(r));
+            meshcad_strerror(r));
         return -1;
     }
     for (l = 0; l < LEVELS; l++) {

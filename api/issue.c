@@ -20,6 +20,7 @@
 #include "identity.h"
 #include "issue.h"
 #include "ledger.h"
+#include "meshcad_err.h"
 #include "ratelimit.h"
 #include "request.h"
 #include "revocations.h"
@@ -215,7 +216,7 @@ admit_key(struct request *req, struct issuance *iss)
     if ((r = key_from_line(iss->cr->public_key, &iss->key)) != 0) {
         metrics_inc(&srv->metrics.denied, "invalid_key");
         req_error(req, 400, "invalid_request", "public_key: %s",
-            meshca_strerror(r));
+            meshcad_strerror(r));
         return -1;
     }
     iss->is = issuer_of(srv->cfg, iss->c->iss);
@@ -263,7 +264,7 @@ issue_decide(struct request *req, struct issuance *iss)
     policy_request_from(&pq, iss->c, iss->cr);
     if ((r = policy_decide(iss->pol, &pq, &iss->dec)) != 0) {
         why_denied = iss->dec && iss->dec->denial ? iss->dec->denial :
-            meshca_strerror(r);
+            meshcad_strerror(r);
         metrics_inc(&srv->metrics.denied, "policy");
         if (record_denial(req, iss->c, iss->cr, iss->pol, why_denied,
             iss->keyfp) != 0) {
@@ -307,7 +308,7 @@ issue_sign(struct request *req, struct issuance *iss, int64_t now)
         (r = cert_to_line(iss->cert, NULL, &iss->line)) != 0) {
         req_error(req, r == MESHCA_ERR_CERT_CERTIFY_CA ? 400 : 500,
             r == MESHCA_ERR_CERT_CERTIFY_CA ? "invalid_request" : "internal",
-            "cannot sign: %s", meshca_strerror(r));
+            "cannot sign: %s", meshcad_strerror(r));
         return -1;
     }
     return 0;

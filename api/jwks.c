@@ -17,6 +17,7 @@
 #include "config.h"
 #include "jwks.h"
 #include "log.h"
+#include "meshcad_err.h"
 
 #define FETCH_TIMEOUT_S 5L
 #define FETCH_CONNECT_TIMEOUT_S 3L

@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "meshca/cakey.h"
+#include "cakeyfile.h"
 #include "meshcad.h"
+#include "meshcad_err.h"
 
 static void
 keygen_usage(FILE *f)
@@ -89,19 +91,19 @@ cmd_keygen(int argc, char **argv)
                         "rsa-4096)\n", type);
         return 2;
     }
-    if ((r = cakey_generate(kind, out, &k)) != 0) {
+    if ((r = cakeyfile_generate(kind, out, &k)) != 0) {
         if (r == MESHCA_ERR_SYSTEM && errno == EEXIST)
             fprintf(stderr, "meshcad keygen: %s already exists; refusing to "
                             "overwrite it\n", out);
         else if (r == MESHCA_ERR_SYSTEM)
             fprintf(stderr, "meshcad keygen: %s: %s\n", out, strerror(errno));
         else
-            fprintf(stderr, "meshcad keygen: %s\n", meshca_strerror(r));
+            fprintf(stderr, "meshcad keygen: %s\n", meshcad_strerror(r));
         goto out;
     }
     if ((r = key_to_line(cakey_public(k), "meshca-ca", &line)) != 0 ||
         (r = key_fingerprint(cakey_public(k), &fp)) != 0) {
-        fprintf(stderr, "meshcad keygen: %s\n", meshca_strerror(r));
+        fprintf(stderr, "meshcad keygen: %s\n", meshcad_strerror(r));
         goto out;
     }
     printf("%s\n", line);

@@ -19,6 +19,7 @@
 #include "entry.h"
 #include "ledger.h"
 #include "log.h"
+#include "meshcad_err.h"
 #include "metrics.h"
 #include "migrations.h"
 
@@ -1237,7 +1238,7 @@ ledger_ping(struct ledger *l, char *why, size_t whylen)
     memset(&it, 0, sizeof(it));
     it.kind = ITEM_PING;
     if ((r = submit(l, &it)) != 0)
-        snprintf(why, whylen, "%s", it.why[0] ? it.why : meshca_strerror(r));
+        snprintf(why, whylen, "%s", it.why[0] ? it.why : meshcad_strerror(r));
     return r;
 }
 

@@ -8,8 +8,10 @@
 
 #include <openssl/crypto.h>
 
+#include "cakeyfile.h"
 #include "entry.h"
 #include "logkeys.h"
+#include "meshcad_err.h"
 
 int
 logkeys_load_mac(const char *path, uint8_t *key, size_t *lenp, char *why,
@@ -73,9 +75,9 @@ logkeys_load_signer(const char *path, struct cakey **keyp, char *why,
     int r;
 
     *keyp = NULL;
-    if ((r = cakey_load(path, &k)) != 0) {
+    if ((r = cakeyfile_load(path, &k)) != 0) {
         snprintf(why, whylen, "ledger.log_key %s: %s%s%s", path,
-            meshca_strerror(r), r == MESHCA_ERR_SYSTEM ? ": " : "",
+            meshcad_strerror(r), r == MESHCA_ERR_SYSTEM ? ": " : "",
             r == MESHCA_ERR_SYSTEM ? strerror(errno) : "");
         return r;
     }

@@ -16,6 +16,7 @@
 #include "meshca/tlog.h"
 #include "ledger.h"
 #include "logserve.h"
+#include "meshcad_err.h"
 #include "server.h"
 
 #define IMMUTABLE "public, max-age=31536000, immutable"

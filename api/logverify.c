@@ -19,6 +19,7 @@
 #include "entry.h"
 #include "ledger.h"
 #include "logkeys.h"
+#include "meshcad_err.h"
 
 struct ckpt {
     uint64_t size;

@@ -14,6 +14,7 @@
 #include "meshca/krl.h"
 #include "ledger.h"
 #include "log.h"
+#include "meshcad_err.h"
 #include "revocations.h"
 #include "revstate.h"
 #include "server.h"
@@ -113,7 +114,7 @@ rebuild(struct revocations *rs, uint64_t version, struct ledger_snapshot *snap)
     if ((r = krl_parse(blob, len, &check)) != 0) {
         log_json(LOG_LEVEL_ERROR, "built a KRL that does not parse; keeping "
             "the previous one", json_pack("{s:s}", "error",
-                meshca_strerror(r)));
+                meshcad_strerror(r)));
         goto out;
     }
     /* The ETag names what the KRL says, not when this replica built it:
@@ -185,7 +186,7 @@ refresher_main(void *arg)
             } else if (!failing)
                 log_json(LOG_LEVEL_ERROR, "cannot rebuild the KRL and the "
                     "refusal lists; keeping the previous ones", json_pack(
-                    "{s:s}", "error", meshca_strerror(r)));
+                    "{s:s}", "error", meshcad_strerror(r)));
             failing = r != 0;
         }
         ledger_snapshot_free(snap);

@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "ledger.h"
 #include "log.h"
+#include "meshcad_err.h"
 #include "revocations.h"
 #include "revoke.h"
 #include "server.h"

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "ledger.h"
+#include "meshcad_err.h"
 #include "revstate.h"
 
 struct rblock {

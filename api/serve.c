@@ -21,12 +21,15 @@
 #include <openssl/crypto.h>
 
 #include "meshca/tlog.h"
+#include "cakeyfile.h"
 #include "entry.h"
 #include "integrator.h"
 #include "ledger.h"
 #include "logkeys.h"
 #include "log.h"
 #include "meshcad.h"
+#include "meshcad_err.h"
+#include "policyfile.h"
 #include "ratelimit.h"
 #include "revocations.h"
 #include "server.h"
@@ -82,7 +85,7 @@ load_policy(struct server *srv, int initial)
     size_t i;
     int r;
 
-    if ((r = policy_load_file(srv->cfg->policy_path, srv->cfg->ttl_ceiling,
+    if ((r = policyfile_load(srv->cfg->policy_path, srv->cfg->ttl_ceiling,
         &p, &d)) != 0) {
         json_t *errs = json_array();
 
@@ -106,14 +109,14 @@ load_policy(struct server *srv, int initial)
             policy_text(p))) != 0)
         log_json(LOG_LEVEL_WARN, "policy version not recorded in the ledger "
             "yet", json_pack("{s:s, s:s}", "version", policy_version(p),
-                "error", meshca_strerror(r)));
+                "error", meshcad_strerror(r)));
     return p;
 }
 
 static int
 load_ca_keys(const struct config *cfg, struct cakey_set **setp)
 {
-    struct cakey_spec *specs;
+    struct cakeyfile_spec *specs;
     size_t i;
     int r;
 
@@ -125,7 +128,7 @@ load_ca_keys(const struct config *cfg, struct cakey_set **setp)
             : cfg->ca_keys[i].state == CA_KEY_NEXT ? CAKEY_NEXT
             : CAKEY_RETIRED;
     }
-    if ((r = cakey_set_load(specs, cfg->nca_keys, setp)) != 0) {
+    if ((r = cakeyfile_load_set(specs, cfg->nca_keys, setp)) != 0) {
         char why[1024];
 
         /* Name the file and the reason (not "system error (see errno)"). */
@@ -138,7 +141,7 @@ load_ca_keys(const struct config *cfg, struct cakey_set **setp)
                 why);
         else
             fprintf(stderr, "meshcad: cannot load the CA keys: %s\n",
-                meshca_strerror(r));
+                meshcad_strerror(r));
     }
     free(specs);
     return r;
@@ -268,7 +271,7 @@ cmd_serve(int argc, char **argv)
         goto out;
     if ((r = identity_new(cfg, &srv.identity)) != 0) {
         fprintf(stderr, "meshcad: cannot set up the identity providers: %s\n",
-            meshca_strerror(r));
+            meshcad_strerror(r));
         goto out;
     }
     if ((srv.rl = ratelimit_new(cfg->limits.rate_per_minute)) == NULL ||

@@ -1,12 +1,9 @@
-/* CA keys: generate, load, sign, verify; the rotation set.  See meshca/cakey.h. */
+/* CA keys: generate, PEM in and out, sign, verify; the rotation set.  See
+ * meshca/cakey.h. */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -18,8 +15,7 @@
 
 #include "meshca/cakey.h"
 
-/* Largest PEM file read, and largest signature produced. */
-#define CAKEY_FILE_MAX (64 * 1024)
+/* Largest signature produced. */
 #define SIG_MAX 1024
 
 struct cakey {
@@ -129,36 +125,13 @@ out:
     return r;
 }
 
-static int
-fsync_dir_of(const char *path)
-{
-    char *copy = NULL;
-    int fd = -1, r = MESHCA_ERR_SYSTEM;
-
-    if ((copy = strdup(path)) == NULL)
-        return MESHCA_ERR_ALLOC;
-    if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-        goto out;
-    if (fsync(fd) == -1 && errno != EINVAL)
-        goto out;
-    r = 0;
-out:
-    if (fd != -1)
-        close(fd);
-    free(copy);
-    return r;
-}
-
 int
-cakey_generate(enum cakey_kind kind, const char *path, struct cakey **keyp)
+cakey_new(enum cakey_kind kind, struct cakey **keyp)
 {
     EVP_PKEY *pkey = NULL;
-    struct cakey *k = NULL;
-    BIO *bio = NULL;
-    int fd = -1, created = 0, r, saved;
+    int r;
 
-    if (keyp != NULL)
-        *keyp = NULL;
+    *keyp = NULL;
     switch (kind) {
     case CAKEY_ED25519:
         pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
@@ -183,61 +156,33 @@ cakey_generate(enum cakey_kind kind, const char *path, struct cakey **keyp)
         r = MESHCA_ERR_LIBCRYPTO;
         goto out;
     }
-    if ((r = cakey_from_pkey(pkey, &k)) != 0)
+    if ((r = cakey_from_pkey(pkey, keyp)) != 0)
         goto out;
-    pkey = NULL; /* owned by k */
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-        0600);
-    if (fd == -1) {
-        r = MESHCA_ERR_SYSTEM;
-        goto out;
-    }
-    created = 1;
-    /* The umask can only narrow 0600; make it exact anyway. */
-    if (fchmod(fd, 0600) == -1) {
-        r = MESHCA_ERR_SYSTEM;
-        goto out;
-    }
-    /* Written straight to the descriptor: no copy of the key in memory. */
-    if ((bio = BIO_new_fd(fd, BIO_NOCLOSE)) == NULL) {
-        r = MESHCA_ERR_ALLOC;
-        goto out;
-    }
-    errno = 0;
-    if (PEM_write_bio_PrivateKey(bio, k->pkey, NULL, NULL, 0, NULL,
-        NULL) != 1 || BIO_flush(bio) != 1) {
-        r = errno != 0 ? MESHCA_ERR_SYSTEM : MESHCA_ERR_LIBCRYPTO;
-        goto out;
-    }
-    if (fsync(fd) == -1) {
-        r = MESHCA_ERR_SYSTEM;
-        goto out;
-    }
-    if (close(fd) == -1) {
-        fd = -1;
-        r = MESHCA_ERR_SYSTEM;
-        goto out;
-    }
-    fd = -1;
-    if ((r = fsync_dir_of(path)) != 0)
-        goto out;
-    if (keyp != NULL) {
-        *keyp = k;
-        k = NULL;
-    }
-    created = 0;
+    pkey = NULL; /* owned by *keyp */
     r = 0;
 out:
-    saved = errno;
-    BIO_free(bio);
-    if (fd != -1)
-        close(fd);
-    if (created)
-        unlink(path);
     EVP_PKEY_free(pkey);
-    cakey_free(k);
     ERR_clear_error();
-    errno = saved;
+    return r;
+}
+
+int
+cakey_write_pem(const struct cakey *k, BIO *out)
+{
+    int r;
+
+    errno = 0;
+    if (PEM_write_bio_PrivateKey(out, k->pkey, NULL, NULL, 0, NULL,
+        NULL) != 1 || BIO_flush(out) != 1)
+        r = errno != 0 ? MESHCA_ERR_SYSTEM : MESHCA_ERR_LIBCRYPTO;
+    else
+        r = 0;
+    if (r != 0) {
+        int saved = errno;
+
+        ERR_clear_error();
+        errno = saved;
+    }
     return r;
 }
 
@@ -253,54 +198,18 @@ no_passphrase(char *pwbuf, int size, int rwflag, void *u)
 }
 
 int
-cakey_load(const char *path, struct cakey **keyp)
+cakey_from_pem(const char *pem, size_t len, struct cakey **keyp)
 {
-    struct stat st;
     EVP_PKEY *pkey = NULL;
     BIO *bio = NULL;
-    char *data = NULL;
-    size_t len = 0;
-    ssize_t n;
-    int fd = -1, r, saved;
+    int r;
 
     *keyp = NULL;
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-        r = MESHCA_ERR_SYSTEM;
-        goto out;
-    }
-    if (fstat(fd, &st) == -1) {
-        r = MESHCA_ERR_SYSTEM;
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
+    if (len >= CAKEY_PEM_MAX) {
         r = MESHCA_ERR_KEY_NOT_PRIVATE;
         goto out;
     }
-    if ((st.st_mode & 077) != 0) {
-        r = MESHCA_ERR_KEY_FILE_PERMISSIONS;
-        goto out;
-    }
-    if ((data = malloc(CAKEY_FILE_MAX)) == NULL) {
-        r = MESHCA_ERR_ALLOC;
-        goto out;
-    }
-    for (;;) {
-        n = read(fd, data + len, CAKEY_FILE_MAX - len);
-        if (n == -1 && errno == EINTR)
-            continue;
-        if (n == -1) {
-            r = MESHCA_ERR_SYSTEM;
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len == CAKEY_FILE_MAX) {
-            r = MESHCA_ERR_KEY_NOT_PRIVATE;
-            goto out;
-        }
-    }
-    if ((bio = BIO_new_mem_buf(data, (int)len)) == NULL) {
+    if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
@@ -314,17 +223,9 @@ cakey_load(const char *path, struct cakey **keyp)
     pkey = NULL;
     r = 0;
 out:
-    saved = errno;
     BIO_free(bio);
-    if (data != NULL) {
-        OPENSSL_cleanse(data, CAKEY_FILE_MAX);
-        free(data);
-    }
-    if (fd != -1)
-        close(fd);
     EVP_PKEY_free(pkey);
     ERR_clear_error();
-    errno = saved;
     return r;
 }
 
@@ -659,43 +560,6 @@ out:
         set->n = 0;
         cakey_set_free(set);
     }
-    return r;
-}
-
-int
-cakey_set_load(const struct cakey_spec *specs, size_t n,
-    struct cakey_set **setp)
-{
-    struct cakey **keys = NULL;
-    enum cakey_state *states = NULL;
-    size_t i;
-    int r;
-
-    *setp = NULL;
-    if (n == 0) {
-        r = MESHCA_ERR_CAKEY_SET;
-        goto out;
-    }
-    if ((keys = calloc(n, sizeof(*keys))) == NULL ||
-        (states = calloc(n, sizeof(*states))) == NULL) {
-        r = MESHCA_ERR_ALLOC;
-        goto out;
-    }
-    for (i = 0; i < n; i++) {
-        states[i] = specs[i].state;
-        if ((r = cakey_load(specs[i].path, &keys[i])) != 0)
-            goto out;
-    }
-    if ((r = cakey_set_from_keys(keys, states, n, setp)) != 0)
-        goto out;
-    free(keys);
-    keys = NULL;
-    r = 0;
-out:
-    for (i = 0; keys != NULL && i < n; i++)
-        cakey_free(keys[i]);
-    free(keys);
-    free(states);
     return r;
 }
 

@@ -10,6 +10,8 @@
 #include "meshca/cert.h"
 #include "meshca/principal.h"
 
+#include "keyline.h"
+
 #define CIDR_LIST_MAX 4096
 /* sshd refuses entries longer than INET6_ADDRSTRLEN - 1. */
 #define CIDR_ENTRY_MAX 45
@@ -504,56 +506,33 @@ cert_from_blob(const uint8_t *blob, size_t len, struct cert **certp)
     return parse_cert(blob, len, 1, NULL, NULL, certp);
 }
 
-static int
-is_ws(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 int
 cert_from_line(const char *line, struct cert **certp)
 {
+    struct keyline kl;
     struct cert *c = NULL;
-    const char *type = NULL, *b64 = NULL, *end = NULL;
-    size_t tlen, blen;
     uint8_t *blob = NULL;
     size_t bloblen = 0;
     int r;
 
     *certp = NULL;
-    if (line == NULL || strnlen(line, LINE_MAX_LEN + 1) > LINE_MAX_LEN) {
+    if ((r = keyline_split(line, LINE_MAX_LEN, &kl)) != 0)
+        goto out;
+    /* Unlike a key line, a line without a blob is a format error before
+     * its type is looked at. */
+    if (kl.b64_len == 0) {
         r = MESHCA_ERR_INVALID_FORMAT;
         goto out;
     }
-    end = line + strlen(line);
-    while (end > line && (is_ws(end[-1]) || end[-1] == '\n' ||
-        end[-1] == '\r'))
-        end--;
-    while (line < end && is_ws(*line))
-        line++;
-    type = line;
-    while (line < end && !is_ws(*line))
-        line++;
-    tlen = (size_t)(line - type);
-    while (line < end && is_ws(*line))
-        line++;
-    b64 = line;
-    while (line < end && !is_ws(*line))
-        line++;
-    blen = (size_t)(line - b64);
-    if (tlen == 0 || blen == 0) {
-        r = MESHCA_ERR_INVALID_FORMAT;
-        goto out;
-    }
-    if (key_plain_name_for_cert(type, tlen) == NULL) {
+    if (key_plain_name_for_cert(kl.type, kl.type_len) == NULL) {
         r = MESHCA_ERR_CERT_TYPE;
         goto out;
     }
-    if ((r = meshca_b64_decode(b64, blen, 0, &blob, &bloblen)) != 0)
+    if ((r = keyline_decode(&kl, &blob, &bloblen)) != 0)
         goto out;
     if ((r = cert_from_blob(blob, bloblen, &c)) != 0)
         goto out;
-    if (strlen(c->type_name) != tlen || memcmp(c->type_name, type, tlen) != 0) {
+    if (!keyline_type_is(&kl, c->type_name)) {
         r = MESHCA_ERR_KEY_TYPE_MISMATCH;
         goto out;
     }
@@ -569,32 +548,7 @@ out:
 int
 cert_to_line(const struct cert *c, const char *comment, char **linep)
 {
-    char *b64 = NULL, *line = NULL;
-    size_t len;
-    int r;
-
-    *linep = NULL;
-    if (comment != NULL && strpbrk(comment, "\r\n") != NULL) {
-        r = MESHCA_ERR_INVALID_ARGUMENT;
-        goto out;
-    }
-    if ((r = meshca_b64_encode(c->blob, c->blob_len, 0, &b64)) != 0)
-        goto out;
-    len = strlen(c->type_name) + 1 + strlen(b64) +
-        (comment != NULL ? 1 + strlen(comment) : 0) + 1;
-    if ((line = malloc(len)) == NULL) {
-        r = MESHCA_ERR_ALLOC;
-        goto out;
-    }
-    if (comment != NULL && *comment != '\0')
-        snprintf(line, len, "%s %s %s", c->type_name, b64, comment);
-    else
-        snprintf(line, len, "%s %s", c->type_name, b64);
-    *linep = line;
-    r = 0;
-out:
-    free(b64);
-    return r;
+    return keyline_join(c->type_name, c->blob, c->blob_len, comment, linep);
 }
 
 void

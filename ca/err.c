@@ -1,4 +1,5 @@
-/* meshca_strerror: the one table of error texts. */
+/* meshca_strerror: the table of libmeshca's error texts (meshcad's and the
+ * client's own are in api/meshcad_err.c and cli/err.c). */
 #include <stddef.h>
 
 #include "meshca/err.h"
@@ -42,8 +43,6 @@ static const char *const texts[] = {
         "a certificate was given where a plain public key is required",
     [-MESHCA_ERR_KEY_CURVE_MISMATCH] =
         "EC curve name does not match the key type",
-    [-MESHCA_ERR_KEY_FILE_PERMISSIONS] =
-        "private key file is readable by group or others (chmod 600 it)",
     [-MESHCA_ERR_KEY_NOT_PRIVATE] = "file does not hold a private key",
     [-MESHCA_ERR_KEY_TYPE_MISMATCH] =
         "key type name does not match the key data",
@@ -83,32 +82,11 @@ static const char *const texts[] = {
     [-MESHCA_ERR_KRL_VERSION] = "unsupported KRL format version",
     [-MESHCA_ERR_POLICY_INVALID] = "invalid policy",
     [-MESHCA_ERR_POLICY_DENIED] = "denied by policy",
-    [-MESHCA_ERR_TOKEN_INVALID] = "invalid token",
-    [-MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE] =
-        "identity provider keys are unavailable",
-    [-MESHCA_ERR_JWKS_INVALID] = "invalid or unusable key set (JWKS)",
-    [-MESHCA_ERR_JWKS_FETCH] =
-        "cannot fetch identity provider metadata or keys",
-    [-MESHCA_ERR_UNAVAILABLE] = "service unavailable",
-    [-MESHCA_ERR_LEDGER_REPLAY] =
-        "token already used for its maximum number of certificates",
-    [-MESHCA_ERR_LEDGER_DUPLICATE_SERIAL] =
-        "serial already exists in the ledger",
     [-MESHCA_ERR_TLOG_PROOF] = "transparency log proof does not verify",
     [-MESHCA_ERR_TLOG_CHECKPOINT] = "malformed transparency log checkpoint",
     [-MESHCA_ERR_TLOG_NOTE] =
         "signed note malformed or not signed by the expected key",
     [-MESHCA_ERR_JCS] = "value has no canonical JSON form (RFC 8785)",
-    [-MESHCA_ERR_LEDGER_BLOCKED] =
-        "new certificates for this subject are blocked",
-    [-MESHCA_ERR_CLI_NO_SERVER] = "no meshca server configured",
-    [-MESHCA_ERR_CLI_HTTP] = "the server could not be reached",
-    [-MESHCA_ERR_CLI_INSECURE_URL] =
-        "plain HTTP to a host that is not loopback",
-    [-MESHCA_ERR_CLI_AGENT] = "the ssh-agent could not be reached or refused",
-    [-MESHCA_ERR_CLI_LOGIN] = "the login at the identity provider failed",
-    [-MESHCA_ERR_CLI_CERT_CHECK] = "the issued certificate failed a check",
-    [-MESHCA_ERR_CLI_CONFIG] = "invalid client configuration",
 };
 
 const char *

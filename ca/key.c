@@ -14,6 +14,8 @@
 
 #include "meshca/key.h"
 
+#include "keyline.h"
+
 #define CERT_SUFFIX "-cert-v01@openssh.com"
 #define RSA_MIN_BITS 2048
 #define RSA_MAX_BITS 8192
@@ -568,89 +570,36 @@ out:
     return r;
 }
 
-static int
-is_ws(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 int
 key_from_line(const char *line, struct key **keyp)
 {
+    struct keyline kl;
     struct key *k = NULL;
-    const char *type = NULL, *b64 = NULL, *cmt = NULL, *end = NULL;
-    size_t tlen, blen, clen, i;
     uint8_t *blob = NULL;
     size_t bloblen = 0;
-    char *comment = NULL;
     int r;
 
     *keyp = NULL;
-    if (line == NULL || strnlen(line, LINE_MAX_LEN + 1) > LINE_MAX_LEN) {
-        r = MESHCA_ERR_INVALID_FORMAT;
+    if ((r = keyline_split(line, LINE_MAX_LEN, &kl)) != 0)
         goto out;
-    }
-    end = line + strlen(line);
-    /* Trailing whitespace and line ends are not part of the comment. */
-    while (end > line && (is_ws(end[-1]) || end[-1] == '\n' ||
-        end[-1] == '\r'))
-        end--;
-    while (line < end && is_ws(*line))
-        line++;
-    type = line;
-    while (line < end && !is_ws(*line))
-        line++;
-    tlen = (size_t)(line - type);
-    while (line < end && is_ws(*line))
-        line++;
-    b64 = line;
-    while (line < end && !is_ws(*line))
-        line++;
-    blen = (size_t)(line - b64);
-    while (line < end && is_ws(*line))
-        line++;
-    cmt = line;
-    clen = (size_t)(end - cmt);
-    if (tlen == 0) {
-        r = MESHCA_ERR_INVALID_FORMAT;
+    /* The type is judged first, so "ssh-dss" alone reads as refused. */
+    if ((r = key_type_from_name(kl.type, kl.type_len, NULL)) != 0)
         goto out;
-    }
-    if ((r = key_type_from_name(type, tlen, NULL)) != 0)
-        goto out;
-    if (blen == 0) {
-        r = MESHCA_ERR_INVALID_FORMAT;
-        goto out;
-    }
-    for (i = 0; i < clen; i++) {
-        if ((unsigned char)cmt[i] < 0x20 && cmt[i] != '\t') {
-            r = MESHCA_ERR_INVALID_FORMAT;
-            goto out;
-        }
-    }
-    if ((r = meshca_b64_decode(b64, blen, 0, &blob, &bloblen)) != 0)
+    if ((r = keyline_decode(&kl, &blob, &bloblen)) != 0)
         goto out;
     if ((r = key_from_blob(blob, bloblen, &k)) != 0)
         goto out;
-    if (!name_is(k->kt->name, type, tlen)) {
+    if (!keyline_type_is(&kl, k->kt->name)) {
         r = MESHCA_ERR_KEY_TYPE_MISMATCH;
         goto out;
     }
-    if (clen > 0) {
-        if ((comment = malloc(clen + 1)) == NULL) {
-            r = MESHCA_ERR_ALLOC;
-            goto out;
-        }
-        memcpy(comment, cmt, clen);
-        comment[clen] = '\0';
-        k->comment = comment;
-        comment = NULL;
-    }
+    if ((r = keyline_comment(&kl, &k->comment)) != 0)
+        goto out;
     *keyp = k;
     k = NULL;
     r = 0;
 out:
     free(blob);
-    free(comment);
     key_free(k);
     return r;
 }
@@ -869,32 +818,7 @@ out:
 int
 key_to_line(const struct key *k, const char *comment, char **linep)
 {
-    char *b64 = NULL, *line = NULL;
-    size_t len;
-    int r;
-
-    *linep = NULL;
-    if (comment != NULL && strpbrk(comment, "\r\n") != NULL) {
-        r = MESHCA_ERR_INVALID_ARGUMENT;
-        goto out;
-    }
-    if ((r = meshca_b64_encode(k->blob, k->blob_len, 0, &b64)) != 0)
-        goto out;
-    len = strlen(k->kt->name) + 1 + strlen(b64) +
-        (comment != NULL ? 1 + strlen(comment) : 0) + 1;
-    if ((line = malloc(len)) == NULL) {
-        r = MESHCA_ERR_ALLOC;
-        goto out;
-    }
-    if (comment != NULL && *comment != '\0')
-        snprintf(line, len, "%s %s %s", k->kt->name, b64, comment);
-    else
-        snprintf(line, len, "%s %s", k->kt->name, b64);
-    *linep = line;
-    r = 0;
-out:
-    free(b64);
-    return r;
+    return keyline_join(k->kt->name, k->blob, k->blob_len, comment, linep);
 }
 
 int

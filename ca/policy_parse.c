@@ -4,7 +4,6 @@
  * accessors.  Decisions are in policy.c.  See meshca/policy.h.
  */
 #include <ctype.h>
-#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +27,6 @@ static const char *const ssh_extensions[] = { "permit-X11-forwarding",
     "permit-agent-forwarding", "permit-port-forwarding", "permit-pty",
     "permit-user-rc", "no-touch-required", NULL };
 
-#define POLICY_MAX_FILE (16 * 1024 * 1024)
 #define ROLE_NAME_MAX 64
 
 static void
@@ -470,58 +468,6 @@ out:
     diags_clear(&local);
     json_decref(j);
     policy_free(p);
-    return r;
-}
-
-int
-policy_load_file(const char *path, int64_t ttl_ceiling, struct policy **pp,
-    struct diags *d)
-{
-    FILE *f = NULL;
-    char *data = NULL, *tmp;
-    size_t len = 0, cap = 0, n;
-    int r = MESHCA_ERR_INVALID_ARGUMENT;
-
-    if (pp == NULL || d == NULL || path == NULL)
-        return r;
-    *pp = NULL;
-    r = MESHCA_ERR_POLICY_INVALID;
-    if ((f = fopen(path, "rb")) == NULL) {
-        diags_add(d, "%s: cannot open: %s", path, strerror(errno));
-        goto out;
-    }
-    /* Read to the end (works for pipes too), refusing oversized files. */
-    for (;;) {
-        if (len == cap) {
-            if (cap > POLICY_MAX_FILE)
-                break;
-            cap = cap == 0 ? 64 * 1024 : cap * 2;
-            if (cap > POLICY_MAX_FILE + 1)
-                cap = POLICY_MAX_FILE + 1;
-            if ((tmp = realloc(data, cap + 1)) == NULL) {
-                r = MESHCA_ERR_ALLOC;
-                goto out;
-            }
-            data = tmp;
-        }
-        if ((n = fread(data + len, 1, cap - len, f)) == 0)
-            break;
-        len += n;
-    }
-    if (ferror(f)) {
-        diags_add(d, "%s: cannot read: %s", path, strerror(errno));
-        goto out;
-    }
-    if (len > POLICY_MAX_FILE) {
-        diags_add(d, "%s: larger than %d MiB", path,
-            POLICY_MAX_FILE / (1024 * 1024));
-        goto out;
-    }
-    r = policy_load_buf(data, len, path, ttl_ceiling, pp, d);
-out:
-    if (f != NULL)
-        fclose(f);
-    free(data);
     return r;
 }
 

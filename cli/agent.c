@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "meshca/buf.h"
+#include "cli_err.h"
 #include "cli_keys.h"
 
 /* Largest agent reply read (an identities answer with many keys). */

@@ -12,6 +12,7 @@
 #include "meshca/key.h"
 #include "meshca/krl.h"
 #include "cli.h"
+#include "cli_err.h"
 #include "cli_install.h"
 
 int
@@ -38,7 +39,7 @@ host_check_ca_keys(const char *body, size_t len, size_t *nkeysp, char *why,
             continue;
         if ((r = key_from_line(line, &k)) != 0) {
             snprintf(why, whylen, "line %zu is not a public key (%s)", lineno,
-                meshca_strerror(r));
+                cli_strerror(r));
             goto out;
         }
         key_free(k);
@@ -65,7 +66,7 @@ host_check_krl(const uint8_t *body, size_t len, char *why, size_t whylen)
 
     krl_free(k);
     if (r != 0)
-        snprintf(why, whylen, "not a valid KRL (%s)", meshca_strerror(r));
+        snprintf(why, whylen, "not a valid KRL (%s)", cli_strerror(r));
     return r;
 }
 

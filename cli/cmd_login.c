@@ -17,6 +17,7 @@
 #include "meshca/duration.h"
 #include "meshca/key.h"
 #include "cli.h"
+#include "cli_err.h"
 #include "cli_install.h"
 #include "cli_keys.h"
 #include "cli_oidc.h"
@@ -58,7 +59,7 @@ login_check_cert(const struct cert *c, const struct login_key *k,
         goto out;
     }
     if ((r = key_fingerprint(c->ca_key, &fp)) != 0) {
-        snprintf(why, whylen, "%s", meshca_strerror(r));
+        snprintf(why, whylen, "%s", cli_strerror(r));
         goto out;
     }
     if (!cli_ca_trusted(local, server_fps, fp)) {
@@ -328,7 +329,7 @@ check_and_install(const struct login_args *a, const struct cli_config *local,
     if (line == NULL || (e = cert_from_line(line, &cert)) != 0) {
         fprintf(stderr, "meshca login: the server's certificate does not "
             "parse or verify (%s); not installed\n", line == NULL ?
-            "none in the answer" : meshca_strerror(e));
+            "none in the answer" : cli_strerror(e));
         goto out;
     }
     now = time(NULL);
@@ -390,7 +391,7 @@ cmd_login(int argc, char **argv)
     /* The key first: with key binding the login's nonce commits to it. */
     if ((e = login_key_generate("meshca", &k)) != 0) {
         fprintf(stderr, "meshca login: cannot make a key: %s\n",
-            meshca_strerror(e));
+            cli_strerror(e));
         goto out;
     }
     if (get_token(&conn, cfg, a.flow, a.token_file, k, &token) != 0)

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_err.h"
 #include "cli_install.h"
 #include "report.h"
 
@@ -251,7 +252,7 @@ write_report(const struct report_args *a, const json_t *rep)
 
     if ((r = report_render_to(rep, a->fmt, &text, &len)) != 0) {
         fprintf(stderr, "meshca report: cannot render the report: %s\n",
-            meshca_strerror(r));
+            cli_strerror(r));
         goto out;
     }
     if (a->output != NULL && strcmp(a->output, "-") != 0) {

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_err.h"
 
 #define CONFIG_MAX (64 * 1024)
 

@@ -19,6 +19,7 @@
 #include "meshca/duration.h"
 #include "meshca/url.h"
 #include "cli.h"
+#include "cli_err.h"
 
 void
 cli_secure_free(char *s)

@@ -16,6 +16,7 @@
 #include "meshca/cert.h"
 #include "meshca/key.h"
 #include "cli.h"
+#include "cli_err.h"
 #include "cli_install.h"
 #include "cli_keys.h"
 
@@ -207,7 +208,7 @@ install_files(const struct install_request *req, char *dir, size_t dirlen,
     return 0;
 fail:
     snprintf(why, whylen, "cannot write %s: %s", path, r == MESHCA_ERR_SYSTEM ?
-        strerror(errno) : meshca_strerror(r));
+        strerror(errno) : cli_strerror(r));
     free(line);
     return r;
 }
@@ -254,11 +255,11 @@ install_login(const struct install_request *req, char *where,
     }
     if ((r = install_state_path(state, sizeof(state))) != 0) {
         snprintf(why, whylen, "cannot make ~/.config/meshca: %s",
-            r == MESHCA_ERR_SYSTEM ? strerror(errno) : meshca_strerror(r));
+            r == MESHCA_ERR_SYSTEM ? strerror(errno) : cli_strerror(r));
         return r;
     }
     if ((r = key_fingerprint(c->key, &key_fp)) != 0) {
-        snprintf(why, whylen, "%s", meshca_strerror(r));
+        snprintf(why, whylen, "%s", cli_strerror(r));
         return r;
     }
     snprintf(key_fp_buf, sizeof(key_fp_buf), "%s", key_fp);

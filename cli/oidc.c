@@ -29,6 +29,7 @@
 #include "meshca/clock.h"
 #include "meshca/duration.h"
 #include "cli.h"
+#include "cli_err.h"
 #include "cli_oidc.h"
 
 #define BROWSER_WAIT_SECONDS 300

@@ -1,6 +1,6 @@
 /*
- * CA keys: generation into PKCS#8 PEM files, loading, SSH signatures, and
- * the set of CA keys (active / next / retired) used for rotation.
+ * CA keys: generation, PKCS#8 PEM text in and out, SSH signatures, and the
+ * set of CA keys (active / next / retired) used for rotation.
  *
  * The private key lives only inside an OpenSSL EVP_PKEY and is never
  * exported raw.
@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/bio.h>
 #include <openssl/evp.h>
 
 #include "meshca/buf.h"
@@ -45,23 +46,29 @@ struct cakey_set;
  * kind.  Returns 0 or MESHCA_ERR_KEY_TYPE_UNKNOWN. */
 int cakey_kind_from_name(const char *name, enum cakey_kind *kindp) MESHCA_WUR;
 
-/* Generates a new CA key of the given kind and writes it to path as an
- * unencrypted PKCS#8 PEM file created with O_CREAT|O_EXCL and mode 0600,
- * then fsyncs the file and its directory.  An existing path is never
- * overwritten (MESHCA_ERR_SYSTEM with errno EEXIST).  On failure a partly
- * written file is removed.  When keyp is non-NULL the loaded key is returned
- * in *keyp (caller frees with cakey_free).  Returns 0 or a negative
- * MESHCA_ERR_* (MESHCA_ERR_SYSTEM: see errno). */
-int cakey_generate(enum cakey_kind kind, const char *path,
-    struct cakey **keyp) MESHCA_WUR;
+/* Largest PEM text cakey_from_pem accepts (exclusive). */
+#define CAKEY_PEM_MAX (64 * 1024)
 
-/* Loads a PEM private key (PKCS#8 or traditional) from path.  Refuses a
- * file that group or others may access (MESHCA_ERR_KEY_FILE_PERMISSIONS), a
- * file that holds no private key, only a public key or an encrypted key
- * (MESHCA_ERR_KEY_NOT_PRIVATE), and key types other than Ed25519, ECDSA
- * P-256/384/521 and RSA >= 2048 bits.  Returns 0 and *keyp (caller frees),
- * or a negative MESHCA_ERR_* (MESHCA_ERR_SYSTEM: see errno). */
-int cakey_load(const char *path, struct cakey **keyp) MESHCA_WUR;
+/* Generates a new CA key of the given kind in memory (reading and writing
+ * key files is the caller's: meshcad's api/cakeyfile.c).  Returns 0 and
+ * *keyp (caller frees with cakey_free), or MESHCA_ERR_INVALID_ARGUMENT (no
+ * such kind), MESHCA_ERR_LIBCRYPTO or MESHCA_ERR_ALLOC (*keyp NULL). */
+int cakey_new(enum cakey_kind kind, struct cakey **keyp) MESHCA_WUR;
+
+/* Writes k as an unencrypted PKCS#8 PEM private key to out and flushes it,
+ * so a BIO on a file descriptor gets the key without another copy in
+ * memory.  Returns 0, or MESHCA_ERR_SYSTEM (see errno) or
+ * MESHCA_ERR_LIBCRYPTO; what was written before a failure stays written. */
+int cakey_write_pem(const struct cakey *k, BIO *out) MESHCA_WUR;
+
+/* Parses len bytes of PEM holding a private key (PKCS#8 or traditional).
+ * Refuses text of CAKEY_PEM_MAX bytes or more, text that holds no private
+ * key, only a public key or an encrypted key (MESHCA_ERR_KEY_NOT_PRIVATE),
+ * and key types other than Ed25519, ECDSA P-256/384/521 and RSA >= 2048
+ * bits.  Does not keep pem (the caller wipes it).  Returns 0 and *keyp
+ * (caller frees), or a negative MESHCA_ERR_* (*keyp NULL). */
+int cakey_from_pem(const char *pem, size_t len,
+    struct cakey **keyp) MESHCA_WUR;
 
 /* Frees k.  Accepts NULL. */
 void cakey_free(struct cakey *k);
@@ -95,22 +102,11 @@ int cakey_sign(const struct cakey *k, const void *data, size_t len,
 int cakey_verify(const struct key *pub, const uint8_t *sig, size_t siglen,
     const void *data, size_t len) MESHCA_WUR;
 
-/* One entry of a key set to load. */
-struct cakey_spec {
-    const char *path;
-    enum cakey_state state;
-};
-
-/* Loads every key (with cakey_load's checks).  Exactly one must be
- * CAKEY_ACTIVE (MESHCA_ERR_CAKEY_SET) and no key may appear twice
- * (MESHCA_ERR_CAKEY_DUPLICATE).  Returns 0 and *setp (caller frees), or the
- * first error (*setp NULL). */
-int cakey_set_load(const struct cakey_spec *specs, size_t n,
-    struct cakey_set **setp) MESHCA_WUR;
-
 /* Builds a set from keys already loaded, taking ownership of keys[0..n-1]
- * on success only (the array itself stays the caller's).  Same checks as
- * cakey_set_load. */
+ * on success only (the array itself stays the caller's).  Exactly one key
+ * must be CAKEY_ACTIVE (MESHCA_ERR_CAKEY_SET, also for n == 0) and no key
+ * may appear twice (MESHCA_ERR_CAKEY_DUPLICATE).  Returns 0 and *setp
+ * (caller frees), or a negative MESHCA_ERR_* (*setp NULL). */
 int cakey_set_from_keys(struct cakey **keys, const enum cakey_state *states,
     size_t n, struct cakey_set **setp) MESHCA_WUR;
 

@@ -115,7 +115,9 @@ int cert_from_blob(const uint8_t *blob, size_t len,
 
 /* Parses "TYPE BASE64 [COMMENT]" (as in a -cert.pub file) and then as
  * cert_from_blob; TYPE must name the blob's type
- * (MESHCA_ERR_KEY_TYPE_MISMATCH). */
+ * (MESHCA_ERR_KEY_TYPE_MISMATCH).  The line is split and its comment
+ * checked exactly as key_from_line does (a comment with control characters
+ * other than tab: MESHCA_ERR_INVALID_FORMAT); the comment is not kept. */
 int cert_from_line(const char *line, struct cert **certp) MESHCA_WUR;
 
 /* Frees c.  Accepts NULL. */

@@ -2,6 +2,9 @@
  * meshca error codes: every fallible libmeshca function returns 0 or one of
  * these negative values.  meshca_strerror() turns one into text; callers in
  * api/ and cli/ decide what it means to a person (an HTTP status, a message).
+ * meshcad and the client add codes of their own in the ranges below marked
+ * as theirs (api/meshcad_err.h, cli/cli_err.h), each with a strerror that
+ * falls back to meshca_strerror.
  *
  * Ranges (append inside your range, never renumber a landed code):
  *   -1 .. -29    general, buffer, system
@@ -9,9 +12,10 @@
  *   -60 .. -79   certificates
  *   -80 .. -99   KRLs
  *   -100 .. -119 policy
- *   -120 .. -149 identity (tokens)
- *   -150 .. -179 service, ledger
- *   -180 .. -199 client (cli/)
+ *   -120 .. -149 identity (tokens): meshcad's
+ *   -150 .. -159 service, ledger: meshcad's
+ *   -160 .. -179 transparency log, canonical JSON
+ *   -180 .. -199 client: cli/'s
  */
 #ifndef MESHCA_ERR_H
 #define MESHCA_ERR_H
@@ -47,7 +51,7 @@ enum meshca_err {
     MESHCA_ERR_KEY_LENGTH = -35,
     MESHCA_ERR_KEY_IS_CERT = -36,
     MESHCA_ERR_KEY_CURVE_MISMATCH = -37,
-    MESHCA_ERR_KEY_FILE_PERMISSIONS = -38,
+    /* -38 is meshcad's MESHCA_ERR_KEY_FILE_PERMISSIONS (api/meshcad_err.h). */
     MESHCA_ERR_KEY_NOT_PRIVATE = -39,
     MESHCA_ERR_KEY_TYPE_MISMATCH = -40,
     MESHCA_ERR_SIGNATURE_INVALID = -41,
@@ -78,28 +82,10 @@ enum meshca_err {
     MESHCA_ERR_POLICY_INVALID = -100,
     MESHCA_ERR_POLICY_DENIED = -101,
 
-    MESHCA_ERR_TOKEN_INVALID = -120,
-    MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE = -121,
-    MESHCA_ERR_JWKS_INVALID = -122,
-    MESHCA_ERR_JWKS_FETCH = -123,
-
-    MESHCA_ERR_UNAVAILABLE = -150,
-    MESHCA_ERR_LEDGER_REPLAY = -151,
-    MESHCA_ERR_LEDGER_DUPLICATE_SERIAL = -152,
-    MESHCA_ERR_LEDGER_BLOCKED = -153, /* the subject is blocked */
-
     MESHCA_ERR_TLOG_PROOF = -160,
     MESHCA_ERR_TLOG_CHECKPOINT = -161,
     MESHCA_ERR_TLOG_NOTE = -162,
     MESHCA_ERR_JCS = -163,
-
-    MESHCA_ERR_CLI_NO_SERVER = -180,
-    MESHCA_ERR_CLI_HTTP = -181,
-    MESHCA_ERR_CLI_INSECURE_URL = -182,
-    MESHCA_ERR_CLI_AGENT = -183,
-    MESHCA_ERR_CLI_LOGIN = -184,
-    MESHCA_ERR_CLI_CERT_CHECK = -185,
-    MESHCA_ERR_CLI_CONFIG = -186,
 };
 
 /* Returns a static description of err; never NULL, also for unknown codes. */

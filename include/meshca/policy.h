@@ -100,17 +100,15 @@ struct policy_decision {
 };
 
 /*
- * Loads a policy from a file (or a buffer of len bytes; name is used in
- * messages).  ttl_ceiling (> 0) is the service's global maximum lifetime in
- * seconds.  Returns 0 and a policy holding one reference in *pp, or
- * MESHCA_ERR_POLICY_INVALID with every problem appended to d (syntax errors
- * as "NAME:LINE:COL: msg", meaning errors as "NAME: json.path: msg"; an
- * unreadable file as "NAME: cannot open: ..."), MESHCA_ERR_ALLOC, or
+ * Loads a policy from len bytes at data (reading the file is the caller's:
+ * meshcad's api/policyfile.c); name is used in messages.  ttl_ceiling (> 0)
+ * is the service's global maximum lifetime in seconds.  Returns 0 and a
+ * policy holding one reference in *pp, or MESHCA_ERR_POLICY_INVALID with
+ * every problem appended to d (syntax errors as "NAME:LINE:COL: msg",
+ * meaning errors as "NAME: json.path: msg"), MESHCA_ERR_ALLOC, or
  * MESHCA_ERR_INVALID_ARGUMENT.  *pp is NULL on failure.  The version is the
- * hex SHA-256 of exactly the bytes read.
+ * hex SHA-256 of exactly these bytes.
  */
-int policy_load_file(const char *path, int64_t ttl_ceiling, struct policy **pp,
-    struct diags *d) MESHCA_WUR;
 int policy_load_buf(const char *data, size_t len, const char *name,
     int64_t ttl_ceiling, struct policy **pp, struct diags *d) MESHCA_WUR;
 

@@ -19,6 +19,8 @@
 #include "meshca/cert.h"
 #include "meshca/key.h"
 
+#include "../../api/cakeyfile.h"
+
 static double
 now_s(void)
 {
@@ -143,7 +145,7 @@ main(int argc, char **argv)
     printf("# one thread, %.1fs per figure; subject key ssh-ed25519\n", secs);
     for (i = 0; i < sizeof(cas) / sizeof(cas[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s.pem", dir, cas[i].name);
-        if (cakey_generate(cas[i].kind, path, &k) != 0 ||
+        if (cakeyfile_generate(cas[i].kind, path, &k) != 0 ||
             cakey_set_from_keys(&k, &active, 1, &set) != 0)
             goto out;
         k = NULL;

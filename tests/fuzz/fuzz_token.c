@@ -24,6 +24,7 @@
 #include "meshca/buf.h"
 #include "../../api/config.h"
 #include "../../api/identity.h"
+#include "../../api/meshcad_err.h"
 
 #define NOW 1700000000
 

@@ -17,6 +17,7 @@
 
 #include "meshca/cert.h"
 #include "meshca/key.h"
+#include "../../cli/cli_err.h"
 #include "../../cli/cli_install.h"
 #include "../../cli/cli_keys.h"
 
@@ -63,7 +64,7 @@ main(int argc, char **argv)
     if ((r = login_key_from_openssh(pem, "cli-install", &k)) != 0 ||
         (r = cert_from_line(line, &c)) != 0 ||
         (r = key_fingerprint(c->ca_key, &fp)) != 0) {
-        fprintf(stderr, "cli-install: %s\n", meshca_strerror(r));
+        fprintf(stderr, "cli-install: %s\n", cli_strerror(r));
         goto out;
     }
     memset(&ir, 0, sizeof(ir));

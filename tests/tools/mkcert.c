@@ -40,6 +40,9 @@
 #include "meshca/cert.h"
 #include "meshca/key.h"
 
+#include "../../api/cakeyfile.h"
+#include "../../api/meshcad_err.h"
+
 #define MAX_ITEMS 300
 
 static int
@@ -200,20 +203,20 @@ cmd_sign(int argc, char **argv)
     }
     if (ca_path == NULL || key_path == NULL)
         return usage();
-    if ((r = cakey_load(ca_path, &ca)) != 0) {
-        fprintf(stderr, "mkcert: %s: %s\n", ca_path, meshca_strerror(r));
+    if ((r = cakeyfile_load(ca_path, &ca)) != 0) {
+        fprintf(stderr, "mkcert: %s: %s\n", ca_path, meshcad_strerror(r));
         goto out;
     }
     if ((text = read_text(key_path)) == NULL)
         goto out;
     if ((r = key_from_line(text, &key)) != 0) {
-        fprintf(stderr, "mkcert: %s: %s\n", key_path, meshca_strerror(r));
+        fprintf(stderr, "mkcert: %s: %s\n", key_path, meshcad_strerror(r));
         goto out;
     }
     req.key = key;
     if ((r = cert_sign_with(&req, ca, &cert)) != 0 ||
         (r = cert_to_line(cert, comment, &line)) != 0) {
-        fprintf(stderr, "mkcert: %s\n", meshca_strerror(r));
+        fprintf(stderr, "mkcert: %s\n", meshcad_strerror(r));
         goto out;
     }
     if (out_path != NULL) {
@@ -270,7 +273,7 @@ cmd_show(const char *path)
         (r = key_fingerprint(c->key, &kfp)) != 0 ||
         (r = key_fingerprint(c->ca_key, &cfp)) != 0 ||
         (r = key_to_line(c->ca_key, NULL, &caline)) != 0) {
-        fprintf(stderr, "mkcert: %s: %s\n", path, meshca_strerror(r));
+        fprintf(stderr, "mkcert: %s: %s\n", path, meshcad_strerror(r));
         goto out;
     }
     printf("type %s\n", c->type_name);
@@ -307,9 +310,9 @@ cmd_pubkey(const char *path)
     char *line = NULL;
     int r;
 
-    if ((r = cakey_load(path, &ca)) != 0 ||
+    if ((r = cakeyfile_load(path, &ca)) != 0 ||
         (r = key_to_line(cakey_public(ca), "meshca-ca", &line)) != 0) {
-        fprintf(stderr, "mkcert: %s: %s\n", path, meshca_strerror(r));
+        fprintf(stderr, "mkcert: %s: %s\n", path, meshcad_strerror(r));
         cakey_free(ca);
         return 1;
     }
@@ -322,7 +325,7 @@ cmd_pubkey(const char *path)
 static int
 cmd_trusted(int argc, char **argv)
 {
-    struct cakey_spec specs[16];
+    struct cakeyfile_spec specs[16];
     struct cakey_set *set = NULL;
     char *copies[16], *colon, *text = NULL;
     int i, n = 0, r, rc = 1;
@@ -340,9 +343,9 @@ cmd_trusted(int argc, char **argv)
         if (cakey_state_from_name(colon + 1, &specs[i].state) != 0)
             goto usage_out;
     }
-    if ((r = cakey_set_load(specs, (size_t)argc, &set)) != 0 ||
+    if ((r = cakeyfile_load_set(specs, (size_t)argc, &set)) != 0 ||
         (r = cakey_set_trusted_text(set, &text)) != 0) {
-        fprintf(stderr, "mkcert: %s\n", meshca_strerror(r));
+        fprintf(stderr, "mkcert: %s\n", meshcad_strerror(r));
         goto out;
     }
     fputs(text, stdout);
@@ -369,7 +372,7 @@ cmd_fingerprint(const char *path)
         goto out;
     if ((r = key_from_line(text, &k)) != 0 ||
         (r = key_fingerprint(k, &fp)) != 0) {
-        fprintf(stderr, "mkcert: %s: %s\n", path, meshca_strerror(r));
+        fprintf(stderr, "mkcert: %s: %s\n", path, meshcad_strerror(r));
         goto out;
     }
     printf("%s\n", fp);

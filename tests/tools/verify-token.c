@@ -33,6 +33,7 @@
 #include "meshca/buf.h"
 #include "../../api/config.h"
 #include "../../api/identity.h"
+#include "../../api/meshcad_err.h"
 
 static int
 verify_one(struct identity *id, const char *tok, int64_t offset)
@@ -178,7 +179,7 @@ main(int argc, char **argv)
     }
     if ((r = identity_new(cfg, &id)) != 0) {
         fprintf(stderr, "verify-token: identity_new: %s\n",
-            meshca_strerror(r));
+            meshcad_strerror(r));
         config_free(cfg);
         return 3;
     }

@@ -25,6 +25,7 @@
 #include "../../../api/config.h"
 #include "../../../api/identity.h"
 #include "../../../api/jwks.h"
+#include "../../../api/meshcad_err.h"
 #include "../../lib/unit.h"
 
 #define ISS "https://idp.test"

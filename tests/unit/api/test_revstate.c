@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "meshca/err.h"
+#include "../../../api/meshcad_err.h"
 #include "../../lib/unit.h"
 
 #define FP_A "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"

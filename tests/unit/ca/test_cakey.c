@@ -1,4 +1,6 @@
-/* Unit tests for ca/cakey.c: generation, loading, signatures, key sets. */
+/* Unit tests for ca/cakey.c: generation, PEM text, signatures, key sets;
+ * and, as the CA key tests always did, the files meshcad keeps them in
+ * (api/cakeyfile.c). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,6 +14,8 @@
 
 #include "meshca/buf.h"
 #include "meshca/cakey.h"
+#include "../../../api/cakeyfile.h"
+#include "../../../api/meshcad_err.h"
 #include "../../lib/unit.h"
 
 /* A private temp directory for the current test, removed after it (made
@@ -46,7 +50,7 @@ gen(enum cakey_kind kind, const char *name)
 {
     struct cakey *k = NULL;
 
-    ASSERT_OK(cakey_generate(kind, path_in(name), &k));
+    ASSERT_OK(cakeyfile_generate(kind, path_in(name), &k));
     ASSERT(k != NULL);
     return k;
 }
@@ -87,14 +91,14 @@ TEST(test_cakey_generate_writes_0600_pkcs8_and_loads_back)
         ASSERT_OK(cakey_kind_from_name(cases[i].name, &kind));
         ASSERT_INT_EQ(kind, cases[i].kind);
         p = path_in(cases[i].name);
-        ASSERT_OK(cakey_generate(kind, p, &k));
+        ASSERT_OK(cakeyfile_generate(kind, p, &k));
         ASSERT_INT_EQ(stat(p, &st), 0);
         ASSERT_INT_EQ(st.st_mode & 0777, 0600);
         pem = unit_read_file(p, NULL);
         ASSERT(strncmp(pem, "-----BEGIN PRIVATE KEY-----\n", 28) == 0);
         free(pem);
         ASSERT_INT_EQ(key_type(cakey_public(k)), cases[i].type);
-        ASSERT_OK(cakey_load(p, &k2));
+        ASSERT_OK(cakeyfile_load(p, &k2));
         ASSERT(key_equal(cakey_public(k), cakey_public(k2)));
         /* openssl itself reads it as an unencrypted PKCS#8 key. */
         ASSERT_INT_EQ(unit_sh("openssl pkey -in %s -noout 2>/dev/null", p), 0);
@@ -106,6 +110,38 @@ TEST(test_cakey_generate_writes_0600_pkcs8_and_loads_back)
     ASSERT_ERR(cakey_kind_from_name("dsa", &kind), MESHCA_ERR_KEY_TYPE_UNKNOWN);
 }
 
+TEST(test_cakey_pem_text_roundtrips_without_files)
+{
+    struct cakey *k = NULL, *k2 = NULL;
+    BIO *mem = BIO_new(BIO_s_mem());
+    char *pem, *big;
+    long len;
+
+    ASSERT(mem != NULL);
+    ASSERT_OK(cakey_new(CAKEY_ECDSA_P256, &k));
+    ASSERT_OK(cakey_write_pem(k, mem));
+    len = BIO_get_mem_data(mem, &pem);
+    ASSERT(len > 28 && strncmp(pem, "-----BEGIN PRIVATE KEY-----\n", 28) == 0);
+    ASSERT_OK(cakey_from_pem(pem, (size_t)len, &k2));
+    ASSERT(key_equal(cakey_public(k), cakey_public(k2)));
+    cakey_free(k2);
+    k2 = NULL;
+    ASSERT_ERR(cakey_from_pem("not a key\n", 10, &k2),
+        MESHCA_ERR_KEY_NOT_PRIVATE);
+    ASSERT_ERR(cakey_from_pem("", 0, &k2), MESHCA_ERR_KEY_NOT_PRIVATE);
+    big = calloc(1, CAKEY_PEM_MAX);
+    ASSERT(big != NULL);
+    memcpy(big, pem, (size_t)len);
+    ASSERT_ERR(cakey_from_pem(big, CAKEY_PEM_MAX, &k2),
+        MESHCA_ERR_KEY_NOT_PRIVATE);
+    ASSERT(k2 == NULL);
+    ASSERT_ERR(cakey_new((enum cakey_kind)99, &k2),
+        MESHCA_ERR_INVALID_ARGUMENT);
+    free(big);
+    BIO_free(mem);
+    cakey_free(k);
+}
+
 TEST(test_cakey_generate_refuses_to_overwrite)
 {
     const char *p = path_in("ca.pem");
@@ -114,7 +150,7 @@ TEST(test_cakey_generate_refuses_to_overwrite)
     cakey_free(gen(CAKEY_ED25519, "ca.pem"));
     before = unit_read_file(p, NULL);
     errno = 0;
-    ASSERT_ERR(cakey_generate(CAKEY_ED25519, p, NULL), MESHCA_ERR_SYSTEM);
+    ASSERT_ERR(cakeyfile_generate(CAKEY_ED25519, p, NULL), MESHCA_ERR_SYSTEM);
     ASSERT_INT_EQ(errno, EEXIST);
     after = unit_read_file(p, NULL);
     ASSERT_STR_EQ(after, before);
@@ -129,15 +165,15 @@ TEST(test_cakey_load_refuses_group_or_world_access)
 
     cakey_free(gen(CAKEY_ED25519, "ca.pem"));
     ASSERT_INT_EQ(chmod(p, 0640), 0);
-    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_FILE_PERMISSIONS);
+    ASSERT_ERR(cakeyfile_load(p, &k), MESHCA_ERR_KEY_FILE_PERMISSIONS);
     ASSERT(k == NULL);
     ASSERT_INT_EQ(chmod(p, 0604), 0);
-    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_FILE_PERMISSIONS);
+    ASSERT_ERR(cakeyfile_load(p, &k), MESHCA_ERR_KEY_FILE_PERMISSIONS);
     ASSERT_INT_EQ(chmod(p, 0400), 0);
-    ASSERT_OK(cakey_load(p, &k));
+    ASSERT_OK(cakeyfile_load(p, &k));
     cakey_free(k);
     errno = 0;
-    ASSERT_ERR(cakey_load(path_in("missing.pem"), &k), MESHCA_ERR_SYSTEM);
+    ASSERT_ERR(cakeyfile_load(path_in("missing.pem"), &k), MESHCA_ERR_SYSTEM);
     ASSERT_INT_EQ(errno, ENOENT);
 }
 
@@ -153,27 +189,27 @@ TEST(test_cakey_load_refuses_what_is_not_a_private_key)
                           "-out %s/pub.pem && chmod 600 %s/pub.pem",
                       dir, dir, dir, dir), 0);
     snprintf(p, sizeof(p), "%s/pub.pem", dir);
-    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
+    ASSERT_ERR(cakeyfile_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
     /* An OpenSSH-format private key (OpenSSL cannot read it). */
     ASSERT_INT_EQ(unit_sh("ssh-keygen -q -t ed25519 -N '' -f %s/ossh "
                           ">/dev/null 2>&1", dir), 0);
     snprintf(p, sizeof(p), "%s/ossh", dir);
-    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
+    ASSERT_ERR(cakeyfile_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
     /* An encrypted key: refused without prompting. */
     ASSERT_INT_EQ(unit_sh("openssl genpkey -algorithm ed25519 -aes256 -pass "
                           "pass:secret -out %s/enc.pem 2>/dev/null && chmod "
                           "600 %s/enc.pem", dir, dir), 0);
     snprintf(p, sizeof(p), "%s/enc.pem", dir);
-    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
+    ASSERT_ERR(cakeyfile_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
     /* Garbage, and an empty file. */
     snprintf(p, sizeof(p), "%s/junk.pem", dir);
     unit_write_file(p, "not a key\n", 10);
     ASSERT_INT_EQ(chmod(p, 0600), 0);
-    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
+    ASSERT_ERR(cakeyfile_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
     unit_write_file(p, "", 0);
-    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
+    ASSERT_ERR(cakeyfile_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
     /* A directory. */
-    ASSERT_ERR(cakey_load(dir, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
+    ASSERT_ERR(cakeyfile_load(dir, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
     ASSERT(k == NULL);
 }
 
@@ -187,11 +223,11 @@ TEST(test_cakey_load_refuses_weak_key_types)
                           "rsa_keygen_bits:1024 -out %s/rsa1024.pem 2>/dev/null"
                           " && chmod 600 %s/rsa1024.pem", dir, dir), 0);
     snprintf(p, sizeof(p), "%s/rsa1024.pem", dir);
-    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_TOO_SMALL);
+    ASSERT_ERR(cakeyfile_load(p, &k), MESHCA_ERR_KEY_TOO_SMALL);
     ASSERT_INT_EQ(unit_sh("openssl genpkey -algorithm ed448 -out %s/ed448.pem "
                           "2>/dev/null && chmod 600 %s/ed448.pem", dir, dir), 0);
     snprintf(p, sizeof(p), "%s/ed448.pem", dir);
-    ASSERT_ERR(cakey_load(p, &k), MESHCA_ERR_KEY_TYPE_UNKNOWN);
+    ASSERT_ERR(cakeyfile_load(p, &k), MESHCA_ERR_KEY_TYPE_UNKNOWN);
     ASSERT(k == NULL);
 }
 
@@ -337,7 +373,7 @@ TEST(test_cakey_verify_refuses_algorithm_of_another_key_type)
 
 TEST(test_cakey_set_loads_rotation_states_and_publishes_all)
 {
-    struct cakey_spec specs[3];
+    struct cakeyfile_spec specs[3];
     struct cakey_set *set = NULL;
     struct cakey *a, *n, *r;
     enum cakey_state st;
@@ -355,7 +391,7 @@ TEST(test_cakey_set_loads_rotation_states_and_publishes_all)
     specs[1].state = CAKEY_NEXT;
     specs[2].path = path_in("a.pem");
     specs[2].state = CAKEY_ACTIVE;
-    ASSERT_OK(cakey_set_load(specs, 3, &set));
+    ASSERT_OK(cakeyfile_load_set(specs, 3, &set));
     ASSERT_INT_EQ(cakey_set_count(set), 3);
     ASSERT(key_equal(cakey_public(cakey_set_active(set)), cakey_public(a)));
     ASSERT(cakey_set_get(set, 1, &st) != NULL);
@@ -389,7 +425,7 @@ TEST(test_cakey_set_loads_rotation_states_and_publishes_all)
 
 TEST(test_cakey_set_needs_exactly_one_active_and_no_duplicates)
 {
-    struct cakey_spec specs[2];
+    struct cakeyfile_spec specs[2];
     struct cakey_set *set = NULL;
 
     cakey_free(gen(CAKEY_ED25519, "a.pem"));
@@ -397,18 +433,18 @@ TEST(test_cakey_set_needs_exactly_one_active_and_no_duplicates)
     specs[0].path = path_in("a.pem");
     specs[1].path = path_in("b.pem");
     specs[0].state = specs[1].state = CAKEY_ACTIVE;
-    ASSERT_ERR(cakey_set_load(specs, 2, &set), MESHCA_ERR_CAKEY_SET);
+    ASSERT_ERR(cakeyfile_load_set(specs, 2, &set), MESHCA_ERR_CAKEY_SET);
     specs[0].state = specs[1].state = CAKEY_NEXT;
-    ASSERT_ERR(cakey_set_load(specs, 2, &set), MESHCA_ERR_CAKEY_SET);
-    ASSERT_ERR(cakey_set_load(specs, 0, &set), MESHCA_ERR_CAKEY_SET);
+    ASSERT_ERR(cakeyfile_load_set(specs, 2, &set), MESHCA_ERR_CAKEY_SET);
+    ASSERT_ERR(cakeyfile_load_set(specs, 0, &set), MESHCA_ERR_CAKEY_SET);
     specs[0].state = CAKEY_ACTIVE;
     specs[1].path = specs[0].path;
-    ASSERT_ERR(cakey_set_load(specs, 2, &set), MESHCA_ERR_CAKEY_DUPLICATE);
+    ASSERT_ERR(cakeyfile_load_set(specs, 2, &set), MESHCA_ERR_CAKEY_DUPLICATE);
     ASSERT(set == NULL);
     /* A bad file fails the whole set. */
     ASSERT_INT_EQ(chmod(path_in("b.pem"), 0644), 0);
     specs[1].path = path_in("b.pem");
-    ASSERT_ERR(cakey_set_load(specs, 2, &set), MESHCA_ERR_KEY_FILE_PERMISSIONS);
+    ASSERT_ERR(cakeyfile_load_set(specs, 2, &set), MESHCA_ERR_KEY_FILE_PERMISSIONS);
     ASSERT(set == NULL);
 }
 
@@ -462,6 +498,7 @@ TEST(test_cakey_sign_is_thread_safe_on_a_shared_key)
 }
 
 UNIT_MAIN(T(test_cakey_generate_writes_0600_pkcs8_and_loads_back),
+    T(test_cakey_pem_text_roundtrips_without_files),
     T(test_cakey_generate_refuses_to_overwrite),
     T(test_cakey_load_refuses_group_or_world_access),
     T(test_cakey_load_refuses_what_is_not_a_private_key),

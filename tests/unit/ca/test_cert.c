@@ -46,12 +46,9 @@ ca(int i)
 {
     static const enum cakey_kind kinds[NCA] = { CAKEY_ED25519,
         CAKEY_ECDSA_P256, CAKEY_ECDSA_P384, CAKEY_RSA_3072 };
-    char path[512];
 
-    if (g_ca[i] == NULL) {
-        snprintf(path, sizeof(path), "%s/ca%d.pem", test_dir(), i);
-        ASSERT_OK(cakey_generate(kinds[i], path, &g_ca[i]));
-    }
+    if (g_ca[i] == NULL)
+        ASSERT_OK(cakey_new(kinds[i], &g_ca[i]));
     return g_ca[i];
 }
 
@@ -485,13 +482,10 @@ make_set(void)
     struct cakey *keys[2] = { NULL, NULL };
     enum cakey_state states[2] = { CAKEY_ACTIVE, CAKEY_NEXT };
     struct cakey_set *set = NULL;
-    char path[512];
     int i;
 
-    for (i = 0; i < 2; i++) {
-        snprintf(path, sizeof(path), "%s/set%d.pem", test_dir(), i);
-        ASSERT_OK(cakey_generate(CAKEY_ED25519, path, &keys[i]));
-    }
+    for (i = 0; i < 2; i++)
+        ASSERT_OK(cakey_new(CAKEY_ED25519, &keys[i]));
     ASSERT_OK(cakey_set_from_keys(keys, states, 2, &set));
     return set;
 }
@@ -829,6 +823,37 @@ TEST(test_cert_line_type_must_match_blob)
     cert_free(c);
 }
 
+TEST(test_cert_line_comment_checked_like_a_key_comment)
+{
+    struct cert_request req;
+    struct cert *c, *p = NULL;
+    struct key *k = NULL;
+    char *line, *kline, bad[4096];
+
+    default_request(&req, sub(SUB_ED25519));
+    c = sign_ok(&req, ca(CA_ED25519));
+    ASSERT_OK(cert_to_line(c, NULL, &line));
+    ASSERT_OK(key_to_line(sub(SUB_ED25519), NULL, &kline));
+    /* A tab is allowed, other control characters are not: the same rule
+     * for both kinds of line. */
+    snprintf(bad, sizeof(bad), "%s alice\tlaptop", line);
+    ASSERT_OK(cert_from_line(bad, &p));
+    cert_free(p);
+    p = NULL;
+    snprintf(bad, sizeof(bad), "%s alice\tlaptop", kline);
+    ASSERT_OK(key_from_line(bad, &k));
+    key_free(k);
+    k = NULL;
+    snprintf(bad, sizeof(bad), "%s alice\001", line);
+    ASSERT_ERR(cert_from_line(bad, &p), MESHCA_ERR_INVALID_FORMAT);
+    snprintf(bad, sizeof(bad), "%s alice\001", kline);
+    ASSERT_ERR(key_from_line(bad, &k), MESHCA_ERR_INVALID_FORMAT);
+    ASSERT(p == NULL && k == NULL);
+    free(kline);
+    free(line);
+    cert_free(c);
+}
+
 TEST(test_cert_sk_certificates_read_by_ssh_keygen)
 {
     const char *dir = test_dir();
@@ -950,6 +975,7 @@ UNIT_MAIN(T(test_cert_roundtrip_every_ca_and_subject_type),
     T(test_cert_parse_rejects_host_type_no_principals_and_bad_window),
     T(test_cert_parse_reads_ssh_keygen_certificates),
     T(test_cert_line_type_must_match_blob),
+    T(test_cert_line_comment_checked_like_a_key_comment),
     T(test_cert_sk_certificates_read_by_ssh_keygen),
     T(test_cert_krl_ids_name_ca_serial_and_key_id),
     T(test_cert_sign_is_thread_safe_on_a_shared_set))

@@ -9,6 +9,7 @@
 
 #include "meshca/policy.h"
 #include "meshca/principal.h"
+#include "../../../api/policyfile.h"
 #include "../../lib/unit.h"
 
 static const char policy_json[] =
@@ -602,7 +603,7 @@ TEST(test_policy_version_is_sha256_of_bytes_and_refcount_works)
     /* The same bytes from a file: the same version. */
     snprintf(path, sizeof(path), "%s/policy.json", unit_tmpdir());
     unit_write_file(path, policy_json, strlen(policy_json));
-    ASSERT_OK(policy_load_file(path, 3600, &q, &d));
+    ASSERT_OK(policyfile_load(path, 3600, &q, &d));
     ASSERT_STR_EQ(policy_version(q), hex);
     policy_unref(q);
     policy_ref(p);
@@ -777,7 +778,7 @@ TEST(test_policy_example_serves_alice_bob_and_carol)
 
     snprintf(path, sizeof(path), "%s/contrib/policy.example.json",
         top ? top : ".");
-    ASSERT_OK(policy_load_file(path, 3600, &p, &dg));
+    ASSERT_OK(policyfile_load(path, 3600, &p, &dg));
     c = mk("http://127.0.0.1:9443", "alice", "alice@example.com", 1,
         "payments-oncall", NULL, NULL);
     rq.claims = c;
@@ -977,7 +978,7 @@ TEST(test_policy_load_collects_every_error)
     ASSERT_ERR(policy_load_buf(text, strlen(text), "f.json", 0, &p, &d),
         MESHCA_ERR_INVALID_ARGUMENT);
     ASSERT_INT_EQ(d.n, 0);
-    ASSERT_ERR(policy_load_file("/nonexistent/policy.json", 3600, &p, &d),
+    ASSERT_ERR(policyfile_load("/nonexistent/policy.json", 3600, &p, &d),
         MESHCA_ERR_POLICY_INVALID);
     ASSERT_STR_EQ(d.msgs[0], "/nonexistent/policy.json: cannot open: No such "
         "file or directory");

@@ -15,6 +15,7 @@
 
 #include "meshca/buf.h"
 #include "meshca/tlog.h"
+#include "../../../api/meshcad_err.h"
 #include "../../lib/unit.h"
 
 #define NVEC 300

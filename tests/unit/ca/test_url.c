@@ -15,6 +15,7 @@
 #include "../../../api/config.h"
 #include "../../../api/jwks.h"
 #include "../../../cli/cli.h"
+#include "../../../cli/cli_err.h"
 #include "../../lib/unit.h"
 
 enum want { OK, INSECURE, INVALID };

@@ -10,6 +10,7 @@
 #include "meshca/buf.h"
 #include "meshca/cert.h"
 #include "meshca/key.h"
+#include "../../../cli/cli_err.h"
 #include "../../../cli/cli_keys.h"
 #include "../../lib/unit.h"
 

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "../../../cli/cli.h"
+#include "../../../cli/cli_err.h"
 #include "../../lib/unit.h"
 
 static struct cli_config *

@@ -15,6 +15,7 @@
 #include "meshca/key.h"
 #include "meshca/krl.h"
 #include "../../../cli/cli.h"
+#include "../../../cli/cli_err.h"
 #include "../../../cli/cli_install.h"
 #include "../../../cli/cli_keys.h"
 #include "../../lib/unit.h"
@@ -112,14 +113,9 @@ struct fixture {
 static void
 fixture_init(struct fixture *f)
 {
-    const char *d = unit_tmpdir();
-    char path[512];
-
     memset(f, 0, sizeof(*f));
-    snprintf(path, sizeof(path), "%s/ca.pem", d);
-    ASSERT_OK(cakey_generate(CAKEY_ED25519, path, &f->ca));
-    snprintf(path, sizeof(path), "%s/other.pem", d);
-    ASSERT_OK(cakey_generate(CAKEY_ED25519, path, &f->other_ca));
+    ASSERT_OK(cakey_new(CAKEY_ED25519, &f->ca));
+    ASSERT_OK(cakey_new(CAKEY_ED25519, &f->other_ca));
     ASSERT_OK(login_key_generate("t", &f->k));
     ASSERT_OK(key_from_blob(f->k->blob, f->k->blob_len, &f->pub));
     ASSERT_OK(key_fingerprint(cakey_public(f->ca), &f->ca_fp));

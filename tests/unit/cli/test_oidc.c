@@ -9,6 +9,7 @@
 
 #include "meshca/buf.h"
 #include "../../../cli/cli.h"
+#include "../../../cli/cli_err.h"
 #include "../../../cli/cli_oidc.h"
 #include "../../lib/unit.h"
 

@@ -1,0 +1,200 @@
+/* meshcad's CA key files: create, check, read.  See cakeyfile.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+
+#include "cakeyfile.h"
+#include "meshcad_err.h"
+
+static int
+fsync_dir_of(const char *path)
+{
+    char *copy = NULL;
+    int fd = -1, r = MESHCA_ERR_SYSTEM;
+
+    if ((copy = strdup(path)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+        goto out;
+    if (fsync(fd) == -1 && errno != EINVAL)
+        goto out;
+    r = 0;
+out:
+    if (fd != -1)
+        close(fd);
+    free(copy);
+    return r;
+}
+
+int
+cakeyfile_generate(enum cakey_kind kind, const char *path,
+    struct cakey **keyp)
+{
+    struct cakey *k = NULL;
+    BIO *bio = NULL;
+    int fd = -1, created = 0, r, saved;
+
+    if (keyp != NULL)
+        *keyp = NULL;
+    if ((r = cakey_new(kind, &k)) != 0)
+        goto out;
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+        0600);
+    if (fd == -1) {
+        r = MESHCA_ERR_SYSTEM;
+        goto out;
+    }
+    created = 1;
+    /* The umask can only narrow 0600; make it exact anyway. */
+    if (fchmod(fd, 0600) == -1) {
+        r = MESHCA_ERR_SYSTEM;
+        goto out;
+    }
+    /* Written straight to the descriptor: no copy of the key in memory. */
+    if ((bio = BIO_new_fd(fd, BIO_NOCLOSE)) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    if ((r = cakey_write_pem(k, bio)) != 0)
+        goto out;
+    if (fsync(fd) == -1) {
+        r = MESHCA_ERR_SYSTEM;
+        goto out;
+    }
+    if (close(fd) == -1) {
+        fd = -1;
+        r = MESHCA_ERR_SYSTEM;
+        goto out;
+    }
+    fd = -1;
+    if ((r = fsync_dir_of(path)) != 0)
+        goto out;
+    if (keyp != NULL) {
+        *keyp = k;
+        k = NULL;
+    }
+    created = 0;
+    r = 0;
+out:
+    saved = errno;
+    BIO_free(bio);
+    if (fd != -1)
+        close(fd);
+    if (created)
+        unlink(path);
+    cakey_free(k);
+    errno = saved;
+    return r;
+}
+
+/* Reads an open key file into a new buffer of CAKEY_PEM_MAX bytes, which
+ * the caller wipes and frees (*datap is set even on failure). */
+static int
+read_key_file(int fd, char **datap, size_t *lenp)
+{
+    char *data = NULL;
+    size_t len = 0;
+    ssize_t n;
+
+    *lenp = 0;
+    if ((*datap = data = malloc(CAKEY_PEM_MAX)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    for (;;) {
+        n = read(fd, data + len, CAKEY_PEM_MAX - len);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n == -1)
+            return MESHCA_ERR_SYSTEM;
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len == CAKEY_PEM_MAX)
+            return MESHCA_ERR_KEY_NOT_PRIVATE;
+    }
+    *lenp = len;
+    return 0;
+}
+
+int
+cakeyfile_load(const char *path, struct cakey **keyp)
+{
+    struct stat st;
+    char *data = NULL;
+    size_t len = 0;
+    int fd = -1, r, saved;
+
+    *keyp = NULL;
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+        r = MESHCA_ERR_SYSTEM;
+        goto out;
+    }
+    if (fstat(fd, &st) == -1) {
+        r = MESHCA_ERR_SYSTEM;
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        r = MESHCA_ERR_KEY_NOT_PRIVATE;
+        goto out;
+    }
+    if ((st.st_mode & 077) != 0) {
+        r = MESHCA_ERR_KEY_FILE_PERMISSIONS;
+        goto out;
+    }
+    if ((r = read_key_file(fd, &data, &len)) != 0)
+        goto out;
+    r = cakey_from_pem(data, len, keyp);
+out:
+    saved = errno;
+    if (data != NULL) {
+        OPENSSL_cleanse(data, CAKEY_PEM_MAX);
+        free(data);
+    }
+    if (fd != -1)
+        close(fd);
+    errno = saved;
+    return r;
+}
+
+int
+cakeyfile_load_set(const struct cakeyfile_spec *specs, size_t n,
+    struct cakey_set **setp)
+{
+    struct cakey **keys = NULL;
+    enum cakey_state *states = NULL;
+    size_t i;
+    int r;
+
+    *setp = NULL;
+    if (n == 0) {
+        r = MESHCA_ERR_CAKEY_SET;
+        goto out;
+    }
+    if ((keys = calloc(n, sizeof(*keys))) == NULL ||
+        (states = calloc(n, sizeof(*states))) == NULL) {
+        r = MESHCA_ERR_ALLOC;
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        states[i] = specs[i].state;
+        if ((r = cakeyfile_load(specs[i].path, &keys[i])) != 0)
+            goto out;
+    }
+    if ((r = cakey_set_from_keys(keys, states, n, setp)) != 0)
+        goto out;
+    free(keys);
+    keys = NULL;
+    r = 0;
+out:
+    for (i = 0; keys != NULL && i < n; i++)
+        cakey_free(keys[i]);
+    free(keys);
+    free(states);
+    return r;
+}

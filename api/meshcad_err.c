@@ -1,0 +1,37 @@
+/* meshcad_strerror: the texts of meshcad's own error codes. */
+#include <stddef.h>
+
+#include "meshcad_err.h"
+
+static const struct {
+    int code;
+    const char *text;
+} texts[] = {
+    { MESHCA_ERR_KEY_FILE_PERMISSIONS,
+        "private key file is readable by group or others (chmod 600 it)" },
+    { MESHCA_ERR_TOKEN_INVALID, "invalid token" },
+    { MESHCA_ERR_TOKEN_KEYS_UNAVAILABLE,
+        "identity provider keys are unavailable" },
+    { MESHCA_ERR_JWKS_INVALID, "invalid or unusable key set (JWKS)" },
+    { MESHCA_ERR_JWKS_FETCH,
+        "cannot fetch identity provider metadata or keys" },
+    { MESHCA_ERR_UNAVAILABLE, "service unavailable" },
+    { MESHCA_ERR_LEDGER_REPLAY,
+        "token already used for its maximum number of certificates" },
+    { MESHCA_ERR_LEDGER_DUPLICATE_SERIAL,
+        "serial already exists in the ledger" },
+    { MESHCA_ERR_LEDGER_BLOCKED,
+        "new certificates for this subject are blocked" },
+};
+
+const char *
+meshcad_strerror(int err)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        if (texts[i].code == err)
+            return texts[i].text;
+    }
+    return meshca_strerror(err);
+}
