@@ -57,7 +57,7 @@ API_SRCS  := $(filter-out api/main.c,$(sort $(wildcard api/*.c)))
 CLI_SRCS  := $(filter-out cli/main.c,$(sort $(wildcard cli/*.c)))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
-BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
+BENCH_SRCS := $(filter-out tests/bench/common.c,$(sort $(wildcard tests/bench/*.c)))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -72,6 +72,7 @@ TOOL_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
 BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 TEST_LIB   := $(call obj,tests/lib/unit.c)
+BENCH_COMMON := $(call obj,tests/bench/common.c)
 
 .PHONY: all deps test run bench fuzz fuzz-build format install clean check-pkgs \
         test-build test-faults soak
@@ -133,7 +134,7 @@ $(BUILD)/tests/tools/%: $(call obj,tests/tools/%.c) $(LIBMESHCAD) $(LIBCLI) $(LI
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/bench/%: $(call obj,tests/bench/%.c) $(LIBMESHCAD) $(LIBMESHCA)
+$(BUILD)/tests/bench/%: $(call obj,tests/bench/%.c) $(BENCH_COMMON) $(LIBMESHCAD) $(LIBMESHCA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -206,7 +207,8 @@ fuzz: fuzz-build
 
 format:
 	clang-format -i $(CA_SRCS) api/*.c cli/*.c include/meshca/*.h $(wildcard api/*.h cli/*.h) \
-	  tests/lib/*.c tests/lib/*.h $(UNIT_SRCS) $(TOOL_SRCS) $(BENCH_SRCS) $(FUZZ_SRCS)
+	  tests/lib/*.c tests/lib/*.h $(UNIT_SRCS) $(TOOL_SRCS) $(BENCH_SRCS) \
+	  tests/bench/common.[ch] $(FUZZ_SRCS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/meshca/migrations

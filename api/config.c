@@ -292,6 +292,24 @@ parse_ca_key(struct ca_key_config *k, const json_t *e, const char *path,
     return 0;
 }
 
+/* A required section that must be a non-empty array: 1 with its size in
+ * *np, or 0 with the problem (missing: why it is needed) added to d. */
+static int
+required_array(const json_t *v, const char *name, const char *missing,
+    size_t *np, struct diags *d)
+{
+    if (v == NULL) {
+        diags_add(d, "%s: missing (%s)", name, missing);
+        return 0;
+    }
+    if (!json_is_array(v) || json_array_size(v) == 0) {
+        diags_add(d, "%s: must be a non-empty array", name);
+        return 0;
+    }
+    *np = json_array_size(v);
+    return 1;
+}
+
 /* The "ca_keys" section (required, exactly one active key).  Returns 0 or
  * MESHCA_ERR_ALLOC. */
 static int
@@ -302,16 +320,9 @@ parse_ca_keys(struct config *c, const json_t *v, const char *dir,
     char p[64];
     size_t i, nactive = 0;
 
-    if (v == NULL) {
-        diags_add(d, "ca_keys: missing (required; create one with "
-            "`meshcad keygen --out ca.pem`)");
+    if (!required_array(v, "ca_keys", "required; create one with "
+        "`meshcad keygen --out ca.pem`", &c->nca_keys, d))
         return 0;
-    }
-    if (!json_is_array(v) || json_array_size(v) == 0) {
-        diags_add(d, "ca_keys: must be a non-empty array");
-        return 0;
-    }
-    c->nca_keys = json_array_size(v);
     if ((c->ca_keys = calloc(c->nca_keys, sizeof(*c->ca_keys))) == NULL)
         return MESHCA_ERR_ALLOC;
     json_array_foreach(v, i, e) {
@@ -336,16 +347,9 @@ parse_issuers(struct config *c, const json_t *v, const char *dir,
     char p[64];
     size_t i, k;
 
-    if (v == NULL) {
-        diags_add(d, "issuers: missing (required: the identity providers "
-            "whose ID tokens are trusted)");
+    if (!required_array(v, "issuers", "required: the identity providers "
+        "whose ID tokens are trusted", &c->nissuers, d))
         return 0;
-    }
-    if (!json_is_array(v) || json_array_size(v) == 0) {
-        diags_add(d, "issuers: must be a non-empty array");
-        return 0;
-    }
-    c->nissuers = json_array_size(v);
     if ((c->issuers = calloc(c->nissuers, sizeof(*c->issuers))) == NULL)
         return MESHCA_ERR_ALLOC;
     json_array_foreach(v, i, e) {

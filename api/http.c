@@ -32,6 +32,7 @@
 #include "query.h"
 #include "revoke.h"
 #include "server.h"
+#include "threads.h"
 
 enum req_state {
     REQ_READING = 0, /* receiving the body */
@@ -132,16 +133,9 @@ workq_push(struct workq *q, struct request *req)
 static void
 workq_free(struct workq *q)
 {
-    size_t i;
-
     if (q == NULL)
         return;
-    pthread_mutex_lock(&q->lock);
-    q->stopping = 1;
-    pthread_cond_broadcast(&q->cond);
-    pthread_mutex_unlock(&q->lock);
-    for (i = 0; i < q->nthreads; i++)
-        pthread_join(q->threads[i], NULL);
+    threads_stop(&q->lock, &q->cond, &q->stopping, q->threads, q->nthreads);
     pthread_mutex_destroy(&q->lock);
     pthread_cond_destroy(&q->cond);
     free(q->threads);

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "meshcad_err.h"
 #include "metrics.h"
+#include "threads.h"
 
 /* Scheduled refresh bounds (seconds) around the server's max-age. */
 #define REFRESH_MIN 300
@@ -426,13 +427,8 @@ identity_free(struct identity *id)
 
     if (id == NULL)
         return;
-    if (id->refresher_running) {
-        pthread_mutex_lock(&id->mu);
-        id->stop = 1;
-        pthread_cond_broadcast(&id->cv);
-        pthread_mutex_unlock(&id->mu);
-        pthread_join(id->refresher, NULL);
-    }
+    if (id->refresher_running)
+        threads_stop(&id->mu, &id->cv, &id->stop, &id->refresher, 1);
     for (i = 0; i < id->n; i++) {
         jwks_unref(id->issuers[i].keys);
         free(id->issuers[i].jwks_uri);

@@ -1,7 +1,6 @@
 /* The log integrator.  See integrator.h and migrations/0002. */
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "log.h"
 #include "meshcad_err.h"
 #include "metrics.h"
+#include "threads.h"
 
 /* The advisory lock the integrator holds (migrations use 7310475501). */
 #define INTEGRATOR_LOCK "7310475502"
@@ -71,22 +71,6 @@ struct integrator {
     struct histogram round_us;
 };
 
-/* A log line from a format (never a secret). */
-static void ilog(enum log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-ilog(enum log_level level, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    log_json(level, msg, NULL);
-}
-
 static uint64_t
 be_uint(const char *p, int n)
 {
@@ -107,7 +91,7 @@ exec_ok(PGconn *c, const char *sql)
         PQresultStatus(res) == PGRES_TUPLES_OK;
 
     if (!ok)
-        ilog(LOG_LEVEL_ERROR, "log integrator: %s",
+        log_msg(LOG_LEVEL_ERROR, "log integrator: %s",
             PQresultErrorMessage(res));
     PQclear(res);
     return ok;
@@ -150,7 +134,7 @@ load_state(struct integrator *it)
     int l, r;
 
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        ilog(LOG_LEVEL_ERROR, "log integrator: cannot read log_state "
+        log_msg(LOG_LEVEL_ERROR, "log integrator: cannot read log_state "
             "(is the database migrated?): %s", PQresultErrorMessage(res));
         PQclear(res);
         return -1;
@@ -161,7 +145,7 @@ load_state(struct integrator *it)
     it->legacy_done = PQgetvalue(res, 0, 3)[0] == 't';
     PQclear(res);
     if ((r = tlog_edge_load(&it->edge, it->size, read_stored, it->c)) != 0) {
-        ilog(LOG_LEVEL_ERROR, "log integrator: cannot rebuild the tree "
+        log_msg(LOG_LEVEL_ERROR, "log integrator: cannot rebuild the tree "
             "of size %llu from log_tiles: %s", (unsigned long long)it->size,
             meshcad_strerror(r));
         return -1;
@@ -176,7 +160,7 @@ load_state(struct integrator *it)
         t->dirty = 0;
         if (t->w > 0 && read_stored(it->c, l, t->idx * TLOG_TILE_WIDTH, t->w,
             t->h) != 0) {
-            ilog(LOG_LEVEL_ERROR, "log integrator: tile %d/%llu is "
+            log_msg(LOG_LEVEL_ERROR, "log integrator: tile %d/%llu is "
                 "missing or short", l, (unsigned long long)t->idx);
             return -1;
         }
@@ -238,7 +222,7 @@ write_tile(PGconn *c, const struct tile *t)
         formats, 0);
     ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!ok)
-        ilog(LOG_LEVEL_ERROR, "log integrator: writing tile %d/%llu: %s",
+        log_msg(LOG_LEVEL_ERROR, "log integrator: writing tile %d/%llu: %s",
             t->level, (unsigned long long)t->idx, PQresultErrorMessage(res));
     PQclear(res);
     return ok ? 0 : -1;
@@ -381,7 +365,7 @@ write_leaves(struct integrator *it, const struct rec *recs, int n,
     }
     ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!ok)
-        ilog(LOG_LEVEL_ERROR, "log integrator: writing leaves: %s",
+        log_msg(LOG_LEVEL_ERROR, "log integrator: writing leaves: %s",
             PQresultErrorMessage(res));
     PQclear(res);
     free(arr);
@@ -405,7 +389,7 @@ write_quarantine(struct integrator *it, const struct rec *rc)
         NULL, NULL, 0);
     ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
-    ilog(LOG_LEVEL_ERROR, "ledger: record seq %llu in %s has no valid "
+    log_msg(LOG_LEVEL_ERROR, "ledger: record seq %llu in %s has no valid "
         "MAC: quarantined, not in the log (someone with database access "
         "wrote it)", (unsigned long long)rc->seq, p[1]);
     return ok ? 0 : -1;
@@ -456,7 +440,7 @@ write_state(struct integrator *it, uint64_t old_size)
     ok = PQresultStatus(res) == PGRES_COMMAND_OK &&
         strcmp(PQcmdTuples(res), "1") == 0;
     if (!ok)
-        ilog(LOG_LEVEL_ERROR, "log integrator: log_state moved under "
+        log_msg(LOG_LEVEL_ERROR, "log integrator: log_state moved under "
             "us (another integrator?) or cannot be written: %s",
             PQresultErrorMessage(res));
     PQclear(res);
@@ -549,7 +533,7 @@ integrate_round(struct integrator *it)
         }
     }
     if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        ilog(LOG_LEVEL_ERROR, "log integrator: cannot read new records: "
+        log_msg(LOG_LEVEL_ERROR, "log integrator: cannot read new records: "
             "%s", res ? PQresultErrorMessage(res) : "out of memory");
         goto out;
     }
@@ -634,7 +618,7 @@ try_lead(struct integrator *it)
         it->c = NULL;
         return 0;
     }
-    ilog(LOG_LEVEL_INFO, "log integrator: this replica integrates the "
+    log_msg(LOG_LEVEL_INFO, "log integrator: this replica integrates the "
         "log (size %llu)", (unsigned long long)it->size);
     return 1;
 }
@@ -661,7 +645,7 @@ integrator_main(void *arg)
         if (n < 0) {
             /* Start again from what the database holds. */
             if (PQstatus(it->c) != CONNECTION_OK || load_state(it) != 0) {
-                ilog(LOG_LEVEL_WARN, "log integrator: lost the database; "
+                log_msg(LOG_LEVEL_WARN, "log integrator: lost the database; "
                     "another replica may take over");
                 PQfinish(it->c);
                 it->c = NULL;
@@ -720,11 +704,7 @@ integrator_stop(struct integrator *it)
     if (it == NULL)
         return;
     if (it->started) {
-        pthread_mutex_lock(&it->lock);
-        it->stopping = 1;
-        pthread_cond_broadcast(&it->cond);
-        pthread_mutex_unlock(&it->lock);
-        pthread_join(it->thread, NULL);
+        threads_stop(&it->lock, &it->cond, &it->stopping, &it->thread, 1);
         pthread_mutex_destroy(&it->lock);
         pthread_cond_destroy(&it->cond);
     }

@@ -22,6 +22,7 @@
 #include "meshcad_err.h"
 #include "metrics.h"
 #include "migrations.h"
+#include "threads.h"
 
 enum item_kind { ITEM_ISSUANCE, ITEM_DENIAL, ITEM_POLICY, ITEM_REVOCATION,
     ITEM_PING };
@@ -675,16 +676,9 @@ ledger_open(const char *conninfo, size_t pool_size, const uint8_t *mac_key,
 void
 ledger_close(struct ledger *l)
 {
-    size_t i;
-
     if (l == NULL)
         return;
-    pthread_mutex_lock(&l->lock);
-    l->stopping = 1;
-    pthread_cond_broadcast(&l->cond);
-    pthread_mutex_unlock(&l->lock);
-    for (i = 0; i < l->nwriters; i++)
-        pthread_join(l->writers[i], NULL);
+    threads_stop(&l->lock, &l->cond, &l->stopping, l->writers, l->nwriters);
     pthread_mutex_destroy(&l->lock);
     pthread_cond_destroy(&l->cond);
     PQfinish(l->reader);
@@ -840,6 +834,32 @@ issuance_params(struct item *it, const struct ledger_issuance *rec)
     return 0;
 }
 
+/* An empty item of kind with nparams parameters and a new entry buffer.
+ * Returns 0 or MESHCA_ERR_ALLOC (nothing to release). */
+static int
+item_start(struct item *it, enum item_kind kind, int nparams)
+{
+    memset(it, 0, sizeof(*it));
+    it->kind = kind;
+    it->nparams = nparams;
+    if ((it->entry = buf_new(BUF_SIZE_MAX)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    return 0;
+}
+
+/* Seals and queues an item once its parameters and entry are filled (r:
+ * how filling them went); on any failure releases it and returns the
+ * error. */
+static int
+item_finish(struct ledger *l, struct item *it, int64_t now, int r)
+{
+    if (r != 0 || (r = item_seal(l, it, now)) != 0) {
+        item_release(it);
+        return r;
+    }
+    return submit(l, it);
+}
+
 int
 ledger_record_issuance(struct ledger *l, const struct ledger_issuance *rec)
 {
@@ -847,17 +867,11 @@ ledger_record_issuance(struct ledger *l, const struct ledger_issuance *rec)
     int64_t now = wall_us();
     int r;
 
-    memset(&it, 0, sizeof(it));
-    it.kind = ITEM_ISSUANCE;
-    if ((it.entry = buf_new(BUF_SIZE_MAX)) == NULL)
-        return MESHCA_ERR_ALLOC;
-    if ((r = issuance_params(&it, rec)) != 0 ||
-        (r = entry_issuance(rec, now, it.entry)) != 0 ||
-        (r = item_seal(l, &it, now)) != 0) {
-        item_release(&it);
+    if ((r = item_start(&it, ITEM_ISSUANCE, 0)) != 0)
         return r;
-    }
-    return submit(l, &it);
+    if ((r = issuance_params(&it, rec)) == 0)
+        r = entry_issuance(rec, now, it.entry);
+    return item_finish(l, &it, now, r);
 }
 
 int
@@ -865,11 +879,10 @@ ledger_record_denial(struct ledger *l, const struct ledger_denial *rec)
 {
     struct item it;
     int64_t now = wall_us();
-    int r = MESHCA_ERR_ALLOC;
+    int r;
 
-    memset(&it, 0, sizeof(it));
-    it.kind = ITEM_DENIAL;
-    it.nparams = PD_COUNT;
+    if ((r = item_start(&it, ITEM_DENIAL, PD_COUNT)) != 0)
+        return r;
     it.params[PD_SUBJECT] = rec->subject;
     it.params[PD_ISSUER] = rec->issuer;
     it.params[PD_EMAIL] = rec->email;
@@ -881,14 +894,9 @@ ledger_record_denial(struct ledger *l, const struct ledger_denial *rec)
     it.params[PD_ADDR] = rec->client_address;
     it.params[PD_REQ_ID] = rec->request_id;
     it.params[PD_POLICY] = rec->policy_version;
-    if (it.params[PD_PRINCIPALS] == NULL ||
-        (it.entry = buf_new(BUF_SIZE_MAX)) == NULL ||
-        (r = entry_denial(rec, now, it.entry)) != 0 ||
-        (r = item_seal(l, &it, now)) != 0) {
-        item_release(&it);
-        return r;
-    }
-    return submit(l, &it);
+    r = it.params[PD_PRINCIPALS] == NULL ? MESHCA_ERR_ALLOC :
+        entry_denial(rec, now, it.entry);
+    return item_finish(l, &it, now, r);
 }
 
 int
@@ -897,24 +905,18 @@ ledger_record_policy(struct ledger *l, const char *version, const char *text)
     struct item it;
     char host[256];
     int64_t now = wall_us();
-    int r = MESHCA_ERR_ALLOC;
+    int r;
 
     if (gethostname(host, sizeof(host)) != 0)
         snprintf(host, sizeof(host), "unknown");
     host[sizeof(host) - 1] = '\0';
-    memset(&it, 0, sizeof(it));
-    it.kind = ITEM_POLICY;
-    it.nparams = PP_COUNT;
+    if ((r = item_start(&it, ITEM_POLICY, PP_COUNT)) != 0)
+        return r;
     it.params[PP_VERSION] = version;
     it.params[PP_POLICY] = text;
     it.params[PP_LOADED_BY] = host;
-    if ((it.entry = buf_new(BUF_SIZE_MAX)) == NULL ||
-        (r = entry_policy(version, text, host, now, it.entry)) != 0 ||
-        (r = item_seal(l, &it, now)) != 0) {
-        item_release(&it);
-        return r;
-    }
-    return submit(l, &it);
+    r = entry_policy(version, text, host, now, it.entry);
+    return item_finish(l, &it, now, r);
 }
 
 int
@@ -922,11 +924,10 @@ ledger_record_revocation(struct ledger *l, const struct ledger_revocation *rec)
 {
     struct item it;
     int64_t now = wall_us();
-    int r = MESHCA_ERR_ALLOC;
+    int r;
 
-    memset(&it, 0, sizeof(it));
-    it.kind = ITEM_REVOCATION;
-    it.nparams = PR_COUNT;
+    if ((r = item_start(&it, ITEM_REVOCATION, PR_COUNT)) != 0)
+        return r;
     it.params[PR_KIND] = rec->kind;
     it.params[PR_VALUE] = rec->value;
     it.params[PR_REASON] = rec->reason;
@@ -935,14 +936,9 @@ ledger_record_revocation(struct ledger *l, const struct ledger_revocation *rec)
         own(&it, fmt_i64(rec->block_until)) : NULL;
     it.params[PR_REQ_ID] = rec->request_id;
     it.params[PR_ISSUER] = rec->issuer;
-    if ((rec->block_until > 0 && it.params[PR_BLOCK_UNTIL] == NULL) ||
-        (it.entry = buf_new(BUF_SIZE_MAX)) == NULL ||
-        (r = entry_revocation(rec, now, it.entry)) != 0 ||
-        (r = item_seal(l, &it, now)) != 0) {
-        item_release(&it);
-        return r;
-    }
-    return submit(l, &it);
+    r = rec->block_until > 0 && it.params[PR_BLOCK_UNTIL] == NULL ?
+        MESHCA_ERR_ALLOC : entry_revocation(rec, now, it.entry);
+    return item_finish(l, &it, now, r);
 }
 
 /* The reader connection (for snapshots and admin reads), made or remade

@@ -36,25 +36,35 @@ config_arg(int argc, char **argv, const char *usage, const char **pathp)
     return 0;
 }
 
+/* config_load, with every problem printed as "cmd: problem".  Returns 0
+ * and *cfgp (caller frees), or -1. */
+static int
+load_config(const char *cmd, const char *path, struct config **cfgp)
+{
+    struct diags d = { 0 };
+    size_t i;
+
+    if (config_load(path, cfgp, &d) == 0)
+        return 0;
+    for (i = 0; i < d.n; i++)
+        fprintf(stderr, "%s: %s\n", cmd, d.msgs[i]);
+    diags_clear(&d);
+    return -1;
+}
+
 int
 cmd_migrate(int argc, char **argv)
 {
     struct config *cfg = NULL;
-    struct diags d = { 0 };
     const char *path;
     char why[512];
-    size_t i;
     int r;
 
     if ((r = config_arg(argc, argv, "meshcad migrate --config FILE",
         &path)) != 0)
         return r > 0 ? 0 : 2;
-    if (config_load(path, &cfg, &d) != 0) {
-        for (i = 0; i < d.n; i++)
-            fprintf(stderr, "meshcad migrate: %s\n", d.msgs[i]);
-        diags_clear(&d);
+    if (load_config("meshcad migrate", path, &cfg) != 0)
         return 1;
-    }
     r = ledger_migrate(cfg->database, 1, why, sizeof(why));
     if (r != 0)
         fprintf(stderr, "meshcad migrate: %s\n", why);
@@ -68,7 +78,6 @@ int
 cmd_ledger(int argc, char **argv)
 {
     struct config *cfg = NULL;
-    struct diags d = { 0 };
     struct ledger_verify_result res;
     const char *path;
     int r, json = 0, i, j;
@@ -86,12 +95,8 @@ cmd_ledger(int argc, char **argv)
     if ((r = config_arg(j, argv, "meshcad ledger verify --config FILE [--json]",
         &path)) != 0)
         return r > 0 ? 0 : 2;
-    if (config_load(path, &cfg, &d) != 0) {
-        for (i = 0; i < (int)d.n; i++)
-            fprintf(stderr, "meshcad ledger: %s\n", d.msgs[i]);
-        diags_clear(&d);
+    if (load_config("meshcad ledger", path, &cfg) != 0)
         return 2;
-    }
     if (config_require_ledger(cfg, "meshcad ledger verify") != 0) {
         config_free(cfg);
         return 2;
@@ -122,11 +127,10 @@ int
 cmd_log(int argc, char **argv)
 {
     struct config *cfg = NULL;
-    struct diags d = { 0 };
     struct cakey *k = NULL;
     const char *path;
     char why[512], *vkey = NULL;
-    int r, i, rc = 1;
+    int r, rc = 1;
 
     if (argc < 2 || strcmp(argv[1], "vkey") != 0) {
         fprintf(stderr, "usage: meshcad log vkey --config FILE\n");
@@ -135,12 +139,8 @@ cmd_log(int argc, char **argv)
     if ((r = config_arg(argc - 1, argv + 1, "meshcad log vkey --config FILE",
         &path)) != 0)
         return r > 0 ? 0 : 2;
-    if (config_load(path, &cfg, &d) != 0) {
-        for (i = 0; i < (int)d.n; i++)
-            fprintf(stderr, "meshcad log: %s\n", d.msgs[i]);
-        diags_clear(&d);
+    if (load_config("meshcad log", path, &cfg) != 0)
         return 2;
-    }
     if (config_require_ledger(cfg, "meshcad log") != 0)
         rc = 2;
     else if (logkeys_load_signer(cfg->ledger.log_key, &k, why, sizeof(why)) != 0)

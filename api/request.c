@@ -6,20 +6,17 @@
 #include <jansson.h>
 
 #include "meshca/duration.h"
+#include "meshca/jsonv.h"
 #include "meshca/principal.h"
 #include "request.h"
 
 void
 request_free(struct issue_request *r)
 {
-    size_t i;
-
     if (r == NULL)
         return;
     free(r->public_key);
-    for (i = 0; i < r->nprincipals; i++)
-        free(r->principals[i]);
-    free(r->principals);
+    jsonv_strv_free(r->principals, r->nprincipals);
     free(r->reason);
     free(r->role);
     free(r);

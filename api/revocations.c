@@ -18,6 +18,7 @@
 #include "revocations.h"
 #include "revstate.h"
 #include "server.h"
+#include "threads.h"
 
 #define REFRESH_MS 500
 #define REBUILD_EVERY_S 30
@@ -220,11 +221,8 @@ revocations_stop(struct server *srv)
 
     if (rs == NULL)
         return;
-    pthread_mutex_lock(&rs->wake_lock);
-    rs->stop = 1;
-    pthread_cond_signal(&rs->wake);
-    pthread_mutex_unlock(&rs->wake_lock);
-    pthread_join(rs->thread, NULL);
+    /* One waiter (the refresher): the broadcast wakes just it. */
+    threads_stop(&rs->wake_lock, &rs->wake, &rs->stop, &rs->thread, 1);
     free(rs->krl);
     revset_free(rs->set);
     pthread_rwlock_destroy(&rs->lock);

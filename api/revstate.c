@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "meshca/jsonv.h"
 #include "ledger.h"
 #include "meshcad_err.h"
 #include "revstate.h"
@@ -41,9 +42,7 @@ revset_free(struct revset *s)
 
     if (s == NULL)
         return;
-    for (i = 0; i < s->nfps; i++)
-        free(s->fps[i]);
-    free(s->fps);
+    jsonv_strv_free(s->fps, s->nfps);
     for (i = 0; i < s->nblocks; i++) {
         free(s->blocks[i].subject);
         free(s->blocks[i].issuer);

@@ -2,20 +2,17 @@
 #include <stdlib.h>
 
 #include "meshca/claims.h"
+#include "meshca/jsonv.h"
 
 void
 claims_free(struct claims *c)
 {
-    size_t i;
-
     if (c == NULL)
         return;
     free(c->iss);
     free(c->sub);
     free(c->email);
-    for (i = 0; i < c->ngroups; i++)
-        free(c->groups[i]);
-    free(c->groups);
+    jsonv_strv_free(c->groups, c->ngroups);
     free(c->name);
     free(c->jti);
     free(c->nonce);

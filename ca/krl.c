@@ -6,6 +6,7 @@
 #include <openssl/sha.h>
 
 #include "meshca/buf.h"
+#include "meshca/jsonv.h"
 #include "meshca/krl.h"
 
 #define SECTION_CERTIFICATES 1
@@ -65,13 +66,9 @@ struct krl {
 static void
 ca_entry_clear(struct ca_entry *e)
 {
-    size_t i;
-
     free(e->ca.d);
     free(e->ranges);
-    for (i = 0; i < e->nkey_ids; i++)
-        free(e->key_ids[i]);
-    free(e->key_ids);
+    jsonv_strv_free(e->key_ids, e->nkey_ids);
 }
 
 static void

@@ -161,12 +161,27 @@ is_ssh_extension(const char *s)
     return 0;
 }
 
+/* Reports v[i] when an earlier entry of v is the same string. */
+static void
+check_repeat(char *const *v, size_t i, const char *path, const char *field,
+    struct diags *d)
+{
+    size_t k;
+
+    for (k = 0; k < i; k++)
+        if (strcmp(v[k], v[i]) == 0) {
+            diags_add(d, "%s.%s[%zu]: \"%s\" is listed twice", path, field,
+                i, v[i]);
+            break;
+        }
+}
+
 static void
 parse_principals(const json_t *j, const char *path, struct policy_role *r,
     struct diags *d)
 {
     char why[256];
-    size_t i, k;
+    size_t i;
     int t;
 
     if (jsonv_strings(j, "principals", path, 1, &r->principals,
@@ -189,12 +204,7 @@ parse_principals(const json_t *j, const char *path, struct policy_role *r,
             continue;
         }
         r->templated[i] = (unsigned char)t;
-        for (k = 0; k < i; k++)
-            if (strcmp(r->principals[k], r->principals[i]) == 0) {
-                diags_add(d, "%s.principals[%zu]: \"%s\" is listed twice",
-                    path, i, r->principals[i]);
-                break;
-            }
+        check_repeat(r->principals, i, path, "principals", d);
     }
 }
 
@@ -239,7 +249,7 @@ static void
 parse_extensions(const json_t *j, const char *path, struct policy_role *r,
     struct diags *d)
 {
-    size_t i, k;
+    size_t i;
     int got;
 
     got = jsonv_strings(j, "extensions", path, 0, &r->extensions,
@@ -265,12 +275,7 @@ parse_extensions(const json_t *j, const char *path, struct policy_role *r,
                 r->extensions[i]);
             continue;
         }
-        for (k = 0; k < i; k++)
-            if (strcmp(r->extensions[k], r->extensions[i]) == 0) {
-                diags_add(d, "%s.extensions[%zu]: \"%s\" is listed twice",
-                    path, i, r->extensions[i]);
-                break;
-            }
+        check_repeat(r->extensions, i, path, "extensions", d);
     }
 }
 

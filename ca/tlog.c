@@ -273,6 +273,27 @@ tlog_prove_consistency(uint64_t old_size, uint64_t new_size,
     return 0;
 }
 
+/* One step of the proof walk of RFC 9162 2.1.3.2 and 2.1.4.2: folds the
+ * proof node p into sr (and into fr, when given, where p is a left
+ * sibling), then moves fn and sn up the tree. */
+static void
+proof_step(const uint8_t p[TLOG_HASH_LEN], uint8_t *fr,
+    uint8_t sr[TLOG_HASH_LEN], uint64_t *fn, uint64_t *sn)
+{
+    if ((*fn & 1) || *fn == *sn) {
+        if (fr != NULL)
+            tlog_node_hash(p, fr, fr);
+        tlog_node_hash(p, sr, sr);
+        while (!(*fn & 1) && *fn != 0) {
+            *fn >>= 1;
+            *sn >>= 1;
+        }
+    } else
+        tlog_node_hash(sr, p, sr);
+    *fn >>= 1;
+    *sn >>= 1;
+}
+
 int
 tlog_verify_inclusion(const uint8_t leaf[TLOG_HASH_LEN], uint64_t index,
     uint64_t size, const uint8_t proof[][TLOG_HASH_LEN], size_t n,
@@ -289,16 +310,7 @@ tlog_verify_inclusion(const uint8_t leaf[TLOG_HASH_LEN], uint64_t index,
     for (i = 0; i < n; i++) {
         if (sn == 0)
             return MESHCA_ERR_TLOG_PROOF;
-        if ((fn & 1) || fn == sn) {
-            tlog_node_hash(proof[i], r, r);
-            while (!(fn & 1) && fn != 0) {
-                fn >>= 1;
-                sn >>= 1;
-            }
-        } else
-            tlog_node_hash(r, proof[i], r);
-        fn >>= 1;
-        sn >>= 1;
+        proof_step(proof[i], NULL, r, &fn, &sn);
     }
     if (sn != 0 || memcmp(r, root, TLOG_HASH_LEN) != 0)
         return MESHCA_ERR_TLOG_PROOF;
@@ -337,17 +349,7 @@ tlog_verify_consistency(uint64_t old_size, uint64_t new_size,
     for (i = start; i < n; i++) {
         if (sn == 0)
             return MESHCA_ERR_TLOG_PROOF;
-        if ((fn & 1) || fn == sn) {
-            tlog_node_hash(proof[i], fr, fr);
-            tlog_node_hash(proof[i], sr, sr);
-            while (!(fn & 1) && fn != 0) {
-                fn >>= 1;
-                sn >>= 1;
-            }
-        } else
-            tlog_node_hash(sr, proof[i], sr);
-        fn >>= 1;
-        sn >>= 1;
+        proof_step(proof[i], fr, sr, &fn, &sn);
     }
     if (sn != 0 || memcmp(fr, old_root, TLOG_HASH_LEN) != 0 ||
         memcmp(sr, new_root, TLOG_HASH_LEN) != 0)

@@ -95,6 +95,13 @@ struct cli_conn_flags {
  * when ch was one of them, 0 otherwise. */
 int cli_conn_flag(struct cli_conn_flags *f, int ch, const char *arg);
 
+/* getopt_long over opts (long options only) that keeps the options of
+ * CLI_CONN_OPTIONS in f itself: returns the next other option's value (as
+ * getopt_long does, '?' for an unknown one), or -1 at the end.  The caller
+ * sets optind = 1 before the first call. */
+int cli_getopt(int argc, char **argv, const struct option *opts,
+    struct cli_conn_flags *f);
+
 /* Where and how to reach meshcad for one command. */
 struct cli_conn {
     char server[1024];      /* base URL, no trailing '/' */
@@ -159,6 +166,17 @@ void cli_print_error(const char *cmd, const struct cli_response *r);
  * and *tokenp (caller frees with cli_secure_free), or MESHCA_ERR_NOT_FOUND /
  * MESHCA_ERR_SYSTEM / MESHCA_ERR_STRING_TOO_LARGE with a message printed. */
 int cli_token_read(const char *token_file, char **tokenp) MESHCA_WUR;
+
+struct json_t;
+
+/* POSTs req (compact JSON) to path for command cmd: cli_conn_setup with
+ * flags, cli_token_read of token_file, cli_http.  Returns 0 when an HTTP
+ * answer came back (any status; *resp set, caller frees with
+ * cli_response_free), else the exit code with a message printed:
+ * EXIT_USAGE (no server, no token) or EXIT_UNREACHABLE. */
+int cli_post_json(const char *cmd, const struct cli_conn_flags *flags,
+    const char *token_file, const char *path, const struct json_t *req,
+    struct cli_response *resp) MESHCA_WUR;
 
 /* Wipes and frees a NUL-terminated secret.  Accepts NULL. */
 void cli_secure_free(char *s);

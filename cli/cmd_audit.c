@@ -277,9 +277,7 @@ cmd_audit(int argc, char **argv)
     memset(&old, 0, sizeof(old));
     memset(&cur, 0, sizeof(cur));
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (cli_conn_flag(&flags, ch, optarg))
-            continue;
+    while ((ch = cli_getopt(argc, argv, opts, &flags)) != -1) {
         switch (ch) {
         case 'v': vkey = optarg; break;
         case 'T': state = optarg; break;

@@ -37,17 +37,13 @@ cmd_explain(int argc, char **argv)
     };
     const char *token_file = NULL;
     struct cli_conn_flags flags = { NULL, NULL, 0 };
-    struct cli_conn conn;
     json_t *req = json_object(), *pr = json_array(), *ans = NULL, *roles, *e;
     struct cli_response resp;
-    char *token = NULL, *body = NULL;
     int ch, json = 0, rc = EXIT_USAGE;
     size_t i;
 
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (cli_conn_flag(&flags, ch, optarg))
-            continue;
+    while ((ch = cli_getopt(argc, argv, opts, &flags)) != -1) {
         switch (ch) {
         case 't': token_file = optarg; break;
         case 'p': json_array_append_new(pr, json_string(optarg)); break;
@@ -65,17 +61,9 @@ cmd_explain(int argc, char **argv)
     }
     if (json_array_size(pr) > 0)
         json_object_set(req, "principals", pr);
-    if (cli_conn_setup("explain", &flags, &conn) != 0 ||
-        cli_token_read(token_file, &token) != 0)
+    if ((rc = cli_post_json("explain", &flags, token_file, "/v1/explain",
+        req, &resp)) != 0)
         goto out;
-    body = json_dumps(req, JSON_COMPACT);
-    if (cli_http(&conn, "POST", "/v1/explain", token, body,
-        CLI_RESPONSE_MAX, &resp) != 0) {
-        fprintf(stderr, "meshca explain: cannot reach the server: %s\n",
-            resp.error);
-        rc = EXIT_UNREACHABLE;
-        goto out;
-    }
     if (resp.status != 200) {
         cli_print_error("explain", &resp);
         rc = EXIT_REFUSED;
@@ -130,7 +118,5 @@ out:
     json_decref(ans);
     json_decref(req);
     json_decref(pr);
-    free(body);
-    cli_secure_free(token);
     return rc;
 }

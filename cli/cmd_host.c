@@ -105,9 +105,7 @@ host_fetch(int argc, char **argv, const char *what)
 
     memset(&r, 0, sizeof(r));
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (cli_conn_flag(&flags, ch, optarg))
-            continue;
+    while ((ch = cli_getopt(argc, argv, opts, &flags)) != -1) {
         switch (ch) {
         case 'o': out = optarg; break;
         case 'h': fetch_usage(stdout, what); return 0;
@@ -189,9 +187,7 @@ cmd_host_config(int argc, char **argv)
     int ch;
 
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (cli_conn_flag(&flags, ch, optarg))
-            continue;
+    while ((ch = cli_getopt(argc, argv, opts, &flags)) != -1) {
         if (ch == 'h') {
             printf("usage: meshca host-config [--server URL] [--cacert FILE]\n"
                 "Prints the sshd_config lines that make a host trust meshca "

@@ -212,9 +212,7 @@ parse_args(int argc, char **argv, struct login_args *a)
     int ch, rc;
 
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (cli_conn_flag(&a->flags, ch, optarg))
-            continue;
+    while ((ch = cli_getopt(argc, argv, opts, &a->flags)) != -1) {
         if ((rc = take_option(a, ch)) >= 0)
             return rc;
     }

@@ -96,9 +96,7 @@ parse_args(int argc, char **argv, struct report_args *a)
     int ch;
 
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (cli_conn_flag(&a->flags, ch, optarg))
-            continue;
+    while ((ch = cli_getopt(argc, argv, opts, &a->flags)) != -1) {
         switch (ch) {
         case 'S': a->since_arg = optarg; break;
         case 'U': a->until_arg = optarg; break;

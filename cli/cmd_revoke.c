@@ -50,17 +50,14 @@ cmd_revoke(int argc, char **argv)
     };
     const char *token_file = NULL;
     struct cli_conn_flags flags = { NULL, NULL, 0 };
-    struct cli_conn conn;
     json_t *req = json_object(), *ans = NULL;
     struct cli_response resp;
-    char *token = NULL, *body = NULL, line[16384];
+    char line[16384];
     int ch, ntargets = 0, rc = EXIT_USAGE;
     FILE *f;
 
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (cli_conn_flag(&flags, ch, optarg))
-            continue;
+    while ((ch = cli_getopt(argc, argv, opts, &flags)) != -1) {
         switch (ch) {
         case 'S': json_object_set_new(req, "serial", json_string(optarg));
             ntargets++; break;
@@ -107,17 +104,9 @@ cmd_revoke(int argc, char **argv)
         usage(stderr);
         goto out;
     }
-    if (cli_conn_setup("revoke", &flags, &conn) != 0 ||
-        cli_token_read(token_file, &token) != 0)
+    if ((rc = cli_post_json("revoke", &flags, token_file, "/v1/revocations",
+        req, &resp)) != 0)
         goto out;
-    body = json_dumps(req, JSON_COMPACT);
-    if (cli_http(&conn, "POST", "/v1/revocations", token, body,
-        CLI_RESPONSE_MAX, &resp) != 0) {
-        fprintf(stderr, "meshca revoke: cannot reach the server: %s\n",
-            resp.error);
-        rc = EXIT_UNREACHABLE;
-        goto out;
-    }
     if (resp.status != 200 && resp.status != 201) {
         cli_print_error("revoke", &resp);
         cli_response_free(&resp);
@@ -139,7 +128,5 @@ cmd_revoke(int argc, char **argv)
 out:
     json_decref(ans);
     json_decref(req);
-    free(body);
-    cli_secure_free(token);
     return rc;
 }

@@ -134,21 +134,28 @@ cmd_status(int argc, char **argv)
     return rc;
 }
 
+/* The usage text of a command without options: on stdout with exit 0 when
+ * arg is --help, else on stderr with EXIT_USAGE. */
+static int
+usage_for(const char *arg, const char *text)
+{
+    int help = strcmp(arg, "--help") == 0;
+
+    fputs(text, help ? stdout : stderr);
+    return help ? 0 : EXIT_USAGE;
+}
+
 int
 cmd_logout(int argc, char **argv)
 {
     char where[1100], why[512];
     int was = 0;
 
-    if (argc > 1) {
-        int help = strcmp(argv[1], "--help") == 0;
-
-        fprintf(help ? stdout : stderr, "usage: meshca logout\n"
+    if (argc > 1)
+        return usage_for(argv[1], "usage: meshca logout\n"
             "Removes the certificate meshca login installed: from the "
             "ssh-agent, and the\nfiles under ~/.ssh/meshca/.  Exit: 0 done "
             "(or nothing to do), 1 failed, 2 usage.\n");
-        return help ? 0 : EXIT_USAGE;
-    }
     if (install_logout(getenv("SSH_AUTH_SOCK"), &was, where, sizeof(where),
         why, sizeof(why)) != 0) {
         fprintf(stderr, "meshca logout: %s\n", why);
@@ -170,15 +177,11 @@ cmd_ssh_config(int argc, char **argv)
     int install = argc == 2 && strcmp(argv[1], "--install") == 0;
     int rc = EXIT_REFUSED;
 
-    if (argc > 2 || (argc == 2 && !install)) {
-        int help = strcmp(argv[1], "--help") == 0;
-
-        fprintf(help ? stdout : stderr, "usage: meshca ssh-config "
+    if (argc > 2 || (argc == 2 && !install))
+        return usage_for(argv[1], "usage: meshca ssh-config "
             "[--install]\nPrints (or writes to ~/.ssh/config.d/meshca.conf) "
             "the ssh_config lines that use\nthe key and certificate `meshca "
             "login --files` writes.  Exit: 0, 1 failed, 2 usage.\n");
-        return help ? 0 : EXIT_USAGE;
-    }
     if (home == NULL || install_ssh_dir(dir, sizeof(dir)) != 0) {
         fprintf(stderr, "meshca ssh-config: cannot make ~/.ssh/meshca\n");
         return EXIT_REFUSED;

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "meshca/jsonv.h"
 #include "cli.h"
 #include "cli_err.h"
 
@@ -17,13 +18,9 @@
 void
 cli_config_free(struct cli_config *cfg)
 {
-    size_t i;
-
     if (cfg == NULL)
         return;
-    for (i = 0; i < cfg->npins; i++)
-        free(cfg->pins[i]);
-    free(cfg->pins);
+    jsonv_strv_free(cfg->pins, cfg->npins);
     free(cfg->server);
     free(cfg->ca_file);
     free(cfg);
@@ -191,6 +188,18 @@ cli_conn_flag(struct cli_conn_flags *f, int ch, const char *arg)
         return 1;
     }
     return 0;
+}
+
+int
+cli_getopt(int argc, char **argv, const struct option *opts,
+    struct cli_conn_flags *f)
+{
+    int ch;
+
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1 &&
+        cli_conn_flag(f, ch, optarg))
+        ;
+    return ch;
 }
 
 int

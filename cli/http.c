@@ -260,6 +260,33 @@ cli_http_url(const struct cli_conn *c, const char *method, const char *url,
     return fetch(c, method, url, token, body, ctype, CLI_RESPONSE_MAX, r);
 }
 
+int
+cli_post_json(const char *cmd, const struct cli_conn_flags *flags,
+    const char *token_file, const char *path, const json_t *req,
+    struct cli_response *resp)
+{
+    struct cli_conn conn;
+    char *token = NULL, *body = NULL;
+    int rc = EXIT_USAGE;
+
+    if (cli_conn_setup(cmd, flags, &conn) != 0 ||
+        cli_token_read(token_file, &token) != 0)
+        goto out;
+    body = json_dumps(req, JSON_COMPACT);
+    if (cli_http(&conn, "POST", path, token, body, CLI_RESPONSE_MAX,
+        resp) != 0) {
+        fprintf(stderr, "meshca %s: cannot reach the server: %s\n", cmd,
+            resp->error);
+        rc = EXIT_UNREACHABLE;
+        goto out;
+    }
+    rc = 0;
+out:
+    free(body);
+    cli_secure_free(token);
+    return rc;
+}
+
 void
 cli_print_error(const char *cmd, const struct cli_response *r)
 {

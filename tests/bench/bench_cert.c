@@ -20,15 +20,7 @@
 #include "meshca/key.h"
 
 #include "../../api/cakeyfile.h"
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "common.h"
 
 /* Raw signatures with a fresh context each, over a certificate-sized
  * message. */
@@ -47,7 +39,7 @@ raw_rate(const char *pem, const char *mdname, double secs)
         return -1;
     fclose(f);
     memset(msg, 0x5a, sizeof(msg));
-    t0 = now_s();
+    t0 = bench_now_s();
     do {
         ctx = EVP_MD_CTX_new();
         siglen = sizeof(sig);
@@ -60,7 +52,7 @@ raw_rate(const char *pem, const char *mdname, double secs)
         }
         EVP_MD_CTX_free(ctx);
         n++;
-    } while ((t = now_s() - t0) < secs);
+    } while ((t = bench_now_s() - t0) < secs);
     EVP_PKEY_free(pkey);
     return (double)n / t;
 }
@@ -86,14 +78,14 @@ cert_rate(const struct cakey_set *set, const struct key *subject, double secs,
     req.valid_after = (uint64_t)time(NULL);
     req.valid_before = req.valid_after + 300;
     req.backdate = 60;
-    t0 = now_s();
+    t0 = bench_now_s();
     do {
         cert_free(c);
         c = NULL;
         if (cert_sign(&req, set, &c) != 0)
             return -1;
         n++;
-    } while ((t = now_s() - t0) < secs);
+    } while ((t = bench_now_s() - t0) < secs);
     *lastp = c;
     return (double)n / t;
 }
@@ -105,13 +97,13 @@ parse_rate(const struct cert *c, double secs)
     double t0, t;
     long n = 0;
 
-    t0 = now_s();
+    t0 = bench_now_s();
     do {
         if (cert_from_blob(c->blob, c->blob_len, &p) != 0)
             return -1;
         cert_free(p);
         n++;
-    } while ((t = now_s() - t0) < secs);
+    } while ((t = bench_now_s() - t0) < secs);
     return (double)n / t;
 }
 

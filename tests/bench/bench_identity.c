@@ -35,6 +35,7 @@
 #include "meshca/buf.h"
 #include "../../api/config.h"
 #include "../../api/identity.h"
+#include "common.h"
 
 #define NTOK 1000
 
@@ -65,32 +66,6 @@ struct thr {
     double elapsed;
 };
 
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-die(const char *m)
-{
-    fprintf(stderr, "bench_identity: %s\n", m);
-    exit(1);
-}
-
-static char *
-b64u(const void *d, size_t n)
-{
-    char *s = NULL;
-
-    if (meshca_b64_encode(d, n, 1, &s) != 0)
-        die("b64");
-    return s;
-}
-
 static char *
 bn_param(EVP_PKEY *k, const char *name)
 {
@@ -100,9 +75,9 @@ bn_param(EVP_PKEY *k, const char *name)
     char *s;
 
     if (EVP_PKEY_get_bn_param(k, name, &bn) != 1)
-        die("param");
+        bench_die("param");
     n = BN_bn2bin(bn, b);
-    s = b64u(b, (size_t)n);
+    s = bench_b64url(b, (size_t)n);
     BN_free(bn);
     return s;
 }
@@ -119,22 +94,22 @@ jws_sign(struct bench *b, struct tok *t, const char *input)
     if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, b->key) != 1 ||
         EVP_DigestSign(md, der, &dl, (const unsigned char *)input,
             strlen(input)) != 1)
-        die("sign");
+        bench_die("sign");
     EVP_MD_CTX_free(md);
     memcpy(t->sig, der, dl);
     t->siglen = dl;
     if (!b->ec)
-        return b64u(der, dl);
+        return bench_b64url(der, dl);
     {
         const unsigned char *p = der;
         const BIGNUM *r, *s;
 
         if ((t->es = d2i_ECDSA_SIG(NULL, &p, (long)dl)) == NULL)
-            die("der");
+            bench_die("der");
         ECDSA_SIG_get0(t->es, &r, &s);
         BN_bn2binpad(r, raw, 32);
         BN_bn2binpad(s, raw + 32, 32);
-        return b64u(raw, 64);
+        return bench_b64url(raw, 64);
     }
 }
 
@@ -154,11 +129,11 @@ setup(struct bench *b, const char *alg, const char *dir)
 
         EVP_PKEY_get_octet_string_param(b->key, OSSL_PKEY_PARAM_PUB_KEY, pt,
             sizeof(pt), &pl);
-        x = b64u(pt + 1, 32);
-        y = b64u(pt + 33, 32);
+        x = bench_b64url(pt + 1, 32);
+        y = bench_b64url(pt + 33, 32);
         if (asprintf(&jwks, "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\","
             "\"kid\":\"k\",\"x\":\"%s\",\"y\":\"%s\"}]}", x, y) < 0)
-            die("alloc");
+            bench_die("alloc");
         free(x);
         free(y);
     } else {
@@ -167,31 +142,31 @@ setup(struct bench *b, const char *alg, const char *dir)
 
         if (asprintf(&jwks, "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"k\","
             "\"n\":\"%s\",\"e\":\"%s\"}]}", nn, e) < 0)
-            die("alloc");
+            bench_die("alloc");
         free(nn);
         free(e);
     }
     snprintf(path, sizeof(path), "%s/jwks-%s.json", dir, alg);
     if ((f = fopen(path, "w")) == NULL)
-        die("write");
+        bench_die("write");
     fputs(jwks, f);
     fclose(f);
     if (asprintf(&conf, "{\"listen\":\"127.0.0.1:1\",\"database\":\"x\","
         "\"ca_keys\":[{\"path\":\"ca\"}],\"policy\":\"p\",\"issuers\":[{"
         "\"issuer\":\"https://idp\",\"audiences\":[\"meshca\"],"
         "\"jwks_file\":\"jwks-%s.json\"}]}", alg) < 0)
-        die("alloc");
+        bench_die("alloc");
     snprintf(path, sizeof(path), "%s/c-%s.json", dir, alg);
     if ((f = fopen(path, "w")) == NULL)
-        die("write");
+        bench_die("write");
     fputs(conf, f);
     fclose(f);
     /* The config must outlive the identity: leaked for the run. */
     if (config_load(path, &cfg, &d) != 0 || identity_new(cfg, &b->id) != 0)
-        die("setup");
+        bench_die("setup");
     snprintf(hjson, sizeof(hjson), "{\"alg\":\"%s\",\"kid\":\"k\","
         "\"typ\":\"JWT\"}", alg);
-    hdr = b64u(hjson, strlen(hjson));
+    hdr = bench_b64url(hjson, strlen(hjson));
     for (i = 0; i < NTOK; i++) {
         char claims[512], *body, *in, *sb;
 
@@ -201,13 +176,13 @@ setup(struct bench *b, const char *alg, const char *dir)
             "\"groups\":[\"payments-oncall\",\"ledger-ro\"],\"iat\":%lld,"
             "\"exp\":%lld,\"jti\":\"j%zu\"}", i, i, (long long)b->now,
             (long long)b->now + 3600, i);
-        body = b64u(claims, strlen(claims));
+        body = bench_b64url(claims, strlen(claims));
         if (asprintf(&in, "%s.%s", hdr, body) < 0)
-            die("alloc");
+            bench_die("alloc");
         sb = jws_sign(b, &b->toks[i], in);
         b->toks[i].input_len = strlen(in);
         if (asprintf(&b->toks[i].token, "%s.%s", in, sb) < 0)
-            die("alloc");
+            bench_die("alloc");
         free(in);
         free(sb);
         free(body);
@@ -224,7 +199,7 @@ worker(void *arg)
     struct bench *b = th->b;
     const RSA *rsa = b->ec ? NULL : EVP_PKEY_get0_RSA(b->key);
     const EC_KEY *eck = b->ec ? EVP_PKEY_get0_EC_KEY(b->key) : NULL;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     long n = 0;
 
     do {
@@ -236,7 +211,7 @@ worker(void *arg)
 
             if (identity_verify(b->id, t->token, strlen(t->token), b->now, &c,
                 why, sizeof(why)) != 0)
-                die(why);
+                bench_die(why);
             claims_free(c);
         } else if (th->mode == MODE_EVP) {
             EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -244,7 +219,7 @@ worker(void *arg)
             if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, b->key) !=
                 1 || EVP_DigestVerify(md, t->sig, t->siglen,
                 (const unsigned char *)t->token, t->input_len) != 1)
-                die("raw verify");
+                bench_die("raw verify");
             EVP_MD_CTX_free(md);
         } else {
             unsigned char h[32];
@@ -253,12 +228,12 @@ worker(void *arg)
             if (b->ec ? ECDSA_do_verify(h, 32, t->es, (EC_KEY *)eck) != 1 :
                 RSA_verify(NID_sha256, h, 32, t->sig, (unsigned)t->siglen,
                 (RSA *)rsa) != 1)
-                die("legacy verify");
+                bench_die("legacy verify");
         }
         n++;
-    } while ((n & 15) != 0 || now_s() - t0 < b->secs);
+    } while ((n & 15) != 0 || bench_now_s() - t0 < b->secs);
     th->n = n;
-    th->elapsed = now_s() - t0;
+    th->elapsed = bench_now_s() - t0;
     return NULL;
 }
 
@@ -277,7 +252,7 @@ measure(struct bench *b, enum mode mode, int threads, double *spentp)
         th[i].mode = mode;
         th[i].start = (size_t)i * (NTOK / (size_t)threads);
         if (pthread_create(&tid[i], NULL, worker, &th[i]) != 0)
-            die("thread");
+            bench_die("thread");
     }
     for (i = 0; i < threads; i++) {
         pthread_join(tid[i], NULL);
@@ -340,7 +315,7 @@ main(int argc, char **argv)
     char cmd[64];
 
     if (rsa == NULL || ec == NULL || mkdtemp(dir) == NULL)
-        die("setup");
+        bench_die("setup");
     if (cores < 1)
         cores = 1;
     if (cores > 64)

@@ -9,18 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "meshca/policy.h"
-
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "common.h"
 
 static char *
 make_policy(int extra)
@@ -53,7 +44,7 @@ run(const char *what, const struct policy *p, const struct policy_request *rq,
     double secs, int explain)
 {
     struct policy_decision *d = NULL;
-    double t0 = now_s(), t;
+    double t0 = bench_now_s(), t;
     long n = 0;
     int r;
 
@@ -70,7 +61,7 @@ run(const char *what, const struct policy *p, const struct policy_request *rq,
             }
         }
         n += 256;
-        t = now_s() - t0;
+        t = bench_now_s() - t0;
     } while (t < secs);
     printf("%-44s %10.0f /s  %7.2f us each\n", what, (double)n / t,
         t / (double)n * 1e6);

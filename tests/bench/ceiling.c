@@ -9,26 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-fail(const char *m)
-{
-    fprintf(stderr, "ceiling: %s\n", m);
-    exit(1);
-}
+#include "common.h"
 
 #define NMSG 256
 
@@ -47,7 +32,7 @@ main(int argc, char **argv)
         secs = atof(argv[2]);
     if ((rsa = EVP_RSA_gen(2048)) == NULL ||
         (ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL)
-        fail("keygen");
+        bench_die("keygen");
     for (i = 0; i < NMSG; i++) {
         memset(msg[i], 'a' + i % 26, sizeof(msg[i]));
         msg[i][0] = (unsigned char)i;
@@ -55,7 +40,7 @@ main(int argc, char **argv)
         ctx = EVP_MD_CTX_new();
         if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, rsa) != 1 ||
             EVP_DigestSign(ctx, sig[i], &siglen[i], msg[i], sizeof(msg[i])) != 1)
-            fail("rsa sign");
+            bench_die("rsa sign");
         EVP_MD_CTX_free(ctx);
     }
 #define VERIFY(k)                                                              \
@@ -64,7 +49,7 @@ main(int argc, char **argv)
         if (EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, rsa) != 1 ||   \
             EVP_DigestVerify(ctx, sig[k], siglen[k], msg[k],                   \
                 sizeof(msg[k])) != 1)                                          \
-            fail("verify");                                                    \
+            bench_die("verify");                                               \
         EVP_MD_CTX_free(ctx);                                                  \
     } while (0)
 #define SIGN(k)                                                                \
@@ -73,27 +58,27 @@ main(int argc, char **argv)
         ctx = EVP_MD_CTX_new();                                                \
         if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, ed) != 1 ||              \
             EVP_DigestSign(ctx, edsig, &el64, msg[k], sizeof(msg[k])) != 1)    \
-            fail("ed25519 sign");                                              \
+            bench_die("ed25519 sign");                                         \
         EVP_MD_CTX_free(ctx);                                                  \
     } while (0)
-    t0 = now_s();
+    t0 = bench_now_s();
     do {
         VERIFY(n_pair % NMSG);
         SIGN(n_pair % NMSG);
         n_pair++;
-    } while ((el = now_s() - t0) < secs);
+    } while ((el = bench_now_s() - t0) < secs);
     double pair_rate = (double)n_pair / el;
-    t0 = now_s();
+    t0 = bench_now_s();
     do {
         VERIFY(n_ver % NMSG);
         n_ver++;
-    } while ((el = now_s() - t0) < secs / 2);
+    } while ((el = bench_now_s() - t0) < secs / 2);
     double ver_rate = (double)n_ver / el;
-    t0 = now_s();
+    t0 = bench_now_s();
     do {
         SIGN(n_sign % NMSG);
         n_sign++;
-    } while ((el = now_s() - t0) < secs / 2);
+    } while ((el = bench_now_s() - t0) < secs / 2);
     double sign_rate = (double)n_sign / el;
     printf("{\"rs256_verify_ed25519_sign_per_core\":%.0f,"
         "\"rs256_verify_per_core\":%.0f,\"ed25519_sign_per_core\":%.0f}\n",

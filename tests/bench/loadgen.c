@@ -52,32 +52,8 @@
 #include <openssl/rsa.h>
 
 #include "meshca/buf.h"
-
-static int64_t
-mono_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void
-die(const char *msg)
-{
-    fprintf(stderr, "loadgen: %s\n", msg);
-    exit(1);
-}
-
-static char *
-b64url(const void *d, size_t n)
-{
-    char *s = NULL;
-
-    if (meshca_b64_encode(d, n, 1, &s) != 0)
-        die("base64");
-    return s;
-}
+#include "meshca/clock.h"
+#include "common.h"
 
 /* mint, sign */
 
@@ -92,19 +68,19 @@ sign_token(EVP_PKEY *pk, const char *kid, const char *claims)
 
     hl = snprintf(hjson, sizeof(hjson),
         "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", kid);
-    hdr = b64url(hjson, (size_t)hl);
-    body = b64url(claims, strlen(claims));
+    hdr = bench_b64url(hjson, (size_t)hl);
+    body = bench_b64url(claims, strlen(claims));
     if (asprintf(&input, "%s.%s", hdr, body) < 0)
-        die("alloc");
+        bench_die("alloc");
     if ((md = EVP_MD_CTX_new()) == NULL ||
         EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pk) != 1 ||
         EVP_DigestSign(md, sig, &siglen, (unsigned char *)input,
             strlen(input)) != 1)
-        die("sign");
+        bench_die("sign");
     EVP_MD_CTX_free(md);
-    sigb = b64url(sig, siglen);
+    sigb = bench_b64url(sig, siglen);
     if (asprintf(&tok, "%s.%s", input, sigb) < 0)
-        die("alloc");
+        bench_die("alloc");
     free(sigb);
     free(input);
     free(body);
@@ -130,10 +106,10 @@ cmd_sign(int argc, char **argv)
             claims = argv[i];
     }
     if (keyf == NULL || claims == NULL)
-        die("usage: loadgen sign --key FILE [--kid KID] CLAIMS_JSON");
+        bench_die("usage: loadgen sign --key FILE [--kid KID] CLAIMS_JSON");
     if ((f = fopen(keyf, "r")) == NULL ||
         (pk = PEM_read_PrivateKey(f, NULL, NULL, NULL)) == NULL)
-        die("cannot read the signing key");
+        bench_die("cannot read the signing key");
     fclose(f);
     tok = sign_token(pk, kid, claims);
     printf("%s\n", tok);
@@ -148,7 +124,7 @@ bn_b64url(const BIGNUM *bn)
     unsigned char tmp[1024];
     int n = BN_bn2bin(bn, tmp);
 
-    return b64url(tmp, (size_t)n);
+    return bench_b64url(tmp, (size_t)n);
 }
 
 static int
@@ -174,20 +150,20 @@ cmd_mint(int argc, char **argv)
         else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
             dir = argv[++i];
         else
-            die("usage: loadgen mint --issuer URL --audience AUD --subjects N --dir DIR");
+            bench_die("usage: loadgen mint --issuer URL --audience AUD --subjects N --dir DIR");
     }
     if (issuer == NULL || dir == NULL || nsub <= 0)
-        die("mint needs --issuer and --dir");
+        bench_die("mint needs --issuer and --dir");
     if ((pk = EVP_RSA_gen(2048)) == NULL)
-        die("RSA keygen");
+        bench_die("RSA keygen");
     if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &n) != 1 ||
         EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_E, &e) != 1)
-        die("RSA params");
+        bench_die("RSA params");
     ns = bn_b64url(n);
     es = bn_b64url(e);
     snprintf(path, sizeof(path), "%s/jwks.json", dir);
     if ((f = fopen(path, "w")) == NULL)
-        die("cannot write jwks.json");
+        bench_die("cannot write jwks.json");
     fprintf(f, "{\"keys\":[{\"kty\":\"RSA\",\"use\":\"sig\",\"alg\":\"RS256\","
         "\"kid\":\"bench-1\",\"n\":\"%s\",\"e\":\"%s\"}]}\n", ns, es);
     fclose(f);
@@ -197,12 +173,12 @@ cmd_mint(int argc, char **argv)
 
         if (fd < 0 || (f = fdopen(fd, "w")) == NULL ||
             PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL) != 1)
-            die("cannot write signing.pem");
+            bench_die("cannot write signing.pem");
         fclose(f);
     }
     snprintf(path, sizeof(path), "%s/tokens.txt", dir);
     if ((f = fopen(path, "w")) == NULL)
-        die("cannot write tokens.txt");
+        bench_die("cannot write tokens.txt");
     for (i = 0; i < nsub; i++) {
         char claims[1024];
         int cl;
@@ -214,7 +190,7 @@ cmd_mint(int argc, char **argv)
             "\"jti\":\"bench-%ld-%lld\"}", issuer, aud, i, i, (long long)now,
             (long long)(now + ttl), i, (long long)now);
         if (cl < 0 || (size_t)cl >= sizeof(claims))
-            die("claims too long");
+            bench_die("claims too long");
         tok = sign_token(pk, "bench-1", claims);
         fprintf(f, "%s\n", tok);
         free(tok);
@@ -349,7 +325,7 @@ read_lines(const char *path, size_t *np)
     ssize_t len;
 
     if (f == NULL)
-        die("cannot read tokens file");
+        bench_die("cannot read tokens file");
     while ((len = getline(&line, &cap, f)) > 0) {
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
@@ -358,7 +334,7 @@ read_lines(const char *path, size_t *np)
         if (n == vcap) {
             vcap = vcap ? vcap * 2 : 1024;
             if ((v = realloc(v, vcap * sizeof(*v))) == NULL)
-                die("alloc");
+                bench_die("alloc");
         }
         v[n++] = strdup(line);
     }
@@ -381,9 +357,9 @@ ed25519_line(void)
         EVP_PKEY_get_raw_public_key(pk, raw, &rl) != 1 ||
         buf_put_cstring(b, "ssh-ed25519") != 0 ||
         buf_put_string(b, raw, rl) != 0 || buf_dtob64(b, &b64) != 0)
-        die("ed25519 key");
+        bench_die("ed25519 key");
     if (asprintf(&line, "ssh-ed25519 %s", b64) < 0)
-        die("alloc");
+        bench_die("alloc");
     free(b64);
     buf_free(b);
     EVP_PKEY_free(pk);
@@ -433,36 +409,36 @@ cmd_run(int argc, char **argv)
         else if (strcmp(argv[i], "--started") == 0 && i + 1 < argc)
             started = argv[++i];
         else
-            die("usage: loadgen run --url http://127.0.0.1:PORT --tokens FILE "
+            bench_die("usage: loadgen run --url http://127.0.0.1:PORT --tokens FILE "
                 "[--conns C] [--duration S|--requests N] [--rate R] [--keys K] "
                 "[--serials FILE] [--json FILE] [--label TEXT] [--started FILE]");
     }
     if (url == NULL || tokens == NULL || conns <= 0 || nkeys <= 0)
-        die("run needs --url and --tokens");
+        bench_die("run needs --url and --tokens");
     if (sscanf(url, "http://%63[^:]:%d", rn.host, &rn.port) != 2)
-        die("--url must be http://HOST:PORT");
+        bench_die("--url must be http://HOST:PORT");
     rn.tokens = read_lines(tokens, &rn.ntokens);
     if (rn.ntokens == 0)
-        die("no tokens");
+        bench_die("no tokens");
     if (maxreq > 0 && maxreq < nkeys)
         nkeys = maxreq;
     rn.nkeys = (size_t)nkeys;
     if ((rn.keys = calloc(rn.nkeys, sizeof(char *))) == NULL)
-        die("alloc");
+        bench_die("alloc");
     for (i = 0; i < nkeys; i++)
         rn.keys[i] = ed25519_line();
     rn.caplat = 10 * 1000 * 1000;
     if ((rn.lat = calloc(rn.caplat, sizeof(int64_t))) == NULL)
-        die("alloc");
+        bench_die("alloc");
     if (serials != NULL && (rn.serials = fopen(serials, "w")) == NULL)
-        die("cannot write serials file");
+        bench_die("cannot write serials file");
     if ((cs = calloc((size_t)conns, sizeof(*cs))) == NULL)
-        die("alloc");
+        bench_die("alloc");
     if ((ep = epoll_create1(0)) < 0)
-        die("epoll");
+        bench_die("epoll");
     for (i = 0; i < conns; i++) {
         if (conn_open(&rn, &cs[i]) != 0)
-            die("cannot connect");
+            bench_die("cannot connect");
         ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
         ev.data.ptr = &cs[i];
         epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev);
@@ -473,14 +449,14 @@ cmd_run(int argc, char **argv)
         FILE *sf = fopen(started, "w");
 
         if (sf == NULL)
-            die("cannot write the --started file");
+            bench_die("cannot write the --started file");
         fclose(sf);
     }
-    t0 = mono_us();
+    t0 = meshca_mono_us();
     tend = t0 + (int64_t)(duration * 1e6);
     next_sched = t0;
     for (;;) {
-        now = mono_us();
+        now = meshca_mono_us();
         if (maxreq > 0 ? done >= (uint64_t)maxreq : now >= tend)
             break;
         /* Hand out work to idle connections. */
@@ -504,7 +480,7 @@ cmd_run(int argc, char **argv)
                 c->outoff = (size_t)w;
         }
         n = epoll_wait(ep, evs, 256, 1);
-        now = mono_us();
+        now = meshca_mono_us();
         for (k = 0; k < n; k++) {
             struct conn *c = evs[k].data.ptr;
             ssize_t r;
@@ -541,7 +517,7 @@ cmd_run(int argc, char **argv)
             }
         }
     }
-    now = mono_us();
+    now = meshca_mono_us();
     qsort(rn.lat, rn.nlat, sizeof(int64_t), cmp_i64);
     p50 = rn.nlat ? rn.nlat * 50 / 100 : 0;
     p90 = rn.nlat ? rn.nlat * 90 / 100 : 0;
@@ -576,13 +552,13 @@ cmd_run(int argc, char **argv)
      * their certificates may be created: read their answers (up to 10 s) so
      * that --serials names every certificate the server returned.
      */
-    for (tend = mono_us() + 10 * 1000000; mono_us() < tend;) {
+    for (tend = meshca_mono_us() + 10 * 1000000; meshca_mono_us() < tend;) {
         for (i = 0; i < conns && !(cs[i].busy && cs[i].fd >= 0); i++)
             ;
         if (i == conns)
             break;
         n = epoll_wait(ep, evs, 256, 10);
-        now = mono_us();
+        now = meshca_mono_us();
         for (k = 0; k < n; k++) {
             struct conn *c = evs[k].data.ptr;
             ssize_t r;

@@ -7,10 +7,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/stack.sh"
 
-LOADGEN=$BUILD/tests/bench/loadgen
-stack_init
-stack_load_config
-stack_start_pair
+stack_load_start pair
 
 integrates() { curl -fsS "$1/metrics" 2>/dev/null | grep -q '^meshca_log_integrator 1$'; }
 for i in $(seq 100); do
@@ -25,11 +22,11 @@ fi
 check "one replica integrates the log" integrates "$victim_url"
 check_fails "and only one" integrates "$other_url"
 
-"$LOADGEN" run --url "$victim_url" --tokens "$T_TMP/tokens.txt" --conns 8 --duration 3 \
-    --keys 400 --serials "$T_TMP/serials.v" --json "$T_TMP/v.json" >>"$T_LOG" 2>&1 &
+loadgen_run "$victim_url" --conns 8 --duration 3 \
+    --keys 400 --serials "$T_TMP/serials.v" --json "$T_TMP/v.json" &
 pv=$!
-"$LOADGEN" run --url "$other_url" --tokens "$T_TMP/tokens.txt" --conns 8 --duration 3 \
-    --keys 400 --serials "$T_TMP/serials.o" --json "$T_TMP/o.json" >>"$T_LOG" 2>&1 &
+loadgen_run "$other_url" --conns 8 --duration 3 \
+    --keys 400 --serials "$T_TMP/serials.o" --json "$T_TMP/o.json" &
 po=$!
 wait_for 10 metric_at_least "$victim_url" meshca_log_integrated_total 500
 kill -9 "$victim"

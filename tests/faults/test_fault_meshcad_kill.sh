@@ -3,12 +3,9 @@
 # records exist, and a restart serves at once.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/stack.sh"
-stack_init
-stack_load_config
-stack_start
-LOADGEN=$BUILD/tests/bench/loadgen
-"$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 16 --duration 4 \
-    --keys 5000 --serials "$T_TMP/serials" >>"$T_LOG" 2>&1 &
+stack_load_start
+loadgen_run "$MESHCAD_URL" --conns 16 --duration 4 \
+    --keys 5000 --serials "$T_TMP/serials" &
 lg=$!
 wait_for 10 metric_at_least "$MESHCAD_URL" meshca_certificates_issued_total 200
 kill -9 "$MESHCAD_PID"

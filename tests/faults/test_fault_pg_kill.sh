@@ -7,12 +7,9 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/stack.sh"
 PG_FSYNC=on
-stack_init
-stack_load_config
-stack_start
-LOADGEN=$BUILD/tests/bench/loadgen
-"$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 16 --duration 8 \
-    --keys 5000 --serials "$T_TMP/serials" --json "$T_TMP/load.json" >>"$T_LOG" 2>&1 &
+stack_load_start
+loadgen_run "$MESHCAD_URL" --conns 16 --duration 8 \
+    --keys 5000 --serials "$T_TMP/serials" --json "$T_TMP/load.json" &
 lg=$!
 wait_for 10 metric_at_least "$MESHCAD_URL" meshca_certificates_issued_total 200
 pg_kill9
@@ -39,8 +36,8 @@ check_eq "every answer under load was 201 or 503" "$other" 0
 sort -u "$T_TMP/serials" >"$T_TMP/returned"
 psql_admin -c "SELECT serial FROM certificates" | sort -u >"$T_TMP/ledger"
 check_eq "no certificate returned without its ledger record" "$(comm -23 "$T_TMP/returned" "$T_TMP/ledger" | wc -l)" 0
-"$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 8 --requests 40 \
-    --keys 40 --json "$T_TMP/after.json" >>"$T_LOG" 2>&1
+loadgen_run "$MESHCAD_URL" --conns 8 --requests 40 \
+    --keys 40 --json "$T_TMP/after.json"
 cat "$T_TMP/after.json" >>"$T_LOG"
 check_eq "after the restart, every one of 40 requests got a certificate" \
     "$(jq '.status["201"] // 0' "$T_TMP/after.json")" 40

@@ -3,12 +3,9 @@
 # request.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/stack.sh"
-stack_init
-stack_load_config
-stack_start
-LOADGEN=$BUILD/tests/bench/loadgen
-"$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 16 --duration 5 \
-    --keys 5000 --json "$T_TMP/load.json" >>"$T_LOG" 2>&1 &
+stack_load_start
+loadgen_run "$MESHCAD_URL" --conns 16 --duration 5 \
+    --keys 5000 --json "$T_TMP/load.json" &
 lg=$!
 cp "$T_TMP/policy.json" "$T_TMP/policy.good"
 logged_at_least() { [ "$(grep -c "$1" "$T_TMP/meshcad.log")" -ge "$2" ]; }

@@ -9,11 +9,8 @@
 . "$(dirname "$0")/../lib/stack.sh"
 
 TLOGCHECK=$BUILD/tests/tools/tlogcheck
-LOADGEN=$BUILD/tests/bench/loadgen
 
-stack_init
-stack_load_config
-stack_start
+stack_load_start
 LOG=$MESHCAD_URL/v1/log
 VKEY=$("$MESHCAD_BIN" log vkey --config "$T_TMP/meshcad.json" 2>>"$T_LOG")
 check_match "meshcad log vkey prints name+hash+key" "$VKEY" '^meshca\.test/log\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$'
@@ -30,8 +27,8 @@ wait_log() {  # wait_log N: until a checkpoint covers N records (10 s at most)
     return 1
 }
 
-"$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 8 --requests 300 \
-    --keys 300 --serials "$T_TMP/serials" --json "$T_TMP/run.json" >>"$T_LOG" 2>&1
+loadgen_run "$MESHCAD_URL" --conns 8 --requests 300 \
+    --keys 300 --serials "$T_TMP/serials" --json "$T_TMP/run.json"
 check_eq "300 certificates issued" "$(wc -l <"$T_TMP/serials")" 300
 n=$(records_now)
 check "a signed checkpoint covers all $n records within 10 s" wait_log "$n"
@@ -46,8 +43,8 @@ check "meshca audit: first run keeps the checkpoint" \
     "$MESHCA_BIN" audit --server "$MESHCAD_URL" --vkey "$VKEY" --state "$T_TMP/audit.state" --serial "$serial"
 check "the state file holds a checkpoint" grep -q "^meshca.test/log$" "$T_TMP/audit.state"
 
-"$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 8 --requests 300 \
-    --keys 300 --serials "$T_TMP/serials2" --json "$T_TMP/run2.json" >>"$T_LOG" 2>&1
+loadgen_run "$MESHCAD_URL" --conns 8 --requests 300 \
+    --keys 300 --serials "$T_TMP/serials2" --json "$T_TMP/run2.json"
 n=$(records_now)
 check "the log grows to $n" wait_log "$n"
 check "tlogcheck: the new checkpoint is consistent with the old (server proof equals Go's)" \

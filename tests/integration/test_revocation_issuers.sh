@@ -42,6 +42,18 @@ krl_says() {
     ssh-keygen -Q -f "$T_TMP/krl" "$T_TMP/$1-cert.pub" >/dev/null 2>&1
 }
 
+# krl_wait_revoked NAME: krl_says NAME until it answers 1 (revoked), for up to
+# 10 s; returns its last answer.
+krl_wait_revoked() {
+    local i q
+    for i in $(seq 1 100); do
+        krl_says "$1"; q=$?
+        [ "$q" = 1 ] && break
+        sleep 0.1
+    done
+    return "$q"
+}
+
 issue "$admin" '{"subject":"alice","reason":"left"}' /v1/revocations
 check_eq "two issuers: a subject without an issuer is refused (400)" "$HTTP_STATUS" 400
 check_match "and the message says why and lists the issuers" "$HTTP_BODY" "issuer: required.*$ISS2"
@@ -56,11 +68,7 @@ check_eq "revoke alice at issuer 1: 201" "$HTTP_STATUS" 201
 check_match "the answer names the issuer" "$HTTP_BODY" "\"issuer\":\"$STACK_ISSUER\""
 check_eq "the ledger row carries the issuer" \
     "$(psql_admin -c "SELECT issuer FROM revocations WHERE kind = 'subject'")" "$STACK_ISSUER"
-for i in $(seq 1 100); do
-    krl_says a1; q=$?
-    [ "$q" = 1 ] && break
-    sleep 0.1
-done
+krl_wait_revoked a1; q=$?
 check_eq "alice@issuer1's certificate is revoked by the served KRL" "$q" 1
 krl_says a2; q=$?
 check_eq "alice@issuer2's certificate is not" "$q" 0
@@ -81,11 +89,7 @@ out=$(MESHCA_SERVER=$MESHCAD_URL "$MESHCA_BIN" revoke --subject bob --issuer "$I
     --reason "left" --token-file "$T_TMP/carol.tok" 2>&1); rc=$?
 check_eq "meshca revoke --subject bob --issuer ISS2: exit 0" "$rc" 0
 check_match "says which issuer" "$out" "^revoked: subject bob at $ISS2 "
-for i in $(seq 1 100); do
-    krl_says b2; q=$?
-    [ "$q" = 1 ] && break
-    sleep 0.1
-done
+krl_wait_revoked b2; q=$?
 check_eq "bob@issuer2's certificate is revoked" "$q" 1
 krl_says b1; q=$?
 check_eq "bob@issuer1's is not" "$q" 0
@@ -95,11 +99,7 @@ get_cert d1 "$(tok1 dave)"
 get_cert d2 "$(tok2 dave)"
 psql_admin -c "INSERT INTO revocations (kind, value, reason, revoked_by, block_until, request_id)
     VALUES ('subject', 'dave', 'old', 'carol@example.com', now() + interval '1 hour', 'legacy')" >>"$T_LOG" 2>&1
-for i in $(seq 1 100); do
-    krl_says d2; q=$?
-    [ "$q" = 1 ] && break
-    sleep 0.1
-done
+krl_wait_revoked d2; q=$?
 check_eq "a legacy subject revocation revokes dave at issuer 2" "$q" 1
 krl_says d1; q=$?
 check_eq "and at issuer 1" "$q" 1

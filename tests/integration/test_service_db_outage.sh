@@ -9,13 +9,10 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/stack.sh"
 
-stack_init
-stack_load_config
-stack_start
+stack_load_start
 
-LOADGEN=$BUILD/tests/bench/loadgen
-"$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 8 --duration 6 \
-    --keys 3000 --serials "$T_TMP/serials" --json "$T_TMP/load.json" >>"$T_LOG" 2>&1 &
+loadgen_run "$MESHCAD_URL" --conns 8 --duration 6 \
+    --keys 3000 --serials "$T_TMP/serials" --json "$T_TMP/load.json" &
 lg=$!
 wait_for 10 metric_at_least "$MESHCAD_URL" meshca_certificates_issued_total 50
 pg_stop
@@ -62,15 +59,15 @@ check_eq "the outage under load was logged once, as an error" \
 check_eq "and its end once" "$(count_log "database reachable again")" 1
 
 # An outage with no traffic: every writer holds a connection that dies idle.
-"$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 16 --requests 200 \
-    --keys 200 --json "$T_TMP/warm.json" >>"$T_LOG" 2>&1
+loadgen_run "$MESHCAD_URL" --conns 16 --requests 200 \
+    --keys 200 --json "$T_TMP/warm.json"
 check_eq "warm-up: every request got a certificate" "$(jq '.status["201"] // 0' "$T_TMP/warm.json")" 200
 pg_stop
 check "an idle outage is noticed and logged (without a request)" wait_log "database unreachable" 2
 check_match "readyz reports the database down" "$(curl -s "$MESHCAD_URL/readyz")" '"database":"[^o]'
 pg_restart || bail "PostgreSQL did not restart"
-"$LOADGEN" run --url "$MESHCAD_URL" --tokens "$T_TMP/tokens.txt" --conns 8 --requests 40 \
-    --keys 40 --json "$T_TMP/after.json" >>"$T_LOG" 2>&1
+loadgen_run "$MESHCAD_URL" --conns 8 --requests 40 \
+    --keys 40 --json "$T_TMP/after.json"
 cat "$T_TMP/after.json" >>"$T_LOG"
 check_eq "after the restart, every one of 40 requests got a certificate" \
     "$(jq '.status["201"] // 0' "$T_TMP/after.json")" 40

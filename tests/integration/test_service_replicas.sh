@@ -5,16 +5,13 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/stack.sh"
 
-stack_init
-stack_load_config
-stack_start_pair
+stack_load_start pair
 
-LOADGEN=$BUILD/tests/bench/loadgen
-"$LOADGEN" run --url "$A_URL" --tokens "$T_TMP/tokens.txt" --conns 16 --requests 500 \
-    --keys 500 --serials "$T_TMP/serials.a" --json "$T_TMP/a.json" >>"$T_LOG" 2>&1 &
+loadgen_run "$A_URL" --conns 16 --requests 500 \
+    --keys 500 --serials "$T_TMP/serials.a" --json "$T_TMP/a.json" &
 pa=$!
-"$LOADGEN" run --url "$B_URL" --tokens "$T_TMP/tokens.txt" --conns 16 --requests 500 \
-    --keys 500 --serials "$T_TMP/serials.b" --json "$T_TMP/b.json.out" >>"$T_LOG" 2>&1 &
+loadgen_run "$B_URL" --conns 16 --requests 500 \
+    --keys 500 --serials "$T_TMP/serials.b" --json "$T_TMP/b.json.out" &
 pb=$!
 wait "$pa" "$pb"
 got=$(cat "$T_TMP/serials.a" "$T_TMP/serials.b" | wc -l)

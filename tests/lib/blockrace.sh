@@ -9,9 +9,7 @@
 #                             by the KRL each replica serves (ssh-keygen -Q).
 
 race_stack_start() {
-    PG_TRACK_COMMIT_TS=on stack_init
-    stack_load_config
-    stack_start_pair
+    PG_TRACK_COMMIT_TS=on stack_load_start pair
     RACE_ADMIN=$(mint_token "$(claims_for carol '["meshca-admins"]')")
 }
 
@@ -26,11 +24,11 @@ race_round() {
     local sub=$1 d=$T_TMP/race-$1 pa pb seq n after missing url name i revoked okc
     mkdir -p "$d/certs"
     mint_token "$(claims_for "$sub" '["bench"]')" >"$d/tokens"
-    "$BUILD/tests/bench/loadgen" run --url "$A_URL" --tokens "$d/tokens" --conns 8 --duration 3 \
-        --keys 400 --serials "$d/serials.a" --json "$d/a.json" >>"$T_LOG" 2>&1 &
+    LOADGEN_TOKENS=$d/tokens loadgen_run "$A_URL" --conns 8 --duration 3 --keys 400 \
+        --serials "$d/serials.a" --json "$d/a.json" &
     pa=$!
-    "$BUILD/tests/bench/loadgen" run --url "$B_URL" --tokens "$d/tokens" --conns 8 --duration 3 \
-        --keys 400 --serials "$d/serials.b" --json "$d/b.json" >>"$T_LOG" 2>&1 &
+    LOADGEN_TOKENS=$d/tokens loadgen_run "$B_URL" --conns 8 --duration 3 --keys 400 \
+        --serials "$d/serials.b" --json "$d/b.json" &
     pb=$!
     # Block once both replicas are issuing to the subject.
     for i in $(seq 1 100); do

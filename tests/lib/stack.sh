@@ -5,6 +5,9 @@
 #   stack_load_config         tokens reusable, no rate limit (load runs)
 #   stack_start               meshcad serve; sets MESHCAD_URL
 #   stack_start_pair          two replicas on one database: A_URL, B_URL, A_PID, B_PID
+#   stack_load_start [pair]   stack_init + stack_load_config + stack_start (pair: stack_start_pair)
+#   loadgen_run URL ARGS...   loadgen run against URL with the minted tokens (LOADGEN_TOKENS,
+#                             default $T_TMP/tokens.txt), output to the log; ARGS are loadgen's
 #   token N                   the Nth minted ID token (subject bench-user-N, group bench)
 #   mint_token CLAIMS_JSON    a token with exactly these claims (signed by the stack's key)
 #   issue TOKEN BODY          POST /v1/certificates; sets HTTP_STATUS and HTTP_BODY
@@ -50,6 +53,22 @@ ledger_keys() {
 # certificates, and no per-subject rate limit.
 stack_load_config() {
     stack_config_extra '{"issuers": [{"issuer": "https://idp.test.invalid", "audiences": ["meshca"], "jwks_file": "jwks.json", "max_token_age": "2h", "max_certificates_per_token": 1000000}], "limits": {"rate_per_minute": 0}}'
+}
+
+# stack_load_start [pair]: a stack for load runs, one meshcad or (pair) two.
+stack_load_start() {
+    stack_init
+    stack_load_config
+    if [ "${1:-}" = pair ]; then stack_start_pair; else stack_start; fi
+}
+
+# loadgen_run URL ARGS...: run it in the background (`loadgen_run ... &`) to
+# wait for it later.
+loadgen_run() {
+    local url=$1
+    shift
+    "$BUILD/tests/bench/loadgen" run --url "$url" --tokens "${LOADGEN_TOKENS:-$T_TMP/tokens.txt}" "$@" \
+        >>"$T_LOG" 2>&1
 }
 
 stack_config_extra() {

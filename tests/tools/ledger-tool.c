@@ -33,6 +33,7 @@
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
 
+#include "meshca/clock.h"
 #include "../../api/ledger.h"
 #include "../../api/logkeys.h"
 
@@ -48,10 +49,7 @@ struct run {
 static double
 now_s(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)meshca_mono_us() / 1e6;
 }
 
 static void

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/stat.h>
 
 #include <openssl/evp.h>
@@ -18,22 +17,6 @@
 #include "../../../api/meshcad_err.h"
 #include "../../lib/unit.h"
 
-/* A private temp directory for the current test, removed after it (made
- * afresh once the runner has removed the previous test's). */
-static const char *
-test_dir(void)
-{
-    static char dir[64];
-
-    if (dir[0] == '\0' || access(dir, F_OK) != 0) {
-        snprintf(dir, sizeof(dir), "/tmp/meshca-unit.XXXXXX");
-        if (mkdtemp(dir) == NULL)
-            unit_fail(__FILE__, __LINE__, "mkdtemp failed");
-        unit_cleanup_path(dir);
-    }
-    return dir;
-}
-
 static const char *
 path_in(const char *name)
 {
@@ -41,7 +24,7 @@ path_in(const char *name)
     static int next;
     char *p = paths[next++ % 8];
 
-    snprintf(p, sizeof(paths[0]), "%s/%s", test_dir(), name);
+    snprintf(p, sizeof(paths[0]), "%s/%s", unit_tmpdir(), name);
     return p;
 }
 
@@ -179,7 +162,7 @@ TEST(test_cakey_load_refuses_group_or_world_access)
 
 TEST(test_cakey_load_refuses_what_is_not_a_private_key)
 {
-    const char *dir = test_dir();
+    const char *dir = unit_tmpdir();
     struct cakey *k = NULL;
     char p[512];
 
@@ -215,7 +198,7 @@ TEST(test_cakey_load_refuses_what_is_not_a_private_key)
 
 TEST(test_cakey_load_refuses_weak_key_types)
 {
-    const char *dir = test_dir();
+    const char *dir = unit_tmpdir();
     struct cakey *k = NULL;
     char p[512];
 
@@ -413,7 +396,7 @@ TEST(test_cakey_set_loads_rotation_states_and_publishes_all)
     free(text);
     /* ssh-keygen reads the whole file. */
     ASSERT_OK(cakey_set_trusted_text(set, &text));
-    snprintf(tpath, sizeof(tpath), "%s/trusted", test_dir());
+    snprintf(tpath, sizeof(tpath), "%s/trusted", unit_tmpdir());
     unit_write_file(tpath, text, strlen(text));
     ASSERT_INT_EQ(unit_sh("test $(ssh-keygen -l -f %s | wc -l) = 3", tpath), 0);
     free(text);

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <time.h>
 
 #include <openssl/core_names.h>
@@ -16,22 +15,6 @@
 #include "meshca/cert.h"
 #include "meshca/key.h"
 #include "../../lib/unit.h"
-
-/* A private temp directory for the current test, removed after it (made
- * afresh once the runner has removed the previous test's). */
-static const char *
-test_dir(void)
-{
-    static char dir[64];
-
-    if (dir[0] == '\0' || access(dir, F_OK) != 0) {
-        snprintf(dir, sizeof(dir), "/tmp/meshca-unit.XXXXXX");
-        if (mkdtemp(dir) == NULL)
-            unit_fail(__FILE__, __LINE__, "mkdtemp failed");
-        unit_cleanup_path(dir);
-    }
-    return dir;
-}
 
 enum { CA_ED25519, CA_P256, CA_P384, CA_RSA3072, NCA };
 enum { SUB_ED25519, SUB_P256, SUB_P384, SUB_P521, SUB_RSA2048, SUB_SK_ED25519,
@@ -741,7 +724,7 @@ read_line(const char *dir, const char *name)
 
 TEST(test_cert_parse_reads_ssh_keygen_certificates)
 {
-    const char *dir = test_dir();
+    const char *dir = unit_tmpdir();
     struct cert *c = NULL;
     struct key *ca_pub = NULL;
     char *line, *capub;
@@ -856,7 +839,7 @@ TEST(test_cert_line_comment_checked_like_a_key_comment)
 
 TEST(test_cert_sk_certificates_read_by_ssh_keygen)
 {
-    const char *dir = test_dir();
+    const char *dir = unit_tmpdir();
     struct cert_request req;
     struct cert *c, *p;
     char path[512], *line;

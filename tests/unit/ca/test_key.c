@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -11,22 +10,6 @@
 #include "meshca/buf.h"
 #include "meshca/key.h"
 #include "../../lib/unit.h"
-
-/* A private temp directory for the current test, removed after it (made
- * afresh once the runner has removed the previous test's). */
-static const char *
-test_dir(void)
-{
-    static char dir[64];
-
-    if (dir[0] == '\0' || access(dir, F_OK) != 0) {
-        snprintf(dir, sizeof(dir), "/tmp/meshca-unit.XXXXXX");
-        if (mkdtemp(dir) == NULL)
-            unit_fail(__FILE__, __LINE__, "mkdtemp failed");
-        unit_cleanup_path(dir);
-    }
-    return dir;
-}
 
 /* Runs ssh-keygen -t ARGS into DIR/NAME and returns the .pub line. */
 static char *
@@ -146,7 +129,7 @@ TEST(test_key_parses_ssh_keygen_keys_of_every_type)
         { "-t ecdsa -b 521", "ecdsa-sha2-nistp521", KEY_ECDSA_P521, 521 },
         { "-t rsa -b 2048", "ssh-rsa", KEY_RSA, 2048 },
     };
-    const char *dir = test_dir();
+    const char *dir = unit_tmpdir();
     char name[32], *line, *fp, *want_fp, *out;
     struct key *k;
     size_t i;
@@ -181,7 +164,7 @@ TEST(test_key_parses_ssh_keygen_keys_of_every_type)
 
 TEST(test_key_line_roundtrip_and_ssh_keygen_reads_our_line)
 {
-    const char *dir = test_dir();
+    const char *dir = unit_tmpdir();
     char path[512], *line, *out, *fp1, *fp2;
     struct key *k, *k2;
     EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
@@ -627,7 +610,7 @@ TEST(test_key_rejects_trailing_and_truncated_data)
 
 TEST(test_key_rejects_certificate_offered_as_key)
 {
-    const char *dir = test_dir();
+    const char *dir = unit_tmpdir();
     char path[512], *pub, *cert, *b64, *sp;
     uint8_t *blob = NULL;
     size_t len;

@@ -139,6 +139,21 @@ TEST(test_krl_content_hash_ignores_only_the_generated_date)
     krl_builder_free(a);
 }
 
+/* Appends a minimal KRL header (version 1, no comment) and raw section
+ * bytes to b. */
+static void
+put_krl(struct buf *b, uint32_t format, const void *sections, size_t len)
+{
+    ASSERT_OK(buf_put(b, KRL_MAGIC, 8));
+    ASSERT_OK(buf_put_u32(b, format));
+    ASSERT_OK(buf_put_u64(b, 1));
+    ASSERT_OK(buf_put_u64(b, 0));
+    ASSERT_OK(buf_put_u64(b, 0));
+    ASSERT_OK(buf_put_string(b, NULL, 0));
+    ASSERT_OK(buf_put_string(b, NULL, 0));
+    ASSERT_OK(buf_put(b, sections, len));
+}
+
 /* A minimal KRL header followed by raw section bytes. */
 static int
 parse_with(const void *sections, size_t len, uint32_t format)
@@ -148,14 +163,7 @@ parse_with(const void *sections, size_t len, uint32_t format)
     int r;
 
     ASSERT(b != NULL);
-    ASSERT_OK(buf_put(b, KRL_MAGIC, 8));
-    ASSERT_OK(buf_put_u32(b, format));
-    ASSERT_OK(buf_put_u64(b, 1));
-    ASSERT_OK(buf_put_u64(b, 0));
-    ASSERT_OK(buf_put_u64(b, 0));
-    ASSERT_OK(buf_put_string(b, NULL, 0));
-    ASSERT_OK(buf_put_string(b, NULL, 0));
-    ASSERT_OK(buf_put(b, sections, len));
+    put_krl(b, format, sections, len);
     r = krl_parse(buf_ptr(b), buf_len(b), &k);
     krl_free(k);
     buf_free(b);
@@ -230,14 +238,7 @@ TEST(test_krl_parses_bitmaps)
 
     /* offset 16, bits 0 and 9 -> serials 16 and 25 */
     n = ca_section(sec, 0x22, "\0\0\0\0\0\0\0\x10\0\0\0\2\2\1", 14);
-    ASSERT_OK(buf_put(b, KRL_MAGIC, 8));
-    ASSERT_OK(buf_put_u32(b, 1));
-    ASSERT_OK(buf_put_u64(b, 1));
-    ASSERT_OK(buf_put_u64(b, 0));
-    ASSERT_OK(buf_put_u64(b, 0));
-    ASSERT_OK(buf_put_string(b, NULL, 0));
-    ASSERT_OK(buf_put_string(b, NULL, 0));
-    ASSERT_OK(buf_put(b, sec, n));
+    put_krl(b, 1, sec, n);
     ASSERT_OK(krl_parse(buf_ptr(b), buf_len(b), &k));
     ASSERT_INT_EQ(krl_check_cert(k, ca1, BL(ca1), 16, NULL, key1, BL(key1)), 1);
     ASSERT_INT_EQ(krl_check_cert(k, ca1, BL(ca1), 25, NULL, key1, BL(key1)), 1);

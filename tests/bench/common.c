@@ -1,0 +1,32 @@
+/* Helpers the bench tools share, see common.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "meshca/buf.h"
+#include "meshca/clock.h"
+#include "common.h"
+
+double
+bench_now_s(void)
+{
+    return (double)meshca_mono_us() / 1e6;
+}
+
+void
+bench_die(const char *msg)
+{
+    /* The binary's own name: bench_identity, ceiling, loadgen, ... */
+    fprintf(stderr, "%s: %s\n", program_invocation_short_name, msg);
+    exit(1);
+}
+
+char *
+bench_b64url(const void *d, size_t n)
+{
+    char *s = NULL;
+
+    if (meshca_b64_encode(d, n, 1, &s) != 0)
+        bench_die("base64");
+    return s;
+}
