@@ -92,7 +92,7 @@ str_array(const char *const *v, size_t n)
 
 /* Canonicalises obj (taking its reference) onto out. */
 static int
-encode(json_t *obj, struct buf *out)
+encode(json_t *obj, struct meshca_buf *out)
 {
     int r;
 
@@ -105,7 +105,7 @@ encode(json_t *obj, struct buf *out)
 
 int
 entry_issuance(const struct ledger_issuance *rec, int64_t created_us,
-    struct buf *out)
+    struct meshca_buf *out)
 {
     char serial[24], va[32], vb[32], at[40];
     json_t *opts;
@@ -135,7 +135,7 @@ entry_issuance(const struct ledger_issuance *rec, int64_t created_us,
 
 int
 entry_denial(const struct ledger_denial *rec, int64_t created_us,
-    struct buf *out)
+    struct meshca_buf *out)
 {
     char at[40];
 
@@ -155,7 +155,7 @@ entry_denial(const struct ledger_denial *rec, int64_t created_us,
 
 int
 entry_policy(const char *version, const char *text, const char *host,
-    int64_t created_us, struct buf *out)
+    int64_t created_us, struct meshca_buf *out)
 {
     uint8_t d[SHA256_DIGEST_LENGTH];
     char at[40], hex[2 * SHA256_DIGEST_LENGTH + 1];
@@ -172,7 +172,7 @@ entry_policy(const char *version, const char *text, const char *host,
 
 int
 entry_revocation(const struct ledger_revocation *rec, int64_t created_us,
-    struct buf *out)
+    struct meshca_buf *out)
 {
     char at[40], until[32];
 
@@ -188,7 +188,7 @@ entry_revocation(const struct ledger_revocation *rec, int64_t created_us,
 }
 
 int
-entry_from_row(const char *rowjson, struct buf *out)
+entry_from_row(const char *rowjson, struct meshca_buf *out)
 {
     json_t *row = json_loads(rowjson, 0, NULL);
 

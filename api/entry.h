@@ -41,17 +41,17 @@ const char *entry_row_sql(enum entry_table t);
 /* The entries of records about to be written, created at created_us (epoch
  * microseconds).  Append to out; 0 or an error. */
 int entry_issuance(const struct ledger_issuance *rec, int64_t created_us,
-    struct buf *out) MESHCA_WUR;
+    struct meshca_buf *out) MESHCA_WUR;
 int entry_denial(const struct ledger_denial *rec, int64_t created_us,
-    struct buf *out) MESHCA_WUR;
+    struct meshca_buf *out) MESHCA_WUR;
 int entry_policy(const char *version, const char *text, const char *host,
-    int64_t created_us, struct buf *out) MESHCA_WUR;
+    int64_t created_us, struct meshca_buf *out) MESHCA_WUR;
 int entry_revocation(const struct ledger_revocation *rec, int64_t created_us,
-    struct buf *out) MESHCA_WUR;
+    struct meshca_buf *out) MESHCA_WUR;
 
 /* The canonical entry of a row given as entry_row_sql's JSON text (v1
  * records, which have no stored entry). */
-int entry_from_row(const char *rowjson, struct buf *out) MESHCA_WUR;
+int entry_from_row(const char *rowjson, struct meshca_buf *out) MESHCA_WUR;
 
 /* 1 when the entry agrees with the row (see above), 0 when not (why names
  * the first member that differs), or a negative error for an entry that is

@@ -75,7 +75,7 @@ void
 handle_metrics(struct request *req)
 {
     struct server *srv = req->srv;
-    struct buf *b = buf_new(1024 * 1024);
+    struct meshca_buf *b = meshca_buf_new(1024 * 1024);
     char *s;
     size_t n;
     int r = 0;
@@ -109,16 +109,16 @@ handle_metrics(struct request *req)
         (r = ledger_write_metrics(srv->ledger, b)) != 0 ||
         (r = integrator_write_metrics(srv->integrator, b)) != 0 ||
         (r = identity_write_metrics(srv->identity, b)) != 0) {
-        buf_free(b);
+        meshca_buf_free(b);
         req_error(req, 500, "internal", "cannot render metrics");
         return;
     }
-    n = buf_len(b);
+    n = meshca_buf_len(b);
     if ((s = malloc(n + 1)) != NULL) {
-        memcpy(s, buf_ptr(b), n);
+        memcpy(s, meshca_buf_ptr(b), n);
         s[n] = '\0';
     }
-    buf_free(b);
+    meshca_buf_free(b);
     req_reply(req, 200, "text/plain; version=0.0.4", s, s ? n : 0);
 }
 

@@ -389,9 +389,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
     if (*upload_data_size > 0) {
         if (req->state == REQ_READING && !req->too_large) {
             if (req->body == NULL &&
-                (req->body = buf_new(srv->cfg->limits.max_body_bytes)) == NULL)
+                (req->body = meshca_buf_new(srv->cfg->limits.max_body_bytes)) == NULL)
                 return MHD_NO;
-            if (buf_put(req->body, upload_data, *upload_data_size) != 0)
+            if (meshca_buf_put(req->body, upload_data, *upload_data_size) != 0)
                 req->too_large = 1;
         }
         *upload_data_size = 0;
@@ -465,7 +465,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     log_json(LOG_LEVEL_INFO, "request", f);
     atomic_fetch_sub(&srv->metrics.in_flight, 1);
-    buf_free(req->body);
+    meshca_buf_free(req->body);
     free(req->resp);
     free(req->etag);
     free(req->cache_control);

@@ -121,7 +121,7 @@ discover(struct issuer *is, char *why, size_t whylen)
     const char *iss = is->cfg->issuer, *doc_iss, *ju;
     size_t il = strlen(iss);
     char url[1024];
-    struct buf *body = NULL;
+    struct meshca_buf *body = NULL;
     int64_t max_age;
     json_t *doc = NULL;
     char *uri = NULL;
@@ -130,7 +130,7 @@ discover(struct issuer *is, char *why, size_t whylen)
         (int)(il > 0 && iss[il - 1] == '/' ? il - 1 : il), iss);
     if (jwks_fetch(url, is->cfg->ca_file, &body, &max_age, why, whylen) != 0)
         goto out;
-    doc = json_loadb((const char *)buf_ptr(body), buf_len(body), 0, NULL);
+    doc = json_loadb((const char *)meshca_buf_ptr(body), meshca_buf_len(body), 0, NULL);
     doc_iss = json_string_value(json_object_get(doc, "issuer"));
     ju = json_string_value(json_object_get(doc, "jwks_uri"));
     if (doc_iss == NULL || strcmp(doc_iss, iss) != 0)
@@ -143,7 +143,7 @@ discover(struct issuer *is, char *why, size_t whylen)
         snprintf(why, whylen, "out of memory");
 out:
     json_decref(doc);
-    buf_free(body);
+    meshca_buf_free(body);
     return uri;
 }
 
@@ -153,7 +153,7 @@ static int
 refresh_keys(struct issuer *is)
 {
     char why[320], *uri = NULL;
-    struct buf *body = NULL;
+    struct meshca_buf *body = NULL;
     struct jwks *ks = NULL, *old;
     int64_t max_age = -1, ttl, base, mono = mono_ms();
     unsigned fails;
@@ -171,8 +171,8 @@ refresh_keys(struct issuer *is)
     if (jwks_fetch(uri, is->cfg->ca_file, &body, &max_age, why,
         sizeof(why)) != 0)
         goto out;
-    if (jwks_parse(is->cfg->issuer, (const char *)buf_ptr(body),
-        buf_len(body), &ks, why, sizeof(why)) != 0)
+    if (jwks_parse(is->cfg->issuer, (const char *)meshca_buf_ptr(body),
+        meshca_buf_len(body), &ks, why, sizeof(why)) != 0)
         goto out;
     if (discovered) {
         pthread_mutex_lock(&is->state_lock);
@@ -227,7 +227,7 @@ out:
             "{s:s, s:s}", "issuer", is->cfg->issuer, "error", why));
     }
     free(uri);
-    buf_free(body);
+    meshca_buf_free(body);
     return r;
 }
 
@@ -1130,7 +1130,7 @@ label(const char *s, char *out, size_t outlen)
 }
 
 int
-identity_write_metrics(struct identity *id, struct buf *out)
+identity_write_metrics(struct identity *id, struct meshca_buf *out)
 {
     static const char *const heads[] = {
         "# HELP meshca_key_refreshes_total Issuer key-set loads and fetches "

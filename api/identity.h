@@ -103,6 +103,6 @@ int identity_ready(struct identity *id, char *why, size_t whylen) MESHCA_WUR;
 
 /* Appends Prometheus text: key-set fetches that succeeded and failed, keys
  * held and the key set's age, per issuer.  Returns 0 or a buf error. */
-int identity_write_metrics(struct identity *id, struct buf *out) MESHCA_WUR;
+int identity_write_metrics(struct identity *id, struct meshca_buf *out) MESHCA_WUR;
 
 #endif

@@ -267,7 +267,7 @@ static int
 read_records(struct integrator *it, PGresult *res, int legacy, struct rec *recs)
 {
     uint8_t mac[ENTRY_MAC_LEN];
-    struct buf *b = NULL;
+    struct meshca_buf *b = NULL;
     int i, n = PQntuples(res);
 
     for (i = 0; i < n; i++) {
@@ -277,17 +277,17 @@ read_records(struct integrator *it, PGresult *res, int legacy, struct rec *recs)
         if (legacy) {
             rc->seq = strtoull(PQgetvalue(res, i, 1), NULL, 10);
             rc->table = atoi(PQgetvalue(res, i, 2));
-            if ((b = buf_new(BUF_SIZE_MAX)) == NULL ||
+            if ((b = meshca_buf_new(BUF_SIZE_MAX)) == NULL ||
                 entry_from_row(PQgetvalue(res, i, 3), b) != 0 ||
-                (rc->owned = malloc(buf_len(b) + 1)) == NULL) {
-                buf_free(b);
+                (rc->owned = malloc(meshca_buf_len(b) + 1)) == NULL) {
+                meshca_buf_free(b);
                 return -1;
             }
-            memcpy(rc->owned, buf_ptr(b), buf_len(b));
+            memcpy(rc->owned, meshca_buf_ptr(b), meshca_buf_len(b));
             rc->entry = rc->owned;
-            rc->len = buf_len(b);
+            rc->len = meshca_buf_len(b);
             rc->ok = 1;
-            buf_free(b);
+            meshca_buf_free(b);
             continue;
         }
         rc->seq = be_uint(PQgetvalue(res, i, 1), 8);
@@ -307,25 +307,25 @@ read_records(struct integrator *it, PGresult *res, int legacy, struct rec *recs)
 static char *
 seq_array(const struct rec *recs, int n)
 {
-    struct buf *b = buf_new(BUF_SIZE_MAX);
+    struct meshca_buf *b = meshca_buf_new(BUF_SIZE_MAX);
     char num[24], *s = NULL;
     int i, first = 1, w;
 
-    if (b == NULL || buf_put(b, "{", 1) != 0)
+    if (b == NULL || meshca_buf_put(b, "{", 1) != 0)
         goto out;
     for (i = 0; i < n; i++) {
         if (!recs[i].ok)
             continue;
         w = snprintf(num, sizeof(num), "%s%llu", first ? "" : ",",
             (unsigned long long)recs[i].seq);
-        if (buf_put(b, num, (size_t)w) != 0)
+        if (meshca_buf_put(b, num, (size_t)w) != 0)
             goto out;
         first = 0;
     }
-    if (buf_put(b, "}", 2) != 0 || (s = strdup((const char *)buf_ptr(b))) == NULL)
+    if (meshca_buf_put(b, "}", 2) != 0 || (s = strdup((const char *)meshca_buf_ptr(b))) == NULL)
         goto out;
 out:
-    buf_free(b);
+    meshca_buf_free(b);
     return s;
 }
 
@@ -722,7 +722,7 @@ integrator_quarantined(struct integrator *it)
 }
 
 int
-integrator_write_metrics(struct integrator *it, struct buf *out)
+integrator_write_metrics(struct integrator *it, struct meshca_buf *out)
 {
     int r;
 

@@ -38,7 +38,7 @@ void integrator_stop(struct integrator *it);
 
 /* Prometheus text: log size, records integrated and quarantined, whether
  * this replica integrates, round durations. */
-int integrator_write_metrics(struct integrator *it, struct buf *out) MESHCA_WUR;
+int integrator_write_metrics(struct integrator *it, struct meshca_buf *out) MESHCA_WUR;
 
 /* The number of quarantined rows last seen (by any replica's integrator). */
 uint64_t integrator_quarantined(struct integrator *it);

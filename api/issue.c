@@ -43,8 +43,8 @@ parse_body(struct request *req, int require_key, struct issue_request **crp)
 {
     char msg[512];
 
-    if (request_parse(req->body ? (const char *)buf_ptr(req->body) : NULL,
-        req->body ? buf_len(req->body) : 0, require_key, crp, msg,
+    if (request_parse(req->body ? (const char *)meshca_buf_ptr(req->body) : NULL,
+        req->body ? meshca_buf_len(req->body) : 0, require_key, crp, msg,
         sizeof(msg)) != 0) {
         metrics_inc(&req->srv->metrics.denied, "invalid_request");
         req_error(req, 400, "invalid_request", "%s", msg);
@@ -158,7 +158,7 @@ struct issuance {
     struct claims *c;
     struct issue_request *cr;
     const struct issuer_config *is;  /* borrowed from the config; may be NULL */
-    struct key *key;
+    struct meshca_key *key;
     char *keyfp;
     struct policy *pol;
     struct policy_decision *dec;
@@ -176,7 +176,7 @@ issuance_clear(struct issuance *iss)
     cert_free(iss->cert);
     policy_decision_free(iss->dec);
     policy_unref(iss->pol);
-    key_free(iss->key);
+    meshca_key_free(iss->key);
     request_free(iss->cr);
     claims_free(iss->c);
     memset(iss, 0, sizeof(*iss));
@@ -213,7 +213,7 @@ admit_key(struct request *req, struct issuance *iss)
     size_t bloblen;
     int r;
 
-    if ((r = key_from_line(iss->cr->public_key, &iss->key)) != 0) {
+    if ((r = meshca_key_from_line(iss->cr->public_key, &iss->key)) != 0) {
         metrics_inc(&srv->metrics.denied, "invalid_key");
         req_error(req, 400, "invalid_request", "public_key: %s",
             meshcad_strerror(r));
@@ -221,7 +221,7 @@ admit_key(struct request *req, struct issuance *iss)
     }
     iss->is = issuer_of(srv->cfg, iss->c->iss);
     if (iss->is != NULL && iss->is->require_key_binding &&
-        (blob = key_blob(iss->key, &bloblen)) != NULL &&
+        (blob = meshca_key_blob(iss->key, &bloblen)) != NULL &&
         identity_check_key_binding(iss->c, blob, bloblen) != 0) {
         metrics_inc(&srv->metrics.denied, "key_binding");
         req_error(req, 401, "invalid_token", "the token's nonce does not "
@@ -229,7 +229,7 @@ admit_key(struct request *req, struct issuance *iss)
             "again with meshca login)");
         return -1;
     }
-    if (key_fingerprint(iss->key, &iss->keyfp) != 0) {
+    if (meshca_key_fingerprint(iss->key, &iss->keyfp) != 0) {
         req_error(req, 500, "internal", "out of memory");
         return -1;
     }
@@ -331,7 +331,7 @@ issuance_record(struct ledger_issuance *rec, const struct request *req,
     rec->role = dec->role;
     rec->principals = (const char *const *)dec->principals;
     rec->nprincipals = dec->nprincipals;
-    rec->key_type = key_type_name(iss->key);
+    rec->key_type = meshca_key_type_name(iss->key);
     rec->key_fingerprint = iss->keyfp;
     rec->valid_after = (int64_t)iss->cert->valid_after;
     rec->valid_before = (int64_t)iss->cert->valid_before;
@@ -358,7 +358,7 @@ issue_record(struct request *req, const struct issuance *iss)
     char *cafp = NULL, *opts = NULL;
     int r = 1;
 
-    if (key_fingerprint(cakey_public(cakey_set_active(srv->cas)),
+    if (meshca_key_fingerprint(cakey_public(cakey_set_active(srv->cas)),
             &cafp) != 0 ||
         (opts = options_json(iss->dec)) == NULL) {
         req_error(req, 500, "internal", "out of memory");

@@ -306,7 +306,7 @@ out:
 /* Fetching */
 
 struct fetch {
-    struct buf *body;
+    struct meshca_buf *body;
     int64_t max_age;
     int too_big;
 };
@@ -316,7 +316,7 @@ fetch_write(char *p, size_t sz, size_t n, void *arg)
 {
     struct fetch *f = arg;
 
-    if (buf_put(f->body, p, sz * n) != 0) {
+    if (meshca_buf_put(f->body, p, sz * n) != 0) {
         f->too_big = 1;
         return 0;
     }
@@ -353,7 +353,7 @@ fetch_header(char *p, size_t sz, size_t n, void *arg)
 }
 
 int
-jwks_fetch(const char *url, const char *ca_file, struct buf **bodyp,
+jwks_fetch(const char *url, const char *ca_file, struct meshca_buf **bodyp,
     int64_t *max_agep, char *why, size_t whylen)
 {
     struct fetch f = { NULL, -1, 0 };
@@ -367,7 +367,7 @@ jwks_fetch(const char *url, const char *ca_file, struct buf **bodyp,
         snprintf(why, whylen, "refusing to fetch %s", reason);
         goto out;
     }
-    if ((f.body = buf_new(JWKS_FETCH_MAX_BYTES)) == NULL ||
+    if ((f.body = meshca_buf_new(JWKS_FETCH_MAX_BYTES)) == NULL ||
         (c = curl_easy_init()) == NULL) {
         snprintf(why, whylen, "out of memory");
         r = MESHCA_ERR_ALLOC;
@@ -412,6 +412,6 @@ jwks_fetch(const char *url, const char *ca_file, struct buf **bodyp,
     r = 0;
 out:
     curl_easy_cleanup(c);
-    buf_free(f.body);
+    meshca_buf_free(f.body);
     return r;
 }

@@ -75,7 +75,7 @@ enum jwk_family jwks_alg_family(const char *alg);
  * (the response's Cache-Control max-age in seconds, -1 without one), or
  * MESHCA_ERR_JWKS_FETCH with the reason in why (outputs untouched).
  */
-int jwks_fetch(const char *url, const char *ca_file, struct buf **bodyp,
+int jwks_fetch(const char *url, const char *ca_file, struct meshca_buf **bodyp,
     int64_t *max_agep, char *why, size_t whylen) MESHCA_WUR;
 
 

@@ -101,8 +101,8 @@ cmd_keygen(int argc, char **argv)
             fprintf(stderr, "meshcad keygen: %s\n", meshcad_strerror(r));
         goto out;
     }
-    if ((r = key_to_line(cakey_public(k), "meshca-ca", &line)) != 0 ||
-        (r = key_fingerprint(cakey_public(k), &fp)) != 0) {
+    if ((r = meshca_key_to_line(cakey_public(k), "meshca-ca", &line)) != 0 ||
+        (r = meshca_key_fingerprint(cakey_public(k), &fp)) != 0) {
         fprintf(stderr, "meshcad keygen: %s\n", meshcad_strerror(r));
         goto out;
     }

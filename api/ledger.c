@@ -52,7 +52,7 @@ struct item {
     int lengths[ITEM_PARAMS_MAX];  /* for binary params (entry, mac) */
     int formats[ITEM_PARAMS_MAX];  /* 1: binary */
     int nparams;
-    struct buf *entry;       /* the record's canonical entry */
+    struct meshca_buf *entry;       /* the record's canonical entry */
     uint8_t mac[ENTRY_MAC_LEN];
     char *owned[8];          /* strings built for params, freed by the caller */
     int nowned;
@@ -770,12 +770,12 @@ item_seal(struct ledger *l, struct item *it, int64_t created_us)
         return MESHCA_ERR_ALLOC;
     (void)meshca_time_format_us(created_us, at, MESHCA_TIME_BUFLEN);
     own(it, at);
-    if ((r = entry_mac(l->mac_key, l->mac_keylen, buf_ptr(it->entry),
-        buf_len(it->entry), it->mac)) != 0)
+    if ((r = entry_mac(l->mac_key, l->mac_keylen, meshca_buf_ptr(it->entry),
+        meshca_buf_len(it->entry), it->mac)) != 0)
         return r;
     it->params[n] = at;
-    it->params[n + 1] = (const char *)buf_ptr(it->entry);
-    it->lengths[n + 1] = (int)buf_len(it->entry);
+    it->params[n + 1] = (const char *)meshca_buf_ptr(it->entry);
+    it->lengths[n + 1] = (int)meshca_buf_len(it->entry);
     it->formats[n + 1] = 1;
     it->params[n + 2] = (const char *)it->mac;
     it->lengths[n + 2] = ENTRY_MAC_LEN;
@@ -793,7 +793,7 @@ item_release(struct item *it)
     for (i = 0; i < it->nowned; i++)
         free(it->owned[i]);
     it->nowned = 0;
-    buf_free(it->entry);
+    meshca_buf_free(it->entry);
     it->entry = NULL;
 }
 
@@ -842,7 +842,7 @@ item_start(struct item *it, enum item_kind kind, int nparams)
     memset(it, 0, sizeof(*it));
     it->kind = kind;
     it->nparams = nparams;
-    if ((it->entry = buf_new(BUF_SIZE_MAX)) == NULL)
+    if ((it->entry = meshca_buf_new(BUF_SIZE_MAX)) == NULL)
         return MESHCA_ERR_ALLOC;
     return 0;
 }
@@ -1239,7 +1239,7 @@ ledger_ping(struct ledger *l, char *why, size_t whylen)
 }
 
 int
-ledger_write_metrics(struct ledger *l, struct buf *out)
+ledger_write_metrics(struct ledger *l, struct meshca_buf *out)
 {
     int r;
 

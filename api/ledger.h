@@ -113,7 +113,7 @@ void ledger_reader_release(struct ledger *l);
 int ledger_ping(struct ledger *l, char *why, size_t whylen) MESHCA_WUR;
 
 /* Appends Prometheus text for the ledger's counters and commit latency. */
-int ledger_write_metrics(struct ledger *l, struct buf *out) MESHCA_WUR;
+int ledger_write_metrics(struct ledger *l, struct meshca_buf *out) MESHCA_WUR;
 
 /* Verification (meshcad ledger verify, logverify.c): recomputes every log
  * entry from its row and checks its MAC, rebuilds the Merkle tree and

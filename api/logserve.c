@@ -82,7 +82,7 @@ handle_log_checkpoint(struct request *req)
 
 /* Hash tile body: the first width hashes of a stored tile that has them. */
 static int
-hash_tile(PGconn *c, int level, uint64_t idx, unsigned width, struct buf *out)
+hash_tile(PGconn *c, int level, uint64_t idx, unsigned width, struct meshca_buf *out)
 {
     char lv[8], ix[24];
     const char *p[2] = { lv, ix };
@@ -99,7 +99,7 @@ hash_tile(PGconn *c, int level, uint64_t idx, unsigned width, struct buf *out)
         have = PQntuples(res) == 1 ? (size_t)PQgetlength(res, 0, 0) : 0;
         if (have >= (size_t)width * TLOG_HASH_LEN &&
             (width < TLOG_TILE_WIDTH || have == TILE_FULL_BYTES))
-            r = buf_put(out, PQgetvalue(res, 0, 0),
+            r = meshca_buf_put(out, PQgetvalue(res, 0, 0),
                 (size_t)width * TLOG_HASH_LEN);
     }
     PQclear(res);
@@ -109,7 +109,7 @@ hash_tile(PGconn *c, int level, uint64_t idx, unsigned width, struct buf *out)
 /* Entry bundle body: width entries, each a big-endian uint16 length then
  * the entry. */
 static int
-entry_bundle(PGconn *c, uint64_t idx, unsigned width, struct buf *out)
+entry_bundle(PGconn *c, uint64_t idx, unsigned width, struct meshca_buf *out)
 {
     char lo[24], hi[24];
     const char *p[2] = { lo, hi };
@@ -136,8 +136,8 @@ entry_bundle(PGconn *c, uint64_t idx, unsigned width, struct buf *out)
         }
         len[0] = (uint8_t)(n >> 8);
         len[1] = (uint8_t)n;
-        if ((r = buf_put(out, len, 2)) != 0 ||
-            (r = buf_put(out, PQgetvalue(res, i, 0), n)) != 0)
+        if ((r = meshca_buf_put(out, len, 2)) != 0 ||
+            (r = meshca_buf_put(out, PQgetvalue(res, i, 0), n)) != 0)
             goto out;
     }
     r = 0;
@@ -150,7 +150,7 @@ void
 handle_log_tile(struct request *req)
 {
     const char *path = req->url + strlen("/v1/log/");
-    struct buf *b = NULL;
+    struct meshca_buf *b = NULL;
     uint64_t idx;
     unsigned width;
     int level, r;
@@ -162,9 +162,9 @@ handle_log_tile(struct request *req)
             "tlog-tiles: tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>])");
         return;
     }
-    if ((b = buf_new(BUF_SIZE_MAX)) == NULL ||
+    if ((b = meshca_buf_new(BUF_SIZE_MAX)) == NULL ||
         (c = ledger_reader_acquire(req->srv->ledger)) == NULL) {
-        buf_free(b);
+        meshca_buf_free(b);
         reply_unavailable(req);
         return;
     }
@@ -175,22 +175,22 @@ handle_log_tile(struct request *req)
         req_error(req, 404, "not_found", "no such tile yet: %s", path);
     else if (r != 0)
         reply_unavailable(req);
-    else if ((body = malloc(buf_len(b) + 1)) == NULL)
+    else if ((body = malloc(meshca_buf_len(b) + 1)) == NULL)
         reply_unavailable(req);
     else {
-        memcpy(body, buf_ptr(b), buf_len(b));
+        memcpy(body, meshca_buf_ptr(b), meshca_buf_len(b));
         /* A tile's bytes at a given width never change. */
         req->cache_control = strdup(IMMUTABLE);
-        req_reply(req, 200, "application/octet-stream", body, buf_len(b));
+        req_reply(req, 200, "application/octet-stream", body, meshca_buf_len(b));
     }
-    buf_free(b);
+    meshca_buf_free(b);
 }
 
 /* tlog_read_cb over log_tiles on the reader connection. */
 static int
 read_tiles(void *arg, int level, uint64_t first, size_t count, uint8_t *out)
 {
-    struct buf *b = buf_new(TILE_FULL_BYTES);
+    struct meshca_buf *b = meshca_buf_new(TILE_FULL_BYTES);
     size_t off = (first % TLOG_TILE_WIDTH) * TLOG_HASH_LEN;
     int r;
 
@@ -199,8 +199,8 @@ read_tiles(void *arg, int level, uint64_t first, size_t count, uint8_t *out)
     r = hash_tile(arg, level, first / TLOG_TILE_WIDTH,
         (unsigned)(first % TLOG_TILE_WIDTH + count), b);
     if (r == 0)
-        memcpy(out, buf_ptr(b) + off, count * TLOG_HASH_LEN);
-    buf_free(b);
+        memcpy(out, meshca_buf_ptr(b) + off, count * TLOG_HASH_LEN);
+    meshca_buf_free(b);
     return r;
 }
 

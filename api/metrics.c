@@ -93,7 +93,7 @@ metrics_observe(struct histogram *h, uint64_t micros)
 }
 
 int
-metrics_printf(struct buf *out, const char *fmt, ...)
+metrics_printf(struct meshca_buf *out, const char *fmt, ...)
 {
     char line[1024];
     va_list ap;
@@ -104,7 +104,7 @@ metrics_printf(struct buf *out, const char *fmt, ...)
     va_end(ap);
     if (n < 0 || (size_t)n >= sizeof(line))
         return MESHCA_ERR_INVALID_ARGUMENT;
-    return buf_put(out, line, (size_t)n);
+    return meshca_buf_put(out, line, (size_t)n);
 }
 
 /* Label values are escaped as the exposition format requires. */
@@ -127,7 +127,7 @@ escape_label(const char *in, char *out, size_t outlen)
 }
 
 int
-metrics_write_labelled(struct buf *out, const struct labelled *l,
+metrics_write_labelled(struct meshca_buf *out, const struct labelled *l,
     const char *help)
 {
     char esc[300];
@@ -148,7 +148,7 @@ metrics_write_labelled(struct buf *out, const struct labelled *l,
 }
 
 int
-metrics_write_histogram(struct buf *out, const char *name, const char *help,
+metrics_write_histogram(struct meshca_buf *out, const char *name, const char *help,
     const struct histogram *h)
 {
     uint64_t cum = 0;

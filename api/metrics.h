@@ -52,12 +52,12 @@ void metrics_inc(struct labelled *l, const char *value);
 void metrics_observe(struct histogram *h, uint64_t micros);
 
 /* Appends the text exposition of l / h to out. */
-int metrics_write_labelled(struct buf *out, const struct labelled *l,
+int metrics_write_labelled(struct meshca_buf *out, const struct labelled *l,
     const char *help) MESHCA_WUR;
-int metrics_write_histogram(struct buf *out, const char *name,
+int metrics_write_histogram(struct meshca_buf *out, const char *name,
     const char *help, const struct histogram *h) MESHCA_WUR;
 /* Appends one formatted line. */
-int metrics_printf(struct buf *out, const char *fmt, ...)
+int metrics_printf(struct meshca_buf *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3))) MESHCA_WUR;
 
 #endif

@@ -100,11 +100,11 @@ period(struct request *req, int64_t *sincep, int64_t *untilp, int64_t dflt)
 
 /* Appends a cell holding a NUL-terminated string (NULL: empty). */
 static int
-csv_str(struct buf *b, const char *s, int first)
+csv_str(struct meshca_buf *b, const char *s, int first)
 {
     int r;
 
-    if (!first && (r = buf_put(b, ",", 1)) != 0)
+    if (!first && (r = meshca_buf_put(b, ",", 1)) != 0)
         return r;
     return csv_put_cell(b, s, s ? strlen(s) : 0);
 }
@@ -112,7 +112,7 @@ csv_str(struct buf *b, const char *s, int first)
 /* One CSV row of certificate r; the principals, joined by spaces, are built
  * in scratch (reset here), so no principal is ever cut off. */
 static int
-csv_row(struct buf *b, struct buf *scratch, const json_t *r)
+csv_row(struct meshca_buf *b, struct meshca_buf *scratch, const json_t *r)
 {
     static const char *const tail[] = { "key_id", "key_fingerprint",
         "client_address" };
@@ -124,10 +124,10 @@ csv_row(struct buf *b, struct buf *scratch, const json_t *r)
 
     snprintf(seq, sizeof(seq), "%lld",
         (long long)json_integer_value(json_object_get(r, "seq")));
-    buf_reset(scratch);
+    meshca_buf_reset(scratch);
     json_array_foreach(json_object_get(r, "principals"), k, p) {
-        if ((k > 0 && (rc = buf_put(scratch, " ", 1)) != 0) ||
-            (rc = buf_put(scratch, json_string_value(p) ? json_string_value(p)
+        if ((k > 0 && (rc = meshca_buf_put(scratch, " ", 1)) != 0) ||
+            (rc = meshca_buf_put(scratch, json_string_value(p) ? json_string_value(p)
             : "", json_string_value(p) ? json_string_length(p) : 0)) != 0)
             return rc;
     }
@@ -138,9 +138,9 @@ csv_row(struct buf *b, struct buf *scratch, const json_t *r)
         if ((rc = csv_str(b, json_string_value(json_object_get(r, mid[k])),
             0)) != 0)
             return rc;
-    if ((rc = buf_put(b, ",", 1)) != 0 ||
-        (rc = csv_put_cell(b, (const char *)buf_ptr(scratch),
-        buf_len(scratch))) != 0 ||
+    if ((rc = meshca_buf_put(b, ",", 1)) != 0 ||
+        (rc = csv_put_cell(b, (const char *)meshca_buf_ptr(scratch),
+        meshca_buf_len(scratch))) != 0 ||
         (rc = csv_str(b, json_string_value(json_object_get(r,
         "valid_after")), 0)) != 0 ||
         (rc = csv_str(b, json_string_value(json_object_get(r,
@@ -154,7 +154,7 @@ csv_row(struct buf *b, struct buf *scratch, const json_t *r)
         if ((rc = csv_str(b, json_string_value(json_object_get(r, tail[k])),
             0)) != 0)
             return rc;
-    return buf_put(b, "\r\n", 2);
+    return meshca_buf_put(b, "\r\n", 2);
 }
 
 /* The CSV of rows (header first) as a new string in *outp, *lenp bytes. */
@@ -164,25 +164,25 @@ csv_rows(const json_t *rows, char **outp, size_t *lenp)
     static const char header[] = "serial,created_seq,subject,email,role,"
         "principals,valid_after,valid_before,reason,revoked,key_id,"
         "key_fingerprint,client_address\r\n";
-    struct buf *b = NULL, *scratch = NULL;
+    struct meshca_buf *b = NULL, *scratch = NULL;
     const json_t *r;
     size_t i;
     int rc = MESHCA_ERR_ALLOC;
 
     *outp = NULL;
     *lenp = 0;
-    if ((b = buf_new(BUF_SIZE_MAX)) == NULL ||
-        (scratch = buf_new(BUF_SIZE_MAX)) == NULL)
+    if ((b = meshca_buf_new(BUF_SIZE_MAX)) == NULL ||
+        (scratch = meshca_buf_new(BUF_SIZE_MAX)) == NULL)
         goto out;
-    if ((rc = buf_put(b, header, sizeof(header) - 1)) != 0)
+    if ((rc = meshca_buf_put(b, header, sizeof(header) - 1)) != 0)
         goto out;
     json_array_foreach(rows, i, r)
         if ((rc = csv_row(b, scratch, r)) != 0)
             goto out;
-    rc = buf_take_cstring(&b, outp, lenp);
+    rc = meshca_buf_take_cstring(&b, outp, lenp);
 out:
-    buf_free(b);
-    buf_free(scratch);
+    meshca_buf_free(b);
+    meshca_buf_free(scratch);
     return rc;
 }
 

@@ -81,7 +81,7 @@ rebuild(struct revocations *rs, uint64_t version, struct ledger_snapshot *snap)
             uint64_t serial = strtoull(e->value, NULL, 10);
 
             for (k = 0; k < nca && r == 0; k++) {
-                const struct key *pub = cakey_public(cakey_set_get(cas, k,
+                const struct meshca_key *pub = cakey_public(cakey_set_get(cas, k,
                     NULL));
                 const uint8_t *cb;
                 size_t cl;
@@ -89,13 +89,13 @@ rebuild(struct revocations *rs, uint64_t version, struct ledger_snapshot *snap)
 
                 /* A serial is listed under the CA that signed it, when the
                  * ledger knows it; otherwise under every CA we have. */
-                if (e->ca_fingerprint != NULL && key_fingerprint(pub,
+                if (e->ca_fingerprint != NULL && meshca_key_fingerprint(pub,
                     &cafp) == 0 && strcmp(cafp, e->ca_fingerprint) != 0) {
                     free(cafp);
                     continue;
                 }
                 free(cafp);
-                cb = key_blob(pub, &cl);
+                cb = meshca_key_blob(pub, &cl);
                 if (strcmp(e->kind, "serial") == 0)
                     r = serial == 0 ? 0 : krl_revoke_serial(b, cb, cl, serial);
                 else

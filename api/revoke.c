@@ -180,8 +180,8 @@ revoke_body(struct request *req)
     const char *key;
     size_t i, ntargets = 0;
 
-    if (req->body == NULL || (o = json_loadb((const char *)buf_ptr(req->body),
-        buf_len(req->body), JSON_REJECT_DUPLICATES, &je)) == NULL ||
+    if (req->body == NULL || (o = json_loadb((const char *)meshca_buf_ptr(req->body),
+        meshca_buf_len(req->body), JSON_REJECT_DUPLICATES, &je)) == NULL ||
         !json_is_object(o)) {
         req_error(req, 400, "invalid_request", "the body must be a JSON "
             "object such as {\"serial\": \"123\", \"reason\": \"...\"}");
@@ -246,7 +246,7 @@ revoke_target(struct request *req, const json_t *o,
     struct ledger_revocation *rec, char **valuep)
 {
     const json_t *v;
-    struct key *k = NULL;
+    struct meshca_key *k = NULL;
     uint8_t fp[32];
     int bad;
 
@@ -269,9 +269,9 @@ revoke_target(struct request *req, const json_t *o,
     rec->kind = "key_fingerprint";
     if ((v = json_object_get(o, "public_key")) != NULL) {
         bad = !json_is_string(v) ||
-            key_from_line(json_string_value(v), &k) != 0 ||
-            key_fingerprint(k, valuep) != 0;
-        key_free(k);
+            meshca_key_from_line(json_string_value(v), &k) != 0 ||
+            meshca_key_fingerprint(k, valuep) != 0;
+        meshca_key_free(k);
         if (bad) {
             req_error(req, 400, "invalid_request", "public_key: not an "
                 "OpenSSH public key line");

@@ -163,7 +163,7 @@ build_config_body(const struct server *srv)
     for (i = 0; i < cakey_set_count(srv->cas); i++) {
         char *fp = NULL;
 
-        if (key_fingerprint(cakey_public(cakey_set_get(srv->cas, i, NULL)),
+        if (meshca_key_fingerprint(cakey_public(cakey_set_get(srv->cas, i, NULL)),
             &fp) == 0)
             json_array_append_new(fps, json_string(fp));
         free(fp);
@@ -276,7 +276,7 @@ cmd_serve(int argc, char **argv)
     }
     if ((srv.rl = ratelimit_new(cfg->limits.rate_per_minute)) == NULL ||
         cakey_set_trusted_text(srv.cas, &srv.ca_keys_text) != 0 ||
-        key_to_line(cakey_public(cakey_set_active(srv.cas)), NULL,
+        meshca_key_to_line(cakey_public(cakey_set_active(srv.cas)), NULL,
             &srv.ca_active_line) != 0 ||
         (srv.config_body = build_config_body(&srv)) == NULL) {
         fprintf(stderr, "meshcad: out of memory\n");

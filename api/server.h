@@ -67,7 +67,7 @@ struct request {
     char id[33];            /* request id, hex */
     char remote[64];        /* client address */
     int64_t start_us;       /* monotonic */
-    struct buf *body;
+    struct meshca_buf *body;
     int too_large;
     int state;              /* see http.c */
     /* the response */

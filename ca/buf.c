@@ -8,7 +8,7 @@
 
 #include "meshca/buf.h"
 
-struct buf {
+struct meshca_buf {
     uint8_t *d;
     size_t off;   /* first unconsumed byte */
     size_t size;  /* end of data */
@@ -16,10 +16,10 @@ struct buf {
     size_t max;   /* limit on size - off + growth */
 };
 
-static struct buf *
+static struct meshca_buf *
 new_limited(size_t max_size, size_t ceiling)
 {
-    struct buf *b;
+    struct meshca_buf *b;
 
     if (max_size == 0 || max_size > ceiling)
         return NULL;
@@ -34,34 +34,34 @@ new_limited(size_t max_size, size_t ceiling)
     return b;
 }
 
-struct buf *
-buf_new(size_t max_size)
+struct meshca_buf *
+meshca_buf_new(size_t max_size)
 {
     return new_limited(max_size, BUF_SIZE_MAX);
 }
 
-struct buf *
-buf_new_large(size_t max_size)
+struct meshca_buf *
+meshca_buf_new_large(size_t max_size)
 {
     return new_limited(max_size, BUF_LARGE_MAX);
 }
 
-struct buf *
-buf_from(const void *data, size_t len)
+struct meshca_buf *
+meshca_buf_from(const void *data, size_t len)
 {
-    struct buf *b;
+    struct meshca_buf *b;
 
-    if ((b = buf_new(len == 0 ? 1 : len)) == NULL)
+    if ((b = meshca_buf_new(len == 0 ? 1 : len)) == NULL)
         return NULL;
-    if (buf_put(b, data, len) != 0) {
-        buf_free(b);
+    if (meshca_buf_put(b, data, len) != 0) {
+        meshca_buf_free(b);
         return NULL;
     }
     return b;
 }
 
 void
-buf_free(struct buf *b)
+meshca_buf_free(struct meshca_buf *b)
 {
     if (b == NULL)
         return;
@@ -73,34 +73,34 @@ buf_free(struct buf *b)
 }
 
 void
-buf_reset(struct buf *b)
+meshca_buf_reset(struct meshca_buf *b)
 {
     OPENSSL_cleanse(b->d, b->alloc);
     b->off = b->size = 0;
 }
 
 size_t
-buf_len(const struct buf *b)
+meshca_buf_len(const struct meshca_buf *b)
 {
     return b->size - b->off;
 }
 
 const uint8_t *
-buf_ptr(const struct buf *b)
+meshca_buf_ptr(const struct meshca_buf *b)
 {
     return b->d + b->off;
 }
 
 size_t
-buf_max_size(const struct buf *b)
+meshca_buf_max_size(const struct meshca_buf *b)
 {
     return b->max;
 }
 
 int
-buf_consume(struct buf *b, size_t len)
+meshca_buf_consume(struct meshca_buf *b, size_t len)
 {
-    if (len > buf_len(b))
+    if (len > meshca_buf_len(b))
         return MESHCA_ERR_MESSAGE_INCOMPLETE;
     b->off += len;
     if (b->off == b->size)
@@ -114,13 +114,13 @@ buf_consume(struct buf *b, size_t len)
  * is wiped first, since a buffer may hold secrets.
  */
 static int
-reserve(struct buf *b, size_t len, uint8_t **dstp)
+reserve(struct meshca_buf *b, size_t len, uint8_t **dstp)
 {
     size_t need, nalloc;
     uint8_t *nd;
 
     *dstp = NULL;
-    if (len > b->max || buf_len(b) > b->max - len)
+    if (len > b->max || meshca_buf_len(b) > b->max - len)
         return MESHCA_ERR_NO_BUFFER_SPACE;
     if (b->off > 0 && b->size + len > b->alloc) {
         memmove(b->d, b->d + b->off, b->size - b->off);
@@ -147,7 +147,7 @@ reserve(struct buf *b, size_t len, uint8_t **dstp)
 }
 
 int
-buf_put(struct buf *b, const void *data, size_t len)
+meshca_buf_put(struct meshca_buf *b, const void *data, size_t len)
 {
     uint8_t *p;
     int r;
@@ -161,7 +161,7 @@ buf_put(struct buf *b, const void *data, size_t len)
 }
 
 int
-buf_vputf(struct buf *b, const char *fmt, va_list ap)
+meshca_buf_vputf(struct meshca_buf *b, const char *fmt, va_list ap)
 {
     char small[256], *big = NULL;
     va_list ap2;
@@ -175,41 +175,41 @@ buf_vputf(struct buf *b, const char *fmt, va_list ap)
         return MESHCA_ERR_INTERNAL;
     len = (size_t)n;
     if (len < sizeof(small)) {
-        r = buf_put(b, small, len);
+        r = meshca_buf_put(b, small, len);
         OPENSSL_cleanse(small, len);
         return r;
     }
     /* Too long for the stack: refuse before allocating what cannot fit. */
-    if (len > b->max || buf_len(b) > b->max - len)
+    if (len > b->max || meshca_buf_len(b) > b->max - len)
         return MESHCA_ERR_NO_BUFFER_SPACE;
     if ((big = malloc(len + 1)) == NULL)
         return MESHCA_ERR_ALLOC;
     if (vsnprintf(big, len + 1, fmt, ap) != n)
         r = MESHCA_ERR_INTERNAL;
     else
-        r = buf_put(b, big, len);
+        r = meshca_buf_put(b, big, len);
     OPENSSL_cleanse(big, len + 1);
     free(big);
     return r;
 }
 
 int
-buf_putf(struct buf *b, const char *fmt, ...)
+meshca_buf_putf(struct meshca_buf *b, const char *fmt, ...)
 {
     va_list ap;
     int r;
 
     va_start(ap, fmt);
-    r = buf_vputf(b, fmt, ap);
+    r = meshca_buf_vputf(b, fmt, ap);
     va_end(ap);
     return r;
 }
 
 int
-buf_take_cstring(struct buf **bp, char **strp, size_t *lenp)
+meshca_buf_take_cstring(struct meshca_buf **bp, char **strp, size_t *lenp)
 {
-    struct buf *b = *bp;
-    size_t n = buf_len(b);
+    struct meshca_buf *b = *bp;
+    size_t n = meshca_buf_len(b);
     uint8_t *nd;
 
     *strp = NULL;
@@ -240,13 +240,13 @@ buf_take_cstring(struct buf **bp, char **strp, size_t *lenp)
 }
 
 int
-buf_put_u8(struct buf *b, uint8_t val)
+meshca_buf_put_u8(struct meshca_buf *b, uint8_t val)
 {
-    return buf_put(b, &val, 1);
+    return meshca_buf_put(b, &val, 1);
 }
 
 int
-buf_put_u32(struct buf *b, uint32_t val)
+meshca_buf_put_u32(struct meshca_buf *b, uint32_t val)
 {
     uint8_t v[4];
 
@@ -254,22 +254,22 @@ buf_put_u32(struct buf *b, uint32_t val)
     v[1] = (uint8_t)(val >> 16);
     v[2] = (uint8_t)(val >> 8);
     v[3] = (uint8_t)val;
-    return buf_put(b, v, sizeof(v));
+    return meshca_buf_put(b, v, sizeof(v));
 }
 
 int
-buf_put_u64(struct buf *b, uint64_t val)
+meshca_buf_put_u64(struct meshca_buf *b, uint64_t val)
 {
     uint8_t v[8];
     int i;
 
     for (i = 0; i < 8; i++)
         v[i] = (uint8_t)(val >> (56 - 8 * i));
-    return buf_put(b, v, sizeof(v));
+    return meshca_buf_put(b, v, sizeof(v));
 }
 
 int
-buf_put_string(struct buf *b, const void *data, size_t len)
+meshca_buf_put_string(struct meshca_buf *b, const void *data, size_t len)
 {
     uint8_t *p;
     int r;
@@ -288,25 +288,25 @@ buf_put_string(struct buf *b, const void *data, size_t len)
 }
 
 int
-buf_put_cstring(struct buf *b, const char *s)
+meshca_buf_put_cstring(struct meshca_buf *b, const char *s)
 {
-    return buf_put_string(b, s, s == NULL ? 0 : strlen(s));
+    return meshca_buf_put_string(b, s, s == NULL ? 0 : strlen(s));
 }
 
 int
-buf_put_stringb(struct buf *b, const struct buf *v)
+meshca_buf_put_stringb(struct meshca_buf *b, const struct meshca_buf *v)
 {
-    return buf_put_string(b, buf_ptr(v), buf_len(v));
+    return meshca_buf_put_string(b, meshca_buf_ptr(v), meshca_buf_len(v));
 }
 
 int
-buf_putb(struct buf *b, const struct buf *v)
+meshca_buf_putb(struct meshca_buf *b, const struct meshca_buf *v)
 {
-    return buf_put(b, buf_ptr(v), buf_len(v));
+    return meshca_buf_put(b, meshca_buf_ptr(v), meshca_buf_len(v));
 }
 
 int
-buf_put_bignum2_bytes(struct buf *b, const void *mag, size_t len)
+meshca_buf_put_bignum2_bytes(struct meshca_buf *b, const void *mag, size_t len)
 {
     const uint8_t *s = mag;
     uint8_t *p;
@@ -335,69 +335,69 @@ buf_put_bignum2_bytes(struct buf *b, const void *mag, size_t len)
 }
 
 int
-buf_get(struct buf *b, void *out, size_t len)
+meshca_buf_get(struct meshca_buf *b, void *out, size_t len)
 {
-    if (len > buf_len(b))
+    if (len > meshca_buf_len(b))
         return MESHCA_ERR_MESSAGE_INCOMPLETE;
     if (out != NULL && len > 0)
-        memcpy(out, buf_ptr(b), len);
-    return buf_consume(b, len);
+        memcpy(out, meshca_buf_ptr(b), len);
+    return meshca_buf_consume(b, len);
 }
 
 int
-buf_get_u8(struct buf *b, uint8_t *valp)
+meshca_buf_get_u8(struct meshca_buf *b, uint8_t *valp)
 {
-    return buf_get(b, valp, 1);
+    return meshca_buf_get(b, valp, 1);
 }
 
 int
-buf_get_u32(struct buf *b, uint32_t *valp)
+meshca_buf_get_u32(struct meshca_buf *b, uint32_t *valp)
 {
-    const uint8_t *p = buf_ptr(b);
+    const uint8_t *p = meshca_buf_ptr(b);
     int r;
 
-    if (buf_len(b) < 4)
+    if (meshca_buf_len(b) < 4)
         return MESHCA_ERR_MESSAGE_INCOMPLETE;
     if (valp != NULL)
         *valp = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
             (uint32_t)p[2] << 8 | (uint32_t)p[3];
-    r = buf_consume(b, 4);
+    r = meshca_buf_consume(b, 4);
     return r;
 }
 
 int
-buf_get_u64(struct buf *b, uint64_t *valp)
+meshca_buf_get_u64(struct meshca_buf *b, uint64_t *valp)
 {
-    const uint8_t *p = buf_ptr(b);
+    const uint8_t *p = meshca_buf_ptr(b);
     uint64_t v = 0;
     int i;
 
-    if (buf_len(b) < 8)
+    if (meshca_buf_len(b) < 8)
         return MESHCA_ERR_MESSAGE_INCOMPLETE;
     for (i = 0; i < 8; i++)
         v = v << 8 | p[i];
     if (valp != NULL)
         *valp = v;
-    return buf_consume(b, 8);
+    return meshca_buf_consume(b, 8);
 }
 
 int
-buf_peek_string_direct(const struct buf *b, const uint8_t **valp,
+meshca_buf_peek_string_direct(const struct meshca_buf *b, const uint8_t **valp,
     size_t *lenp)
 {
-    const uint8_t *p = buf_ptr(b);
+    const uint8_t *p = meshca_buf_ptr(b);
     size_t len;
 
     if (valp != NULL)
         *valp = NULL;
     if (lenp != NULL)
         *lenp = 0;
-    if (buf_len(b) < 4)
+    if (meshca_buf_len(b) < 4)
         return MESHCA_ERR_MESSAGE_INCOMPLETE;
     len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
     if (len > BUF_STRING_MAX)
         return MESHCA_ERR_STRING_TOO_LARGE;
-    if (buf_len(b) - 4 < len)
+    if (meshca_buf_len(b) - 4 < len)
         return MESHCA_ERR_MESSAGE_INCOMPLETE;
     if (valp != NULL)
         *valp = p + 4;
@@ -407,7 +407,7 @@ buf_peek_string_direct(const struct buf *b, const uint8_t **valp,
 }
 
 int
-buf_get_string_direct(struct buf *b, const uint8_t **valp, size_t *lenp)
+meshca_buf_get_string_direct(struct meshca_buf *b, const uint8_t **valp, size_t *lenp)
 {
     const uint8_t *p;
     size_t len;
@@ -417,13 +417,13 @@ buf_get_string_direct(struct buf *b, const uint8_t **valp, size_t *lenp)
         *valp = NULL;
     if (lenp != NULL)
         *lenp = 0;
-    if ((r = buf_peek_string_direct(b, &p, &len)) != 0)
+    if ((r = meshca_buf_peek_string_direct(b, &p, &len)) != 0)
         return r;
     /*
      * Consuming may reset offsets to zero when the buffer empties, but it
      * never moves or frees the bytes, so p stays valid.
      */
-    if ((r = buf_consume(b, 4 + len)) != 0)
+    if ((r = meshca_buf_consume(b, 4 + len)) != 0)
         return r;
     if (valp != NULL)
         *valp = p;
@@ -433,7 +433,7 @@ buf_get_string_direct(struct buf *b, const uint8_t **valp, size_t *lenp)
 }
 
 int
-buf_get_string(struct buf *b, uint8_t **valp, size_t *lenp)
+meshca_buf_get_string(struct meshca_buf *b, uint8_t **valp, size_t *lenp)
 {
     const uint8_t *p;
     uint8_t *v;
@@ -444,7 +444,7 @@ buf_get_string(struct buf *b, uint8_t **valp, size_t *lenp)
         *valp = NULL;
     if (lenp != NULL)
         *lenp = 0;
-    if ((r = buf_peek_string_direct(b, &p, &len)) != 0)
+    if ((r = meshca_buf_peek_string_direct(b, &p, &len)) != 0)
         return r;
     if (valp != NULL) {
         if ((v = malloc(len + 1)) == NULL)
@@ -453,7 +453,7 @@ buf_get_string(struct buf *b, uint8_t **valp, size_t *lenp)
         v[len] = '\0';
     } else
         v = NULL;
-    if ((r = buf_consume(b, 4 + len)) != 0) {
+    if ((r = meshca_buf_consume(b, 4 + len)) != 0) {
         free(v);
         return r;
     }
@@ -465,7 +465,7 @@ buf_get_string(struct buf *b, uint8_t **valp, size_t *lenp)
 }
 
 int
-buf_get_cstring(struct buf *b, char **valp, size_t *lenp)
+meshca_buf_get_cstring(struct meshca_buf *b, char **valp, size_t *lenp)
 {
     const uint8_t *p;
     size_t len;
@@ -475,28 +475,28 @@ buf_get_cstring(struct buf *b, char **valp, size_t *lenp)
         *valp = NULL;
     if (lenp != NULL)
         *lenp = 0;
-    if ((r = buf_peek_string_direct(b, &p, &len)) != 0)
+    if ((r = meshca_buf_peek_string_direct(b, &p, &len)) != 0)
         return r;
     if (len > 0 && memchr(p, '\0', len) != NULL)
         return MESHCA_ERR_INVALID_FORMAT;
-    return buf_get_string(b, (uint8_t **)valp, lenp);
+    return meshca_buf_get_string(b, (uint8_t **)valp, lenp);
 }
 
 int
-buf_get_stringb(struct buf *b, struct buf **subp)
+meshca_buf_get_stringb(struct meshca_buf *b, struct meshca_buf **subp)
 {
     const uint8_t *p;
     size_t len;
-    struct buf *sub;
+    struct meshca_buf *sub;
     int r;
 
     *subp = NULL;
-    if ((r = buf_peek_string_direct(b, &p, &len)) != 0)
+    if ((r = meshca_buf_peek_string_direct(b, &p, &len)) != 0)
         return r;
-    if ((sub = buf_from(p, len)) == NULL)
+    if ((sub = meshca_buf_from(p, len)) == NULL)
         return MESHCA_ERR_ALLOC;
-    if ((r = buf_consume(b, 4 + len)) != 0) {
-        buf_free(sub);
+    if ((r = meshca_buf_consume(b, 4 + len)) != 0) {
+        meshca_buf_free(sub);
         return r;
     }
     *subp = sub;
@@ -504,7 +504,7 @@ buf_get_stringb(struct buf *b, struct buf **subp)
 }
 
 int
-buf_get_bignum2_bytes_direct(struct buf *b, const uint8_t **valp,
+meshca_buf_get_bignum2_bytes_direct(struct meshca_buf *b, const uint8_t **valp,
     size_t *lenp)
 {
     const uint8_t *p;
@@ -515,7 +515,7 @@ buf_get_bignum2_bytes_direct(struct buf *b, const uint8_t **valp,
         *valp = NULL;
     if (lenp != NULL)
         *lenp = 0;
-    if ((r = buf_peek_string_direct(b, &p, &len)) != 0)
+    if ((r = meshca_buf_peek_string_direct(b, &p, &len)) != 0)
         return r;
     if (len > 16384 / 8 + 1)
         return MESHCA_ERR_BIGNUM_TOO_LARGE;
@@ -526,7 +526,7 @@ buf_get_bignum2_bytes_direct(struct buf *b, const uint8_t **valp,
         return MESHCA_ERR_INVALID_FORMAT;
     if (len == 16384 / 8 + 1 && p[0] != 0)
         return MESHCA_ERR_BIGNUM_TOO_LARGE;
-    if ((r = buf_consume(b, 4 + len)) != 0)
+    if ((r = meshca_buf_consume(b, 4 + len)) != 0)
         return r;
     if (len > 0 && p[0] == 0) {
         p++;
@@ -666,13 +666,13 @@ out:
 }
 
 int
-buf_dtob64(const struct buf *b, char **strp)
+meshca_buf_dtob64(const struct meshca_buf *b, char **strp)
 {
-    return meshca_b64_encode(buf_ptr(b), buf_len(b), 0, strp);
+    return meshca_b64_encode(meshca_buf_ptr(b), meshca_buf_len(b), 0, strp);
 }
 
 int
-buf_b64tod(struct buf *b, const char *s, size_t len)
+meshca_buf_b64tod(struct meshca_buf *b, const char *s, size_t len)
 {
     uint8_t *d = NULL;
     size_t dlen = 0;
@@ -680,7 +680,7 @@ buf_b64tod(struct buf *b, const char *s, size_t len)
 
     if ((r = meshca_b64_decode(s, len, 0, &d, &dlen)) != 0)
         return r;
-    r = buf_put(b, d, dlen);
+    r = meshca_buf_put(b, d, dlen);
     OPENSSL_cleanse(d, dlen);
     free(d);
     return r;

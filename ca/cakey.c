@@ -20,7 +20,7 @@
 
 struct cakey {
     EVP_PKEY *pkey;      /* the private key; never exported */
-    struct key *pub;
+    struct meshca_key *pub;
     EVP_MD *md;          /* NULL for Ed25519 */
     const char *sig_alg;
 };
@@ -63,7 +63,7 @@ cakey_free(struct cakey *k)
     if (k == NULL)
         return;
     EVP_PKEY_free(k->pkey);
-    key_free(k->pub);
+    meshca_key_free(k->pub);
     EVP_MD_free(k->md);
     free(k);
 }
@@ -81,9 +81,9 @@ cakey_from_pkey(EVP_PKEY *pkey, struct cakey **keyp)
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
-    if ((r = key_from_evp(pkey, &k->pub)) != 0)
+    if ((r = meshca_key_from_evp(pkey, &k->pub)) != 0)
         goto out;
-    switch (key_type(k->pub)) {
+    switch (meshca_key_type(k->pub)) {
     case KEY_ED25519:
         k->sig_alg = "ssh-ed25519";
         break;
@@ -229,7 +229,7 @@ out:
     return r;
 }
 
-const struct key *
+const struct meshca_key *
 cakey_public(const struct cakey *k)
 {
     return k->pub;
@@ -249,12 +249,12 @@ cakey_evp(const struct cakey *k)
 
 /* DER ECDSA signature -> string(mpint r, mpint s) appended to out. */
 static int
-put_ecdsa_sig(const uint8_t *der, size_t derlen, struct buf *out)
+put_ecdsa_sig(const uint8_t *der, size_t derlen, struct meshca_buf *out)
 {
     ECDSA_SIG *esig = NULL;
     const BIGNUM *br = NULL, *bs = NULL;
     const unsigned char *p = der;
-    struct buf *inner = NULL;
+    struct meshca_buf *inner = NULL;
     uint8_t rb[80], sb[80];
     int rl, sl, r = MESHCA_ERR_LIBCRYPTO;
 
@@ -266,33 +266,33 @@ put_ecdsa_sig(const uint8_t *der, size_t derlen, struct buf *out)
         goto out;
     rl = BN_bn2bin(br, rb);
     sl = BN_bn2bin(bs, sb);
-    if ((inner = buf_new(256)) == NULL) {
+    if ((inner = meshca_buf_new(256)) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
-    if ((r = buf_put_bignum2_bytes(inner, rb, (size_t)rl)) != 0 ||
-        (r = buf_put_bignum2_bytes(inner, sb, (size_t)sl)) != 0 ||
-        (r = buf_put_stringb(out, inner)) != 0)
+    if ((r = meshca_buf_put_bignum2_bytes(inner, rb, (size_t)rl)) != 0 ||
+        (r = meshca_buf_put_bignum2_bytes(inner, sb, (size_t)sl)) != 0 ||
+        (r = meshca_buf_put_stringb(out, inner)) != 0)
         goto out;
     r = 0;
 out:
     ECDSA_SIG_free(esig);
-    buf_free(inner);
+    meshca_buf_free(inner);
     return r;
 }
 
 int
 cakey_sign(const struct cakey *k, const void *data, size_t len,
-    struct buf *out)
+    struct meshca_buf *out)
 {
     EVP_MD_CTX *ctx = NULL;
-    struct buf *b = NULL;
+    struct meshca_buf *b = NULL;
     uint8_t sig[SIG_MAX];
     size_t siglen = sizeof(sig);
     int r;
 
     if ((ctx = EVP_MD_CTX_new()) == NULL ||
-        (b = buf_new(SIG_MAX + 256)) == NULL) {
+        (b = meshca_buf_new(SIG_MAX + 256)) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
@@ -301,24 +301,24 @@ cakey_sign(const struct cakey *k, const void *data, size_t len,
         r = MESHCA_ERR_LIBCRYPTO;
         goto out;
     }
-    if ((r = buf_put_cstring(b, k->sig_alg)) != 0)
+    if ((r = meshca_buf_put_cstring(b, k->sig_alg)) != 0)
         goto out;
-    switch (key_type(k->pub)) {
+    switch (meshca_key_type(k->pub)) {
     case KEY_ECDSA_P256:
     case KEY_ECDSA_P384:
     case KEY_ECDSA_P521:
         r = put_ecdsa_sig(sig, siglen, b);
         break;
     default:
-        r = buf_put_string(b, sig, siglen);
+        r = meshca_buf_put_string(b, sig, siglen);
         break;
     }
     if (r != 0)
         goto out;
-    r = buf_putb(out, b);
+    r = meshca_buf_putb(out, b);
 out:
     EVP_MD_CTX_free(ctx);
-    buf_free(b);
+    meshca_buf_free(b);
     if (r == MESHCA_ERR_LIBCRYPTO)
         ERR_clear_error();
     return r;
@@ -335,7 +335,7 @@ static int
 ecdsa_der_from_ssh(const uint8_t *s, size_t slen, uint8_t **derp,
     size_t *derlenp)
 {
-    struct buf *b = NULL;
+    struct meshca_buf *b = NULL;
     const uint8_t *rp = NULL, *sp = NULL;
     size_t rl, sl;
     BIGNUM *br = NULL, *bs = NULL;
@@ -344,12 +344,12 @@ ecdsa_der_from_ssh(const uint8_t *s, size_t slen, uint8_t **derp,
     int dl, r = MESHCA_ERR_SIGNATURE_INVALID;
 
     *derp = NULL;
-    if ((b = buf_from(s, slen)) == NULL) {
+    if ((b = meshca_buf_from(s, slen)) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
-    if (buf_get_bignum2_bytes_direct(b, &rp, &rl) != 0 ||
-        buf_get_bignum2_bytes_direct(b, &sp, &sl) != 0 || buf_len(b) != 0 ||
+    if (meshca_buf_get_bignum2_bytes_direct(b, &rp, &rl) != 0 ||
+        meshca_buf_get_bignum2_bytes_direct(b, &sp, &sl) != 0 || meshca_buf_len(b) != 0 ||
         rl == 0 || sl == 0 || rl > 66 || sl > 66)
         goto out;
     if ((br = BN_bin2bn(rp, (int)rl, NULL)) == NULL ||
@@ -376,33 +376,33 @@ out:
     ECDSA_SIG_free(esig);
     BN_free(br);
     BN_free(bs);
-    buf_free(b);
+    meshca_buf_free(b);
     return r;
 }
 
 int
-cakey_verify(const struct key *pub, const uint8_t *sig, size_t siglen,
+cakey_verify(const struct meshca_key *pub, const uint8_t *sig, size_t siglen,
     const void *data, size_t len)
 {
-    struct buf *b = NULL;
+    struct meshca_buf *b = NULL;
     EVP_MD_CTX *ctx = NULL;
     const uint8_t *alg = NULL, *s = NULL;
     size_t alen, slen, modlen;
     uint8_t *der = NULL, *padded = NULL;
     const char *mdname = NULL;
-    EVP_PKEY *pkey = key_evp(pub);
+    EVP_PKEY *pkey = meshca_key_evp(pub);
     int r = MESHCA_ERR_SIGNATURE_INVALID;
 
     if (pkey == NULL || sig == NULL)
         goto out;
-    if ((b = buf_from(sig, siglen)) == NULL) {
+    if ((b = meshca_buf_from(sig, siglen)) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
-    if (buf_get_string_direct(b, &alg, &alen) != 0 ||
-        buf_get_string_direct(b, &s, &slen) != 0 || buf_len(b) != 0)
+    if (meshca_buf_get_string_direct(b, &alg, &alen) != 0 ||
+        meshca_buf_get_string_direct(b, &s, &slen) != 0 || meshca_buf_len(b) != 0)
         goto out;
-    switch (key_type(pub)) {
+    switch (meshca_key_type(pub)) {
     case KEY_ED25519:
         if (!str_is(alg, alen, "ssh-ed25519") || slen != 64)
             goto out;
@@ -410,10 +410,10 @@ cakey_verify(const struct key *pub, const uint8_t *sig, size_t siglen,
     case KEY_ECDSA_P256:
     case KEY_ECDSA_P384:
     case KEY_ECDSA_P521:
-        if (!str_is(alg, alen, key_type_name(pub)))
+        if (!str_is(alg, alen, meshca_key_type_name(pub)))
             goto out;
-        mdname = key_type(pub) == KEY_ECDSA_P256 ? "SHA256" :
-            key_type(pub) == KEY_ECDSA_P384 ? "SHA384" : "SHA512";
+        mdname = meshca_key_type(pub) == KEY_ECDSA_P256 ? "SHA256" :
+            meshca_key_type(pub) == KEY_ECDSA_P384 ? "SHA384" : "SHA512";
         if ((r = ecdsa_der_from_ssh(s, slen, &der, &slen)) != 0)
             goto out;
         s = der;
@@ -458,7 +458,7 @@ out:
     EVP_MD_CTX_free(ctx);
     OPENSSL_free(der);
     free(padded);
-    buf_free(b);
+    meshca_buf_free(b);
     if (r != 0)
         ERR_clear_error();
     return r;
@@ -529,7 +529,7 @@ cakey_set_from_keys(struct cakey **keys, const enum cakey_state *states,
             active = i;
         }
         for (j = 0; j < i; j++) {
-            if (key_equal(keys[i]->pub, keys[j]->pub)) {
+            if (meshca_key_equal(keys[i]->pub, keys[j]->pub)) {
                 r = MESHCA_ERR_CAKEY_DUPLICATE;
                 goto out;
             }
@@ -586,12 +586,12 @@ cakey_set_get(const struct cakey_set *set, size_t i, enum cakey_state *statep)
 }
 
 int
-cakey_set_contains(const struct cakey_set *set, const struct key *pub)
+cakey_set_contains(const struct cakey_set *set, const struct meshca_key *pub)
 {
     size_t i;
 
     for (i = 0; i < set->n; i++) {
-        if (key_equal(set->keys[i]->pub, pub))
+        if (meshca_key_equal(set->keys[i]->pub, pub))
             return 1;
     }
     return 0;
@@ -604,7 +604,7 @@ cakey_set_find(const struct cakey_set *set, const uint8_t *blob, size_t len)
     size_t i, kl;
 
     for (i = 0; i < set->n; i++) {
-        kb = key_blob(set->keys[i]->pub, &kl);
+        kb = meshca_key_blob(set->keys[i]->pub, &kl);
         if (kl == len && memcmp(kb, blob, len) == 0)
             return set->keys[i];
     }
@@ -616,14 +616,14 @@ cakey_set_trusted_text(const struct cakey_set *set, char **textp)
 {
     static const enum cakey_state order[] = { CAKEY_ACTIVE, CAKEY_NEXT,
         CAKEY_RETIRED };
-    struct buf *b = NULL;
+    struct meshca_buf *b = NULL;
     char *line = NULL, *text = NULL;
     char comment[32];
     size_t i, o;
     int r;
 
     *textp = NULL;
-    if ((b = buf_new(BUF_SIZE_MAX)) == NULL) {
+    if ((b = meshca_buf_new(BUF_SIZE_MAX)) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
@@ -633,25 +633,25 @@ cakey_set_trusted_text(const struct cakey_set *set, char **textp)
                 continue;
             snprintf(comment, sizeof(comment), "meshca-ca:%s",
                 cakey_state_name(order[o]));
-            if ((r = key_to_line(set->keys[i]->pub, comment, &line)) != 0)
+            if ((r = meshca_key_to_line(set->keys[i]->pub, comment, &line)) != 0)
                 goto out;
-            if ((r = buf_put(b, line, strlen(line))) != 0 ||
-                (r = buf_put_u8(b, '\n')) != 0)
+            if ((r = meshca_buf_put(b, line, strlen(line))) != 0 ||
+                (r = meshca_buf_put_u8(b, '\n')) != 0)
                 goto out;
             free(line);
             line = NULL;
         }
     }
-    if ((text = malloc(buf_len(b) + 1)) == NULL) {
+    if ((text = malloc(meshca_buf_len(b) + 1)) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
-    memcpy(text, buf_ptr(b), buf_len(b));
-    text[buf_len(b)] = '\0';
+    memcpy(text, meshca_buf_ptr(b), meshca_buf_len(b));
+    text[meshca_buf_len(b)] = '\0';
     *textp = text;
     r = 0;
 out:
     free(line);
-    buf_free(b);
+    meshca_buf_free(b);
     return r;
 }

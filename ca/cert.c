@@ -172,10 +172,10 @@ check_key_id(const char *id)
 }
 
 static int
-key_blob_is(const struct key *k, const uint8_t *blob, size_t len)
+key_blob_is(const struct meshca_key *k, const uint8_t *blob, size_t len)
 {
     size_t klen;
-    const uint8_t *kb = key_blob(k, &klen);
+    const uint8_t *kb = meshca_key_blob(k, &klen);
 
     return klen == len && memcmp(kb, blob, len) == 0;
 }
@@ -208,8 +208,8 @@ cert_free(struct cert *c)
 
     if (c == NULL)
         return;
-    key_free(c->key);
-    key_free(c->ca_key);
+    meshca_key_free(c->key);
+    meshca_key_free(c->ca_key);
     free(c->key_id);
     for (i = 0; c->principals != NULL && i < c->nprincipals; i++)
         free(c->principals[i]);
@@ -224,10 +224,10 @@ cert_free(struct cert *c)
 
 /* Options or extensions: name/data pairs, strictly increasing names. */
 static int
-parse_options(struct buf *b, int critical, struct cert_option **optsp,
+parse_options(struct meshca_buf *b, int critical, struct cert_option **optsp,
     size_t *np)
 {
-    struct buf *list = NULL, *inner = NULL;
+    struct meshca_buf *list = NULL, *inner = NULL;
     struct cert_option *opts = NULL, *o, *tmp;
     size_t n = 0, cap = 0;
     const uint8_t *data = NULL;
@@ -236,9 +236,9 @@ parse_options(struct buf *b, int critical, struct cert_option **optsp,
 
     *optsp = NULL;
     *np = 0;
-    if ((r = buf_get_stringb(b, &list)) != 0)
+    if ((r = meshca_buf_get_stringb(b, &list)) != 0)
         goto out;
-    while (buf_len(list) > 0) {
+    while (meshca_buf_len(list) > 0) {
         if (n == cap) {
             cap = cap == 0 ? 4 : cap * 2;
             if (cap > 1024) {
@@ -255,10 +255,10 @@ parse_options(struct buf *b, int critical, struct cert_option **optsp,
             opts = tmp;
         }
         o = &opts[n];
-        if ((r = buf_get_cstring(list, &o->name, NULL)) != 0)
+        if ((r = meshca_buf_get_cstring(list, &o->name, NULL)) != 0)
             goto out;
         n++;
-        if ((r = buf_get_string_direct(list, &data, &dlen)) != 0)
+        if ((r = meshca_buf_get_string_direct(list, &data, &dlen)) != 0)
             goto out;
         if ((o->data = malloc(dlen == 0 ? 1 : dlen)) == NULL) {
             r = MESHCA_ERR_ALLOC;
@@ -273,16 +273,16 @@ parse_options(struct buf *b, int critical, struct cert_option **optsp,
         }
         if (dlen > 0) {
             /* A value is data holding exactly one string without NULs. */
-            if ((inner = buf_from(data, dlen)) == NULL) {
+            if ((inner = meshca_buf_from(data, dlen)) == NULL) {
                 r = MESHCA_ERR_ALLOC;
                 goto out;
             }
-            if (buf_get_cstring(inner, &o->value, NULL) != 0 ||
-                buf_len(inner) != 0) {
+            if (meshca_buf_get_cstring(inner, &o->value, NULL) != 0 ||
+                meshca_buf_len(inner) != 0) {
                 free(o->value);
                 o->value = NULL;
             }
-            buf_free(inner);
+            meshca_buf_free(inner);
             inner = NULL;
         }
         if (critical && strcmp(o->name, "force-command") == 0 &&
@@ -306,27 +306,27 @@ parse_options(struct buf *b, int critical, struct cert_option **optsp,
     r = 0;
 out:
     free_options(opts, n);
-    buf_free(list);
-    buf_free(inner);
+    meshca_buf_free(list);
+    meshca_buf_free(inner);
     return r;
 }
 
 static int
-parse_principals(struct buf *b, struct cert *c)
+parse_principals(struct meshca_buf *b, struct cert *c)
 {
-    struct buf *list = NULL;
+    struct meshca_buf *list = NULL;
     char **tmp, *p = NULL;
     size_t cap = 0;
     int r;
 
-    if ((r = buf_get_stringb(b, &list)) != 0)
+    if ((r = meshca_buf_get_stringb(b, &list)) != 0)
         goto out;
-    while (buf_len(list) > 0) {
+    while (meshca_buf_len(list) > 0) {
         if (c->nprincipals == PRINCIPALS_MAX) {
             r = MESHCA_ERR_CERT_TOO_MANY_PRINCIPALS;
             goto out;
         }
-        if ((r = buf_get_cstring(list, &p, NULL)) != 0) {
+        if ((r = meshca_buf_get_cstring(list, &p, NULL)) != 0) {
             if (r == MESHCA_ERR_INVALID_FORMAT)
                 r = MESHCA_ERR_CERT_PRINCIPAL;
             goto out;
@@ -356,28 +356,28 @@ parse_principals(struct buf *b, struct cert *c)
     r = 0;
 out:
     free(p);
-    buf_free(list);
+    meshca_buf_free(list);
     return r;
 }
 
 static const char *
 static_sig_alg(const uint8_t *sig, size_t siglen)
 {
-    struct buf *b = NULL;
+    struct meshca_buf *b = NULL;
     const uint8_t *name = NULL;
     size_t nlen, i;
     const char *found = NULL;
 
-    if ((b = buf_from(sig, siglen)) == NULL)
+    if ((b = meshca_buf_from(sig, siglen)) == NULL)
         return NULL;
-    if (buf_get_string_direct(b, &name, &nlen) == 0) {
+    if (meshca_buf_get_string_direct(b, &name, &nlen) == 0) {
         for (i = 0; i < sizeof(sig_algs) / sizeof(sig_algs[0]); i++) {
             if (strlen(sig_algs[i]) == nlen &&
                 memcmp(sig_algs[i], name, nlen) == 0)
                 found = sig_algs[i];
         }
     }
-    buf_free(b);
+    meshca_buf_free(b);
     return found;
 }
 
@@ -388,10 +388,10 @@ static_sig_alg(const uint8_t *sig, size_t siglen)
  */
 static int
 parse_cert(const uint8_t *blob, size_t len, int verify,
-    const struct key *subject, const struct key *signer, struct cert **certp)
+    const struct meshca_key *subject, const struct meshca_key *signer, struct cert **certp)
 {
     struct cert *c = NULL;
-    struct buf *b = NULL;
+    struct meshca_buf *b = NULL;
     const uint8_t *type = NULL, *nonce = NULL, *cakey = NULL, *sig = NULL;
     size_t tlen, nlen, calen, siglen;
     const char *plain = NULL;
@@ -408,19 +408,19 @@ parse_cert(const uint8_t *blob, size_t len, int verify,
     }
     if ((c = calloc(1, sizeof(*c))) == NULL ||
         (c->blob = malloc(len)) == NULL ||
-        (b = buf_from(blob, len)) == NULL) {
+        (b = meshca_buf_from(blob, len)) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
     memcpy(c->blob, blob, len);
     c->blob_len = len;
-    if ((r = buf_get_string_direct(b, &type, &tlen)) != 0)
+    if ((r = meshca_buf_get_string_direct(b, &type, &tlen)) != 0)
         goto out;
-    if ((plain = key_plain_name_for_cert((const char *)type, tlen)) == NULL) {
+    if ((plain = meshca_key_plain_name_for_cert((const char *)type, tlen)) == NULL) {
         r = MESHCA_ERR_CERT_TYPE;
         goto out;
     }
-    if ((r = buf_get_string_direct(b, &nonce, &nlen)) != 0)
+    if ((r = meshca_buf_get_string_direct(b, &nonce, &nlen)) != 0)
         goto out;
     if (nlen > CERT_NONCE_MAX) {
         r = MESHCA_ERR_INVALID_FORMAT;
@@ -429,28 +429,28 @@ parse_cert(const uint8_t *blob, size_t len, int verify,
     memcpy(c->nonce, nonce, nlen);
     c->nonce_len = nlen;
     if (subject != NULL) {
-        if ((r = key_skip_fields(subject, b)) != 0 ||
-            (r = key_dup(subject, &c->key)) != 0)
+        if ((r = meshca_key_skip_fields(subject, b)) != 0 ||
+            (r = meshca_key_dup(subject, &c->key)) != 0)
             goto out;
-    } else if ((r = key_from_fields(plain, b, &c->key)) != 0)
+    } else if ((r = meshca_key_from_fields(plain, b, &c->key)) != 0)
         goto out;
-    c->type_name = key_cert_type_name(c->key);
-    if ((r = buf_get_u64(b, &c->serial)) != 0 ||
-        (r = buf_get_u32(b, &c->type)) != 0)
+    c->type_name = meshca_key_cert_type_name(c->key);
+    if ((r = meshca_buf_get_u64(b, &c->serial)) != 0 ||
+        (r = meshca_buf_get_u32(b, &c->type)) != 0)
         goto out;
     if (c->type != CERT_TYPE_USER) {
         r = MESHCA_ERR_CERT_TYPE;
         goto out;
     }
-    if ((r = buf_get_cstring(b, &c->key_id, NULL)) != 0) {
+    if ((r = meshca_buf_get_cstring(b, &c->key_id, NULL)) != 0) {
         if (r == MESHCA_ERR_INVALID_FORMAT)
             r = MESHCA_ERR_CERT_KEY_ID;
         goto out;
     }
     if ((r = parse_principals(b, c)) != 0)
         goto out;
-    if ((r = buf_get_u64(b, &c->valid_after)) != 0 ||
-        (r = buf_get_u64(b, &c->valid_before)) != 0)
+    if ((r = meshca_buf_get_u64(b, &c->valid_after)) != 0 ||
+        (r = meshca_buf_get_u64(b, &c->valid_before)) != 0)
         goto out;
     if (c->valid_after >= c->valid_before) {
         r = MESHCA_ERR_CERT_VALIDITY;
@@ -460,23 +460,23 @@ parse_cert(const uint8_t *blob, size_t len, int verify,
         (r = parse_options(b, 0, &c->extensions, &c->nextensions)) != 0)
         goto out;
     /* reserved: ignored, as PROTOCOL.certkeys says */
-    if ((r = buf_get_string_direct(b, NULL, NULL)) != 0)
+    if ((r = meshca_buf_get_string_direct(b, NULL, NULL)) != 0)
         goto out;
-    if ((r = buf_get_string_direct(b, &cakey, &calen)) != 0)
+    if ((r = meshca_buf_get_string_direct(b, &cakey, &calen)) != 0)
         goto out;
-    c->signed_len = len - buf_len(b);
+    c->signed_len = len - meshca_buf_len(b);
     if (signer != NULL) {
         if (!key_blob_is(signer, cakey, calen)) {
             r = MESHCA_ERR_INTERNAL;
             goto out;
         }
-        if ((r = key_dup(signer, &c->ca_key)) != 0)
+        if ((r = meshca_key_dup(signer, &c->ca_key)) != 0)
             goto out;
-    } else if ((r = key_from_blob(cakey, calen, &c->ca_key)) != 0)
+    } else if ((r = meshca_key_from_blob(cakey, calen, &c->ca_key)) != 0)
         goto out;
-    if ((r = buf_get_string_direct(b, &sig, &siglen)) != 0)
+    if ((r = meshca_buf_get_string_direct(b, &sig, &siglen)) != 0)
         goto out;
-    if (buf_len(b) != 0) {
+    if (meshca_buf_len(b) != 0) {
         r = MESHCA_ERR_TRAILING_DATA;
         goto out;
     }
@@ -495,7 +495,7 @@ parse_cert(const uint8_t *blob, size_t len, int verify,
     c = NULL;
     r = 0;
 out:
-    buf_free(b);
+    meshca_buf_free(b);
     cert_free(c);
     return r;
 }
@@ -524,7 +524,7 @@ cert_from_line(const char *line, struct cert **certp)
         r = MESHCA_ERR_INVALID_FORMAT;
         goto out;
     }
-    if (key_plain_name_for_cert(kl.type, kl.type_len) == NULL) {
+    if (meshca_key_plain_name_for_cert(kl.type, kl.type_len) == NULL) {
         r = MESHCA_ERR_CERT_TYPE;
         goto out;
     }
@@ -556,7 +556,7 @@ cert_krl_ids(const struct cert *c, const uint8_t **ca_blobp, size_t *ca_lenp,
     uint64_t *serialp, const char **key_idp)
 {
     size_t len;
-    const uint8_t *blob = key_blob(c->ca_key, &len);
+    const uint8_t *blob = meshca_key_blob(c->ca_key, &len);
 
     if (ca_blobp != NULL)
         *ca_blobp = blob;
@@ -602,7 +602,7 @@ check_request(const struct cert_request *req, const struct cakey *ca)
 
     if (req == NULL || req->key == NULL || ca == NULL)
         return MESHCA_ERR_INVALID_ARGUMENT;
-    if (key_equal(req->key, cakey_public(ca)))
+    if (meshca_key_equal(req->key, cakey_public(ca)))
         return MESHCA_ERR_CERT_CERTIFY_CA;
     if (req->nprincipals == 0)
         return MESHCA_ERR_CERT_NO_PRINCIPALS;
@@ -638,15 +638,15 @@ check_request(const struct cert_request *req, const struct cakey *ca)
 
 /* Appends name + string(string(value)) to opts. */
 static int
-put_valued_option(struct buf *opts, struct buf *inner, const char *name,
+put_valued_option(struct meshca_buf *opts, struct meshca_buf *inner, const char *name,
     const char *value)
 {
     int r;
 
-    buf_reset(inner);
-    if ((r = buf_put_cstring(inner, value)) != 0 ||
-        (r = buf_put_cstring(opts, name)) != 0 ||
-        (r = buf_put_stringb(opts, inner)) != 0)
+    meshca_buf_reset(inner);
+    if ((r = meshca_buf_put_cstring(inner, value)) != 0 ||
+        (r = meshca_buf_put_cstring(opts, name)) != 0 ||
+        (r = meshca_buf_put_stringb(opts, inner)) != 0)
         return r;
     return 0;
 }
@@ -655,7 +655,7 @@ static int
 build_cert(const struct cert_request *req, const struct cakey *ca,
     struct cert **certp)
 {
-    struct buf *b = NULL, *tmp = NULL, *inner = NULL;
+    struct meshca_buf *b = NULL, *tmp = NULL, *inner = NULL;
     const char **exts = NULL;
     uint8_t rnd[CERT_NONCE_LEN + 8];
     uint64_t serial, valid_after;
@@ -696,61 +696,61 @@ build_cert(const struct cert_request *req, const struct cakey *ca,
     } while (serial == 0);
     valid_after = req->valid_after > req->backdate ?
         req->valid_after - req->backdate : 0;
-    if ((b = buf_new(CERT_BLOB_MAX)) == NULL ||
-        (tmp = buf_new(CERT_BLOB_MAX)) == NULL ||
-        (inner = buf_new(CERT_FORCE_COMMAND_MAX + CIDR_LIST_MAX + 64)) ==
+    if ((b = meshca_buf_new(CERT_BLOB_MAX)) == NULL ||
+        (tmp = meshca_buf_new(CERT_BLOB_MAX)) == NULL ||
+        (inner = meshca_buf_new(CERT_FORCE_COMMAND_MAX + CIDR_LIST_MAX + 64)) ==
         NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
-    if ((r = buf_put_cstring(b, key_cert_type_name(req->key))) != 0 ||
-        (r = buf_put_string(b, rnd, CERT_NONCE_LEN)) != 0 ||
-        (r = key_put_fields(req->key, b)) != 0 ||
-        (r = buf_put_u64(b, serial)) != 0 ||
-        (r = buf_put_u32(b, CERT_TYPE_USER)) != 0 ||
-        (r = buf_put_cstring(b, req->key_id)) != 0)
+    if ((r = meshca_buf_put_cstring(b, meshca_key_cert_type_name(req->key))) != 0 ||
+        (r = meshca_buf_put_string(b, rnd, CERT_NONCE_LEN)) != 0 ||
+        (r = meshca_key_put_fields(req->key, b)) != 0 ||
+        (r = meshca_buf_put_u64(b, serial)) != 0 ||
+        (r = meshca_buf_put_u32(b, CERT_TYPE_USER)) != 0 ||
+        (r = meshca_buf_put_cstring(b, req->key_id)) != 0)
         goto out;
     for (i = 0; i < req->nprincipals; i++) {
-        if ((r = buf_put_cstring(tmp, req->principals[i])) != 0)
+        if ((r = meshca_buf_put_cstring(tmp, req->principals[i])) != 0)
             goto out;
     }
-    if ((r = buf_put_stringb(b, tmp)) != 0 ||
-        (r = buf_put_u64(b, valid_after)) != 0 ||
-        (r = buf_put_u64(b, req->valid_before)) != 0)
+    if ((r = meshca_buf_put_stringb(b, tmp)) != 0 ||
+        (r = meshca_buf_put_u64(b, valid_after)) != 0 ||
+        (r = meshca_buf_put_u64(b, req->valid_before)) != 0)
         goto out;
     /* Critical options, sorted by name: force-command < source-address. */
-    buf_reset(tmp);
+    meshca_buf_reset(tmp);
     if (req->force_command != NULL && (r = put_valued_option(tmp, inner,
         "force-command", req->force_command)) != 0)
         goto out;
     if (req->source_address != NULL && (r = put_valued_option(tmp, inner,
         "source-address", req->source_address)) != 0)
         goto out;
-    if ((r = buf_put_stringb(b, tmp)) != 0)
+    if ((r = meshca_buf_put_stringb(b, tmp)) != 0)
         goto out;
-    buf_reset(tmp);
+    meshca_buf_reset(tmp);
     for (i = 0; i < req->nextensions; i++) {
-        if ((r = buf_put_cstring(tmp, exts[i])) != 0 ||
-            (r = buf_put_string(tmp, NULL, 0)) != 0)
+        if ((r = meshca_buf_put_cstring(tmp, exts[i])) != 0 ||
+            (r = meshca_buf_put_string(tmp, NULL, 0)) != 0)
             goto out;
     }
-    cablob = key_blob(cakey_public(ca), &calen);
-    if ((r = buf_put_stringb(b, tmp)) != 0 ||
-        (r = buf_put_string(b, NULL, 0)) != 0 || /* reserved */
-        (r = buf_put_string(b, cablob, calen)) != 0)
+    cablob = meshca_key_blob(cakey_public(ca), &calen);
+    if ((r = meshca_buf_put_stringb(b, tmp)) != 0 ||
+        (r = meshca_buf_put_string(b, NULL, 0)) != 0 || /* reserved */
+        (r = meshca_buf_put_string(b, cablob, calen)) != 0)
         goto out;
-    buf_reset(tmp);
-    if ((r = cakey_sign(ca, buf_ptr(b), buf_len(b), tmp)) != 0 ||
-        (r = buf_put_stringb(b, tmp)) != 0)
+    meshca_buf_reset(tmp);
+    if ((r = cakey_sign(ca, meshca_buf_ptr(b), meshca_buf_len(b), tmp)) != 0 ||
+        (r = meshca_buf_put_stringb(b, tmp)) != 0)
         goto out;
-    r = parse_cert(buf_ptr(b), buf_len(b), 0, req->key, cakey_public(ca),
+    r = parse_cert(meshca_buf_ptr(b), meshca_buf_len(b), 0, req->key, cakey_public(ca),
         certp);
 out:
     OPENSSL_cleanse(rnd, sizeof(rnd));
     free(exts);
-    buf_free(b);
-    buf_free(tmp);
-    buf_free(inner);
+    meshca_buf_free(b);
+    meshca_buf_free(tmp);
+    meshca_buf_free(inner);
     return r;
 }
 

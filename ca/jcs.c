@@ -24,7 +24,7 @@ struct u16_iter {
     unsigned low; /* pending low surrogate, or 0 */
 };
 
-static int encode_value(const json_t *v, struct buf *out, int depth);
+static int encode_value(const json_t *v, struct meshca_buf *out, int depth);
 
 /*
  * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
@@ -142,7 +142,7 @@ escape_for(unsigned char c, char tmp[7])
 }
 
 static int
-encode_string(const char *s, size_t len, struct buf *out)
+encode_string(const char *s, size_t len, struct meshca_buf *out)
 {
     const char *esc;
     char tmp[7];
@@ -151,23 +151,23 @@ encode_string(const char *s, size_t len, struct buf *out)
 
     if (!utf8_valid(s, len))
         return MESHCA_ERR_JCS;
-    if ((r = buf_put_u8(out, '"')) != 0)
+    if ((r = meshca_buf_put_u8(out, '"')) != 0)
         return r;
     for (i = 0; i < len; i++) {
         if ((esc = escape_for((unsigned char)s[i], tmp)) == NULL)
             continue;
-        if ((r = buf_put(out, s + run, i - run)) != 0 ||
-            (r = buf_put(out, esc, strlen(esc))) != 0)
+        if ((r = meshca_buf_put(out, s + run, i - run)) != 0 ||
+            (r = meshca_buf_put(out, esc, strlen(esc))) != 0)
             return r;
         run = i + 1;
     }
-    if ((r = buf_put(out, s + run, len - run)) != 0)
+    if ((r = meshca_buf_put(out, s + run, len - run)) != 0)
         return r;
-    return buf_put_u8(out, '"');
+    return meshca_buf_put_u8(out, '"');
 }
 
 static int
-encode_integer(json_int_t n, struct buf *out)
+encode_integer(json_int_t n, struct meshca_buf *out)
 {
     char tmp[32];
     int w;
@@ -177,23 +177,23 @@ encode_integer(json_int_t n, struct buf *out)
     w = snprintf(tmp, sizeof(tmp), "%lld", (long long)n);
     if (w < 0 || (size_t)w >= sizeof(tmp))
         return MESHCA_ERR_INTERNAL;
-    return buf_put(out, tmp, (size_t)w);
+    return meshca_buf_put(out, tmp, (size_t)w);
 }
 
 static int
-encode_array(const json_t *v, struct buf *out, int depth)
+encode_array(const json_t *v, struct meshca_buf *out, int depth)
 {
     size_t i, n = json_array_size(v);
     int r;
 
-    if ((r = buf_put_u8(out, '[')) != 0)
+    if ((r = meshca_buf_put_u8(out, '[')) != 0)
         return r;
     for (i = 0; i < n; i++) {
-        if ((i > 0 && (r = buf_put_u8(out, ',')) != 0) ||
+        if ((i > 0 && (r = meshca_buf_put_u8(out, ',')) != 0) ||
             (r = encode_value(json_array_get(v, i), out, depth + 1)) != 0)
             return r;
     }
-    return buf_put_u8(out, ']');
+    return meshca_buf_put_u8(out, ']');
 }
 
 /* The object's members with validated names, sorted.  Caller frees *mp. */
@@ -226,7 +226,7 @@ sorted_members(const json_t *v, struct member **mp, size_t *np)
 }
 
 static int
-encode_object(const json_t *v, struct buf *out, int depth)
+encode_object(const json_t *v, struct meshca_buf *out, int depth)
 {
     struct member *m = NULL;
     size_t i, n;
@@ -234,23 +234,23 @@ encode_object(const json_t *v, struct buf *out, int depth)
 
     if ((r = sorted_members(v, &m, &n)) != 0)
         return r;
-    if ((r = buf_put_u8(out, '{')) != 0)
+    if ((r = meshca_buf_put_u8(out, '{')) != 0)
         goto out;
     for (i = 0; i < n; i++) {
-        if ((i > 0 && (r = buf_put_u8(out, ',')) != 0) ||
+        if ((i > 0 && (r = meshca_buf_put_u8(out, ',')) != 0) ||
             (r = encode_string(m[i].key, m[i].len, out)) != 0 ||
-            (r = buf_put_u8(out, ':')) != 0 ||
+            (r = meshca_buf_put_u8(out, ':')) != 0 ||
             (r = encode_value(m[i].val, out, depth + 1)) != 0)
             goto out;
     }
-    r = buf_put_u8(out, '}');
+    r = meshca_buf_put_u8(out, '}');
 out:
     free(m);
     return r;
 }
 
 static int
-encode_value(const json_t *v, struct buf *out, int depth)
+encode_value(const json_t *v, struct meshca_buf *out, int depth)
 {
     if (v == NULL || depth > JCS_DEPTH_MAX)
         return MESHCA_ERR_JCS;
@@ -264,11 +264,11 @@ encode_value(const json_t *v, struct buf *out, int depth)
     case JSON_INTEGER:
         return encode_integer(json_integer_value(v), out);
     case JSON_TRUE:
-        return buf_put(out, "true", 4);
+        return meshca_buf_put(out, "true", 4);
     case JSON_FALSE:
-        return buf_put(out, "false", 5);
+        return meshca_buf_put(out, "false", 5);
     case JSON_NULL:
-        return buf_put(out, "null", 4);
+        return meshca_buf_put(out, "null", 4);
     case JSON_REAL:
         break;
     }
@@ -276,7 +276,7 @@ encode_value(const json_t *v, struct buf *out, int depth)
 }
 
 int
-jcs_encode(const json_t *v, struct buf *out)
+jcs_encode(const json_t *v, struct meshca_buf *out)
 {
     if (out == NULL)
         return MESHCA_ERR_INVALID_ARGUMENT;

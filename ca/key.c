@@ -59,7 +59,7 @@ static const struct keytype keytypes[] = {
 };
 #define NKEYTYPES (sizeof(keytypes) / sizeof(keytypes[0]))
 
-struct key {
+struct meshca_key {
     const struct keytype *kt;
     uint8_t *blob;
     size_t blob_len;
@@ -90,7 +90,7 @@ keytype_by_name(const char *name, size_t len)
 }
 
 int
-key_type_from_name(const char *name, size_t len, enum key_type *typep)
+meshca_key_type_from_name(const char *name, size_t len, enum key_type *typep)
 {
     const struct keytype *kt = NULL;
     size_t slen = strlen(CERT_SUFFIX);
@@ -108,7 +108,7 @@ key_type_from_name(const char *name, size_t len, enum key_type *typep)
 }
 
 const char *
-key_plain_name_for_cert(const char *cert_name, size_t len)
+meshca_key_plain_name_for_cert(const char *cert_name, size_t len)
 {
     size_t i;
 
@@ -120,7 +120,7 @@ key_plain_name_for_cert(const char *cert_name, size_t len)
 }
 
 void
-key_free(struct key *k)
+meshca_key_free(struct meshca_key *k)
 {
     if (k == NULL)
         return;
@@ -354,7 +354,7 @@ sk_application_ok(const char *app, size_t len)
 /* Reads the fields of a key of type kt from b into k (pkey, bits,
  * application). */
 static int
-parse_fields(const struct keytype *kt, struct buf *b, struct key *k)
+parse_fields(const struct keytype *kt, struct meshca_buf *b, struct meshca_key *k)
 {
     const uint8_t *p = NULL, *q = NULL, *e = NULL, *n = NULL;
     size_t plen, qlen, elen, nlen, alen;
@@ -366,7 +366,7 @@ parse_fields(const struct keytype *kt, struct buf *b, struct key *k)
     switch (kt->type) {
     case KEY_ED25519:
     case KEY_SK_ED25519:
-        if ((r = buf_get_string_direct(b, &p, &plen)) != 0)
+        if ((r = meshca_buf_get_string_direct(b, &p, &plen)) != 0)
             goto out;
         if (plen != 32) {
             r = MESHCA_ERR_KEY_LENGTH;
@@ -384,13 +384,13 @@ parse_fields(const struct keytype *kt, struct buf *b, struct key *k)
     case KEY_ECDSA_P384:
     case KEY_ECDSA_P521:
     case KEY_SK_ECDSA_P256:
-        if ((r = buf_get_string_direct(b, &p, &plen)) != 0)
+        if ((r = meshca_buf_get_string_direct(b, &p, &plen)) != 0)
             goto out;
         if (!name_is(kt->curve, (const char *)p, plen)) {
             r = MESHCA_ERR_KEY_CURVE_MISMATCH;
             goto out;
         }
-        if ((r = buf_get_string_direct(b, &q, &qlen)) != 0)
+        if ((r = meshca_buf_get_string_direct(b, &q, &qlen)) != 0)
             goto out;
         if ((r = ec_pkey_from_point(kt, q, qlen, &pkey)) != 0)
             goto out;
@@ -401,8 +401,8 @@ parse_fields(const struct keytype *kt, struct buf *b, struct key *k)
         }
         break;
     case KEY_RSA:
-        if ((r = buf_get_bignum2_bytes_direct(b, &e, &elen)) != 0 ||
-            (r = buf_get_bignum2_bytes_direct(b, &n, &nlen)) != 0)
+        if ((r = meshca_buf_get_bignum2_bytes_direct(b, &e, &elen)) != 0 ||
+            (r = meshca_buf_get_bignum2_bytes_direct(b, &n, &nlen)) != 0)
             goto out;
         if ((r = rsa_pkey_from_bytes(e, elen, n, nlen, &pkey, &bits)) != 0)
             goto out;
@@ -412,7 +412,7 @@ parse_fields(const struct keytype *kt, struct buf *b, struct key *k)
         goto out;
     }
     if (kt->sk) {
-        if ((r = buf_get_cstring(b, &app, &alen)) != 0)
+        if ((r = meshca_buf_get_cstring(b, &app, &alen)) != 0)
             goto out;
         if (!sk_application_ok(app, alen)) {
             r = MESHCA_ERR_KEY_APPLICATION;
@@ -433,7 +433,7 @@ out:
 
 /* Takes ownership of blob; fills the fingerprint. */
 static int
-finish_key(struct key *k, uint8_t *blob, size_t blob_len, size_t fields_off)
+finish_key(struct meshca_key *k, uint8_t *blob, size_t blob_len, size_t fields_off)
 {
     k->blob = blob;
     k->blob_len = blob_len;
@@ -456,10 +456,10 @@ memdup(const void *p, size_t len)
 }
 
 int
-key_from_blob(const uint8_t *blob, size_t len, struct key **keyp)
+meshca_key_from_blob(const uint8_t *blob, size_t len, struct meshca_key **keyp)
 {
-    struct buf *b = NULL;
-    struct key *k = NULL;
+    struct meshca_buf *b = NULL;
+    struct meshca_key *k = NULL;
     const struct keytype *kt = NULL;
     const uint8_t *name = NULL;
     size_t nlen, fields_off;
@@ -475,21 +475,21 @@ key_from_blob(const uint8_t *blob, size_t len, struct key **keyp)
         r = MESHCA_ERR_INVALID_FORMAT;
         goto out;
     }
-    if ((b = buf_from(blob, len)) == NULL ||
+    if ((b = meshca_buf_from(blob, len)) == NULL ||
         (k = calloc(1, sizeof(*k))) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
-    if ((r = buf_get_string_direct(b, &name, &nlen)) != 0)
+    if ((r = meshca_buf_get_string_direct(b, &name, &nlen)) != 0)
         goto out;
-    if ((r = key_type_from_name((const char *)name, nlen, NULL)) != 0)
+    if ((r = meshca_key_type_from_name((const char *)name, nlen, NULL)) != 0)
         goto out;
     kt = keytype_by_name((const char *)name, nlen);
     k->kt = kt;
-    fields_off = len - buf_len(b);
+    fields_off = len - meshca_buf_len(b);
     if ((r = parse_fields(kt, b, k)) != 0)
         goto out;
-    if (buf_len(b) != 0) {
+    if (meshca_buf_len(b) != 0) {
         r = MESHCA_ERR_TRAILING_DATA;
         goto out;
     }
@@ -507,16 +507,16 @@ key_from_blob(const uint8_t *blob, size_t len, struct key **keyp)
     r = 0;
 out:
     free(copy);
-    key_free(k);
-    buf_free(b);
+    meshca_key_free(k);
+    meshca_buf_free(b);
     return r;
 }
 
 int
-key_from_fields(const char *plain_type, struct buf *b, struct key **keyp)
+meshca_key_from_fields(const char *plain_type, struct meshca_buf *b, struct meshca_key **keyp)
 {
-    struct buf *blob = NULL;
-    struct key *k = NULL;
+    struct meshca_buf *blob = NULL;
+    struct meshca_key *k = NULL;
     const struct keytype *kt = NULL;
     const uint8_t *start = NULL;
     size_t l0, flen, fields_off;
@@ -534,28 +534,28 @@ key_from_fields(const char *plain_type, struct buf *b, struct key **keyp)
     }
     k->kt = kt;
     /* Consuming never moves the bytes, so start stays valid. */
-    start = buf_ptr(b);
-    l0 = buf_len(b);
+    start = meshca_buf_ptr(b);
+    l0 = meshca_buf_len(b);
     if ((r = parse_fields(kt, b, k)) != 0)
         goto out;
-    flen = l0 - buf_len(b);
-    if ((blob = buf_new(KEY_BLOB_MAX)) == NULL) {
+    flen = l0 - meshca_buf_len(b);
+    if ((blob = meshca_buf_new(KEY_BLOB_MAX)) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
-    if ((r = buf_put_cstring(blob, kt->name)) != 0)
+    if ((r = meshca_buf_put_cstring(blob, kt->name)) != 0)
         goto out;
-    fields_off = buf_len(blob);
-    if ((r = buf_put(blob, start, flen)) != 0) {
+    fields_off = meshca_buf_len(blob);
+    if ((r = meshca_buf_put(blob, start, flen)) != 0) {
         if (r == MESHCA_ERR_NO_BUFFER_SPACE)
             r = MESHCA_ERR_INVALID_FORMAT;
         goto out;
     }
-    if ((copy = memdup(buf_ptr(blob), buf_len(blob))) == NULL) {
+    if ((copy = memdup(meshca_buf_ptr(blob), meshca_buf_len(blob))) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
-    if ((r = finish_key(k, copy, buf_len(blob), fields_off)) != 0) {
+    if ((r = finish_key(k, copy, meshca_buf_len(blob), fields_off)) != 0) {
         copy = NULL;
         goto out;
     }
@@ -565,16 +565,16 @@ key_from_fields(const char *plain_type, struct buf *b, struct key **keyp)
     r = 0;
 out:
     free(copy);
-    key_free(k);
-    buf_free(blob);
+    meshca_key_free(k);
+    meshca_buf_free(blob);
     return r;
 }
 
 int
-key_from_line(const char *line, struct key **keyp)
+meshca_key_from_line(const char *line, struct meshca_key **keyp)
 {
     struct keyline kl;
-    struct key *k = NULL;
+    struct meshca_key *k = NULL;
     uint8_t *blob = NULL;
     size_t bloblen = 0;
     int r;
@@ -583,11 +583,11 @@ key_from_line(const char *line, struct key **keyp)
     if ((r = keyline_split(line, LINE_MAX_LEN, &kl)) != 0)
         goto out;
     /* The type is judged first, so "ssh-dss" alone reads as refused. */
-    if ((r = key_type_from_name(kl.type, kl.type_len, NULL)) != 0)
+    if ((r = meshca_key_type_from_name(kl.type, kl.type_len, NULL)) != 0)
         goto out;
     if ((r = keyline_decode(&kl, &blob, &bloblen)) != 0)
         goto out;
-    if ((r = key_from_blob(blob, bloblen, &k)) != 0)
+    if ((r = meshca_key_from_blob(blob, bloblen, &k)) != 0)
         goto out;
     if (!keyline_type_is(&kl, k->kt->name)) {
         r = MESHCA_ERR_KEY_TYPE_MISMATCH;
@@ -600,14 +600,14 @@ key_from_line(const char *line, struct key **keyp)
     r = 0;
 out:
     free(blob);
-    key_free(k);
+    meshca_key_free(k);
     return r;
 }
 
 int
-key_from_evp(EVP_PKEY *pkey, struct key **keyp)
+meshca_key_from_evp(EVP_PKEY *pkey, struct meshca_key **keyp)
 {
-    struct buf *b = NULL;
+    struct meshca_buf *b = NULL;
     BIGNUM *bn_n = NULL, *bn_e = NULL;
     const struct keytype *kt = NULL;
     uint8_t raw[1024], raw2[1024];
@@ -616,7 +616,7 @@ key_from_evp(EVP_PKEY *pkey, struct key **keyp)
     int nid, nlen, elen, r;
 
     *keyp = NULL;
-    if ((b = buf_new(KEY_BLOB_MAX)) == NULL) {
+    if ((b = meshca_buf_new(KEY_BLOB_MAX)) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
@@ -626,8 +626,8 @@ key_from_evp(EVP_PKEY *pkey, struct key **keyp)
             r = MESHCA_ERR_LIBCRYPTO;
             goto out;
         }
-        if ((r = buf_put_cstring(b, "ssh-ed25519")) != 0 ||
-            (r = buf_put_string(b, raw, len)) != 0)
+        if ((r = meshca_buf_put_cstring(b, "ssh-ed25519")) != 0 ||
+            (r = meshca_buf_put_string(b, raw, len)) != 0)
             goto out;
     } else if (EVP_PKEY_is_a(pkey, "EC")) {
         if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
@@ -652,9 +652,9 @@ key_from_evp(EVP_PKEY *pkey, struct key **keyp)
             r = MESHCA_ERR_LIBCRYPTO;
             goto out;
         }
-        if ((r = buf_put_cstring(b, kt->name)) != 0 ||
-            (r = buf_put_cstring(b, kt->curve)) != 0 ||
-            (r = buf_put_string(b, raw, len)) != 0)
+        if ((r = meshca_buf_put_cstring(b, kt->name)) != 0 ||
+            (r = meshca_buf_put_cstring(b, kt->curve)) != 0 ||
+            (r = meshca_buf_put_string(b, raw, len)) != 0)
             goto out;
     } else if (EVP_PKEY_is_a(pkey, "RSA")) {
         if (EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &bn_n) != 1 ||
@@ -669,26 +669,26 @@ key_from_evp(EVP_PKEY *pkey, struct key **keyp)
         }
         nlen = BN_bn2bin(bn_n, raw);
         elen = BN_bn2bin(bn_e, raw2);
-        if ((r = buf_put_cstring(b, "ssh-rsa")) != 0 ||
-            (r = buf_put_bignum2_bytes(b, raw2, (size_t)elen)) != 0 ||
-            (r = buf_put_bignum2_bytes(b, raw, (size_t)nlen)) != 0)
+        if ((r = meshca_buf_put_cstring(b, "ssh-rsa")) != 0 ||
+            (r = meshca_buf_put_bignum2_bytes(b, raw2, (size_t)elen)) != 0 ||
+            (r = meshca_buf_put_bignum2_bytes(b, raw, (size_t)nlen)) != 0)
             goto out;
     } else {
         r = MESHCA_ERR_KEY_TYPE_UNKNOWN;
         goto out;
     }
-    r = key_from_blob(buf_ptr(b), buf_len(b), keyp);
+    r = meshca_key_from_blob(meshca_buf_ptr(b), meshca_buf_len(b), keyp);
 out:
     BN_free(bn_n);
     BN_free(bn_e);
-    buf_free(b);
+    meshca_buf_free(b);
     return r;
 }
 
 int
-key_dup(const struct key *k, struct key **keyp)
+meshca_key_dup(const struct meshca_key *k, struct meshca_key **keyp)
 {
-    struct key *d = NULL;
+    struct meshca_key *d = NULL;
     int r = MESHCA_ERR_ALLOC;
 
     *keyp = NULL;
@@ -715,30 +715,30 @@ key_dup(const struct key *k, struct key **keyp)
     d = NULL;
     r = 0;
 out:
-    key_free(d);
+    meshca_key_free(d);
     return r;
 }
 
 enum key_type
-key_type(const struct key *k)
+meshca_key_type(const struct meshca_key *k)
 {
     return k->kt->type;
 }
 
 const char *
-key_type_name(const struct key *k)
+meshca_key_type_name(const struct meshca_key *k)
 {
     return k->kt->name;
 }
 
 const char *
-key_cert_type_name(const struct key *k)
+meshca_key_cert_type_name(const struct meshca_key *k)
 {
     return k->kt->cert_name;
 }
 
 const uint8_t *
-key_blob(const struct key *k, size_t *lenp)
+meshca_key_blob(const struct meshca_key *k, size_t *lenp)
 {
     if (lenp != NULL)
         *lenp = k->blob_len;
@@ -746,50 +746,50 @@ key_blob(const struct key *k, size_t *lenp)
 }
 
 EVP_PKEY *
-key_evp(const struct key *k)
+meshca_key_evp(const struct meshca_key *k)
 {
     return k->pkey;
 }
 
 unsigned
-key_bits(const struct key *k)
+meshca_key_bits(const struct meshca_key *k)
 {
     return k->bits;
 }
 
 const char *
-key_application(const struct key *k)
+meshca_key_application(const struct meshca_key *k)
 {
     return k->application;
 }
 
 const char *
-key_comment(const struct key *k)
+meshca_key_comment(const struct meshca_key *k)
 {
     return k->comment;
 }
 
 int
-key_is_sk(const struct key *k)
+meshca_key_is_sk(const struct meshca_key *k)
 {
     return k->kt->sk;
 }
 
 int
-key_equal(const struct key *a, const struct key *b)
+meshca_key_equal(const struct meshca_key *a, const struct meshca_key *b)
 {
     return a->blob_len == b->blob_len &&
         memcmp(a->blob, b->blob, a->blob_len) == 0;
 }
 
 const uint8_t *
-key_fingerprint_raw(const struct key *k)
+meshca_key_fingerprint_raw(const struct meshca_key *k)
 {
     return k->fp;
 }
 
 int
-key_fingerprint(const struct key *k, char **fpp)
+meshca_key_fingerprint(const struct meshca_key *k, char **fpp)
 {
     char *b64 = NULL, *fp = NULL;
     size_t len;
@@ -816,24 +816,24 @@ out:
 }
 
 int
-key_to_line(const struct key *k, const char *comment, char **linep)
+meshca_key_to_line(const struct meshca_key *k, const char *comment, char **linep)
 {
     return keyline_join(k->kt->name, k->blob, k->blob_len, comment, linep);
 }
 
 int
-key_put_fields(const struct key *k, struct buf *b)
+meshca_key_put_fields(const struct meshca_key *k, struct meshca_buf *b)
 {
-    return buf_put(b, k->blob + k->fields_off, k->blob_len - k->fields_off);
+    return meshca_buf_put(b, k->blob + k->fields_off, k->blob_len - k->fields_off);
 }
 
 int
-key_skip_fields(const struct key *k, struct buf *b)
+meshca_key_skip_fields(const struct meshca_key *k, struct meshca_buf *b)
 {
     size_t flen = k->blob_len - k->fields_off;
 
-    if (buf_len(b) < flen ||
-        memcmp(buf_ptr(b), k->blob + k->fields_off, flen) != 0)
+    if (meshca_buf_len(b) < flen ||
+        memcmp(meshca_buf_ptr(b), k->blob + k->fields_off, flen) != 0)
         return MESHCA_ERR_INVALID_FORMAT;
-    return buf_consume(b, flen);
+    return meshca_buf_consume(b, flen);
 }

@@ -314,31 +314,31 @@ cmp_ca(const void *a, const void *b)
 /* Writing */
 
 static int
-put_subsection(struct buf *out, uint8_t type, const struct buf *data)
+put_subsection(struct meshca_buf *out, uint8_t type, const struct meshca_buf *data)
 {
     int r;
 
-    if (buf_len(data) == 0)
+    if (meshca_buf_len(data) == 0)
         return 0;
-    if ((r = buf_put_u8(out, type)) != 0 ||
-        (r = buf_put_stringb(out, data)) != 0)
+    if ((r = meshca_buf_put_u8(out, type)) != 0 ||
+        (r = meshca_buf_put_stringb(out, data)) != 0)
         return r;
     return 0;
 }
 
 static int
-put_ca_section(struct buf *out, const struct ca_entry *e)
+put_ca_section(struct meshca_buf *out, const struct ca_entry *e)
 {
-    struct buf *sec = NULL, *list = NULL, *ranges = NULL, *ids = NULL;
+    struct meshca_buf *sec = NULL, *list = NULL, *ranges = NULL, *ids = NULL;
     struct range *rs = NULL;
     char **sorted = NULL;
     size_t n, i;
     int r = MESHCA_ERR_ALLOC;
 
-    if ((sec = buf_new(KRL_MAX_SIZE)) == NULL ||
-        (list = buf_new(KRL_MAX_SIZE)) == NULL ||
-        (ranges = buf_new(KRL_MAX_SIZE)) == NULL ||
-        (ids = buf_new(KRL_MAX_SIZE)) == NULL)
+    if ((sec = meshca_buf_new(KRL_MAX_SIZE)) == NULL ||
+        (list = meshca_buf_new(KRL_MAX_SIZE)) == NULL ||
+        (ranges = meshca_buf_new(KRL_MAX_SIZE)) == NULL ||
+        (ids = meshca_buf_new(KRL_MAX_SIZE)) == NULL)
         goto out;
     if (e->nranges > 0) {
         if ((rs = malloc(e->nranges * sizeof(*rs))) == NULL)
@@ -349,23 +349,23 @@ put_ca_section(struct buf *out, const struct ca_entry *e)
             uint64_t run = rs[i].hi - rs[i].lo + 1; /* 0: the full range */
 
             if (run == 0 || run >= RANGE_MIN_RUN) {
-                buf_reset(ranges);
-                if ((r = buf_put_u64(ranges, rs[i].lo)) != 0 ||
-                    (r = buf_put_u64(ranges, rs[i].hi)) != 0 ||
+                meshca_buf_reset(ranges);
+                if ((r = meshca_buf_put_u64(ranges, rs[i].lo)) != 0 ||
+                    (r = meshca_buf_put_u64(ranges, rs[i].hi)) != 0 ||
                     (r = put_subsection(sec, CERT_SERIAL_RANGE, ranges)) != 0)
                     goto out;
             } else {
                 uint64_t k;
 
                 for (k = 0; k < run; k++)
-                    if ((r = buf_put_u64(ids, rs[i].lo + k)) != 0)
+                    if ((r = meshca_buf_put_u64(ids, rs[i].lo + k)) != 0)
                         goto out;
             }
         }
         /* The single serials: one list subsection. */
         if ((r = put_subsection(sec, CERT_SERIAL_LIST, ids)) != 0)
             goto out;
-        buf_reset(ids);
+        meshca_buf_reset(ids);
     }
     if (e->nkey_ids > 0) {
         if ((sorted = malloc(e->nkey_ids * sizeof(*sorted))) == NULL)
@@ -375,29 +375,29 @@ put_ca_section(struct buf *out, const struct ca_entry *e)
         for (i = 0; i < e->nkey_ids; i++) {
             if (i > 0 && strcmp(sorted[i], sorted[i - 1]) == 0)
                 continue;
-            if ((r = buf_put_cstring(ids, sorted[i])) != 0)
+            if ((r = meshca_buf_put_cstring(ids, sorted[i])) != 0)
                 goto out;
         }
         if ((r = put_subsection(sec, CERT_KEY_ID, ids)) != 0)
             goto out;
     }
-    if ((r = buf_put_u8(out, SECTION_CERTIFICATES)) != 0)
+    if ((r = meshca_buf_put_u8(out, SECTION_CERTIFICATES)) != 0)
         goto out;
     /* section data = string ca_key, string reserved, subsections */
-    buf_reset(list);
-    if ((r = buf_put_string(list, e->ca.d, e->ca.len)) != 0 ||
-        (r = buf_put_string(list, NULL, 0)) != 0 ||
-        (r = buf_putb(list, sec)) != 0 ||
-        (r = buf_put_stringb(out, list)) != 0)
+    meshca_buf_reset(list);
+    if ((r = meshca_buf_put_string(list, e->ca.d, e->ca.len)) != 0 ||
+        (r = meshca_buf_put_string(list, NULL, 0)) != 0 ||
+        (r = meshca_buf_putb(list, sec)) != 0 ||
+        (r = meshca_buf_put_stringb(out, list)) != 0)
         goto out;
     r = 0;
 out:
     free(rs);
     free(sorted);
-    buf_free(sec);
-    buf_free(list);
-    buf_free(ranges);
-    buf_free(ids);
+    meshca_buf_free(sec);
+    meshca_buf_free(list);
+    meshca_buf_free(ranges);
+    meshca_buf_free(ids);
     return r;
 }
 
@@ -406,7 +406,7 @@ krl_build(const struct krl_builder *b, uint64_t krl_version,
     uint64_t generated_date, const char *comment, uint8_t **blobp,
     size_t *lenp)
 {
-    struct buf *out = NULL, *sec = NULL;
+    struct meshca_buf *out = NULL, *sec = NULL;
     struct ca_entry *cas = NULL;
     uint8_t (*fps)[32] = NULL;
     struct blob *keys = NULL;
@@ -415,16 +415,16 @@ krl_build(const struct krl_builder *b, uint64_t krl_version,
 
     *blobp = NULL;
     *lenp = 0;
-    if ((out = buf_new(KRL_MAX_SIZE)) == NULL ||
-        (sec = buf_new(KRL_MAX_SIZE)) == NULL)
+    if ((out = meshca_buf_new(KRL_MAX_SIZE)) == NULL ||
+        (sec = meshca_buf_new(KRL_MAX_SIZE)) == NULL)
         goto out;
-    if ((r = buf_put(out, KRL_MAGIC, 8)) != 0 ||
-        (r = buf_put_u32(out, KRL_FORMAT_VERSION)) != 0 ||
-        (r = buf_put_u64(out, krl_version)) != 0 ||
-        (r = buf_put_u64(out, generated_date)) != 0 ||
-        (r = buf_put_u64(out, 0)) != 0 ||
-        (r = buf_put_string(out, NULL, 0)) != 0 ||
-        (r = buf_put_cstring(out, comment ? comment : "")) != 0)
+    if ((r = meshca_buf_put(out, KRL_MAGIC, 8)) != 0 ||
+        (r = meshca_buf_put_u32(out, KRL_FORMAT_VERSION)) != 0 ||
+        (r = meshca_buf_put_u64(out, krl_version)) != 0 ||
+        (r = meshca_buf_put_u64(out, generated_date)) != 0 ||
+        (r = meshca_buf_put_u64(out, 0)) != 0 ||
+        (r = meshca_buf_put_string(out, NULL, 0)) != 0 ||
+        (r = meshca_buf_put_cstring(out, comment ? comment : "")) != 0)
         goto out;
     /* CA sections in blob order, for determinism. */
     if (b->ncas > 0) {
@@ -443,11 +443,11 @@ krl_build(const struct krl_builder *b, uint64_t krl_version,
             goto out;
         memcpy(keys, b->keys, b->nkeys * sizeof(*keys));
         qsort(keys, b->nkeys, sizeof(*keys), cmp_blob);
-        buf_reset(sec);
+        meshca_buf_reset(sec);
         for (i = 0; i < b->nkeys; i++) {
             if (i > 0 && cmp_blob(&keys[i], &keys[i - 1]) == 0)
                 continue;
-            if ((r = buf_put_string(sec, keys[i].d, keys[i].len)) != 0)
+            if ((r = meshca_buf_put_string(sec, keys[i].d, keys[i].len)) != 0)
                 goto out;
         }
         if ((r = put_subsection(out, SECTION_EXPLICIT_KEY, sec)) != 0)
@@ -459,29 +459,29 @@ krl_build(const struct krl_builder *b, uint64_t krl_version,
             goto out;
         memcpy(fps, b->sha256, b->nsha256 * 32);
         qsort(fps, b->nsha256, 32, cmp_fp32);
-        buf_reset(sec);
+        meshca_buf_reset(sec);
         for (i = 0; i < b->nsha256; i++) {
             if (i > 0 && memcmp(fps[i], fps[i - 1], 32) == 0)
                 continue;
-            if ((r = buf_put_string(sec, fps[i], 32)) != 0)
+            if ((r = meshca_buf_put_string(sec, fps[i], 32)) != 0)
                 goto out;
         }
         if ((r = put_subsection(out, SECTION_FINGERPRINT_SHA256, sec)) != 0)
             goto out;
     }
-    if ((*blobp = malloc(buf_len(out))) == NULL) {
+    if ((*blobp = malloc(meshca_buf_len(out))) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
-    memcpy(*blobp, buf_ptr(out), buf_len(out));
-    *lenp = buf_len(out);
+    memcpy(*blobp, meshca_buf_ptr(out), meshca_buf_len(out));
+    *lenp = meshca_buf_len(out);
     r = 0;
 out:
     free(cas);
     free(keys);
     free(fps);
-    buf_free(out);
-    buf_free(sec);
+    meshca_buf_free(out);
+    meshca_buf_free(sec);
     return r;
 }
 
@@ -504,10 +504,10 @@ krl_free(struct krl *k)
 }
 
 static int
-parse_ca_section(struct krl *k, struct buf *sec)
+parse_ca_section(struct krl *k, struct meshca_buf *sec)
 {
     struct ca_entry *e, *n;
-    struct buf *sub = NULL;
+    struct meshca_buf *sub = NULL;
     const uint8_t *ca, *p;
     size_t calen, plen;
     uint64_t lo, hi;
@@ -515,8 +515,8 @@ parse_ca_section(struct krl *k, struct buf *sec)
     char *id = NULL;
     int r;
 
-    if ((r = buf_get_string_direct(sec, &ca, &calen)) != 0 ||
-        (r = buf_get_string_direct(sec, NULL, NULL)) != 0)
+    if ((r = meshca_buf_get_string_direct(sec, &ca, &calen)) != 0 ||
+        (r = meshca_buf_get_string_direct(sec, NULL, NULL)) != 0)
         return MESHCA_ERR_KRL_INVALID;
     if ((e = find_ca(k->cas, k->ncas, ca, calen)) == NULL) {
         if ((n = realloc(k->cas, (k->ncas + 1) * sizeof(*n))) == NULL)
@@ -531,14 +531,14 @@ parse_ca_section(struct krl *k, struct buf *sec)
             e->ca.len = calen;
         }
     }
-    while (buf_len(sec) > 0) {
-        if (buf_get_u8(sec, &type) != 0 || buf_get_stringb(sec, &sub) != 0)
+    while (meshca_buf_len(sec) > 0) {
+        if (meshca_buf_get_u8(sec, &type) != 0 || meshca_buf_get_stringb(sec, &sub) != 0)
             return MESHCA_ERR_KRL_INVALID;
         r = 0;
         switch (type) {
         case CERT_SERIAL_LIST:
-            while (r == 0 && buf_len(sub) > 0) {
-                if (buf_get_u64(sub, &lo) != 0)
+            while (r == 0 && meshca_buf_len(sub) > 0) {
+                if (meshca_buf_get_u64(sub, &lo) != 0)
                     r = MESHCA_ERR_KRL_INVALID;
                 else if (lo == 0)
                     r = MESHCA_ERR_KRL_SERIAL_ZERO;
@@ -547,8 +547,8 @@ parse_ca_section(struct krl *k, struct buf *sec)
             }
             break;
         case CERT_SERIAL_RANGE:
-            if (buf_get_u64(sub, &lo) != 0 || buf_get_u64(sub, &hi) != 0 ||
-                buf_len(sub) != 0 || lo > hi)
+            if (meshca_buf_get_u64(sub, &lo) != 0 || meshca_buf_get_u64(sub, &hi) != 0 ||
+                meshca_buf_len(sub) != 0 || lo > hi)
                 r = MESHCA_ERR_KRL_INVALID;
             else if (lo == 0)
                 r = MESHCA_ERR_KRL_SERIAL_ZERO;
@@ -556,9 +556,9 @@ parse_ca_section(struct krl *k, struct buf *sec)
                 r = add_range(e, lo, hi);
             break;
         case CERT_SERIAL_BITMAP:
-            if (buf_get_u64(sub, &lo) != 0 ||
-                buf_get_bignum2_bytes_direct(sub, &p, &plen) != 0 ||
-                buf_len(sub) != 0)
+            if (meshca_buf_get_u64(sub, &lo) != 0 ||
+                meshca_buf_get_bignum2_bytes_direct(sub, &p, &plen) != 0 ||
+                meshca_buf_len(sub) != 0)
                 r = MESHCA_ERR_KRL_INVALID;
             else {
                 /* Bit i (from the least significant) revokes lo + i. */
@@ -581,8 +581,8 @@ parse_ca_section(struct krl *k, struct buf *sec)
             }
             break;
         case CERT_KEY_ID:
-            while (r == 0 && buf_len(sub) > 0) {
-                if (buf_get_cstring(sub, &id, NULL) != 0)
+            while (r == 0 && meshca_buf_len(sub) > 0) {
+                if (meshca_buf_get_cstring(sub, &id, NULL) != 0)
                     r = MESHCA_ERR_KRL_INVALID;
                 else {
                     r = add_key_id(e, id);
@@ -594,7 +594,7 @@ parse_ca_section(struct krl *k, struct buf *sec)
         default:
             r = MESHCA_ERR_KRL_INVALID;
         }
-        buf_free(sub);
+        meshca_buf_free(sub);
         sub = NULL;
         if (r != 0)
             return r;
@@ -605,7 +605,7 @@ parse_ca_section(struct krl *k, struct buf *sec)
 int
 krl_parse(const uint8_t *blob, size_t len, struct krl **krlp)
 {
-    struct buf *b = NULL, *sec = NULL;
+    struct meshca_buf *b = NULL, *sec = NULL;
     struct krl *k = NULL;
     uint8_t magic[8], type;
     uint32_t format;
@@ -614,25 +614,25 @@ krl_parse(const uint8_t *blob, size_t len, struct krl **krlp)
     int r = MESHCA_ERR_KRL_INVALID, signed_seen = 0;
 
     *krlp = NULL;
-    if (len > KRL_MAX_SIZE || (b = buf_from(blob, len)) == NULL ||
+    if (len > KRL_MAX_SIZE || (b = meshca_buf_from(blob, len)) == NULL ||
         (k = calloc(1, sizeof(*k))) == NULL) {
         r = len > KRL_MAX_SIZE ? MESHCA_ERR_KRL_INVALID : MESHCA_ERR_ALLOC;
         goto out;
     }
-    if (buf_get(b, magic, 8) != 0 || memcmp(magic, KRL_MAGIC, 8) != 0 ||
-        buf_get_u32(b, &format) != 0)
+    if (meshca_buf_get(b, magic, 8) != 0 || memcmp(magic, KRL_MAGIC, 8) != 0 ||
+        meshca_buf_get_u32(b, &format) != 0)
         goto out;
     if (format != KRL_FORMAT_VERSION) {
         r = MESHCA_ERR_KRL_VERSION;
         goto out;
     }
-    if (buf_get_u64(b, &k->version) != 0 ||
-        buf_get_u64(b, &k->generated) != 0 || buf_get_u64(b, NULL) != 0 ||
-        buf_get_string_direct(b, NULL, NULL) != 0 ||
-        buf_get_string_direct(b, NULL, NULL) != 0)
+    if (meshca_buf_get_u64(b, &k->version) != 0 ||
+        meshca_buf_get_u64(b, &k->generated) != 0 || meshca_buf_get_u64(b, NULL) != 0 ||
+        meshca_buf_get_string_direct(b, NULL, NULL) != 0 ||
+        meshca_buf_get_string_direct(b, NULL, NULL) != 0)
         goto out;
-    while (buf_len(b) > 0) {
-        if (buf_get_u8(b, &type) != 0 || buf_get_stringb(b, &sec) != 0)
+    while (meshca_buf_len(b) > 0) {
+        if (meshca_buf_get_u8(b, &type) != 0 || meshca_buf_get_stringb(b, &sec) != 0)
             goto out;
         if (signed_seen && type != SECTION_SIGNATURE)
             goto out; /* signatures come last */
@@ -643,10 +643,10 @@ krl_parse(const uint8_t *blob, size_t len, struct krl **krlp)
             r = MESHCA_ERR_KRL_INVALID;
             break;
         case SECTION_EXPLICIT_KEY:
-            while (buf_len(sec) > 0) {
+            while (meshca_buf_len(sec) > 0) {
                 struct blob *n;
 
-                if (buf_get_string_direct(sec, &p, &plen) != 0 || plen == 0 ||
+                if (meshca_buf_get_string_direct(sec, &p, &plen) != 0 || plen == 0 ||
                     (n = realloc(k->keys, (k->nkeys + 1) * sizeof(*n))) ==
                     NULL)
                     goto out;
@@ -659,10 +659,10 @@ krl_parse(const uint8_t *blob, size_t len, struct krl **krlp)
             break;
         case SECTION_FINGERPRINT_SHA1:
         case SECTION_FINGERPRINT_SHA256:
-            while (buf_len(sec) > 0) {
+            while (meshca_buf_len(sec) > 0) {
                 size_t want = type == SECTION_FINGERPRINT_SHA1 ? 20 : 32;
 
-                if (buf_get_string_direct(sec, &p, &plen) != 0 ||
+                if (meshca_buf_get_string_direct(sec, &p, &plen) != 0 ||
                     plen != want)
                     goto out;
                 if (want == 20) {
@@ -686,15 +686,15 @@ krl_parse(const uint8_t *blob, size_t len, struct krl **krlp)
         case SECTION_SIGNATURE:
             /* string signing key, string signature: parsed, not checked. */
             signed_seen = 1;
-            if (buf_get_string_direct(sec, NULL, NULL) != 0 ||
-                buf_get_string_direct(sec, NULL, NULL) != 0 ||
-                buf_len(sec) != 0)
+            if (meshca_buf_get_string_direct(sec, NULL, NULL) != 0 ||
+                meshca_buf_get_string_direct(sec, NULL, NULL) != 0 ||
+                meshca_buf_len(sec) != 0)
                 goto out;
             break;
         default:
             goto out;
         }
-        buf_free(sec);
+        meshca_buf_free(sec);
         sec = NULL;
     }
     /* Index for lookups. */
@@ -712,8 +712,8 @@ krl_parse(const uint8_t *blob, size_t len, struct krl **krlp)
     k = NULL;
     r = 0;
 out:
-    buf_free(sec);
-    buf_free(b);
+    meshca_buf_free(sec);
+    meshca_buf_free(b);
     krl_free(k);
     return r;
 }

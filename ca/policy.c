@@ -35,7 +35,7 @@ static const char *const fail_keys[] = { NULL, "issuer", "groups", "emails",
     "email_domains", "subjects", NULL };
 
 /*
- * Denials and explanations are built in a struct buf (NULL: nobody will
+ * Denials and explanations are built in a struct meshca_buf (NULL: nobody will
  * read them, nothing is written) and cut to their fields at the end
  * (text_cut).  Text past TEXT_CUT, the largest field, is never built.
  * XXX an append that fails (out of memory) is dropped: the text is for a
@@ -45,7 +45,7 @@ static const char *const fail_keys[] = { NULL, "issuer", "groups", "emails",
 #define DENIAL_MAX 2048         /* a decision's denial, NUL included */
 #define WHY_MAX 1024            /* an explanation's "why", NUL included */
 
-static void say(struct buf *b, const char *fmt, ...)
+static void say(struct meshca_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* The length of s[0..n) without an incomplete UTF-8 sequence at its end, so
@@ -68,20 +68,20 @@ utf8_whole(const char *s, size_t n)
 
 /* 1 when text should still be added to b. */
 static int
-wanted(const struct buf *b)
+wanted(const struct meshca_buf *b)
 {
-    return b != NULL && buf_len(b) < TEXT_CUT;
+    return b != NULL && meshca_buf_len(b) < TEXT_CUT;
 }
 
 static void
-say(struct buf *b, const char *fmt, ...)
+say(struct meshca_buf *b, const char *fmt, ...)
 {
     va_list ap;
 
     if (!wanted(b))
         return;
     va_start(ap, fmt);
-    if (buf_vputf(b, fmt, ap) != 0) {
+    if (meshca_buf_vputf(b, fmt, ap) != 0) {
         /* dropped, see above */
     }
     va_end(ap);
@@ -90,13 +90,13 @@ say(struct buf *b, const char *fmt, ...)
 /* Copies the text in b into dst (cap bytes), cut at a whole UTF-8
  * character when it is longer. */
 static void
-text_cut(const struct buf *b, char *dst, size_t cap)
+text_cut(const struct meshca_buf *b, char *dst, size_t cap)
 {
-    size_t n = buf_len(b);
+    size_t n = meshca_buf_len(b);
 
     if (n > cap - 1)
-        n = utf8_whole((const char *)buf_ptr(b), cap - 1);
-    memcpy(dst, buf_ptr(b), n);
+        n = utf8_whole((const char *)meshca_buf_ptr(b), cap - 1);
+    memcpy(dst, meshca_buf_ptr(b), n);
     dst[n] = '\0';
 }
 
@@ -104,7 +104,7 @@ text_cut(const struct buf *b, char *dst, size_t cap)
  * control characters shown as '?', so a token cannot put line breaks in a
  * log. */
 static void
-say_valuen(struct buf *b, const char *s, size_t n, size_t max)
+say_valuen(struct meshca_buf *b, const char *s, size_t n, size_t max)
 {
     size_t i, m;
     char ch;
@@ -120,7 +120,7 @@ say_valuen(struct buf *b, const char *s, size_t n, size_t max)
         m = utf8_whole(s, m);
     for (i = 0; i < m; i++) {
         ch = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-        if (buf_put(b, &ch, 1) != 0)
+        if (meshca_buf_put(b, &ch, 1) != 0)
             return;
     }
     if (m < n)
@@ -128,13 +128,13 @@ say_valuen(struct buf *b, const char *s, size_t n, size_t max)
 }
 
 static void
-say_value(struct buf *b, const char *s, size_t max)
+say_value(struct meshca_buf *b, const char *s, size_t max)
 {
     say_valuen(b, s, s != NULL ? strlen(s) : 0, max);
 }
 
 static void
-say_strv(struct buf *b, char *const *v, size_t n)
+say_strv(struct meshca_buf *b, char *const *v, size_t n)
 {
     size_t i;
 
@@ -201,7 +201,7 @@ match_test(const struct policy_match *m, const struct claims *c)
 /* Why m does not match c (fail from match_test), for a person. */
 static void
 match_why(const struct policy_match *m, const struct claims *c,
-    enum fail fail, struct buf *b)
+    enum fail fail, struct meshca_buf *b)
 {
     const char *email = verified_email(c);
 
@@ -323,7 +323,7 @@ template_bad(const char *val, size_t n, int is_email)
 /* Appends why value val of template var (both vlen/n bytes) cannot be used,
  * bad being the index template_bad() found. */
 static void
-say_template_refusal(struct buf *why, const char *pat, const char *var,
+say_template_refusal(struct meshca_buf *why, const char *pat, const char *var,
     size_t vlen, const char *val, size_t n, size_t bad)
 {
     char ch = val[bad];
@@ -351,7 +351,7 @@ say_template_refusal(struct buf *why, const char *pat, const char *var,
  */
 static const char *
 role_principal(const struct policy_role *r, size_t i, const struct claims *c,
-    char *buf, size_t buflen, struct buf *why)
+    char *buf, size_t buflen, struct meshca_buf *why)
 {
     const char *pat = r->principals[i], *p = pat, *close, *val;
     size_t o = 0, vlen, n = 0, k;
@@ -446,7 +446,7 @@ role_covers(const struct policy_role *r, const struct claims *c,
 
 /* "[a, b]": what r grants c. */
 static void
-say_grants(struct buf *b, const struct policy_role *r, const struct claims *c)
+say_grants(struct meshca_buf *b, const struct policy_role *r, const struct claims *c)
 {
     char buf[PRINCIPAL_MAX_LEN + 1];
     const char *g;
@@ -553,7 +553,7 @@ find_role(const struct policy *p, const char *name)
 /* The denial when roles match but none grants what was asked. */
 static void
 deny_not_granted(const struct policy *p, const struct policy_request *rq,
-    struct buf *b)
+    struct meshca_buf *b)
 {
     const struct claims *c = rq->claims;
     const struct policy_role *r;
@@ -610,7 +610,7 @@ deny_not_granted(const struct policy *p, const struct policy_request *rq,
  * decides).  Returns 0 or MESHCA_ERR_POLICY_DENIED. */
 static int
 decide_core(const struct policy *p, const struct policy_request *rq,
-    struct outcome *o, struct buf *b)
+    struct outcome *o, struct meshca_buf *b)
 {
     const struct claims *c = rq->claims;
     const struct policy_role *r = NULL;
@@ -813,16 +813,16 @@ deny(const struct policy *p, const struct policy_request *req,
 {
     struct policy_decision *d = NULL;
     struct outcome o;
-    struct buf *why = NULL;
+    struct meshca_buf *why = NULL;
     char text[DENIAL_MAX];
     size_t size;
     int r;
 
-    if ((why = buf_new(BUF_SIZE_MAX)) == NULL)
+    if ((why = meshca_buf_new(BUF_SIZE_MAX)) == NULL)
         return MESHCA_ERR_ALLOC;
     r = decide_core(p, req, &o, why);
     text_cut(why, text, sizeof(text));
-    buf_free(why);
+    meshca_buf_free(why);
     if (r != MESHCA_ERR_POLICY_DENIED)
         return MESHCA_ERR_INTERNAL;     /* decide_core is deterministic */
     size = sizeof(*d) + strlen(text) + 1;
@@ -887,18 +887,18 @@ explain_role(const struct policy_role *r, const struct policy_request *rq,
     json_t *o, *grants, *skipped, *missing;
     char text[WHY_MAX], buf[PRINCIPAL_MAX_LEN + 1];
     const char *g;
-    struct buf *b = NULL;
+    struct meshca_buf *b = NULL;
     enum fail fail = match_test(&r->match, c);
     size_t i;
 
-    if ((b = buf_new(BUF_SIZE_MAX)) == NULL)
+    if ((b = meshca_buf_new(BUF_SIZE_MAX)) == NULL)
         return NULL;
     match_why(&r->match, c, fail, b);
     if (fail == FAIL_NONE && rq->role != NULL && strcmp(rq->role, r->name))
         say(b, ", but the request names role %s", rq->role);
     text_cut(b, text, sizeof(text));
     if ((o = json_object()) == NULL) {
-        buf_free(b);
+        meshca_buf_free(b);
         return NULL;
     }
     json_object_set_new(o, "name", json_string(r->name));
@@ -909,7 +909,7 @@ explain_role(const struct policy_role *r, const struct policy_request *rq,
     grants = json_array();
     skipped = json_array();
     for (i = 0; i < r->nprincipals; i++) {
-        buf_reset(b);
+        meshca_buf_reset(b);
         if ((g = role_principal(r, i, c, buf, sizeof(buf), b)) != NULL)
             json_array_append_new(grants, json_string(g));
         else {
@@ -931,7 +931,7 @@ explain_role(const struct policy_role *r, const struct policy_request *rq,
         json_object_set_new(o, "missing", missing);
     }
     json_object_set_new(o, "chosen", json_boolean(r == chosen));
-    buf_free(b);
+    meshca_buf_free(b);
     return o;
 }
 

@@ -21,37 +21,37 @@
 #define AGENT_REPLY_MAX (256 * 1024)
 
 int
-agent_msg_add_cert(struct buf *m, const struct login_key *k,
+agent_msg_add_cert(struct meshca_buf *m, const struct login_key *k,
     const uint8_t *cert, size_t cert_len, uint32_t lifetime,
     const char *comment)
 {
     int r;
 
-    if ((r = buf_put_u8(m, AGENTC_ADD_ID_CONSTRAINED)) != 0 ||
-        (r = buf_put_cstring(m, "ssh-ed25519-cert-v01@openssh.com")) != 0 ||
-        (r = buf_put_string(m, cert, cert_len)) != 0 ||
-        (r = buf_put_string(m, k->pub32, sizeof(k->pub32))) != 0 ||
-        (r = buf_put_string(m, k->priv64, sizeof(k->priv64))) != 0 ||
-        (r = buf_put_cstring(m, comment ? comment : "")) != 0 ||
-        (r = buf_put_u8(m, AGENT_CONSTRAIN_LIFETIME)) != 0 ||
-        (r = buf_put_u32(m, lifetime)) != 0)
+    if ((r = meshca_buf_put_u8(m, AGENTC_ADD_ID_CONSTRAINED)) != 0 ||
+        (r = meshca_buf_put_cstring(m, "ssh-ed25519-cert-v01@openssh.com")) != 0 ||
+        (r = meshca_buf_put_string(m, cert, cert_len)) != 0 ||
+        (r = meshca_buf_put_string(m, k->pub32, sizeof(k->pub32))) != 0 ||
+        (r = meshca_buf_put_string(m, k->priv64, sizeof(k->priv64))) != 0 ||
+        (r = meshca_buf_put_cstring(m, comment ? comment : "")) != 0 ||
+        (r = meshca_buf_put_u8(m, AGENT_CONSTRAIN_LIFETIME)) != 0 ||
+        (r = meshca_buf_put_u32(m, lifetime)) != 0)
         return r;
     return 0;
 }
 
 int
-agent_msg_remove(struct buf *m, const uint8_t *blob, size_t len)
+agent_msg_remove(struct meshca_buf *m, const uint8_t *blob, size_t len)
 {
     int r;
 
-    if ((r = buf_put_u8(m, AGENTC_REMOVE_IDENTITY)) != 0 ||
-        (r = buf_put_string(m, blob, len)) != 0)
+    if ((r = meshca_buf_put_u8(m, AGENTC_REMOVE_IDENTITY)) != 0 ||
+        (r = meshca_buf_put_string(m, blob, len)) != 0)
         return r;
     return 0;
 }
 
 int
-agent_answer_has(struct buf *answer, const uint8_t *blob, size_t len)
+agent_answer_has(struct meshca_buf *answer, const uint8_t *blob, size_t len)
 {
     const uint8_t *b;
     size_t bl;
@@ -59,15 +59,15 @@ agent_answer_has(struct buf *answer, const uint8_t *blob, size_t len)
     uint32_t n, i;
     int found = 0;
 
-    if (buf_get_u8(answer, &type) != 0 || type != AGENT_IDENTITIES_ANSWER ||
-        buf_get_u32(answer, &n) != 0)
+    if (meshca_buf_get_u8(answer, &type) != 0 || type != AGENT_IDENTITIES_ANSWER ||
+        meshca_buf_get_u32(answer, &n) != 0)
         return MESHCA_ERR_INVALID_FORMAT;
     for (i = 0; i < n; i++) {
-        if (buf_get_string_direct(answer, &b, &bl) != 0)
+        if (meshca_buf_get_string_direct(answer, &b, &bl) != 0)
             return MESHCA_ERR_INVALID_FORMAT;
         if (bl == len && memcmp(b, blob, len) == 0)
             found = 1;
-        if (buf_get_string_direct(answer, NULL, NULL) != 0)
+        if (meshca_buf_get_string_direct(answer, NULL, NULL) != 0)
             return MESHCA_ERR_INVALID_FORMAT;
     }
     return found;
@@ -94,12 +94,12 @@ full_io(int fd, void *p, size_t n, int wr)
 /* Sends msg (the length prefix is added here) and reads one reply into
  * *replyp.  Returns 0 or MESHCA_ERR_CLI_AGENT with why filled. */
 static int
-transact(const char *sock, const struct buf *msg, struct buf **replyp,
+transact(const char *sock, const struct meshca_buf *msg, struct meshca_buf **replyp,
     char *why, size_t whylen)
 {
     struct sockaddr_un sun;
     struct timeval tv = { 10, 0 };
-    struct buf *len = NULL;
+    struct meshca_buf *len = NULL;
     uint8_t hdr[4], *d = NULL;
     uint32_t n;
     int fd = -1, r = MESHCA_ERR_CLI_AGENT;
@@ -122,21 +122,21 @@ transact(const char *sock, const struct buf *msg, struct buf **replyp,
     /* An agent that hangs must not hang us. */
     (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    if ((len = buf_new(4)) == NULL ||
-        buf_put_u32(len, (uint32_t)buf_len(msg)) != 0) {
+    if ((len = meshca_buf_new(4)) == NULL ||
+        meshca_buf_put_u32(len, (uint32_t)meshca_buf_len(msg)) != 0) {
         snprintf(why, whylen, "out of memory");
         goto out;
     }
-    if (full_io(fd, (void *)buf_ptr(len), buf_len(len), 1) != 0 ||
-        full_io(fd, (void *)buf_ptr(msg), buf_len(msg), 1) != 0 ||
+    if (full_io(fd, (void *)meshca_buf_ptr(len), meshca_buf_len(len), 1) != 0 ||
+        full_io(fd, (void *)meshca_buf_ptr(msg), meshca_buf_len(msg), 1) != 0 ||
         full_io(fd, hdr, sizeof(hdr), 0) != 0) {
         snprintf(why, whylen, "the ssh-agent at %s closed the connection",
             sock);
         goto out;
     }
-    buf_free(len);
-    if ((len = buf_from(hdr, sizeof(hdr))) == NULL ||
-        buf_get_u32(len, &n) != 0) {
+    meshca_buf_free(len);
+    if ((len = meshca_buf_from(hdr, sizeof(hdr))) == NULL ||
+        meshca_buf_get_u32(len, &n) != 0) {
         snprintf(why, whylen, "out of memory");
         goto out;
     }
@@ -145,14 +145,14 @@ transact(const char *sock, const struct buf *msg, struct buf **replyp,
         snprintf(why, whylen, "a malformed reply from the ssh-agent");
         goto out;
     }
-    if ((*replyp = buf_from(d, n)) == NULL) {
+    if ((*replyp = meshca_buf_from(d, n)) == NULL) {
         snprintf(why, whylen, "out of memory");
         goto out;
     }
     r = 0;
 out:
     free(d);
-    buf_free(len);
+    meshca_buf_free(len);
     if (fd >= 0)
         close(fd);
     return r;
@@ -160,20 +160,20 @@ out:
 
 /* A request answered by SSH_AGENT_SUCCESS or SSH_AGENT_FAILURE. */
 static int
-simple(const char *sock, const struct buf *msg, const char *what, char *why,
+simple(const char *sock, const struct meshca_buf *msg, const char *what, char *why,
     size_t whylen)
 {
-    struct buf *reply = NULL;
+    struct meshca_buf *reply = NULL;
     uint8_t type = 0;
     int r;
 
     if ((r = transact(sock, msg, &reply, why, whylen)) != 0)
         return r;
-    if (buf_get_u8(reply, &type) != 0 || type != AGENT_SUCCESS) {
+    if (meshca_buf_get_u8(reply, &type) != 0 || type != AGENT_SUCCESS) {
         snprintf(why, whylen, "the ssh-agent refused to %s", what);
         r = MESHCA_ERR_CLI_AGENT;
     }
-    buf_free(reply);
+    meshca_buf_free(reply);
     return r;
 }
 
@@ -182,10 +182,10 @@ agent_add_cert(const char *sock, const struct login_key *k,
     const uint8_t *cert, size_t cert_len, uint32_t lifetime,
     const char *comment, char *why, size_t whylen)
 {
-    struct buf *m = NULL;
+    struct meshca_buf *m = NULL;
     int r = MESHCA_ERR_CLI_AGENT;
 
-    if ((m = buf_new(AGENT_REPLY_MAX)) == NULL ||
+    if ((m = meshca_buf_new(AGENT_REPLY_MAX)) == NULL ||
         agent_msg_add_cert(m, k, cert, cert_len, lifetime, comment) != 0) {
         snprintf(why, whylen, "out of memory");
         goto out;
@@ -193,7 +193,7 @@ agent_add_cert(const char *sock, const struct login_key *k,
     r = simple(sock, m, "add the key and certificate (a constrained key: "
         "does this agent support lifetimes?)", why, whylen);
 out:
-    buf_free(m); /* wiped: it held the private key */
+    meshca_buf_free(m); /* wiped: it held the private key */
     return r;
 }
 
@@ -201,36 +201,36 @@ int
 agent_remove(const char *sock, const uint8_t *blob, size_t len, char *why,
     size_t whylen)
 {
-    struct buf *m = NULL;
+    struct meshca_buf *m = NULL;
     int r = MESHCA_ERR_CLI_AGENT;
 
-    if ((m = buf_new(AGENT_REPLY_MAX)) == NULL ||
+    if ((m = meshca_buf_new(AGENT_REPLY_MAX)) == NULL ||
         agent_msg_remove(m, blob, len) != 0) {
         snprintf(why, whylen, "out of memory");
         goto out;
     }
     r = simple(sock, m, "remove the identity", why, whylen);
 out:
-    buf_free(m);
+    meshca_buf_free(m);
     return r;
 }
 
 int
 agent_has(const char *sock, const uint8_t *blob, size_t len)
 {
-    struct buf *m = NULL, *reply = NULL;
+    struct meshca_buf *m = NULL, *reply = NULL;
     char why[256];
     int r = MESHCA_ERR_CLI_AGENT;
 
-    if ((m = buf_new(16)) == NULL ||
-        buf_put_u8(m, AGENTC_REQUEST_IDENTITIES) != 0 ||
+    if ((m = meshca_buf_new(16)) == NULL ||
+        meshca_buf_put_u8(m, AGENTC_REQUEST_IDENTITIES) != 0 ||
         transact(sock, m, &reply, why, sizeof(why)) != 0)
         goto out;
     r = agent_answer_has(reply, blob, len);
     if (r < 0)
         r = MESHCA_ERR_CLI_AGENT;
 out:
-    buf_free(m);
-    buf_free(reply);
+    meshca_buf_free(m);
+    meshca_buf_free(reply);
     return r;
 }

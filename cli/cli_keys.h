@@ -10,7 +10,7 @@
 
 #include "meshca/err.h"
 
-struct buf;
+struct meshca_buf;
 
 /* An Ed25519 key pair.  Secrets are wiped by login_key_free. */
 struct login_key {
@@ -51,19 +51,19 @@ void login_key_free(struct login_key *k);
  * string ENC(A) (32), string k||ENC(A) (64), string comment, byte 1
  * (lifetime), uint32 lifetime.  Returns 0 or a buffer error (m then holds
  * a partial message: discard it). */
-int agent_msg_add_cert(struct buf *m, const struct login_key *k,
+int agent_msg_add_cert(struct meshca_buf *m, const struct login_key *k,
     const uint8_t *cert, size_t cert_len, uint32_t lifetime,
     const char *comment) MESHCA_WUR;
 
 /* Appends SSH2_AGENTC_REMOVE_IDENTITY for a public key or certificate
  * blob.  Returns 0 or a buffer error. */
-int agent_msg_remove(struct buf *m, const uint8_t *blob,
+int agent_msg_remove(struct meshca_buf *m, const uint8_t *blob,
     size_t len) MESHCA_WUR;
 
 /* Whether an SSH2_AGENT_IDENTITIES_ANSWER body lists blob.  Returns 1
  * found, 0 not found, or MESHCA_ERR_INVALID_FORMAT for a malformed
  * answer. */
-int agent_answer_has(struct buf *answer, const uint8_t *blob, size_t len);
+int agent_answer_has(struct meshca_buf *answer, const uint8_t *blob, size_t len);
 
 /*
  * Over the agent's Unix socket (sock: $SSH_AUTH_SOCK).  agent_add_cert adds

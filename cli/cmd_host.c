@@ -21,7 +21,7 @@ host_check_ca_keys(const char *body, size_t len, size_t *nkeysp, char *why,
 {
     char *copy = NULL, *save = NULL, *line;
     size_t n = 0, lineno = 0;
-    struct key *k = NULL;
+    struct meshca_key *k = NULL;
     int r = MESHCA_ERR_INVALID_FORMAT;
 
     *nkeysp = 0;
@@ -37,12 +37,12 @@ host_check_ca_keys(const char *body, size_t len, size_t *nkeysp, char *why,
         line[strcspn(line, "\r")] = '\0';
         if (*line == '\0' || *line == '#')
             continue;
-        if ((r = key_from_line(line, &k)) != 0) {
+        if ((r = meshca_key_from_line(line, &k)) != 0) {
             snprintf(why, whylen, "line %zu is not a public key (%s)", lineno,
                 cli_strerror(r));
             goto out;
         }
-        key_free(k);
+        meshca_key_free(k);
         k = NULL;
         n++;
     }

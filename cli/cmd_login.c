@@ -34,7 +34,7 @@ login_check_cert(const struct cert *c, const struct login_key *k,
     int have, r = MESHCA_ERR_CLI_CERT_CHECK;
 
     *cafpp = NULL;
-    b = key_blob(c->key, &bl);
+    b = meshca_key_blob(c->key, &bl);
     if (bl != k->blob_len || memcmp(b, k->blob, bl) != 0) {
         snprintf(why, whylen, "the certificate is not for the key this "
             "login made");
@@ -58,7 +58,7 @@ login_check_cert(const struct cert *c, const struct login_key *k,
             "machine's clock)");
         goto out;
     }
-    if ((r = key_fingerprint(c->ca_key, &fp)) != 0) {
+    if ((r = meshca_key_fingerprint(c->ca_key, &fp)) != 0) {
         snprintf(why, whylen, "%s", cli_strerror(r));
         goto out;
     }

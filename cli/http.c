@@ -112,7 +112,7 @@ cli_url_check(const char *url, int insecure_http, char *why, size_t whylen)
 
 /* The response body as libcurl hands it over. */
 struct sink {
-    struct buf *b;
+    struct meshca_buf *b;
     int too_big;
 };
 
@@ -122,7 +122,7 @@ sink_write(char *p, size_t sz, size_t n, void *arg)
     struct sink *s = arg;
     int r;
 
-    if ((r = buf_put(s->b, p, sz * n)) != 0) {
+    if ((r = meshca_buf_put(s->b, p, sz * n)) != 0) {
         s->too_big = r == MESHCA_ERR_NO_BUFFER_SPACE;
         return 0;
     }
@@ -202,7 +202,7 @@ fetch(const struct cli_conn *c, const char *method, const char *url,
         sizeof(r->error))) != 0)
         return cu == MESHCA_ERR_CLI_INSECURE_URL ? cu : MESHCA_ERR_CLI_HTTP;
     if ((h = curl_easy_init()) == NULL ||
-        (s.b = buf_new_large(max)) == NULL) {
+        (s.b = meshca_buf_new_large(max)) == NULL) {
         snprintf(r->error, sizeof(r->error), "out of memory");
         ret = MESHCA_ERR_ALLOC;
         goto out;
@@ -222,13 +222,13 @@ fetch(const struct cli_conn *c, const char *method, const char *url,
         goto out;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-    if (buf_take_cstring(&s.b, &r->body, &r->len) != 0)
+    if (meshca_buf_take_cstring(&s.b, &r->body, &r->len) != 0)
         goto out;
     ret = 0;
 out:
     if (ret != 0)
         r->status = 0;
-    buf_free(s.b);
+    meshca_buf_free(s.b);
     curl_easy_cleanup(h);
     curl_slist_free_all(hdr);
     cli_secure_free(auth);

@@ -258,7 +258,7 @@ install_login(const struct install_request *req, char *where,
             r == MESHCA_ERR_SYSTEM ? strerror(errno) : cli_strerror(r));
         return r;
     }
-    if ((r = key_fingerprint(c->key, &key_fp)) != 0) {
+    if ((r = meshca_key_fingerprint(c->key, &key_fp)) != 0) {
         snprintf(why, whylen, "%s", cli_strerror(r));
         return r;
     }
@@ -397,7 +397,7 @@ install_logout(const char *agent_sock, int *was_logged_inp, char *where,
                 goto out;
             }
             /* A plain copy of the key, should anything have added one. */
-            b = key_blob(c->key, &bl);
+            b = meshca_key_blob(c->key, &bl);
             if (agent_has(sock, b, bl) == 1 &&
                 (r = agent_remove(sock, b, bl, why, whylen)) != 0)
                 goto out;

@@ -37,7 +37,7 @@ parse_openssh_private(const char *pem, struct login_key *k)
     static const char end[] = "-----END OPENSSH PRIVATE KEY-----";
     const char *b = strstr(pem, begin), *e = strstr(pem, end), *p;
     char *b64 = NULL, *o;
-    struct buf *d = NULL, *priv = NULL;
+    struct meshca_buf *d = NULL, *priv = NULL;
     const uint8_t *v;
     size_t vl;
     uint32_t c1, c2, n;
@@ -50,20 +50,20 @@ parse_openssh_private(const char *pem, struct login_key *k)
     for (p = b + sizeof(begin) - 1, o = b64; p < e; p++)
         if (*p != '\n' && *p != '\r')
             *o++ = *p;
-    if ((d = buf_new(8192)) == NULL || buf_b64tod(d, b64, strlen(b64)) != 0)
+    if ((d = meshca_buf_new(8192)) == NULL || meshca_buf_b64tod(d, b64, strlen(b64)) != 0)
         goto out;
-    if (buf_len(d) < 15 || memcmp(buf_ptr(d), "openssh-key-v1", 15) != 0 ||
-        buf_consume(d, 15) != 0 ||
-        buf_get_string_direct(d, &v, &vl) != 0)
+    if (meshca_buf_len(d) < 15 || memcmp(meshca_buf_ptr(d), "openssh-key-v1", 15) != 0 ||
+        meshca_buf_consume(d, 15) != 0 ||
+        meshca_buf_get_string_direct(d, &v, &vl) != 0)
         goto out;
     if (vl != 4 || memcmp(v, "none", 4) != 0) {
         r = MESHCA_ERR_KEY_TYPE_REFUSED; /* encrypted */
         goto out;
     }
-    if (buf_get_string_direct(d, NULL, NULL) != 0 ||
-        buf_get_string_direct(d, NULL, NULL) != 0 ||
-        buf_get_u32(d, &n) != 0 || n != 1 ||
-        buf_get_string_direct(d, &v, &vl) != 0)
+    if (meshca_buf_get_string_direct(d, NULL, NULL) != 0 ||
+        meshca_buf_get_string_direct(d, NULL, NULL) != 0 ||
+        meshca_buf_get_u32(d, &n) != 0 || n != 1 ||
+        meshca_buf_get_string_direct(d, &v, &vl) != 0)
         goto out;
     if ((k->blob = malloc(vl)) == NULL) {
         r = MESHCA_ERR_ALLOC;
@@ -71,18 +71,18 @@ parse_openssh_private(const char *pem, struct login_key *k)
     }
     memcpy(k->blob, v, vl);
     k->blob_len = vl;
-    if (buf_get_stringb(d, &priv) != 0 || buf_get_u32(priv, &c1) != 0 ||
-        buf_get_u32(priv, &c2) != 0 || c1 != c2 ||
-        buf_get_string_direct(priv, &v, &vl) != 0)
+    if (meshca_buf_get_stringb(d, &priv) != 0 || meshca_buf_get_u32(priv, &c1) != 0 ||
+        meshca_buf_get_u32(priv, &c2) != 0 || c1 != c2 ||
+        meshca_buf_get_string_direct(priv, &v, &vl) != 0)
         goto out;
     if (vl != 11 || memcmp(v, "ssh-ed25519", 11) != 0) {
         r = MESHCA_ERR_KEY_TYPE_REFUSED;
         goto out;
     }
-    if (buf_get_string_direct(priv, &v, &vl) != 0 || vl != 32)
+    if (meshca_buf_get_string_direct(priv, &v, &vl) != 0 || vl != 32)
         goto out;
     memcpy(k->pub32, v, 32);
-    if (buf_get_string_direct(priv, &v, &vl) != 0 || vl != 64 ||
+    if (meshca_buf_get_string_direct(priv, &v, &vl) != 0 || vl != 64 ||
         memcmp(v + 32, k->pub32, 32) != 0)
         goto out;
     memcpy(k->priv64, v, 64);
@@ -92,8 +92,8 @@ out:
         OPENSSL_cleanse(b64, strlen(b64));
         free(b64);
     }
-    buf_free(d);
-    buf_free(priv);
+    meshca_buf_free(d);
+    meshca_buf_free(priv);
     return r;
 }
 

@@ -85,7 +85,7 @@ oidc_endpoints_from_json(const json_t *cfg, const json_t *disc,
     struct oidc_endpoints *ep = NULL;
     const json_t *scopes, *e;
     const char *di;
-    struct buf *sc = NULL;
+    struct meshca_buf *sc = NULL;
     size_t i;
     int r = MESHCA_ERR_CLI_LOGIN;
 
@@ -118,7 +118,7 @@ oidc_endpoints_from_json(const json_t *cfg, const json_t *disc,
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
-    if ((sc = buf_new(4096)) == NULL) {
+    if ((sc = meshca_buf_new(4096)) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
@@ -128,15 +128,15 @@ oidc_endpoints_from_json(const json_t *cfg, const json_t *disc,
 
         if (s == NULL || *s == '\0' || strpbrk(s, " \"\\") != NULL)
             continue;
-        if ((buf_len(sc) > 0 && buf_put(sc, " ", 1) != 0) ||
-            buf_put(sc, s, strlen(s)) != 0) {
+        if ((meshca_buf_len(sc) > 0 && meshca_buf_put(sc, " ", 1) != 0) ||
+            meshca_buf_put(sc, s, strlen(s)) != 0) {
             snprintf(why, whylen, "the scopes in /v1/config are too long");
             goto out;
         }
     }
-    if (buf_len(sc) == 0 && buf_put(sc, "openid", 6) != 0)
+    if (meshca_buf_len(sc) == 0 && meshca_buf_put(sc, "openid", 6) != 0)
         goto out;
-    if ((ep->scope = strndup((const char *)buf_ptr(sc), buf_len(sc))) == NULL) {
+    if ((ep->scope = strndup((const char *)meshca_buf_ptr(sc), meshca_buf_len(sc))) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
@@ -145,7 +145,7 @@ oidc_endpoints_from_json(const json_t *cfg, const json_t *disc,
     ep = NULL;
     r = 0;
 out:
-    buf_free(sc);
+    meshca_buf_free(sc);
     oidc_endpoints_free(ep);
     return r;
 }

@@ -1,6 +1,6 @@
 /*
  * The compliance report's renderer (see report.h): JSON report in, HTML /
- * CSV / JSON text out.  Everything is appended to one struct buf (struct
+ * CSV / JSON text out.  Everything is appended to one struct meshca_buf (struct
  * out), so output is linear in the report's size; an error sticks in
  * struct out and is returned once at the end, which keeps the emitters flat.
  */
@@ -19,10 +19,10 @@
 
 /* ---- output ---- */
 
-/* The text grows in one struct buf (limit REPORT_OUTPUT_MAX), created on
+/* The text grows in one struct meshca_buf (limit REPORT_OUTPUT_MAX), created on
  * first use; the first error sticks and is returned by out_finish. */
 struct out {
-    struct buf *b;
+    struct meshca_buf *b;
     int err;            /* 0, or the first MESHCA_ERR_* met */
 };
 
@@ -31,7 +31,7 @@ static int
 out_ready(struct out *o)
 {
     if (o->err == 0 && o->b == NULL &&
-        (o->b = buf_new_large(REPORT_OUTPUT_MAX)) == NULL)
+        (o->b = meshca_buf_new_large(REPORT_OUTPUT_MAX)) == NULL)
         o->err = MESHCA_ERR_ALLOC;
     return o->err == 0;
 }
@@ -40,7 +40,7 @@ static void
 emitn(struct out *o, const char *s, size_t n)
 {
     if (n > 0 && out_ready(o))
-        o->err = buf_put(o->b, s, n);
+        o->err = meshca_buf_put(o->b, s, n);
 }
 
 static void
@@ -60,7 +60,7 @@ emitf(struct out *o, const char *fmt, ...)
     if (!out_ready(o))
         return;
     va_start(ap, fmt);
-    o->err = buf_vputf(o->b, fmt, ap);
+    o->err = meshca_buf_vputf(o->b, fmt, ap);
     va_end(ap);
 }
 
@@ -70,9 +70,9 @@ out_finish(struct out *o, char **outp, size_t *lenp)
 {
     int r;
 
-    if (out_ready(o) && (r = buf_take_cstring(&o->b, outp, lenp)) != 0)
+    if (out_ready(o) && (r = meshca_buf_take_cstring(&o->b, outp, lenp)) != 0)
         o->err = r;
-    buf_free(o->b);
+    meshca_buf_free(o->b);
     o->b = NULL;
     return o->err;
 }

@@ -74,7 +74,7 @@ int cakey_from_pem(const char *pem, size_t len,
 void cakey_free(struct cakey *k);
 
 /* The CA's public key, owned by k. */
-const struct key *cakey_public(const struct cakey *k);
+const struct meshca_key *cakey_public(const struct cakey *k);
 
 /* The SSH signature algorithm this key signs with: "ssh-ed25519",
  * "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521" or
@@ -91,7 +91,7 @@ EVP_PKEY *cakey_evp(const struct cakey *k);
  * SHA-256/384/512 for P-256/384/521; RSA string "rsa-sha2-512", string sig.
  * Thread-safe.  Returns 0 or a negative MESHCA_ERR_* (out unchanged). */
 int cakey_sign(const struct cakey *k, const void *data, size_t len,
-    struct buf *out) MESHCA_WUR;
+    struct meshca_buf *out) MESHCA_WUR;
 
 /* Verifies an SSH signature blob made by pub over data.  Accepts
  * ssh-ed25519, ecdsa-sha2-nistp256/384/521 (matching the key's curve) and,
@@ -99,7 +99,7 @@ int cakey_sign(const struct cakey *k, const void *data, size_t len,
  * Trailing bytes after the signature are refused.  Returns 0 when valid,
  * MESHCA_ERR_SIGNATURE_INVALID when not (wrong algorithm, malformed, or not
  * verifying; sk keys cannot verify), or another negative MESHCA_ERR_*. */
-int cakey_verify(const struct key *pub, const uint8_t *sig, size_t siglen,
+int cakey_verify(const struct meshca_key *pub, const uint8_t *sig, size_t siglen,
     const void *data, size_t len) MESHCA_WUR;
 
 /* Builds a set from keys already loaded, taking ownership of keys[0..n-1]
@@ -123,7 +123,7 @@ const struct cakey *cakey_set_get(const struct cakey_set *set, size_t i,
     enum cakey_state *statep);
 
 /* 1 when pub is one of the set's public keys, 0 otherwise. */
-int cakey_set_contains(const struct cakey_set *set, const struct key *pub);
+int cakey_set_contains(const struct cakey_set *set, const struct meshca_key *pub);
 
 /* The CA public key whose blob is blob, or NULL. */
 const struct cakey *cakey_set_find(const struct cakey_set *set,

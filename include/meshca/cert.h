@@ -33,7 +33,7 @@
 
 /* What to certify.  Strings are borrowed for the duration of the call. */
 struct cert_request {
-    const struct key *key;          /* subject public key */
+    const struct meshca_key *key;          /* subject public key */
     uint64_t serial;                /* 0: random, non-zero, < 2^63 */
     const char *key_id;             /* 1..CERT_KEY_ID_MAX printable bytes */
     const char *const *principals;  /* 1..256, each principal_valid() */
@@ -64,7 +64,7 @@ struct cert {
     const char *type_name;          /* e.g. "ssh-ed25519-cert-v01@openssh.com" (static) */
     uint8_t nonce[CERT_NONCE_MAX];
     size_t nonce_len;
-    struct key *key;                /* subject public key */
+    struct meshca_key *key;                /* subject public key */
     uint64_t serial;
     uint32_t type;                  /* CERT_TYPE_USER */
     char *key_id;
@@ -76,7 +76,7 @@ struct cert {
     size_t noptions;
     struct cert_option *extensions; /* sorted by name */
     size_t nextensions;
-    struct key *ca_key;             /* signature_key */
+    struct meshca_key *ca_key;             /* signature_key */
     const char *sig_alg;            /* "ssh-ed25519", "rsa-sha2-512", ... (static) */
     uint8_t *blob;                  /* the whole certificate */
     size_t blob_len;

@@ -13,6 +13,6 @@
  * a leading ' so a spreadsheet never runs it as a formula (OWASP).
  * Returns 0 or a negative error; on error part of the cell may have been
  * appended. */
-int csv_put_cell(struct buf *b, const char *s, size_t n) MESHCA_WUR;
+int csv_put_cell(struct meshca_buf *b, const char *s, size_t n) MESHCA_WUR;
 
 #endif

@@ -18,6 +18,6 @@
 /* Appends the canonical form of v to out.  MESHCA_ERR_JCS for a value
  * without one (a real, an integer outside the safe range, invalid UTF-8);
  * on error out may hold a partial write (callers reset it). */
-int jcs_encode(const json_t *v, struct buf *out) MESHCA_WUR;
+int jcs_encode(const json_t *v, struct meshca_buf *out) MESHCA_WUR;
 
 #endif

@@ -12,7 +12,7 @@
  * (MESHCA_ERR_KEY_TYPE_REFUSED); certificates given as keys are refused
  * (MESHCA_ERR_KEY_IS_CERT).
  *
- * A struct key is immutable once made, so one may be read from many threads
+ * A struct meshca_key is immutable once made, so one may be read from many threads
  * at once.  Its blob is the canonical wire encoding (string type, fields).
  */
 #ifndef MESHCA_KEY_H
@@ -41,96 +41,96 @@ enum key_type {
     KEY_SK_ECDSA_P256,
 };
 
-struct key;
+struct meshca_key;
 
 /* Parses "TYPE BASE64 [COMMENT]" (leading/trailing whitespace, including a
  * final newline, is ignored; fields are separated by spaces or tabs).  The
  * blob's own type must equal TYPE (MESHCA_ERR_KEY_TYPE_MISMATCH).  Returns 0
  * and a new key in *keyp (caller frees with key_free), or a negative
  * MESHCA_ERR_* (*keyp NULL).  The comment, if any, is kept. */
-int key_from_line(const char *line, struct key **keyp) MESHCA_WUR;
+int meshca_key_from_line(const char *line, struct meshca_key **keyp) MESHCA_WUR;
 
 /* Parses a wire blob (string type, then the type's fields, nothing after:
  * MESHCA_ERR_TRAILING_DATA).  Returns 0 and a new key in *keyp (caller
  * frees), or a negative MESHCA_ERR_* (*keyp NULL). */
-int key_from_blob(const uint8_t *blob, size_t len, struct key **keyp) MESHCA_WUR;
+int meshca_key_from_blob(const uint8_t *blob, size_t len, struct meshca_key **keyp) MESHCA_WUR;
 
 /* Parses the fields of a plain key of type plain_type (e.g. "ssh-ed25519")
  * from b, as they appear inside a certificate, consuming them; the key's
  * blob is rebuilt as string plain_type + fields.  Returns 0 and a new key in
  * *keyp, or a negative MESHCA_ERR_* (*keyp NULL; b's position is then
  * unspecified). */
-int key_from_fields(const char *plain_type, struct buf *b,
-    struct key **keyp) MESHCA_WUR;
+int meshca_key_from_fields(const char *plain_type, struct meshca_buf *b,
+    struct meshca_key **keyp) MESHCA_WUR;
 
 /* Builds a public key from an OpenSSL key (private or public) of a
  * supported type (Ed25519, EC P-256/384/521, RSA >= 2048).  The new key has
  * its own public-only EVP_PKEY; pkey is not kept.  Returns 0 and *keyp
  * (caller frees), or a negative MESHCA_ERR_*. */
-int key_from_evp(EVP_PKEY *pkey, struct key **keyp) MESHCA_WUR;
+int meshca_key_from_evp(EVP_PKEY *pkey, struct meshca_key **keyp) MESHCA_WUR;
 
 /* A new reference-sharing copy of k (the EVP_PKEY is up-ref'd, the blob
  * copied), without comment.  Returns 0 and *keyp, or MESHCA_ERR_ALLOC. */
-int key_dup(const struct key *k, struct key **keyp) MESHCA_WUR;
+int meshca_key_dup(const struct meshca_key *k, struct meshca_key **keyp) MESHCA_WUR;
 
 /* Frees k.  Accepts NULL. */
-void key_free(struct key *k);
+void meshca_key_free(struct meshca_key *k);
 
 /* Accessors; none fails for a valid key. */
-enum key_type key_type(const struct key *k);
+enum key_type meshca_key_type(const struct meshca_key *k);
 /* Wire type name, e.g. "ssh-ed25519" (static string). */
-const char *key_type_name(const struct key *k);
+const char *meshca_key_type_name(const struct meshca_key *k);
 /* The type name of a certificate for this key, e.g.
  * "ssh-rsa-cert-v01@openssh.com" (static string). */
-const char *key_cert_type_name(const struct key *k);
+const char *meshca_key_cert_type_name(const struct meshca_key *k);
 /* Canonical blob, owned by k. */
-const uint8_t *key_blob(const struct key *k, size_t *lenp);
+const uint8_t *meshca_key_blob(const struct meshca_key *k, size_t *lenp);
 /* OpenSSL public key for verification, owned by k; NULL for sk types. */
-EVP_PKEY *key_evp(const struct key *k);
+EVP_PKEY *meshca_key_evp(const struct meshca_key *k);
 /* Size in bits (256 for Ed25519, the curve size for ECDSA, |n| for RSA). */
-unsigned key_bits(const struct key *k);
+unsigned meshca_key_bits(const struct meshca_key *k);
 /* The sk application string ("ssh:..."), or NULL for other types. */
-const char *key_application(const struct key *k);
+const char *meshca_key_application(const struct meshca_key *k);
 /* The comment of a parsed line, or NULL. */
-const char *key_comment(const struct key *k);
+const char *meshca_key_comment(const struct meshca_key *k);
 /* 1 for sk-* types, 0 otherwise. */
-int key_is_sk(const struct key *k);
+int meshca_key_is_sk(const struct meshca_key *k);
 
 /* 1 when a and b have identical blobs, 0 otherwise. */
-int key_equal(const struct key *a, const struct key *b);
+int meshca_key_equal(const struct meshca_key *a, const struct meshca_key *b);
 
 /* SHA256 of the blob (KEY_FP_RAW_LEN bytes, owned by k), as used by KRLs. */
-const uint8_t *key_fingerprint_raw(const struct key *k);
+const uint8_t *meshca_key_fingerprint_raw(const struct meshca_key *k);
 
 /* "SHA256:<base64 without padding>" as printed by ssh-keygen -l.  Returns 0
  * and a new string in *fpp (caller frees), or MESHCA_ERR_ALLOC. */
-int key_fingerprint(const struct key *k, char **fpp) MESHCA_WUR;
+int meshca_key_fingerprint(const struct meshca_key *k, char **fpp) MESHCA_WUR;
 
 /* "TYPE BASE64" plus " COMMENT" when comment is non-NULL and non-empty (no
  * newline).  Returns 0 and a new string in *linep (caller frees), or a
  * negative MESHCA_ERR_*. */
-int key_to_line(const struct key *k, const char *comment,
+int meshca_key_to_line(const struct meshca_key *k, const char *comment,
     char **linep) MESHCA_WUR;
 
 /* Appends the key's fields (its blob without the leading type string), as a
  * certificate embeds them.  Returns 0 or a negative MESHCA_ERR_* (b
  * unchanged on error). */
-int key_put_fields(const struct key *k, struct buf *b) MESHCA_WUR;
+int meshca_key_put_fields(const struct meshca_key *k, struct meshca_buf *b) MESHCA_WUR;
 
 /* Consumes from b the fields of k exactly as key_put_fields writes them
  * (a cheap alternative to key_from_fields when the key is already known).
  * Returns 0, or MESHCA_ERR_INVALID_FORMAT when b does not start with them
  * (b unchanged). */
-int key_skip_fields(const struct key *k, struct buf *b) MESHCA_WUR;
+int meshca_key_skip_fields(const struct meshca_key *k, struct meshca_buf *b) MESHCA_WUR;
 
 /* Maps a plain key type name to its enum.  Returns 0, or
  * MESHCA_ERR_KEY_TYPE_REFUSED (ssh-dss), MESHCA_ERR_KEY_IS_CERT (a
  * certificate type) or MESHCA_ERR_KEY_TYPE_UNKNOWN. */
-int key_type_from_name(const char *name, size_t len,
+int meshca_key_type_from_name(const char *name, size_t len,
     enum key_type *typep) MESHCA_WUR;
 
 /* Maps a certificate type name ("...-cert-v01@openssh.com") to the plain
  * type name it certifies (static string), or NULL when it is not one. */
-const char *key_plain_name_for_cert(const char *cert_name, size_t len);
+const char *meshca_key_plain_name_for_cert(const char *cert_name, size_t len);
 
 #endif

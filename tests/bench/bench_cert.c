@@ -58,7 +58,7 @@ raw_rate(const char *pem, const char *mdname, double secs)
 }
 
 static double
-cert_rate(const struct cakey_set *set, const struct key *subject, double secs,
+cert_rate(const struct cakey_set *set, const struct meshca_key *subject, double secs,
     struct cert **lastp)
 {
     static const char *const principals[] = { "payments/api" };
@@ -120,7 +120,7 @@ main(int argc, char **argv)
     double secs = argc > 1 ? atof(argv[1]) : 2.0;
     char dir[] = "/tmp/meshca-bench.XXXXXX", path[256];
     EVP_PKEY *upkey;
-    struct key *subject = NULL;
+    struct meshca_key *subject = NULL;
     struct cakey *k = NULL;
     struct cakey_set *set = NULL;
     enum cakey_state active = CAKEY_ACTIVE;
@@ -132,7 +132,7 @@ main(int argc, char **argv)
     if (secs <= 0 || mkdtemp(dir) == NULL)
         return 2;
     if ((upkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL ||
-        key_from_evp(upkey, &subject) != 0)
+        meshca_key_from_evp(upkey, &subject) != 0)
         goto out;
     printf("# one thread, %.1fs per figure; subject key ssh-ed25519\n", secs);
     for (i = 0; i < sizeof(cas) / sizeof(cas[0]); i++) {
@@ -157,7 +157,7 @@ main(int argc, char **argv)
 out:
     cakey_free(k);
     cakey_set_free(set);
-    key_free(subject);
+    meshca_key_free(subject);
     EVP_PKEY_free(upkey);
     rmdir(dir);
     return rc;

@@ -351,18 +351,18 @@ ed25519_line(void)
     EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
     unsigned char raw[32];
     size_t rl = sizeof(raw);
-    struct buf *b = buf_new(128);
+    struct meshca_buf *b = meshca_buf_new(128);
     char *b64 = NULL, *line = NULL;
 
     if (pk == NULL || b == NULL ||
         EVP_PKEY_get_raw_public_key(pk, raw, &rl) != 1 ||
-        buf_put_cstring(b, "ssh-ed25519") != 0 ||
-        buf_put_string(b, raw, rl) != 0 || buf_dtob64(b, &b64) != 0)
+        meshca_buf_put_cstring(b, "ssh-ed25519") != 0 ||
+        meshca_buf_put_string(b, raw, rl) != 0 || meshca_buf_dtob64(b, &b64) != 0)
         bench_die("ed25519 key");
     if (asprintf(&line, "ssh-ed25519 %s", b64) < 0)
         bench_die("alloc");
     free(b64);
-    buf_free(b);
+    meshca_buf_free(b);
     EVP_PKEY_free(pk);
     return line;
 }

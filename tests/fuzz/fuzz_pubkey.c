@@ -13,38 +13,38 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
-roundtrip(const struct key *k)
+roundtrip(const struct meshca_key *k)
 {
-    struct key *k2 = NULL;
+    struct meshca_key *k2 = NULL;
     char *line = NULL, *fp = NULL;
 
-    if (key_to_line(k, "fuzz", &line) != 0 || key_from_line(line, &k2) != 0 ||
-        !key_equal(k, k2) || key_fingerprint(k, &fp) != 0 ||
+    if (meshca_key_to_line(k, "fuzz", &line) != 0 || meshca_key_from_line(line, &k2) != 0 ||
+        !meshca_key_equal(k, k2) || meshca_key_fingerprint(k, &fp) != 0 ||
         strncmp(fp, "SHA256:", 7) != 0)
         abort();
     free(line);
     free(fp);
-    key_free(k2);
+    meshca_key_free(k2);
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct key *k = NULL;
+    struct meshca_key *k = NULL;
     char *s;
 
-    if (key_from_blob(data, size, &k) == 0) {
+    if (meshca_key_from_blob(data, size, &k) == 0) {
         roundtrip(k);
-        key_free(k);
+        meshca_key_free(k);
         k = NULL;
     }
     if ((s = malloc(size + 1)) == NULL)
         return 0;
     memcpy(s, data, size);
     s[size] = '\0';
-    if (key_from_line(s, &k) == 0) {
+    if (meshca_key_from_line(s, &k) == 0) {
         roundtrip(k);
-        key_free(k);
+        meshca_key_free(k);
     }
     free(s);
     return 0;

@@ -63,7 +63,7 @@ main(int argc, char **argv)
     line[strcspn(line, "\r\n")] = '\0';
     if ((r = login_key_from_openssh(pem, "cli-install", &k)) != 0 ||
         (r = cert_from_line(line, &c)) != 0 ||
-        (r = key_fingerprint(c->ca_key, &fp)) != 0) {
+        (r = meshca_key_fingerprint(c->ca_key, &fp)) != 0) {
         fprintf(stderr, "cli-install: %s\n", cli_strerror(r));
         goto out;
     }

@@ -146,7 +146,7 @@ cmd_sign(int argc, char **argv)
     const char *comment = NULL;
     uint64_t now = (uint64_t)time(NULL);
     struct cakey *ca = NULL;
-    struct key *key = NULL;
+    struct meshca_key *key = NULL;
     struct cert *cert = NULL;
     char *text = NULL, *line = NULL;
     FILE *f = NULL;
@@ -209,7 +209,7 @@ cmd_sign(int argc, char **argv)
     }
     if ((text = read_text(key_path)) == NULL)
         goto out;
-    if ((r = key_from_line(text, &key)) != 0) {
+    if ((r = meshca_key_from_line(text, &key)) != 0) {
         fprintf(stderr, "mkcert: %s: %s\n", key_path, meshcad_strerror(r));
         goto out;
     }
@@ -236,7 +236,7 @@ out:
     free(text);
     free(line);
     cert_free(cert);
-    key_free(key);
+    meshca_key_free(key);
     cakey_free(ca);
     return rc;
 }
@@ -270,14 +270,14 @@ cmd_show(const char *path)
     if ((text = read_text(path)) == NULL)
         goto out;
     if ((r = cert_from_line(text, &c)) != 0 ||
-        (r = key_fingerprint(c->key, &kfp)) != 0 ||
-        (r = key_fingerprint(c->ca_key, &cfp)) != 0 ||
-        (r = key_to_line(c->ca_key, NULL, &caline)) != 0) {
+        (r = meshca_key_fingerprint(c->key, &kfp)) != 0 ||
+        (r = meshca_key_fingerprint(c->ca_key, &cfp)) != 0 ||
+        (r = meshca_key_to_line(c->ca_key, NULL, &caline)) != 0) {
         fprintf(stderr, "mkcert: %s: %s\n", path, meshcad_strerror(r));
         goto out;
     }
     printf("type %s\n", c->type_name);
-    printf("key_type %s\n", key_type_name(c->key));
+    printf("key_type %s\n", meshca_key_type_name(c->key));
     printf("key_fingerprint %s\n", kfp);
     printf("nonce_len %zu\n", c->nonce_len);
     printf("serial %llu\n", (unsigned long long)c->serial);
@@ -289,7 +289,7 @@ cmd_show(const char *path)
     printf("valid_before %llu\n", (unsigned long long)c->valid_before);
     print_options("option", c->options, c->noptions);
     print_options("extension", c->extensions, c->nextensions);
-    printf("ca_type %s\n", key_type_name(c->ca_key));
+    printf("ca_type %s\n", meshca_key_type_name(c->ca_key));
     printf("ca_fingerprint %s\n", cfp);
     printf("ca_key %s\n", caline);
     printf("sig_alg %s\n", c->sig_alg);
@@ -311,7 +311,7 @@ cmd_pubkey(const char *path)
     int r;
 
     if ((r = cakeyfile_load(path, &ca)) != 0 ||
-        (r = key_to_line(cakey_public(ca), "meshca-ca", &line)) != 0) {
+        (r = meshca_key_to_line(cakey_public(ca), "meshca-ca", &line)) != 0) {
         fprintf(stderr, "mkcert: %s: %s\n", path, meshcad_strerror(r));
         cakey_free(ca);
         return 1;
@@ -364,14 +364,14 @@ out:
 static int
 cmd_fingerprint(const char *path)
 {
-    struct key *k = NULL;
+    struct meshca_key *k = NULL;
     char *text = NULL, *fp = NULL;
     int r, rc = 1;
 
     if ((text = read_text(path)) == NULL)
         goto out;
-    if ((r = key_from_line(text, &k)) != 0 ||
-        (r = key_fingerprint(k, &fp)) != 0) {
+    if ((r = meshca_key_from_line(text, &k)) != 0 ||
+        (r = meshca_key_fingerprint(k, &fp)) != 0) {
         fprintf(stderr, "mkcert: %s: %s\n", path, meshcad_strerror(r));
         goto out;
     }
@@ -380,7 +380,7 @@ cmd_fingerprint(const char *path)
 out:
     free(text);
     free(fp);
-    key_free(k);
+    meshca_key_free(k);
     return rc;
 }
 

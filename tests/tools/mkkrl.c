@@ -35,16 +35,16 @@ slurp(const char *path, size_t *lenp)
     return d;
 }
 
-static struct key *
+static struct meshca_key *
 load_key(const char *path)
 {
     size_t len;
     char *s = slurp(path, &len);
-    struct key *k = NULL;
+    struct meshca_key *k = NULL;
     int r;
 
     s[strcspn(s, "\n")] = '\0';
-    if ((r = key_from_line(s, &k)) != 0) {
+    if ((r = meshca_key_from_line(s, &k)) != 0) {
         fprintf(stderr, "mkkrl: %s: %s\n", path, meshca_strerror(r));
         exit(2);
     }
@@ -56,7 +56,7 @@ static int
 build(int argc, char **argv)
 {
     struct krl_builder *b = NULL;
-    struct key *ca = NULL, *k;
+    struct meshca_key *ca = NULL, *k;
     const uint8_t *cab = NULL, *kb;
     size_t cal = 0, kl, len;
     uint8_t *out = NULL, fp[32];
@@ -80,9 +80,9 @@ build(int argc, char **argv)
         else if (strcmp(a, "--krl-version") == 0)
             version = strtoull(v, NULL, 10);
         else if (strcmp(a, "--ca") == 0) {
-            key_free(ca);
+            meshca_key_free(ca);
             ca = load_key(v);
-            cab = key_blob(ca, &cal);
+            cab = meshca_key_blob(ca, &cal);
         } else if (strcmp(a, "--serial") == 0)
             r = krl_revoke_serial(b, cab, cal, strtoull(v, NULL, 10));
         else if (strcmp(a, "--range") == 0) {
@@ -94,14 +94,14 @@ build(int argc, char **argv)
             r = krl_revoke_key_id(b, cab, cal, v);
         else if (strcmp(a, "--key-sha256") == 0 || strcmp(a, "--key") == 0) {
             k = load_key(v);
-            kb = key_blob(k, &kl);
+            kb = meshca_key_blob(k, &kl);
             if (strcmp(a, "--key") == 0)
                 r = krl_revoke_key(b, kb, kl);
             else {
-                memcpy(fp, key_fingerprint_raw(k), 32);
+                memcpy(fp, meshca_key_fingerprint_raw(k), 32);
                 r = krl_revoke_key_sha256(b, fp);
             }
-            key_free(k);
+            meshca_key_free(k);
         } else {
             fprintf(stderr, "mkkrl: unknown option %s\n", a);
             return 2;
@@ -119,7 +119,7 @@ build(int argc, char **argv)
     }
     printf("%zu\n", len);
     free(out);
-    key_free(ca);
+    meshca_key_free(ca);
     krl_builder_free(b);
     return 0;
 }
@@ -153,17 +153,17 @@ check(int argc, char **argv)
             const char *id;
 
             cert_krl_ids(c, &ca, &cl, &serial, &id);
-            kb = key_blob(c->key, &kl);
+            kb = meshca_key_blob(c->key, &kl);
             rev = krl_check_cert(krl, ca, cl, serial, id, kb, kl);
             cert_free(c);
         } else {
-            struct key *k = load_key(argv[i]);
+            struct meshca_key *k = load_key(argv[i]);
             const uint8_t *kb;
             size_t kl;
 
-            kb = key_blob(k, &kl);
+            kb = meshca_key_blob(k, &kl);
             rev = krl_check_key(krl, kb, kl);
-            key_free(k);
+            meshca_key_free(k);
         }
         free(s);
         printf("%s: %s\n", rev ? "REVOKED" : "ok", argv[i]);

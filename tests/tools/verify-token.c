@@ -219,11 +219,11 @@ main(int argc, char **argv)
         free(line);
     }
     if (metrics) {
-        struct buf *b = buf_new(1 << 20);
+        struct meshca_buf *b = meshca_buf_new(1 << 20);
 
         if (b != NULL && identity_write_metrics(id, b) == 0)
-            fwrite(buf_ptr(b), 1, buf_len(b), stdout);
-        buf_free(b);
+            fwrite(meshca_buf_ptr(b), 1, meshca_buf_len(b), stdout);
+        meshca_buf_free(b);
     }
     identity_free(id);
     config_free(cfg);

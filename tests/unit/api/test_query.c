@@ -72,14 +72,14 @@ TEST(test_query_u64_refuses_sign_overflow_and_garbage)
 static char *
 cell(const char *s, size_t n)
 {
-    struct buf *b = buf_new(1024);
+    struct meshca_buf *b = meshca_buf_new(1024);
     char *out;
 
     ASSERT(b != NULL);
     ASSERT_OK(csv_put_cell(b, s, n));
-    ASSERT((out = calloc(1, buf_len(b) + 1)) != NULL);
-    memcpy(out, buf_ptr(b), buf_len(b));
-    buf_free(b);
+    ASSERT((out = calloc(1, meshca_buf_len(b) + 1)) != NULL);
+    memcpy(out, meshca_buf_ptr(b), meshca_buf_len(b));
+    meshca_buf_free(b);
     return out;
 }
 

@@ -40,15 +40,15 @@ gen(enum cakey_kind kind, const char *name)
 
 /* Splits an SSH signature blob into algorithm name and signature bytes. */
 static void
-split_sig(struct buf *sig, char **algp, uint8_t **sp, size_t *slenp)
+split_sig(struct meshca_buf *sig, char **algp, uint8_t **sp, size_t *slenp)
 {
-    struct buf *copy = buf_from(buf_ptr(sig), buf_len(sig));
+    struct meshca_buf *copy = meshca_buf_from(meshca_buf_ptr(sig), meshca_buf_len(sig));
 
     ASSERT(copy != NULL);
-    ASSERT_OK(buf_get_cstring(copy, algp, NULL));
-    ASSERT_OK(buf_get_string(copy, sp, slenp));
-    ASSERT_INT_EQ(buf_len(copy), 0);
-    buf_free(copy);
+    ASSERT_OK(meshca_buf_get_cstring(copy, algp, NULL));
+    ASSERT_OK(meshca_buf_get_string(copy, sp, slenp));
+    ASSERT_INT_EQ(meshca_buf_len(copy), 0);
+    meshca_buf_free(copy);
 }
 
 TEST(test_cakey_generate_writes_0600_pkcs8_and_loads_back)
@@ -80,9 +80,9 @@ TEST(test_cakey_generate_writes_0600_pkcs8_and_loads_back)
         pem = unit_read_file(p, NULL);
         ASSERT(strncmp(pem, "-----BEGIN PRIVATE KEY-----\n", 28) == 0);
         free(pem);
-        ASSERT_INT_EQ(key_type(cakey_public(k)), cases[i].type);
+        ASSERT_INT_EQ(meshca_key_type(cakey_public(k)), cases[i].type);
         ASSERT_OK(cakeyfile_load(p, &k2));
-        ASSERT(key_equal(cakey_public(k), cakey_public(k2)));
+        ASSERT(meshca_key_equal(cakey_public(k), cakey_public(k2)));
         /* openssl itself reads it as an unencrypted PKCS#8 key. */
         ASSERT_INT_EQ(unit_sh("openssl pkey -in %s -noout 2>/dev/null", p), 0);
         cakey_free(k);
@@ -106,7 +106,7 @@ TEST(test_cakey_pem_text_roundtrips_without_files)
     len = BIO_get_mem_data(mem, &pem);
     ASSERT(len > 28 && strncmp(pem, "-----BEGIN PRIVATE KEY-----\n", 28) == 0);
     ASSERT_OK(cakey_from_pem(pem, (size_t)len, &k2));
-    ASSERT(key_equal(cakey_public(k), cakey_public(k2)));
+    ASSERT(meshca_key_equal(cakey_public(k), cakey_public(k2)));
     cakey_free(k2);
     k2 = NULL;
     ASSERT_ERR(cakey_from_pem("not a key\n", 10, &k2),
@@ -227,7 +227,7 @@ TEST(test_cakey_sign_formats_and_verifies_for_every_kind)
     };
     const char msg[] = "data to be signed";
     struct cakey *k, *other;
-    struct buf *sig, *inner;
+    struct meshca_buf *sig, *inner;
     char name[32], *alg;
     uint8_t *s, *tampered;
     size_t slen, i;
@@ -237,7 +237,7 @@ TEST(test_cakey_sign_formats_and_verifies_for_every_kind)
         snprintf(name, sizeof(name), "k%zu.pem", i);
         k = gen(cases[i].kind, name);
         ASSERT_STR_EQ(cakey_sig_alg(k), cases[i].alg);
-        ASSERT((sig = buf_new(4096)) != NULL);
+        ASSERT((sig = meshca_buf_new(4096)) != NULL);
         ASSERT_OK(cakey_sign(k, msg, sizeof(msg), sig));
         split_sig(sig, &alg, &s, &slen);
         ASSERT_STR_EQ(alg, cases[i].alg);
@@ -247,39 +247,39 @@ TEST(test_cakey_sign_formats_and_verifies_for_every_kind)
             ASSERT_INT_EQ(slen, 384);
         else {
             /* string(mpint r, mpint s), nothing else. */
-            ASSERT((inner = buf_from(s, slen)) != NULL);
-            ASSERT_OK(buf_get_bignum2_bytes_direct(inner, NULL, NULL));
-            ASSERT_OK(buf_get_bignum2_bytes_direct(inner, NULL, NULL));
-            ASSERT_INT_EQ(buf_len(inner), 0);
-            buf_free(inner);
+            ASSERT((inner = meshca_buf_from(s, slen)) != NULL);
+            ASSERT_OK(meshca_buf_get_bignum2_bytes_direct(inner, NULL, NULL));
+            ASSERT_OK(meshca_buf_get_bignum2_bytes_direct(inner, NULL, NULL));
+            ASSERT_INT_EQ(meshca_buf_len(inner), 0);
+            meshca_buf_free(inner);
         }
-        ASSERT_OK(cakey_verify(cakey_public(k), buf_ptr(sig), buf_len(sig),
+        ASSERT_OK(cakey_verify(cakey_public(k), meshca_buf_ptr(sig), meshca_buf_len(sig),
             msg, sizeof(msg)));
         /* Other data, another key, a changed byte, a trailing byte. */
-        ASSERT_ERR(cakey_verify(cakey_public(k), buf_ptr(sig), buf_len(sig),
+        ASSERT_ERR(cakey_verify(cakey_public(k), meshca_buf_ptr(sig), meshca_buf_len(sig),
             msg, sizeof(msg) - 1), MESHCA_ERR_SIGNATURE_INVALID);
-        ASSERT_ERR(cakey_verify(cakey_public(other), buf_ptr(sig),
-            buf_len(sig), msg, sizeof(msg)), MESHCA_ERR_SIGNATURE_INVALID);
-        ASSERT((tampered = malloc(buf_len(sig) + 1)) != NULL);
-        memcpy(tampered, buf_ptr(sig), buf_len(sig));
-        tampered[buf_len(sig) - 5] ^= 0x10;
-        ASSERT_ERR(cakey_verify(cakey_public(k), tampered, buf_len(sig), msg,
+        ASSERT_ERR(cakey_verify(cakey_public(other), meshca_buf_ptr(sig),
+            meshca_buf_len(sig), msg, sizeof(msg)), MESHCA_ERR_SIGNATURE_INVALID);
+        ASSERT((tampered = malloc(meshca_buf_len(sig) + 1)) != NULL);
+        memcpy(tampered, meshca_buf_ptr(sig), meshca_buf_len(sig));
+        tampered[meshca_buf_len(sig) - 5] ^= 0x10;
+        ASSERT_ERR(cakey_verify(cakey_public(k), tampered, meshca_buf_len(sig), msg,
             sizeof(msg)), MESHCA_ERR_SIGNATURE_INVALID);
-        memcpy(tampered, buf_ptr(sig), buf_len(sig));
-        tampered[buf_len(sig)] = 0;
-        ASSERT_ERR(cakey_verify(cakey_public(k), tampered, buf_len(sig) + 1,
+        memcpy(tampered, meshca_buf_ptr(sig), meshca_buf_len(sig));
+        tampered[meshca_buf_len(sig)] = 0;
+        ASSERT_ERR(cakey_verify(cakey_public(k), tampered, meshca_buf_len(sig) + 1,
             msg, sizeof(msg)), MESHCA_ERR_SIGNATURE_INVALID);
         free(tampered);
         free(alg);
         free(s);
-        buf_free(sig);
+        meshca_buf_free(sig);
         cakey_free(k);
     }
     cakey_free(other);
 }
 
 /* An RSA signature blob over msg with the given SSH name and digest. */
-static struct buf *
+static struct meshca_buf *
 rsa_sig(const char *pem, const char *sshname, const EVP_MD *md,
     const void *msg, size_t len)
 {
@@ -288,15 +288,15 @@ rsa_sig(const char *pem, const char *sshname, const EVP_MD *md,
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     uint8_t s[1024];
     size_t slen = sizeof(s);
-    struct buf *b = buf_new(2048);
+    struct meshca_buf *b = meshca_buf_new(2048);
 
     ASSERT(f != NULL && ctx != NULL && b != NULL);
     ASSERT((pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL)) != NULL);
     fclose(f);
     ASSERT(EVP_DigestSignInit(ctx, NULL, md, NULL, pkey) == 1);
     ASSERT(EVP_DigestSign(ctx, s, &slen, msg, len) == 1);
-    ASSERT_OK(buf_put_cstring(b, sshname));
-    ASSERT_OK(buf_put_string(b, s, slen));
+    ASSERT_OK(meshca_buf_put_cstring(b, sshname));
+    ASSERT_OK(meshca_buf_put_string(b, s, slen));
     EVP_MD_CTX_free(ctx);
     EVP_PKEY_free(pkey);
     return b;
@@ -307,21 +307,21 @@ TEST(test_cakey_verify_rsa_accepts_sha2_refuses_sha1_and_mislabels)
     const char msg[] = "hello";
     const char *p = path_in("rsa.pem");
     struct cakey *k = gen(CAKEY_RSA_3072, "rsa.pem");
-    struct buf *s;
+    struct meshca_buf *s;
 
     s = rsa_sig(p, "rsa-sha2-256", EVP_sha256(), msg, sizeof(msg));
-    ASSERT_OK(cakey_verify(cakey_public(k), buf_ptr(s), buf_len(s), msg,
+    ASSERT_OK(cakey_verify(cakey_public(k), meshca_buf_ptr(s), meshca_buf_len(s), msg,
         sizeof(msg)));
-    buf_free(s);
+    meshca_buf_free(s);
     s = rsa_sig(p, "ssh-rsa", EVP_sha1(), msg, sizeof(msg));
-    ASSERT_ERR(cakey_verify(cakey_public(k), buf_ptr(s), buf_len(s), msg,
+    ASSERT_ERR(cakey_verify(cakey_public(k), meshca_buf_ptr(s), meshca_buf_len(s), msg,
         sizeof(msg)), MESHCA_ERR_SIGNATURE_INVALID);
-    buf_free(s);
+    meshca_buf_free(s);
     /* A SHA-256 signature labelled rsa-sha2-512. */
     s = rsa_sig(p, "rsa-sha2-512", EVP_sha256(), msg, sizeof(msg));
-    ASSERT_ERR(cakey_verify(cakey_public(k), buf_ptr(s), buf_len(s), msg,
+    ASSERT_ERR(cakey_verify(cakey_public(k), meshca_buf_ptr(s), meshca_buf_len(s), msg,
         sizeof(msg)), MESHCA_ERR_SIGNATURE_INVALID);
-    buf_free(s);
+    meshca_buf_free(s);
     cakey_free(k);
 }
 
@@ -330,7 +330,7 @@ TEST(test_cakey_verify_refuses_algorithm_of_another_key_type)
     const char msg[] = "m";
     struct cakey *ed = gen(CAKEY_ED25519, "ed.pem");
     struct cakey *ec = gen(CAKEY_ECDSA_P384, "ec.pem");
-    struct buf *sig = buf_new(4096), *relabel = buf_new(4096);
+    struct meshca_buf *sig = meshca_buf_new(4096), *relabel = meshca_buf_new(4096);
     char *alg;
     uint8_t *s;
     size_t slen;
@@ -339,17 +339,17 @@ TEST(test_cakey_verify_refuses_algorithm_of_another_key_type)
     ASSERT_OK(cakey_sign(ec, msg, sizeof(msg), sig));
     split_sig(sig, &alg, &s, &slen);
     /* A P-384 signature presented as P-256. */
-    ASSERT_OK(buf_put_cstring(relabel, "ecdsa-sha2-nistp256"));
-    ASSERT_OK(buf_put_string(relabel, s, slen));
-    ASSERT_ERR(cakey_verify(cakey_public(ec), buf_ptr(relabel),
-        buf_len(relabel), msg, sizeof(msg)), MESHCA_ERR_SIGNATURE_INVALID);
+    ASSERT_OK(meshca_buf_put_cstring(relabel, "ecdsa-sha2-nistp256"));
+    ASSERT_OK(meshca_buf_put_string(relabel, s, slen));
+    ASSERT_ERR(cakey_verify(cakey_public(ec), meshca_buf_ptr(relabel),
+        meshca_buf_len(relabel), msg, sizeof(msg)), MESHCA_ERR_SIGNATURE_INVALID);
     /* Ed25519 key, ECDSA signature. */
-    ASSERT_ERR(cakey_verify(cakey_public(ed), buf_ptr(sig), buf_len(sig), msg,
+    ASSERT_ERR(cakey_verify(cakey_public(ed), meshca_buf_ptr(sig), meshca_buf_len(sig), msg,
         sizeof(msg)), MESHCA_ERR_SIGNATURE_INVALID);
     free(alg);
     free(s);
-    buf_free(sig);
-    buf_free(relabel);
+    meshca_buf_free(sig);
+    meshca_buf_free(relabel);
     cakey_free(ed);
     cakey_free(ec);
 }
@@ -361,7 +361,7 @@ TEST(test_cakey_set_loads_rotation_states_and_publishes_all)
     struct cakey *a, *n, *r;
     enum cakey_state st;
     char *text, *line, *save = NULL, tpath[512];
-    struct key *k;
+    struct meshca_key *k;
     int lines = 0;
 
     a = gen(CAKEY_ED25519, "a.pem");
@@ -376,7 +376,7 @@ TEST(test_cakey_set_loads_rotation_states_and_publishes_all)
     specs[2].state = CAKEY_ACTIVE;
     ASSERT_OK(cakeyfile_load_set(specs, 3, &set));
     ASSERT_INT_EQ(cakey_set_count(set), 3);
-    ASSERT(key_equal(cakey_public(cakey_set_active(set)), cakey_public(a)));
+    ASSERT(meshca_key_equal(cakey_public(cakey_set_active(set)), cakey_public(a)));
     ASSERT(cakey_set_get(set, 1, &st) != NULL);
     ASSERT_INT_EQ(st, CAKEY_NEXT);
     ASSERT(cakey_set_contains(set, cakey_public(n)));
@@ -384,12 +384,12 @@ TEST(test_cakey_set_loads_rotation_states_and_publishes_all)
     ASSERT_OK(cakey_set_trusted_text(set, &text));
     for (line = strtok_r(text, "\n", &save); line != NULL;
         line = strtok_r(NULL, "\n", &save)) {
-        ASSERT_OK(key_from_line(line, &k));
+        ASSERT_OK(meshca_key_from_line(line, &k));
         /* Active first, then next, then retired. */
-        ASSERT(key_equal(k, cakey_public(lines == 0 ? a : lines == 1 ? n : r)));
-        ASSERT_STR_EQ(key_comment(k), lines == 0 ? "meshca-ca:active" :
+        ASSERT(meshca_key_equal(k, cakey_public(lines == 0 ? a : lines == 1 ? n : r)));
+        ASSERT_STR_EQ(meshca_key_comment(k), lines == 0 ? "meshca-ca:active" :
             lines == 1 ? "meshca-ca:next" : "meshca-ca:retired");
-        key_free(k);
+        meshca_key_free(k);
         lines++;
     }
     ASSERT_INT_EQ(lines, 3);
@@ -440,21 +440,21 @@ static void *
 sign_many(void *arg)
 {
     struct sign_job *job = arg;
-    struct buf *sig = buf_new(4096);
+    struct meshca_buf *sig = meshca_buf_new(4096);
     uint8_t msg[64];
     int i;
 
     for (i = 0; i < 200 && sig != NULL; i++) {
         memset(msg, i, sizeof(msg));
-        buf_reset(sig);
+        meshca_buf_reset(sig);
         if (cakey_sign(job->key, msg, sizeof(msg), sig) != 0 ||
-            cakey_verify(cakey_public(job->key), buf_ptr(sig), buf_len(sig),
+            cakey_verify(cakey_public(job->key), meshca_buf_ptr(sig), meshca_buf_len(sig),
                 msg, sizeof(msg)) != 0)
             job->failures++;
     }
     if (sig == NULL)
         job->failures++;
-    buf_free(sig);
+    meshca_buf_free(sig);
     return NULL;
 }
 

@@ -22,7 +22,7 @@ enum { SUB_ED25519, SUB_P256, SUB_P384, SUB_P521, SUB_RSA2048, SUB_SK_ED25519,
 
 /* Made once, reused by every test (generation is the slow part). */
 static struct cakey *g_ca[NCA];
-static struct key *g_sub[NSUB];
+static struct meshca_key *g_sub[NSUB];
 
 static const struct cakey *
 ca(int i)
@@ -35,21 +35,21 @@ ca(int i)
     return g_ca[i];
 }
 
-static struct key *
+static struct meshca_key *
 key_from_pkey(EVP_PKEY *pkey)
 {
-    struct key *k = NULL;
+    struct meshca_key *k = NULL;
 
     ASSERT(pkey != NULL);
-    ASSERT_OK(key_from_evp(pkey, &k));
+    ASSERT_OK(meshca_key_from_evp(pkey, &k));
     EVP_PKEY_free(pkey);
     return k;
 }
 
-static const struct key *
+static const struct meshca_key *
 sub(int i)
 {
-    struct buf *b;
+    struct meshca_buf *b;
     uint8_t q[133];
     size_t qlen = 0;
     EVP_PKEY *pkey;
@@ -77,7 +77,7 @@ sub(int i)
     case SUB_SK_ECDSA:
         /* No security key here: craft the public blob as a token would
          * report it (PROTOCOL.u2f). */
-        ASSERT((b = buf_new(1024)) != NULL);
+        ASSERT((b = meshca_buf_new(1024)) != NULL);
         if (i == SUB_SK_ED25519) {
             /* A real point: random bytes are off the curve half the time. */
             pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
@@ -85,21 +85,21 @@ sub(int i)
             ASSERT(pkey != NULL &&
                 EVP_PKEY_get_raw_public_key(pkey, q, &qlen) == 1);
             EVP_PKEY_free(pkey);
-            ASSERT_OK(buf_put_cstring(b, "sk-ssh-ed25519@openssh.com"));
-            ASSERT_OK(buf_put_string(b, q, 32));
+            ASSERT_OK(meshca_buf_put_cstring(b, "sk-ssh-ed25519@openssh.com"));
+            ASSERT_OK(meshca_buf_put_string(b, q, 32));
         } else {
             pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
             ASSERT(pkey != NULL);
             ASSERT(EVP_PKEY_get_octet_string_param(pkey,
                 OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, q, sizeof(q), &qlen) == 1);
             EVP_PKEY_free(pkey);
-            ASSERT_OK(buf_put_cstring(b, "sk-ecdsa-sha2-nistp256@openssh.com"));
-            ASSERT_OK(buf_put_cstring(b, "nistp256"));
-            ASSERT_OK(buf_put_string(b, q, qlen));
+            ASSERT_OK(meshca_buf_put_cstring(b, "sk-ecdsa-sha2-nistp256@openssh.com"));
+            ASSERT_OK(meshca_buf_put_cstring(b, "nistp256"));
+            ASSERT_OK(meshca_buf_put_string(b, q, qlen));
         }
-        ASSERT_OK(buf_put_cstring(b, "ssh:"));
-        ASSERT_OK(key_from_blob(buf_ptr(b), buf_len(b), &g_sub[i]));
-        buf_free(b);
+        ASSERT_OK(meshca_buf_put_cstring(b, "ssh:"));
+        ASSERT_OK(meshca_key_from_blob(meshca_buf_ptr(b), meshca_buf_len(b), &g_sub[i]));
+        meshca_buf_free(b);
         break;
     }
     return g_sub[i];
@@ -109,7 +109,7 @@ static const char *const default_principals[] = { "payments/api",
     "payments/worker:admin" };
 
 static void
-default_request(struct cert_request *req, const struct key *k)
+default_request(struct cert_request *req, const struct meshca_key *k)
 {
     uint64_t now = (uint64_t)time(NULL);
 
@@ -163,11 +163,11 @@ TEST(test_cert_roundtrip_every_ca_and_subject_type)
             req.nextensions = 4;
             c = sign_ok(&req, ca(ci));
             p = reparse(c);
-            ASSERT_STR_EQ(p->type_name, key_cert_type_name(sub(si)));
+            ASSERT_STR_EQ(p->type_name, meshca_key_cert_type_name(sub(si)));
             ASSERT_STR_EQ(p->type_name, c->type_name);
             ASSERT_INT_EQ(p->nonce_len, CERT_NONCE_LEN);
-            ASSERT(key_equal(p->key, sub(si)));
-            ASSERT(key_equal(p->ca_key, cakey_public(ca(ci))));
+            ASSERT(meshca_key_equal(p->key, sub(si)));
+            ASSERT(meshca_key_equal(p->ca_key, cakey_public(ca(ci))));
             ASSERT_STR_EQ(p->sig_alg, cakey_sig_alg(ca(ci)));
             ASSERT_U64_EQ(p->serial, c->serial);
             ASSERT_INT_EQ(p->type, CERT_TYPE_USER);
@@ -504,9 +504,9 @@ TEST(test_cert_sign_uses_active_key_of_set)
 
     default_request(&req, sub(SUB_P256));
     ASSERT_OK(cert_sign(&req, set, &c));
-    ASSERT(key_equal(c->ca_key, cakey_public(cakey_set_active(set))));
+    ASSERT(meshca_key_equal(c->ca_key, cakey_public(cakey_set_active(set))));
     p = reparse(c);
-    cablob = key_blob(p->ca_key, &calen);
+    cablob = meshca_key_blob(p->ca_key, &calen);
     ASSERT(cakey_set_find(set, cablob, calen) == cakey_set_active(set));
     cert_free(p);
     cert_free(c);
@@ -553,91 +553,91 @@ struct mods {
     const char *type_name;
     uint32_t type;
     uint64_t after, before;
-    struct buf *principals, *options, *extensions;
+    struct meshca_buf *principals, *options, *extensions;
 };
 
 static void
-put_pairs(struct buf *b, const struct cert_option *o, size_t n)
+put_pairs(struct meshca_buf *b, const struct cert_option *o, size_t n)
 {
-    struct buf *list = buf_new(65536);
+    struct meshca_buf *list = meshca_buf_new(65536);
     size_t i;
 
     ASSERT(list != NULL);
     for (i = 0; i < n; i++) {
-        ASSERT_OK(buf_put_cstring(list, o[i].name));
-        ASSERT_OK(buf_put_string(list, o[i].data, o[i].len));
+        ASSERT_OK(meshca_buf_put_cstring(list, o[i].name));
+        ASSERT_OK(meshca_buf_put_string(list, o[i].data, o[i].len));
     }
-    ASSERT_OK(buf_put_stringb(b, list));
-    buf_free(list);
+    ASSERT_OK(meshca_buf_put_stringb(b, list));
+    meshca_buf_free(list);
 }
 
-static struct buf *
+static struct meshca_buf *
 craft(const struct cakey *k, const struct cert *base, const struct mods *m)
 {
-    struct buf *b = buf_new(CERT_BLOB_MAX), *list = buf_new(65536);
-    struct buf *sig = buf_new(4096);
+    struct meshca_buf *b = meshca_buf_new(CERT_BLOB_MAX), *list = meshca_buf_new(65536);
+    struct meshca_buf *sig = meshca_buf_new(4096);
     const uint8_t *cablob;
     size_t calen, i;
 
     ASSERT(b != NULL && list != NULL && sig != NULL);
-    ASSERT_OK(buf_put_cstring(b, m->type_name ? m->type_name :
+    ASSERT_OK(meshca_buf_put_cstring(b, m->type_name ? m->type_name :
         base->type_name));
-    ASSERT_OK(buf_put_string(b, base->nonce, base->nonce_len));
-    ASSERT_OK(key_put_fields(base->key, b));
-    ASSERT_OK(buf_put_u64(b, base->serial));
-    ASSERT_OK(buf_put_u32(b, m->type ? m->type : base->type));
-    ASSERT_OK(buf_put_cstring(b, base->key_id));
+    ASSERT_OK(meshca_buf_put_string(b, base->nonce, base->nonce_len));
+    ASSERT_OK(meshca_key_put_fields(base->key, b));
+    ASSERT_OK(meshca_buf_put_u64(b, base->serial));
+    ASSERT_OK(meshca_buf_put_u32(b, m->type ? m->type : base->type));
+    ASSERT_OK(meshca_buf_put_cstring(b, base->key_id));
     if (m->principals != NULL)
-        ASSERT_OK(buf_put_stringb(b, m->principals));
+        ASSERT_OK(meshca_buf_put_stringb(b, m->principals));
     else {
         for (i = 0; i < base->nprincipals; i++)
-            ASSERT_OK(buf_put_cstring(list, base->principals[i]));
-        ASSERT_OK(buf_put_stringb(b, list));
+            ASSERT_OK(meshca_buf_put_cstring(list, base->principals[i]));
+        ASSERT_OK(meshca_buf_put_stringb(b, list));
     }
-    ASSERT_OK(buf_put_u64(b, m->after ? m->after : base->valid_after));
-    ASSERT_OK(buf_put_u64(b, m->before ? m->before : base->valid_before));
+    ASSERT_OK(meshca_buf_put_u64(b, m->after ? m->after : base->valid_after));
+    ASSERT_OK(meshca_buf_put_u64(b, m->before ? m->before : base->valid_before));
     if (m->options != NULL)
-        ASSERT_OK(buf_put_stringb(b, m->options));
+        ASSERT_OK(meshca_buf_put_stringb(b, m->options));
     else
         put_pairs(b, base->options, base->noptions);
     if (m->extensions != NULL)
-        ASSERT_OK(buf_put_stringb(b, m->extensions));
+        ASSERT_OK(meshca_buf_put_stringb(b, m->extensions));
     else
         put_pairs(b, base->extensions, base->nextensions);
-    ASSERT_OK(buf_put_string(b, NULL, 0));
-    cablob = key_blob(cakey_public(k), &calen);
-    ASSERT_OK(buf_put_string(b, cablob, calen));
-    ASSERT_OK(cakey_sign(k, buf_ptr(b), buf_len(b), sig));
-    ASSERT_OK(buf_put_stringb(b, sig));
-    buf_free(list);
-    buf_free(sig);
+    ASSERT_OK(meshca_buf_put_string(b, NULL, 0));
+    cablob = meshca_key_blob(cakey_public(k), &calen);
+    ASSERT_OK(meshca_buf_put_string(b, cablob, calen));
+    ASSERT_OK(cakey_sign(k, meshca_buf_ptr(b), meshca_buf_len(b), sig));
+    ASSERT_OK(meshca_buf_put_stringb(b, sig));
+    meshca_buf_free(list);
+    meshca_buf_free(sig);
     return b;
 }
 
 static int
-parse_err(struct buf *b)
+parse_err(struct meshca_buf *b)
 {
     struct cert *c = NULL;
-    int r = cert_from_blob(buf_ptr(b), buf_len(b), &c);
+    int r = cert_from_blob(meshca_buf_ptr(b), meshca_buf_len(b), &c);
 
     if (r == 0)
         cert_free(c);
     else
         ASSERT(c == NULL);
-    buf_free(b);
+    meshca_buf_free(b);
     return r;
 }
 
-static struct buf *
+static struct meshca_buf *
 pairs(const char *n1, const char *n2)
 {
-    struct buf *b = buf_new(1024);
+    struct meshca_buf *b = meshca_buf_new(1024);
 
     ASSERT(b != NULL);
-    ASSERT_OK(buf_put_cstring(b, n1));
-    ASSERT_OK(buf_put_string(b, NULL, 0));
-    ASSERT_OK(buf_put_cstring(b, n2));
-    ASSERT_OK(buf_put_string(b, NULL, 0));
+    ASSERT_OK(meshca_buf_put_cstring(b, n1));
+    ASSERT_OK(meshca_buf_put_string(b, NULL, 0));
+    ASSERT_OK(meshca_buf_put_cstring(b, n2));
+    ASSERT_OK(meshca_buf_put_string(b, NULL, 0));
     return b;
 }
 
@@ -646,7 +646,7 @@ TEST(test_cert_parse_rejects_unsorted_or_repeated_options)
     struct cert_request req;
     struct mods m;
     struct cert *base;
-    struct buf *l;
+    struct meshca_buf *l;
 
     default_request(&req, sub(SUB_ED25519));
     base = sign_ok(&req, ca(CA_ED25519));
@@ -656,21 +656,21 @@ TEST(test_cert_parse_rejects_unsorted_or_repeated_options)
     m.extensions = l = pairs("permit-pty", "permit-agent-forwarding");
     ASSERT_ERR(parse_err(craft(ca(CA_ED25519), base, &m)),
         MESHCA_ERR_CERT_NOT_SORTED);
-    buf_free(l);
+    meshca_buf_free(l);
     m.extensions = l = pairs("permit-pty", "permit-pty");
     ASSERT_ERR(parse_err(craft(ca(CA_ED25519), base, &m)),
         MESHCA_ERR_CERT_NOT_SORTED);
-    buf_free(l);
+    meshca_buf_free(l);
     m.extensions = NULL;
     m.options = l = pairs("verify-required", "force-command");
     ASSERT_ERR(parse_err(craft(ca(CA_ED25519), base, &m)),
         MESHCA_ERR_CERT_NOT_SORTED);
-    buf_free(l);
+    meshca_buf_free(l);
     /* force-command without a string value. */
     m.options = l = pairs("force-command", "source-addressx");
     ASSERT_ERR(parse_err(craft(ca(CA_ED25519), base, &m)),
         MESHCA_ERR_CERT_OPTION);
-    buf_free(l);
+    meshca_buf_free(l);
     cert_free(base);
 }
 
@@ -679,7 +679,7 @@ TEST(test_cert_parse_rejects_host_type_no_principals_and_bad_window)
     struct cert_request req;
     struct mods m;
     struct cert *base;
-    struct buf *empty = buf_new(16), *badp = buf_new(64);
+    struct meshca_buf *empty = meshca_buf_new(16), *badp = meshca_buf_new(64);
 
     ASSERT(empty != NULL && badp != NULL);
     default_request(&req, sub(SUB_P384));
@@ -692,7 +692,7 @@ TEST(test_cert_parse_rejects_host_type_no_principals_and_bad_window)
     m.principals = empty;
     ASSERT_ERR(parse_err(craft(ca(CA_RSA3072), base, &m)),
         MESHCA_ERR_CERT_NO_PRINCIPALS);
-    ASSERT_OK(buf_put_cstring(badp, "has space"));
+    ASSERT_OK(meshca_buf_put_cstring(badp, "has space"));
     m.principals = badp;
     ASSERT_ERR(parse_err(craft(ca(CA_RSA3072), base, &m)),
         MESHCA_ERR_CERT_PRINCIPAL);
@@ -707,8 +707,8 @@ TEST(test_cert_parse_rejects_host_type_no_principals_and_bad_window)
     m.type_name = "ssh-dss-cert-v01@openssh.com";
     ASSERT_ERR(parse_err(craft(ca(CA_RSA3072), base, &m)),
         MESHCA_ERR_CERT_TYPE);
-    buf_free(empty);
-    buf_free(badp);
+    meshca_buf_free(empty);
+    meshca_buf_free(badp);
     cert_free(base);
 }
 
@@ -726,7 +726,7 @@ TEST(test_cert_parse_reads_ssh_keygen_certificates)
 {
     const char *dir = unit_tmpdir();
     struct cert *c = NULL;
-    struct key *ca_pub = NULL;
+    struct meshca_key *ca_pub = NULL;
     char *line, *capub;
 
     ASSERT_INT_EQ(unit_sh("cd %s && ssh-keygen -q -t ed25519 -N '' -f ca && "
@@ -749,11 +749,11 @@ TEST(test_cert_parse_reads_ssh_keygen_certificates)
     ASSERT_INT_EQ(c->nextensions, 1);
     ASSERT_STR_EQ(c->extensions[0].name, "permit-pty");
     capub = read_line(dir, "ca.pub");
-    ASSERT_OK(key_from_line(capub, &ca_pub));
-    ASSERT(key_equal(c->ca_key, ca_pub));
+    ASSERT_OK(meshca_key_from_line(capub, &ca_pub));
+    ASSERT(meshca_key_equal(c->ca_key, ca_pub));
     free(line);
     free(capub);
-    key_free(ca_pub);
+    meshca_key_free(ca_pub);
     cert_free(c);
     c = NULL;
     /* RSA CA with SHA-2 signatures: accepted; with SHA-1: refused. */
@@ -784,7 +784,7 @@ TEST(test_cert_line_type_must_match_blob)
     struct cert_request req;
     struct cert *c, *p = NULL;
     char *line, *b64, bad[4096];
-    struct key *k;
+    struct meshca_key *k;
 
     default_request(&req, sub(SUB_ED25519));
     c = sign_ok(&req, ca(CA_ED25519));
@@ -798,10 +798,10 @@ TEST(test_cert_line_type_must_match_blob)
     ASSERT(p == NULL);
     free(line);
     /* A plain key blob is not a certificate. */
-    ASSERT_OK(key_to_line(sub(SUB_ED25519), NULL, &line));
+    ASSERT_OK(meshca_key_to_line(sub(SUB_ED25519), NULL, &line));
     ASSERT_ERR(cert_from_line(line, &p), MESHCA_ERR_CERT_TYPE);
-    ASSERT_OK(key_from_line(line, &k));
-    key_free(k);
+    ASSERT_OK(meshca_key_from_line(line, &k));
+    meshca_key_free(k);
     free(line);
     cert_free(c);
 }
@@ -810,13 +810,13 @@ TEST(test_cert_line_comment_checked_like_a_key_comment)
 {
     struct cert_request req;
     struct cert *c, *p = NULL;
-    struct key *k = NULL;
+    struct meshca_key *k = NULL;
     char *line, *kline, bad[4096];
 
     default_request(&req, sub(SUB_ED25519));
     c = sign_ok(&req, ca(CA_ED25519));
     ASSERT_OK(cert_to_line(c, NULL, &line));
-    ASSERT_OK(key_to_line(sub(SUB_ED25519), NULL, &kline));
+    ASSERT_OK(meshca_key_to_line(sub(SUB_ED25519), NULL, &kline));
     /* A tab is allowed, other control characters are not: the same rule
      * for both kinds of line. */
     snprintf(bad, sizeof(bad), "%s alice\tlaptop", line);
@@ -824,13 +824,13 @@ TEST(test_cert_line_comment_checked_like_a_key_comment)
     cert_free(p);
     p = NULL;
     snprintf(bad, sizeof(bad), "%s alice\tlaptop", kline);
-    ASSERT_OK(key_from_line(bad, &k));
-    key_free(k);
+    ASSERT_OK(meshca_key_from_line(bad, &k));
+    meshca_key_free(k);
     k = NULL;
     snprintf(bad, sizeof(bad), "%s alice\001", line);
     ASSERT_ERR(cert_from_line(bad, &p), MESHCA_ERR_INVALID_FORMAT);
     snprintf(bad, sizeof(bad), "%s alice\001", kline);
-    ASSERT_ERR(key_from_line(bad, &k), MESHCA_ERR_INVALID_FORMAT);
+    ASSERT_ERR(meshca_key_from_line(bad, &k), MESHCA_ERR_INVALID_FORMAT);
     ASSERT(p == NULL && k == NULL);
     free(kline);
     free(line);
@@ -852,7 +852,7 @@ TEST(test_cert_sk_certificates_read_by_ssh_keygen)
             "sk-ssh-ed25519-cert-v01@openssh.com" :
             "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com");
         p = reparse(c);
-        ASSERT_STR_EQ(key_application(p->key), "ssh:");
+        ASSERT_STR_EQ(meshca_key_application(p->key), "ssh:");
         cert_free(p);
         ASSERT_OK(cert_to_line(c, NULL, &line));
         snprintf(path, sizeof(path), "%s/sk%d-cert.pub", dir, si);
@@ -881,15 +881,15 @@ TEST(test_cert_krl_ids_name_ca_serial_and_key_id)
     cert_krl_ids(c, &blob, &len, &serial, &id);
     ASSERT_U64_EQ(serial, 9001);
     ASSERT_STR_EQ(id, "alice@example.com");
-    ASSERT_INT_EQ(len, (key_blob(cakey_public(ca(CA_P384)), &calen), calen));
-    ASSERT_MEM_EQ(blob, key_blob(cakey_public(ca(CA_P384)), NULL), len);
+    ASSERT_INT_EQ(len, (meshca_key_blob(cakey_public(ca(CA_P384)), &calen), calen));
+    ASSERT_MEM_EQ(blob, meshca_key_blob(cakey_public(ca(CA_P384)), NULL), len);
     cert_krl_ids(c, NULL, NULL, NULL, NULL);
     cert_free(c);
 }
 
 struct sign_job {
     const struct cakey_set *set;
-    const struct key *key;
+    const struct meshca_key *key;
     int failures;
 };
 

@@ -10,12 +10,12 @@
 static char *
 cell(const char *s, size_t n)
 {
-    struct buf *b = buf_new(1024);
+    struct meshca_buf *b = meshca_buf_new(1024);
     char *out = NULL;
 
     ASSERT(b != NULL);
     ASSERT_OK(csv_put_cell(b, s, n));
-    ASSERT_OK(buf_take_cstring(&b, &out, NULL));
+    ASSERT_OK(meshca_buf_take_cstring(&b, &out, NULL));
     return out;
 }
 

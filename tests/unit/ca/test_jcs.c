@@ -14,7 +14,7 @@
 static char *
 jcs_str(json_t *v, int *errp)
 {
-    struct buf *b = buf_new(BUF_SIZE_MAX);
+    struct meshca_buf *b = meshca_buf_new(BUF_SIZE_MAX);
     char *s = NULL;
     int r;
 
@@ -24,11 +24,11 @@ jcs_str(json_t *v, int *errp)
     if (errp != NULL)
         *errp = r;
     if (r == 0) {
-        ASSERT((s = malloc(buf_len(b) + 1)) != NULL);
-        memcpy(s, buf_ptr(b), buf_len(b));
-        s[buf_len(b)] = '\0';
+        ASSERT((s = malloc(meshca_buf_len(b) + 1)) != NULL);
+        memcpy(s, meshca_buf_ptr(b), meshca_buf_len(b));
+        s[meshca_buf_len(b)] = '\0';
     }
-    buf_free(b);
+    meshca_buf_free(b);
     return s;
 }
 

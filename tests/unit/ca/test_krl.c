@@ -142,31 +142,31 @@ TEST(test_krl_content_hash_ignores_only_the_generated_date)
 /* Appends a minimal KRL header (version 1, no comment) and raw section
  * bytes to b. */
 static void
-put_krl(struct buf *b, uint32_t format, const void *sections, size_t len)
+put_krl(struct meshca_buf *b, uint32_t format, const void *sections, size_t len)
 {
-    ASSERT_OK(buf_put(b, KRL_MAGIC, 8));
-    ASSERT_OK(buf_put_u32(b, format));
-    ASSERT_OK(buf_put_u64(b, 1));
-    ASSERT_OK(buf_put_u64(b, 0));
-    ASSERT_OK(buf_put_u64(b, 0));
-    ASSERT_OK(buf_put_string(b, NULL, 0));
-    ASSERT_OK(buf_put_string(b, NULL, 0));
-    ASSERT_OK(buf_put(b, sections, len));
+    ASSERT_OK(meshca_buf_put(b, KRL_MAGIC, 8));
+    ASSERT_OK(meshca_buf_put_u32(b, format));
+    ASSERT_OK(meshca_buf_put_u64(b, 1));
+    ASSERT_OK(meshca_buf_put_u64(b, 0));
+    ASSERT_OK(meshca_buf_put_u64(b, 0));
+    ASSERT_OK(meshca_buf_put_string(b, NULL, 0));
+    ASSERT_OK(meshca_buf_put_string(b, NULL, 0));
+    ASSERT_OK(meshca_buf_put(b, sections, len));
 }
 
 /* A minimal KRL header followed by raw section bytes. */
 static int
 parse_with(const void *sections, size_t len, uint32_t format)
 {
-    struct buf *b = buf_new(4096);
+    struct meshca_buf *b = meshca_buf_new(4096);
     struct krl *k = NULL;
     int r;
 
     ASSERT(b != NULL);
     put_krl(b, format, sections, len);
-    r = krl_parse(buf_ptr(b), buf_len(b), &k);
+    r = krl_parse(meshca_buf_ptr(b), meshca_buf_len(b), &k);
     krl_free(k);
-    buf_free(b);
+    meshca_buf_free(b);
     return r;
 }
 
@@ -174,19 +174,19 @@ parse_with(const void *sections, size_t len, uint32_t format)
 static size_t
 ca_section(uint8_t *out, uint8_t subtype, const void *sub, size_t sublen)
 {
-    struct buf *s = buf_new(4096), *o = buf_new(4096);
+    struct meshca_buf *s = meshca_buf_new(4096), *o = meshca_buf_new(4096);
     size_t n;
 
-    ASSERT_OK(buf_put_string(s, ca1, BL(ca1)));
-    ASSERT_OK(buf_put_string(s, NULL, 0));
-    ASSERT_OK(buf_put_u8(s, subtype));
-    ASSERT_OK(buf_put_string(s, sub, sublen));
-    ASSERT_OK(buf_put_u8(o, 1));
-    ASSERT_OK(buf_put_stringb(o, s));
-    n = buf_len(o);
-    memcpy(out, buf_ptr(o), n);
-    buf_free(s);
-    buf_free(o);
+    ASSERT_OK(meshca_buf_put_string(s, ca1, BL(ca1)));
+    ASSERT_OK(meshca_buf_put_string(s, NULL, 0));
+    ASSERT_OK(meshca_buf_put_u8(s, subtype));
+    ASSERT_OK(meshca_buf_put_string(s, sub, sublen));
+    ASSERT_OK(meshca_buf_put_u8(o, 1));
+    ASSERT_OK(meshca_buf_put_stringb(o, s));
+    n = meshca_buf_len(o);
+    memcpy(out, meshca_buf_ptr(o), n);
+    meshca_buf_free(s);
+    meshca_buf_free(o);
     return n;
 }
 
@@ -233,18 +233,18 @@ TEST(test_krl_parses_bitmaps)
 {
     uint8_t sec[4096];
     size_t n;
-    struct buf *b = buf_new(4096);
+    struct meshca_buf *b = meshca_buf_new(4096);
     struct krl *k = NULL;
 
     /* offset 16, bits 0 and 9 -> serials 16 and 25 */
     n = ca_section(sec, 0x22, "\0\0\0\0\0\0\0\x10\0\0\0\2\2\1", 14);
     put_krl(b, 1, sec, n);
-    ASSERT_OK(krl_parse(buf_ptr(b), buf_len(b), &k));
+    ASSERT_OK(krl_parse(meshca_buf_ptr(b), meshca_buf_len(b), &k));
     ASSERT_INT_EQ(krl_check_cert(k, ca1, BL(ca1), 16, NULL, key1, BL(key1)), 1);
     ASSERT_INT_EQ(krl_check_cert(k, ca1, BL(ca1), 25, NULL, key1, BL(key1)), 1);
     ASSERT_INT_EQ(krl_check_cert(k, ca1, BL(ca1), 17, NULL, key1, BL(key1)), 0);
     krl_free(k);
-    buf_free(b);
+    meshca_buf_free(b);
 }
 
 UNIT_MAIN(T(test_krl_roundtrip_answers_per_ca),

@@ -175,7 +175,7 @@ TEST(test_url_table_holds_for_meshcad_config)
  * every URL the rule refuses. */
 TEST(test_url_table_holds_for_meshcad_fetch)
 {
-    struct buf *body = NULL;
+    struct meshca_buf *body = NULL;
     int64_t max_age = 0;
     char why[512];
     size_t i;

@@ -18,7 +18,7 @@ TEST(test_agent_add_message_is_the_constrained_cert_layout)
 {
     static const uint8_t cert[] = "not really a certificate";
     struct login_key *k = NULL;
-    struct buf *m = buf_new(4096);
+    struct meshca_buf *m = meshca_buf_new(4096);
     const uint8_t *v;
     size_t vl;
     uint8_t b;
@@ -27,71 +27,71 @@ TEST(test_agent_add_message_is_the_constrained_cert_layout)
     ASSERT(m != NULL);
     ASSERT_OK(login_key_generate("t", &k));
     ASSERT_OK(agent_msg_add_cert(m, k, cert, sizeof(cert) - 1, 300, "kid"));
-    ASSERT_OK(buf_get_u8(m, &b));
+    ASSERT_OK(meshca_buf_get_u8(m, &b));
     ASSERT_INT_EQ(b, 25); /* SSH2_AGENTC_ADD_ID_CONSTRAINED */
-    ASSERT_OK(buf_get_string_direct(m, &v, &vl));
+    ASSERT_OK(meshca_buf_get_string_direct(m, &v, &vl));
     ASSERT_INT_EQ(vl, 32);
     ASSERT_MEM_EQ(v, "ssh-ed25519-cert-v01@openssh.com", 32);
-    ASSERT_OK(buf_get_string_direct(m, &v, &vl));
+    ASSERT_OK(meshca_buf_get_string_direct(m, &v, &vl));
     ASSERT_INT_EQ(vl, sizeof(cert) - 1);
     ASSERT_MEM_EQ(v, cert, vl);
-    ASSERT_OK(buf_get_string_direct(m, &v, &vl)); /* ENC(A) */
+    ASSERT_OK(meshca_buf_get_string_direct(m, &v, &vl)); /* ENC(A) */
     ASSERT_INT_EQ(vl, 32);
     ASSERT_MEM_EQ(v, k->pub32, 32);
-    ASSERT_OK(buf_get_string_direct(m, &v, &vl)); /* k || ENC(A) */
+    ASSERT_OK(meshca_buf_get_string_direct(m, &v, &vl)); /* k || ENC(A) */
     ASSERT_INT_EQ(vl, 64);
     ASSERT_MEM_EQ(v + 32, k->pub32, 32);
-    ASSERT_OK(buf_get_string_direct(m, &v, &vl));
+    ASSERT_OK(meshca_buf_get_string_direct(m, &v, &vl));
     ASSERT_INT_EQ(vl, 3);
     ASSERT_MEM_EQ(v, "kid", 3);
-    ASSERT_OK(buf_get_u8(m, &b));
+    ASSERT_OK(meshca_buf_get_u8(m, &b));
     ASSERT_INT_EQ(b, 1); /* SSH_AGENT_CONSTRAIN_LIFETIME */
-    ASSERT_OK(buf_get_u32(m, &life));
+    ASSERT_OK(meshca_buf_get_u32(m, &life));
     ASSERT_INT_EQ(life, 300);
-    ASSERT_INT_EQ(buf_len(m), 0);
-    buf_free(m);
+    ASSERT_INT_EQ(meshca_buf_len(m), 0);
+    meshca_buf_free(m);
     login_key_free(k);
 }
 
 TEST(test_agent_remove_message_and_identities_answer)
 {
     static const uint8_t a[] = "blob-a", b[] = "blob-b", c[] = "blob-c";
-    struct buf *m = buf_new(256), *ans = buf_new(256), *cut = NULL;
+    struct meshca_buf *m = meshca_buf_new(256), *ans = meshca_buf_new(256), *cut = NULL;
     const uint8_t *v;
     size_t vl;
     uint8_t t;
 
     ASSERT(m != NULL && ans != NULL);
     ASSERT_OK(agent_msg_remove(m, a, 6));
-    ASSERT_OK(buf_get_u8(m, &t));
+    ASSERT_OK(meshca_buf_get_u8(m, &t));
     ASSERT_INT_EQ(t, 18); /* SSH2_AGENTC_REMOVE_IDENTITY */
-    ASSERT_OK(buf_get_string_direct(m, &v, &vl));
+    ASSERT_OK(meshca_buf_get_string_direct(m, &v, &vl));
     ASSERT_INT_EQ(vl, 6);
-    ASSERT_INT_EQ(buf_len(m), 0);
+    ASSERT_INT_EQ(meshca_buf_len(m), 0);
 
-    ASSERT_OK(buf_put_u8(ans, 12));
-    ASSERT_OK(buf_put_u32(ans, 2));
-    ASSERT_OK(buf_put_string(ans, a, 6));
-    ASSERT_OK(buf_put_cstring(ans, "comment a"));
-    ASSERT_OK(buf_put_string(ans, b, 6));
-    ASSERT_OK(buf_put_cstring(ans, "comment b"));
-    cut = buf_from(buf_ptr(ans), buf_len(ans) - 3);
+    ASSERT_OK(meshca_buf_put_u8(ans, 12));
+    ASSERT_OK(meshca_buf_put_u32(ans, 2));
+    ASSERT_OK(meshca_buf_put_string(ans, a, 6));
+    ASSERT_OK(meshca_buf_put_cstring(ans, "comment a"));
+    ASSERT_OK(meshca_buf_put_string(ans, b, 6));
+    ASSERT_OK(meshca_buf_put_cstring(ans, "comment b"));
+    cut = meshca_buf_from(meshca_buf_ptr(ans), meshca_buf_len(ans) - 3);
     ASSERT_INT_EQ(agent_answer_has(ans, b, 6), 1);
-    buf_free(ans);
-    ans = buf_new(256);
-    ASSERT_OK(buf_put_u8(ans, 12));
-    ASSERT_OK(buf_put_u32(ans, 1));
-    ASSERT_OK(buf_put_string(ans, a, 6));
-    ASSERT_OK(buf_put_cstring(ans, ""));
+    meshca_buf_free(ans);
+    ans = meshca_buf_new(256);
+    ASSERT_OK(meshca_buf_put_u8(ans, 12));
+    ASSERT_OK(meshca_buf_put_u32(ans, 1));
+    ASSERT_OK(meshca_buf_put_string(ans, a, 6));
+    ASSERT_OK(meshca_buf_put_cstring(ans, ""));
     ASSERT_INT_EQ(agent_answer_has(ans, c, 6), 0);
     ASSERT_ERR(agent_answer_has(cut, b, 6), MESHCA_ERR_INVALID_FORMAT);
-    buf_free(ans);
-    ans = buf_new(16);
-    ASSERT_OK(buf_put_u8(ans, 5)); /* SSH_AGENT_FAILURE */
+    meshca_buf_free(ans);
+    ans = meshca_buf_new(16);
+    ASSERT_OK(meshca_buf_put_u8(ans, 5)); /* SSH_AGENT_FAILURE */
     ASSERT_ERR(agent_answer_has(ans, a, 6), MESHCA_ERR_INVALID_FORMAT);
-    buf_free(ans);
-    buf_free(cut);
-    buf_free(m);
+    meshca_buf_free(ans);
+    meshca_buf_free(cut);
+    meshca_buf_free(m);
 }
 
 TEST(test_login_key_reads_ssh_keygen_ed25519_files)
@@ -99,7 +99,7 @@ TEST(test_login_key_reads_ssh_keygen_ed25519_files)
     const char *d = unit_tmpdir();
     char path[512], *pem, *pub;
     struct login_key *k = NULL;
-    struct key *pk = NULL;
+    struct meshca_key *pk = NULL;
     size_t n;
 
     ASSERT_INT_EQ(unit_sh("ssh-keygen -q -t ed25519 -N '' -C c -f %s/k", d),
@@ -114,15 +114,15 @@ TEST(test_login_key_reads_ssh_keygen_ed25519_files)
     ASSERT(n > 0 && pub[n - 1] == '\n');
     pub[n - 1] = '\0';
     ASSERT_STR_EQ(k->public_line, pub);
-    ASSERT_OK(key_from_line(pub, &pk));
+    ASSERT_OK(meshca_key_from_line(pub, &pk));
     {
         size_t bl;
-        const uint8_t *b = key_blob(pk, &bl);
+        const uint8_t *b = meshca_key_blob(pk, &bl);
 
         ASSERT_INT_EQ(bl, k->blob_len);
         ASSERT_MEM_EQ(b, k->blob, bl);
     }
-    key_free(pk);
+    meshca_key_free(pk);
     login_key_free(k);
     free(pem);
     free(pub);

@@ -106,7 +106,7 @@ struct fixture {
     struct cakey *ca;
     struct cakey *other_ca;
     struct login_key *k;
-    struct key *pub;
+    struct meshca_key *pub;
     char *ca_fp;
 };
 
@@ -117,8 +117,8 @@ fixture_init(struct fixture *f)
     ASSERT_OK(cakey_new(CAKEY_ED25519, &f->ca));
     ASSERT_OK(cakey_new(CAKEY_ED25519, &f->other_ca));
     ASSERT_OK(login_key_generate("t", &f->k));
-    ASSERT_OK(key_from_blob(f->k->blob, f->k->blob_len, &f->pub));
-    ASSERT_OK(key_fingerprint(cakey_public(f->ca), &f->ca_fp));
+    ASSERT_OK(meshca_key_from_blob(f->k->blob, f->k->blob_len, &f->pub));
+    ASSERT_OK(meshca_key_fingerprint(cakey_public(f->ca), &f->ca_fp));
 }
 
 static void
@@ -127,12 +127,12 @@ fixture_free(struct fixture *f)
     cakey_free(f->ca);
     cakey_free(f->other_ca);
     login_key_free(f->k);
-    key_free(f->pub);
+    meshca_key_free(f->pub);
     free(f->ca_fp);
 }
 
 static struct cert *
-sign(const struct cakey *ca, const struct key *pub, int64_t from, int64_t to)
+sign(const struct cakey *ca, const struct meshca_key *pub, int64_t from, int64_t to)
 {
     static const char *const pr[] = { "payments/api", "payments/worker" };
     static const char *const ext[] = { "permit-pty" };
@@ -158,7 +158,7 @@ TEST(test_certificate_checks_before_install)
     struct fixture f;
     struct cert *good, *expired, *future, *foreign, *other_key;
     struct login_key *k2 = NULL;
-    struct key *pub2 = NULL;
+    struct meshca_key *pub2 = NULL;
     struct cli_config *pins = NULL;
     json_t *server = NULL;
     const char *want_ok[] = { "payments/api" };
@@ -173,7 +173,7 @@ TEST(test_certificate_checks_before_install)
     future = sign(f.ca, f.pub, 300, 600);
     foreign = sign(f.other_ca, f.pub, -30, 600);
     ASSERT_OK(login_key_generate("t2", &k2));
-    ASSERT_OK(key_from_blob(k2->blob, k2->blob_len, &pub2));
+    ASSERT_OK(meshca_key_from_blob(k2->blob, k2->blob_len, &pub2));
     other_key = sign(f.ca, pub2, -30, 600);
 
     ASSERT_OK(login_check_cert(good, f.k, want_ok, 1, NULL, server, now, &fp,
@@ -201,7 +201,7 @@ TEST(test_certificate_checks_before_install)
     ASSERT(strstr(why, "not a CA key the server publishes") != NULL);
     /* Local pins win: the foreign CA pinned is accepted, the server's is
      * not. */
-    ASSERT_OK(key_fingerprint(cakey_public(f.other_ca), &fp2));
+    ASSERT_OK(meshca_key_fingerprint(cakey_public(f.other_ca), &fp2));
     snprintf(pj, sizeof(pj), "{\"ca_fingerprints\": [\"%s\"]}", fp2);
     ASSERT_OK(cli_config_parse(pj, strlen(pj), &pins, why, sizeof(why)));
     ASSERT_OK(login_check_cert(foreign, f.k, NULL, 0, pins, server, now, &fp,
@@ -218,7 +218,7 @@ TEST(test_certificate_checks_before_install)
     cert_free(future);
     cert_free(foreign);
     cert_free(other_key);
-    key_free(pub2);
+    meshca_key_free(pub2);
     login_key_free(k2);
     json_decref(server);
     fixture_free(&f);
