@@ -11,6 +11,7 @@
 #include "identity.h"
 #include "integrator.h"
 #include "ledger.h"
+#include "revocations.h"
 #include "server.h"
 
 void
@@ -71,6 +72,35 @@ handle_readyz(struct request *req)
     }
 }
 
+/* Operator metrics (issue #20): the build, the process, the revocation
+ * state and KRL, and the CA keys by state. */
+static int
+write_operator_metrics(struct server *srv, struct meshca_buf *b)
+{
+    static const enum cakey_state states[] = { CAKEY_ACTIVE, CAKEY_NEXT,
+        CAKEY_RETIRED };
+    size_t i, k, n;
+    enum cakey_state st;
+    int r;
+
+    if ((r = metrics_write_build_info(b)) != 0 ||
+        (r = metrics_write_process(b)) != 0 ||
+        (r = revocations_write_metrics(srv, b)) != 0 ||
+        (r = metrics_printf(b, "# HELP meshca_ca_keys CA keys loaded, by "
+            "state (a next key is a rotation in progress).\n"
+            "# TYPE meshca_ca_keys gauge\n")) != 0)
+        return r;
+    for (k = 0; k < sizeof(states) / sizeof(states[0]); k++) {
+        for (i = n = 0; i < cakey_set_count(srv->cas); i++)
+            if (cakey_set_get(srv->cas, i, &st) != NULL && st == states[k])
+                n++;
+        if ((r = metrics_printf(b, "meshca_ca_keys{state=\"%s\"} %zu\n",
+            cakey_state_name(states[k]), n)) != 0)
+            return r;
+    }
+    return 0;
+}
+
 void
 handle_metrics(struct request *req)
 {
@@ -108,7 +138,8 @@ handle_metrics(struct request *req)
             (unsigned long long)atomic_load(&srv->metrics.shed))) != 0 ||
         (r = ledger_write_metrics(srv->ledger, b)) != 0 ||
         (r = integrator_write_metrics(srv->integrator, b)) != 0 ||
-        (r = identity_write_metrics(srv->identity, b)) != 0) {
+        (r = identity_write_metrics(srv->identity, b)) != 0 ||
+        (r = write_operator_metrics(srv, b)) != 0) {
         meshca_buf_free(b);
         req_error(req, 500, "internal", "cannot render metrics");
         return;

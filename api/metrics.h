@@ -60,4 +60,14 @@ int metrics_write_histogram(struct meshca_buf *out, const char *name,
 int metrics_printf(struct meshca_buf *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3))) MESHCA_WUR;
 
+/* --- Operator metrics (issue #20) --- */
+
+/* Exports value with a count of 0 (claims its slot without counting). */
+void metrics_zero(struct labelled *l, const char *value);
+/* meshca_build_info{version} 1. */
+int metrics_write_build_info(struct meshca_buf *out) MESHCA_WUR;
+/* The standard process_* metrics (CPU, memory, descriptors, start time)
+ * from /proc; nothing (and 0) when /proc cannot be read. */
+int metrics_write_process(struct meshca_buf *out) MESHCA_WUR;
+
 #endif

@@ -102,6 +102,8 @@ load_policy(struct server *srv, int initial)
     f = json_pack("{s:s, s:s}", "path", srv->cfg->policy_path, "version",
         policy_version(p));
     log_json(LOG_LEVEL_INFO, initial ? "policy loaded" : "policy reloaded", f);
+    for (i = 0; i < policy_nroles(p); i++) /* every role's counter from 0 */
+        metrics_zero(&srv->metrics.issued, policy_role_name(p, i));
     if (!initial)
         metrics_inc(&srv->metrics.reloads, "ok");
     if (srv->ledger != NULL &&
