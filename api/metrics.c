@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "meshca/version.h"
@@ -244,21 +245,17 @@ count_fds(void)
     return n > 0 ? n - 1 : 0;
 }
 
-/* The boot time from /proc/stat's btime line, or -1. */
-static long long
-boot_time(void)
+/* Seconds since boot now (CLOCK_BOOTTIME, the clock /proc/self/stat's
+ * starttime counts on), or -1.  Not /proc/stat's btime: systemd's
+ * ProcSubset=pid hides it. */
+static double
+since_boot(void)
 {
-    FILE *f = fopen("/proc/stat", "re");
-    char line[256];
-    long long bt = -1;
+    struct timespec ts;
 
-    if (f == NULL)
+    if (clock_gettime(CLOCK_BOOTTIME, &ts) != 0)
         return -1;
-    while (fgets(line, sizeof(line), f) != NULL)
-        if (sscanf(line, "btime %lld", &bt) == 1)
-            break;
-    fclose(f);
-    return bt;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Fields 14, 15 (utime, stime), 22 (starttime), 23 (vsize), 24 (rss) of
@@ -290,14 +287,15 @@ int
 metrics_write_process(struct meshca_buf *out)
 {
     unsigned long long ticks, start, vsize;
-    long long rss, bt = boot_time();
+    long long rss;
+    double up = since_boot();
     long hz = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
     long fds = count_fds();
     struct rlimit rl;
 
     /* Without /proc the process metrics are left out, never faked. */
     if (read_stat(&ticks, &start, &vsize, &rss) != 0 || hz <= 0 ||
-        page <= 0 || bt < 0 || fds < 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        page <= 0 || up < 0 || fds < 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return 0;
     return metrics_printf(out,
         "# HELP process_cpu_seconds_total Total user and system CPU time "
@@ -318,5 +316,5 @@ metrics_write_process(struct meshca_buf *out)
         "process_start_time_seconds %.2f\n",
         (double)ticks / (double)hz, rss * page, vsize, fds,
         (unsigned long long)rl.rlim_cur,
-        (double)bt + (double)start / (double)hz);
+        (double)time(NULL) - up + (double)start / (double)hz);
 }

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "meshcad.h"
 #include "meshcad_err.h"
+#include "notify.h"
 #include "policyfile.h"
 #include "ratelimit.h"
 #include "revocations.h"
@@ -290,19 +291,24 @@ cmd_serve(int argc, char **argv)
         "address", cfg->listen_host, "port", (int)cfg->listen_port,
         "url_scheme", cfg->tls_cert ? "https" : "http", "version",
         MESHCA_VERSION));
+    notify_ready("serving");
 
     for (;;) {
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            struct policy *p = load_policy(&srv, 0);
+            struct policy *p;
 
-            if (p != NULL)
+            notify_reloading();
+            if ((p = load_policy(&srv, 0)) != NULL)
                 server_set_policy(&srv, p);
+            notify_ready(p != NULL ? "serving" : "serving; the last policy "
+                "reload was refused");
             continue;
         }
         log_json(LOG_LEVEL_INFO, "shutting down", json_pack("{s:s}",
             "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+        notify_stopping();
         break;
     }
     server_stop(&srv, 15000);
