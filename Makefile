@@ -76,7 +76,7 @@ TEST_LIB   := $(call obj,tests/lib/unit.c)
 BENCH_COMMON := $(call obj,tests/bench/common.c)
 
 .PHONY: all deps test run bench fuzz fuzz-build format install clean check-pkgs \
-        test-build test-faults soak install-data
+        test-build test-faults soak install-data deb
 .DEFAULT_GOAL := all
 
 all: check-pkgs $(MESHCAD) $(MESHCA)
@@ -234,6 +234,20 @@ install-data:
 	  sed 's|@BINDIR@|$(PREFIX)/bin|g' contrib/systemd/$$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
 	  chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; done
 	install -m 0644 contrib/prometheus/meshca-rules.yml $(DESTDIR)$(PREFIX)/share/meshca/prometheus/
+
+# make deb: the Debian packages meshcad and meshca, built offline from a copy
+# of the tracked (and new, unignored) files under $(BUILD)/deb, so the
+# worktree and its build/ are untouched; the .deb files land in $(BUILD)/deb.
+DEB_VERSION = $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog)
+DEB_SRC     = $(BUILD)/deb/meshca-$(DEB_VERSION)
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(DEB_SRC)
+	git ls-files -z --cached --others --exclude-standard | \
+	  xargs -0 sh -c 'for f; do [ -f "$$f" ] && printf "%s\0" "$$f"; done' _ | \
+	  tar --null -T - -cf - | tar -xf - -C $(DEB_SRC)
+	cd $(DEB_SRC) && DEB_BUILD_OPTIONS="parallel=$(TEST_JOBS) $(DEB_BUILD_OPTIONS)" \
+	  dpkg-buildpackage -us -uc -b
+	ls $(BUILD)/deb/*.deb
 
 clean:
 	rm -rf $(BUILD)
