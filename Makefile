@@ -22,8 +22,9 @@ TEST_JOBS ?= 2
 
 # Each binary links only what it uses: libmeshca needs OpenSSL, jansson and
 # libcurl (its URL parser); meshcad adds libmicrohttpd, cjose, libpq and
-# GnuTLS and libsystemd (sd_notify); meshca adds libssh.  liboauth2 is not used (README "Identity
-# provider" says why), so it is neither required nor installed.
+# GnuTLS and libsystemd (sd_notify); meshca adds libssh.  liboauth2 is not
+# used (docs/identity-providers.md says why), so it is neither required nor
+# installed.
 CA_PKGS  := openssl jansson libcurl
 API_PKGS := $(CA_PKGS) libmicrohttpd cjose libpq gnutls libsystemd
 CLI_PKGS := $(CA_PKGS) libssh

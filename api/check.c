@@ -110,7 +110,7 @@ check_ledger_keys(const struct config *cfg, struct diags *d)
 
     if (cfg->ledger.origin == NULL)
         diags_add(d, "ledger: missing (origin, log_key and mac_key are "
-            "required to serve; see README \"Configuration\")");
+            "required to serve; see meshcad.json(5))");
     if (cfg->ledger.mac_key != NULL &&
         logkeys_load_mac(cfg->ledger.mac_key, mac, &len, why, sizeof(why)) != 0)
         diags_add(d, "%s", why);

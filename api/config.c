@@ -524,7 +524,7 @@ config_require_ledger(const struct config *cfg, const char *cmd)
         cfg->ledger.mac_key != NULL)
         return 0;
     fprintf(stderr, "%s: %s: ledger: missing (origin, log_key and mac_key "
-        "are required; see README \"Configuration\")\n", cmd, cfg->path);
+        "are required; see meshcad.json(5))\n", cmd, cfg->path);
     return -1;
 }
 

@@ -1,5 +1,5 @@
 /*
- * meshcad's configuration file (JSON, see README.md "Configuration").
+ * meshcad's configuration file (JSON, see docs/configuration.md and meshcad.json(5)).
  * config_load() reads and validates it strictly: unknown keys, wrong types and
  * bad values are all reported (every problem at once, with its JSON path),
  * and relative paths are resolved against the config file's directory.
