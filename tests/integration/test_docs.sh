@@ -49,3 +49,9 @@ done
 check_eq "the README's sections are what meshca is, the commands and where to read next" \
     "$(grep '^## ' README.md | tr '\n' '|')" \
     "## The two commands|## Try it|## Where to read next|## The operator's kit (issue #20)|## Licence|"
+# One version: include/meshca/version.h is what both binaries print; the
+# Debian packages take theirs from debian/changelog, which must agree.
+check_eq "debian/changelog's version is meshcad --version's" \
+    "meshcad $(dpkg-parsechangelog -l debian/changelog -S Version)" "$("$MESHCAD_BIN" --version)"
+check_eq "and meshca --version's" \
+    "meshca $(dpkg-parsechangelog -l debian/changelog -S Version)" "$("$MESHCA_BIN" --version)"
