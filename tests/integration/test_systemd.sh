@@ -72,6 +72,21 @@ check "then READY=1 again" wait_for 10 bash -c "[ \$(grep -c 'READY=1' '$NOTES')
 check_eq "in that order" "$(grep -o -e 'RELOADING=1' -e '^READY=1' "$NOTES" | tr '\n' ' ')" "READY=1 RELOADING=1 READY=1 "
 check "RELOADING=1 carries MONOTONIC_USEC" grep -q 'RELOADING=1 .*MONOTONIC_USEC=[0-9]' "$NOTES"
 
+# meshca-refresh.service's own commands, as installed, against this meshcad
+# (its files redirected from /etc/ssh to the temp dir).
+mkdir -p "$T_TMP/ssh"
+echo "MESHCA_SERVER=http://127.0.0.1:$MESHCAD_PORT" >"$T_TMP/refresh.env"
+n=0
+while read -r cmd; do
+    n=$((n + 1))
+    check "refresh ExecStart #$n runs: ${cmd##*/}" \
+        env $(cat "$T_TMP/refresh.env") bash -c "${cmd//\/etc\/ssh\//$T_TMP/ssh/}"
+done < <(sed -n 's/^ExecStart=//p' "$UNITS/meshca-refresh.service")
+check_eq "meshca-refresh.service has two commands" "$n" 2
+check "the CA keys it fetched are this meshcad's" grep -qF "$(cut -d' ' -f2 "$T_TMP/ca.pub")" "$T_TMP/ssh/meshca_ca.pub"
+ssh-keygen -Q -f "$T_TMP/ssh/meshca.krl" "$T_TMP/ssh/meshca_ca.pub" >>"$T_LOG" 2>&1
+check "the KRL it fetched parses with ssh-keygen -Q" test $? -le 1
+
 kill -TERM "$pid"
 wait "$pid"
 check_eq "SIGTERM: meshcad exits 0" "$?" 0
