@@ -1140,7 +1140,8 @@ identity_write_metrics(struct identity *id, struct meshca_buf *out)
         "# HELP meshca_issuer_keys Usable keys held for the issuer.\n"
         "# TYPE meshca_issuer_keys gauge\n",
         "# HELP meshca_issuer_keys_age_seconds Age of the issuer's key set "
-        "(no sample until one is loaded).\n# TYPE meshca_issuer_keys_age_seconds gauge\n",
+        "(no sample until one is loaded).\n"
+        "# TYPE meshca_issuer_keys_age_seconds gauge\n",
     };
     static const char *const names[] = { "meshca_key_refreshes_total",
         "meshca_key_refresh_failures_total", "meshca_issuer_keys",

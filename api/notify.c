@@ -20,9 +20,11 @@ notify_reloading(void)
     /* MONOTONIC_USEC lets systemd (Type=notify-reload) tell this reload
      * from an earlier one; plain Type=notify ignores it. */
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    (void)sd_notifyf(0, "RELOADING=1\nSTATUS=reloading the policy\n"
-        "MONOTONIC_USEC=%llu", (unsigned long long)ts.tv_sec * 1000000ULL +
-        (unsigned long long)ts.tv_nsec / 1000ULL);
+    (void)sd_notifyf(0,
+        "RELOADING=1\nSTATUS=reloading the policy\n"
+        "MONOTONIC_USEC=%llu",
+        (unsigned long long)ts.tv_sec * 1000000ULL +
+            (unsigned long long)ts.tv_nsec / 1000ULL);
 }
 
 void

@@ -35,10 +35,13 @@ TEST(test_metrics_known_labels_start_at_zero)
     metrics_init(&m);
     s = render(&m.denied);
     ASSERT(strstr(s, "meshca_denials_total{reason=\"policy\"} 0\n") != NULL);
-    ASSERT(strstr(s, "meshca_denials_total{reason=\"ledger_unavailable\"} 0\n") != NULL);
+    ASSERT(
+        strstr(s, "meshca_denials_total{reason=\"ledger_unavailable\"} 0\n") !=
+        NULL);
     free(s);
     s = render(&m.reloads);
-    ASSERT(strstr(s, "meshca_policy_reloads_total{result=\"refused\"} 0\n") != NULL);
+    ASSERT(strstr(s, "meshca_policy_reloads_total{result=\"refused\"} 0\n") !=
+           NULL);
     ASSERT(strstr(s, "meshca_policy_reloads_total{result=\"ok\"} 0\n") != NULL);
     free(s);
     s = render(&m.responses);
@@ -56,13 +59,15 @@ TEST(test_metrics_zero_then_inc_counts_once)
     metrics_zero(&m.issued, "bench");
     metrics_zero(&m.issued, "bench"); /* again: still one slot, still 0 */
     s = render(&m.issued);
-    ASSERT(strstr(s, "meshca_certificates_issued_total{role=\"bench\"} 0\n") != NULL);
+    ASSERT(strstr(s, "meshca_certificates_issued_total{role=\"bench\"} 0\n") !=
+           NULL);
     ASSERT(strstr(strstr(s, "role=\"bench\"") + 1, "role=\"bench\"") == NULL);
     free(s);
     metrics_inc(&m.issued, "bench");
     metrics_inc(&m.denied, "policy");
     s = render(&m.issued);
-    ASSERT(strstr(s, "meshca_certificates_issued_total{role=\"bench\"} 1\n") != NULL);
+    ASSERT(strstr(s, "meshca_certificates_issued_total{role=\"bench\"} 1\n") !=
+           NULL);
     free(s);
     s = render(&m.denied);
     ASSERT(strstr(s, "meshca_denials_total{reason=\"policy\"} 1\n") != NULL);
@@ -85,7 +90,8 @@ TEST(test_metrics_build_info_and_process)
     memcpy(s, meshca_buf_ptr(b), n);
     s[n] = '\0';
     meshca_buf_free(b);
-    snprintf(want, sizeof(want), "meshca_build_info{version=\"%s\"} 1\n", MESHCA_VERSION);
+    snprintf(want, sizeof(want), "meshca_build_info{version=\"%s\"} 1\n",
+        MESHCA_VERSION);
     ASSERT(strstr(s, want) != NULL);
     ASSERT(strstr(s, "\nprocess_cpu_seconds_total ") != NULL);
     ASSERT(strstr(s, "\nprocess_resident_memory_bytes ") != NULL);
