@@ -24,7 +24,7 @@ TEST_JOBS ?= 2
 # GnuTLS; meshca adds libssh.  liboauth2 is not used (README "Identity
 # provider" says why), so it is neither required nor installed.
 CA_PKGS  := openssl jansson libcurl
-API_PKGS := $(CA_PKGS) libmicrohttpd cjose libpq gnutls
+API_PKGS := $(CA_PKGS) libmicrohttpd cjose libpq gnutls p11-kit-1
 CLI_PKGS := $(CA_PKGS) libssh
 PKGS     := $(sort $(API_PKGS) $(CLI_PKGS))
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

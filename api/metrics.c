@@ -26,6 +26,8 @@ metrics_init(struct metrics *m)
     m->responses.label = "code";
     m->reloads.name = "meshca_policy_reloads_total";
     m->reloads.label = "result";
+    m->ca_reloads.name = "meshca_ca_key_reloads_total";
+    m->ca_reloads.label = "result";
 }
 
 static void
@@ -44,6 +46,7 @@ metrics_free(struct metrics *m)
     labelled_free(&m->denied);
     labelled_free(&m->responses);
     labelled_free(&m->reloads);
+    labelled_free(&m->ca_reloads);
 }
 
 void
