@@ -8,7 +8,8 @@ PKGS="pkg-config gcc make libssl-dev openssl libssh-dev libmicrohttpd-dev
 libcjose-dev libjansson-dev libpq-dev libcurl4-openssl-dev
 libgnutls28-dev postgresql postgresql-client openssh-server openssh-client
 clang libclang-rt-14-dev curl jq procps iproute2 ca-certificates chromium
-golang-go golang-golang-x-mod-dev universal-ctags"
+golang-go golang-golang-x-mod-dev universal-ctags
+softhsm2 libp11-kit-dev p11-kit opensc"
 
 missing=""
 for p in $PKGS; do
