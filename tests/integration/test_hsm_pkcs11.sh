@@ -46,13 +46,14 @@ cat "$T_TMP"/ca-*.pub >"$T_TMP/trusted"
 sshd_start "$T_TMP/trusted"
 sshd_principals "$T_USER" payments/api
 
-n=0
+reloaded() { grep -c '"ca keys reloaded"' "$T_TMP/meshcad.log"; }
+reloaded_more() { [ "$(reloaded)" -gt "$1" ]; }
 for t in $types; do
     if [ "$t" != ed25519 ]; then
         stack_config_extra "{\"ca_keys\": [$(hsm_entry "ca-$t" active)]}"
-        n=$(grep -c '"ca keys reloaded"' "$T_TMP/meshcad.log")
+        n=$(reloaded)
         kill -HUP "$MESHCAD_PID"
-        wait_for 20 test "$(grep -c '"ca keys reloaded"' "$T_TMP/meshcad.log")" -gt "$n"
+        wait_for 20 reloaded_more "$n" || bail "no reload after SIGHUP"
     fi
     issue "$(token 1)" "{\"public_key\":\"$(user_key "u-$t")\",\"principals\":[\"payments/api\"]}"
     check_eq "meshcad signs through PKCS#11 with the $t key" "$HTTP_STATUS" 201
