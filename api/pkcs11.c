@@ -84,7 +84,7 @@ connect_key(struct p11key *k, CK_KEY_TYPE *ktp)
     unsigned gen;
     const char *what = "finding the token";
     char why[200];
-    int n = 0, r = -1;
+    int n = 0, r = -1, down = 0;
     CK_RV rv;
 
     pthread_rwlock_rdlock(&m->rw);
@@ -92,10 +92,13 @@ connect_key(struct p11key *k, CK_KEY_TYPE *ktp)
     if ((rv = p11_find_token(m, k->cfg->token, &k->slot)) != CKR_OK) {
         /* The module may only see tokens again after C_Initialize. */
         pthread_rwlock_unlock(&m->rw);
-        p11mod_reinit(m, gen);
+        rv = p11mod_reinit(m, gen);
         pthread_rwlock_rdlock(&m->rw);
         gen = m->gen;
-        rv = p11_find_token(m, k->cfg->token, &k->slot);
+        if (rv != CKR_OK)
+            what = "re-initialising the PKCS#11 module (C_Initialize)";
+        else
+            rv = p11_find_token(m, k->cfg->token, &k->slot);
     }
     if (rv != CKR_OK)
         goto out;
@@ -134,15 +137,19 @@ connect_key(struct p11key *k, CK_KEY_TYPE *ktp)
     r = 0;
     goto done;
 out:
-    mark_down(k, what, rv);
-    if (n > 1 && rv == CKR_GENERAL_ERROR)
-        snprintf(k->why, sizeof(k->why), "PKCS#11 token \"%s\" holds more "
-            "than one key labelled \"%s\"", k->cfg->token, k->cfg->label);
+    down = 1;
 done:
     if (s != CK_INVALID_HANDLE)
         m->f->C_CloseSession(s);
     pthread_rwlock_unlock(&m->rw);
     meshca_key_free(pub);
+    if (down) { /* after the unlock: mark_down takes m->rw itself */
+        mark_down(k, what, rv);
+        if (n > 1 && rv == CKR_GENERAL_ERROR)
+            snprintf(k->why, sizeof(k->why), "PKCS#11 token \"%s\" holds "
+                "more than one key labelled \"%s\"", k->cfg->token,
+                k->cfg->label);
+    }
     if (r != 0) {
         k->up = 0;
         k->next_try = now_ms() + RETRY_MS;

@@ -61,7 +61,11 @@ mod_load(const char *path, struct p11mod **mp, char *why, size_t whylen)
         PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&m->rw, &ra);
     pthread_rwlockattr_destroy(&ra);
-    if ((m->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+    /* RTLD_NODELETE: a module is never unmapped, as some modules leave
+     * threads or atexit handlers behind after C_Finalize (and leak reports
+     * can still name it). */
+    if ((m->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)) ==
+        NULL) {
         snprintf(why, whylen, "cannot load PKCS#11 module %s: %s", path,
             dlerror());
         goto fail;

@@ -7,6 +7,9 @@
 #                             $T_TMP/LABEL.fp
 #   hsm_entry LABEL STATE     a ca_keys entry (JSON) for that key
 HSM_MODULE=${HSM_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
+# Under SAN=1: SoftHSM's own leaks are not ours (tests/lib/softhsm.supp);
+# full unwinding lets the suppression see frames inside the module.
+export LSAN_OPTIONS="suppressions=$MESHCA_TOP/tests/lib/softhsm.supp:fast_unwind_on_malloc=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
 hsm_init() {
     [ -r "$HSM_MODULE" ] || bail "SoftHSM module $HSM_MODULE missing (apt-get install softhsm2)"
