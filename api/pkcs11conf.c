@@ -67,20 +67,24 @@ unpad(const unsigned char *s, size_t len)
     return len == 0 ? NULL : strndup((const char *)s, len);
 }
 
-/* The checks shared by both forms; adds what is missing to d. */
+/* The checks shared by both forms; adds what is missing to d (for the
+ * object form, jsonv has already named missing keys). */
 static int
-check_complete(const struct pkcs11_config *c, const char *path,
+check_complete(const struct pkcs11_config *c, const char *path, int uri,
     struct diags *d)
 {
     int bad = 0;
 
     if (c->module == NULL) {
-        diags_add(d, "%s: the PKCS#11 module is missing (e.g. "
-            "/usr/lib/softhsm/libsofthsm2.so)", path);
+        if (uri)
+            diags_add(d, "%s: the URI names no module-path (e.g. "
+                "module-path=/usr/lib/softhsm/libsofthsm2.so)", path);
         bad = 1;
     }
     if (c->token == NULL || c->label == NULL) {
-        diags_add(d, "%s: name the token and the key's label", path);
+        if (uri)
+            diags_add(d, "%s: the URI must name the token (token=) and the "
+                "key's label (object=)", path);
         bad = 1;
     }
     if ((c->pin_file == NULL) == (c->pin_env == NULL)) {
@@ -185,7 +189,7 @@ pkcs11conf_parse(const json_t *v, const char *path, const char *dir,
         return -1;
     }
     resolve_rel(&c->pin_file, dir, d);
-    if (check_complete(c, path, d) != 0) {
+    if (check_complete(c, path, json_is_string(v), d) != 0) {
         pkcs11conf_free(c);
         return -1;
     }
