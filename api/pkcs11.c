@@ -157,11 +157,11 @@ done:
     return r;
 }
 
-/* Takes a session for signing: 0 with *sp, *epochp and *genp, or
- * MESHCA_ERR_CAKEY_UNAVAILABLE.  Holds k->lock. */
+/* Takes a session for signing: 0 with *sp, *epochp, *genp and the key's
+ * handle *privp, or MESHCA_ERR_CAKEY_UNAVAILABLE.  Holds k->lock. */
 static int
 checkout(struct p11key *k, CK_SESSION_HANDLE *sp, unsigned *epochp,
-    unsigned *genp)
+    unsigned *genp, CK_OBJECT_HANDLE *privp)
 {
     CK_KEY_TYPE kt;
     CK_RV rv;
@@ -190,13 +190,15 @@ checkout(struct p11key *k, CK_SESSION_HANDLE *sp, unsigned *epochp,
     }
     *epochp = k->epoch;
     *genp = k->modgen;
+    *privp = k->priv;
     return 0;
 }
 
 /* One C_SignInit + C_Sign on session s. */
 static CK_RV
 sign_once(struct p11key *k, CK_SESSION_HANDLE s, unsigned gen,
-    const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglenp)
+    CK_OBJECT_HANDLE priv, const uint8_t *tbs, size_t tbslen, uint8_t *sig,
+    size_t *siglenp)
 {
     CK_MECHANISM mech = { k->mech, NULL, 0 };
     CK_ULONG sl = (CK_ULONG)*siglenp;
@@ -205,7 +207,7 @@ sign_once(struct p11key *k, CK_SESSION_HANDLE s, unsigned gen,
     pthread_rwlock_rdlock(&k->m->rw);
     if (k->m->gen != gen)
         rv = CKR_CRYPTOKI_NOT_INITIALIZED; /* re-initialised meanwhile */
-    else if ((rv = k->m->f->C_SignInit(s, &mech, k->priv)) == CKR_OK)
+    else if ((rv = k->m->f->C_SignInit(s, &mech, priv)) == CKR_OK)
         rv = k->m->f->C_Sign(s, (CK_BYTE_PTR)tbs, (CK_ULONG)tbslen, sig, &sl);
     pthread_rwlock_unlock(&k->m->rw);
     *siglenp = (size_t)sl;
@@ -220,6 +222,7 @@ p11_sign(void *ctx, const uint8_t *tbs, size_t tbslen, uint8_t *sig,
 {
     struct p11key *k = ctx;
     CK_SESSION_HANDLE s;
+    CK_OBJECT_HANDLE priv;
     size_t cap = *siglenp;
     unsigned epoch, gen;
     int attempt, r = MESHCA_ERR_CAKEY_UNAVAILABLE;
@@ -227,13 +230,13 @@ p11_sign(void *ctx, const uint8_t *tbs, size_t tbslen, uint8_t *sig,
 
     for (attempt = 0; attempt < 2; attempt++) {
         pthread_mutex_lock(&k->lock);
-        if (checkout(k, &s, &epoch, &gen) != 0) {
+        if (checkout(k, &s, &epoch, &gen, &priv) != 0) {
             pthread_mutex_unlock(&k->lock);
             return MESHCA_ERR_CAKEY_UNAVAILABLE;
         }
         pthread_mutex_unlock(&k->lock);
         *siglenp = cap;
-        rv = sign_once(k, s, gen, tbs, tbslen, sig, siglenp);
+        rv = sign_once(k, s, gen, priv, tbs, tbslen, sig, siglenp);
         pthread_mutex_lock(&k->lock);
         if (epoch != k->epoch)
             close_session(k, s, gen); /* from before a reconnection */
