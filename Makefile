@@ -26,7 +26,7 @@ TEST_JOBS ?= 2
 # used (docs/identity-providers.md says why), so it is neither required nor
 # installed.
 CA_PKGS  := openssl jansson libcurl
-API_PKGS := $(CA_PKGS) libmicrohttpd cjose libpq gnutls libsystemd
+API_PKGS := $(CA_PKGS) libmicrohttpd cjose libpq gnutls libsystemd p11-kit-1
 CLI_PKGS := $(CA_PKGS) libssh
 PKGS     := $(sort $(API_PKGS) $(CLI_PKGS))
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -10,6 +10,7 @@
 #include "meshca/url.h"
 #include "config.h"
 #include "meshcad_err.h"
+#include "pkcs11conf.h"
 
 static const char *const top_keys[] = { "listen", "tls", "database",
     "ca_keys", "issuers", "login", "policy", "clock_skew", "ttl_ceiling",
@@ -17,7 +18,8 @@ static const char *const top_keys[] = { "listen", "tls", "database",
 static const char *const ledger_keys[] = { "origin", "log_key", "mac_key",
     "integrate_interval", NULL };
 static const char *const tls_keys[] = { "cert", "key", "client_ca", NULL };
-static const char *const cakey_keys[] = { "path", "state", NULL };
+static const char *const cakey_keys[] = { "path", "state", "pkcs11",
+    "fingerprint", NULL };
 static const char *const issuer_keys[] = { "issuer", "audiences", "jwks_uri",
     "jwks_file", "ca_file", "algorithms", "leeway", "max_token_age",
     "key_refresh_interval", "max_key_staleness", "require_key_binding",
@@ -261,6 +263,34 @@ parse_tls(struct config *c, const json_t *v, const char *listen,
     resolve(&c->tls_client_ca, dir, d);
 }
 
+/* Where a ca_keys entry's key is: "path" (a PEM file) or "pkcs11" (a
+ * token, see pkcs11conf.h), and its optional expected "fingerprint".
+ * Returns 0, or -1 when the source is unusable (already reported). */
+static int
+parse_ca_key_source(struct ca_key_config *k, const json_t *e,
+    const char *path, const char *dir, struct diags *d)
+{
+    const json_t *p11 = json_object_get(e, "pkcs11");
+    char sub[80];
+
+    if (jsonv_string(e, "fingerprint", path, 0, &k->fingerprint, d) == 1 &&
+        strncmp(k->fingerprint, "SHA256:", 7) != 0)
+        diags_add(d, "%s.fingerprint: \"%s\" must be a SHA256 fingerprint "
+            "(\"SHA256:...\", as meshcad keygen prints)", path,
+            k->fingerprint);
+    if (p11 == NULL) {
+        jsonv_string(e, "path", path, 1, &k->path, d);
+        resolve(&k->path, dir, d);
+        return k->path != NULL ? 0 : -1;
+    }
+    if (json_object_get(e, "path") != NULL) {
+        diags_add(d, "%s: give either path or pkcs11, not both", path);
+        return -1;
+    }
+    snprintf(sub, sizeof(sub), "%s.pkcs11", path);
+    return pkcs11conf_parse(p11, sub, dir, &k->pkcs11, d);
+}
+
 /* One element of "ca_keys" (path names it in messages).  Returns 0, or -1
  * when it is not an object (then it counts as no key at all). */
 static int
@@ -274,8 +304,7 @@ parse_ca_key(struct ca_key_config *k, const json_t *e, const char *path,
         return -1;
     }
     jsonv_known_keys(e, path, cakey_keys, d);
-    jsonv_string(e, "path", path, 1, &k->path, d);
-    resolve(&k->path, dir, d);
+    (void)parse_ca_key_source(k, e, path, dir, d);
     k->state = CA_KEY_ACTIVE;
     if (jsonv_string(e, "state", path, 0, &state, d) != 1)
         return 0;
@@ -541,8 +570,11 @@ config_free(struct config *c)
     free(c->tls_key);
     free(c->tls_client_ca);
     free(c->database);
-    for (i = 0; i < c->nca_keys; i++)
+    for (i = 0; i < c->nca_keys; i++) {
         free(c->ca_keys[i].path);
+        pkcs11conf_free(c->ca_keys[i].pkcs11);
+        free(c->ca_keys[i].fingerprint);
+    }
     free(c->ca_keys);
     for (i = 0; i < c->nissuers; i++) {
         struct issuer_config *is = &c->issuers[i];

@@ -21,8 +21,14 @@ enum ca_key_state {
     CA_KEY_RETIRED = 2,
 };
 
+struct pkcs11_config;
+
+/* One ca_keys entry: where the key is (a PEM file, or a PKCS#11 token) is
+ * independent of its state. */
 struct ca_key_config {
-    char *path;
+    char *path;                     /* PEM file, or NULL */
+    struct pkcs11_config *pkcs11;   /* in a token (pkcs11conf.h), or NULL */
+    char *fingerprint;              /* expected "SHA256:...", or NULL */
     enum ca_key_state state;
 };
 

@@ -34,6 +34,8 @@ metrics_init(struct metrics *m)
     m->responses.label = "code";
     m->reloads.name = "meshca_policy_reloads_total";
     m->reloads.label = "result";
+    m->ca_reloads.name = "meshca_ca_key_reloads_total";
+    m->ca_reloads.label = "result";
     metrics_init_labels(m);
 }
 
@@ -53,6 +55,7 @@ metrics_free(struct metrics *m)
     labelled_free(&m->denied);
     labelled_free(&m->responses);
     labelled_free(&m->reloads);
+    labelled_free(&m->ca_reloads);
 }
 
 /* The slot for value, claimed on first use; METRICS_LABEL_SLOTS when none

@@ -35,6 +35,7 @@ struct metrics {
     struct labelled denied;      /* meshca_denials_total{reason} */
     struct labelled responses;   /* meshca_http_responses_total{code} */
     struct labelled reloads;     /* meshca_policy_reloads_total{result} */
+    struct labelled ca_reloads;  /* meshca_ca_key_reloads_total{result} */
     struct histogram request;    /* meshca_http_request_duration_seconds */
     struct histogram issuance;   /* meshca_issuance_duration_seconds */
     _Atomic int64_t in_flight;   /* meshca_http_requests_in_flight */

@@ -11,6 +11,7 @@
 
 #include "meshca/buf.h"
 #include "meshca/cakey.h"
+#include "castate.h"
 #include "meshca/key.h"
 #include "meshca/krl.h"
 #include "ledger.h"
@@ -69,7 +70,8 @@ revocations_parse_fingerprint(const char *fp, uint8_t out[32])
 static int
 rebuild(struct revocations *rs, uint64_t version, struct ledger_snapshot *snap)
 {
-    const struct cakey_set *cas = rs->srv->cas;
+    struct castate *ca = server_ca(rs->srv);
+    const struct cakey_set *cas = ca->set;
     struct krl_builder *b = NULL;
     struct krl *check = NULL;
     struct revset *set = NULL;
@@ -154,6 +156,7 @@ out:
     free(blob);
     krl_free(check);
     krl_builder_free(b);
+    castate_unref(ca);
     return r;
 }
 

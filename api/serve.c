@@ -21,7 +21,8 @@
 #include <openssl/crypto.h>
 
 #include "meshca/tlog.h"
-#include "cakeyfile.h"
+#include "cakeysrc.h"
+#include "castate.h"
 #include "entry.h"
 #include "integrator.h"
 #include "ledger.h"
@@ -116,42 +117,83 @@ load_policy(struct server *srv, int initial)
     return p;
 }
 
+static char *build_config_body(const struct server *srv,
+    const struct cakey_set *set);
+
+/* Loads cfg's ca_keys into a new CA state (files and PKCS#11 tokens, one
+ * token session per HTTP thread).  Returns 0 and *csp, or -1 with what to
+ * fix in why. */
 static int
-load_ca_keys(const struct config *cfg, struct cakey_set **setp)
+load_ca_state(const struct server *srv, const struct config *cfg,
+    struct castate **csp, char *why, size_t whylen)
 {
-    struct cakeyfile_spec *specs;
+    struct cakey_set *set = NULL;
+    char *body = NULL;
+
+    *csp = NULL;
+    if (cakeysrc_load_set(cfg, (size_t)srv->cfg->limits.threads, &set, why,
+        whylen) != 0)
+        return -1;
+    if ((body = build_config_body(srv, set)) == NULL ||
+        castate_new(set, body, csp) != 0) {
+        snprintf(why, whylen, "out of memory");
+        free(body);
+        cakey_set_free(set);
+        return -1;
+    }
+    return 0;
+}
+
+/* SIGHUP: re-reads the config file's ca_keys (a rotation needs no
+ * restart).  A config that does not load or a key that does not load is
+ * refused and the current keys keep serving.  Other settings are only read
+ * at start. */
+/* Returns 0 when the new set serves, -1 when it was refused. */
+static int
+reload_ca_keys(struct server *srv, const char *path)
+{
+    struct config *cfg = NULL;
+    struct castate *cs = NULL;
+    struct diags d = { 0 };
+    json_t *keys;
+    char why[1024];
     size_t i;
-    int r;
 
-    if ((specs = calloc(cfg->nca_keys, sizeof(*specs))) == NULL)
-        return MESHCA_ERR_ALLOC;
-    for (i = 0; i < cfg->nca_keys; i++) {
-        specs[i].path = cfg->ca_keys[i].path;
-        specs[i].state = cfg->ca_keys[i].state == CA_KEY_ACTIVE ? CAKEY_ACTIVE
-            : cfg->ca_keys[i].state == CA_KEY_NEXT ? CAKEY_NEXT
-            : CAKEY_RETIRED;
+    if (config_load(path, &cfg, &d) != 0) {
+        snprintf(why, sizeof(why), "%s is invalid: %s", path,
+            d.n > 0 ? d.msgs[0] : "see meshcad check");
+        diags_clear(&d);
+        goto refused;
     }
-    if ((r = cakeyfile_load_set(specs, cfg->nca_keys, setp)) != 0) {
-        char why[1024];
+    if (load_ca_state(srv, cfg, &cs, why, sizeof(why)) != 0)
+        goto refused;
+    keys = json_array();
+    for (i = 0; i < cakey_set_count(cs->set); i++) {
+        enum cakey_state st;
+        const struct cakey *k = cakey_set_get(cs->set, i, &st);
+        char *fp = NULL;
 
-        /* Name the file and the reason (not "system error (see errno)"). */
-        for (i = 0; i < cfg->nca_keys; i++)
-            if (check_ca_key_file(cfg->ca_keys[i].path, why,
-                sizeof(why)) != 0)
-                break;
-        if (i < cfg->nca_keys)
-            fprintf(stderr, "meshcad: cannot load ca_keys[%zu]: %s\n", i,
-                why);
-        else
-            fprintf(stderr, "meshcad: cannot load the CA keys: %s\n",
-                meshcad_strerror(r));
+        if (meshca_key_fingerprint(cakey_public(k), &fp) == 0)
+            json_array_append_new(keys, json_pack("{s:s, s:s}", "fingerprint",
+                fp, "state", cakey_state_name(st)));
+        free(fp);
     }
-    free(specs);
-    return r;
+    server_set_ca(srv, cs);
+    metrics_inc(&srv->metrics.ca_reloads, "ok");
+    log_json(LOG_LEVEL_INFO, "ca keys reloaded", json_pack("{s:o}", "keys",
+        keys));
+    config_free(cfg);
+    return 0;
+refused:
+    metrics_inc(&srv->metrics.ca_reloads, "refused");
+    log_json(LOG_LEVEL_ERROR, "ca keys reload refused; the previous keys "
+        "keep serving", json_pack("{s:s}", "error", why));
+    config_free(cfg);
+    return -1;
 }
 
 static char *
-build_config_body(const struct server *srv)
+build_config_body(const struct server *srv, const struct cakey_set *set)
 {
     const struct config *cfg = srv->cfg;
     json_t *o, *scopes, *fps;
@@ -163,10 +205,10 @@ build_config_body(const struct server *srv)
     for (i = 0; i < cfg->login.nscopes; i++)
         json_array_append_new(scopes, json_string(cfg->login.scopes[i]));
     fps = json_array();
-    for (i = 0; i < cakey_set_count(srv->cas); i++) {
+    for (i = 0; i < cakey_set_count(set); i++) {
         char *fp = NULL;
 
-        if (meshca_key_fingerprint(cakey_public(cakey_set_get(srv->cas, i, NULL)),
+        if (meshca_key_fingerprint(cakey_public(cakey_set_get(set, i, NULL)),
             &fp) == 0)
             json_array_append_new(fps, json_string(fp));
         free(fp);
@@ -242,6 +284,7 @@ cmd_serve(int argc, char **argv)
     struct config *cfg = NULL;
     struct diags d = { 0 };
     const char *path;
+    char why[1024];
     sigset_t set;
     int r, sig, rc = 1;
 
@@ -249,6 +292,7 @@ cmd_serve(int argc, char **argv)
         return r > 0 ? 0 : 2;
     memset(&srv, 0, sizeof(srv));
     pthread_mutex_init(&srv.policy_lock, NULL);
+    pthread_mutex_init(&srv.ca_lock, NULL);
     metrics_init(&srv.metrics);
 
     /* Signals are taken by sigwait below; every thread inherits the mask. */
@@ -266,8 +310,10 @@ cmd_serve(int argc, char **argv)
         goto out;
     }
     srv.cfg = cfg;
-    if ((r = load_ca_keys(cfg, &srv.cas)) != 0)
+    if (load_ca_state(&srv, cfg, &srv.ca, why, sizeof(why)) != 0) {
+        fprintf(stderr, "meshcad: cannot load the CA keys: %s\n", why);
         goto out;
+    }
     if (start_ledger(&srv) != 0)
         goto out;
     if ((srv.policy = load_policy(&srv, 1)) == NULL)
@@ -277,11 +323,7 @@ cmd_serve(int argc, char **argv)
             meshcad_strerror(r));
         goto out;
     }
-    if ((srv.rl = ratelimit_new(cfg->limits.rate_per_minute)) == NULL ||
-        cakey_set_trusted_text(srv.cas, &srv.ca_keys_text) != 0 ||
-        meshca_key_to_line(cakey_public(cakey_set_active(srv.cas)), NULL,
-            &srv.ca_active_line) != 0 ||
-        (srv.config_body = build_config_body(&srv)) == NULL) {
+    if ((srv.rl = ratelimit_new(cfg->limits.rate_per_minute)) == NULL) {
         fprintf(stderr, "meshcad: out of memory\n");
         goto out;
     }
@@ -298,12 +340,14 @@ cmd_serve(int argc, char **argv)
             continue;
         if (sig == SIGHUP) {
             struct policy *p;
+            int ca_ok;
 
             notify_reloading();
             if ((p = load_policy(&srv, 0)) != NULL)
                 server_set_policy(&srv, p);
-            notify_ready(p != NULL ? "serving" : "serving; the last policy "
-                "reload was refused");
+            ca_ok = reload_ca_keys(&srv, path) == 0;
+            notify_ready(p != NULL && ca_ok ? "serving" : "serving; the last "
+                "reload was refused (see the log)");
             continue;
         }
         log_json(LOG_LEVEL_INFO, "shutting down", json_pack("{s:s}",
@@ -323,11 +367,8 @@ out:
     ledger_close(srv.ledger);
     cakey_free(srv.log_key);
     free(srv.log_vkey);
-    cakey_set_free(srv.cas);
+    server_set_ca(&srv, NULL);
     ratelimit_free(srv.rl);
-    free(srv.ca_keys_text);
-    free(srv.ca_active_line);
-    free(srv.config_body);
     metrics_free(&srv.metrics);
     diags_clear(&d);
     config_free(cfg);

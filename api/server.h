@@ -35,6 +35,7 @@ struct workq;
 struct revocations;
 struct integrator;
 struct cakey;
+struct castate;
 
 struct server {
     const struct config *cfg;
@@ -46,10 +47,8 @@ struct server {
     struct integrator *integrator;
     struct cakey *log_key;      /* signs checkpoints */
     char *log_vkey;             /* its note verifier key */
-    struct cakey_set *cas;
-    char *ca_keys_text;     /* GET /v1/ca-keys body */
-    char *ca_active_line;   /* the signing CA's public key line */
-    char *config_body;      /* GET /v1/config body */
+    pthread_mutex_t ca_lock;    /* guards ca (the pointer only) */
+    struct castate *ca;         /* CA keys as served: castate.h */
     pthread_mutex_t policy_lock; /* guards policy (the pointer only) */
     struct policy *policy;
     struct workq *wq;
