@@ -126,7 +126,7 @@ struct cli_response {
     long status;            /* HTTP status, 0 when the request failed */
     char *body;             /* NUL-terminated (NUL not counted); caller frees */
     size_t len;
-    char error[256];        /* transport error when status is 0 */
+    char error[768];        /* transport error when status is 0 */
     int too_big;            /* the body was over the limit (error says so) */
 };
 
@@ -225,5 +225,6 @@ int cmd_explain(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_audit(int argc, char **argv);   /* cmd_audit.c */
 int cmd_report(int argc, char **argv);
+int cmd_ssh(int argc, char **argv);     /* cmd_ssh.c */
 
 #endif

@@ -14,6 +14,7 @@ usage(FILE *f)
         "  login     get a short-lived SSH certificate and install it\n"
         "  status    the installed certificate (exit 0 valid, 1 expiring, 2 none)\n"
         "  logout    remove it from the ssh-agent and ~/.ssh/meshca\n"
+        "  ssh       log in when needed (no valid certificate), then run ssh\n"
         "  explain   what the policy would decide for you, role by role\n"
         "  revoke    revoke a certificate, key id, subject or key (admins)\n"
         "  audit     verify the transparency log against the last checkpoint\n"
@@ -46,12 +47,15 @@ main(int argc, char **argv)
         printf("meshca %s\n", MESHCA_VERSION);
         return 0;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
         usage(stdout);
         return 0;
     }
     if (strcmp(argv[1], "login") == 0)
         return cmd_login(argc - 1, argv + 1);
+    if (strcmp(argv[1], "ssh") == 0)
+        return cmd_ssh(argc - 1, argv + 1);
     if (strcmp(argv[1], "status") == 0)
         return cmd_status(argc - 1, argv + 1);
     if (strcmp(argv[1], "logout") == 0)
