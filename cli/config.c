@@ -66,6 +66,9 @@ cli_config_parse(const char *text, size_t len, struct cli_config **cfgp,
         snprintf(why, whylen, "must be a JSON object");
         goto out;
     }
+    if ((r = cli_profile_select(root, why, whylen)) != 0)
+        goto out;
+    r = MESHCA_ERR_CLI_CONFIG;
     if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
