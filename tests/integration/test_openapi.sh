@@ -45,7 +45,7 @@ out=$(node "$OA/routes.mjs" "$SPEC" <(sed 's|{ "GET", "/healthz", 0, handle_heal
 check_match "and the failure names the missing route" "$out" 'GET /v1/not-described is in the route table .* but not in api/openapi.yaml'
 
 stack_init
-stack_config_extra '{"limits": {"max_body_bytes": 65536}}'
+stack_config_extra '{"limits": {"max_body_bytes": 65536, "rate_per_minute": 1}}'
 stack_start
 wait_for 20 curl -sf -o /dev/null "$MESHCAD_URL/readyz" || bail "meshcad not ready"
 
@@ -91,6 +91,12 @@ call "issue a principal the policy does not grant" 403 POST /v1/certificates -H 
     --data-binary "$(jq -cn --arg k "$pub2" '{public_key: $k, principals: ["root/everything"]}')"
 head -c 70000 /dev/zero | tr '\0' a >"$T_TMP/big"
 call "issue with a body over the limit" 413 POST /v1/certificates -H "$(auth "$(token 3)")" -H "$JSON" --data-binary @"$T_TMP/big"
+RL1=$(mint_token "$(claims_for dave '["bench"]')")
+RL2=$(mint_token "$(claims_for dave '["bench"]')")
+call "issue, the subject's first this minute" 201 POST /v1/certificates -H "$(auth "$RL1")" -H "$JSON" \
+    --data-binary "$(jq -cn --arg k "$(user_key dave1)" '{public_key: $k}')"
+call "issue over the subject's rate limit" 429 POST /v1/certificates -H "$(auth "$RL2")" -H "$JSON" \
+    --data-binary "$(jq -cn --arg k "$(user_key dave2)" '{public_key: $k}')"
 call "explain" 200 POST /v1/explain -H "$(auth "$(token 4)")" -H "$JSON" --data-binary '{"principals": ["payments/api"]}'
 call "explain without a token" 401 POST /v1/explain -H "$JSON" --data-binary '{}'
 call "explain with an unknown field" 400 POST /v1/explain -H "$(auth "$(token 5)")" -H "$JSON" --data-binary '{"nonsense": 1}'
@@ -132,6 +138,9 @@ call "not a tile path" 404 GET /v1/log/tile/zz
 # The database gone: readiness and issuance say so (503, Retry-After)
 pg_stop
 call "readyz, database down" 503 GET /readyz
+call "inclusion proof, ledger down (503, Retry-After)" 503 GET "/v1/log/proof?serial=$serial"
+call "log checkpoint, ledger down" 503 GET /v1/log/checkpoint
+call "list certificates, ledger down" 503 GET /v1/certificates -H "$(auth "$ADMIN")"
 call "issue, ledger down (503, Retry-After)" 503 POST /v1/certificates -H "$(auth "$(token 8)")" -H "$JSON" \
     --data-binary "$(jq -cn --arg k "$pub2" '{public_key: $k, principals: ["payments/api"]}')"
 
