@@ -135,6 +135,39 @@ call "proof for a serial not in the log" 404 GET "/v1/log/proof?serial=999"
 call "log tile" 200 GET /v1/log/tile/0/000.p/1
 call "not a tile path" 404 GET /v1/log/tile/zz
 
+# mTLS: a second meshcad on the same database with tls.client_ca; without
+# a client certificate every route is 403 with the Error body.
+tls_cert() {  # NAME CA SAN: NAME.pem/.key signed by CA (self-signed when CA is -)
+    if [ "$2" = - ]; then
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+            -subj "/CN=$1" -keyout "$T_TMP/$1.key" -out "$T_TMP/$1.pem" >>"$T_LOG" 2>&1
+    else
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
+            -keyout "$T_TMP/$1.key" -out "$T_TMP/$1.csr" >>"$T_LOG" 2>&1 &&
+        printf 'subjectAltName=%s\n' "$3" >"$T_TMP/$1.ext" &&
+        openssl x509 -req -in "$T_TMP/$1.csr" -CA "$T_TMP/$2.pem" -CAkey "$T_TMP/$2.key" \
+            -days 1 -extfile "$T_TMP/$1.ext" -out "$T_TMP/$1.pem" >>"$T_LOG" 2>&1
+    fi || bail "openssl ($1)"
+    chmod 600 "$T_TMP/$1.key"
+}
+tls_cert mtls-ca -
+tls_cert mtls-server mtls-ca IP:127.0.0.1
+tls_cert mtls-client mtls-ca DNS:client.mesh
+PLAIN_URL=$MESHCAD_URL PLAIN_PORT=$MESHCAD_PORT PLAIN_PID=$MESHCAD_PID
+MESHCAD_PORT=$(free_port)
+jq --arg l "127.0.0.1:$MESHCAD_PORT" '.listen = $l | .tls = {cert: "mtls-server.pem", key: "mtls-server.key", client_ca: "mtls-ca.pem"}' \
+    "$T_TMP/meshcad.json" >"$T_TMP/mtls.json"
+MESHCAD_URL=https://127.0.0.1:$MESHCAD_PORT
+MESHCAD_CURL_OPTS="--cacert $T_TMP/mtls-ca.pem --cert $T_TMP/mtls-client.pem --key $T_TMP/mtls-client.key"
+meshcad_start "$T_TMP/mtls.json"
+call "mTLS: ca-keys with a client certificate" 200 GET /v1/ca-keys $MESHCAD_CURL_OPTS
+call "mTLS: ca-keys without one (403)" 403 GET /v1/ca-keys --cacert "$T_TMP/mtls-ca.pem"
+call "mTLS: issue without one (403)" 403 POST /v1/certificates --cacert "$T_TMP/mtls-ca.pem" \
+    -H "$(auth "$(token 9)")" -H "$JSON" --data-binary "$(jq -cn --arg k "$pub2" '{public_key: $k}')"
+kill "$MESHCAD_PID"; wait "$MESHCAD_PID" 2>/dev/null
+MESHCAD_URL=$PLAIN_URL MESHCAD_PORT=$PLAIN_PORT MESHCAD_PID=$PLAIN_PID
+unset MESHCAD_CURL_OPTS
+
 # The database gone: readiness and issuance say so (503, Retry-After)
 pg_stop
 call "readyz, database down" 503 GET /readyz
