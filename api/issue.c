@@ -460,6 +460,10 @@ issue_reply(struct request *req, const struct issuance *iss)
         iss->line, "serial", serial_s, "key_id", iss->keyid, "principals", pr,
         "valid_after", va, "valid_before", vb, "ca_public_key",
         iss->ca->active_line, "role", iss->dec->role);
+    /* What decided the lifetime: a capped --ttl is told, not hidden. */
+    json_object_set_new(o, "ttl_seconds", json_integer(iss->dec->ttl));
+    if (iss->dec->ttl_note != NULL)
+        json_object_set_new(o, "ttl_note", json_string(iss->dec->ttl_note));
     req_reply_json(req, 201, o);
     json_decref(o);
 }

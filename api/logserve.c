@@ -33,6 +33,8 @@ static const char entries_sql[] =
 static void
 reply_unavailable(struct request *req)
 {
+    /* As every other 503 worth retrying (api/openapi.yaml). */
+    req->retry_after = 2;
     req_error(req, 503, "unavailable", "the ledger cannot be read");
 }
 

@@ -42,7 +42,8 @@
  * The local config, ~/.config/meshca/config.json:
  *   {"server": "https://meshca.example.com",
  *    "ca_file": "/etc/meshca/private-ca.pem",     (a private TLS root)
- *    "ca_fingerprints": ["SHA256:..."]}           (pins: these CA keys only)
+ *    "ca_fingerprints": ["SHA256:..."],           (pins: these CA keys only)
+ *    "profiles": {"NAME": {"server": ..., ...}}}  (--profile NAME's values)
  */
 struct cli_config {
     char *server;           /* NULL when absent */
@@ -72,6 +73,36 @@ void cli_config_free(struct cli_config *cfg);
  * win over the server's word.  Returns 1 trusted, 0 not. */
 int cli_ca_trusted(const struct cli_config *local, const void *server_fps,
     const char *fp);
+
+/* Profiles (profile.c): --profile NAME or $MESHCA_PROFILE keeps a second
+ * server or identity apart: its own state file, files and agent entry, and
+ * "profiles": {"NAME": {"server", "ca_file", "ca_fingerprints"}} in the
+ * config.  Names: 1 to 64 of [A-Za-z0-9_-], not starting with '-'. */
+#define CLI_PROFILE_MAX 64
+
+/* 1 when name is a valid profile name, else 0. */
+int cli_profile_valid(const char *name);
+
+/* Selects the profile (NULL or "": none).  Returns 0, or
+ * MESHCA_ERR_INVALID_ARGUMENT with a message printed. */
+int cli_profile_set(const char *name) MESHCA_WUR;
+
+/* The selected profile, or NULL for none. */
+const char *cli_profile(void);
+
+/* Removes "--profile NAME" / "--profile=NAME" from argv (before "--"; for
+ * meshca ssh only before the command, which reads it itself) and selects
+ * it, else $MESHCA_PROFILE.  Returns 0, or MESHCA_ERR_INVALID_ARGUMENT with
+ * a message printed. */
+int cli_profile_take(int *argcp, char **argv) MESHCA_WUR;
+
+struct json_t;
+
+/* Overlays the selected profile's object from root's "profiles" on root.
+ * Returns 0, or MESHCA_ERR_CLI_CONFIG with why filled ("profiles" not an
+ * object, the profile missing from it). */
+int cli_profile_select(struct json_t *root, char *why,
+    size_t whylen) MESHCA_WUR;
 
 /* Command-line flags shared by every command that talks to the server. */
 struct cli_conn_flags {
@@ -126,7 +157,7 @@ struct cli_response {
     long status;            /* HTTP status, 0 when the request failed */
     char *body;             /* NUL-terminated (NUL not counted); caller frees */
     size_t len;
-    char error[256];        /* transport error when status is 0 */
+    char error[768];        /* transport error when status is 0 */
     int too_big;            /* the body was over the limit (error says so) */
 };
 
@@ -225,5 +256,6 @@ int cmd_explain(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_audit(int argc, char **argv);   /* cmd_audit.c */
 int cmd_report(int argc, char **argv);
+int cmd_ssh(int argc, char **argv);     /* cmd_ssh.c */
 
 #endif

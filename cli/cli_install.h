@@ -33,7 +33,8 @@ int install_write_file(const char *path, const void *data, size_t len,
     unsigned mode) MESHCA_WUR;
 
 /* $HOME/.config/meshca/state.json (the directory made 0700), and
- * $HOME/.ssh/meshca (made 0700).  Return 0 or MESHCA_ERR_SYSTEM /
+ * $HOME/.ssh/meshca (made 0700); with a profile (cli_profile())
+ * state-NAME.json and $HOME/.ssh/meshca-NAME.  Return 0 or MESHCA_ERR_SYSTEM /
  * MESHCA_ERR_NOT_FOUND (no HOME) / MESHCA_ERR_INVALID_ARGUMENT (too long). */
 int install_state_path(char *out, size_t outlen) MESHCA_WUR;
 int install_ssh_dir(char *out, size_t outlen) MESHCA_WUR;
@@ -81,5 +82,17 @@ int install_present(const struct json_t *st, const struct cert *c,
  */
 int install_logout(const char *agent_sock, int *was_logged_inp, char *where,
     size_t wherelen, char *why, size_t whylen) MESHCA_WUR;
+
+/*
+ * Makes ~/.ssh/config (home: $HOME) include snippet (an absolute path):
+ * when no Include line there already names it (globs and ~/.ssh-relative
+ * paths read as ssh reads them), the file is copied to
+ * ~/.ssh/config.meshca-STAMP.bak (backup filled; "" when there was no
+ * file) and "Include SNIPPET" is put at its top, before any Host block.
+ * *addedp says whether the line was added.  Returns 0, or -1 with why
+ * filled (the config then untouched).
+ */
+int install_ssh_include(const char *home, const char *snippet, char *backup,
+    size_t backuplen, int *addedp, char *why, size_t whylen) MESHCA_WUR;
 
 #endif

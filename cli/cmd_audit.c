@@ -244,7 +244,7 @@ fetch_checkpoint(const struct cli_conn *c, const char *vkey, struct ckpt *cp,
 
     if (cli_http(c, "GET", "/v1/log/checkpoint", NULL, NULL,
         CLI_RESPONSE_MAX, &r) != 0) {
-        snprintf(why, whylen, "%s", r.error);
+        snprintf(why, whylen, "%.500s", r.error);
         *unreachable = 1;
         return -1;
     }

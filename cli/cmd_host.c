@@ -77,7 +77,8 @@ fetch_usage(FILE *f, const char *what)
         "[--insecure-http]\n%s\nOn any failure (unreachable, an error answer, "
         "invalid content) FILE is left as\nit was and the exit code is "
         "non-zero: 1 invalid or not written, 2 usage,\n3 unreachable.  "
-        "Otherwise FILE is replaced atomically (mode 0644).\n" CLI_CONN_USAGE,
+        "Otherwise FILE is replaced atomically (mode 0644); --output - writes\n"
+        "to standard output.\n" CLI_CONN_USAGE,
         what, strcmp(what, "krl") == 0 ? "Fetches the KRL (GET /v1/krl), "
         "checks that it parses, and installs it for\nsshd's RevokedKeys "
         "(an invalid KRL would lock everyone out)." : "Fetches the CA "
@@ -141,6 +142,16 @@ host_fetch(int argc, char **argv, const char *what)
         sizeof(why))) != 0) {
         fprintf(stderr, "meshca %s: refusing the server's answer: %s; %s is "
             "unchanged\n", what, why, out);
+        goto done;
+    }
+    if (strcmp(out, "-") == 0) {
+        /* --output -: standard output, for a pipe or a look. */
+        if (fwrite(r.body, 1, r.len, stdout) != r.len || fflush(stdout) != 0) {
+            fprintf(stderr, "meshca %s: cannot write to standard output: "
+                "%s\n", what, strerror(errno));
+            goto done;
+        }
+        rc = 0;
         goto done;
     }
     if (install_write_file(out, r.body, r.len, 0644) != 0) {

@@ -155,6 +155,7 @@ struct login_args {
     size_t nwant;
     const char *flow, *token_file;
     int files;
+    int64_t ttl;                /* --ttl in seconds, 0 when not given */
 };
 
 /* One option into a.  Returns -1 to go on, or the exit status. */
@@ -181,6 +182,7 @@ take_option(struct login_args *a, int ch)
             return EXIT_USAGE;
         }
         (void)json_object_set_new(a->req, "ttl", json_string(optarg));
+        a->ttl = ttl;
         break;
     case 'r': (void)json_object_set_new(a->req, "reason",
         json_string(optarg)); break;
@@ -310,6 +312,23 @@ print_logged_in(const struct cert *cert, const char *where, time_t now)
             "them.\n", where, where);
 }
 
+/* Says so when the server granted less than --ttl asked (the role's
+ * max_ttl caps it; the server's "ttl_note" says which). */
+static void
+print_ttl_capped(const struct login_args *a, const json_t *ans)
+{
+    json_int_t got = json_integer_value(json_object_get(ans, "ttl_seconds"));
+    const char *note = json_string_value(json_object_get(ans, "ttl_note"));
+    char asked[32], granted[32];
+
+    if (a->ttl <= 0 || got <= 0 || (int64_t)got >= a->ttl)
+        return;
+    printf("Note: --ttl %s is above what the role allows; the certificate is "
+        "valid for %s (%s).\n", duration_format(a->ttl, asked, sizeof(asked)),
+        duration_format((int64_t)got, granted, sizeof(granted)),
+        note != NULL ? note : "capped by the role's max_ttl");
+}
+
 /* Checks the certificate in the server's answer ans against what was asked
  * and the trusted CA keys, then installs it.  Returns 0 or -1 (said). */
 static int
@@ -354,6 +373,7 @@ check_and_install(const struct login_args *a, const struct cli_config *local,
         goto out;
     }
     print_logged_in(cert, where, now);
+    print_ttl_capped(a, ans);
     ret = 0;
 out:
     cert_free(cert);

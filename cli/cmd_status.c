@@ -169,6 +169,29 @@ cmd_logout(int argc, char **argv)
     return 0;
 }
 
+/* The Include line for snippet in ~/.ssh/config.  Returns the exit code. */
+static int
+ssh_config_include(const char *home, const char *snippet)
+{
+    char backup[1200], why[1200];
+    int added = 0;
+
+    if (install_ssh_include(home, snippet, backup, sizeof(backup), &added,
+        why, sizeof(why)) != 0) {
+        fprintf(stderr, "meshca ssh-config: %s; add \"Include %s\" at the "
+            "top of ~/.ssh/config yourself\n", why, snippet);
+        return EXIT_REFUSED;
+    }
+    if (!added)
+        printf("~/.ssh/config already includes it.\n");
+    else if (backup[0] != '\0')
+        printf("Added \"Include %s\" at the top of ~/.ssh/config (the old "
+            "one is saved as %s).\n", snippet, backup);
+    else
+        printf("Created ~/.ssh/config with \"Include %s\".\n", snippet);
+    return 0;
+}
+
 int
 cmd_ssh_config(int argc, char **argv)
 {
@@ -181,7 +204,10 @@ cmd_ssh_config(int argc, char **argv)
         return usage_for(argv[1], "usage: meshca ssh-config "
             "[--install]\nPrints (or writes to ~/.ssh/config.d/meshca.conf) "
             "the ssh_config lines that use\nthe key and certificate `meshca "
-            "login --files` writes.  Exit: 0, 1 failed, 2 usage.\n");
+            "login --files` writes.  --install also adds\n\"Include "
+            "~/.ssh/config.d/meshca.conf\" at the top of ~/.ssh/config when "
+            "it is\nmissing (after a backup, config.meshca-STAMP.bak).  "
+            "Exit: 0, 1 failed, 2 usage.\n");
     if (home == NULL || install_ssh_dir(dir, sizeof(dir)) != 0) {
         fprintf(stderr, "meshca ssh-config: cannot make ~/.ssh/meshca\n");
         return EXIT_REFUSED;
@@ -201,15 +227,17 @@ cmd_ssh_config(int argc, char **argv)
             strerror(errno));
         goto out;
     }
-    strncat(path, "/meshca.conf", sizeof(path) - strlen(path) - 1);
+    /* One snippet per profile: meshca.conf, meshca-NAME.conf. */
+    snprintf(path + strlen(path), sizeof(path) - strlen(path),
+        "/meshca%s%s.conf", cli_profile() ? "-" : "", cli_profile() ?
+        cli_profile() : "");
     if (install_write_file(path, snip, strlen(snip), 0600) != 0) {
         fprintf(stderr, "meshca ssh-config: cannot write %s: %s\n", path,
             strerror(errno));
         goto out;
     }
-    printf("Wrote %s.  Put \"Include config.d/*.conf\" at the top of "
-        "~/.ssh/config if it is not there.\n", path);
-    rc = 0;
+    printf("Wrote %s.\n", path);
+    rc = ssh_config_include(home, path);
 out:
     free(snip);
     return rc;

@@ -66,6 +66,9 @@ cli_config_parse(const char *text, size_t len, struct cli_config **cfgp,
         snprintf(why, whylen, "must be a JSON object");
         goto out;
     }
+    if ((r = cli_profile_select(root, why, whylen)) != 0)
+        goto out;
+    r = MESHCA_ERR_CLI_CONFIG;
     if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
         r = MESHCA_ERR_ALLOC;
         goto out;
@@ -202,6 +205,27 @@ cli_getopt(int argc, char **argv, const struct option *opts,
     return ch;
 }
 
+/* The server URL (its first n bytes) before any request: no scheme, or
+ * plain http that would be refused, is the person's to fix (a usage error),
+ * not a server that cannot be reached.  Returns 0 or -1 (said). */
+static int
+conn_server_check(const char *server, size_t n, int insecure_http)
+{
+    char url[1100], why[512];
+
+    if (memmem(server, n, "://", 3) == NULL) {
+        fprintf(stderr, "meshca: the server \"%.*s\" has no scheme: say "
+            "https://%.*s\n", (int)n, server, (int)n, server);
+        return -1;
+    }
+    snprintf(url, sizeof(url), "%.*s/", (int)n, server);
+    if (cli_url_check(url, insecure_http, why, sizeof(why)) != 0) {
+        fprintf(stderr, "meshca: the server URL: %s\n", why);
+        return -1;
+    }
+    return 0;
+}
+
 int
 cli_conn_init(struct cli_conn *c, const struct cli_conn_flags *f,
     const struct cli_config *cfg)
@@ -233,6 +257,8 @@ cli_conn_init(struct cli_conn *c, const struct cli_conn_flags *f,
             "long or empty\n");
         return MESHCA_ERR_INVALID_ARGUMENT;
     }
+    if (conn_server_check(server, n, f->insecure_http) != 0)
+        return MESHCA_ERR_INVALID_ARGUMENT;
     memset(c, 0, sizeof(*c));
     memcpy(c->server, server, n);
     if (ca != NULL)

@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/x509_vfy.h>
 
 #include "meshca/buf.h"
 #include "meshca/clock.h"
@@ -184,6 +185,52 @@ request_options(CURL *h, const struct cli_conn *c, const char *method,
         curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
 }
 
+/* What failed when TLS verification did (verify: OpenSSL's X509 verify
+ * result; detail: libcurl's error buffer), and how to fix it, into r. */
+static void
+tls_failure(struct cli_response *r, const char *url, long verify,
+    const char *detail)
+{
+    const char *what;
+
+    /* libcurl checks the name itself after OpenSSL's chain check passed,
+     * and reports it with verify result "unspecified" (or ok). */
+    if ((verify == X509_V_OK || verify == X509_V_ERR_UNSPECIFIED) &&
+        (strstr(detail, "subject name") != NULL ||
+        strstr(detail, "target host") != NULL))
+        verify = X509_V_ERR_HOSTNAME_MISMATCH;
+    switch (verify) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+        what = "the server's certificate has expired (the server must renew "
+            "it)";
+        break;
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        what = "the server's certificate is not valid yet (check this "
+            "machine's clock)";
+        break;
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        what = "unknown CA: the server's certificate is not signed by a CA "
+            "this machine trusts";
+        break;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+        what = "name mismatch: the server's certificate is not for the host "
+            "in the URL (use the name it was issued for)";
+        break;
+    default:
+        what = X509_verify_cert_error_string(verify);
+        break;
+    }
+    snprintf(r->error, sizeof(r->error), "%.150s: TLS verification failed: "
+        "%s [%.160s]; a private CA is added with --cacert FILE (or "
+        "$MESHCA_CA_FILE, or \"ca_file\" in ~/.config/meshca/config.json)",
+        url, what, detail);
+}
+
 /* The one libcurl request behind cli_http and cli_http_url. */
 static int
 fetch(const struct cli_conn *c, const char *method, const char *url,
@@ -194,7 +241,7 @@ fetch(const struct cli_conn *c, const char *method, const char *url,
     CURLcode cr;
     struct curl_slist *hdr = NULL;
     struct sink s = { NULL, 0 };
-    char *auth = NULL;
+    char *auth = NULL, errbuf[CURL_ERROR_SIZE] = "";
     int ret = MESHCA_ERR_CLI_HTTP, cu;
 
     memset(r, 0, sizeof(*r));
@@ -210,10 +257,17 @@ fetch(const struct cli_conn *c, const char *method, const char *url,
     if (request_headers(token, body, ctype, &auth, &hdr) != 0)
         goto out;
     request_options(h, c, method, url, body, hdr, max, &s);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     cr = curl_easy_perform(h);
     if (cr != CURLE_OK) {
         r->too_big = s.too_big || cr == CURLE_FILESIZE_EXCEEDED;
-        if (r->too_big)
+        if (cr == CURLE_PEER_FAILED_VERIFICATION) {
+            long verify = 0;
+
+            curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &verify);
+            tls_failure(r, url, verify, errbuf[0] ? errbuf :
+                curl_easy_strerror(cr));
+        } else if (r->too_big)
             snprintf(r->error, sizeof(r->error), "%.150s: the response is "
                 "larger than %zu MiB", url, max >> 20);
         else

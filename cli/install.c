@@ -124,7 +124,9 @@ install_state_path(char *out, size_t outlen)
     if ((r = home_path(".config/meshca", dir, sizeof(dir))) != 0 ||
         (r = install_mkdir_p(dir, 0700)) != 0)
         return r;
-    if (snprintf(out, outlen, "%s/state.json", dir) >= (int)outlen)
+    /* Each profile remembers its own login. */
+    if (snprintf(out, outlen, "%s/state%s%s.json", dir, cli_profile() ?
+        "-" : "", cli_profile() ? cli_profile() : "") >= (int)outlen)
         return MESHCA_ERR_INVALID_ARGUMENT;
     return 0;
 }
@@ -142,6 +144,13 @@ install_ssh_dir(char *out, size_t outlen)
         return MESHCA_ERR_SYSTEM;
     if ((r = home_path(".ssh/meshca", out, outlen)) != 0)
         return r;
+    /* A profile's files beside the default's: ~/.ssh/meshca-NAME. */
+    if (cli_profile() != NULL && strlen(out) + 1 + strlen(cli_profile()) <
+        outlen)
+        snprintf(out + strlen(out), outlen - strlen(out), "-%s",
+            cli_profile());
+    else if (cli_profile() != NULL)
+        return MESHCA_ERR_INVALID_ARGUMENT;
     return install_mkdir_p(out, 0700);
 }
 

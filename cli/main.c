@@ -10,10 +10,11 @@ static void
 usage(FILE *f)
 {
     fprintf(f,
-        "usage: meshca COMMAND [options]        (meshca COMMAND --help)\n"
+        "usage: meshca [--profile NAME] COMMAND [options]   (meshca COMMAND --help)\n"
         "  login     get a short-lived SSH certificate and install it\n"
         "  status    the installed certificate (exit 0 valid, 1 expiring, 2 none)\n"
         "  logout    remove it from the ssh-agent and ~/.ssh/meshca\n"
+        "  ssh       log in when needed (no valid certificate), then run ssh\n"
         "  explain   what the policy would decide for you, role by role\n"
         "  revoke    revoke a certificate, key id, subject or key (admins)\n"
         "  audit     verify the transparency log against the last checkpoint\n"
@@ -26,6 +27,9 @@ usage(FILE *f)
         "Server: --server URL, MESHCA_SERVER, or ~/.config/meshca/config.json;\n"
         "a private TLS root: --cacert FILE, MESHCA_CA_FILE or \"ca_file\" there.\n"
         "Token: --token-file FILE or MESHCA_ID_TOKEN (never on the command line).\n"
+        "Profiles: --profile NAME (or MESHCA_PROFILE) keeps a second server or\n"
+        "identity apart (its own files, state and agent entry; \"profiles\" in\n"
+        "the config).\n"
         "Exit codes: 0 ok, 1 refused or failed, 2 usage, 3 server unreachable;\n"
         "meshca status: 0 valid, 1 expiring within --min-valid, 2 none.\n");
 }
@@ -38,6 +42,8 @@ main(int argc, char **argv)
     /* Tokens (and, with login, private keys) live here: no core dumps. */
     (void)setrlimit(RLIMIT_CORE, &rl);
     (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (cli_profile_take(&argc, argv) != 0)
+        return EXIT_USAGE;
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
@@ -46,12 +52,15 @@ main(int argc, char **argv)
         printf("meshca %s\n", MESHCA_VERSION);
         return 0;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
         usage(stdout);
         return 0;
     }
     if (strcmp(argv[1], "login") == 0)
         return cmd_login(argc - 1, argv + 1);
+    if (strcmp(argv[1], "ssh") == 0)
+        return cmd_ssh(argc - 1, argv + 1);
     if (strcmp(argv[1], "status") == 0)
         return cmd_status(argc - 1, argv + 1);
     if (strcmp(argv[1], "logout") == 0)

@@ -68,4 +68,4 @@ check "the ledger chain verifies with the new column" "$MESHCAD_BIN" ledger veri
 "$MESHCA_BIN" revoke --serial 1 --reason x --token-file "$carol" --server http://127.0.0.1:1 >/dev/null 2>&1; rc=$?
 check_eq "an unreachable server: exit 3" "$rc" 3
 "$MESHCA_BIN" explain --server http://example.com --token-file "$bob" >/dev/null 2>&1; rc=$?
-check_eq "plain http off loopback is refused" "$rc" 3
+check_eq "plain http off loopback is refused: a usage error (exit 2)" "$rc" 2

@@ -106,6 +106,7 @@ rm -f "$T_TMP/host.krl"
 out=$("$MESHCA_BIN" krl --server "$TURL" --output "$T_TMP/host.krl" 2>&1); rc=$?
 check_eq "https with an unknown root: refused (exit 3)" "$rc" 3
 check_match "because the certificate is not trusted" "$out" '[Cc]ertificate'
+check_match "the TLS failure names an unknown CA and how to add one" "$out" 'TLS verification failed: unknown CA.*--cacert FILE'
 check_fails "nothing written" test -e "$T_TMP/host.krl"
 check_eq "https with --cacert: exit 0" "$("$MESHCA_BIN" krl --server "$TURL" --cacert "$T_TMP/tls.pem" --output "$T_TMP/host.krl" >>"$T_LOG" 2>&1; echo $?)" 0
 check "and the KRL is installed" cmp "$T_TMP/host.krl" "$T_TMP/host.krl.good"
@@ -119,9 +120,52 @@ check_match "a broken config is named with the reason" "$out" 'config.json: "ser
 check_fails "and the command fails" test "$rc" = 0
 rm -f "$HOME/.config/meshca/config.json"
 
+# TLS failures say what failed: a name mismatch and an expired
+# certificate, both from a CA the client is given with --cacert.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj /CN=meshca-test-ca -keyout "$T_TMP/tca.key" -out "$T_TMP/tca.pem" >>"$T_LOG" 2>&1 || bail "openssl req (CA)"
+# tls_leaf NAME SAN DAYS: a server certificate NAME.pem/NAME.key signed by that CA
+tls_leaf() {
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=leaf \
+        -keyout "$T_TMP/$1.key" -out "$T_TMP/$1.csr" >>"$T_LOG" 2>&1 &&
+    printf 'subjectAltName=%s\n' "$2" >"$T_TMP/$1.ext" &&
+    openssl x509 -req -in "$T_TMP/$1.csr" -CA "$T_TMP/tca.pem" -CAkey "$T_TMP/tca.key" \
+        -days "$3" -extfile "$T_TMP/$1.ext" -out "$T_TMP/$1.pem" >>"$T_LOG" 2>&1 || bail "openssl x509 ($1)"
+}
+tls_leaf wrongname DNS:meshca.example.com 1
+tls_leaf expired IP:127.0.0.1 -1
+# tls_try NAME: meshca krl against a TLS file server with certificate NAME
+tls_try() {
+    local p s
+    p=$(free_port)
+    node "$SERVE" "$T_TMP/www" "$p" "$T_TMP/$1.pem" "$T_TMP/$1.key" >>"$T_LOG" 2>&1 &
+    s=$!
+    wait_port "$p" 10 || bail "TLS file server ($1) did not start"
+    "$MESHCA_BIN" krl --server "https://127.0.0.1:$p" --cacert "$T_TMP/tca.pem" --output "$T_TMP/host.krl" 2>&1
+    echo "exit $?"
+    kill "$s"; wait "$s" 2>/dev/null
+}
+out=$(tls_try wrongname)
+check_match "a certificate for another name: a name mismatch, said (exit 3)" "$out" 'TLS verification failed: name mismatch.*exit 3'
+out=$(tls_try expired)
+check_match "an expired certificate: said (exit 3)" "$out" 'TLS verification failed: the server.s certificate has expired.*exit 3'
+
+# --output - is standard output
+tout="--server $TURL --cacert $T_TMP/tls.pem --output -"
+check "krl --output - writes the KRL to stdout" bash -c "'$MESHCA_BIN' krl $tout 2>>'$T_LOG' | cmp - '$T_TMP/host.krl.good'"
+check "ca-keys --output - writes the keys to stdout" bash -c "'$MESHCA_BIN' ca-keys $tout 2>>'$T_LOG' | cmp - '$T_TMP/trusted.good'"
+check_fails "and no file named -" test -e ./-
+
+# Usage errors (exit 2), each saying what to fix
+out=$("$MESHCA_BIN" krl --server "127.0.0.1:$port" --output "$T_TMP/host.krl" 2>&1); rc=$?
+check_eq "--server without a scheme: usage (exit 2)" "$rc" 2
+check_match "suggesting https://" "$out" "has no scheme: say https://127.0.0.1:$port"
+check_eq "meshca -h: exit 0" "$("$MESHCA_BIN" -h >/dev/null 2>&1; echo $?)" 0
+check_match "and prints the usage" "$("$MESHCA_BIN" -h 2>/dev/null)" '^usage: meshca .*COMMAND'
+
 # Plain http is for loopback only
 out=$("$MESHCA_BIN" krl --server http://meshca.invalid --output "$T_TMP/host.krl" 2>&1); rc=$?
-check_eq "plain http off loopback: refused (exit 3)" "$rc" 3
+check_eq "plain http off loopback: a usage error (exit 2), not unreachable" "$rc" 2
 check_match "with what to do" "$out" 'use https://.*--insecure-http'
 out=$("$MESHCA_BIN" krl --server http://meshca.invalid --insecure-http --output "$T_TMP/host.krl" 2>&1)
 check_fails "--insecure-http lets it try (and fail on DNS here)" bash -c "grep -q 'refusing plain HTTP' <<<'$out'"

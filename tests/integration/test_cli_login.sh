@@ -100,6 +100,20 @@ wait_for 15 bash -c "'$MESHCA_BIN' status >/dev/null; [ \$? = 2 ]"
 check_fails "after it expires, ssh fails" plain_ssh -o IdentityAgent="$SSH_AUTH_SOCK"
 check_eq "status after expiry: none (exit 2)" "$("$MESHCA_BIN" status >/dev/null; echo $?)" 2
 
+# A --ttl above the role's max_ttl is capped, and the output says so.
+"$MESHCA_BIN" logout >/dev/null 2>&1
+next_second
+node "$MESHCA_TOP/tests/idp/person.js" token "$IDP_URL" alice >"$T_TMP/tokttl" 2>>"$T_LOG"
+out=$("$MESHCA_BIN" login --token-file "$T_TMP/tokttl" --ttl 30m 2>&1); rc=$?
+echo "$out" >>"$T_LOG"
+check_eq "login --ttl above max_ttl: exit 0 (capped, as before)" "$rc" 0
+check_match "the output says it was capped and by what" "$out" 'Note: --ttl 30m is above what the role allows; the certificate is valid for 15m \(asked 30m, capped by max_ttl 15m of role'
+left=$("$MESHCA_BIN" status --json | jq .seconds_left)
+check "the certificate is valid for at most 15m" test "$left" -le 900
+out=$("$MESHCA_BIN" logout >/dev/null 2>&1; next_second; node "$MESHCA_TOP/tests/idp/person.js" token "$IDP_URL" alice >"$T_TMP/tokttl2" 2>>"$T_LOG"; "$MESHCA_BIN" login --token-file "$T_TMP/tokttl2" --ttl 2m 2>&1)
+check_fails "a --ttl within max_ttl: no note" grep -q 'Note: --ttl' <<<"$out"
+"$MESHCA_BIN" logout >/dev/null 2>&1
+
 # Local pins win over the server's word: a pin that is not the server's CA
 # refuses the certificate (nothing installed); the right pin accepts it.
 "$MESHCA_BIN" logout >/dev/null 2>&1

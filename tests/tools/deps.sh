@@ -34,10 +34,11 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-# npm fixtures (the test identity provider).  Reinstall when the lockfile
+# npm fixtures (the test identity provider; the OpenAPI lint and response
+# validation, tests/openapi).  Reinstall when the lockfile
 # changed since the last install.
 top=$(cd "$(dirname "$0")/../.." && pwd)
-for d in "$top"/tests/idp; do
+for d in "$top"/tests/idp "$top"/tests/openapi; do
     [ -f "$d/package-lock.json" ] || continue
     stamp="$d/node_modules/.meshca-lock"
     if [ ! -f "$stamp" ] || ! cmp -s "$d/package-lock.json" "$stamp"; then

@@ -191,7 +191,53 @@ TEST(test_token_from_file_or_environment)
     unsetenv("MESHCA_ID_TOKEN");
 }
 
+TEST(test_server_needs_a_scheme_and_plain_http_is_usage)
+{
+    struct cli_conn_flags f = { "127.0.0.1:8443", NULL, 0 };
+    struct cli_conn c;
+
+    ASSERT_ERR(cli_conn_init(&c, &f, NULL), MESHCA_ERR_INVALID_ARGUMENT);
+    f.server = "http://meshca.example.com";
+    ASSERT_ERR(cli_conn_init(&c, &f, NULL), MESHCA_ERR_INVALID_ARGUMENT);
+    f.insecure_http = 1;
+    ASSERT_OK(cli_conn_init(&c, &f, NULL));
+    f.server = "http://127.0.0.1:8443/";
+    f.insecure_http = 0;
+    ASSERT_OK(cli_conn_init(&c, &f, NULL));
+    ASSERT_STR_EQ(c.server, "http://127.0.0.1:8443");
+}
+
+TEST(test_profile_overlays_its_keys_on_the_top_level)
+{
+    const char *text = "{\"server\": \"https://a.example\", \"ca_file\": "
+        "\"/a.pem\", \"profiles\": {\"b\": {\"server\": "
+        "\"https://b.example\"}, \"c\": {}}}";
+    struct cli_config *cfg = NULL;
+    char why[256];
+
+    ASSERT_OK(cli_profile_set(NULL));
+    cfg = parse_ok(text);
+    ASSERT_STR_EQ(cfg->server, "https://a.example");
+    cli_config_free(cfg);
+    ASSERT_OK(cli_profile_set("b"));
+    cfg = parse_ok(text);
+    ASSERT_STR_EQ(cfg->server, "https://b.example");
+    ASSERT_STR_EQ(cfg->ca_file, "/a.pem");
+    cli_config_free(cfg);
+    ASSERT_OK(cli_profile_set("zz"));
+    cfg = NULL;
+    ASSERT_ERR(cli_config_parse(text, strlen(text), &cfg, why, sizeof(why)),
+        MESHCA_ERR_CLI_CONFIG);
+    ASSERT(strstr(why, "it has: b, c") != NULL);
+    ASSERT_ERR(cli_profile_set("../x"), MESHCA_ERR_INVALID_ARGUMENT);
+    ASSERT_ERR(cli_profile_set("-x"), MESHCA_ERR_INVALID_ARGUMENT);
+    ASSERT_OK(cli_profile_set(NULL));
+    ASSERT(cli_profile() == NULL);
+}
+
 UNIT_MAIN(T(test_config_reads_server_ca_file_and_pins),
+    T(test_server_needs_a_scheme_and_plain_http_is_usage),
+    T(test_profile_overlays_its_keys_on_the_top_level),
     T(test_config_refuses_wrong_types_with_a_reason),
     T(test_local_pins_win_over_the_servers_list),
     T(test_server_comes_from_flag_then_environment_then_config),

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# api/openapi.yaml cannot drift from the service: it is linted by an OpenAPI
+# 3.1 validator from npm (@seriousme/openapi-schema-validator, pinned in
+# tests/openapi/package-lock.json); every route in meshcad's route table
+# (api/http.c) is in it; and real responses of a running meshcad, success
+# and error cases of every route, are checked against it with ajv (JSON
+# Schema 2020-12): the status is documented for the operation, the content
+# type too, a JSON body validates against the schema, and the documented
+# required headers (WWW-Authenticate on 401, Retry-After on 503 from the
+# ledger, ETag on the KRL) are there.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/stack.sh"
+
+OA=$MESHCA_TOP/tests/openapi
+SPEC=$MESHCA_TOP/api/openapi.yaml
+[ -d "$OA/node_modules/ajv" ] || bail "tests/openapi/node_modules is missing: run make deps"
+
+# ok/not ok lines from a node checker into this test's results
+relay() {
+    local line
+    while IFS= read -r line; do
+        case "$line" in
+        "ok - "*) ok "${line#ok - }" ;;
+        "not ok - "*) echo "$line" >>"$T_LOG"; not_ok "${line#not ok - }" ;;
+        *) echo "$line" >>"$T_LOG" ;;
+        esac
+    done
+}
+
+node "$OA/lint.mjs" "$SPEC" >"$T_TMP/lint.out" 2>&1; rc=$?
+relay <"$T_TMP/lint.out"
+check_eq "the lint exits 0" "$rc" 0
+node "$OA/routes.mjs" "$SPEC" "$MESHCA_TOP/api/http.c" >"$T_TMP/routes.out" 2>&1; rc=$?
+relay <"$T_TMP/routes.out"
+check_eq "every route is described (exit 0)" "$rc" 0
+
+check_fails "the lint refuses a description with a response lacking its description" \
+    node "$OA/lint.mjs" <(sed '/description: Alive\./d' "$SPEC")
+
+# The checker itself must be able to fail: a spec with a wrong schema and
+# a route table with a route the spec lacks.
+check_fails "a route table with a route the description lacks fails" \
+    node "$OA/routes.mjs" "$SPEC" <(sed 's|{ "GET", "/healthz", 0, handle_healthz, 0 },|&\n    { "GET", "/v1/not-described", 0, handle_healthz, 0 },|' "$MESHCA_TOP/api/http.c")
+out=$(node "$OA/routes.mjs" "$SPEC" <(sed 's|{ "GET", "/healthz", 0, handle_healthz, 0 },|&\n    { "GET", "/v1/not-described", 0, handle_healthz, 0 },|' "$MESHCA_TOP/api/http.c") 2>&1)
+check_match "and the failure names the missing route" "$out" 'GET /v1/not-described is in the route table .* but not in api/openapi.yaml'
+
+stack_init
+stack_config_extra '{"limits": {"max_body_bytes": 65536, "rate_per_minute": 1}}'
+stack_start
+wait_for 20 curl -sf -o /dev/null "$MESHCAD_URL/readyz" || bail "meshcad not ready"
+
+R=$T_TMP/responses
+mkdir -p "$R"
+n=0
+# call NAME EXPECTED_STATUS METHOD PATH [curl args]: one request, recorded
+# for the checker (status, headers, body).
+call() {
+    local name=$1 expect=$2 method=$3 path=$4
+    shift 4
+    n=$((n + 1))
+    curl -sS -X "$method" -D "$R/$n.h" -o "$R/$n.b" -w '%{http_code}' "$@" \
+        "$MESHCAD_URL$path" >"$R/$n.s" 2>>"$T_LOG"
+    jq -cn --arg name "$name" --arg expect "$expect" --arg method "$method" \
+        --arg path "$path" --arg n "$n" \
+        '{name: $name, expect: ($expect | tonumber), method: $method, path: $path, n: $n}' \
+        >>"$R/manifest.jsonl"
+}
+auth() { echo "Authorization: Bearer $1"; }
+JSON='Content-Type: application/json'
+ADMIN=$(mint_token "$(claims_for carol '["meshca-admins"]')")
+pub=$(user_key alice)
+pub2=$(user_key bob)
+
+# The small endpoints
+call "healthz" 200 GET /healthz
+call "readyz, ready" 200 GET /readyz
+call "metrics" 200 GET /metrics
+call "ca-keys" 200 GET /v1/ca-keys
+call "config" 200 GET /v1/config
+call "an unknown path" 404 GET /v1/nothing-here
+call "a method a route does not take" 405 DELETE /healthz
+
+# Issuance and explain
+call "issue" 201 POST /v1/certificates -H "$(auth "$(token 0)")" -H "$JSON" \
+    --data-binary "$(jq -cn --arg k "$pub" '{public_key: $k, principals: ["payments/api"], ttl: "1h", reason: "openapi test"}')"
+serial=$(jq -r .serial "$R/$n.b")
+call "issue without a token (401, WWW-Authenticate)" 401 POST /v1/certificates -H "$JSON" \
+    --data-binary "$(jq -cn --arg k "$pub2" '{public_key: $k}')"
+call "issue with a malformed body" 400 POST /v1/certificates -H "$(auth "$(token 1)")" -H "$JSON" --data-binary '{"public_key": 5}'
+call "issue a principal the policy does not grant" 403 POST /v1/certificates -H "$(auth "$(token 2)")" -H "$JSON" \
+    --data-binary "$(jq -cn --arg k "$pub2" '{public_key: $k, principals: ["root/everything"]}')"
+head -c 70000 /dev/zero | tr '\0' a >"$T_TMP/big"
+call "issue with a body over the limit" 413 POST /v1/certificates -H "$(auth "$(token 3)")" -H "$JSON" --data-binary @"$T_TMP/big"
+RL1=$(mint_token "$(claims_for dave '["bench"]')")
+RL2=$(mint_token "$(claims_for dave '["bench"]')")
+call "issue, the subject's first this minute" 201 POST /v1/certificates -H "$(auth "$RL1")" -H "$JSON" \
+    --data-binary "$(jq -cn --arg k "$(user_key dave1)" '{public_key: $k}')"
+call "issue over the subject's rate limit" 429 POST /v1/certificates -H "$(auth "$RL2")" -H "$JSON" \
+    --data-binary "$(jq -cn --arg k "$(user_key dave2)" '{public_key: $k}')"
+call "explain" 200 POST /v1/explain -H "$(auth "$(token 4)")" -H "$JSON" --data-binary '{"principals": ["payments/api"]}'
+call "explain without a token" 401 POST /v1/explain -H "$JSON" --data-binary '{}'
+call "explain with an unknown field" 400 POST /v1/explain -H "$(auth "$(token 5)")" -H "$JSON" --data-binary '{"nonsense": 1}'
+
+# Revocations and the KRL
+call "krl" 200 GET /v1/krl
+etag=$(sed -n 's/^[Ee][Tt][Aa][Gg]: *\([^\r]*\).*/\1/p' "$R/$n.h")
+call "krl, not modified" 304 GET /v1/krl -H "If-None-Match: $etag"
+call "revoke" 201 POST /v1/revocations -H "$(auth "$ADMIN")" -H "$JSON" \
+    --data-binary "$(jq -cn --arg s "$serial" '{serial: $s, reason: "openapi test"}')"
+call "revoke again (already revoked)" 200 POST /v1/revocations -H "$(auth "$ADMIN")" -H "$JSON" \
+    --data-binary "$(jq -cn --arg s "$serial" '{serial: $s, reason: "openapi test"}')"
+call "revoke a serial never issued" 404 POST /v1/revocations -H "$(auth "$ADMIN")" -H "$JSON" \
+    --data-binary '{"serial": "12345", "reason": "openapi test"}'
+call "revoke with two targets" 400 POST /v1/revocations -H "$(auth "$ADMIN")" -H "$JSON" \
+    --data-binary '{"serial": "1", "subject": "x", "reason": "r"}'
+call "revoke by a non-admin" 403 POST /v1/revocations -H "$(auth "$(token 6)")" -H "$JSON" \
+    --data-binary '{"serial": "1", "reason": "r"}'
+
+# Admin queries
+call "list certificates" 200 GET "/v1/certificates?limit=10" -H "$(auth "$ADMIN")"
+call "list certificates as CSV" 200 GET "/v1/certificates?format=csv" -H "$(auth "$ADMIN")"
+call "list certificates, bad limit" 400 GET "/v1/certificates?limit=x" -H "$(auth "$ADMIN")"
+call "list certificates, not an admin" 403 GET /v1/certificates -H "$(auth "$(token 7)")"
+call "list certificates, no token" 401 GET /v1/certificates
+call "report" 200 GET /v1/report -H "$(auth "$ADMIN")"
+call "report, bad since" 400 GET "/v1/report?since=yesterday-ish" -H "$(auth "$ADMIN")"
+
+# The transparency log (wait for a checkpoint that covers the issuance)
+wait_for 20 bash -c "curl -sf '$MESHCAD_URL/v1/log/proof?serial=$serial' >/dev/null" || bail "no inclusion proof"
+call "log checkpoint" 200 GET /v1/log/checkpoint
+call "inclusion proof" 200 GET "/v1/log/proof?serial=$serial"
+call "consistency proof" 200 GET "/v1/log/proof?from=1&to=1"
+call "proof without a query" 400 GET /v1/log/proof
+call "proof for a serial not in the log" 404 GET "/v1/log/proof?serial=999"
+call "log tile" 200 GET /v1/log/tile/0/000.p/1
+call "not a tile path" 404 GET /v1/log/tile/zz
+
+# mTLS: a second meshcad on the same database with tls.client_ca; without
+# a client certificate every route is 403 with the Error body.
+tls_cert() {  # NAME CA SAN: NAME.pem/.key signed by CA (self-signed when CA is -)
+    if [ "$2" = - ]; then
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+            -subj "/CN=$1" -keyout "$T_TMP/$1.key" -out "$T_TMP/$1.pem" >>"$T_LOG" 2>&1
+    else
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
+            -keyout "$T_TMP/$1.key" -out "$T_TMP/$1.csr" >>"$T_LOG" 2>&1 &&
+        printf 'subjectAltName=%s\n' "$3" >"$T_TMP/$1.ext" &&
+        openssl x509 -req -in "$T_TMP/$1.csr" -CA "$T_TMP/$2.pem" -CAkey "$T_TMP/$2.key" \
+            -days 1 -extfile "$T_TMP/$1.ext" -out "$T_TMP/$1.pem" >>"$T_LOG" 2>&1
+    fi || bail "openssl ($1)"
+    chmod 600 "$T_TMP/$1.key"
+}
+tls_cert mtls-ca -
+tls_cert mtls-server mtls-ca IP:127.0.0.1
+tls_cert mtls-client mtls-ca DNS:client.mesh
+PLAIN_URL=$MESHCAD_URL PLAIN_PORT=$MESHCAD_PORT PLAIN_PID=$MESHCAD_PID
+MESHCAD_PORT=$(free_port)
+jq --arg l "127.0.0.1:$MESHCAD_PORT" '.listen = $l | .tls = {cert: "mtls-server.pem", key: "mtls-server.key", client_ca: "mtls-ca.pem"}' \
+    "$T_TMP/meshcad.json" >"$T_TMP/mtls.json"
+MESHCAD_URL=https://127.0.0.1:$MESHCAD_PORT
+MESHCAD_CURL_OPTS="--cacert $T_TMP/mtls-ca.pem --cert $T_TMP/mtls-client.pem --key $T_TMP/mtls-client.key"
+meshcad_start "$T_TMP/mtls.json"
+call "mTLS: ca-keys with a client certificate" 200 GET /v1/ca-keys $MESHCAD_CURL_OPTS
+call "mTLS: ca-keys without one (403)" 403 GET /v1/ca-keys --cacert "$T_TMP/mtls-ca.pem"
+call "mTLS: issue without one (403)" 403 POST /v1/certificates --cacert "$T_TMP/mtls-ca.pem" \
+    -H "$(auth "$(token 9)")" -H "$JSON" --data-binary "$(jq -cn --arg k "$pub2" '{public_key: $k}')"
+kill "$MESHCAD_PID"; wait "$MESHCAD_PID" 2>/dev/null
+MESHCAD_URL=$PLAIN_URL MESHCAD_PORT=$PLAIN_PORT MESHCAD_PID=$PLAIN_PID
+unset MESHCAD_CURL_OPTS
+
+# The database gone: readiness and issuance say so (503, Retry-After)
+pg_stop
+call "readyz, database down" 503 GET /readyz
+call "inclusion proof, ledger down (503, Retry-After)" 503 GET "/v1/log/proof?serial=$serial"
+call "log checkpoint, ledger down" 503 GET /v1/log/checkpoint
+call "list certificates, ledger down" 503 GET /v1/certificates -H "$(auth "$ADMIN")"
+call "issue, ledger down (503, Retry-After)" 503 POST /v1/certificates -H "$(auth "$(token 8)")" -H "$JSON" \
+    --data-binary "$(jq -cn --arg k "$pub2" '{public_key: $k, principals: ["payments/api"]}')"
+
+node "$OA/validate.mjs" "$SPEC" "$R" >"$T_TMP/validate.out" 2>&1; rc=$?
+relay <"$T_TMP/validate.out"
+check_eq "the checker went through all $n responses" "$(grep -c '^\(not \)\?ok - ' "$T_TMP/validate.out")" "$n"
+check_eq "and passed them all (exit 0)" "$rc" 0
+check_eq "every route of the table was exercised" \
+    "$(node "$OA/routes.mjs" --unexercised "$SPEC" "$MESHCA_TOP/api/http.c" "$R/manifest.jsonl" 2>&1)" ""
+
+# The checker must reject a body the description does not allow.
+echo '{"status":"not-ok"}' >"$R/1.b"
+check_fails "a body that does not match its schema is refused" node "$OA/validate.mjs" "$SPEC" "$R"
