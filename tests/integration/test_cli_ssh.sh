@@ -102,6 +102,8 @@ check "login --profile work (agent)" "$MESHCA_BIN" --profile work login --token-
 new_token "$T_TMP/tokB"
 check "login --profile lab (agent)" "$MESHCA_BIN" login --profile lab --token-file "$T_TMP/tokB"
 check_eq "the agent holds both certificates" "$(ssh-add -l | grep -c CERT)" 2
+check_match "each named by its profile" "$(ssh-add -l)" '\(meshca profile work\).*|\(meshca profile lab\)'
+check_eq "both profiles are named" "$(ssh-add -l | grep -c 'meshca profile \(work\|lab\)')" 2
 check_eq "status --profile work: valid" "$("$MESHCA_BIN" --profile work status >/dev/null; echo $?)" 0
 check_eq "MESHCA_PROFILE=lab status: valid" "$(MESHCA_PROFILE=lab "$MESHCA_BIN" status >/dev/null; echo $?)" 0
 check_fails "two different certificates" test "$(serial --profile work)" = "$(serial --profile lab)"
