@@ -25,14 +25,15 @@
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: meshca ssh [--min-valid 5m] [login options] [--] "
+    fprintf(f, "usage: meshca ssh [--min-valid 60s] [login options] [--] "
         "DESTINATION [ssh args]\n"
         "Runs ssh with a valid meshca certificate: logs in first only when "
         "none is\ninstalled, the one installed expires within --min-valid, "
         "or it lacks an asked\n--principal.  Then executes ssh (or "
         "$MESHCA_SSH) with the rest of the command\nline; a login to files "
         "adds -i ~/.ssh/meshca/id_ed25519.\n"
-        "  --min-valid D    log in again when less is left (default 5m)\n"
+        "  --min-valid D    log in again when less is left (default 60s, as\n"
+        "                   meshca status)\n"
         "  --principal P, --role R, --ttl D, --reason TEXT, --flow F,\n"
         "  --token-file F, --files, --profile NAME: as meshca login\n"
         CLI_CONN_USAGE
@@ -214,7 +215,7 @@ cmd_ssh(int argc, char **argv)
     int rc, i;
 
     memset(&a, 0, sizeof(a));
-    a.min_valid = 300;
+    a.min_valid = 60;   /* as meshca status: certificates often live 5m */
     if ((rc = parse_args(argc, argv, &a)) < 0) {
         rc = cert_usable(&a) ? 0 : run_login(&a);
         if (rc == 0)

@@ -252,7 +252,7 @@ install_login(const struct install_request *req, char *where,
     const struct cert *c = req->cert;
     int agent = !req->files && req->agent_sock != NULL &&
         *req->agent_sock != '\0';
-    char dir[1024] = "", state[1100], key_fp_buf[128] = "";
+    char dir[1024] = "", state[1100], key_fp_buf[128] = "", comment[600];
     char *key_fp = NULL, *txt = NULL, before[32], after[32];
     uint64_t left;
     json_t *st = NULL;
@@ -276,9 +276,13 @@ install_login(const struct install_request *req, char *where,
     if (agent) {
         left = c->valid_before - (uint64_t)req->now;
         remove_previous(req->agent_sock);
+        /* The profile shows in ssh-add -l beside the key id. */
+        snprintf(comment, sizeof(comment), "%s%s%s%s", c->key_id,
+            cli_profile() ? " (meshca profile " : "", cli_profile() ?
+            cli_profile() : "", cli_profile() ? ")" : "");
         if ((r = agent_add_cert(req->agent_sock, req->key, c->blob,
             c->blob_len, left > UINT32_MAX ? UINT32_MAX : (uint32_t)left,
-            c->key_id, why, whylen)) != 0)
+            comment, why, whylen)) != 0)
             return r;
         snprintf(where, wherelen, "ssh-agent");
     } else {

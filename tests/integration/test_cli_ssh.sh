@@ -49,7 +49,7 @@ check_eq "the second meshca ssh: exit 0" "$rc" 0
 check_eq "and ran the command" "$out" again
 check_fails "without logging in" grep -q 'Logged in' "$T_TMP/ssh2.err"
 check_eq "the same certificate (serial)" "$(serial)" "$s1"
-check_eq "ssh's exit status is meshca ssh's" "$("$MESHCA_BIN" ssh -- "${SSHOPTS[@]}" 'exit 7' 2>>"$T_LOG"; echo $?)" 7
+check_eq "ssh's exit status is meshca ssh's" "$("$MESHCA_BIN" ssh --token-file "$T_TMP/tok1" -- "${SSHOPTS[@]}" 'exit 7' 2>>"$T_LOG"; echo $?)" 7
 new_token "$T_TMP/tok2"
 out=$("$MESHCA_BIN" ssh --min-valid 1h --token-file "$T_TMP/tok2" -- "${SSHOPTS[@]}" echo renewed 2>"$T_TMP/ssh3.err"); rc=$?
 cat "$T_TMP/ssh3.err" >>"$T_LOG"
@@ -102,6 +102,8 @@ check "login --profile work (agent)" "$MESHCA_BIN" --profile work login --token-
 new_token "$T_TMP/tokB"
 check "login --profile lab (agent)" "$MESHCA_BIN" login --profile lab --token-file "$T_TMP/tokB"
 check_eq "the agent holds both certificates" "$(ssh-add -l | grep -c CERT)" 2
+check_match "each named by its profile" "$(ssh-add -l)" '\(meshca profile work\).*|\(meshca profile lab\)'
+check_eq "both profiles are named" "$(ssh-add -l | grep -c 'meshca profile \(work\|lab\)')" 2
 check_eq "status --profile work: valid" "$("$MESHCA_BIN" --profile work status >/dev/null; echo $?)" 0
 check_eq "MESHCA_PROFILE=lab status: valid" "$(MESHCA_PROFILE=lab "$MESHCA_BIN" status >/dev/null; echo $?)" 0
 check_fails "two different certificates" test "$(serial --profile work)" = "$(serial --profile lab)"
@@ -111,6 +113,17 @@ check "logout --profile work" "$MESHCA_BIN" logout --profile work
 check_eq "lab's certificate stays in the agent" "$(ssh-add -l | grep -c CERT)" 1
 check_eq "status lab: still valid" "$("$MESHCA_BIN" status --profile lab >/dev/null; echo $?)" 0
 check "and ssh works with it" ssh -o IdentityAgent="$SSH_AUTH_SOCK" "${SSHOPTS[@]}" true
+out=$("$MESHCA_BIN" ssh --profile lab -- "${SSHOPTS[@]}" echo via-lab 2>"$T_TMP/sp.err"); rc=$?
+cat "$T_TMP/sp.err" >>"$T_LOG"
+check_eq "meshca ssh --profile lab reuses lab's certificate" "$rc:$out" "0:via-lab"
+check_fails "without logging in" grep -q 'Logged in' "$T_TMP/sp.err"
+new_token "$T_TMP/tokW"
+out=$("$MESHCA_BIN" ssh --profile work --token-file "$T_TMP/tokW" -- "${SSHOPTS[@]}" echo via-work 2>"$T_TMP/sw.err"); rc=$?
+cat "$T_TMP/sw.err" >>"$T_LOG"
+check_eq "meshca ssh --profile work (logged out there): exit 0" "$rc:$out" "0:via-work"
+check_match "it logged work in" "$(cat "$T_TMP/sw.err")" 'Logged in: '
+check_eq "and lab's certificate stayed in the agent beside work's" "$(ssh-add -l | grep -c CERT)" 2
+"$MESHCA_BIN" --profile work logout >/dev/null 2>&1
 new_token "$T_TMP/tokC"
 check "login --profile ci --files" "$MESHCA_BIN" --profile ci login --files --token-file "$T_TMP/tokC"
 check "ci's files are under ~/.ssh/meshca-ci" test -f "$HOME/.ssh/meshca-ci/id_ed25519-cert.pub"

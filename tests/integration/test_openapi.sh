@@ -164,6 +164,15 @@ call "mTLS: ca-keys with a client certificate" 200 GET /v1/ca-keys $MESHCAD_CURL
 call "mTLS: ca-keys without one (403)" 403 GET /v1/ca-keys --cacert "$T_TMP/mtls-ca.pem"
 call "mTLS: issue without one (403)" 403 POST /v1/certificates --cacert "$T_TMP/mtls-ca.pem" \
     -H "$(auth "$(token 9)")" -H "$JSON" --data-binary "$(jq -cn --arg k "$pub2" '{public_key: $k}')"
+# ... so that every route, also those with no other error, has one checked
+for p in /healthz /readyz /metrics /v1/config /v1/krl /v1/certificates /v1/report \
+    /v1/log/checkpoint "/v1/log/proof?serial=$serial" /v1/log/tile/0/000.p/1; do
+    call "mTLS: GET $p without a client certificate (403)" 403 GET "$p" --cacert "$T_TMP/mtls-ca.pem"
+done
+for p in /v1/explain /v1/revocations; do
+    call "mTLS: POST $p without a client certificate (403)" 403 POST "$p" --cacert "$T_TMP/mtls-ca.pem" \
+        -H "$JSON" --data-binary '{}'
+done
 kill "$MESHCAD_PID"; wait "$MESHCAD_PID" 2>/dev/null
 MESHCAD_URL=$PLAIN_URL MESHCAD_PORT=$PLAIN_PORT MESHCAD_PID=$PLAIN_PID
 unset MESHCAD_CURL_OPTS
