@@ -54,6 +54,8 @@ wait_log() {
     return 1
 }
 wait_log "database reachable again" 1
+# Kept in the suite's log, so a miscount shows what was logged and when.
+grep '"msg":"database' "$T_TMP/meshcad.log" | sed 's/^/  meshcad: /' >>"$T_LOG"
 check_eq "the outage under load was logged once, as an error" \
     "$(grep '"msg":"database unreachable' "$T_TMP/meshcad.log" | grep -c '"level":"error"')" 1
 check_eq "and its end once" "$(count_log "database reachable again")" 1
@@ -78,6 +80,7 @@ for i in $(seq 1 40); do
 done
 check "readyz is ok within 2 s of the restart (${ready:-never} ms)" test -n "$ready"
 check "the end of the idle outage is logged" wait_log "database reachable again" 2
+grep '"msg":"database' "$T_TMP/meshcad.log" | sed 's/^/  meshcad: /' >>"$T_LOG"
 check_eq "each outage was logged exactly once" "$(count_log "database unreachable")" 2
 check_eq "and each recovery exactly once" "$(count_log "database reachable again")" 2
 check "the ledger chain verifies" "$MESHCAD_BIN" ledger verify --config "$T_TMP/meshcad.json"
