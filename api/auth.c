@@ -12,6 +12,7 @@
 #include "identity.h"
 #include "meshcad_err.h"
 #include "server.h"
+#include "svid.h"
 
 /* The bearer token, or NULL (with a 401 queued). */
 static const char *
@@ -79,4 +80,46 @@ req_admin(struct request *req)
         return NULL;
     }
     return c;
+}
+
+char *
+req_workload(struct request *req)
+{
+    const struct config *cfg = req->srv->cfg;
+    const char *xfcc = MHD_lookup_connection_value(req->conn,
+        MHD_HEADER_KIND, "X-Forwarded-Client-Cert");
+    char why[512], *id = NULL;
+    int r;
+
+    if (cfg->mesh.trust_domain == NULL) {
+        req_error(req, 404, "not_found", "this CA has no \"mesh\" section: "
+            "workload identities are not accepted");
+        return NULL;
+    }
+    if (xfcc != NULL && !cfg->mesh.xfcc) {
+        /* Only a sidecar in front of a loopback listener may set it. */
+        metrics_inc(&req->srv->metrics.denied, "invalid_request");
+        req_error(req, 400, "invalid_request", "X-Forwarded-Client-Cert is "
+            "not trusted here (mesh.xfcc is off); present the X.509-SVID "
+            "as the TLS client certificate instead");
+        return NULL;
+    }
+    if (xfcc != NULL)
+        r = svid_from_xfcc(xfcc, cfg->mesh.trust_domain, &id, why,
+            sizeof(why));
+    else if (req->srv->mesh_store == NULL)
+        r = 1;
+    else
+        r = svid_from_request(req, &id, why, sizeof(why));
+    if (r == 1)
+        snprintf(why, sizeof(why), "a workload identity is required: "
+            "present an X.509-SVID of %s as the TLS client certificate",
+            cfg->mesh.trust_domain);
+    if (r != 0) {
+        metrics_inc(&req->srv->metrics.denied, "invalid_svid");
+        req_error(req, 401, "invalid_token", "%s", why);
+        return NULL;
+    }
+    req->subject = strdup(id);
+    return id;
 }

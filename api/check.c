@@ -141,6 +141,9 @@ check_key_files(const struct config *cfg, struct diags *d)
     if (cfg->tls_client_ca != NULL &&
         check_pem_file(cfg->tls_client_ca, 0, why, sizeof(why)) != 0)
         diags_add(d, "tls.client_ca: %s", why);
+    if (cfg->mesh.trust_bundle != NULL &&
+        check_pem_file(cfg->mesh.trust_bundle, 0, why, sizeof(why)) != 0)
+        diags_add(d, "mesh.trust_bundle: %s", why);
     check_ledger_keys(cfg, d);
 }
 
@@ -252,7 +255,8 @@ cmd_check(int argc, char **argv)
     }
     ncfg = d.n;
     if (polpath != NULL && policyfile_load(polpath, ceiling, &p, &d) == 0 &&
-        ncfg == 0) {
+        policy_hosts_check_ceiling(p, cfg != NULL ?
+        cfg->mesh.host_ttl_ceiling : 7 * 24 * 3600, &d) == 0 && ncfg == 0) {
         printf("ok: %s (policy version %s, %zu roles)\n", shown,
             policy_version(p), policy_nroles(p));
         rc = 0;

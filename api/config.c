@@ -13,11 +13,13 @@
 
 static const char *const top_keys[] = { "listen", "tls", "database",
     "ca_keys", "issuers", "login", "policy", "clock_skew", "ttl_ceiling",
-    "limits", "ledger", NULL };
+    "limits", "ledger", "mesh", NULL };
 static const char *const ledger_keys[] = { "origin", "log_key", "mac_key",
     "integrate_interval", NULL };
 static const char *const tls_keys[] = { "cert", "key", "client_ca", NULL };
-static const char *const cakey_keys[] = { "path", "state", NULL };
+static const char *const cakey_keys[] = { "path", "state", "use", NULL };
+static const char *const mesh_keys[] = { "trust_domain", "trust_bundle",
+    "xfcc", "host_ttl_ceiling", NULL };
 static const char *const issuer_keys[] = { "issuer", "audiences", "jwks_uri",
     "jwks_file", "ca_file", "algorithms", "leeway", "max_token_age",
     "key_refresh_interval", "max_key_staleness", "require_key_binding",
@@ -267,7 +269,7 @@ static int
 parse_ca_key(struct ca_key_config *k, const json_t *e, const char *path,
     const char *dir, struct diags *d)
 {
-    char *state = NULL;
+    char *state = NULL, *use = NULL;
 
     if (!json_is_object(e)) {
         diags_add(d, "%s: must be an object", path);
@@ -276,6 +278,14 @@ parse_ca_key(struct ca_key_config *k, const json_t *e, const char *path,
     jsonv_known_keys(e, path, cakey_keys, d);
     jsonv_string(e, "path", path, 1, &k->path, d);
     resolve(&k->path, dir, d);
+    k->use = CA_KEY_USE_USER;
+    if (jsonv_string(e, "use", path, 0, &use, d) == 1) {
+        if (strcmp(use, "host") == 0)
+            k->use = CA_KEY_USE_HOST;
+        else if (strcmp(use, "user") != 0)
+            diags_add(d, "%s.use: \"%s\" must be user or host", path, use);
+        free(use);
+    }
     k->state = CA_KEY_ACTIVE;
     if (jsonv_string(e, "state", path, 0, &state, d) != 1)
         return 0;
@@ -318,7 +328,7 @@ parse_ca_keys(struct config *c, const json_t *v, const char *dir,
 {
     const json_t *e;
     char p[64];
-    size_t i, nactive = 0;
+    size_t i, nactive = 0, nhost = 0, nhost_active = 0;
 
     if (!required_array(v, "ca_keys", "required; create one with "
         "`meshcad keygen --out ca.pem`", &c->nca_keys, d))
@@ -327,13 +337,20 @@ parse_ca_keys(struct config *c, const json_t *v, const char *dir,
         return MESHCA_ERR_ALLOC;
     json_array_foreach(v, i, e) {
         snprintf(p, sizeof(p), "ca_keys[%zu]", i);
-        if (parse_ca_key(&c->ca_keys[i], e, p, dir, d) == 0 &&
-            c->ca_keys[i].state == CA_KEY_ACTIVE)
+        if (parse_ca_key(&c->ca_keys[i], e, p, dir, d) != 0)
+            continue;
+        if (c->ca_keys[i].use == CA_KEY_USE_HOST) {
+            nhost++;
+            nhost_active += c->ca_keys[i].state == CA_KEY_ACTIVE;
+        } else if (c->ca_keys[i].state == CA_KEY_ACTIVE)
             nactive++;
     }
     if (nactive != 1)
         diags_add(d, "ca_keys: exactly one key must be active (found %zu)",
             nactive);
+    if (nhost > 0 && nhost_active != 1)
+        diags_add(d, "ca_keys: exactly one key with \"use\": \"host\" must "
+            "be active (found %zu)", nhost_active);
     return 0;
 }
 
@@ -467,6 +484,43 @@ parse_limits(struct config *c, const json_t *v, struct diags *d)
             "max_body_bytes at least 1024");
 }
 
+/* The "mesh" section (issue #16): the workloads' trust domain and the
+ * mesh CA that issues their X.509-SVIDs. */
+static void
+parse_mesh(struct config *c, const json_t *v, const char *dir,
+    struct diags *d)
+{
+    c->mesh.host_ttl_ceiling = 7 * 24 * 3600;
+    if (v == NULL)
+        return;
+    if (!json_is_object(v)) {
+        diags_add(d, "mesh: must be an object");
+        return;
+    }
+    jsonv_known_keys(v, "mesh", mesh_keys, d);
+    if (jsonv_string(v, "trust_domain", "mesh", 1, &c->mesh.trust_domain,
+        d) == 1 && (c->mesh.trust_domain[0] == '\0' ||
+        strspn(c->mesh.trust_domain, "abcdefghijklmnopqrstuvwxyz0123456789.-_")
+        != strlen(c->mesh.trust_domain) || strlen(c->mesh.trust_domain) > 255))
+        diags_add(d, "mesh.trust_domain: \"%s\" is not a trust domain "
+            "(lower-case letters, digits, '.', '-', '_'; no spiffe://)",
+            c->mesh.trust_domain);
+    if (jsonv_string(v, "trust_bundle", "mesh", 1, &c->mesh.trust_bundle,
+        d) == 1)
+        resolve(&c->mesh.trust_bundle, dir, d);
+    jsonv_bool(v, "xfcc", "mesh", 0, &c->mesh.xfcc, d);
+    jsonv_duration(v, "host_ttl_ceiling", "mesh", 0,
+        &c->mesh.host_ttl_ceiling, d);
+    if (c->mesh.host_ttl_ceiling < 3600 ||
+        c->mesh.host_ttl_ceiling > 30 * 24 * 3600)
+        diags_add(d, "mesh.host_ttl_ceiling: between 1h and 30d");
+    if (c->mesh.xfcc && c->listen_host != NULL &&
+        !url_host_is_loopback(c->listen_host))
+        diags_add(d, "mesh.xfcc: X-Forwarded-Client-Cert can be trusted only "
+            "when meshcad listens on loopback behind its sidecar; listen is "
+            "\"%s\"", c->listen_host);
+}
+
 int
 config_load(const char *path, struct config **cfgp, struct diags *d)
 {
@@ -502,6 +556,7 @@ config_load(const char *path, struct config **cfgp, struct diags *d)
     parse_ledger(c, json_object_get(j, "ledger"), dir, d);
     parse_times(c, j, d);
     parse_limits(c, json_object_get(j, "limits"), d);
+    parse_mesh(c, json_object_get(j, "mesh"), dir, d);
     if (d->n == before) {
         *cfgp = c;
         c = NULL;
@@ -562,5 +617,7 @@ config_free(struct config *c)
     free(c->ledger.origin);
     free(c->ledger.log_key);
     free(c->ledger.mac_key);
+    free(c->mesh.trust_domain);
+    free(c->mesh.trust_bundle);
     free(c);
 }

@@ -21,9 +21,25 @@ enum ca_key_state {
     CA_KEY_RETIRED = 2,
 };
 
+/* Which certificates a CA key signs (mesh identity, issue #16): each use
+ * is its own key set, built from the entries of that use. */
+enum ca_key_use {
+    CA_KEY_USE_USER = 0,    /* user certificates (the default) */
+    CA_KEY_USE_HOST = 1,    /* host certificates */
+};
+
 struct ca_key_config {
     char *path;
     enum ca_key_state state;
+    enum ca_key_use use;
+};
+
+/* The "mesh" section; trust_domain NULL when the config has none. */
+struct mesh_config {
+    char *trust_domain;     /* e.g. "mesh.example.com" */
+    char *trust_bundle;     /* PEM file of the mesh CA(s) */
+    int xfcc;               /* trust X-Forwarded-Client-Cert (loopback only) */
+    int64_t host_ttl_ceiling; /* longest host certificate, default 7d */
 };
 
 struct issuer_config {
@@ -87,6 +103,7 @@ struct config {
     int64_t ttl_ceiling;    /* global maximum certificate lifetime, default 1h */
     struct limits_config limits;
     struct ledger_config ledger;
+    struct mesh_config mesh;
 };
 
 /* Loads and validates path.  On success returns 0 and a new config in *cfgp

@@ -13,9 +13,9 @@
 #include "meshca/jcs.h"
 
 static const char *const table_names[ENTRY_NTABLES] = { "certificates",
-    "denials", "policy_versions", "revocations" };
+    "denials", "policy_versions", "revocations", "host_certificates" };
 static const char *const type_names[ENTRY_NTABLES] = { "certificate",
-    "denial", "policy", "revocation" };
+    "denial", "policy", "revocation", "host_certificate" };
 
 #define TS(col) "to_char(x." col " AT TIME ZONE 'UTC', " \
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -48,6 +48,15 @@ static const char *const row_sql[ENTRY_NTABLES] = {
     "'value', x.value, 'issuer', x.issuer, 'reason', x.reason, "
     "'revoked_by', x.revoked_by, "
     "'block_until', " TS("block_until") ", 'request_id', x.request_id, "
+    "'created_at', " TS_US("created_at") ")::text",
+    "json_build_object('type', 'host_certificate', 'serial', x.serial::text, "
+    "'key_id', x.key_id, 'spiffe_id', x.spiffe_id, "
+    "'principals', x.principals, 'key_type', x.key_type, "
+    "'key_fingerprint', x.key_fingerprint, "
+    "'valid_after', " TS("valid_after") ", 'valid_before', "
+    TS("valid_before") ", 'ca_fingerprint', x.ca_fingerprint, "
+    "'client_address', x.client_address, 'request_id', x.request_id, "
+    "'policy_version', x.policy_version, 'certificate', x.certificate, "
     "'created_at', " TS_US("created_at") ")::text",
 };
 
@@ -185,6 +194,29 @@ entry_revocation(const struct ledger_revocation *rec, int64_t created_us,
         "reason", rec->reason, "revoked_by", rec->revoked_by,
         "block_until", rec->block_until > 0 ? json_string(until) : json_null(),
         "request_id", rec->request_id, "created_at", at), out);
+}
+
+int
+entry_host_certificate(const struct ledger_host_certificate *rec,
+    int64_t created_us, struct meshca_buf *out)
+{
+    char serial[24], va[32], vb[32], at[40];
+
+    snprintf(serial, sizeof(serial), "%llu", (unsigned long long)rec->serial);
+    (void)meshca_time_format(rec->valid_after, va, sizeof(va));
+    (void)meshca_time_format(rec->valid_before, vb, sizeof(vb));
+    (void)meshca_time_format_us(created_us, at, sizeof(at));
+    return encode(json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, "
+        "s:s, s:s, s:s, s:s, s:s, s:s}", "type", "host_certificate",
+        "serial", serial, "key_id", rec->key_id, "spiffe_id", rec->spiffe_id,
+        "principals", str_array(rec->principals, rec->nprincipals),
+        "key_type", rec->key_type, "key_fingerprint", rec->key_fingerprint,
+        "valid_after", va, "valid_before", vb,
+        "ca_fingerprint", rec->ca_fingerprint,
+        "client_address", rec->client_address,
+        "request_id", rec->request_id,
+        "policy_version", rec->policy_version,
+        "certificate", rec->certificate, "created_at", at), out);
 }
 
 int

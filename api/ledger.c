@@ -25,7 +25,7 @@
 #include "threads.h"
 
 enum item_kind { ITEM_ISSUANCE, ITEM_DENIAL, ITEM_POLICY, ITEM_REVOCATION,
-    ITEM_PING };
+    ITEM_HOST_CERT, ITEM_PING };
 
 #define ITEM_PARAMS_MAX 24
 
@@ -41,6 +41,11 @@ enum { PD_SUBJECT, PD_ISSUER, PD_EMAIL, PD_ROLE, PD_PRINCIPALS, PD_REASON,
 
 /* Policy parameters, by position in stmt_sql[ITEM_POLICY]. */
 enum { PP_VERSION, PP_POLICY, PP_LOADED_BY, PP_COUNT };
+
+/* Host certificate parameters, by position in stmt_sql[ITEM_HOST_CERT]. */
+enum { PH_SERIAL, PH_KEY_ID, PH_SPIFFE_ID, PH_PRINCIPALS, PH_KEY_TYPE,
+    PH_KEY_FP, PH_VA, PH_VB, PH_CA_FP, PH_ADDR, PH_REQ_ID, PH_POLICY, PH_CERT,
+    PH_COUNT };
 
 /* Revocation parameters, by position in stmt_sql[ITEM_REVOCATION]. */
 enum { PR_KIND, PR_VALUE, PR_REASON, PR_REVOKED_BY, PR_BLOCK_UNTIL,
@@ -82,7 +87,7 @@ struct ledger {
 };
 
 static const char *const stmt_names[] = { "ins_cert", "ins_denial",
-    "ins_policy", "ins_revocation" };
+    "ins_policy", "ins_revocation", "ins_host_cert" };
 /*
  * Every insert carries the record's created_at (the time its entry names),
  * its canonical entry and the entry's MAC as the last three parameters.
@@ -141,6 +146,16 @@ static const char *const stmt_sql[] = {
     "   issuer IS NOT DISTINCT FROM $7 AND "
     "   block_until IS NOT DISTINCT FROM to_timestamp($5::bigint)) "
     "RETURNING seq",
+    /* 1 serial, 2 key_id, 3 spiffe_id, 4 principals, 5 key_type, 6 key_fp,
+     * 7 va, 8 vb, 9 ca_fp, 10 addr, 11 req_id, 12 policy, 13 certificate,
+     * 14 created_at, 15 entry, 16 mac */
+    "INSERT INTO host_certificates (serial, key_id, spiffe_id, principals, "
+    "  key_type, key_fingerprint, valid_after, valid_before, ca_fingerprint, "
+    "  client_address, request_id, policy_version, certificate, created_at, "
+    "  entry, mac) "
+    "VALUES ($1::bigint, $2, $3, $4::text[], $5, $6, to_timestamp($7::bigint), "
+    "  to_timestamp($8::bigint), $9, $10, $11, $12, $13, $14::timestamptz, "
+    "  $15::bytea, $16::bytea) RETURNING seq",
 };
 
 /* A PostgreSQL array literal of strings: {"a","b\"c"}.  Caller frees. */
@@ -512,6 +527,10 @@ item_committed(PGconn *c, const struct item *it)
     case ITEM_REVOCATION:
         sql = "SELECT 1 FROM revocations WHERE request_id = $1";
         p[0] = it->params[PR_REQ_ID];
+        break;
+    case ITEM_HOST_CERT:
+        sql = "SELECT 1 FROM host_certificates WHERE request_id = $1";
+        p[0] = it->params[PH_REQ_ID];
         break;
     default:
         return 0; /* idempotent: run it again */
@@ -938,6 +957,38 @@ ledger_record_revocation(struct ledger *l, const struct ledger_revocation *rec)
     it.params[PR_ISSUER] = rec->issuer;
     r = rec->block_until > 0 && it.params[PR_BLOCK_UNTIL] == NULL ?
         MESHCA_ERR_ALLOC : entry_revocation(rec, now, it.entry);
+    return item_finish(l, &it, now, r);
+}
+
+int
+ledger_record_host_certificate(struct ledger *l,
+    const struct ledger_host_certificate *rec)
+{
+    struct item it;
+    const char **p = it.params;
+    int64_t now = wall_us();
+    int r, i;
+
+    if ((r = item_start(&it, ITEM_HOST_CERT, PH_COUNT)) != 0)
+        return r;
+    p[PH_SERIAL] = own(&it, fmt_u64(rec->serial));
+    p[PH_KEY_ID] = rec->key_id;
+    p[PH_SPIFFE_ID] = rec->spiffe_id;
+    p[PH_PRINCIPALS] = own(&it, pg_array(rec->principals, rec->nprincipals));
+    p[PH_KEY_TYPE] = rec->key_type;
+    p[PH_KEY_FP] = rec->key_fingerprint;
+    p[PH_VA] = own(&it, fmt_i64(rec->valid_after));
+    p[PH_VB] = own(&it, fmt_i64(rec->valid_before));
+    p[PH_CA_FP] = rec->ca_fingerprint;
+    p[PH_ADDR] = rec->client_address;
+    p[PH_REQ_ID] = rec->request_id;
+    p[PH_POLICY] = rec->policy_version;
+    p[PH_CERT] = rec->certificate;
+    for (i = 0; i < PH_COUNT && r == 0; i++)
+        if (p[i] == NULL)
+            r = MESHCA_ERR_ALLOC;
+    if (r == 0)
+        r = entry_host_certificate(rec, now, it.entry);
     return item_finish(l, &it, now, r);
 }
 

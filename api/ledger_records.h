@@ -47,4 +47,17 @@ struct ledger_revocation {
     int64_t block_until;       /* subject only: refuse new ones until; 0: no */
 };
 
+/* A host certificate granted to a workload (issue #16). */
+struct ledger_host_certificate {
+    uint64_t serial;
+    const char *key_id, *spiffe_id;
+    const char *const *principals;
+    size_t nprincipals;
+    const char *key_type, *key_fingerprint;
+    int64_t valid_after, valid_before;             /* epoch seconds */
+    const char *ca_fingerprint, *client_address, *request_id;
+    const char *policy_version;
+    const char *certificate;                       /* the one-line form */
+};
+
 #endif

@@ -33,6 +33,7 @@
 #include "ratelimit.h"
 #include "revocations.h"
 #include "server.h"
+#include "svid.h"
 
 static int
 parse_config_flag(int argc, char **argv, const char **pathp)
@@ -74,6 +75,19 @@ print_diags(const struct diags *d)
         fprintf(stderr, "meshcad: %s\n", d->msgs[i]);
 }
 
+/* The policy's "hosts" against mesh.host_ttl_ceiling: 0, or
+ * MESHCA_ERR_POLICY_INVALID with the problems in d and *pp dropped. */
+static int
+check_host_ceiling(const struct config *cfg, struct policy **pp,
+    struct diags *d)
+{
+    if (policy_hosts_check_ceiling(*pp, cfg->mesh.host_ttl_ceiling, d) == 0)
+        return 0;
+    policy_unref(*pp);
+    *pp = NULL;
+    return MESHCA_ERR_POLICY_INVALID;
+}
+
 /* Loads the policy file; on success records it in the ledger (best effort:
  * a database outage must not block a reload) and returns it. */
 static struct policy *
@@ -86,7 +100,7 @@ load_policy(struct server *srv, int initial)
     int r;
 
     if ((r = policyfile_load(srv->cfg->policy_path, srv->cfg->ttl_ceiling,
-        &p, &d)) != 0) {
+        &p, &d)) != 0 || (r = check_host_ceiling(srv->cfg, &p, &d)) != 0) {
         json_t *errs = json_array();
 
         for (i = 0; i < d.n; i++)
@@ -113,22 +127,32 @@ load_policy(struct server *srv, int initial)
     return p;
 }
 
+/* The key set of one use (ca_keys[].use): *setp stays NULL when the
+ * config has no key of that use (only possible for host keys). */
 static int
-load_ca_keys(const struct config *cfg, struct cakey_set **setp)
+load_ca_keys(const struct config *cfg, enum ca_key_use use,
+    struct cakey_set **setp)
 {
     struct cakeyfile_spec *specs;
-    size_t i;
+    size_t i, n = 0;
     int r;
 
+    *setp = NULL;
     if ((specs = calloc(cfg->nca_keys, sizeof(*specs))) == NULL)
         return MESHCA_ERR_ALLOC;
     for (i = 0; i < cfg->nca_keys; i++) {
-        specs[i].path = cfg->ca_keys[i].path;
-        specs[i].state = cfg->ca_keys[i].state == CA_KEY_ACTIVE ? CAKEY_ACTIVE
-            : cfg->ca_keys[i].state == CA_KEY_NEXT ? CAKEY_NEXT
+        if (cfg->ca_keys[i].use != use)
+            continue;
+        specs[n].path = cfg->ca_keys[i].path;
+        specs[n++].state = cfg->ca_keys[i].state == CA_KEY_ACTIVE ?
+            CAKEY_ACTIVE : cfg->ca_keys[i].state == CA_KEY_NEXT ? CAKEY_NEXT
             : CAKEY_RETIRED;
     }
-    if ((r = cakeyfile_load_set(specs, cfg->nca_keys, setp)) != 0) {
+    if (n == 0 && use == CA_KEY_USE_HOST) {
+        free(specs);
+        return 0;
+    }
+    if ((r = cakeyfile_load_set(specs, n, setp)) != 0) {
         char why[1024];
 
         /* Name the file and the reason (not "system error (see errno)"). */
@@ -140,11 +164,44 @@ load_ca_keys(const struct config *cfg, struct cakey_set **setp)
             fprintf(stderr, "meshcad: cannot load ca_keys[%zu]: %s\n", i,
                 why);
         else
-            fprintf(stderr, "meshcad: cannot load the CA keys: %s\n",
+            fprintf(stderr, "meshcad: cannot load the %s CA keys: %s\n",
+                use == CA_KEY_USE_HOST ? "host" : "user",
                 meshcad_strerror(r));
     }
     free(specs);
     return r;
+}
+
+/* The host CA (issue #16): its key set, its GET /v1/host-ca-keys text and
+ * the mesh trust bundle.  A key is never in both sets. */
+static int
+load_mesh(struct server *srv)
+{
+    const struct config *cfg = srv->cfg;
+    size_t i;
+    int r;
+
+    if ((r = load_ca_keys(cfg, CA_KEY_USE_HOST, &srv->host_cas)) != 0)
+        return r;
+    for (i = 0; srv->host_cas != NULL && i < cakey_set_count(srv->host_cas);
+        i++)
+        if (cakey_set_contains(srv->cas,
+            cakey_public(cakey_set_get(srv->host_cas, i, NULL)))) {
+            fprintf(stderr, "meshcad: a CA key is configured for both "
+                "\"use\": \"user\" and \"use\": \"host\"; give hosts "
+                "their own key (meshcad keygen)\n");
+            return MESHCA_ERR_CAKEY_DUPLICATE;
+        }
+    if (srv->host_cas != NULL && cakey_set_trusted_text(srv->host_cas,
+        &srv->host_ca_keys_text) != 0)
+        return MESHCA_ERR_ALLOC;
+    if (cfg->mesh.trust_bundle != NULL &&
+        svid_store_load(cfg->mesh.trust_bundle, &srv->mesh_store) != 0) {
+        fprintf(stderr, "meshcad: cannot read mesh.trust_bundle %s: no PEM "
+            "certificate in it\n", cfg->mesh.trust_bundle);
+        return MESHCA_ERR_INVALID_FORMAT;
+    }
+    return 0;
 }
 
 static char *
@@ -263,7 +320,8 @@ cmd_serve(int argc, char **argv)
         goto out;
     }
     srv.cfg = cfg;
-    if ((r = load_ca_keys(cfg, &srv.cas)) != 0)
+    if ((r = load_ca_keys(cfg, CA_KEY_USE_USER, &srv.cas)) != 0 ||
+        (r = load_mesh(&srv)) != 0)
         goto out;
     if (start_ledger(&srv) != 0)
         goto out;
@@ -318,6 +376,9 @@ out:
     cakey_set_free(srv.cas);
     ratelimit_free(srv.rl);
     free(srv.ca_keys_text);
+    free(srv.host_ca_keys_text);
+    cakey_set_free(srv.host_cas);
+    svid_store_free(srv.mesh_store);
     free(srv.ca_active_line);
     free(srv.config_body);
     metrics_free(&srv.metrics);

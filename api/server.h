@@ -55,6 +55,10 @@ struct server {
     struct workq *wq;
     struct revocations *rev;    /* revocations.c */
     char *tls_cert_pem, *tls_key_pem, *tls_ca_pem;
+    /* mesh identity (issue #16): NULL when not configured */
+    struct cakey_set *host_cas;     /* ca_keys with "use": "host" */
+    char *host_ca_keys_text;        /* GET /v1/host-ca-keys body */
+    struct x509_store_st *mesh_store; /* mesh.trust_bundle */
     atomic_int shutting_down;
 };
 

@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
+#include "meshca/diag.h"
 #include "meshca/policy.h"
 
 /* Who a role (or the admins rule) is for.  All given keys must hold; within
@@ -39,6 +42,16 @@ struct policy_role {
     int require_reason;
 };
 
+/* A "hosts" entry: which workloads (by SPIFFE ID pattern) get host
+ * certificates for which names (policy_hosts.c). */
+struct policy_host {
+    char **spiffe_ids;          /* patterns, meshca/spiffe.h */
+    size_t nspiffe_ids;
+    char **principals;          /* names or {spiffe_...} templates */
+    size_t nprincipals;
+    int64_t default_ttl, max_ttl;   /* seconds */
+};
+
 struct policy {
     atomic_int refs;
     char version[65];           /* hex SHA-256 of the file's bytes */
@@ -46,7 +59,14 @@ struct policy {
     struct policy_match admins;
     struct policy_role *roles;
     size_t nroles;
+    struct policy_host *hosts;
+    size_t nhosts;
 };
+
+/* The "hosts" section (j may be NULL: none): parsed into p, problems added
+ * to d.  Returns 0 or MESHCA_ERR_ALLOC.  policy_hosts_free frees them. */
+int policy_hosts_parse(const json_t *j, struct policy *p, struct diags *d);
+void policy_hosts_free(struct policy *p);
 
 /* The template variables principals may use, NULL-ended. */
 extern const char *const policy_template_vars[];

@@ -369,6 +369,7 @@ policy_free(struct policy *p)
     for (i = 0; i < p->nroles; i++)
         role_free(&p->roles[i]);
     free(p->roles);
+    policy_hosts_free(p);
     match_free(&p->admins);
     free(p->text);
     free(p);
@@ -380,7 +381,7 @@ parse_policy(const json_t *j, int64_t ceiling, struct policy *p,
     struct diags *d)
 {
     static const char *const keys[] = { "admins", "roles", "description",
-        NULL };
+        "hosts", NULL };
     const json_t *roles, *e, *a;
     char path[64], *desc = NULL;
     size_t i, k;
@@ -390,6 +391,8 @@ parse_policy(const json_t *j, int64_t ceiling, struct policy *p,
         free(desc);
     if ((a = json_object_get(j, "admins")) != NULL)
         parse_match(a, "admins", 1, &p->admins, d);
+    if (policy_hosts_parse(json_object_get(j, "hosts"), p, d) != 0)
+        return MESHCA_ERR_ALLOC;
     if ((roles = json_object_get(j, "roles")) == NULL) {
         diags_add(d, "roles: missing (required: a list of roles; with none, "
             "everyone is denied)");

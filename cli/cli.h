@@ -107,6 +107,9 @@ struct cli_conn {
     char server[1024];      /* base URL, no trailing '/' */
     char ca_file[1024];     /* "" = the system's roots only */
     int insecure_http;
+    /* A TLS client certificate and its key (meshca host-cert's
+     * X.509-SVID); "" = none.  Set after cli_conn_init. */
+    char client_cert[1024], client_key[1024];
 };
 
 /* Resolves the server (flag, $MESHCA_SERVER, the config's "server") and
@@ -221,6 +224,7 @@ int cmd_ssh_config(int argc, char **argv);
 int cmd_ca_keys(int argc, char **argv);
 int cmd_krl(int argc, char **argv);
 int cmd_host_config(int argc, char **argv);
+int cmd_host_cert(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_audit(int argc, char **argv);   /* cmd_audit.c */

@@ -182,6 +182,10 @@ request_options(CURL *h, const struct cli_conn *c, const char *method,
     /* Added to the system's roots (libcurl keeps its CA path). */
     if (c->ca_file[0] != '\0')
         curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    if (c->client_cert[0] != '\0') {
+        curl_easy_setopt(h, CURLOPT_SSLCERT, c->client_cert);
+        curl_easy_setopt(h, CURLOPT_SSLKEY, c->client_key);
+    }
 }
 
 /* The one libcurl request behind cli_http and cli_http_url. */

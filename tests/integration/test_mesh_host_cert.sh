@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Host certificates for workloads (issue #16), from a test mesh CA made with
+# OpenSSL: only a good X.509-SVID gets one; it is a type-2 certificate from
+# the host CA (never the user CA) for the names the policy's "hosts" grant;
+# it is in the ledger and the transparency log; `meshca host-cert` installs
+# it for a throwaway sshd, and an OpenSSH client that trusts only meshca's
+# @cert-authority line connects by a certified name without a prompt and
+# refuses a name the certificate does not carry.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/stack.sh"
+. "$(dirname "$0")/../lib/mesh.sh"
+
+TD=mesh.test
+# TLS for meshcad itself (not the mesh CA).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=tls-ca" -keyout "$T_TMP/tls-ca.key" -out "$T_TMP/tls-ca.pem" >>"$T_LOG" 2>&1
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=meshcad" \
+    -keyout "$T_TMP/server.key" -out "$T_TMP/server.csr" >>"$T_LOG" 2>&1
+printf 'subjectAltName=IP:127.0.0.1\n' >"$T_TMP/server.ext"
+openssl x509 -req -in "$T_TMP/server.csr" -CA "$T_TMP/tls-ca.pem" -CAkey "$T_TMP/tls-ca.key" \
+    -CAcreateserial -days 1 -extfile "$T_TMP/server.ext" -out "$T_TMP/server.pem" >>"$T_LOG" 2>&1
+chmod 600 "$T_TMP"/*.key
+
+mesh_ca mesh-ca
+mesh_ca rogue-ca
+API=spiffe://$TD/ns/payments/sa/api
+mesh_svid good mesh-ca "$(mesh_svid_ext "$API")"
+mesh_svid outsider mesh-ca "$(mesh_svid_ext "spiffe://$TD/ns/ci/sa/runner")"
+mesh_svid other-td mesh-ca "$(mesh_svid_ext "spiffe://other.test/ns/payments/sa/api")"
+mesh_svid two-uris mesh-ca "$(mesh_svid_ext "$API" "spiffe://$TD/ns/payments/sa/db")"
+mesh_svid expired mesh-ca "$(mesh_svid_ext "$API")" 20200101000000Z 20200102000000Z
+mesh_svid is-ca mesh-ca "$(mesh_svid_ext "$API" | sed 's/CA:FALSE/CA:TRUE/; s/keyUsage=.*/keyUsage=critical,digitalSignature,keyCertSign/')"
+mesh_svid rogue rogue-ca "$(mesh_svid_ext "$API")"
+mesh_svid no-uri mesh-ca "$(mesh_svid_ext "$API" | sed 's/^subjectAltName=.*/subjectAltName=DNS:api.payments/')"
+
+stack_init '{ "roles": [ { "name": "bench", "match": { "groups": ["bench"] },
+                           "principals": ["payments/api"] } ],
+              "hosts": [ { "match": { "spiffe_ids": ["spiffe://mesh.test/ns/payments/sa/*"] },
+                           "principals": ["{spiffe_segment[3]}.payments.mesh.test",
+                                          "payments.mesh.test"],
+                           "default_ttl": "24h", "max_ttl": "72h" } ] }'
+"$MESHCAD_BIN" keygen --type ed25519 --out "$T_TMP/host_ca.pem" >"$T_TMP/host_ca.pub" 2>>"$T_LOG"
+stack_config_extra "{\"tls\": {\"cert\": \"server.pem\", \"key\": \"server.key\"},
+  \"ca_keys\": [ {\"path\": \"ca.pem\", \"state\": \"active\"},
+                 {\"path\": \"host_ca.pem\", \"state\": \"active\", \"use\": \"host\"} ],
+  \"mesh\": {\"trust_domain\": \"$TD\", \"trust_bundle\": \"mesh-ca.pem\"}}"
+check "meshcad check accepts the mesh config and the hosts policy" \
+    "$MESHCAD_BIN" check --config "$T_TMP/meshcad.json"
+MESHCAD_URL=https://127.0.0.1:$MESHCAD_PORT
+MESHCAD_CURL_OPTS="--cacert $T_TMP/tls-ca.pem"
+stack_start
+
+c() { curl -sS --cacert "$T_TMP/tls-ca.pem" "$@" 2>>"$T_LOG"; }
+check_eq "GET /v1/host-ca-keys serves the host CA key" \
+    "$(c "$MESHCAD_URL/v1/host-ca-keys" | cut -d' ' -f1-2)" "$(cut -d' ' -f1-2 "$T_TMP/host_ca.pub")"
+check_fails "GET /v1/ca-keys does not serve the host CA key" \
+    grep -qF "$(cut -d' ' -f2 "$T_TMP/host_ca.pub")" <(c "$MESHCAD_URL/v1/ca-keys")
+check_match "GET /v1/config lists the host name patterns" \
+    "$(c "$MESHCAD_URL/v1/config" | jq -c .host_patterns)" '"\*.payments.mesh.test","payments.mesh.test"'
+
+ssh-keygen -q -t ed25519 -N '' -C host -f "$T_TMP/hostkey" >/dev/null
+hostcert() {  # SVID-NAME [curl args]: POST /v1/host-certificates; sets CODE, BODY
+    local svid=$1; shift
+    CODE=$(c -o "$T_TMP/hc.json" -w '%{http_code}' ${svid:+--cert "$T_TMP/$svid.pem" --key "$T_TMP/$svid.key"} \
+        -H 'Content-Type: application/json' "$@" \
+        --data-binary "$(jq -cn --arg k "$(cat "$T_TMP/hostkey.pub")" '{public_key: $k}')" \
+        "$MESHCAD_URL/v1/host-certificates")
+    BODY=$(cat "$T_TMP/hc.json")
+    echo "host-certificates ($svid) -> $CODE $BODY" >>"$T_LOG"
+}
+
+hostcert good
+check_eq "a good X.509-SVID gets a host certificate" "$CODE" 201
+jq -r .certificate <<<"$BODY" >"$T_TMP/good-cert.pub"
+L=$(ssh-keygen -L -f "$T_TMP/good-cert.pub" 2>&1)
+echo "$L" >>"$T_LOG"
+check_match "ssh-keygen reads it as a host certificate" "$L" 'Type: ssh-ed25519-cert-v01@openssh.com host certificate'
+check_match "its names are the policy's, filled from the SPIFFE ID" "$L" \
+    $'Principals: \n[[:space:]]*api.payments.mesh.test\n[[:space:]]*payments.mesh.test'
+check_match "it is signed by the host CA" "$L" \
+    "Signing CA: ED25519 $(ssh-keygen -lf "$T_TMP/host_ca.pub" | cut -d' ' -f2)"
+check_eq "it is valid for the hosts entry's default_ttl (24h)" \
+    "$(jq -r '[.valid_after, .valid_before] | map(fromdate) | .[1] - .[0]' <<<"$BODY")" $((24 * 3600 + 60))
+check_eq "the response names the SPIFFE ID" "$(jq -r .spiffe_id <<<"$BODY")" "$API"
+
+for bad in other-td two-uris expired is-ca rogue no-uri; do
+    hostcert "$bad"
+    check_eq "a hostile SVID ($bad) gets no certificate (401)" "$CODE" 401
+done
+hostcert other-td; check_match "another trust domain: the reason" "$BODY" 'not in the configured trust domain'
+hostcert two-uris; check_match "two URI SANs: the reason" "$BODY" 'more than one URI SAN'
+hostcert expired; check_match "expired: the reason" "$BODY" 'expired'
+hostcert is-ca; check_match "a CA certificate: the reason" "$BODY" 'CA certificate'
+hostcert rogue; check_match "another root: the reason" "$BODY" 'does not verify against mesh.trust_bundle'
+hostcert ""; check_eq "no client certificate: 401" "$CODE" 401
+hostcert outsider
+check_eq "a SPIFFE ID no hosts entry matches is refused (403)" "$CODE" 403
+check_match "with the reason" "$BODY" 'no entry of the policy.s \\"hosts\\" matches spiffe://mesh.test/ns/ci/sa/runner'
+hostcert good -H "X-Forwarded-Client-Cert: URI=spiffe://$TD/ns/payments/sa/api"
+check_eq "an X-Forwarded-Client-Cert header is refused (400) when mesh.xfcc is off" "$CODE" 400
+CODE=$(c -o /dev/null -w '%{http_code}' --cert "$T_TMP/good.pem" --key "$T_TMP/good.key" \
+    -H 'Content-Type: application/json' --data-binary \
+    "$(jq -cn --arg k "$(cut -d' ' -f1-2 "$T_TMP/host_ca.pub")" '{public_key: $k}')" \
+    "$MESHCAD_URL/v1/host-certificates")
+check_eq "the host CA's own key is not certified" "$CODE" 400
+
+# The user side still signs with the user CA only.
+c -H "Authorization: Bearer $(token 0)" -H 'Content-Type: application/json' \
+    --data-binary "$(jq -cn --arg k "$(user_key u1)" '{public_key: $k}')" \
+    "$MESHCAD_URL/v1/certificates" | jq -r .certificate >"$T_TMP/u1-cert.pub"
+L=$(ssh-keygen -L -f "$T_TMP/u1-cert.pub" 2>&1)
+check_match "user certificates are still user certificates" "$L" 'user certificate'
+check_match "signed by the user CA" "$L" \
+    "Signing CA: ED25519 $(ssh-keygen -lf "$T_TMP/ca.pub" | cut -d' ' -f2)"
+
+# The ledger and the transparency log.
+row=$(psql_admin -c "SELECT spiffe_id || ' ' || array_to_string(principals, ',') FROM host_certificates")
+check_eq "the ledger records the host certificate with its SPIFFE ID" \
+    "$row" "$API api.payments.mesh.test,payments.mesh.test"
+check_fails "host_certificates is append-only" psql_admin -c "DELETE FROM host_certificates"
+integrated() {
+    test "$(psql_admin -c "SELECT count(*) FROM log_leaves l JOIN host_certificates h USING (seq)")" = 1 &&
+        test "$(psql_admin -c "SELECT count(*) FROM log_leaves")" = \
+            "$(psql_admin -c "SELECT size FROM log_state")"
+}
+check "the log integrates the host certificate" wait_for 20 integrated
+out=$("$MESHCAD_BIN" ledger verify --config "$T_TMP/meshcad.json" 2>&1)
+echo "$out" >>"$T_LOG"
+check_match "meshcad ledger verify: intact with a host certificate in the log" "$out" '^ok: log verified: 4 entries'
+row=$(psql_admin -c "SELECT reason FROM denials WHERE subject = 'spiffe://$TD/ns/ci/sa/runner'")
+check_match "the refused workload is a denial in the ledger" "$row" 'no entry of the policy'
+
+# A policy whose hosts max_ttl exceeds the ceiling (7 days by default).
+jq '.hosts[0].max_ttl = "10d"' "$T_TMP/policy.json" >"$T_TMP/long.json"
+jq '.policy = "long.json"' "$T_TMP/meshcad.json" >"$T_TMP/long-cfg.json"
+out=$("$MESHCAD_BIN" check --config "$T_TMP/long-cfg.json" 2>&1)
+check_match "meshcad check refuses a host max_ttl over the ceiling" "$out" \
+    'hosts\[0\].max_ttl: 10d exceeds the host certificate ceiling 7d'
+jq '.hosts[0].principals = ["{spiffe_segment[x]}.mesh.test"] | .hosts[0].match.spiffe_ids = ["spiffe://mesh.test/ns/a*"]' \
+    "$T_TMP/policy.json" >"$T_TMP/bad.json"
+out=$("$MESHCAD_BIN" check --policy "$T_TMP/bad.json" 2>&1)
+check_match "meshcad check names a bad host template" "$out" 'hosts\[0\].principals\[0\].*unknown template'
+check_match "meshcad check names a bad SPIFFE ID pattern" "$out" "hosts\[0\].match.spiffe_ids\[0\].*'\*' must be a whole path segment"
