@@ -225,6 +225,14 @@ int cmd_ca_keys(int argc, char **argv);
 int cmd_krl(int argc, char **argv);
 int cmd_host_config(int argc, char **argv);
 int cmd_host_cert(int argc, char **argv);
+
+/* Writes ~/.ssh/meshca/known_hosts (knownhosts.c): an @cert-authority line
+ * for each host CA key of the server, for cfg's "host_patterns" (the
+ * /v1/config answer).  Returns 0 with the file's path in path, 1 when the
+ * server certifies no hosts (nothing written), -1 with why filled. */
+struct json_t;
+int known_hosts_install(const struct cli_conn *conn, const struct json_t *cfg,
+    char *path, size_t pathlen, char *why, size_t whylen) MESHCA_WUR;
 int cmd_explain(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_audit(int argc, char **argv);   /* cmd_audit.c */

@@ -188,7 +188,10 @@ cmd_ssh_config(int argc, char **argv)
     }
     if (asprintf(&snip, "# meshca: short-lived certificates from `meshca "
         "login --files`\nHost *\n    IdentityFile %s/" INSTALL_KEY_FILE
-        "\n    CertificateFile %s/" INSTALL_CERT_FILE "\n", dir, dir) < 0)
+        "\n    CertificateFile %s/" INSTALL_CERT_FILE "\n"
+        "    # host certificates: the CA's @cert-authority lines (meshca "
+        "login)\n    UserKnownHostsFile ~/.ssh/known_hosts %s/known_hosts\n",
+        dir, dir, dir) < 0)
         return EXIT_REFUSED;
     if (!install) {
         fputs(snip, stdout);
