@@ -822,7 +822,7 @@ static const struct lcase load_cases[] = {
     { "", "policy.json:1:0: '[' or '{' expected near end of file" },
     { "[]", "policy.json:1:1: the policy must be a JSON object with \"roles\"" },
     { "{\"roles\": [], \"rolez\": 1}", "policy.json: rolez: unknown key "
-      "(expected one of: admins, roles, description)" },
+      "(expected one of: admins, roles, description, hosts)" },
     { "{}", "policy.json: roles: missing (required: a list of roles; with "
       "none, everyone is denied)" },
     { "{\"roles\": {}}", "policy.json: roles: must be an array of roles" },
