@@ -23,7 +23,7 @@ static const char *const mesh_keys[] = { "trust_domain", "trust_bundle",
 static const char *const issuer_keys[] = { "issuer", "audiences", "jwks_uri",
     "jwks_file", "ca_file", "algorithms", "leeway", "max_token_age",
     "key_refresh_interval", "max_key_staleness", "require_key_binding",
-    "max_certificates_per_token", "email_verified_string", NULL };
+    "max_certificates_per_token", "email_verified_string", "kind", NULL };
 static const char *const login_keys[] = { "issuer", "client_id", "scopes",
     NULL };
 static const char *const limits_keys[] = { "max_body_bytes", "threads",
@@ -79,6 +79,22 @@ parse_listen(struct config *c, const char *s, struct diags *d)
         return;
     }
     c->listen_port = (uint16_t)port;
+}
+
+/* "kind": "oidc" (ID tokens, the default) or "jwt-svid" (issue #16). */
+static void
+parse_issuer_kind(struct issuer_config *is, const json_t *j,
+    const char *path, struct diags *d)
+{
+    char *kind = NULL;
+
+    if (jsonv_string(j, "kind", path, 0, &kind, d) != 1)
+        return;
+    if (strcmp(kind, "jwt-svid") == 0)
+        is->jwt_svid = 1;
+    else if (strcmp(kind, "oidc") != 0)
+        diags_add(d, "%s.kind: \"%s\" must be oidc or jwt-svid", path, kind);
+    free(kind);
 }
 
 static void
@@ -141,6 +157,7 @@ parse_issuer(struct issuer_config *is, const json_t *j, const char *path,
     jsonv_bool(j, "require_key_binding", path, 0, &is->require_key_binding, d);
     jsonv_bool(j, "email_verified_string", path, 0,
         &is->email_verified_string, d);
+    parse_issuer_kind(is, j, path, d);
     if (jsonv_uint(j, "max_certificates_per_token", path, 0, 1000000, &u,
         d) == 1) {
         if (u == 0)
@@ -521,6 +538,26 @@ parse_mesh(struct config *c, const json_t *v, const char *dir,
             "\"%s\"", c->listen_host);
 }
 
+/* A JWT-SVID's sub must be a SPIFFE ID of the mesh's trust domain, and no
+ * person logs in with one. */
+static void
+check_jwt_svid_issuers(const struct config *c, struct diags *d)
+{
+    size_t i;
+
+    for (i = 0; i < c->nissuers; i++) {
+        if (!c->issuers[i].jwt_svid)
+            continue;
+        if (c->mesh.trust_domain == NULL)
+            diags_add(d, "issuers[%zu].kind: jwt-svid needs mesh.trust_domain "
+                "(the trust domain its SPIFFE IDs must be in)", i);
+        if (c->login.issuer != NULL && c->issuers[i].issuer != NULL &&
+            strcmp(c->login.issuer, c->issuers[i].issuer) == 0)
+            diags_add(d, "login.issuer: %s is a jwt-svid issuer; people log "
+                "in with an OpenID Connect issuer", c->login.issuer);
+    }
+}
+
 int
 config_load(const char *path, struct config **cfgp, struct diags *d)
 {
@@ -557,6 +594,7 @@ config_load(const char *path, struct config **cfgp, struct diags *d)
     parse_times(c, j, d);
     parse_limits(c, json_object_get(j, "limits"), d);
     parse_mesh(c, json_object_get(j, "mesh"), dir, d);
+    check_jwt_svid_issuers(c, d);
     if (d->n == before) {
         *cfgp = c;
         c = NULL;

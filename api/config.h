@@ -58,6 +58,7 @@ struct issuer_config {
     int require_key_binding;      /* nonce must be b64url(SHA-256(public key blob)) */
     uint64_t max_certificates_per_token; /* default 1 */
     int email_verified_string;    /* also take "true"/"false" strings (Cognito) */
+    int jwt_svid;                 /* "kind": "jwt-svid" (SPIFFE JWT-SVIDs) */
 };
 
 struct login_config {

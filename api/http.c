@@ -364,6 +364,17 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
             req->state = REQ_DONE;
             return queue_response(req);
         }
+        /* Issue #16: only a sidecar in front of a loopback listener with
+         * mesh.xfcc may set X-Forwarded-Client-Cert; anywhere else it is
+         * someone claiming an identity. */
+        if (!srv->cfg->mesh.xfcc && MHD_lookup_connection_value(conn,
+            MHD_HEADER_KIND, "X-Forwarded-Client-Cert") != NULL) {
+            req_error(req, 400, "invalid_request", "X-Forwarded-Client-Cert "
+                "is not trusted here (mesh.xfcc is off, or meshcad does not "
+                "listen on loopback behind a sidecar)");
+            req->state = REQ_DONE;
+            return queue_response(req);
+        }
         req->url = strdup(url);
         if ((req->route = find_route(method, url, &known)) == NULL) {
             /* Echo the escaped, bounded forms: the raw path may hold

@@ -346,6 +346,7 @@ issuance_record(struct ledger_issuance *rec, const struct request *req,
     rec->token_id = iss->c->replay_id;
     rec->max_uses = iss->is ? iss->is->max_certificates_per_token : 1;
     rec->certificate = iss->line;
+    rec->spiffe_id = iss->c->spiffe_id;
 }
 
 /* Records the signed certificate.  Returns what ledger_record_issuance

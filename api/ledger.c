@@ -27,13 +27,13 @@
 enum item_kind { ITEM_ISSUANCE, ITEM_DENIAL, ITEM_POLICY, ITEM_REVOCATION,
     ITEM_HOST_CERT, ITEM_PING };
 
-#define ITEM_PARAMS_MAX 24
+#define ITEM_PARAMS_MAX 28
 
 /* Issuance parameters, by position in stmt_sql[ITEM_ISSUANCE]. */
 enum { PI_SERIAL, PI_KEY_ID, PI_ISSUER, PI_SUBJECT, PI_EMAIL, PI_ROLE,
     PI_PRINCIPALS, PI_KEY_TYPE, PI_KEY_FP, PI_VA, PI_VB, PI_OPTS, PI_EXTS,
     PI_CA_FP, PI_ADDR, PI_REQ_ID, PI_REASON, PI_POLICY, PI_CERT, PI_TOKEN_ID,
-    PI_MAX_USES, PI_COUNT };
+    PI_MAX_USES, PI_SPIFFE_ID, PI_COUNT };
 
 /* Denial parameters, by position in stmt_sql[ITEM_DENIAL]. */
 enum { PD_SUBJECT, PD_ISSUER, PD_EMAIL, PD_ROLE, PD_PRINCIPALS, PD_REASON,
@@ -96,8 +96,8 @@ static const char *const stmt_sql[] = {
     /* 1 serial, 2 key_id, 3 issuer, 4 subject, 5 email, 6 role,
      * 7 principals, 8 key_type, 9 key_fp, 10 va, 11 vb, 12 opts,
      * 13 exts, 14 ca_fp, 15 addr, 16 req_id, 17 reason, 18 policy,
-     * 19 certificate, 20 token_id, 21 max_uses, 22 created_at, 23 entry,
-     * 24 mac */
+     * 19 certificate, 20 token_id, 21 max_uses, 22 spiffe_id (#16),
+     * 23 created_at, 24 entry, 25 mac */
     /* One row: (blocked, seq).  The subject's block is checked in the
      * certificate's own transaction, after the segment took the subject's
      * lock (segment_locks), so no certificate commits after a block. */
@@ -114,11 +114,11 @@ static const char *const stmt_sql[] = {
     "  role, principals, key_type, key_fingerprint, valid_after, "
     "  valid_before, critical_options, extensions, ca_fingerprint, "
     "  client_address, request_id, reason, policy_version, token_id, "
-    "  certificate, created_at, entry, mac) "
+    "  certificate, spiffe_id, created_at, entry, mac) "
     "SELECT $1::bigint, $2, $4, $3, $5, $6, $7::text[], $8, $9, "
     "  to_timestamp($10::bigint), to_timestamp($11::bigint), $12::jsonb, "
-    "  $13::text[], $14, $15, $16, $17, $18, $20, $19, $22::timestamptz, "
-    "  $23::bytea, $24::bytea "
+    "  $13::text[], $14, $15, $16, $17, $18, $20, $19, $22, "
+    "  $23::timestamptz, $24::bytea, $25::bytea "
     "WHERE EXISTS (SELECT 1 FROM t) RETURNING seq) "
     "SELECT (SELECT blocked FROM b), (SELECT seq FROM c)",
     /* 1 subject, 2 issuer, 3 email, 4 role, 5 principals, 6 reason,
@@ -845,10 +845,12 @@ issuance_params(struct item *it, const struct ledger_issuance *rec)
     p[PI_CERT] = rec->certificate;
     p[PI_TOKEN_ID] = rec->token_id;
     p[PI_MAX_USES] = own(it, fmt_u64(rec->max_uses ? rec->max_uses : 1));
+    p[PI_SPIFFE_ID] = rec->spiffe_id;
     it->nparams = PI_COUNT;
-    /* Only email and reason may be NULL (SQL NULL). */
+    /* Only email, reason and spiffe_id may be NULL (SQL NULL). */
     for (i = 0; i < PI_COUNT; i++)
-        if (p[i] == NULL && i != PI_EMAIL && i != PI_REASON)
+        if (p[i] == NULL && i != PI_EMAIL && i != PI_REASON &&
+            i != PI_SPIFFE_ID)
             return MESHCA_ERR_ALLOC;
     return 0;
 }

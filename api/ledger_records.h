@@ -27,6 +27,7 @@ struct ledger_issuance {
     const char *token_id;                          /* replay id */
     uint64_t max_uses;                             /* per token */
     const char *certificate;                       /* the one-line form */
+    const char *spiffe_id;                         /* a workload's; NULL for people */
 };
 
 struct ledger_denial {

@@ -160,6 +160,19 @@ out:
 }
 
 int
+svid_peer_present(struct request *req)
+{
+    const union MHD_ConnectionInfo *ci;
+    unsigned int n = 0;
+
+    ci = MHD_get_connection_info(req->conn,
+        MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    return ci != NULL && ci->tls_session != NULL &&
+        gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session,
+        &n) != NULL && n > 0;
+}
+
+int
 svid_from_request(struct request *req, char **idp, char *why, size_t whylen)
 {
     const union MHD_ConnectionInfo *ci;

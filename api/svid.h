@@ -42,6 +42,9 @@ int svid_verify_der(X509_STORE *store, const char *trust_domain,
 int svid_from_request(struct request *req, char **idp, char *why,
     size_t whylen) MESHCA_WUR;
 
+/* 1 when req's TLS client sent a certificate, else 0. */
+int svid_peer_present(struct request *req);
+
 /* The SPIFFE ID in an Envoy X-Forwarded-Client-Cert header value (set by
  * the sidecar that verified the client's SVID): exactly one element (no
  * ',' outside quotes), with exactly one URI= field, a SPIFFE ID of

@@ -43,8 +43,8 @@ host_text_ok(const char *s, size_t n, int first)
  * {spiffe_path}, 2 for {spiffe_segment[N]} with N in *np, 0 for anything
  * else.
  */
-static int
-template_var(const char *p, size_t vlen, size_t *np)
+int
+policy_spiffe_var(const char *p, size_t vlen, size_t *np)
 {
     size_t k, n = 0, sl = strlen(SEGMENT_VAR);
 
@@ -64,6 +64,28 @@ template_var(const char *p, size_t vlen, size_t *np)
     return 2;
 }
 
+int
+policy_spiffe_value(int var, size_t n, const char *id, const char **valp,
+    size_t *lenp, char *why, size_t whylen)
+{
+    *valp = NULL;
+    *lenp = 0;
+    if (id == NULL) {
+        snprintf(why, whylen, "no SPIFFE ID (only workloads have one)");
+        return -1;
+    }
+    if (var == 1) {
+        *valp = spiffe_path(id);
+        *lenp = strlen(*valp);
+        return 0;
+    }
+    if (spiffe_segment(id, n, valp, lenp) != 0) {
+        snprintf(why, whylen, "%s has no path segment %zu", id, n);
+        return -1;
+    }
+    return 0;
+}
+
 /* Checks a host principal pattern.  0, or -1 with the reason in why. */
 static int
 check_host_pattern(const char *pat, char *why, size_t whylen)
@@ -81,7 +103,7 @@ check_host_pattern(const char *pat, char *why, size_t whylen)
                 snprintf(why, whylen, "unclosed '{'");
                 return -1;
             }
-            if (template_var(p + 1, (size_t)(close - p - 1), &n) == 0) {
+            if (policy_spiffe_var(p + 1, (size_t)(close - p - 1), &n) == 0) {
                 snprintf(why, whylen, "unknown template {%.*s} (known: "
                     "{spiffe_path}, {spiffe_segment[N]} with N 0-63)",
                     (int)((size_t)(close - p - 1) > 64 ? 64 :
@@ -271,15 +293,9 @@ fill_host(const char *pat, const char *id, char *buf, char *why,
             continue;
         }
         close = strchr(p, '}');
-        var = template_var(p + 1, (size_t)(close - p - 1), &seg);
-        if (var == 1) {
-            val = spiffe_path(id);
-            n = strlen(val);
-        } else if (spiffe_segment(id, seg, &val, &n) != 0) {
-            snprintf(why, whylen, "%s: %s has no path segment %zu", pat, id,
-                seg);
+        var = policy_spiffe_var(p + 1, (size_t)(close - p - 1), &seg);
+        if (policy_spiffe_value(var, seg, id, &val, &n, why, whylen) != 0)
             return NULL;
-        }
         if (n == 0 || !host_text_ok(val, n, 1)) {
             snprintf(why, whylen, "%s: {%.*s} of %s is \"%.*s\", which is "
                 "empty, starts with '.' or '-', or holds '/': not a safe "

@@ -22,7 +22,8 @@ struct policy_match {
     char **emails;              /* verified email, case-insensitive */
     char **domains;             /* verified email's domain, case-insensitive */
     char **subjects;            /* exact */
-    size_t ngroups, nemails, ndomains, nsubjects;
+    char **spiffe_ids;          /* SPIFFE ID patterns (meshca/spiffe.h) */
+    size_t ngroups, nemails, ndomains, nsubjects, nspiffe_ids;
     int any;                    /* "any_authenticated": true */
     int present;                /* the rule exists (admins may be absent) */
 };
@@ -62,6 +63,15 @@ struct policy {
     struct policy_host *hosts;
     size_t nhosts;
 };
+
+/* The SPIFFE template variable at p (vlen bytes, without the braces): 1
+ * for spiffe_path, 2 for spiffe_segment[N] (N 0-63 in *np), 0 otherwise. */
+int policy_spiffe_var(const char *p, size_t vlen, size_t *np);
+
+/* The value of SPIFFE template variable var for the workload ID id: into
+ * (*valp, *lenp), pointing into id.  0, or -1 with the reason in why. */
+int policy_spiffe_value(int var, size_t n, const char *id, const char **valp,
+    size_t *lenp, char *why, size_t whylen);
 
 /* The "hosts" section (j may be NULL: none): parsed into p, problems added
  * to d.  Returns 0 or MESHCA_ERR_ALLOC.  policy_hosts_free frees them. */
