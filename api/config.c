@@ -522,7 +522,7 @@ parse_mesh(struct config *c, const json_t *v, const char *dir,
         diags_add(d, "mesh.trust_domain: \"%s\" is not a trust domain "
             "(lower-case letters, digits, '.', '-', '_'; no spiffe://)",
             c->mesh.trust_domain);
-    if (jsonv_string(v, "trust_bundle", "mesh", 1, &c->mesh.trust_bundle,
+    if (jsonv_string(v, "trust_bundle", "mesh", 0, &c->mesh.trust_bundle,
         d) == 1)
         resolve(&c->mesh.trust_bundle, dir, d);
     jsonv_bool(v, "xfcc", "mesh", 0, &c->mesh.xfcc, d);

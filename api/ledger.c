@@ -1231,7 +1231,16 @@ static const char report_sql[] =
     "   SELECT x.serial::text AS serial, x.subject, x.email, x.principals, x.role,"
     "     to_char(x.valid_before AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS valid_before"
     "   FROM certificates x WHERE x.valid_before > now() AND NOT " REVOKED_SQL
-    "   ORDER BY x.valid_before LIMIT 2000) v))::text";
+    "   ORDER BY x.valid_before LIMIT 2000) v),"
+    /* Issue #16: which workloads held which host names in the period. */
+    " 'hosts', (SELECT coalesce(json_agg(h ORDER BY h.spiffe_id), '[]') FROM ("
+    "   SELECT x.spiffe_id, array_agg(DISTINCT n ORDER BY n) AS host_names,"
+    "     count(DISTINCT x.serial) AS certificates,"
+    "     to_char(max(x.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS last_issued,"
+    "     to_char(max(x.valid_before) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS valid_until"
+    "   FROM host_certificates x, unnest(x.principals) AS n"
+    "   WHERE x.created_at BETWEEN to_timestamp($1::bigint) AND to_timestamp($2::bigint)"
+    "   GROUP BY x.spiffe_id LIMIT 2000) h))::text";
 
 json_t *
 ledger_report(struct ledger *l, int64_t since, int64_t until)

@@ -28,22 +28,24 @@
 struct hc_args {
     struct cli_conn_flags flags;
     const char *svid, *svid_key, *key, *pidfile, *ttl;
-    int no_reload;
+    int no_reload, renew;
 };
 
 static void
 usage(FILE *f)
 {
     fprintf(f, "usage: meshca host-cert --svid CERT.pem --svid-key KEY.pem "
-        "[--key HOSTKEY.pub]\n       [--ttl 24h] [--sshd-pid-file FILE | "
-        "--no-reload] [--server URL] [--cacert FILE]\n"
+        "[--key HOSTKEY.pub]\n       [--ttl 24h] [--renew] [--sshd-pid-file "
+        "FILE | --no-reload] [--server URL]\n       [--cacert FILE]\n"
         "Asks meshcad for a host certificate of HOSTKEY.pub (default "
         DEFAULT_KEY ")\nfor the names its policy grants this workload's "
         "SPIFFE ID (the X.509-SVID\nCERT.pem), checks it, writes "
         "HOSTKEY-cert.pub atomically (0644), sends sshd\nSIGHUP (pid from "
         "--sshd-pid-file, default " DEFAULT_PIDFILE ") and prints the\n"
         "HostCertificate line for sshd_config.  On any failure the old "
-        "certificate stays.\nExit: 0, 1 refused or invalid, 2 usage, 3 "
+        "certificate stays.\n--renew: only when HOSTKEY-cert.pub is missing, "
+        "not ours, or two thirds of its\nlifetime have passed (for the "
+        "refresh timer: meshca host-config).\nExit: 0, 1 refused or invalid, 2 usage, 3 "
         "unreachable.\n" CLI_CONN_USAGE);
 }
 
@@ -58,6 +60,7 @@ parse_args(int argc, char **argv, struct hc_args *a)
         { "ttl", required_argument, NULL, 't' },
         { "sshd-pid-file", required_argument, NULL, 'p' },
         { "no-reload", no_argument, NULL, 'n' },
+        { "renew", no_argument, NULL, 'r' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -75,6 +78,7 @@ parse_args(int argc, char **argv, struct hc_args *a)
         case 't': a->ttl = optarg; break;
         case 'p': a->pidfile = optarg; break;
         case 'n': a->no_reload = 1; break;
+        case 'r': a->renew = 1; break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -152,6 +156,32 @@ check_cert(const char *line, const struct meshca_key *ours,
         return -1;
     }
     return 0;
+}
+
+/* --renew: 1 when the certificate at path is a host certificate of ours
+ * with less than two thirds of its lifetime gone (nothing to do), else 0. */
+static int
+not_due(const char *path, const struct meshca_key *ours)
+{
+    char *line = read_line(path);
+    struct cert *c = NULL;
+    uint64_t now = (uint64_t)time(NULL), due = 0;
+    int ok = 0;
+
+    if (line != NULL && cert_host_from_line(line, &c) == 0 &&
+        meshca_key_equal(c->key, ours) && c->valid_before > c->valid_after) {
+        due = c->valid_after + (c->valid_before - c->valid_after) / 3 * 2;
+        ok = now >= c->valid_after && now < due;
+    }
+    if (ok) {
+        char t[32];
+
+        fprintf(stderr, "meshca host-cert: %s is not due for renewal until "
+            "%s; nothing to do\n", path, cli_format_time(due, t, sizeof(t)));
+    }
+    cert_free(c);
+    free(line);
+    return ok;
 }
 
 /* Sends sshd SIGHUP (it re-reads HostCertificate).  0 or -1 (printed). */
@@ -271,6 +301,10 @@ cmd_host_cert(int argc, char **argv)
         fprintf(stderr, "meshca host-cert: %s is not a readable public key "
             "line\n", a.key);
         rc = EXIT_REFUSED;
+        goto done;
+    }
+    if (a.renew && not_due(out, ours)) {
+        rc = 0;
         goto done;
     }
     if ((rc = fetch(&conn, pub, a.ttl, &cas, &resp)) != 0)

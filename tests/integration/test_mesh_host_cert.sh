@@ -189,3 +189,58 @@ check_fails "the same client refuses db.payments.mesh.test (not in the certifica
 cat "$T_TMP/ssh.err" >>"$T_LOG"
 check_match "because the name is not a listed principal" "$(cat "$T_TMP/ssh.err")" 'not a listed principal|Host key verification failed'
 check_fails "and a name outside the CA's patterns (no prompt, refused)" to other.example.test
+
+# Renewal (the refresh timer's meshca host-cert --renew): not due right
+# after issuance; due for a certificate that is not ours; the old one stays
+# when renewal fails.
+CERT=$SSHD_DIR/host_ed25519-cert.pub
+before=$(sha256sum <"$CERT")
+out=$(hc --renew --svid "$T_TMP/good.pem" --svid-key "$T_TMP/good.key" --key "$SSHD_DIR/host_ed25519.pub" \
+    --sshd-pid-file "$SSHD_DIR/sshd.pid" 2>&1); rc=$?
+check_eq "host-cert --renew of a fresh certificate: exit 0" "$rc" 0
+check_match "it is not due before two thirds of its lifetime" "$out" 'not due for renewal until'
+check_eq "and the file is untouched" "$(sha256sum <"$CERT")" "$before"
+cp "$T_TMP/good-cert.pub" "$CERT"   # a host certificate of another key
+out=$(hc --renew --server https://127.0.0.1:1 --svid "$T_TMP/good.pem" --svid-key "$T_TMP/good.key" \
+    --key "$SSHD_DIR/host_ed25519.pub" --no-reload 2>&1); rc=$?
+check_eq "a due renewal with the server unreachable: exit 3" "$rc" 3
+check_eq "keeps the old certificate" "$(sha256sum <"$CERT")" "$(sha256sum <"$T_TMP/good-cert.pub")"
+out=$(hc --renew --svid "$T_TMP/good.pem" --svid-key "$T_TMP/good.key" --key "$SSHD_DIR/host_ed25519.pub" \
+    --no-reload 2>&1); rc=$?
+check_eq "a due renewal: exit 0" "$rc" 0
+check "and a new certificate of this host's key" ssh-keygen -L -f "$CERT"
+check_fails "(not the other key's)" cmp -s "$CERT" "$T_TMP/good-cert.pub"
+out=$("$MESHCA_BIN" host-config --server "$MESHCAD_URL" --svid /run/spire/svid.pem \
+    --svid-key /run/spire/svid.key 2>&1)
+check_match "host-config prints the HostCertificate line" "$out" \
+    'HostCertificate /etc/ssh/ssh_host_ed25519_key-cert.pub'
+check_match "and the renewal for the refresh service" "$out" \
+    "ExecStart=/usr/local/bin/meshca host-cert --renew --server $MESHCAD_URL --svid /run/spire/svid.pem --svid-key /run/spire/svid.key --key /etc/ssh/ssh_host_ed25519_key.pub"
+
+# /v1/explain explains host decisions too.
+ex=$(c --cert "$T_TMP/good.pem" --key "$T_TMP/good.key" -H 'Content-Type: application/json' \
+    -d '{"host": true}' "$MESHCAD_URL/v1/explain")
+echo "$ex" >>"$T_LOG"
+check_eq "explain: a host decision for the SVID's SPIFFE ID" \
+    "$(jq -c '[.spiffe_id, .decision, .principals]' <<<"$ex")" \
+    "[\"$API\",\"granted\",[\"api.payments.mesh.test\",\"payments.mesh.test\"]]"
+ex=$(c --cert "$T_TMP/outsider.pem" --key "$T_TMP/outsider.key" -H 'Content-Type: application/json' \
+    -d '{"host": true}' "$MESHCAD_URL/v1/explain")
+check_eq "explain: a refused workload, with the entry that did not match" \
+    "$(jq -c '[.decision, .entries[0].matches]' <<<"$ex")" '["denied",false]'
+
+# The report: which workloads hold which host names.
+tok=$(mint_token "$(claims_for admin '["meshca-admins"]')")
+jq '.admins = {"groups": ["meshca-admins"]}' "$T_TMP/policy.json" >"$T_TMP/p2" && mv "$T_TMP/p2" "$T_TMP/policy.json"
+kill -HUP "$MESHCAD_PID"
+reloaded() { grep -q 'policy reloaded' "$T_TMP/meshcad.log"; }
+check "meshcad reloads the policy with admins" wait_for 10 reloaded
+rep=$(c -H "Authorization: Bearer $tok" "$MESHCAD_URL/v1/report")
+echo "$rep" | head -c 2000 >>"$T_LOG"
+check_eq "the report lists the workload and its host names" \
+    "$(jq -c '.hosts | map([.spiffe_id, .host_names])' <<<"$rep")" \
+    "[[\"$API\",[\"api.payments.mesh.test\",\"payments.mesh.test\"]]]"
+echo "$rep" >"$T_TMP/report.json"
+"$MESHCA_BIN" report --input "$T_TMP/report.json" --format html --output "$T_TMP/report.html" >>"$T_LOG" 2>&1
+check_match "the HTML report has the section" "$(cat "$T_TMP/report.html")" 'Workloads &rarr; host names'
+check "and names the workload" grep -qF "$API" "$T_TMP/report.html"
