@@ -19,6 +19,8 @@
 #include "hostcert.h"
 #include "ledger.h"
 #include "meshcad_err.h"
+#include "ratelimit.h"
+#include "revocations.h"
 #include "server.h"
 
 #define HOST_SERIAL_TRIES 3
@@ -97,6 +99,41 @@ parse_body(struct request *req, struct hostcert *h)
 out:
     json_decref(j);
     return r;
+}
+
+/* The rate limit (per workload, as per person for user certificates) and
+ * the revocation state (a revoked key, a blocked workload: the block's
+ * issuer is "spiffe://TRUST-DOMAIN").  0 to go on, -1 answered. */
+static int
+admit(struct request *req, const struct hostcert *h)
+{
+    struct server *srv = req->srv;
+    char iss[300], why[256];
+    int64_t wait;
+    int r;
+
+    snprintf(iss, sizeof(iss), "spiffe://%s", srv->cfg->mesh.trust_domain);
+    if ((wait = ratelimit_take(srv->rl, iss, h->id,
+        meshca_mono_us() / 1000)) > 0) {
+        metrics_inc(&srv->metrics.denied, "rate_limited");
+        req->retry_after = wait;
+        req_error(req, 429, "rate_limited", "too many certificates for %s; "
+            "retry in %lld s", h->id, (long long)wait);
+        return -1;
+    }
+    if ((r = revocations_refuse(srv, h->keyfp, iss, h->id, why,
+        sizeof(why))) < 0) {
+        metrics_inc(&srv->metrics.denied, "revocations_unavailable");
+        req->retry_after = 2;
+        req_error(req, 503, "unavailable", "%s; retry shortly", why);
+        return -1;
+    }
+    if (r != 0) {
+        metrics_inc(&srv->metrics.denied, "revoked");
+        req_error(req, 403, "forbidden", "%s", why);
+        return -1;
+    }
+    return 0;
 }
 
 /* A denial recorded in the ledger (best effort) and answered 403. */
@@ -253,7 +290,8 @@ handle_host_certificate(struct request *req)
             "certificates (no ca_keys entry with \"use\": \"host\")");
         return;
     }
-    if ((h.id = req_workload(req)) == NULL || parse_body(req, &h) != 0)
+    if ((h.id = req_workload(req)) == NULL || parse_body(req, &h) != 0 ||
+        admit(req, &h) != 0)
         goto out;
     if (cakey_set_contains(srv->cas, h.key)) {
         req_error(req, 400, "invalid_request", "public_key is a CA key of "

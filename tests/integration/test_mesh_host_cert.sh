@@ -244,3 +244,14 @@ echo "$rep" >"$T_TMP/report.json"
 "$MESHCA_BIN" report --input "$T_TMP/report.json" --format html --output "$T_TMP/report.html" >>"$T_LOG" 2>&1
 check_match "the HTML report has the section" "$(cat "$T_TMP/report.html")" 'Workloads &rarr; host names'
 check "and names the workload" grep -qF "$API" "$T_TMP/report.html"
+
+# A revoked host key gets no new host certificate.
+CODE=$(c -o "$T_TMP/rv.json" -w '%{http_code}' -H "Authorization: Bearer $(mint_token "$(claims_for admin '["meshca-admins"]')")" \
+    -H 'Content-Type: application/json' --data-binary \
+    "$(jq -cn --arg k "$(cat "$T_TMP/hostkey.pub")" '{public_key: $k, reason: "host key leaked", force: true}')" \
+    "$MESHCAD_URL/v1/revocations")
+echo "revocation -> $CODE $(cat "$T_TMP/rv.json")" >>"$T_LOG"
+check_eq "an admin revokes the host key" "$CODE" 201
+revoked() { hostcert good; test "$CODE" = 403; }
+check "then a good SVID gets no certificate for that key (403)" wait_for 10 revoked
+check_match "the reason" "$BODY" 'revoked'
