@@ -525,6 +525,9 @@ parse_mesh(struct config *c, const json_t *v, const char *dir,
     if (jsonv_string(v, "trust_bundle", "mesh", 0, &c->mesh.trust_bundle,
         d) == 1)
         resolve(&c->mesh.trust_bundle, dir, d);
+    if (c->mesh.trust_bundle != NULL && c->tls_cert == NULL)
+        diags_add(d, "mesh.trust_bundle: X.509-SVIDs are TLS client "
+            "certificates: configure tls.cert and tls.key too");
     jsonv_bool(v, "xfcc", "mesh", 0, &c->mesh.xfcc, d);
     jsonv_duration(v, "host_ttl_ceiling", "mesh", 0,
         &c->mesh.host_ttl_ceiling, d);

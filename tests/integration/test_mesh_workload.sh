@@ -45,6 +45,9 @@ check "meshcad check accepts a jwt-svid issuer and a spiffe_ids role" \
 jq 'del(.mesh)' "$T_TMP/meshcad.json" >"$T_TMP/nomesh.json"
 check_match "a jwt-svid issuer needs mesh.trust_domain" \
     "$("$MESHCAD_BIN" check --config "$T_TMP/nomesh.json" 2>&1)" 'jwt-svid needs mesh.trust_domain'
+jq 'del(.tls)' "$T_TMP/meshcad.json" >"$T_TMP/notls.json"
+check_match "mesh.trust_bundle without tls is refused, with the reason" \
+    "$("$MESHCAD_BIN" check --config "$T_TMP/notls.json" 2>&1)" 'mesh.trust_bundle: X.509-SVIDs are TLS client certificates'
 MESHCAD_URL=https://127.0.0.1:$MESHCAD_PORT
 MESHCAD_CURL_OPTS="--cacert $T_TMP/tls-ca.pem"
 stack_start
