@@ -128,6 +128,14 @@ check "the log integrates the host certificate" wait_for 20 integrated
 out=$("$MESHCAD_BIN" ledger verify --config "$T_TMP/meshcad.json" 2>&1)
 echo "$out" >>"$T_LOG"
 check_match "meshcad ledger verify: intact with a host certificate in the log" "$out" '^ok: log verified: 4 entries'
+VKEY=$("$MESHCAD_BIN" log vkey --config "$T_TMP/meshcad.json" 2>>"$T_LOG")
+userserial=$(psql_admin -c "SELECT serial FROM certificates LIMIT 1")
+logck() { curl -fsS --cacert "$T_TMP/tls-ca.pem" "$MESHCAD_URL/v1/log/checkpoint" 2>/dev/null | sed -n 2p; }
+check_eq "the signed checkpoint covers the host certificate" "$(logck)" 4
+out=$(SSL_CERT_FILE="$T_TMP/tls-ca.pem" "$BUILD/tests/tools/tlogcheck" verify --url "$MESHCAD_URL/v1/log" --vkey "$VKEY" \
+    --serial "$userserial" 2>&1 </dev/null); rc=$?
+echo "$out" >>"$T_LOG"
+check_eq "tlogcheck (Go sumdb/note, sumdb/tlog) verifies the log holding a host certificate" "$rc" 0
 row=$(psql_admin -c "SELECT reason FROM denials WHERE subject = 'spiffe://$TD/ns/ci/sa/runner'")
 check_match "the refused workload is a denial in the ledger" "$row" 'no entry of the policy'
 
