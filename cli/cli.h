@@ -233,6 +233,13 @@ int cmd_host_cert(int argc, char **argv);
 struct json_t;
 int known_hosts_install(const struct cli_conn *conn, const struct json_t *cfg,
     char *path, size_t pathlen, char *why, size_t whylen) MESHCA_WUR;
+
+/* The same for meshca ssh-config --install: /v1/config fetched from the
+ * server of $MESHCA_SERVER or the local config.  Returns 0 (written), 1
+ * (no server known, or it certifies no hosts: nothing written) or -1 with
+ * why filled. */
+int known_hosts_refresh(char *path, size_t pathlen, char *why,
+    size_t whylen) MESHCA_WUR;
 int cmd_explain(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_audit(int argc, char **argv);   /* cmd_audit.c */

@@ -169,6 +169,22 @@ cmd_logout(int argc, char **argv)
     return 0;
 }
 
+/* ssh-config --install also (re)writes the managed known_hosts when a
+ * server is known (a warning if that fails: the snippet was written). */
+static void
+refresh_known_hosts(void)
+{
+    char kh[1200], why[512];
+    int r = known_hosts_refresh(kh, sizeof(kh), why, sizeof(why));
+
+    if (r == 0)
+        printf("Wrote %s: the @cert-authority line(s) of the server's host "
+            "CA.\n", kh);
+    else if (r < 0)
+        fprintf(stderr, "meshca ssh-config: warning: known_hosts not "
+            "updated: %s\n", why);
+}
+
 int
 cmd_ssh_config(int argc, char **argv)
 {
@@ -181,7 +197,9 @@ cmd_ssh_config(int argc, char **argv)
         return usage_for(argv[1], "usage: meshca ssh-config "
             "[--install]\nPrints (or writes to ~/.ssh/config.d/meshca.conf) "
             "the ssh_config lines that use\nthe key and certificate `meshca "
-            "login --files` writes.  Exit: 0, 1 failed, 2 usage.\n");
+            "login --files` writes and meshca's known_hosts\n(the host CA's "
+            "@cert-authority lines; --install also refreshes it when a "
+            "server\nis known).  Exit: 0, 1 failed, 2 usage.\n");
     if (home == NULL || install_ssh_dir(dir, sizeof(dir)) != 0) {
         fprintf(stderr, "meshca ssh-config: cannot make ~/.ssh/meshca\n");
         return EXIT_REFUSED;
@@ -213,6 +231,7 @@ cmd_ssh_config(int argc, char **argv)
     printf("Wrote %s.  Put \"Include config.d/*.conf\" at the top of "
         "~/.ssh/config if it is not there.\n", path);
     rc = 0;
+    refresh_known_hosts();
 out:
     free(snip);
     return rc;

@@ -128,3 +128,36 @@ out:
     cli_response_free(&r);
     return ret;
 }
+
+int
+known_hosts_refresh(char *path, size_t pathlen, char *why, size_t whylen)
+{
+    struct cli_config *local = NULL;
+    struct cli_conn_flags flags = { NULL, NULL, 0 };
+    struct cli_conn conn;
+    struct cli_response r;
+    json_t *cfg = NULL;
+    int ret = 1;
+
+    memset(&r, 0, sizeof(r));
+    /* Only where a server is known: ssh-config works without one. */
+    if (cli_config_load(&local, why, whylen) != 0)
+        return -1;
+    if ((getenv("MESHCA_SERVER") == NULL && local->server == NULL) ||
+        cli_conn_init(&conn, &flags, local) != 0)
+        goto out;
+    ret = -1;
+    if (cli_http(&conn, "GET", "/v1/config", NULL, NULL, CLI_RESPONSE_MAX,
+        &r) != 0 || r.status != 200 ||
+        (cfg = json_loadb(r.body, r.len, 0, NULL)) == NULL) {
+        snprintf(why, whylen, "cannot read %s/v1/config: %s", conn.server,
+            r.status != 0 ? "the server refused" : r.error);
+        goto out;
+    }
+    ret = known_hosts_install(&conn, cfg, path, pathlen, why, whylen);
+out:
+    json_decref(cfg);
+    cli_response_free(&r);
+    cli_config_free(local);
+    return ret;
+}

@@ -181,6 +181,13 @@ check "meshca login installs the host CA's @cert-authority line" has "$(grep -v 
 check_match "meshca ssh-config names the managed known_hosts" "$("$MESHCA_BIN" ssh-config)" \
     "UserKnownHostsFile ~/.ssh/known_hosts $HOME/.ssh/meshca/known_hosts"
 
+rm -f "$KH"
+check "meshca ssh-config --install" env MESHCA_SERVER="$MESHCAD_URL" MESHCA_CA_FILE="$T_TMP/tls-ca.pem" \
+    "$MESHCA_BIN" ssh-config --install
+check "also writes the managed known_hosts again" has "$(cat "$KH" 2>&1)" \
+    "@cert-authority *.payments.mesh.test,payments.mesh.test $(cut -d' ' -f1-2 "$T_TMP/host_ca.pub")"
+check_match "and the installed snippet names it" "$(cat "$HOME/.ssh/config.d/meshca.conf")" \
+    "UserKnownHostsFile ~/.ssh/known_hosts $HOME/.ssh/meshca/known_hosts"
 sshd_hup_done() { grep -q 'Received SIGHUP' "$SSHD_DIR/sshd.log" && wait_port "$SSHD_PORT" 1; }
 check "sshd reloaded with the host certificate" wait_for 10 sshd_hup_done
 to() {  # NAME: ssh to the sshd as NAME, strict, meshca's known_hosts only
