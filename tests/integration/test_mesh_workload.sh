@@ -133,3 +133,33 @@ ex=$(curl -sS --cacert "$T_TMP/tls-ca.pem" -H "Authorization: Bearer $(svid_jwt 
     -H 'Content-Type: application/json' -d '{}' "$MESHCAD_URL/v1/explain" 2>>"$T_LOG")
 echo "$ex" >>"$T_LOG"
 check_match "/v1/explain says why a workload is refused" "$ex" 'matches none of spiffe_ids'
+
+# Keys from the SPIRE OIDC discovery provider (here a stand-in on loopback
+# serving the same key set): discovery document, then its jwks_uri.
+mkdir -p "$T_TMP/oidc"
+OIDC_PORT=$(free_port)
+OIDC=http://127.0.0.1:$OIDC_PORT
+jq -n --arg iss "$OIDC" '{issuer: $iss, jwks_uri: ($iss + "/keys"),
+    authorization_endpoint: ($iss + "/auth"), response_types_supported: ["id_token"],
+    subject_types_supported: ["public"], id_token_signing_alg_values_supported: ["RS256"]}' \
+    >"$T_TMP/oidc/discovery.json"
+cp "$T_TMP/spire/jwks.json" "$T_TMP/oidc/keys.json"
+node -e '
+  const http = require("http"), fs = require("fs"), [dir, port] = process.argv.slice(1);
+  const files = { "/.well-known/openid-configuration": "discovery.json", "/keys": "keys.json" };
+  http.createServer((q, r) => {
+    const f = files[q.url];
+    if (!f) { r.writeHead(404); r.end(); return; }
+    r.writeHead(200, { "content-type": "application/json" });
+    r.end(fs.readFileSync(dir + "/" + f));
+  }).listen(Number(port), "127.0.0.1");' "$T_TMP/oidc" "$OIDC_PORT" >>"$T_LOG" 2>&1 &
+OIDC_PID=$!
+at_exit "kill $OIDC_PID"
+check "the discovery stand-in answers" wait_port "$OIDC_PORT" 10
+kill "$MESHCAD_PID"; wait "$MESHCAD_PID" 2>/dev/null
+jq --arg iss "$OIDC" '.issuers[1] = {kind: "jwt-svid", issuer: $iss, audiences: ["meshca"]}' \
+    "$T_TMP/meshcad.json" >"$T_TMP/disc.json"
+meshcad_start "$T_TMP/disc.json"
+post "$(svid_jwt "$(jwt_claims "spiffe://$TD/ns/ci/sa/discovered" "{\"iss\": \"$OIDC\"}")")"
+check_eq "a JWT-SVID verified with keys from OIDC discovery gets a certificate" "$CODE" 201
+check_eq "for its SPIFFE ID" "$(jq -c .principals <<<"$BODY")" '["ci/discovered","ci/deploy"]'
