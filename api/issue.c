@@ -219,6 +219,12 @@ admit_key(struct request *req, struct issuance *iss)
             meshcad_strerror(r));
         return -1;
     }
+    if (srv->host_cas != NULL && cakey_set_contains(srv->host_cas, iss->key)) {
+        metrics_inc(&srv->metrics.denied, "invalid_key");
+        req_error(req, 400, "invalid_request", "public_key is this CA's host "
+            "CA key; certify your own key");
+        return -1;
+    }
     iss->is = issuer_of(srv->cfg, iss->c->iss);
     if (iss->is != NULL && iss->is->require_key_binding &&
         (blob = meshca_key_blob(iss->key, &bloblen)) != NULL &&

@@ -105,6 +105,12 @@ CODE=$(c -o /dev/null -w '%{http_code}' --cert "$T_TMP/good.pem" --key "$T_TMP/g
     "$MESHCAD_URL/v1/host-certificates")
 check_eq "the host CA's own key is not certified" "$CODE" 400
 
+CODE=$(c -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(token 1)" \
+    -H 'Content-Type: application/json' --data-binary \
+    "$(jq -cn --arg k "$(cut -d' ' -f1-2 "$T_TMP/host_ca.pub")" '{public_key: $k}')" \
+    "$MESHCAD_URL/v1/certificates")
+check_eq "nor is it certified as a user key" "$CODE" 400
+
 # The user side still signs with the user CA only.
 c -H "Authorization: Bearer $(token 0)" -H 'Content-Type: application/json' \
     --data-binary "$(jq -cn --arg k "$(user_key u1)" '{public_key: $k}')" \
