@@ -4,6 +4,7 @@
 #   make test       deps + build with -Werror + every test suite (SAN=1: under ASan+UBSan)
 #   make run        deps + the local stack (PostgreSQL under ./var, meshcad on 127.0.0.1)
 #   make bench | fuzz [FUZZ_SECONDS=N] | format | install [PREFIX= DESTDIR=] | clean
+#   make deb       the Debian packages meshcad and meshca (dpkg-buildpackage)
 
 SAN      ?= 0
 WERROR   ?= 0
@@ -21,10 +22,11 @@ TEST_JOBS ?= 2
 
 # Each binary links only what it uses: libmeshca needs OpenSSL, jansson and
 # libcurl (its URL parser); meshcad adds libmicrohttpd, cjose, libpq and
-# GnuTLS; meshca adds libssh.  liboauth2 is not used (README "Identity
-# provider" says why), so it is neither required nor installed.
+# GnuTLS and libsystemd (sd_notify); meshca adds libssh.  liboauth2 is not
+# used (docs/identity-providers.md says why), so it is neither required nor
+# installed.
 CA_PKGS  := openssl jansson libcurl
-API_PKGS := $(CA_PKGS) libmicrohttpd cjose libpq gnutls
+API_PKGS := $(CA_PKGS) libmicrohttpd cjose libpq gnutls libsystemd p11-kit-1
 CLI_PKGS := $(CA_PKGS) libssh
 PKGS     := $(sort $(API_PKGS) $(CLI_PKGS))
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -75,7 +77,7 @@ TEST_LIB   := $(call obj,tests/lib/unit.c)
 BENCH_COMMON := $(call obj,tests/bench/common.c)
 
 .PHONY: all deps test run bench fuzz fuzz-build format install clean check-pkgs \
-        test-build test-faults soak
+        test-build test-faults soak install-data deb
 .DEFAULT_GOAL := all
 
 all: check-pkgs $(MESHCAD) $(MESHCA)
@@ -210,10 +212,43 @@ format:
 	  tests/lib/*.c tests/lib/*.h $(UNIT_SRCS) $(TOOL_SRCS) $(BENCH_SRCS) \
 	  tests/bench/common.[ch] $(FUZZ_SRCS)
 
-install: all
+install: all install-data
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/meshca/migrations
 	install -m 0755 $(MESHCAD) $(MESHCA) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 migrations/*.sql $(DESTDIR)$(PREFIX)/share/meshca/migrations/
+
+# The operator's kit (#20): man pages, bash completion, systemd units, the
+# Prometheus rules.  No build needed, so tests can install it alone.
+MANDIR        ?= $(PREFIX)/share/man
+BASHCOMPDIR   ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+install-data:
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+	  $(DESTDIR)$(PREFIX)/share/meshca/prometheus
+	install -m 0644 man/meshca.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/meshcad.json.5 man/meshca-policy.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/meshcad.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 contrib/bash-completion/meshca contrib/bash-completion/meshcad \
+	  $(DESTDIR)$(BASHCOMPDIR)/
+	for u in meshcad.service meshca-refresh.service meshca-refresh.timer; do \
+	  sed 's|@BINDIR@|$(PREFIX)/bin|g' contrib/systemd/$$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+	  chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; done
+	install -m 0644 contrib/prometheus/meshca-rules.yml $(DESTDIR)$(PREFIX)/share/meshca/prometheus/
+
+# make deb: the Debian packages meshcad and meshca, built offline from a copy
+# of the tracked (and new, unignored) files under $(BUILD)/deb, so the
+# worktree and its build/ are untouched; the .deb files land in $(BUILD)/deb.
+DEB_VERSION = $(shell sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog)
+DEB_SRC     = $(BUILD)/deb/meshca-$(DEB_VERSION)
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(DEB_SRC)
+	git ls-files -z --cached --others --exclude-standard | \
+	  xargs -0 sh -c 'for f; do [ -f "$$f" ] && printf "%s\0" "$$f"; done' _ | \
+	  tar --null -T - -cf - | tar -xf - -C $(DEB_SRC)
+	cd $(DEB_SRC) && DEB_BUILD_OPTIONS="parallel=$(TEST_JOBS) $(DEB_BUILD_OPTIONS)" \
+	  dpkg-buildpackage -us -uc -b
+	ls $(BUILD)/deb/*.deb
 
 clean:
 	rm -rf $(BUILD)

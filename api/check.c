@@ -26,6 +26,7 @@
 #include <openssl/crypto.h>
 
 #include "cakeyfile.h"
+#include "cakeysrc.h"
 #include "config.h"
 #include "entry.h"
 #include "logkeys.h"
@@ -110,7 +111,7 @@ check_ledger_keys(const struct config *cfg, struct diags *d)
 
     if (cfg->ledger.origin == NULL)
         diags_add(d, "ledger: missing (origin, log_key and mac_key are "
-            "required to serve; see README \"Configuration\")");
+            "required to serve; see meshcad.json(5))");
     if (cfg->ledger.mac_key != NULL &&
         logkeys_load_mac(cfg->ledger.mac_key, mac, &len, why, sizeof(why)) != 0)
         diags_add(d, "%s", why);
@@ -129,9 +130,14 @@ check_key_files(const struct config *cfg, struct diags *d)
     char why[1024];
     size_t i;
 
-    for (i = 0; i < cfg->nca_keys; i++)
-        if (check_ca_key_file(cfg->ca_keys[i].path, why, sizeof(why)) != 0)
-            diags_add(d, "ca_keys[%zu].path: %s", i, why);
+    for (i = 0; i < cfg->nca_keys; i++) {
+        struct cakey *k = NULL;
+
+        if (cakeysrc_load(&cfg->ca_keys[i], 1, &k, why, sizeof(why)) != 0)
+            diags_add(d, "ca_keys[%zu].%s: %s", i, cfg->ca_keys[i].pkcs11 ?
+                "pkcs11" : "path", why);
+        cakey_free(k);
+    }
     if (cfg->tls_key != NULL &&
         check_pem_file(cfg->tls_key, 1, why, sizeof(why)) != 0)
         diags_add(d, "tls.key: %s", why);

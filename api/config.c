@@ -10,6 +10,7 @@
 #include "meshca/url.h"
 #include "config.h"
 #include "meshcad_err.h"
+#include "pkcs11conf.h"
 
 static const char *const top_keys[] = { "listen", "tls", "database",
     "ca_keys", "issuers", "login", "policy", "clock_skew", "ttl_ceiling",
@@ -17,7 +18,8 @@ static const char *const top_keys[] = { "listen", "tls", "database",
 static const char *const ledger_keys[] = { "origin", "log_key", "mac_key",
     "integrate_interval", NULL };
 static const char *const tls_keys[] = { "cert", "key", "client_ca", NULL };
-static const char *const cakey_keys[] = { "path", "state", "use", NULL };
+static const char *const cakey_keys[] = { "path", "state", "pkcs11",
+    "fingerprint", "use", NULL };
 static const char *const mesh_keys[] = { "trust_domain", "trust_bundle",
     "xfcc", "host_ttl_ceiling", NULL };
 static const char *const issuer_keys[] = { "issuer", "audiences", "jwks_uri",
@@ -280,6 +282,34 @@ parse_tls(struct config *c, const json_t *v, const char *listen,
     resolve(&c->tls_client_ca, dir, d);
 }
 
+/* Where a ca_keys entry's key is: "path" (a PEM file) or "pkcs11" (a
+ * token, see pkcs11conf.h), and its optional expected "fingerprint".
+ * Returns 0, or -1 when the source is unusable (already reported). */
+static int
+parse_ca_key_source(struct ca_key_config *k, const json_t *e,
+    const char *path, const char *dir, struct diags *d)
+{
+    const json_t *p11 = json_object_get(e, "pkcs11");
+    char sub[80];
+
+    if (jsonv_string(e, "fingerprint", path, 0, &k->fingerprint, d) == 1 &&
+        strncmp(k->fingerprint, "SHA256:", 7) != 0)
+        diags_add(d, "%s.fingerprint: \"%s\" must be a SHA256 fingerprint "
+            "(\"SHA256:...\", as meshcad keygen prints)", path,
+            k->fingerprint);
+    if (p11 == NULL) {
+        jsonv_string(e, "path", path, 1, &k->path, d);
+        resolve(&k->path, dir, d);
+        return k->path != NULL ? 0 : -1;
+    }
+    if (json_object_get(e, "path") != NULL) {
+        diags_add(d, "%s: give either path or pkcs11, not both", path);
+        return -1;
+    }
+    snprintf(sub, sizeof(sub), "%s.pkcs11", path);
+    return pkcs11conf_parse(p11, sub, dir, &k->pkcs11, d);
+}
+
 /* One element of "ca_keys" (path names it in messages).  Returns 0, or -1
  * when it is not an object (then it counts as no key at all). */
 static int
@@ -293,8 +323,8 @@ parse_ca_key(struct ca_key_config *k, const json_t *e, const char *path,
         return -1;
     }
     jsonv_known_keys(e, path, cakey_keys, d);
-    jsonv_string(e, "path", path, 1, &k->path, d);
-    resolve(&k->path, dir, d);
+    (void)parse_ca_key_source(k, e, path, dir, d);
+    /* The use (issue #16) is independent of the key's source. */
     k->use = CA_KEY_USE_USER;
     if (jsonv_string(e, "use", path, 0, &use, d) == 1) {
         if (strcmp(use, "host") == 0)
@@ -620,7 +650,7 @@ config_require_ledger(const struct config *cfg, const char *cmd)
         cfg->ledger.mac_key != NULL)
         return 0;
     fprintf(stderr, "%s: %s: ledger: missing (origin, log_key and mac_key "
-        "are required; see README \"Configuration\")\n", cmd, cfg->path);
+        "are required; see meshcad.json(5))\n", cmd, cfg->path);
     return -1;
 }
 
@@ -637,8 +667,11 @@ config_free(struct config *c)
     free(c->tls_key);
     free(c->tls_client_ca);
     free(c->database);
-    for (i = 0; i < c->nca_keys; i++)
+    for (i = 0; i < c->nca_keys; i++) {
         free(c->ca_keys[i].path);
+        pkcs11conf_free(c->ca_keys[i].pkcs11);
+        free(c->ca_keys[i].fingerprint);
+    }
     free(c->ca_keys);
     for (i = 0; i < c->nissuers; i++) {
         struct issuer_config *is = &c->issuers[i];

@@ -1,5 +1,5 @@
 /*
- * meshcad's configuration file (JSON, see README.md "Configuration").
+ * meshcad's configuration file (JSON, see docs/configuration.md and meshcad.json(5)).
  * config_load() reads and validates it strictly: unknown keys, wrong types and
  * bad values are all reported (every problem at once, with its JSON path),
  * and relative paths are resolved against the config file's directory.
@@ -28,8 +28,14 @@ enum ca_key_use {
     CA_KEY_USE_HOST = 1,    /* host certificates */
 };
 
+struct pkcs11_config;
+
+/* One ca_keys entry: where the key is (a PEM file, or a PKCS#11 token) is
+ * independent of its state and of its use. */
 struct ca_key_config {
-    char *path;
+    char *path;                     /* PEM file, or NULL */
+    struct pkcs11_config *pkcs11;   /* in a token (pkcs11conf.h), or NULL */
+    char *fingerprint;              /* expected "SHA256:...", or NULL */
     enum ca_key_state state;
     enum ca_key_use use;
 };

@@ -1,7 +1,7 @@
 /*
  * Ledger entries: the canonical byte form of each ledger record (RFC 8785
  * JSON with a "type"), what the transparency log's leaves hash, and their
- * MACs.  See README "Ledger entries" for the fields.
+ * MACs.  See docs/ledger.md for the fields.
  *
  * An entry is built twice: by the writer from the record it is about to
  * insert, and by verification from the row as stored (entry_row_sql).  A row

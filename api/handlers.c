@@ -6,17 +6,48 @@
 
 #include "meshca/buf.h"
 #include "meshca/cakey.h"
+#include "castate.h"
 #include "meshca/policy.h"
 #include "handlers.h"
 #include "identity.h"
 #include "integrator.h"
 #include "ledger.h"
+#include "revocations.h"
 #include "server.h"
 
 void
 handle_healthz(struct request *req)
 {
     req_reply(req, 200, "application/json", strdup("{\"status\":\"ok\"}"), 15);
+}
+
+/* 0 when the active CA key can sign (a token key: its token answers), or
+ * -1 with the reason in why. */
+static int
+ca_key_ready(struct server *srv, char *why, size_t whylen)
+{
+    struct castate *ca = server_ca(srv);
+    int r = -1;
+
+    if (ca == NULL)
+        snprintf(why, whylen, "no active CA key");
+    else if (cakey_status(cakey_set_active(ca->set), why, whylen) == 0)
+        r = 0;
+    castate_unref(ca);
+    return r;
+}
+
+/* meshca_ca_key_up: 1 when the active CA key can sign (a token key: its
+ * token answers), 0 when not. */
+static int
+write_ca_key_metrics(struct server *srv, struct meshca_buf *b)
+{
+    char why[256];
+
+    return metrics_printf(b, "# HELP meshca_ca_key_up Whether the active CA "
+        "key can sign (0: its PKCS#11 token is unavailable).\n"
+        "# TYPE meshca_ca_key_up gauge\nmeshca_ca_key_up %d\n",
+        ca_key_ready(srv, why, sizeof(why)) == 0 ? 1 : 0);
 }
 
 /* Ready when the database answers, a CA key signs, a policy is loaded and
@@ -36,11 +67,12 @@ handle_readyz(struct request *req)
         ready = 0;
         json_object_set_new(checks, "database", json_string(why));
     }
-    json_object_set_new(checks, "ca_key",
-        json_string(cakey_set_active(srv->cas) != NULL ? "ok"
-                                                       : "no active CA key"));
-    if (cakey_set_active(srv->cas) == NULL)
+    if (ca_key_ready(srv, why, sizeof(why)) == 0)
+        json_object_set_new(checks, "ca_key", json_string("ok"));
+    else {
         ready = 0;
+        json_object_set_new(checks, "ca_key", json_string(why));
+    }
     if ((p = server_policy(srv)) != NULL) {
         json_object_set_new(checks, "policy", json_string(policy_version(p)));
         policy_unref(p);
@@ -71,6 +103,38 @@ handle_readyz(struct request *req)
     }
 }
 
+/* Operator metrics (issue #20): the build, the process, the revocation
+ * state and KRL, and the CA keys by state. */
+static int
+write_operator_metrics(struct server *srv, struct meshca_buf *b)
+{
+    static const enum cakey_state states[] = { CAKEY_ACTIVE, CAKEY_NEXT,
+        CAKEY_RETIRED };
+    struct castate *cs;
+    size_t i, k, n;
+    enum cakey_state st;
+    int r;
+
+    if ((r = metrics_write_build_info(b)) != 0 ||
+        (r = metrics_write_process(b)) != 0 ||
+        (r = revocations_write_metrics(srv, b)) != 0 ||
+        (r = metrics_printf(b, "# HELP meshca_ca_keys CA keys loaded, by "
+            "state (a next key is a rotation in progress).\n"
+            "# TYPE meshca_ca_keys gauge\n")) != 0)
+        return r;
+    if ((cs = server_ca(srv)) == NULL)
+        return MESHCA_ERR_CAKEY_UNAVAILABLE;
+    for (k = 0; r == 0 && k < sizeof(states) / sizeof(states[0]); k++) {
+        for (i = n = 0; i < cakey_set_count(cs->set); i++)
+            if (cakey_set_get(cs->set, i, &st) != NULL && st == states[k])
+                n++;
+        r = metrics_printf(b, "meshca_ca_keys{state=\"%s\"} %zu\n",
+            cakey_state_name(states[k]), n);
+    }
+    castate_unref(cs);
+    return r;
+}
+
 void
 handle_metrics(struct request *req)
 {
@@ -92,6 +156,9 @@ handle_metrics(struct request *req)
             "HTTP responses, by status code.")) != 0 ||
         (r = metrics_write_labelled(b, &srv->metrics.reloads,
             "Policy reloads, by result.")) != 0 ||
+        (r = metrics_write_labelled(b, &srv->metrics.ca_reloads,
+            "CA key set reloads (SIGHUP), by result.")) != 0 ||
+        (r = write_ca_key_metrics(srv, b)) != 0 ||
         (r = metrics_write_histogram(b, "meshca_http_request_duration_seconds",
             "HTTP request latency.", &srv->metrics.request)) != 0 ||
         (r = metrics_write_histogram(b, "meshca_issuance_duration_seconds",
@@ -108,7 +175,8 @@ handle_metrics(struct request *req)
             (unsigned long long)atomic_load(&srv->metrics.shed))) != 0 ||
         (r = ledger_write_metrics(srv->ledger, b)) != 0 ||
         (r = integrator_write_metrics(srv->integrator, b)) != 0 ||
-        (r = identity_write_metrics(srv->identity, b)) != 0) {
+        (r = identity_write_metrics(srv->identity, b)) != 0 ||
+        (r = write_operator_metrics(srv, b)) != 0) {
         meshca_buf_free(b);
         req_error(req, 500, "internal", "cannot render metrics");
         return;
@@ -125,9 +193,11 @@ handle_metrics(struct request *req)
 void
 handle_ca_keys(struct request *req)
 {
-    const char *t = req->srv->ca_keys_text;
+    struct castate *ca = server_ca(req->srv);
+    const char *t = ca->trusted_text;
 
     req_reply(req, 200, "text/plain; charset=utf-8", strdup(t), strlen(t));
+    castate_unref(ca);
     free(req->cache_control);
     req->cache_control = strdup("public, max-age=60");
 }
@@ -135,19 +205,23 @@ handle_ca_keys(struct request *req)
 void
 handle_config(struct request *req)
 {
-    const char *t = req->srv->config_body;
+    struct castate *ca = server_ca(req->srv);
+    const char *t = ca->config_body;
     struct policy *pol;
     json_t *o, *pats;
 
-    if (req->srv->host_cas == NULL) {
+    if (ca->host_set == NULL) {
         req_reply(req, 200, "application/json", strdup(t), strlen(t));
+        castate_unref(ca);
         return;
     }
     /* host_patterns follow the policy in force (it reloads on SIGHUP). */
     pol = server_policy(req->srv);
     pats = policy_host_patterns(pol);
     policy_unref(pol);
-    if ((o = json_loads(t, 0, NULL)) == NULL || pats == NULL) {
+    o = json_loads(t, 0, NULL);
+    castate_unref(ca);
+    if (o == NULL || pats == NULL) {
         json_decref(o);
         json_decref(pats);
         req_error(req, 500, "internal", "out of memory");
@@ -161,14 +235,17 @@ handle_config(struct request *req)
 void
 handle_host_ca_keys(struct request *req)
 {
-    const char *t = req->srv->host_ca_keys_text;
+    struct castate *ca = server_ca(req->srv);
+    const char *t = ca->host_trusted_text;
 
     if (t == NULL) {
+        castate_unref(ca);
         req_error(req, 404, "not_found", "this CA has no host CA key (no "
             "ca_keys entry with \"use\": \"host\")");
         return;
     }
     req_reply(req, 200, "text/plain; charset=utf-8", strdup(t), strlen(t));
+    castate_unref(ca);
     free(req->cache_control);
     req->cache_control = strdup("public, max-age=60");
 }

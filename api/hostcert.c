@@ -16,6 +16,7 @@
 #include "meshca/key.h"
 #include "meshca/policy.h"
 #include "auth.h"
+#include "castate.h"
 #include "hostcert.h"
 #include "ledger.h"
 #include "meshcad_err.h"
@@ -34,6 +35,7 @@ struct hostcert {
     struct policy *pol;
     struct policy_host_decision *dec;
     struct cert *cert;
+    struct castate *ca;             /* the CA state that signs (host_set) */
 };
 
 static void
@@ -47,6 +49,7 @@ hostcert_clear(struct hostcert *h)
     policy_unref(h->pol);
     policy_host_decision_free(h->dec);
     cert_free(h->cert);
+    castate_unref(h->ca);
     memset(h, 0, sizeof(*h));
 }
 
@@ -176,8 +179,16 @@ sign(struct request *req, struct hostcert *h, int64_t now)
     cp.valid_after = (uint64_t)now;
     cp.backdate = (uint64_t)req->srv->cfg->clock_skew;
     cp.valid_before = (uint64_t)(now + h->dec->ttl);
-    if ((r = cert_sign(&cp, req->srv->host_cas, &h->cert)) != 0 ||
-        (r = cert_to_line(h->cert, NULL, &h->line)) != 0) {
+    r = cert_sign(&cp, h->ca->host_set, &h->cert);
+    if (r == MESHCA_ERR_CAKEY_UNAVAILABLE) {
+        /* A token away: nothing signed, nothing recorded; retry later. */
+        metrics_inc(&req->srv->metrics.denied, "ca_unavailable");
+        req->retry_after = 1;
+        req_error(req, 503, "unavailable", "cannot sign: %s",
+            meshcad_strerror(r));
+        return -1;
+    }
+    if (r != 0 || (r = cert_to_line(h->cert, NULL, &h->line)) != 0) {
         req_error(req, r == MESHCA_ERR_CERT_CERTIFY_CA ? 400 : 500,
             r == MESHCA_ERR_CERT_CERTIFY_CA ? "invalid_request" : "internal",
             "cannot sign: %s", meshcad_strerror(r));
@@ -196,7 +207,7 @@ record(struct request *req, const struct hostcert *h)
     int r;
 
     if (meshca_key_fingerprint(cakey_public(cakey_set_active(
-        req->srv->host_cas)), &cafp) != 0) {
+        h->ca->host_set)), &cafp) != 0) {
         req_error(req, 500, "internal", "out of memory");
         return 1;
     }
@@ -262,7 +273,7 @@ reply(struct request *req, const struct hostcert *h)
     (void)meshca_time_format((int64_t)c->valid_before, vb, sizeof(vb));
     for (i = 0; i < c->nprincipals; i++)
         json_array_append_new(pr, json_string(c->principals[i]));
-    if (meshca_key_to_line(cakey_public(cakey_set_active(req->srv->host_cas)),
+    if (meshca_key_to_line(cakey_public(cakey_set_active(h->ca->host_set)),
         NULL, &ca) != 0) {
         json_decref(pr);
         req_error(req, 500, "internal", "out of memory");
@@ -285,15 +296,17 @@ handle_host_certificate(struct request *req)
     int r;
 
     memset(&h, 0, sizeof(h));
-    if (srv->host_cas == NULL) {
+    /* One CA state for the whole request: a SIGHUP swaps both sets. */
+    h.ca = server_ca(srv);
+    if (h.ca->host_set == NULL) {
         req_error(req, 404, "not_found", "this CA issues no host "
             "certificates (no ca_keys entry with \"use\": \"host\")");
-        return;
+        goto out;
     }
     if ((h.id = req_workload(req)) == NULL || parse_body(req, &h) != 0 ||
         admit(req, &h) != 0)
         goto out;
-    if (cakey_set_contains(srv->cas, h.key)) {
+    if (cakey_set_contains(h.ca->set, h.key)) {
         req_error(req, 400, "invalid_request", "public_key is a CA key of "
             "this CA; certify the host's own key");
         goto out;

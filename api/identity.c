@@ -1210,7 +1210,8 @@ identity_write_metrics(struct identity *id, struct meshca_buf *out)
         "# HELP meshca_issuer_keys Usable keys held for the issuer.\n"
         "# TYPE meshca_issuer_keys gauge\n",
         "# HELP meshca_issuer_keys_age_seconds Age of the issuer's key set "
-        "(-1: none).\n# TYPE meshca_issuer_keys_age_seconds gauge\n",
+        "(no sample until one is loaded).\n"
+        "# TYPE meshca_issuer_keys_age_seconds gauge\n",
     };
     static const char *const names[] = { "meshca_key_refreshes_total",
         "meshca_key_refresh_failures_total", "meshca_issuer_keys",
@@ -1237,6 +1238,9 @@ identity_write_metrics(struct identity *id, struct meshca_buf *out)
                     (long long)is->keys->n : (long long)(now - is->keys_at);
                 pthread_rwlock_unlock(&is->keys_lock);
             }
+            /* No keys yet: no age sample (meshca_issuer_keys says 0). */
+            if (m == 3 && v < 0)
+                continue;
             label(is->cfg->issuer, lab, sizeof(lab));
             if ((r = metrics_printf(out, "%s{issuer=\"%s\"} %lld\n", names[m],
                 lab, v)) != 0)

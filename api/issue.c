@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "meshca/cakey.h"
+#include "castate.h"
 #include "meshca/cert.h"
 #include "meshca/claims.h"
 #include "meshca/key.h"
@@ -165,6 +166,7 @@ struct issuance {
     char *keyid;
     struct cert *cert;
     char *line;                      /* the certificate's one-line form */
+    struct castate *ca;              /* the CA keys that signed it */
 };
 
 static void
@@ -179,6 +181,7 @@ issuance_clear(struct issuance *iss)
     meshca_key_free(iss->key);
     request_free(iss->cr);
     claims_free(iss->c);
+    castate_unref(iss->ca);
     memset(iss, 0, sizeof(*iss));
 }
 
@@ -219,7 +222,11 @@ admit_key(struct request *req, struct issuance *iss)
             meshcad_strerror(r));
         return -1;
     }
-    if (srv->host_cas != NULL && cakey_set_contains(srv->host_cas, iss->key)) {
+    /* The CA state that signs is the one checked against (castate.h). */
+    if (iss->ca == NULL)
+        iss->ca = server_ca(srv);
+    if (iss->ca->host_set != NULL &&
+        cakey_set_contains(iss->ca->host_set, iss->key)) {
         metrics_inc(&srv->metrics.denied, "invalid_key");
         req_error(req, 400, "invalid_request", "public_key is this CA's host "
             "CA key; certify your own key");
@@ -310,8 +317,18 @@ issue_sign(struct request *req, struct issuance *iss, int64_t now)
     cp.source_address = dec->source_address;
     cp.extensions = (const char *const *)dec->extensions;
     cp.nextensions = dec->nextensions;
-    if ((r = cert_sign(&cp, req->srv->cas, &iss->cert)) != 0 ||
-        (r = cert_to_line(iss->cert, NULL, &iss->line)) != 0) {
+    if (iss->ca == NULL)
+        iss->ca = server_ca(req->srv);
+    r = cert_sign(&cp, iss->ca->set, &iss->cert);
+    if (r == MESHCA_ERR_CAKEY_UNAVAILABLE) {
+        /* A token away: nothing signed, nothing recorded; retry later. */
+        metrics_inc(&req->srv->metrics.denied, "ca_unavailable");
+        req->retry_after = 1;
+        req_error(req, 503, "unavailable", "cannot sign: %s",
+            meshcad_strerror(r));
+        return -1;
+    }
+    if (r != 0 || (r = cert_to_line(iss->cert, NULL, &iss->line)) != 0) {
         req_error(req, r == MESHCA_ERR_CERT_CERTIFY_CA ? 400 : 500,
             r == MESHCA_ERR_CERT_CERTIFY_CA ? "invalid_request" : "internal",
             "cannot sign: %s", meshcad_strerror(r));
@@ -365,8 +382,7 @@ issue_record(struct request *req, const struct issuance *iss)
     char *cafp = NULL, *opts = NULL;
     int r = 1;
 
-    if (meshca_key_fingerprint(cakey_public(cakey_set_active(srv->cas)),
-            &cafp) != 0 ||
+    if ((cafp = strdup(iss->ca->active_fp)) == NULL ||
         (opts = options_json(iss->dec)) == NULL) {
         req_error(req, 500, "internal", "out of memory");
         goto out;
@@ -454,7 +470,7 @@ issue_reply(struct request *req, const struct issuance *iss)
     o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s}", "certificate",
         iss->line, "serial", serial_s, "key_id", iss->keyid, "principals", pr,
         "valid_after", va, "valid_before", vb, "ca_public_key",
-        req->srv->ca_active_line, "role", iss->dec->role);
+        iss->ca->active_line, "role", iss->dec->role);
     req_reply_json(req, 201, o);
     json_decref(o);
 }

@@ -96,7 +96,7 @@ int ledger_certificate_known(struct ledger *l, const char *kind,
     const char *value, int *knownp) MESHCA_WUR;
 
 /* The compliance report for [since, until] (epoch seconds) as JSON (see
- * README "Reports"), with the chain's integrity.  NULL when the database
+ * docs/reports.md), with the chain's integrity.  NULL when the database
  * cannot be read.  Caller decrefs. */
 json_t *ledger_report(struct ledger *l, int64_t since, int64_t until);
 

@@ -14,6 +14,8 @@ usage(FILE *f)
         "       meshcad migrate --config FILE     apply database migrations\n"
         "       meshcad check --config FILE       validate config and policy\n"
         "       meshcad keygen [--type T] --out FILE  create a CA key\n"
+        "       meshcad keygen [--type T] --pkcs11 URI [--pin-file FILE]\n"
+        "                                     create a CA key in a PKCS#11 token\n"
         "       meshcad ledger verify --config FILE   verify the transparency log\n"
         "       meshcad log vkey --config FILE    print the checkpoint verifier key\n"
         "       meshcad --version\n");

@@ -35,6 +35,7 @@ struct metrics {
     struct labelled denied;      /* meshca_denials_total{reason} */
     struct labelled responses;   /* meshca_http_responses_total{code} */
     struct labelled reloads;     /* meshca_policy_reloads_total{result} */
+    struct labelled ca_reloads;  /* meshca_ca_key_reloads_total{result} */
     struct histogram request;    /* meshca_http_request_duration_seconds */
     struct histogram issuance;   /* meshca_issuance_duration_seconds */
     _Atomic int64_t in_flight;   /* meshca_http_requests_in_flight */
@@ -59,5 +60,15 @@ int metrics_write_histogram(struct meshca_buf *out, const char *name,
 /* Appends one formatted line. */
 int metrics_printf(struct meshca_buf *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3))) MESHCA_WUR;
+
+/* --- Operator metrics (issue #20) --- */
+
+/* Exports value with a count of 0 (claims its slot without counting). */
+void metrics_zero(struct labelled *l, const char *value);
+/* meshca_build_info{version} 1. */
+int metrics_write_build_info(struct meshca_buf *out) MESHCA_WUR;
+/* The standard process_* metrics (CPU, memory, descriptors, start time)
+ * from /proc; nothing (and 0) when /proc cannot be read. */
+int metrics_write_process(struct meshca_buf *out) MESHCA_WUR;
 
 #endif

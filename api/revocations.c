@@ -1,6 +1,7 @@
 /* The revocation state: the refresher thread, the KRL and the refusal set
  * it swaps in, and the issuance check.  See revocations.h. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +11,13 @@
 
 #include "meshca/buf.h"
 #include "meshca/cakey.h"
+#include "castate.h"
 #include "meshca/key.h"
 #include "meshca/krl.h"
 #include "ledger.h"
 #include "log.h"
 #include "meshcad_err.h"
+#include "metrics.h"
 #include "revocations.h"
 #include "revstate.h"
 #include "server.h"
@@ -36,6 +39,11 @@ struct revocations {
     pthread_cond_t wake;
     int stop, kick;
     pthread_t thread;
+    /* metrics (issue #20): built_at and entries under lock, the rest atomic */
+    int64_t built_at;           /* wall clock of the last good rebuild */
+    size_t entries;             /* revocation records it holds */
+    _Atomic uint64_t rebuilds, rebuild_failures;
+    atomic_int db_up;           /* the last ledger read succeeded */
 };
 
 int
@@ -62,7 +70,8 @@ revocations_parse_fingerprint(const char *fp, uint8_t out[32])
 static int
 rebuild(struct revocations *rs, uint64_t version, struct ledger_snapshot *snap)
 {
-    const struct cakey_set *cas = rs->srv->cas;
+    struct castate *ca = server_ca(rs->srv);
+    const struct cakey_set *cas = ca->set;
     struct krl_builder *b = NULL;
     struct krl *check = NULL;
     struct revset *set = NULL;
@@ -134,6 +143,8 @@ rebuild(struct revocations *rs, uint64_t version, struct ledger_snapshot *snap)
         snprintf(rs->etag + strlen(rs->etag), 3, "%02x", md[k]);
     strcat(rs->etag, "\"");
     rs->version = version;
+    rs->built_at = (int64_t)time(NULL);
+    rs->entries = snap->n;
     revset_free(rs->set);
     rs->set = set;
     set = NULL;
@@ -145,6 +156,7 @@ out:
     free(blob);
     krl_free(check);
     krl_builder_free(b);
+    castate_unref(ca);
     return r;
 }
 
@@ -173,18 +185,24 @@ refresher_main(void *arg)
             return NULL;
         }
         pthread_mutex_unlock(&rs->wake_lock);
-        if (ledger_revocation_snapshot(rs->srv->ledger, &version, &snap) != 0)
+        if (ledger_revocation_snapshot(rs->srv->ledger, &version, &snap) != 0) {
+            atomic_store(&rs->db_up, 0);
             continue; /* database away: keep serving the last KRL */
+        }
+        atomic_store(&rs->db_up, 1);
         /* Rebuild on a new revocation, and now and then for expiries. */
         if (version != last || time(NULL) - last_build >= REBUILD_EVERY_S) {
             if ((r = rebuild(rs, version, snap)) == 0) {
+                atomic_fetch_add(&rs->rebuilds, 1);
                 if (version != last)
                     log_json(LOG_LEVEL_INFO, "KRL rebuilt", json_pack(
                         "{s:I, s:i}", "version", (json_int_t)version,
                         "entries", (int)snap->n));
                 last = version;
                 last_build = time(NULL);
-            } else if (!failing)
+            } else
+                atomic_fetch_add(&rs->rebuild_failures, 1);
+            if (r != 0 && !failing)
                 log_json(LOG_LEVEL_ERROR, "cannot rebuild the KRL and the "
                     "refusal lists; keeping the previous ones", json_pack(
                     "{s:s}", "error", meshcad_strerror(r)));
@@ -281,4 +299,55 @@ revocations_krl(struct server *srv, char etag[REVOCATIONS_ETAG_SIZE],
         r = MESHCA_ERR_ALLOC;
     pthread_rwlock_unlock(&rs->lock);
     return r;
+}
+
+int
+revocations_write_metrics(struct server *srv, struct meshca_buf *out)
+{
+    struct revocations *rs = srv->rev;
+    unsigned long long version = 0, entries = 0;
+    long long age = 0;
+    int ready = 0, r;
+
+    if (rs != NULL) {
+        pthread_rwlock_rdlock(&rs->lock);
+        ready = rs->ready;
+        version = (unsigned long long)rs->version;
+        entries = (unsigned long long)rs->entries;
+        age = (long long)time(NULL) - rs->built_at;
+        pthread_rwlock_unlock(&rs->lock);
+    }
+    if ((r = metrics_printf(out,
+        "# HELP meshca_database_up 1 when this replica's last read of the "
+        "ledger (every 0.5 s) succeeded.\n"
+        "# TYPE meshca_database_up gauge\nmeshca_database_up %d\n"
+        "# HELP meshca_krl_loaded 1 once this replica has built its KRL and "
+        "refusal lists from the ledger (it issues nothing before).\n"
+        "# TYPE meshca_krl_loaded gauge\nmeshca_krl_loaded %d\n"
+        "# HELP meshca_krl_version The served KRL's version (the newest "
+        "revocation record's number).\n"
+        "# TYPE meshca_krl_version gauge\nmeshca_krl_version %llu\n"
+        "# HELP meshca_krl_entries Revocation records in the served KRL and "
+        "refusal lists.\n"
+        "# TYPE meshca_krl_entries gauge\nmeshca_krl_entries %llu\n"
+        "# HELP meshca_krl_rebuilds_total KRL rebuilds that succeeded.\n"
+        "# TYPE meshca_krl_rebuilds_total counter\n"
+        "meshca_krl_rebuilds_total %llu\n"
+        "# HELP meshca_krl_rebuild_failures_total KRL rebuilds that failed "
+        "(the previous KRL kept serving).\n"
+        "# TYPE meshca_krl_rebuild_failures_total counter\n"
+        "meshca_krl_rebuild_failures_total %llu\n",
+        rs != NULL ? atomic_load(&rs->db_up) : 0, ready, version, entries,
+        rs != NULL ? (unsigned long long)atomic_load(&rs->rebuilds) : 0ULL,
+        rs != NULL ? (unsigned long long)atomic_load(&rs->rebuild_failures)
+                   : 0ULL)) != 0)
+        return r;
+    /* No age before the first build: "no KRL" is meshca_krl_loaded 0, not
+     * a made-up age. */
+    if (!ready)
+        return 0;
+    return metrics_printf(out, "# HELP meshca_krl_age_seconds Seconds since "
+        "the served KRL was built (rebuilt on every revocation and every "
+        "%d s).\n# TYPE meshca_krl_age_seconds gauge\n"
+        "meshca_krl_age_seconds %lld\n", REBUILD_EVERY_S, age < 0 ? 0 : age);
 }

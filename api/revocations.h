@@ -50,4 +50,11 @@ int revocations_krl(struct server *srv, char etag[REVOCATIONS_ETAG_SIZE],
  * 32 bytes.  Returns 0, or -1 for anything else (out untouched). */
 int revocations_parse_fingerprint(const char *fp, uint8_t out[32]);
 
+struct meshca_buf;
+
+/* Appends the revocation and KRL metrics (meshca_krl_*, meshca_database_up)
+ * to out.  Returns 0 or a negative MESHCA_ERR_*. */
+int revocations_write_metrics(struct server *srv,
+    struct meshca_buf *out) MESHCA_WUR;
+
 #endif

@@ -21,7 +21,8 @@
 #include <openssl/crypto.h>
 
 #include "meshca/tlog.h"
-#include "cakeyfile.h"
+#include "cakeysrc.h"
+#include "castate.h"
 #include "entry.h"
 #include "integrator.h"
 #include "ledger.h"
@@ -29,6 +30,7 @@
 #include "log.h"
 #include "meshcad.h"
 #include "meshcad_err.h"
+#include "notify.h"
 #include "policyfile.h"
 #include "ratelimit.h"
 #include "revocations.h"
@@ -95,7 +97,7 @@ load_policy(struct server *srv, int initial)
 {
     struct diags d = { 0 };
     struct policy *p = NULL;
-    json_t *f;
+    json_t *f, *hosts;
     size_t i;
     int r;
 
@@ -116,6 +118,12 @@ load_policy(struct server *srv, int initial)
     f = json_pack("{s:s, s:s}", "path", srv->cfg->policy_path, "version",
         policy_version(p));
     log_json(LOG_LEVEL_INFO, initial ? "policy loaded" : "policy reloaded", f);
+    for (i = 0; i < policy_nroles(p); i++) /* every role's counter from 0 */
+        metrics_zero(&srv->metrics.issued, policy_role_name(p, i));
+    if ((hosts = policy_host_patterns(p)) != NULL &&
+        json_array_size(hosts) > 0) /* host certificates (issue #16) */
+        metrics_zero(&srv->metrics.issued, "hosts");
+    json_decref(hosts);
     if (!initial)
         metrics_inc(&srv->metrics.reloads, "ok");
     if (srv->ledger != NULL &&
@@ -127,74 +135,135 @@ load_policy(struct server *srv, int initial)
     return p;
 }
 
-/* The key set of one use (ca_keys[].use): *setp stays NULL when the
- * config has no key of that use (only possible for host keys). */
+static char *build_config_body(const struct server *srv,
+    const struct cakey_set *set);
+
+/* The host CA (issue #16): cfg's ca_keys with "use": "host" (files or
+ * tokens, like the user keys) join cs, so that a reload swaps both sets
+ * together.  No host key is fine (no host CA); a key in both sets is not.
+ * Returns 0, or -1 with what to fix in why. */
 static int
-load_ca_keys(const struct config *cfg, enum ca_key_use use,
-    struct cakey_set **setp)
+load_host_cas(const struct server *srv, const struct config *cfg,
+    struct castate *cs, char *why, size_t whylen)
 {
-    struct cakeyfile_spec *specs;
-    size_t i, n = 0;
+    struct cakey_set *host = NULL;
     int r;
 
-    *setp = NULL;
-    if ((specs = calloc(cfg->nca_keys, sizeof(*specs))) == NULL)
-        return MESHCA_ERR_ALLOC;
-    for (i = 0; i < cfg->nca_keys; i++) {
-        if (cfg->ca_keys[i].use != use)
-            continue;
-        specs[n].path = cfg->ca_keys[i].path;
-        specs[n++].state = cfg->ca_keys[i].state == CA_KEY_ACTIVE ?
-            CAKEY_ACTIVE : cfg->ca_keys[i].state == CA_KEY_NEXT ? CAKEY_NEXT
-            : CAKEY_RETIRED;
-    }
-    if (n == 0 && use == CA_KEY_USE_HOST) {
-        free(specs);
+    if (cakeysrc_load_set(cfg, CA_KEY_USE_HOST,
+        (size_t)srv->cfg->limits.threads, &host, why, whylen) != 0)
+        return -1;
+    if (host == NULL)
         return 0;
+    if ((r = castate_set_host(cs, host)) != 0) {
+        snprintf(why, whylen, "%s", r == MESHCA_ERR_CAKEY_DUPLICATE ?
+            "a CA key is configured for both \"use\": \"user\" and "
+            "\"use\": \"host\"; give hosts their own key (meshcad keygen)"
+            : "out of memory");
+        cakey_set_free(host);
+        return -1;
     }
-    if ((r = cakeyfile_load_set(specs, n, setp)) != 0) {
-        char why[1024];
-
-        /* Name the file and the reason (not "system error (see errno)"). */
-        for (i = 0; i < cfg->nca_keys; i++)
-            if (check_ca_key_file(cfg->ca_keys[i].path, why,
-                sizeof(why)) != 0)
-                break;
-        if (i < cfg->nca_keys)
-            fprintf(stderr, "meshcad: cannot load ca_keys[%zu]: %s\n", i,
-                why);
-        else
-            fprintf(stderr, "meshcad: cannot load the %s CA keys: %s\n",
-                use == CA_KEY_USE_HOST ? "host" : "user",
-                meshcad_strerror(r));
-    }
-    free(specs);
-    return r;
+    return 0;
 }
 
-/* The host CA (issue #16): its key set, its GET /v1/host-ca-keys text and
- * the mesh trust bundle.  A key is never in both sets. */
+/* Loads cfg's ca_keys into a new CA state (files and PKCS#11 tokens, one
+ * token session per HTTP thread).  Returns 0 and *csp, or -1 with what to
+ * fix in why. */
+static int
+load_ca_state(const struct server *srv, const struct config *cfg,
+    struct castate **csp, char *why, size_t whylen)
+{
+    struct cakey_set *set = NULL;
+    char *body = NULL;
+
+    *csp = NULL;
+    if (cakeysrc_load_set(cfg, CA_KEY_USE_USER,
+        (size_t)srv->cfg->limits.threads, &set, why, whylen) != 0)
+        return -1;
+    if ((body = build_config_body(srv, set)) == NULL ||
+        castate_new(set, body, csp) != 0) {
+        snprintf(why, whylen, "out of memory");
+        free(body);
+        cakey_set_free(set);
+        return -1;
+    }
+    if (load_host_cas(srv, cfg, *csp, why, whylen) != 0) {
+        castate_unref(*csp);
+        *csp = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Appends set's keys (fingerprint, state; "use": "host" for host keys) to
+ * the reload log's array.  Accepts a NULL set. */
+static void
+log_keys(json_t *keys, const struct cakey_set *set, int host)
+{
+    size_t i;
+
+    for (i = 0; set != NULL && i < cakey_set_count(set); i++) {
+        enum cakey_state st;
+        const struct cakey *k = cakey_set_get(set, i, &st);
+        char *fp = NULL;
+        json_t *o;
+
+        if (meshca_key_fingerprint(cakey_public(k), &fp) != 0)
+            continue;
+        o = json_pack("{s:s, s:s}", "fingerprint", fp, "state",
+            cakey_state_name(st));
+        if (o != NULL && host)
+            json_object_set_new(o, "use", json_string("host"));
+        json_array_append_new(keys, o);
+        free(fp);
+    }
+}
+
+/* SIGHUP: re-reads the config file's ca_keys (a rotation needs no
+ * restart).  A config that does not load or a key that does not load is
+ * refused and the current keys keep serving.  Other settings are only read
+ * at start. */
+/* Returns 0 when the new set serves, -1 when it was refused. */
+static int
+reload_ca_keys(struct server *srv, const char *path)
+{
+    struct config *cfg = NULL;
+    struct castate *cs = NULL;
+    struct diags d = { 0 };
+    json_t *keys;
+    char why[1024];
+
+    if (config_load(path, &cfg, &d) != 0) {
+        snprintf(why, sizeof(why), "%s is invalid: %s", path,
+            d.n > 0 ? d.msgs[0] : "see meshcad check");
+        diags_clear(&d);
+        goto refused;
+    }
+    if (load_ca_state(srv, cfg, &cs, why, sizeof(why)) != 0)
+        goto refused;
+    keys = json_array();
+    log_keys(keys, cs->set, 0);
+    log_keys(keys, cs->host_set, 1);
+    server_set_ca(srv, cs);
+    metrics_inc(&srv->metrics.ca_reloads, "ok");
+    log_json(LOG_LEVEL_INFO, "ca keys reloaded", json_pack("{s:o}", "keys",
+        keys));
+    config_free(cfg);
+    return 0;
+refused:
+    metrics_inc(&srv->metrics.ca_reloads, "refused");
+    log_json(LOG_LEVEL_ERROR, "ca keys reload refused; the previous keys "
+        "keep serving", json_pack("{s:s}", "error", why));
+    config_free(cfg);
+    return -1;
+}
+
+/* The mesh trust bundle (issue #16), read at start (the host CA keys are
+ * in the CA state: load_host_cas). */
 static int
 load_mesh(struct server *srv)
 {
     const struct config *cfg = srv->cfg;
-    size_t i;
-    int r;
 
-    if ((r = load_ca_keys(cfg, CA_KEY_USE_HOST, &srv->host_cas)) != 0)
-        return r;
-    for (i = 0; srv->host_cas != NULL && i < cakey_set_count(srv->host_cas);
-        i++)
-        if (cakey_set_contains(srv->cas,
-            cakey_public(cakey_set_get(srv->host_cas, i, NULL)))) {
-            fprintf(stderr, "meshcad: a CA key is configured for both "
-                "\"use\": \"user\" and \"use\": \"host\"; give hosts "
-                "their own key (meshcad keygen)\n");
-            return MESHCA_ERR_CAKEY_DUPLICATE;
-        }
-    if (srv->host_cas != NULL && cakey_set_trusted_text(srv->host_cas,
-        &srv->host_ca_keys_text) != 0)
-        return MESHCA_ERR_ALLOC;
     if (cfg->mesh.trust_bundle != NULL &&
         svid_store_load(cfg->mesh.trust_bundle, &srv->mesh_store) != 0) {
         fprintf(stderr, "meshcad: cannot read mesh.trust_bundle %s: no PEM "
@@ -205,7 +274,7 @@ load_mesh(struct server *srv)
 }
 
 static char *
-build_config_body(const struct server *srv)
+build_config_body(const struct server *srv, const struct cakey_set *set)
 {
     const struct config *cfg = srv->cfg;
     json_t *o, *scopes, *fps;
@@ -217,10 +286,10 @@ build_config_body(const struct server *srv)
     for (i = 0; i < cfg->login.nscopes; i++)
         json_array_append_new(scopes, json_string(cfg->login.scopes[i]));
     fps = json_array();
-    for (i = 0; i < cakey_set_count(srv->cas); i++) {
+    for (i = 0; i < cakey_set_count(set); i++) {
         char *fp = NULL;
 
-        if (meshca_key_fingerprint(cakey_public(cakey_set_get(srv->cas, i, NULL)),
+        if (meshca_key_fingerprint(cakey_public(cakey_set_get(set, i, NULL)),
             &fp) == 0)
             json_array_append_new(fps, json_string(fp));
         free(fp);
@@ -296,6 +365,7 @@ cmd_serve(int argc, char **argv)
     struct config *cfg = NULL;
     struct diags d = { 0 };
     const char *path;
+    char why[1024];
     sigset_t set;
     int r, sig, rc = 1;
 
@@ -303,6 +373,7 @@ cmd_serve(int argc, char **argv)
         return r > 0 ? 0 : 2;
     memset(&srv, 0, sizeof(srv));
     pthread_mutex_init(&srv.policy_lock, NULL);
+    pthread_mutex_init(&srv.ca_lock, NULL);
     metrics_init(&srv.metrics);
 
     /* Signals are taken by sigwait below; every thread inherits the mask. */
@@ -320,8 +391,11 @@ cmd_serve(int argc, char **argv)
         goto out;
     }
     srv.cfg = cfg;
-    if ((r = load_ca_keys(cfg, CA_KEY_USE_USER, &srv.cas)) != 0 ||
-        (r = load_mesh(&srv)) != 0)
+    if (load_ca_state(&srv, cfg, &srv.ca, why, sizeof(why)) != 0) {
+        fprintf(stderr, "meshcad: cannot load the CA keys: %s\n", why);
+        goto out;
+    }
+    if ((r = load_mesh(&srv)) != 0)
         goto out;
     if (start_ledger(&srv) != 0)
         goto out;
@@ -332,11 +406,7 @@ cmd_serve(int argc, char **argv)
             meshcad_strerror(r));
         goto out;
     }
-    if ((srv.rl = ratelimit_new(cfg->limits.rate_per_minute)) == NULL ||
-        cakey_set_trusted_text(srv.cas, &srv.ca_keys_text) != 0 ||
-        meshca_key_to_line(cakey_public(cakey_set_active(srv.cas)), NULL,
-            &srv.ca_active_line) != 0 ||
-        (srv.config_body = build_config_body(&srv)) == NULL) {
+    if ((srv.rl = ratelimit_new(cfg->limits.rate_per_minute)) == NULL) {
         fprintf(stderr, "meshcad: out of memory\n");
         goto out;
     }
@@ -346,19 +416,26 @@ cmd_serve(int argc, char **argv)
         "address", cfg->listen_host, "port", (int)cfg->listen_port,
         "url_scheme", cfg->tls_cert ? "https" : "http", "version",
         MESHCA_VERSION));
+    notify_ready("serving");
 
     for (;;) {
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            struct policy *p = load_policy(&srv, 0);
+            struct policy *p;
+            int ca_ok;
 
-            if (p != NULL)
+            notify_reloading();
+            if ((p = load_policy(&srv, 0)) != NULL)
                 server_set_policy(&srv, p);
+            ca_ok = reload_ca_keys(&srv, path) == 0;
+            notify_ready(p != NULL && ca_ok ? "serving" : "serving; the last "
+                "reload was refused (see the log)");
             continue;
         }
         log_json(LOG_LEVEL_INFO, "shutting down", json_pack("{s:s}",
             "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+        notify_stopping();
         break;
     }
     server_stop(&srv, 15000);
@@ -373,14 +450,9 @@ out:
     ledger_close(srv.ledger);
     cakey_free(srv.log_key);
     free(srv.log_vkey);
-    cakey_set_free(srv.cas);
+    server_set_ca(&srv, NULL);
     ratelimit_free(srv.rl);
-    free(srv.ca_keys_text);
-    free(srv.host_ca_keys_text);
-    cakey_set_free(srv.host_cas);
     svid_store_free(srv.mesh_store);
-    free(srv.ca_active_line);
-    free(srv.config_body);
     metrics_free(&srv.metrics);
     diags_clear(&d);
     config_free(cfg);

@@ -35,6 +35,7 @@ struct workq;
 struct revocations;
 struct integrator;
 struct cakey;
+struct castate;
 
 struct server {
     const struct config *cfg;
@@ -46,18 +47,15 @@ struct server {
     struct integrator *integrator;
     struct cakey *log_key;      /* signs checkpoints */
     char *log_vkey;             /* its note verifier key */
-    struct cakey_set *cas;
-    char *ca_keys_text;     /* GET /v1/ca-keys body */
-    char *ca_active_line;   /* the signing CA's public key line */
-    char *config_body;      /* GET /v1/config body */
+    pthread_mutex_t ca_lock;    /* guards ca (the pointer only) */
+    struct castate *ca;         /* CA keys as served: castate.h */
     pthread_mutex_t policy_lock; /* guards policy (the pointer only) */
     struct policy *policy;
     struct workq *wq;
     struct revocations *rev;    /* revocations.c */
     char *tls_cert_pem, *tls_key_pem, *tls_ca_pem;
-    /* mesh identity (issue #16): NULL when not configured */
-    struct cakey_set *host_cas;     /* ca_keys with "use": "host" */
-    char *host_ca_keys_text;        /* GET /v1/host-ca-keys body */
+    /* mesh identity (issue #16): NULL when not configured; the host CA
+     * keys are in ca (castate.h) */
     struct x509_store_st *mesh_store; /* mesh.trust_bundle */
     atomic_int shutting_down;
 };

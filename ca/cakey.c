@@ -19,10 +19,11 @@
 #define SIG_MAX 1024
 
 struct cakey {
-    EVP_PKEY *pkey;      /* the private key; never exported */
+    EVP_PKEY *pkey;      /* the private key; never exported; NULL if external */
     struct meshca_key *pub;
     EVP_MD *md;          /* NULL for Ed25519 */
     const char *sig_alg;
+    struct cakey_signer ext; /* ext.sign != NULL: signs outside the process */
 };
 
 struct cakey_set {
@@ -65,24 +66,17 @@ cakey_free(struct cakey *k)
     EVP_PKEY_free(k->pkey);
     meshca_key_free(k->pub);
     EVP_MD_free(k->md);
+    if (k->ext.free != NULL)
+        k->ext.free(k->ext.ctx);
     free(k);
 }
 
-/* Wraps a private key; takes ownership of pkey on success only. */
+/* Sets k's signature algorithm and digest from its public key k->pub. */
 static int
-cakey_from_pkey(EVP_PKEY *pkey, struct cakey **keyp)
+cakey_set_alg(struct cakey *k)
 {
-    struct cakey *k = NULL;
     const char *mdname = NULL;
-    int r;
 
-    *keyp = NULL;
-    if ((k = calloc(1, sizeof(*k))) == NULL) {
-        r = MESHCA_ERR_ALLOC;
-        goto out;
-    }
-    if ((r = meshca_key_from_evp(pkey, &k->pub)) != 0)
-        goto out;
     switch (meshca_key_type(k->pub)) {
     case KEY_ED25519:
         k->sig_alg = "ssh-ed25519";
@@ -100,22 +94,74 @@ cakey_from_pkey(EVP_PKEY *pkey, struct cakey **keyp)
         mdname = "SHA512";
         break;
     case KEY_RSA:
-        if (EVP_PKEY_get_size(pkey) > SIG_MAX) {
-            r = MESHCA_ERR_KEY_LENGTH;
-            goto out;
-        }
+        if (meshca_key_evp(k->pub) == NULL ||
+            EVP_PKEY_get_size(meshca_key_evp(k->pub)) > SIG_MAX)
+            return MESHCA_ERR_KEY_LENGTH;
         k->sig_alg = "rsa-sha2-512";
         mdname = "SHA512";
         break;
     default:
-        r = MESHCA_ERR_KEY_TYPE_UNKNOWN;
-        goto out;
+        return MESHCA_ERR_KEY_TYPE_UNKNOWN;
     }
     /* Fetched once here rather than implicitly on every signature. */
-    if (mdname != NULL && (k->md = EVP_MD_fetch(NULL, mdname, NULL)) == NULL) {
-        r = MESHCA_ERR_LIBCRYPTO;
+    if (mdname != NULL && (k->md = EVP_MD_fetch(NULL, mdname, NULL)) == NULL)
+        return MESHCA_ERR_LIBCRYPTO;
+    return 0;
+}
+
+int
+cakey_from_signer(struct meshca_key *pub, const struct cakey_signer *s,
+    struct cakey **keyp)
+{
+    struct cakey *k = NULL;
+    int r;
+
+    *keyp = NULL;
+    if (pub == NULL || s == NULL || s->sign == NULL)
+        return MESHCA_ERR_INVALID_ARGUMENT;
+    if ((k = calloc(1, sizeof(*k))) == NULL)
+        return MESHCA_ERR_ALLOC;
+    k->pub = pub;
+    if ((r = cakey_set_alg(k)) != 0) {
+        k->pub = NULL; /* still the caller's */
+        cakey_free(k);
+        ERR_clear_error();
+        return r;
+    }
+    k->ext = *s;
+    *keyp = k;
+    return 0;
+}
+
+int
+cakey_status(const struct cakey *k, char *why, size_t whylen)
+{
+    if (k->ext.status == NULL)
+        return 0;
+    return k->ext.status(k->ext.ctx, why, whylen);
+}
+
+int
+cakey_is_external(const struct cakey *k)
+{
+    return k->ext.sign != NULL;
+}
+
+/* Wraps a private key; takes ownership of pkey on success only. */
+static int
+cakey_from_pkey(EVP_PKEY *pkey, struct cakey **keyp)
+{
+    struct cakey *k = NULL;
+    int r;
+
+    *keyp = NULL;
+    if ((k = calloc(1, sizeof(*k))) == NULL) {
+        r = MESHCA_ERR_ALLOC;
         goto out;
     }
+    if ((r = meshca_key_from_evp(pkey, &k->pub)) != 0 ||
+        (r = cakey_set_alg(k)) != 0)
+        goto out;
     k->pkey = pkey;
     *keyp = k;
     k = NULL;
@@ -171,6 +217,8 @@ cakey_write_pem(const struct cakey *k, BIO *out)
 {
     int r;
 
+    if (k->pkey == NULL)
+        return MESHCA_ERR_INVALID_ARGUMENT; /* in a token: never exported */
     errno = 0;
     if (PEM_write_bio_PrivateKey(out, k->pkey, NULL, NULL, 0, NULL,
         NULL) != 1 || BIO_flush(out) != 1)
@@ -281,6 +329,55 @@ out:
     return r;
 }
 
+/* r || s (two halves of equal length, from a token's CKM_ECDSA) ->
+ * string(mpint r, mpint s) appended to out. */
+static int
+put_ecdsa_raw(const uint8_t *rs, size_t len, struct meshca_buf *out)
+{
+    struct meshca_buf *inner = NULL;
+    int r;
+
+    if (len == 0 || len % 2 != 0 || len > 2 * 66)
+        return MESHCA_ERR_LIBCRYPTO;
+    if ((inner = meshca_buf_new(256)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    if ((r = meshca_buf_put_bignum2_bytes(inner, rs, len / 2)) == 0 &&
+        (r = meshca_buf_put_bignum2_bytes(inner, rs + len / 2, len / 2)) == 0)
+        r = meshca_buf_put_stringb(out, inner);
+    meshca_buf_free(inner);
+    return r;
+}
+
+/* DER DigestInfo prefix for SHA-512 (RFC 8017 section 9.2, note 1). */
+static const uint8_t sha512_digestinfo[] = {
+    0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+    0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40,
+};
+
+/* Runs k's external signer over data (hashing first where the primitive
+ * wants a digest, see struct cakey_signer) into sig (room and length in *siglenp). */
+static int
+ext_sign(const struct cakey *k, const void *data, size_t len, uint8_t *sig,
+    size_t *siglenp)
+{
+    uint8_t tbs[sizeof(sha512_digestinfo) + EVP_MAX_MD_SIZE];
+    size_t off = 0;
+    unsigned int dl = 0;
+    int r;
+
+    if (k->md == NULL) /* Ed25519 signs the message itself */
+        return k->ext.sign(k->ext.ctx, data, len, sig, siglenp);
+    if (meshca_key_type(k->pub) == KEY_RSA) {
+        memcpy(tbs, sha512_digestinfo, sizeof(sha512_digestinfo));
+        off = sizeof(sha512_digestinfo);
+    }
+    if (EVP_Digest(data, len, tbs + off, &dl, k->md, NULL) != 1)
+        return MESHCA_ERR_LIBCRYPTO;
+    r = k->ext.sign(k->ext.ctx, tbs, off + dl, sig, siglenp);
+    OPENSSL_cleanse(tbs, sizeof(tbs));
+    return r;
+}
+
 int
 cakey_sign(const struct cakey *k, const void *data, size_t len,
     struct meshca_buf *out)
@@ -296,7 +393,10 @@ cakey_sign(const struct cakey *k, const void *data, size_t len,
         r = MESHCA_ERR_ALLOC;
         goto out;
     }
-    if (EVP_DigestSignInit(ctx, NULL, k->md, NULL, k->pkey) != 1 ||
+    if (k->ext.sign != NULL) {
+        if ((r = ext_sign(k, data, len, sig, &siglen)) != 0)
+            goto out;
+    } else if (EVP_DigestSignInit(ctx, NULL, k->md, NULL, k->pkey) != 1 ||
         EVP_DigestSign(ctx, sig, &siglen, data, len) != 1) {
         r = MESHCA_ERR_LIBCRYPTO;
         goto out;
@@ -307,7 +407,8 @@ cakey_sign(const struct cakey *k, const void *data, size_t len,
     case KEY_ECDSA_P256:
     case KEY_ECDSA_P384:
     case KEY_ECDSA_P521:
-        r = put_ecdsa_sig(sig, siglen, b);
+        r = k->ext.sign != NULL ? put_ecdsa_raw(sig, siglen, b)
+                                : put_ecdsa_sig(sig, siglen, b);
         break;
     default:
         r = meshca_buf_put_string(b, sig, siglen);

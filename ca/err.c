@@ -57,6 +57,8 @@ static const char *const texts[] = {
     [-MESHCA_ERR_KEY_APPLICATION] =
         "security key application string is empty or not printable "
         "ASCII",
+    [-MESHCA_ERR_CAKEY_UNAVAILABLE] =
+        "the CA key's hardware token is unavailable",
     [-MESHCA_ERR_CERT_PRINCIPAL] =
         "invalid principal (must be non-empty, without whitespace, "
         "commas or control characters)",

@@ -2,7 +2,7 @@
  * meshca, the client: shared pieces (where the server is, how to reach it,
  * the ID token, the local config) and the commands.
  *
- * Exit codes (README copies this block):
+ * Exit codes (docs/client.md and meshca(1) copy this block):
  *   every command   0 success
  *                   1 refused or failed: the server said no, a check failed,
  *                     a file could not be written (the message says why)

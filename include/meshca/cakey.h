@@ -70,6 +70,45 @@ int cakey_write_pem(const struct cakey *k, BIO *out) MESHCA_WUR;
 int cakey_from_pem(const char *pem, size_t len,
     struct cakey **keyp) MESHCA_WUR;
 
+/*
+ * A signing backend for a CA key held outside the process (a PKCS#11 token:
+ * meshcad's api/pkcs11.c).  libmeshca keeps the SSH formats and the
+ * hashing; the backend only runs the raw primitive:
+ *  - Ed25519: sig = the 64-byte EdDSA signature of tbs (the whole message);
+ *  - ECDSA: tbs is the digest (SHA-256/384/512 for P-256/384/521) and sig
+ *    is r || s, each as long as the curve's order (PKCS#11 CKM_ECDSA);
+ *  - RSA: tbs is a DER DigestInfo for SHA-512 followed by the digest, and
+ *    sig the PKCS#1 v1.5 signature, as long as the modulus (CKM_RSA_PKCS).
+ * sign() gets sig with room for *siglenp bytes and sets *siglenp; it
+ * returns 0, MESHCA_ERR_CAKEY_UNAVAILABLE when the device cannot sign now
+ * (nothing was signed), or another negative MESHCA_ERR_*.  It must be
+ * thread-safe.  status() returns 0 when the backend can sign, or
+ * MESHCA_ERR_CAKEY_UNAVAILABLE with a reason for a person in why.  free()
+ * releases ctx (may be NULL).
+ */
+struct cakey_signer {
+    int (*sign)(void *ctx, const uint8_t *tbs, size_t tbslen, uint8_t *sig,
+        size_t *siglenp);
+    int (*status)(void *ctx, char *why, size_t whylen);
+    void (*free)(void *ctx);
+    void *ctx;
+};
+
+/* Wraps an external signer whose public key is pub.  Takes ownership of pub
+ * and of s->ctx on success only.  Refuses key types it cannot sign with
+ * (MESHCA_ERR_KEY_TYPE_UNKNOWN) and RSA keys over 8192 bits
+ * (MESHCA_ERR_KEY_LENGTH).  Returns 0 and *keyp (caller frees), or a
+ * negative MESHCA_ERR_* (*keyp NULL). */
+int cakey_from_signer(struct meshca_key *pub, const struct cakey_signer *s,
+    struct cakey **keyp) MESHCA_WUR;
+
+/* 0 when k can sign now (always, for an in-memory key), or
+ * MESHCA_ERR_CAKEY_UNAVAILABLE with the reason in why. */
+int cakey_status(const struct cakey *k, char *why, size_t whylen) MESHCA_WUR;
+
+/* 1 when k signs through an external signer, 0 for an in-memory key. */
+int cakey_is_external(const struct cakey *k);
+
 /* Frees k.  Accepts NULL. */
 void cakey_free(struct cakey *k);
 
@@ -82,14 +121,16 @@ const struct meshca_key *cakey_public(const struct cakey *k);
 const char *cakey_sig_alg(const struct cakey *k);
 
 /* The key inside k, owned by k, for signing other formats than SSH
- * signatures (the transparency log's signed notes). */
+ * signatures (the transparency log's signed notes); NULL for a key with an
+ * external signer. */
 EVP_PKEY *cakey_evp(const struct cakey *k);
 
 /* Signs len bytes at data and appends the SSH signature blob to out (not
  * wrapped in a string): Ed25519 string "ssh-ed25519", string sig(64);
  * ECDSA string "ecdsa-sha2-nistpNNN", string(mpint r, mpint s) with
  * SHA-256/384/512 for P-256/384/521; RSA string "rsa-sha2-512", string sig.
- * Thread-safe.  Returns 0 or a negative MESHCA_ERR_* (out unchanged). */
+ * Thread-safe.  Returns 0 or a negative MESHCA_ERR_* (out unchanged);
+ * MESHCA_ERR_CAKEY_UNAVAILABLE when an external signer's device is down. */
 int cakey_sign(const struct cakey *k, const void *data, size_t len,
     struct meshca_buf *out) MESHCA_WUR;
 

@@ -7,6 +7,9 @@
 #   BENCH_CONNS     connections at saturation (default 64)
 #   BENCH_INTEGRATE_RECORDS  records the integrator catches up on (default 200000)
 #   BENCH_FSYNC_OFF set to 0 to skip the (labelled, never headline) fsync-off run
+#   BENCH_HSM       set to 0 to skip the run with the CA key in SoftHSM (PKCS#11)
+#   BENCH_HSM_SECONDS  seconds of that run (default BENCH_SECONDS)
+#   BENCH_NAME      names the result files (default bench-<host>)
 #
 # PostgreSQL runs durable (fsync, synchronous_commit, full_page_writes on; the
 # JSON records the values read back with SHOW) and with track_commit_timestamp
@@ -21,6 +24,8 @@ HZ=$(getconf CLK_TCK)
 SECS=${BENCH_SECONDS:-10}
 RATES=${BENCH_RATES:-500 1000 2000 5000}
 CONNS=${BENCH_CONNS:-64}
+HSM=${BENCH_HSM:-1}
+HSM_SECS=${BENCH_HSM_SECONDS:-$SECS}
 out_dir=$MESHCA_TOP/tests/bench/results
 mkdir -p "$out_dir"
 LOADGEN=$BUILD/tests/bench/loadgen
@@ -78,6 +83,12 @@ cat >"$T_TMP/meshcad.json" <<JSON
   "limits": { "rate_per_minute": 0, "max_connections_per_ip": 4096, "db_pool_size": 4 } }
 JSON
 "$MESHCAD_BIN" migrate --config "$T_TMP/meshcad.json" >>"$T_LOG" 2>&1 || bail "migrate failed"
+if [ "$HSM" = 1 ]; then
+    # Before meshcad starts: it inherits SOFTHSM2_CONF.
+    . "$MESHCA_TOP/tests/lib/hsm.sh"
+    hsm_init
+    hsm_keygen ed25519 bench-ca || bail "meshcad keygen --pkcs11 failed"
+fi
 meshcad_start "$T_TMP/meshcad.json"
 URL=http://127.0.0.1:$MESHCAD_PORT
 
@@ -134,6 +145,37 @@ for r in $RATES; do
 done
 runs="$runs]"
 rss_kb=$(peak_rss)
+
+# The same saturation with the CA key in a PKCS#11 token (SoftHSM 2, an
+# Ed25519 key made by `meshcad keygen --pkcs11`), switched in and out by a
+# SIGHUP ca_keys reload; next to the file key's run above.
+hsm_sat=null
+if [ "$HSM" = 1 ]; then
+    cp "$T_TMP/meshcad.json" "$T_TMP/meshcad.file.json"
+    hsm_reload() {  # CONFIG: install it and SIGHUP; wait until reloaded
+        local n i
+        n=$(grep -c '"ca keys reloaded"' "$T_TMP/meshcad.log")
+        cp "$1" "$T_TMP/meshcad.json"
+        kill -HUP "$MESHCAD_PID"
+        for ((i = 0; i < 200; i++)); do
+            [ "$(grep -c '"ca keys reloaded"' "$T_TMP/meshcad.log")" -gt "$n" ] && return 0
+            sleep 0.05
+        done
+        bail "meshcad did not reload its CA keys"
+    }
+    jq --argjson e "$(hsm_entry bench-ca active)" '.ca_keys = [$e]' "$T_TMP/meshcad.file.json" \
+        >"$T_TMP/meshcad.hsm.json"
+    hsm_reload "$T_TMP/meshcad.hsm.json"
+    hsm_run=$("$LOADGEN" run --url "$URL" --tokens "$T_TMP/tokens.txt" --conns "$CONNS" \
+        --duration "$HSM_SECS" --keys 50000 --serials "$T_TMP/serials.hsm" --label saturation-softhsm)
+    hsm_reload "$T_TMP/meshcad.file.json"
+    hsm_sat=$(jq -n -c --argjson r "$hsm_run" --argjson f "$sat" --arg secs "$HSM_SECS" \
+        '{ca_key: "Ed25519 in SoftHSM 2 (PKCS#11, softhsm2 2.6.1)", seconds: ($secs | tonumber),
+          certs_per_s: $r.created_per_second, file_key_certs_per_s: $f.created_per_second,
+          ratio_to_file_key: ($r.created_per_second / $f.created_per_second),
+          latency_ms: $r.latency_ms, status: $r.status}')
+    echo "bench: saturation with the CA key in SoftHSM: $hsm_sat"
+fi
 
 ledger_records() {
     psql_admin -c "SELECT (SELECT count(*) FROM certificates) + (SELECT count(*) FROM denials) +
@@ -232,7 +274,7 @@ ledger_missing=$(comm -23 "$T_TMP/returned" "$T_TMP/ledger" | wc -l)
 echo "bench: certificates returned $returned; missing from ledger $ledger_missing; in the ledger but never returned $ledger_extra"
 
 host=$(hostname -s 2>/dev/null || echo host)
-json=$out_dir/bench-$host.json
+json=$out_dir/${BENCH_NAME:-bench-$host}.json
 jq -n --argjson runs "$runs" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
    --argjson cores "$cores" --argjson ceil_a "$ceil_a" --argjson pair "$pair" \
    --arg ceil_b "${ceil_b:-null}" --arg ceil_c "$ceil_c" --argjson rss "$rss_kb" \
@@ -241,7 +283,7 @@ jq -n --argjson runs "$runs" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | 
    --argjson pg "$pg_settings" --argjson cpu_split "$cpu" --argjson lag "$lag" \
    --argjson integ "$integ" --argjson fsync_off "$fsync_off" --argjson log_check "$log_check" \
    --argjson ceil_b_json "${ceil_b_json:-null}" --arg mem "$(awk '/MemTotal/ {printf "%.0f", $2/1048576}' /proc/meminfo)" \
-   --arg kernel "$(uname -r)" --arg secs "$SECS" \
+   --arg kernel "$(uname -r)" --arg secs "$SECS" --argjson hsm_sat "$hsm_sat" \
   '{ date: $date,
     machine: { cpu: $cpu, cores: $cores, memory_gib: ($mem | tonumber), kernel: $kernel,
                shared: "load generator, meshcad and PostgreSQL on the same cores" },
@@ -252,6 +294,7 @@ jq -n --argjson runs "$runs" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | 
                 b_detail: $ceil_b_json,
                 c_ssh_keygen_per_s: ($ceil_c | tonumber) },
     saturation_certs_per_s: $runs[0].created_per_second,
+    saturation_ca_key_in_softhsm: $hsm_sat,
     log: { records_per_s_write_path_durable: $runs[0].created_per_second,
            records_per_s_write_path_note: "the saturation run: every certificate is one sealed record committed durably",
            integrator: $integ, integrator_target_records_per_s: 20000,
@@ -268,7 +311,7 @@ jq -n --argjson runs "$runs" --arg cpu "$(grep -m1 'model name' /proc/cpuinfo | 
     runs: $runs }' >"$json"
 bash "$MESHCA_TOP/tests/bench/plot.sh" "$json" >"${json%.json}.svg"
 echo "bench: wrote $json and ${json%.json}.svg"
-jq '{postgres, saturation_certs_per_s, ratio_to_ceiling_a, ratio_to_ceiling_b, ratio_to_ceiling_c,
+jq '{postgres, saturation_certs_per_s, saturation_ca_key_in_softhsm, ratio_to_ceiling_a, ratio_to_ceiling_b, ratio_to_ceiling_c,
     cpu_at_saturation, meshcad_peak_rss_mib, ledger_check,
     log_records_per_s_write_path_durable: .log.records_per_s_write_path_durable,
     log_integrator: .log.integrator, log_lag_commit_to_checkpoint_ms: .log.lag_commit_to_checkpoint_ms,

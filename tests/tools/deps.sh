@@ -8,7 +8,9 @@ PKGS="pkg-config gcc make libssl-dev openssl libssh-dev libmicrohttpd-dev
 libcjose-dev libjansson-dev libpq-dev libcurl4-openssl-dev
 libgnutls28-dev postgresql postgresql-client openssh-server openssh-client
 clang libclang-rt-14-dev curl jq procps iproute2 ca-certificates chromium
-golang-go golang-golang-x-mod-dev universal-ctags"
+golang-go golang-golang-x-mod-dev universal-ctags
+libsystemd-dev systemd prometheus mandoc man-db lintian debhelper dpkg-dev fakeroot
+bash-completion python3 yq softhsm2 libp11-kit-dev p11-kit opensc"
 
 missing=""
 for p in $PKGS; do

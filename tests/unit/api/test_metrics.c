@@ -1,0 +1,107 @@
+/* Unit tests for api/metrics.c */
+#include "../../../api/metrics.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meshca/buf.h"
+#include "meshca/version.h"
+#include "../../lib/unit.h"
+
+/* The labelled counter's exposition, NUL-terminated (caller frees). */
+static char *
+render(const struct labelled *l)
+{
+    struct meshca_buf *b = meshca_buf_new(1 << 20);
+    char *s;
+    size_t n;
+
+    ASSERT(b != NULL);
+    ASSERT_INT_EQ(metrics_write_labelled(b, l, "help"), 0);
+    n = meshca_buf_len(b);
+    s = malloc(n + 1);
+    ASSERT(s != NULL);
+    memcpy(s, meshca_buf_ptr(b), n);
+    s[n] = '\0';
+    meshca_buf_free(b);
+    return s;
+}
+
+TEST(test_metrics_known_labels_start_at_zero)
+{
+    struct metrics m;
+    char *s;
+
+    metrics_init(&m);
+    s = render(&m.denied);
+    ASSERT(strstr(s, "meshca_denials_total{reason=\"policy\"} 0\n") != NULL);
+    ASSERT(
+        strstr(s, "meshca_denials_total{reason=\"ledger_unavailable\"} 0\n") !=
+        NULL);
+    free(s);
+    s = render(&m.reloads);
+    ASSERT(strstr(s, "meshca_policy_reloads_total{result=\"refused\"} 0\n") !=
+           NULL);
+    ASSERT(strstr(s, "meshca_policy_reloads_total{result=\"ok\"} 0\n") != NULL);
+    free(s);
+    s = render(&m.responses);
+    ASSERT(strstr(s, "meshca_http_responses_total{code=\"503\"} 0\n") != NULL);
+    free(s);
+    metrics_free(&m);
+}
+
+TEST(test_metrics_zero_then_inc_counts_once)
+{
+    struct metrics m;
+    char *s;
+
+    metrics_init(&m);
+    metrics_zero(&m.issued, "bench");
+    metrics_zero(&m.issued, "bench"); /* again: still one slot, still 0 */
+    s = render(&m.issued);
+    ASSERT(strstr(s, "meshca_certificates_issued_total{role=\"bench\"} 0\n") !=
+           NULL);
+    ASSERT(strstr(strstr(s, "role=\"bench\"") + 1, "role=\"bench\"") == NULL);
+    free(s);
+    metrics_inc(&m.issued, "bench");
+    metrics_inc(&m.denied, "policy");
+    s = render(&m.issued);
+    ASSERT(strstr(s, "meshca_certificates_issued_total{role=\"bench\"} 1\n") !=
+           NULL);
+    free(s);
+    s = render(&m.denied);
+    ASSERT(strstr(s, "meshca_denials_total{reason=\"policy\"} 1\n") != NULL);
+    free(s);
+    metrics_free(&m);
+}
+
+TEST(test_metrics_build_info_and_process)
+{
+    struct meshca_buf *b = meshca_buf_new(1 << 20);
+    char *s, want[128];
+    size_t n;
+
+    ASSERT(b != NULL);
+    ASSERT_INT_EQ(metrics_write_build_info(b), 0);
+    ASSERT_INT_EQ(metrics_write_process(b), 0);
+    n = meshca_buf_len(b);
+    s = malloc(n + 1);
+    ASSERT(s != NULL);
+    memcpy(s, meshca_buf_ptr(b), n);
+    s[n] = '\0';
+    meshca_buf_free(b);
+    snprintf(want, sizeof(want), "meshca_build_info{version=\"%s\"} 1\n",
+        MESHCA_VERSION);
+    ASSERT(strstr(s, want) != NULL);
+    ASSERT(strstr(s, "\nprocess_cpu_seconds_total ") != NULL);
+    ASSERT(strstr(s, "\nprocess_resident_memory_bytes ") != NULL);
+    ASSERT(strstr(s, "\nprocess_open_fds ") != NULL);
+    ASSERT(strstr(s, "\nprocess_max_fds ") != NULL);
+    ASSERT(strstr(s, "\nprocess_start_time_seconds ") != NULL);
+    ASSERT(strstr(s, " -") == NULL); /* no negative value anywhere */
+    free(s);
+}
+
+UNIT_MAIN(T(test_metrics_known_labels_start_at_zero),
+    T(test_metrics_zero_then_inc_counts_once),
+    T(test_metrics_build_info_and_process))
