@@ -22,7 +22,7 @@ usage(FILE *f)
         "  ca-keys   (hosts) fetch the CA keys for TrustedUserCAKeys, atomically\n"
         "  krl       (hosts) fetch and validate the KRL for RevokedKeys, atomically\n"
         "  host-config  print sshd_config lines and a systemd refresh timer\n"
-        "  host-cert (hosts) a host certificate for this host's key, by its SVID\n"
+        "  host-cert  (hosts) a host certificate for this host's key, by its SVID\n"
         "  --version\n"
         "Server: --server URL, MESHCA_SERVER, or ~/.config/meshca/config.json;\n"
         "a private TLS root: --cacert FILE, MESHCA_CA_FILE or \"ca_file\" there.\n"
