@@ -26,7 +26,7 @@
 
 /* The ledger tables in log order of their names' use in entries. */
 enum entry_table { ENTRY_CERTIFICATE, ENTRY_DENIAL, ENTRY_POLICY,
-    ENTRY_REVOCATION, ENTRY_NTABLES };
+    ENTRY_REVOCATION, ENTRY_HOST_CERTIFICATE, ENTRY_NTABLES };
 
 /* The table's name and the entry's "type". */
 const char *entry_table_name(enum entry_table t);
@@ -48,6 +48,8 @@ int entry_policy(const char *version, const char *text, const char *host,
     int64_t created_us, struct meshca_buf *out) MESHCA_WUR;
 int entry_revocation(const struct ledger_revocation *rec, int64_t created_us,
     struct meshca_buf *out) MESHCA_WUR;
+int entry_host_certificate(const struct ledger_host_certificate *rec,
+    int64_t created_us, struct meshca_buf *out) MESHCA_WUR;
 
 /* The canonical entry of a row given as entry_row_sql's JSON text (v1
  * records, which have no stored entry). */

@@ -222,6 +222,16 @@ admit_key(struct request *req, struct issuance *iss)
             meshcad_strerror(r));
         return -1;
     }
+    /* The CA state that signs is the one checked against (castate.h). */
+    if (iss->ca == NULL)
+        iss->ca = server_ca(srv);
+    if (iss->ca->host_set != NULL &&
+        cakey_set_contains(iss->ca->host_set, iss->key)) {
+        metrics_inc(&srv->metrics.denied, "invalid_key");
+        req_error(req, 400, "invalid_request", "public_key is this CA's host "
+            "CA key; certify your own key");
+        return -1;
+    }
     iss->is = issuer_of(srv->cfg, iss->c->iss);
     if (iss->is != NULL && iss->is->require_key_binding &&
         (blob = meshca_key_blob(iss->key, &bloblen)) != NULL &&
@@ -359,6 +369,7 @@ issuance_record(struct ledger_issuance *rec, const struct request *req,
     rec->token_id = iss->c->replay_id;
     rec->max_uses = iss->is ? iss->is->max_certificates_per_token : 1;
     rec->certificate = iss->line;
+    rec->spiffe_id = iss->c->spiffe_id;
 }
 
 /* Records the signed certificate.  Returns what ledger_record_issuance
@@ -486,6 +497,45 @@ handle_issue(struct request *req)
     issuance_clear(&iss);
 }
 
+/* Whether the explain body is {"host": true} (issue #16): the caller's host
+ * certificate decision instead of a user certificate's. */
+static int
+wants_host_explain(const struct request *req)
+{
+    json_t *j;
+    int host;
+
+    if (req->body == NULL)
+        return 0;
+    j = json_loadb((const char *)meshca_buf_ptr(req->body),
+        meshca_buf_len(req->body), 0, NULL);
+    host = json_is_object(j) && json_is_true(json_object_get(j, "host")) &&
+        json_object_size(j) == 1;
+    json_decref(j);
+    return host;
+}
+
+/* The policy's "hosts" decision for the caller's SPIFFE ID, explained. */
+static void
+explain_host(struct request *req, const struct claims *c,
+    const struct policy *pol)
+{
+    json_t *ex;
+
+    if (c->spiffe_id == NULL) {
+        req_error(req, 400, "invalid_request", "host certificates are for "
+            "workloads: authenticate with an X.509-SVID or a JWT-SVID to "
+            "explain a host decision");
+        return;
+    }
+    if ((ex = policy_explain_host(pol, c->spiffe_id)) == NULL) {
+        req_error(req, 500, "internal", "cannot explain");
+        return;
+    }
+    req_reply_json(req, 200, ex);
+    json_decref(ex);
+}
+
 void
 handle_explain(struct request *req)
 {
@@ -498,9 +548,13 @@ handle_explain(struct request *req)
 
     if ((c = req_authenticate(req)) == NULL)
         goto out;
+    pol = server_policy(srv);
+    if (wants_host_explain(req)) {
+        explain_host(req, c, pol);
+        goto out;
+    }
     if (parse_body(req, 0, &cr) != 0)
         goto out;
-    pol = server_policy(srv);
     policy_request_from(&pq, c, cr);
     ex = policy_explain(pol, &pq);
     if (ex == NULL) {

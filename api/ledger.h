@@ -62,6 +62,12 @@ int ledger_record_policy(struct ledger *l, const char *version,
 int ledger_record_revocation(struct ledger *l,
     const struct ledger_revocation *rec) MESHCA_WUR;
 
+/* Records a host certificate (issue #16).  Blocks until committed.
+ * Returns 0, MESHCA_ERR_LEDGER_DUPLICATE_SERIAL (retry with another serial)
+ * or MESHCA_ERR_UNAVAILABLE (nothing may be returned to the client). */
+int ledger_record_host_certificate(struct ledger *l,
+    const struct ledger_host_certificate *rec) MESHCA_WUR;
+
 /* One entry of a revocation snapshot: kind "serial" (value a serial, with
  * the signing CA's fingerprint when the ledger knows it), "key_id",
  * "key_fingerprint", or "block" (value a subject, issuer its issuer or NULL

@@ -54,6 +54,9 @@ struct server {
     struct workq *wq;
     struct revocations *rev;    /* revocations.c */
     char *tls_cert_pem, *tls_key_pem, *tls_ca_pem;
+    /* mesh identity (issue #16): NULL when not configured; the host CA
+     * keys are in ca (castate.h) */
+    struct x509_store_st *mesh_store; /* mesh.trust_bundle */
     atomic_int shutting_down;
 };
 

@@ -17,6 +17,7 @@
 #include "meshca/jsonv.h"
 #include "meshca/policy.h"
 #include "meshca/principal.h"
+#include "meshca/spiffe.h"
 #include "policy_int.h"
 
 const char *const policy_template_vars[] = { "sub", "email", "email_local",
@@ -37,6 +38,7 @@ match_free(struct policy_match *m)
     jsonv_strv_free(m->emails, m->nemails);
     jsonv_strv_free(m->domains, m->ndomains);
     jsonv_strv_free(m->subjects, m->nsubjects);
+    jsonv_strv_free(m->spiffe_ids, m->nspiffe_ids);
     memset(m, 0, sizeof(*m));
 }
 
@@ -56,8 +58,10 @@ parse_match(const json_t *j, const char *path, int admins,
     struct policy_match *m, struct diags *d)
 {
     static const char *const keys[] = { "issuer", "groups", "emails",
-        "email_domains", "subjects", "any_authenticated", NULL };
+        "email_domains", "subjects", "any_authenticated", "spiffe_ids",
+        NULL };
     size_t before = d->n, i, nlists;
+    char why[160];
 
     m->present = 1;
     if (!json_is_object(j)) {
@@ -70,6 +74,11 @@ parse_match(const json_t *j, const char *path, int admins,
     match_list(j, "emails", path, &m->emails, &m->nemails, d);
     match_list(j, "email_domains", path, &m->domains, &m->ndomains, d);
     match_list(j, "subjects", path, &m->subjects, &m->nsubjects, d);
+    match_list(j, "spiffe_ids", path, &m->spiffe_ids, &m->nspiffe_ids, d);
+    for (i = 0; i < m->nspiffe_ids; i++)
+        if (spiffe_pattern_check(m->spiffe_ids[i], why, sizeof(why)) != 0)
+            diags_add(d, "%s.spiffe_ids[%zu]: \"%.300s\": %s", path, i,
+                m->spiffe_ids[i], why);
     jsonv_bool(j, "any_authenticated", path, 0, &m->any, d);
     for (i = 0; i < m->nemails; i++)
         if (m->emails[i] != NULL && strchr(m->emails[i], '@') == NULL)
@@ -82,7 +91,8 @@ parse_match(const json_t *j, const char *path, int admins,
                 "(write example.com, without @)", path, i, m->domains[i]);
     if (d->n != before)
         return;
-    nlists = m->ngroups + m->nemails + m->ndomains + m->nsubjects;
+    nlists = m->ngroups + m->nemails + m->ndomains + m->nsubjects +
+        m->nspiffe_ids;
     if (m->any && admins)
         diags_add(d, "%s.any_authenticated: would make everyone an admin; "
             "name groups, emails or subjects", path);
@@ -122,13 +132,15 @@ check_pattern(const char *pat, char *why, size_t whylen)
                 return -1;
             }
             vlen = (size_t)(close - p - 1);
-            for (i = 0, known = 0; policy_template_vars[i] != NULL; i++)
+            known = policy_spiffe_var(p + 1, vlen, &i) != 0;
+            for (i = 0; !known && policy_template_vars[i] != NULL; i++)
                 if (strlen(policy_template_vars[i]) == vlen &&
                     strncmp(p + 1, policy_template_vars[i], vlen) == 0)
                     known = 1;
             if (!known) {
                 snprintf(why, whylen, "unknown template {%.*s} (known: "
-                    "{sub}, {email}, {email_local}, {preferred_username})",
+                    "{sub}, {email}, {email_local}, {preferred_username}, "
+                    "{spiffe_path}, {spiffe_segment[N]})",
                     (int)(vlen > 64 ? 64 : vlen), p + 1);
                 return -1;
             }
@@ -369,6 +381,7 @@ policy_free(struct policy *p)
     for (i = 0; i < p->nroles; i++)
         role_free(&p->roles[i]);
     free(p->roles);
+    policy_hosts_free(p);
     match_free(&p->admins);
     free(p->text);
     free(p);
@@ -380,7 +393,7 @@ parse_policy(const json_t *j, int64_t ceiling, struct policy *p,
     struct diags *d)
 {
     static const char *const keys[] = { "admins", "roles", "description",
-        NULL };
+        "hosts", NULL };
     const json_t *roles, *e, *a;
     char path[64], *desc = NULL;
     size_t i, k;
@@ -390,6 +403,8 @@ parse_policy(const json_t *j, int64_t ceiling, struct policy *p,
         free(desc);
     if ((a = json_object_get(j, "admins")) != NULL)
         parse_match(a, "admins", 1, &p->admins, d);
+    if (policy_hosts_parse(json_object_get(j, "hosts"), p, d) != 0)
+        return MESHCA_ERR_ALLOC;
     if ((roles = json_object_get(j, "roles")) == NULL) {
         diags_add(d, "roles: missing (required: a list of roles; with none, "
             "everyone is denied)");

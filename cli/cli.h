@@ -138,6 +138,9 @@ struct cli_conn {
     char server[1024];      /* base URL, no trailing '/' */
     char ca_file[1024];     /* "" = the system's roots only */
     int insecure_http;
+    /* A TLS client certificate and its key (meshca host-cert's
+     * X.509-SVID); "" = none.  Set after cli_conn_init. */
+    char client_cert[1024], client_key[1024];
 };
 
 /* Resolves the server (flag, $MESHCA_SERVER, the config's "server") and
@@ -252,6 +255,22 @@ int cmd_ssh_config(int argc, char **argv);
 int cmd_ca_keys(int argc, char **argv);
 int cmd_krl(int argc, char **argv);
 int cmd_host_config(int argc, char **argv);
+int cmd_host_cert(int argc, char **argv);
+
+/* Writes ~/.ssh/meshca/known_hosts (knownhosts.c): an @cert-authority line
+ * for each host CA key of the server, for cfg's "host_patterns" (the
+ * /v1/config answer).  Returns 0 with the file's path in path, 1 when the
+ * server certifies no hosts (nothing written), -1 with why filled. */
+struct json_t;
+int known_hosts_install(const struct cli_conn *conn, const struct json_t *cfg,
+    char *path, size_t pathlen, char *why, size_t whylen) MESHCA_WUR;
+
+/* The same for meshca ssh-config --install: /v1/config fetched from the
+ * server of $MESHCA_SERVER or the local config.  Returns 0 (written), 1
+ * (no server known, or it certifies no hosts: nothing written) or -1 with
+ * why filled. */
+int known_hosts_refresh(char *path, size_t pathlen, char *why,
+    size_t whylen) MESHCA_WUR;
 int cmd_explain(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_audit(int argc, char **argv);   /* cmd_audit.c */

@@ -381,6 +381,23 @@ out:
     return ret;
 }
 
+/* The managed known_hosts for certified hosts (a warning when it fails:
+ * the login itself worked). */
+static void
+install_known_hosts(const struct cli_conn *conn, const json_t *cfg)
+{
+    char path[1200], why[512];
+    int r = known_hosts_install(conn, cfg, path, sizeof(path), why,
+        sizeof(why));
+
+    if (r == 0)
+        printf("Host certificates: %s trusts this CA's host keys "
+            "(`meshca ssh-config` names it for ssh).\n", path);
+    else if (r < 0)
+        fprintf(stderr, "meshca login: warning: known_hosts not updated: "
+            "%s\n", why);
+}
+
 int
 cmd_login(int argc, char **argv)
 {
@@ -417,6 +434,8 @@ cmd_login(int argc, char **argv)
     if ((rc = request_cert(&conn, &a, k, token, &ans)) != 0)
         goto out;
     rc = check_and_install(&a, local, cfg, k, ans) != 0 ? EXIT_REFUSED : 0;
+    if (rc == 0)
+        install_known_hosts(&conn, cfg);
 out:
     json_decref(a.req);
     json_decref(a.pr);

@@ -183,6 +183,10 @@ request_options(CURL *h, const struct cli_conn *c, const char *method,
     /* Added to the system's roots (libcurl keeps its CA path). */
     if (c->ca_file[0] != '\0')
         curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    if (c->client_cert[0] != '\0') {
+        curl_easy_setopt(h, CURLOPT_SSLCERT, c->client_cert);
+        curl_easy_setopt(h, CURLOPT_SSLKEY, c->client_key);
+    }
 }
 
 /* What failed when TLS verification did (verify: OpenSSL's X509 verify

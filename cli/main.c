@@ -23,6 +23,7 @@ usage(FILE *f)
         "  ca-keys   (hosts) fetch the CA keys for TrustedUserCAKeys, atomically\n"
         "  krl       (hosts) fetch and validate the KRL for RevokedKeys, atomically\n"
         "  host-config  print sshd_config lines and a systemd refresh timer\n"
+        "  host-cert  (hosts) a host certificate for this host's key, by its SVID\n"
         "  --version\n"
         "Server: --server URL, MESHCA_SERVER, or ~/.config/meshca/config.json;\n"
         "a private TLS root: --cacert FILE, MESHCA_CA_FILE or \"ca_file\" there.\n"
@@ -71,6 +72,8 @@ main(int argc, char **argv)
         return cmd_krl(argc - 1, argv + 1);
     if (strcmp(argv[1], "host-config") == 0)
         return cmd_host_config(argc - 1, argv + 1);
+    if (strcmp(argv[1], "host-cert") == 0)
+        return cmd_host_cert(argc - 1, argv + 1);
     if (strcmp(argv[1], "ssh-config") == 0)
         return cmd_ssh_config(argc - 1, argv + 1);
     if (strcmp(argv[1], "report") == 0)

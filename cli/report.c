@@ -1070,6 +1070,24 @@ html_active(struct out *b, const json_t *arr)
         "No certificate is valid right now.");
 }
 
+/* Issue #16: which workloads held which host names (only in reports that
+ * carry the section). */
+static void
+html_hosts(struct out *b, const json_t *arr)
+{
+    static const struct column cols[] = {
+        { "Workload (SPIFFE ID)", "mono r", CELL_TEXT, "spiffe_id" },
+        { "Host names", "mono", CELL_LIST, "host_names" },
+        { "Last issued", "t", CELL_TIME, "last_issued" },
+        { "Valid until", "t", CELL_TIME, "valid_until" },
+    };
+
+    if (!json_is_array(arr))
+        return;
+    html_table(b, "hosts", "Workloads &rarr; host names", arr, cols,
+        NCOLS(cols), "No workload got a host certificate in this period.");
+}
+
 static void
 html_totals(struct out *b, const json_t *tot)
 {
@@ -1129,6 +1147,7 @@ render_html(struct out *b, const json_t *rep)
     html_revocations(b, json_object_get(rep, "revocations"));
     html_denials(b, json_object_get(rep, "denials"));
     html_active(b, json_object_get(rep, "active"));
+    html_hosts(b, json_object_get(rep, "hosts"));
     emit(b, "<footer>Drawn from the meshca ledger by <code>meshca report"
         "</code>. ");
     {

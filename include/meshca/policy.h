@@ -162,4 +162,60 @@ json_t *policy_explain(const struct policy *p,
  * without an admins rule, or with NULL arguments). */
 int policy_is_admin(const struct policy *p, const struct claims *c);
 
+
+/*
+ * Host certificates: the "hosts" section.
+ *   "hosts": [ { "match": { "spiffe_ids": ["spiffe://mesh.example/ns/payments/sa/ANY"] },
+ *                "principals": ["{spiffe_segment[3]}.payments.svc.cluster.local",
+ *                               "payments-db.example.com"],
+ *                "default_ttl": "24h", "max_ttl": "72h" }, ... ]
+ * (ANY standing for a "*" segment.)  Patterns are meshca/spiffe.h patterns ('*' = exactly one path segment).
+ * Principals are host names ([A-Za-z0-9._-], not starting with '.' or '-')
+ * or templates: {spiffe_segment[N]} (path segment N, from 0) and
+ * {spiffe_path} (the path without its leading '/'); a filled value that
+ * is missing, empty, starts with '.' or '-', or holds '/' is refused (that
+ * name is not granted, with the reason).  TTLs: from 1h; default_ttl
+ * defaults to 24h, max_ttl to 72h, and both are at most
+ * POLICY_HOST_TTL_LIMIT here; the service's own ceiling (default 7 days)
+ * is checked with policy_hosts_check_ceiling.  The first entry in file
+ * order whose patterns match the ID decides; entries are never merged.
+ */
+#define POLICY_HOST_DEFAULT_TTL (24 * 3600)
+#define POLICY_HOST_DEFAULT_MAX_TTL (72 * 3600)
+#define POLICY_HOST_TTL_MIN 3600
+#define POLICY_HOST_TTL_LIMIT (30 * 24 * 3600)
+
+/* A host grant (denial NULL) or denial (denial set, nothing granted). */
+struct policy_host_decision {
+    size_t entry;                    /* the hosts[] entry that decided */
+    char **principals;               /* NULL-terminated too */
+    size_t nprincipals;
+    int64_t ttl;                     /* seconds */
+    char *denial;                    /* for a person: what and what to do */
+};
+
+/* Decides a host certificate for the workload spiffe_id (already verified)
+ * wanting ttl seconds (<= 0: the entry's default).  Returns 0 with a grant,
+ * MESHCA_ERR_POLICY_DENIED with a decision whose denial says why,
+ * MESHCA_ERR_INVALID_ARGUMENT or MESHCA_ERR_ALLOC (*decp NULL).  Caller
+ * frees with policy_host_decision_free (accepts NULL).  Thread-safe. */
+int policy_decide_host(const struct policy *p, const char *spiffe_id,
+    int64_t ttl, struct policy_host_decision **decp) MESHCA_WUR;
+void policy_host_decision_free(struct policy_host_decision *d);
+
+/* Adds to d every hosts entry whose max_ttl or default_ttl exceeds ceiling
+ * (seconds), as "hosts[N].max_ttl: ...".  Returns the number added. */
+size_t policy_hosts_check_ceiling(const struct policy *p, int64_t ceiling,
+    struct diags *d);
+
+/* The known_hosts patterns the hosts section can grant (each template
+ * becomes '*'), without repeats, as a new JSON array (NULL: out of memory). */
+json_t *policy_host_patterns(const struct policy *p);
+
+/* The host decision for spiffe_id explained entry by entry: {"spiffe_id",
+ * "decision": "granted"|"denied", "principals", "ttl_seconds", "entry",
+ * "denial", "entries": [{"index", "matches", "why", "principals"}]}.
+ * NULL when out of memory.  Caller decrefs. */
+json_t *policy_explain_host(const struct policy *p, const char *spiffe_id);
+
 #endif

@@ -822,7 +822,7 @@ static const struct lcase load_cases[] = {
     { "", "policy.json:1:0: '[' or '{' expected near end of file" },
     { "[]", "policy.json:1:1: the policy must be a JSON object with \"roles\"" },
     { "{\"roles\": [], \"rolez\": 1}", "policy.json: rolez: unknown key "
-      "(expected one of: admins, roles, description)" },
+      "(expected one of: admins, roles, description, hosts)" },
     { "{}", "policy.json: roles: missing (required: a list of roles; with "
       "none, everyone is denied)" },
     { "{\"roles\": {}}", "policy.json: roles: must be an array of roles" },
@@ -851,7 +851,8 @@ static const struct lcase load_cases[] = {
       "policy.json: roles[0].principals: must grant at least one principal" },
     { ROLE_HEAD "\"principals\": [\"{nope}\"]}]}",
       "policy.json: roles[0].principals[0]: \"{nope}\": unknown template "
-      "{nope} (known: {sub}, {email}, {email_local}, {preferred_username})" },
+      "{nope} (known: {sub}, {email}, {email_local}, {preferred_username}, "
+      "{spiffe_path}, {spiffe_segment[N]})" },
     { ROLE_HEAD "\"principals\": [\"a}\"]}]}",
       "policy.json: roles[0].principals[0]: \"a}\": unmatched '}'" },
     { ROLE_HEAD "\"principals\": [\"p\"], \"extensions\": "
@@ -921,7 +922,7 @@ static const struct lcase load_cases[] = {
     { "{\"roles\": [{\"name\": \"a\", \"match\": {\"group\": [\"g\"]}, "
       "\"principals\": [\"p\"]}]}",
       "policy.json: roles[0].match.group: unknown key (expected one of: "
-      "issuer, groups, emails, email_domains, subjects, any_authenticated)" },
+      "issuer, groups, emails, email_domains, subjects, any_authenticated, spiffe_ids)" },
     { "{\"admins\": {\"any_authenticated\": true}, \"roles\": []}",
       "policy.json: admins.any_authenticated: would make everyone an admin; "
       "name groups, emails or subjects" },
