@@ -255,6 +255,59 @@ policy_is_admin(const struct policy *p, const struct claims *c)
     return p->admins.present && match_test(&p->admins, c) == FAIL_NONE;
 }
 
+static const struct policy_role *find_role(const struct policy *p,
+    const char *name);
+
+int
+policy_is_approver(const struct policy *p, const char *role,
+    const struct claims *c)
+{
+    const struct policy_role *r;
+
+    if (p == NULL || role == NULL || c == NULL ||
+        (r = find_role(p, role)) == NULL || r->min_approvals == 0)
+        return 0;
+    return r->approvers.present && match_test(&r->approvers, c) ==
+        FAIL_NONE;
+}
+
+static json_t *
+strv_json(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+json_t *
+policy_approvers_json(const struct policy *p, const char *role)
+{
+    const struct policy_role *r;
+    const struct policy_match *m;
+    json_t *o;
+
+    if (p == NULL || role == NULL || (r = find_role(p, role)) == NULL ||
+        r->min_approvals == 0 || (o = json_object()) == NULL)
+        return NULL;
+    m = &r->approvers;
+    if (m->issuer != NULL)
+        json_object_set_new(o, "issuer", json_string(m->issuer));
+    if (m->ngroups > 0)
+        json_object_set_new(o, "groups", strv_json(m->groups, m->ngroups));
+    if (m->nemails > 0)
+        json_object_set_new(o, "emails", strv_json(m->emails, m->nemails));
+    if (m->ndomains > 0)
+        json_object_set_new(o, "email_domains", strv_json(m->domains,
+            m->ndomains));
+    if (m->nsubjects > 0)
+        json_object_set_new(o, "subjects", strv_json(m->subjects,
+            m->nsubjects));
+    return o;
+}
+
 /* Templates */
 
 /* The value of template variable var (vlen bytes) for c, with its length;
@@ -789,6 +842,9 @@ layout_grant(char *base, const struct outcome *o,
         d->extensions = ev;
         d->nextensions = r->nextensions;
         d->ttl = o->ttl;
+        d->min_approvals = r->min_approvals;
+        d->request_ttl = r->request_ttl;
+        d->break_glass = r->break_glass;
     }
     return off;
 }
