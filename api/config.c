@@ -13,7 +13,7 @@
 
 static const char *const top_keys[] = { "listen", "tls", "database",
     "ca_keys", "issuers", "login", "policy", "clock_skew", "ttl_ceiling",
-    "limits", "ledger", NULL };
+    "limits", "ledger", "notifications", NULL };
 static const char *const ledger_keys[] = { "origin", "log_key", "mac_key",
     "integrate_interval", NULL };
 static const char *const tls_keys[] = { "cert", "key", "client_ca", NULL };
@@ -502,6 +502,8 @@ config_load(const char *path, struct config **cfgp, struct diags *d)
     parse_ledger(c, json_object_get(j, "ledger"), dir, d);
     parse_times(c, j, d);
     parse_limits(c, json_object_get(j, "limits"), d);
+    notify_config_parse(&c->notify, json_object_get(j, "notifications"), dir,
+        d);
     if (d->n == before) {
         *cfgp = c;
         c = NULL;
@@ -535,6 +537,7 @@ config_free(struct config *c)
 
     if (c == NULL)
         return;
+    notify_config_free(&c->notify);
     free(c->path);
     free(c->listen_host);
     free(c->tls_cert);

@@ -12,6 +12,7 @@
 #include "integrator.h"
 #include "ledger.h"
 #include "server.h"
+#include "webhooks.h"
 
 void
 handle_healthz(struct request *req)
@@ -92,6 +93,7 @@ handle_metrics(struct request *req)
             "HTTP responses, by status code.")) != 0 ||
         (r = metrics_write_labelled(b, &srv->metrics.reloads,
             "Policy reloads, by result.")) != 0 ||
+        (r = webhooks_write_metrics(srv->webhooks, b)) != 0 ||
         (r = metrics_write_histogram(b, "meshca_http_request_duration_seconds",
             "HTTP request latency.", &srv->metrics.request)) != 0 ||
         (r = metrics_write_histogram(b, "meshca_issuance_duration_seconds",

@@ -24,6 +24,7 @@
 #include "meshca/clock.h"
 #include "meshca/hex.h"
 #include "meshca/policy.h"
+#include "access.h"
 #include "handlers.h"
 #include "issue.h"
 #include "log.h"
@@ -55,6 +56,9 @@ static const struct route routes[] = {
     { "GET", "/v1/log/checkpoint", 1, handle_log_checkpoint, 0 },
     { "GET", "/v1/log/proof", 1, handle_log_proof, 0 },
     { "GET", "/v1/log/tile/", 1, handle_log_tile, 1 },
+    { "GET", "/v1/access-requests", 1, handle_access_list, 0 },
+    { "GET", "/v1/access-requests/", 1, handle_access_get, 1 },
+    { "POST", "/v1/access-requests/", 1, handle_access_action, 1 },
 };
 
 /* The worker pool: a FIFO of suspended requests. */

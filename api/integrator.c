@@ -240,6 +240,10 @@ static const char fetch_sql[] =
     "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
     " UNION ALL SELECT xid, seq, 3, entry, mac FROM revocations"
     "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
+    " UNION ALL SELECT xid, seq, 5, entry, mac FROM access_requests"
+    "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
+    " UNION ALL SELECT xid, seq, 6, entry, mac FROM access_decisions"
+    "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
     ") u ORDER BY u.x8, u.seq LIMIT 20000";
 
 /* The v1 records (no xid), whose entries are made from their columns. */
@@ -375,10 +379,10 @@ write_leaves(struct integrator *it, const struct rec *recs, int n,
 static int
 write_quarantine(struct integrator *it, const struct rec *rc)
 {
-    static const char *const tables[ENTRY_NTABLES] = { "certificates",
-        "denials", "policy_versions", "revocations" };
     char seq[24];
-    const char *p[3] = { seq, tables[rc->table & 3],
+    const char *p[3] = { seq, rc->table >= 0 && rc->table < ENTRY_NTABLES &&
+        entry_table_name((enum entry_table)rc->table) != NULL ?
+        entry_table_name((enum entry_table)rc->table) : "?",
         "no valid MAC: not written by meshcad (ledger.mac_key)" };
     PGresult *res;
     int ok;

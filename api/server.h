@@ -35,6 +35,7 @@ struct workq;
 struct revocations;
 struct integrator;
 struct cakey;
+struct webhooks;
 
 struct server {
     const struct config *cfg;
@@ -54,6 +55,7 @@ struct server {
     struct policy *policy;
     struct workq *wq;
     struct revocations *rev;    /* revocations.c */
+    struct webhooks *webhooks;  /* webhooks.c: notification delivery */
     char *tls_cert_pem, *tls_key_pem, *tls_ca_pem;
     atomic_int shutting_down;
 };
