@@ -281,3 +281,77 @@ check_eq "... with who approved and the time to approval" \
 check_eq "... the denial, the expiry and the break-glass review" \
     "$(field "[.access_requests[] | select(.id == \"$DID\" or .id == \"$EID\" or .id == \"$BID\") | .status] | join(\",\")")" \
     "denied,expired,acknowledged"
+
+# --- the client --------------------------------------------------------------
+# meshca login for a role that needs approval shows it, waits, then collects
+# and installs; the approver's meshca approve logs in interactively itself.
+export MESHCA_SERVER=$MESHCAD_URL HOME=$T_TMP/home
+mkdir -p "$HOME"
+# user_code FILE: the device-flow code a command printed on FILE (stderr).
+user_code() {
+    local i code=""
+    for i in $(seq 200); do
+        code=$(sed -n 's/^and enter the code: //p' "$1")
+        [ -n "$code" ] && break
+        sleep 0.1
+    done
+    echo "$code"
+}
+# device_person FILE ACCOUNT: ACCOUNT completes the device flow FILE shows.
+device_person() {
+    local code
+    code=$(user_code "$1")
+    [ -n "$code" ] && node "$MESHCA_TOP/tests/idp/person.js" device "$IDP_URL" "$2" "$code" >>"$T_LOG" 2>&1
+}
+"$MESHCA_BIN" login --flow device --files --role db --reason "INC-4415 from the cli" \
+    >"$T_TMP/cl.out" 2>"$T_TMP/cl.err" &
+cl=$!
+check "login: the requester logs in (device flow)" device_person "$T_TMP/cl.err" dave
+check "login says approval is needed and who approves" \
+    wait_for 20 grep -q 'Approval needed: role db needs 1 approval(s) from {"groups":\["leads"\]}' "$T_TMP/cl.err"
+CID=$(sed -n 's/^Request \([0-9a-f]\{32\}\) .*/\1/p' "$T_TMP/cl.err")
+check_eq "login names the request id" "$(grep -cE '^[0-9a-f]{32}$' <<<"$CID")" 1
+MESHCA_LOGIN_FLOW=device "$MESHCA_BIN" requests >"$T_TMP/rq.out" 2>"$T_TMP/rq.err" &
+rq=$!
+check "meshca requests logs the approver in interactively" device_person "$T_TMP/rq.err" bob
+wait "$rq"; rc=$?
+cat "$T_TMP/rq.out" "$T_TMP/rq.err" >>"$T_LOG"
+check_eq "meshca requests: exit 0" "$rc" 0
+check "... and lists the request, pending" grep -q "^$CID  pending .*dave@example.com  role db (payments/db)" "$T_TMP/rq.out"
+MESHCA_LOGIN_FLOW=device "$MESHCA_BIN" approve "$CID" --reason "ok from the cli" \
+    >"$T_TMP/ap.out" 2>"$T_TMP/ap.err" &
+ap=$!
+check "meshca approve logs the approver in interactively" device_person "$T_TMP/ap.err" bob
+wait "$ap"; rc=$?
+cat "$T_TMP/ap.out" "$T_TMP/ap.err" >>"$T_LOG"
+check_eq "meshca approve: exit 0" "$rc" 0
+wait "$cl"; rc=$?
+cat "$T_TMP/cl.out" "$T_TMP/cl.err" >>"$T_LOG"
+check_eq "the waiting login collected and installed: exit 0" "$rc" 0
+out=$(ssh_as "$HOME/.ssh/meshca/id_ed25519" "$HOME/.ssh/meshca/id_ed25519-cert.pub" "$T_USER" echo cli 2>>"$T_LOG")
+check_eq "sshd accepts the certificate meshca login collected" "$out" cli
+check_match "its key id names the request" \
+    "$(ssh-keygen -L -f "$HOME/.ssh/meshca/id_ed25519-cert.pub")" "dave@example.com/db/ar-$CID"
+"$MESHCA_BIN" deny "$CID" --reason "late" --token-file /dev/null >>"$T_LOG" 2>&1
+check_eq "meshca deny without a usable token: a usage error (2)" "$?" 2
+echo "$(tok erin)" >"$T_TMP/erin.token"
+"$MESHCA_BIN" ack "$B2" --reason "reviewed" --token-file "$T_TMP/erin.token" >"$T_TMP/ack.out" 2>>"$T_LOG"
+check_eq "meshca ack by an approver: exit 0" "$?" 0
+check "... and the use is acknowledged" grep -q "^$B2  acknowledged" "$T_TMP/ack.out"
+MESHCA_LOGIN_FLOW=device "$MESHCA_BIN" report --format json --output "$T_TMP/report.json" \
+    >"$T_TMP/rp.out" 2>"$T_TMP/rp.err" &
+rp=$!
+check "meshca report logs the admin in interactively" device_person "$T_TMP/rp.err" carol
+wait "$rp"; rc=$?
+cat "$T_TMP/rp.out" "$T_TMP/rp.err" >>"$T_LOG"
+check_eq "meshca report: exit 0" "$rc" 0
+check_eq "the report file has the access requests, the cli's collected" \
+    "$(jq -r ".access_requests[] | select(.id == \"$CID\") | .status" "$T_TMP/report.json")" collected
+echo "$(tok carol)" >"$T_TMP/carol.token"
+"$MESHCA_BIN" report --format html --output "$T_TMP/report.html" --token-file "$T_TMP/carol.token" >>"$T_LOG" 2>&1
+check_eq "meshca report --format html: exit 0" "$?" 0
+check "the html report has the access requests section" grep -q 'id="access-requests"' "$T_TMP/report.html"
+check_eq "break-glass uses are rows marked in red (class breakglass)" \
+    "$(grep -o '<tr class="breakglass">' "$T_TMP/report.html" | wc -l)" 2
+check "an acknowledged one says so, with who acknowledged it" \
+    grep -q 'break-glass, acknowledged</td><td class="nw">acknowledged: carol@example.com' "$T_TMP/report.html"
