@@ -431,7 +431,8 @@ decision_reason(struct request *req, int required, char **reasonp)
     else if (*reasonp != NULL && strlen(*reasonp) > REQUEST_REASON_MAX)
         req_error(req, 400, "invalid_request", "reason: at most %d bytes",
             REQUEST_REASON_MAX);
-    else if (required && *reasonp == NULL)
+    else if (required && (*reasonp == NULL ||
+        strspn(*reasonp, " \t") == strlen(*reasonp)))
         req_error(req, 400, "invalid_request", "reason: required: say why "
             "(meshca approve ID --reason \"...\")");
     else

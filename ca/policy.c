@@ -991,6 +991,22 @@ explain_role(const struct policy_role *r, const struct policy_request *rq,
     return o;
 }
 
+/* What a granted decision's role asks beyond the grant (#17): approval
+ * ("approval": {min_approvals, request_ttl_seconds, approvers}) or
+ * break-glass. */
+static void
+explain_access(json_t *ex, const struct policy *p,
+    const struct policy_decision *d)
+{
+    if (d->break_glass)
+        json_object_set_new(ex, "break_glass", json_true());
+    if (d->min_approvals > 0)
+        json_object_set_new(ex, "approval", json_pack("{s:i, s:I, s:o*}",
+            "min_approvals", d->min_approvals, "request_ttl_seconds",
+            (json_int_t)d->request_ttl, "approvers",
+            policy_approvers_json(p, d->role)));
+}
+
 json_t *
 policy_explain(const struct policy *p, const struct policy_request *req)
 {
@@ -1029,6 +1045,7 @@ policy_explain(const struct policy *p, const struct policy_request *req)
             json_object_set_new(opts, "source-address",
                 json_string(d->source_address));
         json_object_set_new(ex, "critical_options", opts);
+        explain_access(ex, p, d);
     } else {
         json_object_set_new(ex, "decision", json_string("denied"));
         json_object_set_new(ex, "denial", json_string(d->denial));

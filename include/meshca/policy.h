@@ -163,6 +163,8 @@ void policy_decision_free(struct policy_decision *d);
  *   "decision": "granted"|"denied", "denial" (when denied), "role",
  *   "principals", "ttl_seconds", "ttl_note", "extensions",
  *   "critical_options" (when granted), "policy_version",
+ *   "approval": {"min_approvals", "request_ttl_seconds", "approvers"} and
+ *   "break_glass": true (when the granted role needs approval / is one),
  *   "identity": {"issuer", "subject", "email" (verified only), "groups"},
  *   "request": {"principals", "ttl_seconds", "role", "reason_given"},
  *   "choice": how the role was chosen,

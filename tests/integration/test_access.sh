@@ -257,6 +257,12 @@ check_eq "each delivery arrived once" \
 check_eq "and each queued notification arrived" \
     "$(jq -s 'length' "$HOOK_OUT")" "$(psql_admin -c "SELECT count(*) FROM webhook_deliveries")"
 check "metrics: delivered" metric_at_least "$MESHCAD_URL" meshca_webhook_deliveries_total 2
+if command -v promtool >/dev/null 2>&1; then
+    curl -fsS "$MESHCAD_URL/metrics" | grep meshca_webhook >"$T_TMP/hook.prom"
+    check "promtool accepts the webhook metrics" promtool check metrics <"$T_TMP/hook.prom"
+else
+    echo "# skip: promtool is not installed (prometheus package)"
+fi
 
 # --- ledger and report -----------------------------------------------------
 in_log() {

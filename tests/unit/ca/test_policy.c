@@ -555,6 +555,12 @@ TEST(test_policy_approval_and_break_glass)
     json_decref(want);
     json_decref(who);
     ASSERT(policy_approvers_json(p, "bg") == NULL);
+    rq.role = "db";
+    rq.reason = "INC-1";
+    ASSERT((who = policy_explain(p, &rq)) != NULL);
+    ASSERT_INT_EQ(json_integer_value(json_object_get(json_object_get(who,
+        "approval"), "min_approvals")), 2);
+    json_decref(who);
     policy_unref(p);
     claims_free(dev);
     claims_free(lead);
