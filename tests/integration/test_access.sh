@@ -272,6 +272,17 @@ in_log() {
       "$(psql_admin -c "SELECT count(*) FROM access_decisions")" ]
 }
 check "every request and decision is in the transparency log" wait_for 10 in_log
+VKEY=$("$MESHCAD_BIN" log vkey --config "$T_TMP/meshcad.json" 2>>"$T_LOG")
+all_checkpointed() {
+    [ "$(curl -fsS "$MESHCAD_URL/v1/log/checkpoint" | sed -n 2p)" = \
+      "$(psql_admin -c "SELECT count(*) FROM log_leaves")" ]
+}
+check "a signed checkpoint covers every record" wait_for 10 all_checkpointed
+check "tlogcheck (Go's sumdb/note and sumdb/tlog) verifies the log with the access records, and the collected certificate's inclusion" \
+    "$BUILD/tests/tools/tlogcheck" verify --url "$MESHCAD_URL/v1/log" --vkey "$VKEY" \
+    --serial "$(jq -r .serial "$T_TMP/collect$good")"
+check "meshca audit agrees" "$MESHCA_BIN" audit --server "$MESHCAD_URL" --vkey "$VKEY" \
+    --state "$T_TMP/audit.state"
 check_eq "requests recorded: 6 (5 for approval or break-glass, 1 more break-glass)" "$(psql_admin -c "SELECT count(*) FROM access_requests")" 6
 check_eq "decisions recorded: approve, deny, approve twice, acknowledge" \
     "$(psql_admin -c "SELECT string_agg(decision, ',' ORDER BY seq) FROM access_decisions")" \
