@@ -237,6 +237,9 @@ int cmd_decide(int argc, char **argv);     /* approve, deny, ack */
  * the request is approved (0), or denied / expired (EXIT_REFUSED), said. */
 int cli_access_wait(const struct cli_conn *conn, const char *token,
     const struct json_t *ans);
+/* meshca explain's lines for a granted role that needs approval or is
+ * break-glass (ans: the /v1/explain answer). */
+void cli_explain_access(const struct json_t *ans);
 int cmd_audit(int argc, char **argv);   /* cmd_audit.c */
 int cmd_report(int argc, char **argv);
 

@@ -200,6 +200,27 @@ cmd_decide(int argc, char **argv)
     return rc;
 }
 
+void
+cli_explain_access(const json_t *ans)
+{
+    const json_t *a = json_object_get(ans, "approval");
+    char *who;
+
+    if (json_is_true(json_object_get(ans, "break_glass")))
+        printf("  break-glass: issued at once, recorded as such, notified, "
+            "and reviewed afterwards\n");
+    if (a == NULL)
+        return;
+    who = json_dumps(json_object_get(a, "approvers"), JSON_COMPACT);
+    printf("  needs approval: %lld approval(s) from %s; the request waits "
+        "up to %llds (meshca login waits for it)\n",
+        (long long)json_integer_value(json_object_get(a, "min_approvals")),
+        who != NULL ? who : "the approvers",
+        (long long)json_integer_value(json_object_get(a,
+        "request_ttl_seconds")));
+    free(who);
+}
+
 int
 cli_access_wait(const struct cli_conn *conn, const char *token,
     const json_t *ans)

@@ -372,3 +372,26 @@ check_eq "break-glass uses are rows marked in red (class breakglass)" \
     "$(grep -o '<tr class="breakglass">' "$T_TMP/report.html" | wc -l)" 2
 check "an acknowledged one says so, with who acknowledged it" \
     grep -q 'break-glass, acknowledged</td><td class="nw">acknowledged: carol@example.com' "$T_TMP/report.html"
+
+# explain and revoke log in interactively too; a revocation notifies.
+MESHCA_LOGIN_FLOW=device "$MESHCA_BIN" explain --role db --reason "why not" \
+    >"$T_TMP/ex.out" 2>"$T_TMP/ex.err" &
+ex=$!
+check "meshca explain logs in interactively" device_person "$T_TMP/ex.err" dave
+wait "$ex"; rc=$?
+cat "$T_TMP/ex.out" "$T_TMP/ex.err" >>"$T_LOG"
+check_eq "meshca explain: exit 0 (granted)" "$rc" 0
+check "... and says the role needs approval, from whom" \
+    grep -q 'needs approval: 1 approval(s) from {"groups":\["leads"\]}' "$T_TMP/ex.out"
+MESHCA_LOGIN_FLOW=device "$MESHCA_BIN" revoke --key-id "dave@example.com/db/ar-$CID" \
+    --reason "INC-4415 closed" >"$T_TMP/rv.out" 2>"$T_TMP/rv.err" &
+rv=$!
+check "meshca revoke logs the admin in interactively" device_person "$T_TMP/rv.err" carol
+wait "$rv"; rc=$?
+cat "$T_TMP/rv.out" "$T_TMP/rv.err" >>"$T_LOG"
+check_eq "meshca revoke: exit 0" "$rc" 0
+check "revocation.created reached the receiver, signed" wait_for 10 hook_has revocation.created 1
+check "... with a valid signature" sigs_ok
+check_eq "... naming what was revoked" \
+    "$(jq -s -r '[.[] | select(.event == "revocation.created") | .body | fromjson | .revocation.value] | first' "$HOOK_OUT")" \
+    "dave@example.com/db/ar-$CID"
