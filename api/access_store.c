@@ -49,6 +49,7 @@
     "   WHERE d.access_request = r.id AND d.decision = 'approve') a ON true" \
     " LEFT JOIN LATERAL (SELECT d.created_at AS at FROM access_decisions d"  \
     "   WHERE d.access_request = r.id AND d.decision = 'approve'"            \
+    "   AND d.created_at < r.expires_at"  /* a late approval counts not */  \
     "   ORDER BY d.seq OFFSET greatest(r.min_approvals, 1) - 1 LIMIT 1) p"   \
     "   ON r.kind = 'approval'"                                              \
     " LEFT JOIN LATERAL (SELECT d.created_at AS at, " DECISION_OBJ " AS o"   \
