@@ -538,6 +538,8 @@ reply_decided(struct request *req, const char *id, const char *action)
     req_reply_json(req, 200, o);
     if (strcmp(action, "deny") == 0)
         notify_event(req->srv, "request.denied", o);
+    /* XXX two last approvals that commit together may both see "approved"
+     * and both notify; receivers see the same request id twice. */
     else if (strcmp(action, "approve") == 0 &&
         strcmp(str(o, "status"), "approved") == 0)
         notify_event(req->srv, "request.approved", o);
