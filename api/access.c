@@ -522,9 +522,24 @@ record_decision(struct request *req, const struct policy *pol,
     return 0;
 }
 
+/* Whether c's approval is the one that completed o's approvals (the
+ * min_approvals-th by ledger order): exactly one decision is, so
+ * request.approved fires once even when approvals commit together. */
+static int
+completed_by(const json_t *o, const struct claims *c)
+{
+    json_int_t n = json_integer_value(json_object_get(o, "min_approvals"));
+    const json_t *a = json_array_get(json_object_get(o, "approvals"),
+        (size_t)(n > 0 ? n - 1 : 0));
+
+    return a != NULL && strcmp(str(a, "subject"), c->sub) == 0 &&
+        strcmp(str(a, "issuer"), c->iss) == 0;
+}
+
 /* The decision's answer: the request as it now is, and its notification. */
 static void
-reply_decided(struct request *req, const char *id, const char *action)
+reply_decided(struct request *req, const struct claims *c, const char *id,
+    const char *action)
 {
     json_t *o = NULL;
 
@@ -538,10 +553,8 @@ reply_decided(struct request *req, const char *id, const char *action)
     req_reply_json(req, 200, o);
     if (strcmp(action, "deny") == 0)
         notify_event(req->srv, "request.denied", o);
-    /* XXX two last approvals that commit together may both see "approved"
-     * and both notify; receivers see the same request id twice. */
     else if (strcmp(action, "approve") == 0 &&
-        strcmp(str(o, "status"), "approved") == 0)
+        strcmp(str(o, "status"), "approved") == 0 && completed_by(o, c))
         notify_event(req->srv, "request.approved", o);
     json_decref(o);
 }
@@ -575,7 +588,7 @@ handle_access_action(struct request *req)
         goto out;
     if (may_decide(req, pol, o, c, action) == 0 &&
         record_decision(req, pol, c, id, action, reason) == 0)
-        reply_decided(req, id, action);
+        reply_decided(req, c, id, action);
 out:
     free(reason);
     json_decref(o);

@@ -252,6 +252,8 @@ delivered() { [ "$(psql_admin -c "SELECT count(*) FROM webhook_deliveries WHERE 
 check "after the restart every queued notification is delivered" wait_for 20 delivered
 check_eq "the break-glass use is among them" \
     "$(jq -s -r "[.[] | select(.event == \"break_glass.used\") | .body | fromjson | select(.request) | .request.id] | last" "$HOOK_OUT")" "$B2"
+check_eq "request.approved fired once per approved request (2), not per approval (3)" \
+    "$(jq -s '[.[] | select(.event == "request.approved")] | length' "$HOOK_OUT")" 2
 check_eq "each delivery arrived once" \
     "$(jq -s '[.[].delivery] | (length == (unique | length))' "$HOOK_OUT")" true
 check_eq "and each queued notification arrived" \
