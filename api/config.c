@@ -14,7 +14,7 @@
 
 static const char *const top_keys[] = { "listen", "tls", "database",
     "ca_keys", "issuers", "login", "policy", "clock_skew", "ttl_ceiling",
-    "limits", "ledger", "mesh", NULL };
+    "limits", "ledger", "mesh", "notifications", NULL };
 static const char *const ledger_keys[] = { "origin", "log_key", "mac_key",
     "integrate_interval", NULL };
 static const char *const tls_keys[] = { "cert", "key", "client_ca", NULL };
@@ -628,6 +628,8 @@ config_load(const char *path, struct config **cfgp, struct diags *d)
     parse_limits(c, json_object_get(j, "limits"), d);
     parse_mesh(c, json_object_get(j, "mesh"), dir, d);
     check_jwt_svid_issuers(c, d);
+    notify_config_parse(&c->notify, json_object_get(j, "notifications"), dir,
+        d);
     if (d->n == before) {
         *cfgp = c;
         c = NULL;
@@ -661,6 +663,7 @@ config_free(struct config *c)
 
     if (c == NULL)
         return;
+    notify_config_free(&c->notify);
     free(c->path);
     free(c->listen_host);
     free(c->tls_cert);

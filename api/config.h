@@ -14,6 +14,7 @@
 
 #include "meshca/diag.h"
 #include "meshca/err.h"
+#include "notify_config.h"
 
 enum ca_key_state {
     CA_KEY_ACTIVE = 0,
@@ -111,6 +112,7 @@ struct config {
     struct limits_config limits;
     struct ledger_config ledger;
     struct mesh_config mesh;
+    struct notify_config notify;    /* "notifications" (#17) */
 };
 
 /* Loads and validates path.  On success returns 0 and a new config in *cfgp

@@ -13,9 +13,11 @@
 #include "meshca/jcs.h"
 
 static const char *const table_names[ENTRY_NTABLES] = { "certificates",
-    "denials", "policy_versions", "revocations", "host_certificates" };
+    "denials", "policy_versions", "revocations", "host_certificates",
+    "access_requests", "access_decisions" };
 static const char *const type_names[ENTRY_NTABLES] = { "certificate",
-    "denial", "policy", "revocation", "host_certificate" };
+    "denial", "policy", "revocation", "host_certificate", "access_request",
+    "access_decision" };
 
 #define TS(col) "to_char(x." col " AT TIME ZONE 'UTC', " \
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -59,6 +61,23 @@ static const char *const row_sql[ENTRY_NTABLES] = {
     TS("valid_before") ", 'ca_fingerprint', x.ca_fingerprint, "
     "'client_address', x.client_address, 'request_id', x.request_id, "
     "'policy_version', x.policy_version, 'certificate', x.certificate, "
+    "'created_at', " TS_US("created_at") ")::text",
+    [ENTRY_ACCESS_REQUEST] =
+    "json_build_object('type', 'access_request', 'id', x.id, "
+    "'kind', x.kind, 'subject', x.subject, 'issuer', x.issuer, "
+    "'email', x.email, 'role', x.role, 'principals', x.principals, "
+    "'ttl_seconds', x.ttl_seconds, 'reason', x.reason, "
+    "'public_key', x.public_key, 'key_fingerprint', x.key_fingerprint, "
+    "'min_approvals', x.min_approvals, 'expires_at', " TS("expires_at") ", "
+    "'client_address', x.client_address, 'request_id', x.request_id, "
+    "'policy_version', x.policy_version, "
+    "'created_at', " TS_US("created_at") ")::text",
+    [ENTRY_ACCESS_DECISION] =
+    "json_build_object('type', 'access_decision', "
+    "'access_request', x.access_request, 'decision', x.decision, "
+    "'subject', x.subject, 'issuer', x.issuer, 'email', x.email, "
+    "'reason', x.reason, 'client_address', x.client_address, "
+    "'request_id', x.request_id, 'policy_version', x.policy_version, "
     "'created_at', " TS_US("created_at") ")::text",
 };
 
@@ -234,6 +253,46 @@ entry_host_certificate(const struct ledger_host_certificate *rec,
         "request_id", rec->request_id,
         "policy_version", rec->policy_version,
         "certificate", rec->certificate, "created_at", at), out);
+}
+
+int
+entry_access_request(const struct ledger_access_request *rec,
+    int64_t created_us, struct meshca_buf *out)
+{
+    char at[40], exp[32];
+
+    (void)meshca_time_format_us(created_us, at, sizeof(at));
+    (void)meshca_time_format(rec->expires_at, exp, sizeof(exp));
+    return encode(json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:I, "
+        "s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s}",
+        "type", "access_request", "id", rec->id, "kind", rec->kind,
+        "subject", rec->subject, "issuer", rec->issuer,
+        "email", str_or_null(rec->email), "role", rec->role,
+        "principals", str_array(rec->principals, rec->nprincipals),
+        "ttl_seconds", (json_int_t)rec->ttl_seconds, "reason", rec->reason,
+        "public_key", rec->public_key,
+        "key_fingerprint", rec->key_fingerprint,
+        "min_approvals", rec->min_approvals, "expires_at", exp,
+        "client_address", rec->client_address,
+        "request_id", rec->request_id,
+        "policy_version", rec->policy_version, "created_at", at), out);
+}
+
+int
+entry_access_decision(const struct ledger_access_decision *rec,
+    int64_t created_us, struct meshca_buf *out)
+{
+    char at[40];
+
+    (void)meshca_time_format_us(created_us, at, sizeof(at));
+    return encode(json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, "
+        "s:s, s:s}", "type", "access_decision",
+        "access_request", rec->access_request, "decision", rec->decision,
+        "subject", rec->subject, "issuer", rec->issuer,
+        "email", str_or_null(rec->email), "reason", str_or_null(rec->reason),
+        "client_address", rec->client_address,
+        "request_id", rec->request_id,
+        "policy_version", rec->policy_version, "created_at", at), out);
 }
 
 int

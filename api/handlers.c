@@ -14,6 +14,7 @@
 #include "ledger.h"
 #include "revocations.h"
 #include "server.h"
+#include "webhooks.h"
 
 void
 handle_healthz(struct request *req)
@@ -159,6 +160,7 @@ handle_metrics(struct request *req)
         (r = metrics_write_labelled(b, &srv->metrics.ca_reloads,
             "CA key set reloads (SIGHUP), by result.")) != 0 ||
         (r = write_ca_key_metrics(srv, b)) != 0 ||
+        (r = webhooks_write_metrics(srv->webhooks, b)) != 0 ||
         (r = metrics_write_histogram(b, "meshca_http_request_duration_seconds",
             "HTTP request latency.", &srv->metrics.request)) != 0 ||
         (r = metrics_write_histogram(b, "meshca_issuance_duration_seconds",

@@ -24,6 +24,7 @@
 #include "meshca/clock.h"
 #include "meshca/hex.h"
 #include "meshca/policy.h"
+#include "access.h"
 #include "handlers.h"
 #include "hostcert.h"
 #include "issue.h"
@@ -58,6 +59,9 @@ static const struct route routes[] = {
     { "GET", "/v1/log/tile/", 1, handle_log_tile, 1 },
     { "GET", "/v1/host-ca-keys", 0, handle_host_ca_keys, 0 },
     { "POST", "/v1/host-certificates", 1, handle_host_certificate, 0 },
+    { "GET", "/v1/access-requests", 1, handle_access_list, 0 },
+    { "GET", "/v1/access-requests/", 1, handle_access_get, 1 },
+    { "POST", "/v1/access-requests/", 1, handle_access_action, 1 },
 };
 
 /* The worker pool: a FIFO of suspended requests. */

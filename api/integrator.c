@@ -242,6 +242,10 @@ static const char fetch_sql[] =
     "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
     " UNION ALL SELECT xid, seq, 4, entry, mac FROM host_certificates"
     "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
+    " UNION ALL SELECT xid, seq, 5, entry, mac FROM access_requests"
+    "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
+    " UNION ALL SELECT xid, seq, 6, entry, mac FROM access_decisions"
+    "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
     ") u ORDER BY u.x8, u.seq LIMIT 20000";
 
 /* The v1 records (no xid), whose entries are made from their columns. */
@@ -379,8 +383,9 @@ static int
 write_quarantine(struct integrator *it, const struct rec *rc)
 {
     char seq[24];
-    const char *p[3] = { seq, rc->table >= 0 && rc->table < ENTRY_NTABLES ?
-        entry_table_name((enum entry_table)rc->table) : "unknown",
+    const char *p[3] = { seq, rc->table >= 0 && rc->table < ENTRY_NTABLES &&
+        entry_table_name((enum entry_table)rc->table) != NULL ?
+        entry_table_name((enum entry_table)rc->table) : "?",
         "no valid MAC: not written by meshcad (ledger.mac_key)" };
     PGresult *res;
     int ok;

@@ -16,6 +16,7 @@
 #include "meshca/claims.h"
 #include "meshca/key.h"
 #include "meshca/policy.h"
+#include "access.h"
 #include "auth.h"
 #include "meshca/clock.h"
 #include "identity.h"
@@ -167,6 +168,8 @@ struct issuance {
     struct cert *cert;
     char *line;                      /* the certificate's one-line form */
     struct castate *ca;              /* the CA keys that signed it */
+    char access_id[ACCESS_ID_LEN + 1]; /* collected or break-glass; "" */
+    int break_glass;
 };
 
 static void
@@ -406,6 +409,12 @@ refuse_unrecorded(struct request *req, const struct issuance *iss, int r)
         refuse_blocked(req, iss->c);
         return;
     }
+    if (r == MESHCA_ERR_LEDGER_COLLECTED) {
+        req_error(req, 409, "collected", "access request %s was collected "
+            "by another request meanwhile; nothing more was issued",
+            iss->access_id);
+        return;
+    }
     if (r == MESHCA_ERR_LEDGER_REPLAY) {
         metrics_inc(&srv->metrics.denied, "replay");
         req_error(req, 401, "invalid_token", "this ID token has already been "
@@ -430,8 +439,13 @@ issue_sign_and_record(struct request *req, struct issuance *iss)
     int64_t now = (int64_t)time(NULL);
     int r = 0, tries;
 
-    if (asprintf(&iss->keyid, "%s/%s/%.16s", c->email && c->email_verified ?
-        c->email : c->sub, iss->dec->role, req->id) < 0) {
+    /* An access request's certificate names it ("/ar-ID": the ledger
+     * collects each at most once), a break-glass one says so. */
+    if ((iss->access_id[0] != '\0' ? asprintf(&iss->keyid, "%s/%s/%sar-%s",
+        c->email && c->email_verified ? c->email : c->sub, iss->dec->role,
+        iss->break_glass ? "break-glass/" : "", iss->access_id) :
+        asprintf(&iss->keyid, "%s/%s/%.16s", c->email && c->email_verified ?
+        c->email : c->sub, iss->dec->role, req->id)) < 0) {
         iss->keyid = NULL;
         req_error(req, 500, "internal", "out of memory");
         return -1;
@@ -475,6 +489,11 @@ issue_reply(struct request *req, const struct issuance *iss)
     json_object_set_new(o, "ttl_seconds", json_integer(iss->dec->ttl));
     if (iss->dec->ttl_note != NULL)
         json_object_set_new(o, "ttl_note", json_string(iss->dec->ttl_note));
+    if (iss->access_id[0] != '\0')
+        json_object_set_new(o, "access_request",
+            json_string(iss->access_id));
+    if (iss->break_glass)
+        json_object_set_new(o, "break_glass", json_true());
     req_reply_json(req, 201, o);
     json_decref(o);
 }
@@ -487,9 +506,14 @@ handle_issue(struct request *req)
     int64_t t0 = meshca_mono_us();
 
     memset(&iss, 0, sizeof(iss));
-    if (issue_admit(req, &iss) == 0 && issue_decide(req, &iss) == 0 &&
+    if (issue_admit(req, &iss) == 0 &&
+        access_collect_prepare(req, iss.c, iss.cr, iss.keyfp) == 0 &&
+        issue_decide(req, &iss) == 0 &&
+        access_after_decision(req, iss.c, iss.cr, iss.pol, iss.dec,
+            iss.keyfp, iss.access_id, &iss.break_glass) == 0 &&
         issue_sign_and_record(req, &iss) == 0) {
         issue_reply(req, &iss);
+        access_issued(req, iss.access_id, iss.break_glass);
         metrics_inc(&srv->metrics.issued, iss.dec->role);
         metrics_observe(&srv->metrics.issuance,
             (uint64_t)(meshca_mono_us() - t0));

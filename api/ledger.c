@@ -25,7 +25,7 @@
 #include "threads.h"
 
 enum item_kind { ITEM_ISSUANCE, ITEM_DENIAL, ITEM_POLICY, ITEM_REVOCATION,
-    ITEM_HOST_CERT, ITEM_PING };
+    ITEM_HOST_CERT, ITEM_ACCESS_REQUEST, ITEM_ACCESS_DECISION, ITEM_PING };
 
 #define ITEM_PARAMS_MAX 28
 
@@ -50,6 +50,15 @@ enum { PH_SERIAL, PH_KEY_ID, PH_SPIFFE_ID, PH_PRINCIPALS, PH_KEY_TYPE,
 /* Revocation parameters, by position in stmt_sql[ITEM_REVOCATION]. */
 enum { PR_KIND, PR_VALUE, PR_REASON, PR_REVOKED_BY, PR_BLOCK_UNTIL,
     PR_REQ_ID, PR_ISSUER, PR_COUNT };
+
+/* Access request parameters, by position in stmt_sql[ITEM_ACCESS_REQUEST]. */
+enum { PA_ID, PA_KIND, PA_SUBJECT, PA_ISSUER, PA_EMAIL, PA_ROLE,
+    PA_PRINCIPALS, PA_TTL, PA_REASON, PA_KEY, PA_KEY_FP, PA_MIN, PA_EXPIRES,
+    PA_ADDR, PA_REQ_ID, PA_POLICY, PA_COUNT };
+
+/* Access decision parameters, by position in stmt_sql[ITEM_ACCESS_DECISION]. */
+enum { PX_REQUEST, PX_DECISION, PX_SUBJECT, PX_ISSUER, PX_EMAIL, PX_REASON,
+    PX_ADDR, PX_REQ_ID, PX_POLICY, PX_COUNT };
 
 struct item {
     enum item_kind kind;
@@ -87,7 +96,8 @@ struct ledger {
 };
 
 static const char *const stmt_names[] = { "ins_cert", "ins_denial",
-    "ins_policy", "ins_revocation", "ins_host_cert" };
+    "ins_policy", "ins_revocation", "ins_host_cert", "ins_access_request",
+    "ins_access_decision" };
 /*
  * Every insert carries the record's created_at (the time its entry names),
  * its canonical entry and the entry's MAC as the last three parameters.
@@ -156,6 +166,20 @@ static const char *const stmt_sql[] = {
     "VALUES ($1::bigint, $2, $3, $4::text[], $5, $6, to_timestamp($7::bigint), "
     "  to_timestamp($8::bigint), $9, $10, $11, $12, $13, $14::timestamptz, "
     "  $15::bytea, $16::bytea) RETURNING seq",
+    /* access_requests: PA_* in order, then created_at, entry, mac. */
+    "INSERT INTO access_requests (id, kind, subject, issuer, email, role, "
+    "  principals, ttl_seconds, reason, public_key, key_fingerprint, "
+    "  min_approvals, expires_at, client_address, request_id, "
+    "  policy_version, created_at, entry, mac) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8::bigint, $9, $10, $11, "
+    "  $12::integer, to_timestamp($13::bigint), $14, $15, $16, "
+    "  $17::timestamptz, $18::bytea, $19::bytea) RETURNING seq",
+    /* access_decisions: PX_* in order, then created_at, entry, mac. */
+    "INSERT INTO access_decisions (access_request, decision, subject, "
+    "  issuer, email, reason, client_address, request_id, policy_version, "
+    "  created_at, entry, mac) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::timestamptz, "
+    "  $11::bytea, $12::bytea) RETURNING seq",
 };
 
 /* A PostgreSQL array literal of strings: {"a","b\"c"}.  Caller frees. */
@@ -262,6 +286,12 @@ item_result(struct item *it, PGresult *res)
 
             if (it->kind == ITEM_POLICY)
                 it->result = 0; /* another replica recorded it */
+            else if (cons != NULL && strcmp(cons,
+                "certificates_access_collect") == 0)
+                it->result = MESHCA_ERR_LEDGER_COLLECTED;
+            else if (cons != NULL && strcmp(cons,
+                "access_decisions_once") == 0)
+                it->result = MESHCA_ERR_LEDGER_DECIDED;
             else if (cons != NULL && strstr(cons, "serial") != NULL)
                 it->result = MESHCA_ERR_LEDGER_DUPLICATE_SERIAL;
             else
@@ -532,6 +562,14 @@ item_committed(PGconn *c, const struct item *it)
         sql = "SELECT 1 FROM host_certificates WHERE request_id = $1";
         p[0] = it->params[PH_REQ_ID];
         break;
+    case ITEM_ACCESS_REQUEST:
+        sql = "SELECT 1 FROM access_requests WHERE id = $1";
+        p[0] = it->params[PA_ID];
+        break;
+    case ITEM_ACCESS_DECISION:
+        sql = "SELECT 1 FROM access_decisions WHERE request_id = $1";
+        p[0] = it->params[PX_REQ_ID];
+        break;
     default:
         return 0; /* idempotent: run it again */
     }
@@ -571,7 +609,8 @@ retry_batch(PGconn *c, struct item **batch, size_t n)
     for (i = 0; i < k; i++) {
         if (again[i]->kind != ITEM_ISSUANCE ||
             (again[i]->result != MESHCA_ERR_LEDGER_REPLAY &&
-            again[i]->result != MESHCA_ERR_LEDGER_DUPLICATE_SERIAL))
+            again[i]->result != MESHCA_ERR_LEDGER_DUPLICATE_SERIAL &&
+            again[i]->result != MESHCA_ERR_LEDGER_COLLECTED))
             continue;
         if ((r = item_committed(c, again[i])) < 0)
             return -1;
@@ -991,6 +1030,63 @@ ledger_record_host_certificate(struct ledger *l,
             r = MESHCA_ERR_ALLOC;
     if (r == 0)
         r = entry_host_certificate(rec, now, it.entry);
+    return item_finish(l, &it, now, r);
+}
+
+int
+ledger_record_access_request(struct ledger *l,
+    const struct ledger_access_request *rec)
+{
+    const char **p;
+    struct item it;
+    int64_t now = wall_us();
+    int r;
+
+    if ((r = item_start(&it, ITEM_ACCESS_REQUEST, PA_COUNT)) != 0)
+        return r;
+    p = it.params;
+    p[PA_ID] = rec->id;
+    p[PA_KIND] = rec->kind;
+    p[PA_SUBJECT] = rec->subject;
+    p[PA_ISSUER] = rec->issuer;
+    p[PA_EMAIL] = rec->email;
+    p[PA_ROLE] = rec->role;
+    p[PA_PRINCIPALS] = own(&it, pg_array(rec->principals, rec->nprincipals));
+    p[PA_TTL] = own(&it, fmt_i64(rec->ttl_seconds));
+    p[PA_REASON] = rec->reason;
+    p[PA_KEY] = rec->public_key;
+    p[PA_KEY_FP] = rec->key_fingerprint;
+    p[PA_MIN] = own(&it, fmt_i64(rec->min_approvals));
+    p[PA_EXPIRES] = own(&it, fmt_i64(rec->expires_at));
+    p[PA_ADDR] = rec->client_address;
+    p[PA_REQ_ID] = rec->request_id;
+    p[PA_POLICY] = rec->policy_version;
+    r = p[PA_PRINCIPALS] == NULL || p[PA_TTL] == NULL || p[PA_MIN] == NULL ||
+        p[PA_EXPIRES] == NULL ? MESHCA_ERR_ALLOC :
+        entry_access_request(rec, now, it.entry);
+    return item_finish(l, &it, now, r);
+}
+
+int
+ledger_record_access_decision(struct ledger *l,
+    const struct ledger_access_decision *rec)
+{
+    struct item it;
+    int64_t now = wall_us();
+    int r;
+
+    if ((r = item_start(&it, ITEM_ACCESS_DECISION, PX_COUNT)) != 0)
+        return r;
+    it.params[PX_REQUEST] = rec->access_request;
+    it.params[PX_DECISION] = rec->decision;
+    it.params[PX_SUBJECT] = rec->subject;
+    it.params[PX_ISSUER] = rec->issuer;
+    it.params[PX_EMAIL] = rec->email;
+    it.params[PX_REASON] = rec->reason;
+    it.params[PX_ADDR] = rec->client_address;
+    it.params[PX_REQ_ID] = rec->request_id;
+    it.params[PX_POLICY] = rec->policy_version;
+    r = entry_access_decision(rec, now, it.entry);
     return item_finish(l, &it, now, r);
 }
 

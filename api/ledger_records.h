@@ -61,4 +61,31 @@ struct ledger_host_certificate {
     const char *certificate;                       /* the one-line form */
 };
 
+/* Just-in-time access (#17): a request for a role that needs approval, or a
+ * break-glass use (kind "approval" or "break_glass"). */
+struct ledger_access_request {
+    const char *id;                                /* 32 hex digits */
+    const char *kind;
+    const char *subject, *issuer, *email;          /* email may be NULL */
+    const char *role;
+    const char *const *principals;
+    size_t nprincipals;
+    int64_t ttl_seconds;
+    const char *reason;
+    const char *public_key, *key_fingerprint;
+    int min_approvals;                             /* 0 for break-glass */
+    int64_t expires_at;                            /* epoch seconds */
+    const char *client_address, *request_id, *policy_version;
+};
+
+/* An approver's "approve" or "deny" of a request, or the "acknowledge" of a
+ * break-glass use. */
+struct ledger_access_decision {
+    const char *access_request;                    /* its id */
+    const char *decision;
+    const char *subject, *issuer, *email;          /* who; email may be NULL */
+    const char *reason;                            /* may be NULL */
+    const char *client_address, *request_id, *policy_version;
+};
+
 #endif

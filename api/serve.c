@@ -30,12 +30,13 @@
 #include "log.h"
 #include "meshcad.h"
 #include "meshcad_err.h"
-#include "notify.h"
+#include "sdnotify.h"
 #include "policyfile.h"
 #include "ratelimit.h"
 #include "revocations.h"
 #include "server.h"
 #include "svid.h"
+#include "webhooks.h"
 
 static int
 parse_config_flag(int argc, char **argv, const char **pathp)
@@ -399,6 +400,10 @@ cmd_serve(int argc, char **argv)
         goto out;
     if (start_ledger(&srv) != 0)
         goto out;
+    if (webhooks_start(cfg, &srv.webhooks) != 0) {
+        fprintf(stderr, "meshcad: cannot start webhook delivery\n");
+        goto out;
+    }
     if ((srv.policy = load_policy(&srv, 1)) == NULL)
         goto out;
     if ((r = identity_new(cfg, &srv.identity)) != 0) {
@@ -444,6 +449,7 @@ out:
     if (srv.daemon != NULL)
         server_stop(&srv, 0);
     revocations_stop(&srv);
+    webhooks_stop(srv.webhooks);
     server_set_policy(&srv, NULL);
     identity_free(srv.identity);
     integrator_stop(srv.integrator);

@@ -305,6 +305,59 @@ say_no_role(const struct policy *p, const struct claims *c,
     say(b, "; ask for a role in the policy");
 }
 
+static const struct policy_role *find_role(const struct policy *p,
+    const char *name);
+
+int
+policy_is_approver(const struct policy *p, const char *role,
+    const struct claims *c)
+{
+    const struct policy_role *r;
+
+    if (p == NULL || role == NULL || c == NULL ||
+        (r = find_role(p, role)) == NULL || r->min_approvals == 0)
+        return 0;
+    return r->approvers.present && match_test(&r->approvers, c) ==
+        FAIL_NONE;
+}
+
+static json_t *
+strv_json(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+json_t *
+policy_approvers_json(const struct policy *p, const char *role)
+{
+    const struct policy_role *r;
+    const struct policy_match *m;
+    json_t *o;
+
+    if (p == NULL || role == NULL || (r = find_role(p, role)) == NULL ||
+        r->min_approvals == 0 || (o = json_object()) == NULL)
+        return NULL;
+    m = &r->approvers;
+    if (m->issuer != NULL)
+        json_object_set_new(o, "issuer", json_string(m->issuer));
+    if (m->ngroups > 0)
+        json_object_set_new(o, "groups", strv_json(m->groups, m->ngroups));
+    if (m->nemails > 0)
+        json_object_set_new(o, "emails", strv_json(m->emails, m->nemails));
+    if (m->ndomains > 0)
+        json_object_set_new(o, "email_domains", strv_json(m->domains,
+            m->ndomains));
+    if (m->nsubjects > 0)
+        json_object_set_new(o, "subjects", strv_json(m->subjects,
+            m->nsubjects));
+    return o;
+}
+
 /* Templates */
 
 /* The value of template variable var (vlen bytes) for c, with its length;
@@ -867,6 +920,9 @@ layout_grant(char *base, const struct outcome *o,
         d->extensions = ev;
         d->nextensions = r->nextensions;
         d->ttl = o->ttl;
+        d->min_approvals = r->min_approvals;
+        d->request_ttl = r->request_ttl;
+        d->break_glass = r->break_glass;
     }
     return off;
 }
@@ -1013,6 +1069,22 @@ explain_role(const struct policy_role *r, const struct policy_request *rq,
     return o;
 }
 
+/* What a granted decision's role asks beyond the grant (#17): approval
+ * ("approval": {min_approvals, request_ttl_seconds, approvers}) or
+ * break-glass. */
+static void
+explain_access(json_t *ex, const struct policy *p,
+    const struct policy_decision *d)
+{
+    if (d->break_glass)
+        json_object_set_new(ex, "break_glass", json_true());
+    if (d->min_approvals > 0)
+        json_object_set_new(ex, "approval", json_pack("{s:i, s:I, s:o*}",
+            "min_approvals", d->min_approvals, "request_ttl_seconds",
+            (json_int_t)d->request_ttl, "approvers",
+            policy_approvers_json(p, d->role)));
+}
+
 json_t *
 policy_explain(const struct policy *p, const struct policy_request *req)
 {
@@ -1051,6 +1123,7 @@ policy_explain(const struct policy *p, const struct policy_request *req)
             json_object_set_new(opts, "source-address",
                 json_string(d->source_address));
         json_object_set_new(ex, "critical_options", opts);
+        explain_access(ex, p, d);
     } else {
         json_object_set_new(ex, "decision", json_string("denied"));
         json_object_set_new(ex, "denial", json_string(d->denial));

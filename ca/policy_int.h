@@ -40,7 +40,13 @@ struct policy_role {
     size_t nextensions;
     char *force_command;        /* NULL when none */
     char *source_address;       /* NULL when none */
-    int require_reason;
+    int require_reason;         /* also set by approval and break_glass */
+    /* Just-in-time access (#17): approval.approvers, min_approvals,
+     * request_ttl; approval.present says the role needs approvals. */
+    struct policy_match approvers;
+    int min_approvals;          /* >= 1 with approval, 0 without */
+    int64_t request_ttl;        /* seconds a request may wait */
+    int break_glass;
 };
 
 /* A "hosts" entry: which workloads (by SPIFFE ID pattern) get host

@@ -94,8 +94,9 @@ parse_match(const json_t *j, const char *path, int admins,
     nlists = m->ngroups + m->nemails + m->ndomains + m->nsubjects +
         m->nspiffe_ids;
     if (m->any && admins)
-        diags_add(d, "%s.any_authenticated: would make everyone an admin; "
-            "name groups, emails or subjects", path);
+        diags_add(d, "%s.any_authenticated: would make everyone %s; "
+            "name groups, emails or subjects", path,
+            admins == 2 ? "an approver" : "an admin");
     else if (m->any && nlists > 0)
         diags_add(d, "%s: any_authenticated cannot be combined with groups, "
             "emails, email_domains or subjects", path);
@@ -320,13 +321,65 @@ parse_options(const json_t *j, const char *path, struct policy_role *r,
             r->source_address);
 }
 
+/* "approval" and "break_glass" (#17); run after parse_ttls. */
+static void
+parse_access(const json_t *j, const char *path, struct policy_role *r,
+    struct diags *d)
+{
+    static const char *const keys[] = { "approvers", "min_approvals",
+        "request_ttl", NULL };
+    const json_t *a, *m;
+    char p[128], p2[160], b1[32];
+    uint64_t n = 1;
+
+    jsonv_bool(j, "break_glass", path, 0, &r->break_glass, d);
+    if (r->break_glass) {
+        r->require_reason = 1;
+        if (json_object_get(j, "max_ttl") == NULL)
+            diags_add(d, "%s.max_ttl: required with break_glass (a short "
+                "lifetime, at most %s)", path, duration_format(
+                POLICY_BREAK_GLASS_MAX_TTL, b1, sizeof(b1)));
+        else if (r->max_ttl > POLICY_BREAK_GLASS_MAX_TTL)
+            diags_add(d, "%s.max_ttl: a break_glass role may grant at most "
+                "%s", path, duration_format(POLICY_BREAK_GLASS_MAX_TTL, b1,
+                sizeof(b1)));
+    }
+    if ((a = json_object_get(j, "approval")) == NULL)
+        return;
+    snprintf(p, sizeof(p), "%s.approval", path);
+    if (!json_is_object(a)) {
+        diags_add(d, "%s: must be an object", p);
+        return;
+    }
+    if (r->break_glass)
+        diags_add(d, "%s: a role is either break_glass (issued at once) or "
+            "needs approval, not both", path);
+    jsonv_known_keys(a, p, keys, d);
+    r->require_reason = 1;
+    snprintf(p2, sizeof(p2), "%s.approvers", p);
+    if ((m = json_object_get(a, "approvers")) == NULL)
+        diags_add(d, "%s: missing (required: who may approve requests)", p2);
+    else
+        parse_match(m, p2, 2, &r->approvers, d);
+    if (jsonv_uint(a, "min_approvals", p, 0, POLICY_MAX_APPROVALS, &n, d) ==
+        1 && n == 0)
+        diags_add(d, "%s.min_approvals: must be at least 1", p);
+    r->min_approvals = n > 0 ? (int)n : 1;
+    r->request_ttl = POLICY_DEFAULT_REQUEST_TTL;
+    if (jsonv_duration(a, "request_ttl", p, 0, &r->request_ttl, d) == 1 &&
+        (r->request_ttl <= 0 || r->request_ttl > POLICY_MAX_REQUEST_TTL))
+        diags_add(d, "%s.request_ttl: must be positive and at most %s", p,
+            duration_format(POLICY_MAX_REQUEST_TTL, b1, sizeof(b1)));
+}
+
 static void
 parse_role(const json_t *j, const char *path, int64_t ceiling,
     struct policy_role *r, struct diags *d)
 {
     static const char *const keys[] = { "name", "description", "match",
         "principals", "default_ttl", "max_ttl", "extensions",
-        "critical_options", "require_reason", NULL };
+        "critical_options", "require_reason", "approval", "break_glass",
+        NULL };
     const json_t *m;
     char p[128];
     size_t i;
@@ -356,6 +409,7 @@ parse_role(const json_t *j, const char *path, int64_t ceiling,
     parse_extensions(j, path, r, d);
     parse_options(j, path, r, d);
     jsonv_bool(j, "require_reason", path, 0, &r->require_reason, d);
+    parse_access(j, path, r, d);
 }
 
 static void
@@ -364,6 +418,7 @@ role_free(struct policy_role *r)
     free(r->name);
     free(r->description);
     match_free(&r->match);
+    match_free(&r->approvers);
     jsonv_strv_free(r->principals, r->nprincipals);
     free(r->templated);
     jsonv_strv_free(r->extensions, r->nextensions);

@@ -328,7 +328,7 @@ cli_post_json(const char *cmd, const struct cli_conn_flags *flags,
     int rc = EXIT_USAGE;
 
     if (cli_conn_setup(cmd, flags, &conn) != 0 ||
-        cli_token_read(token_file, &token) != 0)
+        cli_token_get(cmd, &conn, token_file, &token) != 0)
         goto out;
     body = json_dumps(req, JSON_COMPACT);
     if (cli_http(&conn, "POST", path, token, body, CLI_RESPONSE_MAX,
