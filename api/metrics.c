@@ -213,7 +213,8 @@ metrics_init_labels(struct metrics *m)
         "denial_unrecorded", "ca_unavailable",
         "invalid_svid" /* mesh identity (issue #16) */ };
     static const char *const codes[] = { "200", "304", "400", "401", "403",
-        "404", "405", "409", "413", "429", "500", "503" };
+        "404", "405", "409", "413", "429", "500", "503",
+        "201", "202", "410" /* issuance; access requests (#17) */ };
     size_t i;
 
     for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)

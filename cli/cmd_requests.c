@@ -124,7 +124,8 @@ cmd_requests(int argc, char **argv)
         case 'h':
         default:
             fprintf(ch == 'h' ? stdout : stderr, "usage: meshca requests "
-                "[--all] [--json] [--server URL] [--token-file FILE]\n"
+                "[--all] [--json] [--server URL] [--cacert FILE]\n"
+                "                       [--insecure-http] [--token-file FILE]\n"
                 "Lists your access requests and those you may approve (open "
                 "ones; --all: the last 30 days).\n");
             return ch == 'h' ? 0 : EXIT_USAGE;
@@ -172,7 +173,10 @@ cmd_decide(int argc, char **argv)
         case 'h':
         default:
             fprintf(ch == 'h' ? stdout : stderr, "usage: meshca %s ID "
-                "--reason TEXT [--server URL] [--token-file FILE]\n%s", verb,
+                "--reason TEXT [--server URL] [--cacert FILE]\n"
+                "                     [--insecure-http] [--token-file FILE]\n%s"
+                "Without --token-file (or $MESHCA_ID_TOKEN) it logs in as "
+                "meshca login does.\n", verb,
                 strcmp(verb, "ack") == 0 ? "Acknowledges a break-glass use "
                 "(--reason optional).\n" : "Decides an access request; "
                 "approvals come from distinct approvers.\n");
