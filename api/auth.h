@@ -19,4 +19,12 @@ struct claims *req_authenticate(struct request *req);
  * (caller frees), or NULL with 401/403/503 queued. */
 struct claims *req_admin(struct request *req);
 
+/* The workload identity of the request (issue #16): the SPIFFE ID of its
+ * X.509-SVID (TLS client certificate, svid.c) or, with mesh.xfcc on a
+ * loopback listener, of the X-Forwarded-Client-Cert header its sidecar
+ * set.  Returns the ID (caller frees) and sets req->subject, or NULL with
+ * 400 (an XFCC header that is not trusted here), 401 (no identity or an
+ * invalid one) or 404 (no mesh section) queued. */
+char *req_workload(struct request *req);
+
 #endif

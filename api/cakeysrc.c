@@ -57,31 +57,39 @@ state_of(enum ca_key_state s)
 }
 
 int
-cakeysrc_load_set(const struct config *cfg, size_t nsessions,
-    struct cakey_set **setp, char *why, size_t whylen)
+cakeysrc_load_set(const struct config *cfg, enum ca_key_use use,
+    size_t nsessions, struct cakey_set **setp, char *why, size_t whylen)
 {
     struct cakey **keys = NULL;
     enum cakey_state *states = NULL;
     char one[768];
-    size_t i, n = cfg->nca_keys;
+    size_t i, n = 0;
     int r = -1;
 
     *setp = NULL;
-    if ((keys = calloc(n + 1, sizeof(*keys))) == NULL ||
-        (states = calloc(n + 1, sizeof(*states))) == NULL) {
+    if ((keys = calloc(cfg->nca_keys + 1, sizeof(*keys))) == NULL ||
+        (states = calloc(cfg->nca_keys + 1, sizeof(*states))) == NULL) {
         snprintf(why, whylen, "out of memory");
         goto out;
     }
-    for (i = 0; i < n; i++) {
-        states[i] = state_of(cfg->ca_keys[i].state);
-        if (cakeysrc_load(&cfg->ca_keys[i], nsessions, &keys[i], one,
+    for (i = 0; i < cfg->nca_keys; i++) {
+        if (cfg->ca_keys[i].use != use)
+            continue;
+        states[n] = state_of(cfg->ca_keys[i].state);
+        if (cakeysrc_load(&cfg->ca_keys[i], nsessions, &keys[n], one,
             sizeof(one)) != 0) {
             snprintf(why, whylen, "ca_keys[%zu]: %s", i, one);
             goto out;
         }
+        n++;
+    }
+    if (n == 0 && use == CA_KEY_USE_HOST) {
+        r = 0;      /* no host CA: *setp stays NULL */
+        goto out;
     }
     if ((r = cakey_set_from_keys(keys, states, n, setp)) != 0) {
-        snprintf(why, whylen, "ca_keys: %s", meshcad_strerror(r));
+        snprintf(why, whylen, "ca_keys%s: %s", use == CA_KEY_USE_HOST ?
+            " (\"use\": \"host\")" : "", meshcad_strerror(r));
         r = -1;
         goto out;
     }

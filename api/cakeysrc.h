@@ -18,10 +18,12 @@
 int cakeysrc_load(const struct ca_key_config *e, size_t nsessions,
     struct cakey **keyp, char *why, size_t whylen) MESHCA_WUR;
 
-/* Loads every entry of cfg->ca_keys and builds the set (exactly one
- * active, no key twice).  Returns 0 and *setp (caller frees), or -1 with
- * the entry and the reason in why (*setp NULL). */
-int cakeysrc_load_set(const struct config *cfg, size_t nsessions,
-    struct cakey_set **setp, char *why, size_t whylen) MESHCA_WUR;
+/* Loads every entry of cfg->ca_keys of the given use (ca_keys[].use, issue
+ * #16) and builds that use's set (exactly one active, no key twice).
+ * Returns 0 and *setp (caller frees; NULL when no entry has that use), or
+ * -1 with the entry and the reason in why (*setp NULL). */
+int cakeysrc_load_set(const struct config *cfg, enum ca_key_use use,
+    size_t nsessions, struct cakey_set **setp, char *why,
+    size_t whylen) MESHCA_WUR;
 
 #endif

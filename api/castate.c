@@ -30,12 +30,29 @@ castate_new(struct cakey_set *set, char *config_body, struct castate **csp)
     return 0;
 }
 
+int
+castate_set_host(struct castate *cs, struct cakey_set *host)
+{
+    size_t i;
+
+    for (i = 0; i < cakey_set_count(host); i++)
+        if (cakey_set_contains(cs->set,
+            cakey_public(cakey_set_get(host, i, NULL))))
+            return MESHCA_ERR_CAKEY_DUPLICATE;
+    if (cakey_set_trusted_text(host, &cs->host_trusted_text) != 0)
+        return MESHCA_ERR_ALLOC;
+    cs->host_set = host;
+    return 0;
+}
+
 void
 castate_unref(struct castate *cs)
 {
     if (cs == NULL || atomic_fetch_sub(&cs->refs, 1) != 1)
         return;
     cakey_set_free(cs->set);
+    cakey_set_free(cs->host_set);
+    free(cs->host_trusted_text);
     free(cs->trusted_text);
     free(cs->active_line);
     free(cs->active_fp);

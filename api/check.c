@@ -22,6 +22,7 @@
 
 #include "meshca/duration.h"
 #include "meshca/jsonv.h"
+#include "meshca/key.h"
 #include "meshca/policy.h"
 #include <openssl/crypto.h>
 
@@ -122,12 +123,32 @@ check_ledger_keys(const struct config *cfg, struct diags *d)
     cakey_free(k);
 }
 
+/* A key in both the user and the host set (issue #16), which serve
+ * refuses: fps[i] is ca_keys[i]'s fingerprint, or NULL when it did not
+ * load. */
+static void
+check_key_uses(const struct config *cfg, char *const *fps, struct diags *d)
+{
+    size_t i, j;
+
+    for (i = 0; i < cfg->nca_keys; i++)
+        for (j = 0; j < i; j++)
+            if (fps[i] != NULL && fps[j] != NULL &&
+                cfg->ca_keys[i].use != cfg->ca_keys[j].use &&
+                strcmp(fps[i], fps[j]) == 0)
+                diags_add(d, "ca_keys[%zu]: the key of ca_keys[%zu] "
+                    "cannot also be a %s key: give hosts their own key "
+                    "(meshcad keygen)", i, j,
+                    cfg->ca_keys[i].use == CA_KEY_USE_HOST ? "host" :
+                    "user");
+}
+
 /* Adds a diagnostic for every key or certificate file of cfg that serve
  * could not use. */
 static void
 check_key_files(const struct config *cfg, struct diags *d)
 {
-    char why[1024];
+    char why[1024], **fps = calloc(cfg->nca_keys + 1, sizeof(*fps));
     size_t i;
 
     for (i = 0; i < cfg->nca_keys; i++) {
@@ -136,8 +157,16 @@ check_key_files(const struct config *cfg, struct diags *d)
         if (cakeysrc_load(&cfg->ca_keys[i], 1, &k, why, sizeof(why)) != 0)
             diags_add(d, "ca_keys[%zu].%s: %s", i, cfg->ca_keys[i].pkcs11 ?
                 "pkcs11" : "path", why);
+        else if (fps != NULL &&
+            meshca_key_fingerprint(cakey_public(k), &fps[i]) != 0)
+            fps[i] = NULL;
         cakey_free(k);
     }
+    if (fps != NULL)
+        check_key_uses(cfg, fps, d);
+    for (i = 0; fps != NULL && i < cfg->nca_keys; i++)
+        free(fps[i]);
+    free(fps);
     if (cfg->tls_key != NULL &&
         check_pem_file(cfg->tls_key, 1, why, sizeof(why)) != 0)
         diags_add(d, "tls.key: %s", why);
@@ -147,6 +176,9 @@ check_key_files(const struct config *cfg, struct diags *d)
     if (cfg->tls_client_ca != NULL &&
         check_pem_file(cfg->tls_client_ca, 0, why, sizeof(why)) != 0)
         diags_add(d, "tls.client_ca: %s", why);
+    if (cfg->mesh.trust_bundle != NULL &&
+        check_pem_file(cfg->mesh.trust_bundle, 0, why, sizeof(why)) != 0)
+        diags_add(d, "mesh.trust_bundle: %s", why);
     check_ledger_keys(cfg, d);
 }
 
@@ -258,7 +290,8 @@ cmd_check(int argc, char **argv)
     }
     ncfg = d.n;
     if (polpath != NULL && policyfile_load(polpath, ceiling, &p, &d) == 0 &&
-        ncfg == 0) {
+        policy_hosts_check_ceiling(p, cfg != NULL ?
+        cfg->mesh.host_ttl_ceiling : 7 * 24 * 3600, &d) == 0 && ncfg == 0) {
         printf("ok: %s (policy version %s, %zu roles)\n", shown,
             policy_version(p), policy_nroles(p));
         rc = 0;

@@ -14,16 +14,18 @@
 
 static const char *const top_keys[] = { "listen", "tls", "database",
     "ca_keys", "issuers", "login", "policy", "clock_skew", "ttl_ceiling",
-    "limits", "ledger", NULL };
+    "limits", "ledger", "mesh", "notifications", NULL };
 static const char *const ledger_keys[] = { "origin", "log_key", "mac_key",
     "integrate_interval", NULL };
 static const char *const tls_keys[] = { "cert", "key", "client_ca", NULL };
 static const char *const cakey_keys[] = { "path", "state", "pkcs11",
-    "fingerprint", NULL };
+    "fingerprint", "use", NULL };
+static const char *const mesh_keys[] = { "trust_domain", "trust_bundle",
+    "xfcc", "host_ttl_ceiling", NULL };
 static const char *const issuer_keys[] = { "issuer", "audiences", "jwks_uri",
     "jwks_file", "ca_file", "algorithms", "leeway", "max_token_age",
     "key_refresh_interval", "max_key_staleness", "require_key_binding",
-    "max_certificates_per_token", "email_verified_string", NULL };
+    "max_certificates_per_token", "email_verified_string", "kind", NULL };
 static const char *const login_keys[] = { "issuer", "client_id", "scopes",
     NULL };
 static const char *const limits_keys[] = { "max_body_bytes", "threads",
@@ -79,6 +81,22 @@ parse_listen(struct config *c, const char *s, struct diags *d)
         return;
     }
     c->listen_port = (uint16_t)port;
+}
+
+/* "kind": "oidc" (ID tokens, the default) or "jwt-svid" (issue #16). */
+static void
+parse_issuer_kind(struct issuer_config *is, const json_t *j,
+    const char *path, struct diags *d)
+{
+    char *kind = NULL;
+
+    if (jsonv_string(j, "kind", path, 0, &kind, d) != 1)
+        return;
+    if (strcmp(kind, "jwt-svid") == 0)
+        is->jwt_svid = 1;
+    else if (strcmp(kind, "oidc") != 0)
+        diags_add(d, "%s.kind: \"%s\" must be oidc or jwt-svid", path, kind);
+    free(kind);
 }
 
 static void
@@ -141,6 +159,7 @@ parse_issuer(struct issuer_config *is, const json_t *j, const char *path,
     jsonv_bool(j, "require_key_binding", path, 0, &is->require_key_binding, d);
     jsonv_bool(j, "email_verified_string", path, 0,
         &is->email_verified_string, d);
+    parse_issuer_kind(is, j, path, d);
     if (jsonv_uint(j, "max_certificates_per_token", path, 0, 1000000, &u,
         d) == 1) {
         if (u == 0)
@@ -297,7 +316,7 @@ static int
 parse_ca_key(struct ca_key_config *k, const json_t *e, const char *path,
     const char *dir, struct diags *d)
 {
-    char *state = NULL;
+    char *state = NULL, *use = NULL;
 
     if (!json_is_object(e)) {
         diags_add(d, "%s: must be an object", path);
@@ -305,6 +324,15 @@ parse_ca_key(struct ca_key_config *k, const json_t *e, const char *path,
     }
     jsonv_known_keys(e, path, cakey_keys, d);
     (void)parse_ca_key_source(k, e, path, dir, d);
+    /* The use (issue #16) is independent of the key's source. */
+    k->use = CA_KEY_USE_USER;
+    if (jsonv_string(e, "use", path, 0, &use, d) == 1) {
+        if (strcmp(use, "host") == 0)
+            k->use = CA_KEY_USE_HOST;
+        else if (strcmp(use, "user") != 0)
+            diags_add(d, "%s.use: \"%s\" must be user or host", path, use);
+        free(use);
+    }
     k->state = CA_KEY_ACTIVE;
     if (jsonv_string(e, "state", path, 0, &state, d) != 1)
         return 0;
@@ -347,7 +375,7 @@ parse_ca_keys(struct config *c, const json_t *v, const char *dir,
 {
     const json_t *e;
     char p[64];
-    size_t i, nactive = 0;
+    size_t i, nactive = 0, nhost = 0, nhost_active = 0;
 
     if (!required_array(v, "ca_keys", "required; create one with "
         "`meshcad keygen --out ca.pem`", &c->nca_keys, d))
@@ -356,13 +384,20 @@ parse_ca_keys(struct config *c, const json_t *v, const char *dir,
         return MESHCA_ERR_ALLOC;
     json_array_foreach(v, i, e) {
         snprintf(p, sizeof(p), "ca_keys[%zu]", i);
-        if (parse_ca_key(&c->ca_keys[i], e, p, dir, d) == 0 &&
-            c->ca_keys[i].state == CA_KEY_ACTIVE)
+        if (parse_ca_key(&c->ca_keys[i], e, p, dir, d) != 0)
+            continue;
+        if (c->ca_keys[i].use == CA_KEY_USE_HOST) {
+            nhost++;
+            nhost_active += c->ca_keys[i].state == CA_KEY_ACTIVE;
+        } else if (c->ca_keys[i].state == CA_KEY_ACTIVE)
             nactive++;
     }
     if (nactive != 1)
         diags_add(d, "ca_keys: exactly one key must be active (found %zu)",
             nactive);
+    if (nhost > 0 && nhost_active != 1)
+        diags_add(d, "ca_keys: exactly one key with \"use\": \"host\" must "
+            "be active (found %zu)", nhost_active);
     return 0;
 }
 
@@ -496,6 +531,66 @@ parse_limits(struct config *c, const json_t *v, struct diags *d)
             "max_body_bytes at least 1024");
 }
 
+/* The "mesh" section (issue #16): the workloads' trust domain and the
+ * mesh CA that issues their X.509-SVIDs. */
+static void
+parse_mesh(struct config *c, const json_t *v, const char *dir,
+    struct diags *d)
+{
+    c->mesh.host_ttl_ceiling = 7 * 24 * 3600;
+    if (v == NULL)
+        return;
+    if (!json_is_object(v)) {
+        diags_add(d, "mesh: must be an object");
+        return;
+    }
+    jsonv_known_keys(v, "mesh", mesh_keys, d);
+    if (jsonv_string(v, "trust_domain", "mesh", 1, &c->mesh.trust_domain,
+        d) == 1 && (c->mesh.trust_domain[0] == '\0' ||
+        strspn(c->mesh.trust_domain, "abcdefghijklmnopqrstuvwxyz0123456789.-_")
+        != strlen(c->mesh.trust_domain) || strlen(c->mesh.trust_domain) > 255))
+        diags_add(d, "mesh.trust_domain: \"%s\" is not a trust domain "
+            "(lower-case letters, digits, '.', '-', '_'; no spiffe://)",
+            c->mesh.trust_domain);
+    if (jsonv_string(v, "trust_bundle", "mesh", 0, &c->mesh.trust_bundle,
+        d) == 1)
+        resolve(&c->mesh.trust_bundle, dir, d);
+    if (c->mesh.trust_bundle != NULL && c->tls_cert == NULL)
+        diags_add(d, "mesh.trust_bundle: X.509-SVIDs are TLS client "
+            "certificates: configure tls.cert and tls.key too");
+    jsonv_bool(v, "xfcc", "mesh", 0, &c->mesh.xfcc, d);
+    jsonv_duration(v, "host_ttl_ceiling", "mesh", 0,
+        &c->mesh.host_ttl_ceiling, d);
+    if (c->mesh.host_ttl_ceiling < 3600 ||
+        c->mesh.host_ttl_ceiling > 30 * 24 * 3600)
+        diags_add(d, "mesh.host_ttl_ceiling: between 1h and 30d");
+    if (c->mesh.xfcc && c->listen_host != NULL &&
+        !url_host_is_loopback(c->listen_host))
+        diags_add(d, "mesh.xfcc: X-Forwarded-Client-Cert can be trusted only "
+            "when meshcad listens on loopback behind its sidecar; listen is "
+            "\"%s\"", c->listen_host);
+}
+
+/* A JWT-SVID's sub must be a SPIFFE ID of the mesh's trust domain, and no
+ * person logs in with one. */
+static void
+check_jwt_svid_issuers(const struct config *c, struct diags *d)
+{
+    size_t i;
+
+    for (i = 0; i < c->nissuers; i++) {
+        if (!c->issuers[i].jwt_svid)
+            continue;
+        if (c->mesh.trust_domain == NULL)
+            diags_add(d, "issuers[%zu].kind: jwt-svid needs mesh.trust_domain "
+                "(the trust domain its SPIFFE IDs must be in)", i);
+        if (c->login.issuer != NULL && c->issuers[i].issuer != NULL &&
+            strcmp(c->login.issuer, c->issuers[i].issuer) == 0)
+            diags_add(d, "login.issuer: %s is a jwt-svid issuer; people log "
+                "in with an OpenID Connect issuer", c->login.issuer);
+    }
+}
+
 int
 config_load(const char *path, struct config **cfgp, struct diags *d)
 {
@@ -531,6 +626,10 @@ config_load(const char *path, struct config **cfgp, struct diags *d)
     parse_ledger(c, json_object_get(j, "ledger"), dir, d);
     parse_times(c, j, d);
     parse_limits(c, json_object_get(j, "limits"), d);
+    parse_mesh(c, json_object_get(j, "mesh"), dir, d);
+    check_jwt_svid_issuers(c, d);
+    notify_config_parse(&c->notify, json_object_get(j, "notifications"), dir,
+        d);
     if (d->n == before) {
         *cfgp = c;
         c = NULL;
@@ -564,6 +663,7 @@ config_free(struct config *c)
 
     if (c == NULL)
         return;
+    notify_config_free(&c->notify);
     free(c->path);
     free(c->listen_host);
     free(c->tls_cert);
@@ -594,5 +694,7 @@ config_free(struct config *c)
     free(c->ledger.origin);
     free(c->ledger.log_key);
     free(c->ledger.mac_key);
+    free(c->mesh.trust_domain);
+    free(c->mesh.trust_bundle);
     free(c);
 }

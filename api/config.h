@@ -14,6 +14,7 @@
 
 #include "meshca/diag.h"
 #include "meshca/err.h"
+#include "notify_config.h"
 
 enum ca_key_state {
     CA_KEY_ACTIVE = 0,
@@ -21,15 +22,31 @@ enum ca_key_state {
     CA_KEY_RETIRED = 2,
 };
 
+/* Which certificates a CA key signs (mesh identity, issue #16): each use
+ * is its own key set, built from the entries of that use. */
+enum ca_key_use {
+    CA_KEY_USE_USER = 0,    /* user certificates (the default) */
+    CA_KEY_USE_HOST = 1,    /* host certificates */
+};
+
 struct pkcs11_config;
 
 /* One ca_keys entry: where the key is (a PEM file, or a PKCS#11 token) is
- * independent of its state. */
+ * independent of its state and of its use. */
 struct ca_key_config {
     char *path;                     /* PEM file, or NULL */
     struct pkcs11_config *pkcs11;   /* in a token (pkcs11conf.h), or NULL */
     char *fingerprint;              /* expected "SHA256:...", or NULL */
     enum ca_key_state state;
+    enum ca_key_use use;
+};
+
+/* The "mesh" section; trust_domain NULL when the config has none. */
+struct mesh_config {
+    char *trust_domain;     /* e.g. "mesh.example.com" */
+    char *trust_bundle;     /* PEM file of the mesh CA(s) */
+    int xfcc;               /* trust X-Forwarded-Client-Cert (loopback only) */
+    int64_t host_ttl_ceiling; /* longest host certificate, default 7d */
 };
 
 struct issuer_config {
@@ -48,6 +65,7 @@ struct issuer_config {
     int require_key_binding;      /* nonce must be b64url(SHA-256(public key blob)) */
     uint64_t max_certificates_per_token; /* default 1 */
     int email_verified_string;    /* also take "true"/"false" strings (Cognito) */
+    int jwt_svid;                 /* "kind": "jwt-svid" (SPIFFE JWT-SVIDs) */
 };
 
 struct login_config {
@@ -93,6 +111,8 @@ struct config {
     int64_t ttl_ceiling;    /* global maximum certificate lifetime, default 1h */
     struct limits_config limits;
     struct ledger_config ledger;
+    struct mesh_config mesh;
+    struct notify_config notify;    /* "notifications" (#17) */
 };
 
 /* Loads and validates path.  On success returns 0 and a new config in *cfgp

@@ -13,9 +13,11 @@
 #include "meshca/jcs.h"
 
 static const char *const table_names[ENTRY_NTABLES] = { "certificates",
-    "denials", "policy_versions", "revocations" };
+    "denials", "policy_versions", "revocations", "host_certificates",
+    "access_requests", "access_decisions" };
 static const char *const type_names[ENTRY_NTABLES] = { "certificate",
-    "denial", "policy", "revocation" };
+    "denial", "policy", "revocation", "host_certificate", "access_request",
+    "access_decision" };
 
 #define TS(col) "to_char(x." col " AT TIME ZONE 'UTC', " \
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -23,7 +25,7 @@ static const char *const type_names[ENTRY_NTABLES] = { "certificate",
     "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 static const char *const row_sql[ENTRY_NTABLES] = {
-    "json_build_object('type', 'certificate', 'serial', x.serial::text, "
+    "(json_build_object('type', 'certificate', 'serial', x.serial::text, "
     "'key_id', x.key_id, 'subject', x.subject, 'issuer', x.issuer, "
     "'email', x.email, 'role', x.role, 'principals', x.principals, "
     "'key_type', x.key_type, 'key_fingerprint', x.key_fingerprint, "
@@ -33,7 +35,9 @@ static const char *const row_sql[ENTRY_NTABLES] = {
     "'client_address', x.client_address, 'request_id', x.request_id, "
     "'reason', x.reason, 'policy_version', x.policy_version, "
     "'token_id', x.token_id, 'certificate', x.certificate, "
-    "'created_at', " TS_US("created_at") ")::text",
+    "'created_at', " TS_US("created_at") ")::jsonb || CASE WHEN "
+    "x.spiffe_id IS NULL THEN '{}'::jsonb ELSE "
+    "jsonb_build_object('spiffe_id', x.spiffe_id) END)::text",
     "json_build_object('type', 'denial', 'subject', x.subject, "
     "'issuer', x.issuer, 'email', x.email, 'role', x.role, "
     "'requested_principals', x.requested_principals, 'reason', x.reason, "
@@ -48,6 +52,32 @@ static const char *const row_sql[ENTRY_NTABLES] = {
     "'value', x.value, 'issuer', x.issuer, 'reason', x.reason, "
     "'revoked_by', x.revoked_by, "
     "'block_until', " TS("block_until") ", 'request_id', x.request_id, "
+    "'created_at', " TS_US("created_at") ")::text",
+    "json_build_object('type', 'host_certificate', 'serial', x.serial::text, "
+    "'key_id', x.key_id, 'spiffe_id', x.spiffe_id, "
+    "'principals', x.principals, 'key_type', x.key_type, "
+    "'key_fingerprint', x.key_fingerprint, "
+    "'valid_after', " TS("valid_after") ", 'valid_before', "
+    TS("valid_before") ", 'ca_fingerprint', x.ca_fingerprint, "
+    "'client_address', x.client_address, 'request_id', x.request_id, "
+    "'policy_version', x.policy_version, 'certificate', x.certificate, "
+    "'created_at', " TS_US("created_at") ")::text",
+    [ENTRY_ACCESS_REQUEST] =
+    "json_build_object('type', 'access_request', 'id', x.id, "
+    "'kind', x.kind, 'subject', x.subject, 'issuer', x.issuer, "
+    "'email', x.email, 'role', x.role, 'principals', x.principals, "
+    "'ttl_seconds', x.ttl_seconds, 'reason', x.reason, "
+    "'public_key', x.public_key, 'key_fingerprint', x.key_fingerprint, "
+    "'min_approvals', x.min_approvals, 'expires_at', " TS("expires_at") ", "
+    "'client_address', x.client_address, 'request_id', x.request_id, "
+    "'policy_version', x.policy_version, "
+    "'created_at', " TS_US("created_at") ")::text",
+    [ENTRY_ACCESS_DECISION] =
+    "json_build_object('type', 'access_decision', "
+    "'access_request', x.access_request, 'decision', x.decision, "
+    "'subject', x.subject, 'issuer', x.issuer, 'email', x.email, "
+    "'reason', x.reason, 'client_address', x.client_address, "
+    "'request_id', x.request_id, 'policy_version', x.policy_version, "
     "'created_at', " TS_US("created_at") ")::text",
 };
 
@@ -90,6 +120,19 @@ str_array(const char *const *v, size_t n)
     return a;
 }
 
+/* A workload's certificate names its SPIFFE ID (issue #16); a person's
+ * entry has no such member, as before.  Takes and returns obj. */
+static json_t *
+with_spiffe_id(json_t *obj, const char *spiffe_id)
+{
+    if (obj != NULL && spiffe_id != NULL &&
+        json_object_set_new(obj, "spiffe_id", json_string(spiffe_id)) != 0) {
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
+}
+
 /* Canonicalises obj (taking its reference) onto out. */
 static int
 encode(json_t *obj, struct meshca_buf *out)
@@ -117,8 +160,9 @@ entry_issuance(const struct ledger_issuance *rec, int64_t created_us,
     if ((opts = json_loads(rec->critical_options_json ?
         rec->critical_options_json : "{}", 0, NULL)) == NULL)
         return MESHCA_ERR_INVALID_ARGUMENT;
-    return encode(json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:s, "
-        "s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s}",
+    return encode(with_spiffe_id(json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, "
+        "s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:s, "
+        "s:s, s:s, s:s}",
         "type", "certificate", "serial", serial, "key_id", rec->key_id,
         "subject", rec->subject, "issuer", rec->issuer,
         "email", str_or_null(rec->email), "role", rec->role,
@@ -130,7 +174,8 @@ entry_issuance(const struct ledger_issuance *rec, int64_t created_us,
         "client_address", rec->client_address,
         "request_id", rec->request_id, "reason", str_or_null(rec->reason),
         "policy_version", rec->policy_version, "token_id", rec->token_id,
-        "certificate", rec->certificate, "created_at", at), out);
+        "certificate", rec->certificate, "created_at", at), rec->spiffe_id),
+        out);
 }
 
 int
@@ -185,6 +230,69 @@ entry_revocation(const struct ledger_revocation *rec, int64_t created_us,
         "reason", rec->reason, "revoked_by", rec->revoked_by,
         "block_until", rec->block_until > 0 ? json_string(until) : json_null(),
         "request_id", rec->request_id, "created_at", at), out);
+}
+
+int
+entry_host_certificate(const struct ledger_host_certificate *rec,
+    int64_t created_us, struct meshca_buf *out)
+{
+    char serial[24], va[32], vb[32], at[40];
+
+    snprintf(serial, sizeof(serial), "%llu", (unsigned long long)rec->serial);
+    (void)meshca_time_format(rec->valid_after, va, sizeof(va));
+    (void)meshca_time_format(rec->valid_before, vb, sizeof(vb));
+    (void)meshca_time_format_us(created_us, at, sizeof(at));
+    return encode(json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, "
+        "s:s, s:s, s:s, s:s, s:s, s:s}", "type", "host_certificate",
+        "serial", serial, "key_id", rec->key_id, "spiffe_id", rec->spiffe_id,
+        "principals", str_array(rec->principals, rec->nprincipals),
+        "key_type", rec->key_type, "key_fingerprint", rec->key_fingerprint,
+        "valid_after", va, "valid_before", vb,
+        "ca_fingerprint", rec->ca_fingerprint,
+        "client_address", rec->client_address,
+        "request_id", rec->request_id,
+        "policy_version", rec->policy_version,
+        "certificate", rec->certificate, "created_at", at), out);
+}
+
+int
+entry_access_request(const struct ledger_access_request *rec,
+    int64_t created_us, struct meshca_buf *out)
+{
+    char at[40], exp[32];
+
+    (void)meshca_time_format_us(created_us, at, sizeof(at));
+    (void)meshca_time_format(rec->expires_at, exp, sizeof(exp));
+    return encode(json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:I, "
+        "s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s}",
+        "type", "access_request", "id", rec->id, "kind", rec->kind,
+        "subject", rec->subject, "issuer", rec->issuer,
+        "email", str_or_null(rec->email), "role", rec->role,
+        "principals", str_array(rec->principals, rec->nprincipals),
+        "ttl_seconds", (json_int_t)rec->ttl_seconds, "reason", rec->reason,
+        "public_key", rec->public_key,
+        "key_fingerprint", rec->key_fingerprint,
+        "min_approvals", rec->min_approvals, "expires_at", exp,
+        "client_address", rec->client_address,
+        "request_id", rec->request_id,
+        "policy_version", rec->policy_version, "created_at", at), out);
+}
+
+int
+entry_access_decision(const struct ledger_access_decision *rec,
+    int64_t created_us, struct meshca_buf *out)
+{
+    char at[40];
+
+    (void)meshca_time_format_us(created_us, at, sizeof(at));
+    return encode(json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, "
+        "s:s, s:s}", "type", "access_decision",
+        "access_request", rec->access_request, "decision", rec->decision,
+        "subject", rec->subject, "issuer", rec->issuer,
+        "email", str_or_null(rec->email), "reason", str_or_null(rec->reason),
+        "client_address", rec->client_address,
+        "request_id", rec->request_id,
+        "policy_version", rec->policy_version, "created_at", at), out);
 }
 
 int

@@ -24,11 +24,13 @@
 #define ENTRY_MAC_KEY_MIN 32
 #define ENTRY_MAC_KEY_MAX 128
 
-/* The ledger tables in log order of their names' use in entries. */
+/* The ledger tables by their log type code (the integrator's "t"); 4 is
+ * #16's host certificates.  A code without a table has NULL names. */
 enum entry_table { ENTRY_CERTIFICATE, ENTRY_DENIAL, ENTRY_POLICY,
-    ENTRY_REVOCATION, ENTRY_NTABLES };
+    ENTRY_REVOCATION, ENTRY_HOST_CERTIFICATE, ENTRY_ACCESS_REQUEST,
+    ENTRY_ACCESS_DECISION, ENTRY_NTABLES };
 
-/* The table's name and the entry's "type". */
+/* The table's name and the entry's "type" (NULL for a code without one). */
 const char *entry_table_name(enum entry_table t);
 const char *entry_type_name(enum entry_table t);
 
@@ -48,6 +50,12 @@ int entry_policy(const char *version, const char *text, const char *host,
     int64_t created_us, struct meshca_buf *out) MESHCA_WUR;
 int entry_revocation(const struct ledger_revocation *rec, int64_t created_us,
     struct meshca_buf *out) MESHCA_WUR;
+int entry_host_certificate(const struct ledger_host_certificate *rec,
+    int64_t created_us, struct meshca_buf *out) MESHCA_WUR;
+int entry_access_request(const struct ledger_access_request *rec,
+    int64_t created_us, struct meshca_buf *out) MESHCA_WUR;
+int entry_access_decision(const struct ledger_access_decision *rec,
+    int64_t created_us, struct meshca_buf *out) MESHCA_WUR;
 
 /* The canonical entry of a row given as entry_row_sql's JSON text (v1
  * records, which have no stored entry). */

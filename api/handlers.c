@@ -14,6 +14,7 @@
 #include "ledger.h"
 #include "revocations.h"
 #include "server.h"
+#include "webhooks.h"
 
 void
 handle_healthz(struct request *req)
@@ -159,6 +160,7 @@ handle_metrics(struct request *req)
         (r = metrics_write_labelled(b, &srv->metrics.ca_reloads,
             "CA key set reloads (SIGHUP), by result.")) != 0 ||
         (r = write_ca_key_metrics(srv, b)) != 0 ||
+        (r = webhooks_write_metrics(srv->webhooks, b)) != 0 ||
         (r = metrics_write_histogram(b, "meshca_http_request_duration_seconds",
             "HTTP request latency.", &srv->metrics.request)) != 0 ||
         (r = metrics_write_histogram(b, "meshca_issuance_duration_seconds",
@@ -207,7 +209,45 @@ handle_config(struct request *req)
 {
     struct castate *ca = server_ca(req->srv);
     const char *t = ca->config_body;
+    struct policy *pol;
+    json_t *o, *pats;
 
-    req_reply(req, 200, "application/json", strdup(t), strlen(t));
+    if (ca->host_set == NULL) {
+        req_reply(req, 200, "application/json", strdup(t), strlen(t));
+        castate_unref(ca);
+        return;
+    }
+    /* host_patterns follow the policy in force (it reloads on SIGHUP). */
+    pol = server_policy(req->srv);
+    pats = policy_host_patterns(pol);
+    policy_unref(pol);
+    o = json_loads(t, 0, NULL);
     castate_unref(ca);
+    if (o == NULL || pats == NULL) {
+        json_decref(o);
+        json_decref(pats);
+        req_error(req, 500, "internal", "out of memory");
+        return;
+    }
+    json_object_set_new(o, "host_patterns", pats);
+    req_reply_json(req, 200, o);
+    json_decref(o);
+}
+
+void
+handle_host_ca_keys(struct request *req)
+{
+    struct castate *ca = server_ca(req->srv);
+    const char *t = ca->host_trusted_text;
+
+    if (t == NULL) {
+        castate_unref(ca);
+        req_error(req, 404, "not_found", "this CA has no host CA key (no "
+            "ca_keys entry with \"use\": \"host\")");
+        return;
+    }
+    req_reply(req, 200, "text/plain; charset=utf-8", strdup(t), strlen(t));
+    castate_unref(ca);
+    free(req->cache_control);
+    req->cache_control = strdup("public, max-age=60");
 }

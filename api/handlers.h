@@ -15,5 +15,8 @@ void handle_metrics(struct request *req);
 void handle_ca_keys(struct request *req);
 /* GET /v1/config: what meshca login needs to know. */
 void handle_config(struct request *req);
+/* GET /v1/host-ca-keys: the host CA public keys, for @cert-authority lines
+ * (404 when no ca_keys entry has "use": "host"). */
+void handle_host_ca_keys(struct request *req);
 
 #endif

@@ -24,7 +24,9 @@
 #include "meshca/clock.h"
 #include "meshca/hex.h"
 #include "meshca/policy.h"
+#include "access.h"
 #include "handlers.h"
+#include "hostcert.h"
 #include "issue.h"
 #include "log.h"
 #include "logserve.h"
@@ -55,6 +57,11 @@ static const struct route routes[] = {
     { "GET", "/v1/log/checkpoint", 1, handle_log_checkpoint, 0 },
     { "GET", "/v1/log/proof", 1, handle_log_proof, 0 },
     { "GET", "/v1/log/tile/", 1, handle_log_tile, 1 },
+    { "GET", "/v1/host-ca-keys", 0, handle_host_ca_keys, 0 },
+    { "POST", "/v1/host-certificates", 1, handle_host_certificate, 0 },
+    { "GET", "/v1/access-requests", 1, handle_access_list, 0 },
+    { "GET", "/v1/access-requests/", 1, handle_access_get, 1 },
+    { "POST", "/v1/access-requests/", 1, handle_access_action, 1 },
 };
 
 /* The worker pool: a FIFO of suspended requests. */
@@ -361,6 +368,17 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
             req->state = REQ_DONE;
             return queue_response(req);
         }
+        /* Issue #16: only a sidecar in front of a loopback listener with
+         * mesh.xfcc may set X-Forwarded-Client-Cert; anywhere else it is
+         * someone claiming an identity. */
+        if (!srv->cfg->mesh.xfcc && MHD_lookup_connection_value(conn,
+            MHD_HEADER_KIND, "X-Forwarded-Client-Cert") != NULL) {
+            req_error(req, 400, "invalid_request", "X-Forwarded-Client-Cert "
+                "is not trusted here (mesh.xfcc is off, or meshcad does not "
+                "listen on loopback behind a sidecar)");
+            req->state = REQ_DONE;
+            return queue_response(req);
+        }
         req->url = strdup(url);
         if ((req->route = find_route(method, url, &known)) == NULL) {
             /* Echo the escaped, bounded forms: the raw path may hold
@@ -509,6 +527,31 @@ read_pem(const char *path)
     return d;
 }
 
+/* The CA certificates a TLS client may present: tls.client_ca and the mesh
+ * trust bundle (X.509-SVIDs), concatenated.  Asking for a client
+ * certificate does not require one: tls.client_ca is enforced by
+ * client_cert_ok, SVIDs by svid.c where a workload identity is needed. */
+static char *
+read_trust(const struct config *cfg)
+{
+    char *a = NULL, *b = NULL, *both = NULL;
+
+    if (cfg->tls_client_ca != NULL && (a = read_pem(cfg->tls_client_ca)) ==
+        NULL)
+        return NULL;
+    if (cfg->mesh.trust_bundle == NULL)
+        return a;
+    if ((b = read_pem(cfg->mesh.trust_bundle)) == NULL || a == NULL) {
+        free(a);
+        return b;
+    }
+    if (asprintf(&both, "%s\n%s", a, b) < 0)
+        both = NULL;
+    free(a);
+    free(b);
+    return both;
+}
+
 int
 server_start(struct server *srv)
 {
@@ -580,10 +623,12 @@ server_start(struct server *srv)
             srv->tls_key_pem };
         opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
             (void *)"SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" };
-        if (cfg->tls_client_ca != NULL) {
-            if ((srv->tls_ca_pem = read_pem(cfg->tls_client_ca)) == NULL) {
-                log_msg(LOG_LEVEL_ERROR, "cannot read tls.client_ca %s",
-                    cfg->tls_client_ca);
+        if (cfg->tls_client_ca != NULL || cfg->mesh.trust_bundle != NULL) {
+            if ((srv->tls_ca_pem = read_trust(cfg)) == NULL) {
+                log_msg(LOG_LEVEL_ERROR, "cannot read tls.client_ca %s or "
+                    "mesh.trust_bundle %s", cfg->tls_client_ca ?
+                    cfg->tls_client_ca : "-", cfg->mesh.trust_bundle ?
+                    cfg->mesh.trust_bundle : "-");
                 return MESHCA_ERR_SYSTEM;
             }
             opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST,

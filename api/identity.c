@@ -17,6 +17,7 @@
 #include "meshca/url.h"
 #include "meshca/clock.h"
 #include "identity.h"
+#include "meshca/spiffe.h"
 #include "jwks.h"
 #include "log.h"
 #include "meshcad_err.h"
@@ -37,6 +38,7 @@
 
 struct issuer {
     const struct issuer_config *cfg;
+    const char *trust_domain;       /* jwt-svid issuers: the mesh's */
     int remote;                     /* keys come from the network */
     pthread_rwlock_t keys_lock;     /* guards keys, keys_at */
     struct jwks *keys;
@@ -379,6 +381,7 @@ identity_new(const struct config *cfg, struct identity **idp)
         struct issuer *is = &id->issuers[i];
 
         is->cfg = &cfg->issuers[i];
+        is->trust_domain = cfg->mesh.trust_domain;
         is->remote = is->cfg->jwks_file == NULL;
         pthread_rwlock_init(&is->keys_lock, &rwa);
         pthread_mutex_init(&is->fetch_lock, NULL);
@@ -681,16 +684,16 @@ pick_key(const struct jwks *set, const char *kid, const char *alg,
     return k;
 }
 
-/* Claim checks and extraction, after the signature verified. */
+/* exp, nbf, iat, auth_time and the token's age.  A JWT-SVID may lack iat
+ * (SPIFFE's JWT profile makes it optional): then its whole lifetime must be
+ * within max_token_age. */
 static int
-check_claims(const struct issuer *is, json_t *pl, int64_t now,
+check_times(const struct issuer *is, json_t *pl, int64_t now,
     struct claims *c, char *why, size_t whylen)
 {
     const struct issuer_config *ic = is->cfg;
     int64_t lw = ic->leeway, ref;
-    json_t *aud, *v, *e;
-    size_t i;
-    int r = MESHCA_ERR_TOKEN_INVALID, q, found = 0;
+    int r = MESHCA_ERR_TOKEN_INVALID, q;
 
     if ((q = date_claim(pl, "exp", &c->exp)) != 1)
         FAIL("%s", q == -2 ? "exp is out of range" : "exp is missing or "
@@ -702,7 +705,13 @@ check_claims(const struct issuer *is, json_t *pl, int64_t now,
     if (q == 1 && now + lw < c->nbf)
         FAIL("token not valid yet (nbf in %lld s)", (long long)(c->nbf -
             now));
-    if ((q = date_claim(pl, "iat", &c->iat)) != 1)
+    if ((q = date_claim(pl, "iat", &c->iat)) == 0 && ic->jwt_svid) {
+        if (c->exp - now > ic->max_token_age + lw)
+            FAIL("a JWT-SVID without iat must expire within max_token_age "
+                "(%lld s)", (long long)ic->max_token_age);
+        return 0;
+    }
+    if (q != 1)
         FAIL("%s", q == -2 ? "iat is out of range" : "iat is missing or "
             "not a number");
     if (c->iat > now + lw)
@@ -718,6 +727,25 @@ check_claims(const struct issuer *is, json_t *pl, int64_t now,
         FAIL("token too old: %s %lld s ago, at most %lld s allowed",
             q == 1 ? "the person authenticated" : "issued",
             (long long)(now - ref), (long long)ic->max_token_age);
+
+    r = 0;
+out:
+    return r;
+}
+
+/* Claim checks and extraction, after the signature verified. */
+static int
+check_claims(const struct issuer *is, json_t *pl, int64_t now,
+    struct claims *c, char *why, size_t whylen)
+{
+    const struct issuer_config *ic = is->cfg;
+    json_t *aud, *v, *e;
+    size_t i;
+    int r = MESHCA_ERR_TOKEN_INVALID, q, found = 0;
+
+    if ((r = check_times(is, pl, now, c, why, whylen)) != 0)
+        goto out;
+    r = MESHCA_ERR_TOKEN_INVALID;
 
     aud = json_object_get(pl, "aud");
     if (json_is_string(aud))
@@ -800,6 +828,26 @@ out:
     return r;
 }
 
+/* A JWT-SVID's sub: a SPIFFE ID of the mesh's trust domain, which
+ * becomes the claims' spiffe_id (what roles' spiffe_ids match). */
+static int
+check_svid_sub(const struct issuer *is, struct claims *c, char *why,
+    size_t whylen)
+{
+    char reason[160];
+
+    if (!is->cfg->jwt_svid)
+        return 0;
+    if (spiffe_id_check(c->sub, is->trust_domain, reason,
+        sizeof(reason)) != 0) {
+        snprintf(why, whylen, "the JWT-SVID's sub is not a SPIFFE ID of "
+            "trust domain %s: %s", is->trust_domain ? is->trust_domain :
+            "(none)", reason);
+        return MESHCA_ERR_TOKEN_INVALID;
+    }
+    return (c->spiffe_id = strdup(c->sub)) == NULL ? MESHCA_ERR_ALLOC : 0;
+}
+
 /* A compact JWS taken apart by token_parse: what identity_verify checks
  * before and after the signature. */
 struct jws_parts {
@@ -848,6 +896,23 @@ out:
     return r;
 }
 
+/* The one jwt-svid issuer, or NULL (none, or several). */
+static struct issuer *
+only_jwt_svid_issuer(struct identity *id)
+{
+    struct issuer *found = NULL;
+    size_t i;
+
+    for (i = 0; i < id->n; i++) {
+        if (!id->issuers[i].cfg->jwt_svid)
+            continue;
+        if (found != NULL)
+            return NULL;
+        found = &id->issuers[i];
+    }
+    return found;
+}
+
 /* Takes the token apart and checks its form, its issuer and its algorithm:
  * everything before any key or cryptography.  Returns 0 or
  * MESHCA_ERR_TOKEN_INVALID with why set; jp holds what was decoded either
@@ -876,9 +941,13 @@ token_parse(struct identity *id, const char *token, size_t len,
         &jp->plbytes, &jp->pllen)) == NULL)
         FAIL("payload is not a base64url-encoded JSON object (without "
             "duplicate members)");
-    if ((iss = json_string_value(json_object_get(jp->pl, "iss"))) == NULL)
-        FAIL("iss is missing or not a string");
-    for (i = 0; i < id->n && jp->is == NULL; i++)
+    if ((iss = json_string_value(json_object_get(jp->pl, "iss"))) == NULL &&
+        json_object_get(jp->pl, "iss") != NULL)
+        FAIL("iss is not a string");
+    if (iss == NULL && (jp->is = only_jwt_svid_issuer(id)) == NULL)
+        FAIL("iss is missing (only a JWT-SVID may omit it, when exactly one "
+            "jwt-svid issuer is configured)");
+    for (i = 0; iss != NULL && i < id->n && jp->is == NULL; i++)
         if (strcmp(id->issuers[i].cfg->issuer, iss) == 0)
             jp->is = &id->issuers[i];
     if (jp->is == NULL)
@@ -1018,7 +1087,8 @@ token_claims(struct jws_parts *jp, const char *token, int64_t now,
 
     if ((c = calloc(1, sizeof(*c))) == NULL)
         return MESHCA_ERR_ALLOC;
-    if ((r = check_claims(jp->is, jp->pl, now, c, why, whylen)) != 0)
+    if ((r = check_claims(jp->is, jp->pl, now, c, why, whylen)) != 0 ||
+        (r = check_svid_sub(jp->is, c, why, whylen)) != 0)
         goto out;
     if ((c->iss = strdup(jp->is->cfg->issuer)) == NULL) {
         r = MESHCA_ERR_ALLOC;

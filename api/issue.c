@@ -16,6 +16,7 @@
 #include "meshca/claims.h"
 #include "meshca/key.h"
 #include "meshca/policy.h"
+#include "access.h"
 #include "auth.h"
 #include "meshca/clock.h"
 #include "identity.h"
@@ -167,6 +168,8 @@ struct issuance {
     struct cert *cert;
     char *line;                      /* the certificate's one-line form */
     struct castate *ca;              /* the CA keys that signed it */
+    char access_id[ACCESS_ID_LEN + 1]; /* collected or break-glass; "" */
+    int break_glass;
 };
 
 static void
@@ -220,6 +223,16 @@ admit_key(struct request *req, struct issuance *iss)
         metrics_inc(&srv->metrics.denied, "invalid_key");
         req_error(req, 400, "invalid_request", "public_key: %s",
             meshcad_strerror(r));
+        return -1;
+    }
+    /* The CA state that signs is the one checked against (castate.h). */
+    if (iss->ca == NULL)
+        iss->ca = server_ca(srv);
+    if (iss->ca->host_set != NULL &&
+        cakey_set_contains(iss->ca->host_set, iss->key)) {
+        metrics_inc(&srv->metrics.denied, "invalid_key");
+        req_error(req, 400, "invalid_request", "public_key is this CA's host "
+            "CA key; certify your own key");
         return -1;
     }
     iss->is = issuer_of(srv->cfg, iss->c->iss);
@@ -359,6 +372,7 @@ issuance_record(struct ledger_issuance *rec, const struct request *req,
     rec->token_id = iss->c->replay_id;
     rec->max_uses = iss->is ? iss->is->max_certificates_per_token : 1;
     rec->certificate = iss->line;
+    rec->spiffe_id = iss->c->spiffe_id;
 }
 
 /* Records the signed certificate.  Returns what ledger_record_issuance
@@ -395,6 +409,12 @@ refuse_unrecorded(struct request *req, const struct issuance *iss, int r)
         refuse_blocked(req, iss->c);
         return;
     }
+    if (r == MESHCA_ERR_LEDGER_COLLECTED) {
+        req_error(req, 409, "collected", "access request %s was collected "
+            "by another request meanwhile; nothing more was issued",
+            iss->access_id);
+        return;
+    }
     if (r == MESHCA_ERR_LEDGER_REPLAY) {
         metrics_inc(&srv->metrics.denied, "replay");
         req_error(req, 401, "invalid_token", "this ID token has already been "
@@ -419,8 +439,13 @@ issue_sign_and_record(struct request *req, struct issuance *iss)
     int64_t now = (int64_t)time(NULL);
     int r = 0, tries;
 
-    if (asprintf(&iss->keyid, "%s/%s/%.16s", c->email && c->email_verified ?
-        c->email : c->sub, iss->dec->role, req->id) < 0) {
+    /* An access request's certificate names it ("/ar-ID": the ledger
+     * collects each at most once), a break-glass one says so. */
+    if ((iss->access_id[0] != '\0' ? asprintf(&iss->keyid, "%s/%s/%sar-%s",
+        c->email && c->email_verified ? c->email : c->sub, iss->dec->role,
+        iss->break_glass ? "break-glass/" : "", iss->access_id) :
+        asprintf(&iss->keyid, "%s/%s/%.16s", c->email && c->email_verified ?
+        c->email : c->sub, iss->dec->role, req->id)) < 0) {
         iss->keyid = NULL;
         req_error(req, 500, "internal", "out of memory");
         return -1;
@@ -464,6 +489,11 @@ issue_reply(struct request *req, const struct issuance *iss)
     json_object_set_new(o, "ttl_seconds", json_integer(iss->dec->ttl));
     if (iss->dec->ttl_note != NULL)
         json_object_set_new(o, "ttl_note", json_string(iss->dec->ttl_note));
+    if (iss->access_id[0] != '\0')
+        json_object_set_new(o, "access_request",
+            json_string(iss->access_id));
+    if (iss->break_glass)
+        json_object_set_new(o, "break_glass", json_true());
     req_reply_json(req, 201, o);
     json_decref(o);
 }
@@ -476,14 +506,58 @@ handle_issue(struct request *req)
     int64_t t0 = meshca_mono_us();
 
     memset(&iss, 0, sizeof(iss));
-    if (issue_admit(req, &iss) == 0 && issue_decide(req, &iss) == 0 &&
+    if (issue_admit(req, &iss) == 0 &&
+        access_collect_prepare(req, iss.c, iss.cr, iss.keyfp) == 0 &&
+        issue_decide(req, &iss) == 0 &&
+        access_after_decision(req, iss.c, iss.cr, iss.pol, iss.dec,
+            iss.keyfp, iss.access_id, &iss.break_glass) == 0 &&
         issue_sign_and_record(req, &iss) == 0) {
         issue_reply(req, &iss);
+        access_issued(req, iss.access_id, iss.break_glass);
         metrics_inc(&srv->metrics.issued, iss.dec->role);
         metrics_observe(&srv->metrics.issuance,
             (uint64_t)(meshca_mono_us() - t0));
     }
     issuance_clear(&iss);
+}
+
+/* Whether the explain body is {"host": true} (issue #16): the caller's host
+ * certificate decision instead of a user certificate's. */
+static int
+wants_host_explain(const struct request *req)
+{
+    json_t *j;
+    int host;
+
+    if (req->body == NULL)
+        return 0;
+    j = json_loadb((const char *)meshca_buf_ptr(req->body),
+        meshca_buf_len(req->body), 0, NULL);
+    host = json_is_object(j) && json_is_true(json_object_get(j, "host")) &&
+        json_object_size(j) == 1;
+    json_decref(j);
+    return host;
+}
+
+/* The policy's "hosts" decision for the caller's SPIFFE ID, explained. */
+static void
+explain_host(struct request *req, const struct claims *c,
+    const struct policy *pol)
+{
+    json_t *ex;
+
+    if (c->spiffe_id == NULL) {
+        req_error(req, 400, "invalid_request", "host certificates are for "
+            "workloads: authenticate with an X.509-SVID or a JWT-SVID to "
+            "explain a host decision");
+        return;
+    }
+    if ((ex = policy_explain_host(pol, c->spiffe_id)) == NULL) {
+        req_error(req, 500, "internal", "cannot explain");
+        return;
+    }
+    req_reply_json(req, 200, ex);
+    json_decref(ex);
 }
 
 void
@@ -498,9 +572,13 @@ handle_explain(struct request *req)
 
     if ((c = req_authenticate(req)) == NULL)
         goto out;
+    pol = server_policy(srv);
+    if (wants_host_explain(req)) {
+        explain_host(req, c, pol);
+        goto out;
+    }
     if (parse_body(req, 0, &cr) != 0)
         goto out;
-    pol = server_policy(srv);
     policy_request_from(&pq, c, cr);
     ex = policy_explain(pol, &pq);
     if (ex == NULL) {

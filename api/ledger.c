@@ -25,15 +25,15 @@
 #include "threads.h"
 
 enum item_kind { ITEM_ISSUANCE, ITEM_DENIAL, ITEM_POLICY, ITEM_REVOCATION,
-    ITEM_PING };
+    ITEM_HOST_CERT, ITEM_ACCESS_REQUEST, ITEM_ACCESS_DECISION, ITEM_PING };
 
-#define ITEM_PARAMS_MAX 24
+#define ITEM_PARAMS_MAX 28
 
 /* Issuance parameters, by position in stmt_sql[ITEM_ISSUANCE]. */
 enum { PI_SERIAL, PI_KEY_ID, PI_ISSUER, PI_SUBJECT, PI_EMAIL, PI_ROLE,
     PI_PRINCIPALS, PI_KEY_TYPE, PI_KEY_FP, PI_VA, PI_VB, PI_OPTS, PI_EXTS,
     PI_CA_FP, PI_ADDR, PI_REQ_ID, PI_REASON, PI_POLICY, PI_CERT, PI_TOKEN_ID,
-    PI_MAX_USES, PI_COUNT };
+    PI_MAX_USES, PI_SPIFFE_ID, PI_COUNT };
 
 /* Denial parameters, by position in stmt_sql[ITEM_DENIAL]. */
 enum { PD_SUBJECT, PD_ISSUER, PD_EMAIL, PD_ROLE, PD_PRINCIPALS, PD_REASON,
@@ -42,9 +42,23 @@ enum { PD_SUBJECT, PD_ISSUER, PD_EMAIL, PD_ROLE, PD_PRINCIPALS, PD_REASON,
 /* Policy parameters, by position in stmt_sql[ITEM_POLICY]. */
 enum { PP_VERSION, PP_POLICY, PP_LOADED_BY, PP_COUNT };
 
+/* Host certificate parameters, by position in stmt_sql[ITEM_HOST_CERT]. */
+enum { PH_SERIAL, PH_KEY_ID, PH_SPIFFE_ID, PH_PRINCIPALS, PH_KEY_TYPE,
+    PH_KEY_FP, PH_VA, PH_VB, PH_CA_FP, PH_ADDR, PH_REQ_ID, PH_POLICY, PH_CERT,
+    PH_COUNT };
+
 /* Revocation parameters, by position in stmt_sql[ITEM_REVOCATION]. */
 enum { PR_KIND, PR_VALUE, PR_REASON, PR_REVOKED_BY, PR_BLOCK_UNTIL,
     PR_REQ_ID, PR_ISSUER, PR_COUNT };
+
+/* Access request parameters, by position in stmt_sql[ITEM_ACCESS_REQUEST]. */
+enum { PA_ID, PA_KIND, PA_SUBJECT, PA_ISSUER, PA_EMAIL, PA_ROLE,
+    PA_PRINCIPALS, PA_TTL, PA_REASON, PA_KEY, PA_KEY_FP, PA_MIN, PA_EXPIRES,
+    PA_ADDR, PA_REQ_ID, PA_POLICY, PA_COUNT };
+
+/* Access decision parameters, by position in stmt_sql[ITEM_ACCESS_DECISION]. */
+enum { PX_REQUEST, PX_DECISION, PX_SUBJECT, PX_ISSUER, PX_EMAIL, PX_REASON,
+    PX_ADDR, PX_REQ_ID, PX_POLICY, PX_COUNT };
 
 struct item {
     enum item_kind kind;
@@ -82,7 +96,8 @@ struct ledger {
 };
 
 static const char *const stmt_names[] = { "ins_cert", "ins_denial",
-    "ins_policy", "ins_revocation" };
+    "ins_policy", "ins_revocation", "ins_host_cert", "ins_access_request",
+    "ins_access_decision" };
 /*
  * Every insert carries the record's created_at (the time its entry names),
  * its canonical entry and the entry's MAC as the last three parameters.
@@ -91,8 +106,8 @@ static const char *const stmt_sql[] = {
     /* 1 serial, 2 key_id, 3 issuer, 4 subject, 5 email, 6 role,
      * 7 principals, 8 key_type, 9 key_fp, 10 va, 11 vb, 12 opts,
      * 13 exts, 14 ca_fp, 15 addr, 16 req_id, 17 reason, 18 policy,
-     * 19 certificate, 20 token_id, 21 max_uses, 22 created_at, 23 entry,
-     * 24 mac */
+     * 19 certificate, 20 token_id, 21 max_uses, 22 spiffe_id (#16),
+     * 23 created_at, 24 entry, 25 mac */
     /* One row: (blocked, seq).  The subject's block is checked in the
      * certificate's own transaction, after the segment took the subject's
      * lock (segment_locks), so no certificate commits after a block. */
@@ -109,11 +124,11 @@ static const char *const stmt_sql[] = {
     "  role, principals, key_type, key_fingerprint, valid_after, "
     "  valid_before, critical_options, extensions, ca_fingerprint, "
     "  client_address, request_id, reason, policy_version, token_id, "
-    "  certificate, created_at, entry, mac) "
+    "  certificate, spiffe_id, created_at, entry, mac) "
     "SELECT $1::bigint, $2, $4, $3, $5, $6, $7::text[], $8, $9, "
     "  to_timestamp($10::bigint), to_timestamp($11::bigint), $12::jsonb, "
-    "  $13::text[], $14, $15, $16, $17, $18, $20, $19, $22::timestamptz, "
-    "  $23::bytea, $24::bytea "
+    "  $13::text[], $14, $15, $16, $17, $18, $20, $19, $22, "
+    "  $23::timestamptz, $24::bytea, $25::bytea "
     "WHERE EXISTS (SELECT 1 FROM t) RETURNING seq) "
     "SELECT (SELECT blocked FROM b), (SELECT seq FROM c)",
     /* 1 subject, 2 issuer, 3 email, 4 role, 5 principals, 6 reason,
@@ -141,6 +156,30 @@ static const char *const stmt_sql[] = {
     "   issuer IS NOT DISTINCT FROM $7 AND "
     "   block_until IS NOT DISTINCT FROM to_timestamp($5::bigint)) "
     "RETURNING seq",
+    /* 1 serial, 2 key_id, 3 spiffe_id, 4 principals, 5 key_type, 6 key_fp,
+     * 7 va, 8 vb, 9 ca_fp, 10 addr, 11 req_id, 12 policy, 13 certificate,
+     * 14 created_at, 15 entry, 16 mac */
+    "INSERT INTO host_certificates (serial, key_id, spiffe_id, principals, "
+    "  key_type, key_fingerprint, valid_after, valid_before, ca_fingerprint, "
+    "  client_address, request_id, policy_version, certificate, created_at, "
+    "  entry, mac) "
+    "VALUES ($1::bigint, $2, $3, $4::text[], $5, $6, to_timestamp($7::bigint), "
+    "  to_timestamp($8::bigint), $9, $10, $11, $12, $13, $14::timestamptz, "
+    "  $15::bytea, $16::bytea) RETURNING seq",
+    /* access_requests: PA_* in order, then created_at, entry, mac. */
+    "INSERT INTO access_requests (id, kind, subject, issuer, email, role, "
+    "  principals, ttl_seconds, reason, public_key, key_fingerprint, "
+    "  min_approvals, expires_at, client_address, request_id, "
+    "  policy_version, created_at, entry, mac) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8::bigint, $9, $10, $11, "
+    "  $12::integer, to_timestamp($13::bigint), $14, $15, $16, "
+    "  $17::timestamptz, $18::bytea, $19::bytea) RETURNING seq",
+    /* access_decisions: PX_* in order, then created_at, entry, mac. */
+    "INSERT INTO access_decisions (access_request, decision, subject, "
+    "  issuer, email, reason, client_address, request_id, policy_version, "
+    "  created_at, entry, mac) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::timestamptz, "
+    "  $11::bytea, $12::bytea) RETURNING seq",
 };
 
 /* A PostgreSQL array literal of strings: {"a","b\"c"}.  Caller frees. */
@@ -247,6 +286,12 @@ item_result(struct item *it, PGresult *res)
 
             if (it->kind == ITEM_POLICY)
                 it->result = 0; /* another replica recorded it */
+            else if (cons != NULL && strcmp(cons,
+                "certificates_access_collect") == 0)
+                it->result = MESHCA_ERR_LEDGER_COLLECTED;
+            else if (cons != NULL && strcmp(cons,
+                "access_decisions_once") == 0)
+                it->result = MESHCA_ERR_LEDGER_DECIDED;
             else if (cons != NULL && strstr(cons, "serial") != NULL)
                 it->result = MESHCA_ERR_LEDGER_DUPLICATE_SERIAL;
             else
@@ -513,6 +558,18 @@ item_committed(PGconn *c, const struct item *it)
         sql = "SELECT 1 FROM revocations WHERE request_id = $1";
         p[0] = it->params[PR_REQ_ID];
         break;
+    case ITEM_HOST_CERT:
+        sql = "SELECT 1 FROM host_certificates WHERE request_id = $1";
+        p[0] = it->params[PH_REQ_ID];
+        break;
+    case ITEM_ACCESS_REQUEST:
+        sql = "SELECT 1 FROM access_requests WHERE id = $1";
+        p[0] = it->params[PA_ID];
+        break;
+    case ITEM_ACCESS_DECISION:
+        sql = "SELECT 1 FROM access_decisions WHERE request_id = $1";
+        p[0] = it->params[PX_REQ_ID];
+        break;
     default:
         return 0; /* idempotent: run it again */
     }
@@ -552,7 +609,8 @@ retry_batch(PGconn *c, struct item **batch, size_t n)
     for (i = 0; i < k; i++) {
         if (again[i]->kind != ITEM_ISSUANCE ||
             (again[i]->result != MESHCA_ERR_LEDGER_REPLAY &&
-            again[i]->result != MESHCA_ERR_LEDGER_DUPLICATE_SERIAL))
+            again[i]->result != MESHCA_ERR_LEDGER_DUPLICATE_SERIAL &&
+            again[i]->result != MESHCA_ERR_LEDGER_COLLECTED))
             continue;
         if ((r = item_committed(c, again[i])) < 0)
             return -1;
@@ -826,10 +884,12 @@ issuance_params(struct item *it, const struct ledger_issuance *rec)
     p[PI_CERT] = rec->certificate;
     p[PI_TOKEN_ID] = rec->token_id;
     p[PI_MAX_USES] = own(it, fmt_u64(rec->max_uses ? rec->max_uses : 1));
+    p[PI_SPIFFE_ID] = rec->spiffe_id;
     it->nparams = PI_COUNT;
-    /* Only email and reason may be NULL (SQL NULL). */
+    /* Only email, reason and spiffe_id may be NULL (SQL NULL). */
     for (i = 0; i < PI_COUNT; i++)
-        if (p[i] == NULL && i != PI_EMAIL && i != PI_REASON)
+        if (p[i] == NULL && i != PI_EMAIL && i != PI_REASON &&
+            i != PI_SPIFFE_ID)
             return MESHCA_ERR_ALLOC;
     return 0;
 }
@@ -938,6 +998,95 @@ ledger_record_revocation(struct ledger *l, const struct ledger_revocation *rec)
     it.params[PR_ISSUER] = rec->issuer;
     r = rec->block_until > 0 && it.params[PR_BLOCK_UNTIL] == NULL ?
         MESHCA_ERR_ALLOC : entry_revocation(rec, now, it.entry);
+    return item_finish(l, &it, now, r);
+}
+
+int
+ledger_record_host_certificate(struct ledger *l,
+    const struct ledger_host_certificate *rec)
+{
+    struct item it;
+    const char **p = it.params;
+    int64_t now = wall_us();
+    int r, i;
+
+    if ((r = item_start(&it, ITEM_HOST_CERT, PH_COUNT)) != 0)
+        return r;
+    p[PH_SERIAL] = own(&it, fmt_u64(rec->serial));
+    p[PH_KEY_ID] = rec->key_id;
+    p[PH_SPIFFE_ID] = rec->spiffe_id;
+    p[PH_PRINCIPALS] = own(&it, pg_array(rec->principals, rec->nprincipals));
+    p[PH_KEY_TYPE] = rec->key_type;
+    p[PH_KEY_FP] = rec->key_fingerprint;
+    p[PH_VA] = own(&it, fmt_i64(rec->valid_after));
+    p[PH_VB] = own(&it, fmt_i64(rec->valid_before));
+    p[PH_CA_FP] = rec->ca_fingerprint;
+    p[PH_ADDR] = rec->client_address;
+    p[PH_REQ_ID] = rec->request_id;
+    p[PH_POLICY] = rec->policy_version;
+    p[PH_CERT] = rec->certificate;
+    for (i = 0; i < PH_COUNT && r == 0; i++)
+        if (p[i] == NULL)
+            r = MESHCA_ERR_ALLOC;
+    if (r == 0)
+        r = entry_host_certificate(rec, now, it.entry);
+    return item_finish(l, &it, now, r);
+}
+
+int
+ledger_record_access_request(struct ledger *l,
+    const struct ledger_access_request *rec)
+{
+    const char **p;
+    struct item it;
+    int64_t now = wall_us();
+    int r;
+
+    if ((r = item_start(&it, ITEM_ACCESS_REQUEST, PA_COUNT)) != 0)
+        return r;
+    p = it.params;
+    p[PA_ID] = rec->id;
+    p[PA_KIND] = rec->kind;
+    p[PA_SUBJECT] = rec->subject;
+    p[PA_ISSUER] = rec->issuer;
+    p[PA_EMAIL] = rec->email;
+    p[PA_ROLE] = rec->role;
+    p[PA_PRINCIPALS] = own(&it, pg_array(rec->principals, rec->nprincipals));
+    p[PA_TTL] = own(&it, fmt_i64(rec->ttl_seconds));
+    p[PA_REASON] = rec->reason;
+    p[PA_KEY] = rec->public_key;
+    p[PA_KEY_FP] = rec->key_fingerprint;
+    p[PA_MIN] = own(&it, fmt_i64(rec->min_approvals));
+    p[PA_EXPIRES] = own(&it, fmt_i64(rec->expires_at));
+    p[PA_ADDR] = rec->client_address;
+    p[PA_REQ_ID] = rec->request_id;
+    p[PA_POLICY] = rec->policy_version;
+    r = p[PA_PRINCIPALS] == NULL || p[PA_TTL] == NULL || p[PA_MIN] == NULL ||
+        p[PA_EXPIRES] == NULL ? MESHCA_ERR_ALLOC :
+        entry_access_request(rec, now, it.entry);
+    return item_finish(l, &it, now, r);
+}
+
+int
+ledger_record_access_decision(struct ledger *l,
+    const struct ledger_access_decision *rec)
+{
+    struct item it;
+    int64_t now = wall_us();
+    int r;
+
+    if ((r = item_start(&it, ITEM_ACCESS_DECISION, PX_COUNT)) != 0)
+        return r;
+    it.params[PX_REQUEST] = rec->access_request;
+    it.params[PX_DECISION] = rec->decision;
+    it.params[PX_SUBJECT] = rec->subject;
+    it.params[PX_ISSUER] = rec->issuer;
+    it.params[PX_EMAIL] = rec->email;
+    it.params[PX_REASON] = rec->reason;
+    it.params[PX_ADDR] = rec->client_address;
+    it.params[PX_REQ_ID] = rec->request_id;
+    it.params[PX_POLICY] = rec->policy_version;
+    r = entry_access_decision(rec, now, it.entry);
     return item_finish(l, &it, now, r);
 }
 
@@ -1178,7 +1327,16 @@ static const char report_sql[] =
     "   SELECT x.serial::text AS serial, x.subject, x.email, x.principals, x.role,"
     "     to_char(x.valid_before AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS valid_before"
     "   FROM certificates x WHERE x.valid_before > now() AND NOT " REVOKED_SQL
-    "   ORDER BY x.valid_before LIMIT 2000) v))::text";
+    "   ORDER BY x.valid_before LIMIT 2000) v),"
+    /* Issue #16: which workloads held which host names in the period. */
+    " 'hosts', (SELECT coalesce(json_agg(h ORDER BY h.spiffe_id), '[]') FROM ("
+    "   SELECT x.spiffe_id, array_agg(DISTINCT n ORDER BY n) AS host_names,"
+    "     count(DISTINCT x.serial) AS certificates,"
+    "     to_char(max(x.created_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS last_issued,"
+    "     to_char(max(x.valid_before) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS valid_until"
+    "   FROM host_certificates x, unnest(x.principals) AS n"
+    "   WHERE x.created_at BETWEEN to_timestamp($1::bigint) AND to_timestamp($2::bigint)"
+    "   GROUP BY x.spiffe_id LIMIT 2000) h))::text";
 
 json_t *
 ledger_report(struct ledger *l, int64_t since, int64_t until)

@@ -43,7 +43,8 @@ void ledger_close(struct ledger *l);
  * the person (issuer, subject) is in force, checked in that transaction under
  * the person's lock: nothing recorded); MESHCA_ERR_LEDGER_REPLAY (the token was
  * already used max_uses times: nothing recorded); MESHCA_ERR_LEDGER_DUPLICATE_SERIAL
- * (retry with another serial); MESHCA_ERR_UNAVAILABLE (database unreachable
+ * (retry with another serial); MESHCA_ERR_LEDGER_COLLECTED (the key id names
+ * an access request already collected: nothing recorded); MESHCA_ERR_UNAVAILABLE (database unreachable
  * or failing: nothing may be returned to the client). */
 int ledger_record_issuance(struct ledger *l,
     const struct ledger_issuance *rec) MESHCA_WUR;
@@ -61,6 +62,23 @@ int ledger_record_policy(struct ledger *l, const char *version,
  * already revoked (nothing new recorded), or an error as above. */
 int ledger_record_revocation(struct ledger *l,
     const struct ledger_revocation *rec) MESHCA_WUR;
+
+/* Records a host certificate (issue #16).  Blocks until committed.
+ * Returns 0, MESHCA_ERR_LEDGER_DUPLICATE_SERIAL (retry with another serial)
+ * or MESHCA_ERR_UNAVAILABLE (nothing may be returned to the client). */
+int ledger_record_host_certificate(struct ledger *l,
+    const struct ledger_host_certificate *rec) MESHCA_WUR;
+
+/* Records an access request or break-glass use (#17).  Same blocking and
+ * errors as ledger_record_denial. */
+int ledger_record_access_request(struct ledger *l,
+    const struct ledger_access_request *rec) MESHCA_WUR;
+
+/* Records a decision on an access request.  Returns 0,
+ * MESHCA_ERR_LEDGER_DECIDED (this person already made this decision on it:
+ * nothing recorded), or MESHCA_ERR_UNAVAILABLE. */
+int ledger_record_access_decision(struct ledger *l,
+    const struct ledger_access_decision *rec) MESHCA_WUR;
 
 /* One entry of a revocation snapshot: kind "serial" (value a serial, with
  * the signing CA's fingerprint when the ledger knows it), "key_id",

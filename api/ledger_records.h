@@ -27,6 +27,7 @@ struct ledger_issuance {
     const char *token_id;                          /* replay id */
     uint64_t max_uses;                             /* per token */
     const char *certificate;                       /* the one-line form */
+    const char *spiffe_id;                         /* a workload's; NULL for people */
 };
 
 struct ledger_denial {
@@ -45,6 +46,46 @@ struct ledger_revocation {
     const char *issuer;        /* subject only: the subject's issuer */
     const char *reason, *revoked_by, *request_id;
     int64_t block_until;       /* subject only: refuse new ones until; 0: no */
+};
+
+/* A host certificate granted to a workload (issue #16). */
+struct ledger_host_certificate {
+    uint64_t serial;
+    const char *key_id, *spiffe_id;
+    const char *const *principals;
+    size_t nprincipals;
+    const char *key_type, *key_fingerprint;
+    int64_t valid_after, valid_before;             /* epoch seconds */
+    const char *ca_fingerprint, *client_address, *request_id;
+    const char *policy_version;
+    const char *certificate;                       /* the one-line form */
+};
+
+/* Just-in-time access (#17): a request for a role that needs approval, or a
+ * break-glass use (kind "approval" or "break_glass"). */
+struct ledger_access_request {
+    const char *id;                                /* 32 hex digits */
+    const char *kind;
+    const char *subject, *issuer, *email;          /* email may be NULL */
+    const char *role;
+    const char *const *principals;
+    size_t nprincipals;
+    int64_t ttl_seconds;
+    const char *reason;
+    const char *public_key, *key_fingerprint;
+    int min_approvals;                             /* 0 for break-glass */
+    int64_t expires_at;                            /* epoch seconds */
+    const char *client_address, *request_id, *policy_version;
+};
+
+/* An approver's "approve" or "deny" of a request, or the "acknowledge" of a
+ * break-glass use. */
+struct ledger_access_decision {
+    const char *access_request;                    /* its id */
+    const char *decision;
+    const char *subject, *issuer, *email;          /* who; email may be NULL */
+    const char *reason;                            /* may be NULL */
+    const char *client_address, *request_id, *policy_version;
 };
 
 #endif

@@ -23,11 +23,15 @@
 #define TILE_FULL_BYTES (TLOG_TILE_WIDTH * TLOG_HASH_LEN)
 
 static const char entries_sql[] =
-    "SELECT coalesce(l.entry, c.entry, d.entry, p.entry, r.entry) "
+    "SELECT coalesce(l.entry, c.entry, d.entry, p.entry, r.entry, h.entry, "
+    "ar.entry, ad.entry) "
     "FROM log_leaves l LEFT JOIN certificates c ON c.seq = l.seq "
     "LEFT JOIN denials d ON d.seq = l.seq "
     "LEFT JOIN policy_versions p ON p.seq = l.seq "
     "LEFT JOIN revocations r ON r.seq = l.seq "
+    "LEFT JOIN host_certificates h ON h.seq = l.seq "
+    "LEFT JOIN access_requests ar ON ar.seq = l.seq "
+    "LEFT JOIN access_decisions ad ON ad.seq = l.seq "
     "WHERE l.idx >= $1::bigint AND l.idx < $2::bigint ORDER BY l.idx";
 
 static void

@@ -225,7 +225,7 @@ check_leaf(struct vstate *v, PGresult *res, int i, uint64_t expect)
 static int
 declare_cursor(PGconn *c)
 {
-    char sql[8192];
+    char sql[16384];
     PGresult *res;
     int n, ok;
 
@@ -240,9 +240,19 @@ declare_cursor(PGconn *c)
         "  'policy version ' || left(x.version, 12) FROM policy_versions x"
         " UNION ALL SELECT x.seq, 'r', x.entry, x.mac, %s, "
         "  'revocation of ' || x.kind || ' ' || x.value FROM revocations x"
+        " UNION ALL SELECT x.seq, 'h', x.entry, x.mac, %s, "
+        "  'host certificate serial ' || x.serial FROM host_certificates x"
+        " UNION ALL SELECT x.seq, 'a', x.entry, x.mac, %s, "
+        "  'access request ' || x.id FROM access_requests x"
+        " UNION ALL SELECT x.seq, 'e', x.entry, x.mac, %s, "
+        "  x.decision || ' of access request ' || x.access_request "
+        "  FROM access_decisions x"
         ") u ON u.seq = l.seq ORDER BY l.idx",
         entry_row_sql(ENTRY_CERTIFICATE), entry_row_sql(ENTRY_DENIAL),
-        entry_row_sql(ENTRY_POLICY), entry_row_sql(ENTRY_REVOCATION));
+        entry_row_sql(ENTRY_POLICY), entry_row_sql(ENTRY_REVOCATION),
+        entry_row_sql(ENTRY_HOST_CERTIFICATE),
+        entry_row_sql(ENTRY_ACCESS_REQUEST),
+        entry_row_sql(ENTRY_ACCESS_DECISION));
     if (n < 0 || (size_t)n >= sizeof(sql))
         return -1;
     res = PQexec(c, sql);
@@ -295,6 +305,9 @@ check_rows(struct vstate *v)
         " UNION ALL SELECT seq, xid, 'denial for ' || coalesce(subject, '?') FROM denials"
         " UNION ALL SELECT seq, xid, 'policy version ' || left(version, 12) FROM policy_versions"
         " UNION ALL SELECT seq, xid, 'revocation of ' || kind || ' ' || value FROM revocations"
+        " UNION ALL SELECT seq, xid, 'host certificate serial ' || serial FROM host_certificates"
+        " UNION ALL SELECT seq, xid, 'access request ' || id FROM access_requests"
+        " UNION ALL SELECT seq, xid, decision || ' of access request ' || access_request FROM access_decisions"
         ") u, log_state s WHERE ((u.xid IS NOT NULL AND (u.xid, u.seq) <= (s.xid, s.seq))"
         "  OR (u.xid IS NULL AND s.legacy_done))"
         " AND NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.seq = u.seq)"

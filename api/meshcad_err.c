@@ -22,6 +22,10 @@ static const struct {
         "serial already exists in the ledger" },
     { MESHCA_ERR_LEDGER_BLOCKED,
         "new certificates for this subject are blocked" },
+    { MESHCA_ERR_LEDGER_DECIDED,
+      "this person has already made this decision on the request" },
+    { MESHCA_ERR_LEDGER_COLLECTED,
+      "the access request's certificate was already collected" },
 };
 
 const char *

@@ -23,6 +23,9 @@ enum meshcad_err {
     MESHCA_ERR_LEDGER_REPLAY = -151,
     MESHCA_ERR_LEDGER_DUPLICATE_SERIAL = -152,
     MESHCA_ERR_LEDGER_BLOCKED = -153, /* the subject is blocked */
+    /* Just-in-time access (#17). */
+    MESHCA_ERR_LEDGER_DECIDED = -158, /* this person already decided so */
+    MESHCA_ERR_LEDGER_COLLECTED = -159, /* the request was collected */
 };
 
 /* A static description of err, a meshcad or a libmeshca code (falling back

@@ -210,9 +210,11 @@ metrics_init_labels(struct metrics *m)
         "invalid_token", "idp_unavailable", "invalid_key", "key_binding",
         "policy", "rate_limited", "replay", "revoked",
         "revocations_unavailable", "ledger_unavailable",
-        "denial_unrecorded" };
+        "denial_unrecorded", "ca_unavailable",
+        "invalid_svid" /* mesh identity (issue #16) */ };
     static const char *const codes[] = { "200", "304", "400", "401", "403",
-        "404", "405", "409", "413", "429", "500", "503" };
+        "404", "405", "409", "413", "429", "500", "503",
+        "201", "202", "410" /* issuance; access requests (#17) */ };
     size_t i;
 
     for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
@@ -221,6 +223,8 @@ metrics_init_labels(struct metrics *m)
         metrics_zero(&m->responses, codes[i]);
     metrics_zero(&m->reloads, "ok");
     metrics_zero(&m->reloads, "refused");
+    metrics_zero(&m->ca_reloads, "ok");
+    metrics_zero(&m->ca_reloads, "refused");
 }
 
 int

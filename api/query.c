@@ -15,6 +15,7 @@
 #include "meshca/csv.h"
 #include "meshca/claims.h"
 #include "meshca/duration.h"
+#include "access_store.h"
 #include "auth.h"
 #include "ledger.h"
 #include "logserve.h"
@@ -266,6 +267,10 @@ handle_report(struct request *req)
                 "now");
         } else {
             json_object_set_new(rep, "integrity", log_integrity(req->srv));
+            /* Just-in-time access (#17): the period's requests and
+             * break-glass uses with what became of them. */
+            json_object_set_new(rep, "access_requests",
+                access_store_report(req->srv->ledger, since, until));
             req_reply_json(req, 200, rep);
             json_decref(rep);
         }

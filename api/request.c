@@ -19,6 +19,7 @@ request_free(struct issue_request *r)
     jsonv_strv_free(r->principals, r->nprincipals);
     free(r->reason);
     free(r->role);
+    free(r->access_request);
     free(r);
 }
 
@@ -63,7 +64,7 @@ request_parse(const char *body, size_t len, int require_key,
     struct issue_request **reqp, char *msg, size_t msglen)
 {
     static const char *const known[] = { "public_key", "principals", "ttl",
-        "reason", "role", NULL };
+        "reason", "role", "request_id", NULL };
     struct issue_request *r = NULL;
     json_t *o = NULL, *v, *e;
     json_error_t je;
@@ -94,7 +95,8 @@ request_parse(const char *body, size_t len, int require_key,
                 found = 1;
         if (!found) {
             snprintf(msg, msglen, "unknown field \"%.64s\" (expected "
-                "public_key, principals, ttl, reason, role)", key);
+                "public_key, principals, ttl, reason, role, request_id)",
+                key);
             goto out;
         }
     }
@@ -106,8 +108,15 @@ request_parse(const char *body, size_t len, int require_key,
         msglen) < 0 ||
         get_str(o, "reason", REQUEST_REASON_MAX, &r->reason, msg, msglen) < 0 ||
         get_str(o, "role", 128, &r->role, msg, msglen) < 0 ||
-        get_str(o, "ttl", 32, &ttl, msg, msglen) < 0)
+        get_str(o, "ttl", 32, &ttl, msg, msglen) < 0 ||
+        get_str(o, "request_id", 32, &r->access_request, msg, msglen) < 0)
         goto out;
+    if (r->access_request != NULL &&
+        strspn(r->access_request, "0123456789abcdef") != 32) {
+        snprintf(msg, msglen, "request_id: must be the 32 hex digits of an "
+            "access request (as the 202 answer gave it)");
+        goto out;
+    }
     if (require_key && r->public_key == NULL) {
         snprintf(msg, msglen, "public_key: missing (the OpenSSH public key "
             "to certify, e.g. the contents of ~/.ssh/id_ed25519.pub)");

@@ -4,7 +4,8 @@
  *    "principals": ["payments/api", ...],            (optional: all the role grants)
  *    "ttl": "10m",                                   (optional: the role's default)
  *    "reason": "INC-1234 debugging",                 (optional unless the role requires one)
- *    "role": "payments-oncall"}                      (optional: pick a role)
+ *    "role": "payments-oncall",                      (optional: pick a role)
+ *    "request_id": "0f3c..."}         (optional: collect an approved access request)
  * Parsed strictly: unknown keys, wrong types, oversized fields, bad principals
  * and durations are refused with a message naming the field.
  */
@@ -26,6 +27,7 @@ struct issue_request {
     int64_t ttl;            /* seconds; 0 when absent */
     char *reason;           /* NULL when absent */
     char *role;             /* NULL when absent */
+    char *access_request;   /* "request_id": 32 hex digits; NULL when absent */
 };
 
 /* Parses body.  Returns 0 and a new request in *reqp, or

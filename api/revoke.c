@@ -18,6 +18,7 @@
 #include "meshcad_err.h"
 #include "revocations.h"
 #include "revoke.h"
+#include "notify.h"
 #include "server.h"
 
 /* If-None-Match against our (weak) ETag, by weak comparison (RFC 9110
@@ -330,6 +331,8 @@ revoke_record(struct request *req, const struct ledger_revocation *rec)
     if (rec->issuer != NULL)
         json_object_set_new(out, "issuer", json_string(rec->issuer));
     req_reply_json(req, r == 1 ? 200 : 201, out);
+    if (r == 0)
+        notify_event(req->srv, "revocation.created", out);
     json_decref(out);
     log_json(LOG_LEVEL_INFO, "revocation", json_pack("{s:s, s:s, s:s, s:s, "
         "s:s?}", "request_id", req->id, "kind", rec->kind, "value",

@@ -30,11 +30,13 @@
 #include "log.h"
 #include "meshcad.h"
 #include "meshcad_err.h"
-#include "notify.h"
+#include "sdnotify.h"
 #include "policyfile.h"
 #include "ratelimit.h"
 #include "revocations.h"
 #include "server.h"
+#include "svid.h"
+#include "webhooks.h"
 
 static int
 parse_config_flag(int argc, char **argv, const char **pathp)
@@ -76,6 +78,19 @@ print_diags(const struct diags *d)
         fprintf(stderr, "meshcad: %s\n", d->msgs[i]);
 }
 
+/* The policy's "hosts" against mesh.host_ttl_ceiling: 0, or
+ * MESHCA_ERR_POLICY_INVALID with the problems in d and *pp dropped. */
+static int
+check_host_ceiling(const struct config *cfg, struct policy **pp,
+    struct diags *d)
+{
+    if (policy_hosts_check_ceiling(*pp, cfg->mesh.host_ttl_ceiling, d) == 0)
+        return 0;
+    policy_unref(*pp);
+    *pp = NULL;
+    return MESHCA_ERR_POLICY_INVALID;
+}
+
 /* Loads the policy file; on success records it in the ledger (best effort:
  * a database outage must not block a reload) and returns it. */
 static struct policy *
@@ -83,12 +98,12 @@ load_policy(struct server *srv, int initial)
 {
     struct diags d = { 0 };
     struct policy *p = NULL;
-    json_t *f;
+    json_t *f, *hosts;
     size_t i;
     int r;
 
     if ((r = policyfile_load(srv->cfg->policy_path, srv->cfg->ttl_ceiling,
-        &p, &d)) != 0) {
+        &p, &d)) != 0 || (r = check_host_ceiling(srv->cfg, &p, &d)) != 0) {
         json_t *errs = json_array();
 
         for (i = 0; i < d.n; i++)
@@ -106,6 +121,10 @@ load_policy(struct server *srv, int initial)
     log_json(LOG_LEVEL_INFO, initial ? "policy loaded" : "policy reloaded", f);
     for (i = 0; i < policy_nroles(p); i++) /* every role's counter from 0 */
         metrics_zero(&srv->metrics.issued, policy_role_name(p, i));
+    if ((hosts = policy_host_patterns(p)) != NULL &&
+        json_array_size(hosts) > 0) /* host certificates (issue #16) */
+        metrics_zero(&srv->metrics.issued, "hosts");
+    json_decref(hosts);
     if (!initial)
         metrics_inc(&srv->metrics.reloads, "ok");
     if (srv->ledger != NULL &&
@@ -120,6 +139,33 @@ load_policy(struct server *srv, int initial)
 static char *build_config_body(const struct server *srv,
     const struct cakey_set *set);
 
+/* The host CA (issue #16): cfg's ca_keys with "use": "host" (files or
+ * tokens, like the user keys) join cs, so that a reload swaps both sets
+ * together.  No host key is fine (no host CA); a key in both sets is not.
+ * Returns 0, or -1 with what to fix in why. */
+static int
+load_host_cas(const struct server *srv, const struct config *cfg,
+    struct castate *cs, char *why, size_t whylen)
+{
+    struct cakey_set *host = NULL;
+    int r;
+
+    if (cakeysrc_load_set(cfg, CA_KEY_USE_HOST,
+        (size_t)srv->cfg->limits.threads, &host, why, whylen) != 0)
+        return -1;
+    if (host == NULL)
+        return 0;
+    if ((r = castate_set_host(cs, host)) != 0) {
+        snprintf(why, whylen, "%s", r == MESHCA_ERR_CAKEY_DUPLICATE ?
+            "a CA key is configured for both \"use\": \"user\" and "
+            "\"use\": \"host\"; give hosts their own key (meshcad keygen)"
+            : "out of memory");
+        cakey_set_free(host);
+        return -1;
+    }
+    return 0;
+}
+
 /* Loads cfg's ca_keys into a new CA state (files and PKCS#11 tokens, one
  * token session per HTTP thread).  Returns 0 and *csp, or -1 with what to
  * fix in why. */
@@ -131,8 +177,8 @@ load_ca_state(const struct server *srv, const struct config *cfg,
     char *body = NULL;
 
     *csp = NULL;
-    if (cakeysrc_load_set(cfg, (size_t)srv->cfg->limits.threads, &set, why,
-        whylen) != 0)
+    if (cakeysrc_load_set(cfg, CA_KEY_USE_USER,
+        (size_t)srv->cfg->limits.threads, &set, why, whylen) != 0)
         return -1;
     if ((body = build_config_body(srv, set)) == NULL ||
         castate_new(set, body, csp) != 0) {
@@ -141,7 +187,36 @@ load_ca_state(const struct server *srv, const struct config *cfg,
         cakey_set_free(set);
         return -1;
     }
+    if (load_host_cas(srv, cfg, *csp, why, whylen) != 0) {
+        castate_unref(*csp);
+        *csp = NULL;
+        return -1;
+    }
     return 0;
+}
+
+/* Appends set's keys (fingerprint, state; "use": "host" for host keys) to
+ * the reload log's array.  Accepts a NULL set. */
+static void
+log_keys(json_t *keys, const struct cakey_set *set, int host)
+{
+    size_t i;
+
+    for (i = 0; set != NULL && i < cakey_set_count(set); i++) {
+        enum cakey_state st;
+        const struct cakey *k = cakey_set_get(set, i, &st);
+        char *fp = NULL;
+        json_t *o;
+
+        if (meshca_key_fingerprint(cakey_public(k), &fp) != 0)
+            continue;
+        o = json_pack("{s:s, s:s}", "fingerprint", fp, "state",
+            cakey_state_name(st));
+        if (o != NULL && host)
+            json_object_set_new(o, "use", json_string("host"));
+        json_array_append_new(keys, o);
+        free(fp);
+    }
 }
 
 /* SIGHUP: re-reads the config file's ca_keys (a rotation needs no
@@ -157,7 +232,6 @@ reload_ca_keys(struct server *srv, const char *path)
     struct diags d = { 0 };
     json_t *keys;
     char why[1024];
-    size_t i;
 
     if (config_load(path, &cfg, &d) != 0) {
         snprintf(why, sizeof(why), "%s is invalid: %s", path,
@@ -168,16 +242,8 @@ reload_ca_keys(struct server *srv, const char *path)
     if (load_ca_state(srv, cfg, &cs, why, sizeof(why)) != 0)
         goto refused;
     keys = json_array();
-    for (i = 0; i < cakey_set_count(cs->set); i++) {
-        enum cakey_state st;
-        const struct cakey *k = cakey_set_get(cs->set, i, &st);
-        char *fp = NULL;
-
-        if (meshca_key_fingerprint(cakey_public(k), &fp) == 0)
-            json_array_append_new(keys, json_pack("{s:s, s:s}", "fingerprint",
-                fp, "state", cakey_state_name(st)));
-        free(fp);
-    }
+    log_keys(keys, cs->set, 0);
+    log_keys(keys, cs->host_set, 1);
     server_set_ca(srv, cs);
     metrics_inc(&srv->metrics.ca_reloads, "ok");
     log_json(LOG_LEVEL_INFO, "ca keys reloaded", json_pack("{s:o}", "keys",
@@ -190,6 +256,22 @@ refused:
         "keep serving", json_pack("{s:s}", "error", why));
     config_free(cfg);
     return -1;
+}
+
+/* The mesh trust bundle (issue #16), read at start (the host CA keys are
+ * in the CA state: load_host_cas). */
+static int
+load_mesh(struct server *srv)
+{
+    const struct config *cfg = srv->cfg;
+
+    if (cfg->mesh.trust_bundle != NULL &&
+        svid_store_load(cfg->mesh.trust_bundle, &srv->mesh_store) != 0) {
+        fprintf(stderr, "meshcad: cannot read mesh.trust_bundle %s: no PEM "
+            "certificate in it\n", cfg->mesh.trust_bundle);
+        return MESHCA_ERR_INVALID_FORMAT;
+    }
+    return 0;
 }
 
 static char *
@@ -314,8 +396,14 @@ cmd_serve(int argc, char **argv)
         fprintf(stderr, "meshcad: cannot load the CA keys: %s\n", why);
         goto out;
     }
+    if ((r = load_mesh(&srv)) != 0)
+        goto out;
     if (start_ledger(&srv) != 0)
         goto out;
+    if (webhooks_start(cfg, &srv.webhooks) != 0) {
+        fprintf(stderr, "meshcad: cannot start webhook delivery\n");
+        goto out;
+    }
     if ((srv.policy = load_policy(&srv, 1)) == NULL)
         goto out;
     if ((r = identity_new(cfg, &srv.identity)) != 0) {
@@ -361,6 +449,7 @@ out:
     if (srv.daemon != NULL)
         server_stop(&srv, 0);
     revocations_stop(&srv);
+    webhooks_stop(srv.webhooks);
     server_set_policy(&srv, NULL);
     identity_free(srv.identity);
     integrator_stop(srv.integrator);
@@ -369,6 +458,7 @@ out:
     free(srv.log_vkey);
     server_set_ca(&srv, NULL);
     ratelimit_free(srv.rl);
+    svid_store_free(srv.mesh_store);
     metrics_free(&srv.metrics);
     diags_clear(&d);
     config_free(cfg);

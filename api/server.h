@@ -36,6 +36,7 @@ struct revocations;
 struct integrator;
 struct cakey;
 struct castate;
+struct webhooks;
 
 struct server {
     const struct config *cfg;
@@ -53,7 +54,11 @@ struct server {
     struct policy *policy;
     struct workq *wq;
     struct revocations *rev;    /* revocations.c */
+    struct webhooks *webhooks;  /* webhooks.c: notification delivery */
     char *tls_cert_pem, *tls_key_pem, *tls_ca_pem;
+    /* mesh identity (issue #16): NULL when not configured; the host CA
+     * keys are in ca (castate.h) */
+    struct x509_store_st *mesh_store; /* mesh.trust_bundle */
     atomic_int shutting_down;
 };
 

@@ -388,7 +388,8 @@ static_sig_alg(const uint8_t *sig, size_t siglen)
  */
 static int
 parse_cert(const uint8_t *blob, size_t len, int verify,
-    const struct meshca_key *subject, const struct meshca_key *signer, struct cert **certp)
+    const struct meshca_key *subject, const struct meshca_key *signer,
+    uint32_t want_type, struct cert **certp)
 {
     struct cert *c = NULL;
     struct meshca_buf *b = NULL;
@@ -438,7 +439,7 @@ parse_cert(const uint8_t *blob, size_t len, int verify,
     if ((r = meshca_buf_get_u64(b, &c->serial)) != 0 ||
         (r = meshca_buf_get_u32(b, &c->type)) != 0)
         goto out;
-    if (c->type != CERT_TYPE_USER) {
+    if (c->type != want_type) {
         r = MESHCA_ERR_CERT_TYPE;
         goto out;
     }
@@ -503,11 +504,12 @@ out:
 int
 cert_from_blob(const uint8_t *blob, size_t len, struct cert **certp)
 {
-    return parse_cert(blob, len, 1, NULL, NULL, certp);
+    return parse_cert(blob, len, 1, NULL, NULL, CERT_TYPE_USER, certp);
 }
 
-int
-cert_from_line(const char *line, struct cert **certp)
+/* cert_from_line for a certificate of type want_type. */
+static int
+cert_line_parse(const char *line, uint32_t want_type, struct cert **certp)
 {
     struct keyline kl;
     struct cert *c = NULL;
@@ -530,7 +532,7 @@ cert_from_line(const char *line, struct cert **certp)
     }
     if ((r = keyline_decode(&kl, &blob, &bloblen)) != 0)
         goto out;
-    if ((r = cert_from_blob(blob, bloblen, &c)) != 0)
+    if ((r = parse_cert(blob, bloblen, 1, NULL, NULL, want_type, &c)) != 0)
         goto out;
     if (!keyline_type_is(&kl, c->type_name)) {
         r = MESHCA_ERR_KEY_TYPE_MISMATCH;
@@ -543,6 +545,18 @@ out:
     free(blob);
     cert_free(c);
     return r;
+}
+
+int
+cert_from_line(const char *line, struct cert **certp)
+{
+    return cert_line_parse(line, CERT_TYPE_USER, certp);
+}
+
+int
+cert_host_from_line(const char *line, struct cert **certp)
+{
+    return cert_line_parse(line, CERT_TYPE_HOST, certp);
 }
 
 int
@@ -707,7 +721,8 @@ build_cert(const struct cert_request *req, const struct cakey *ca,
         (r = meshca_buf_put_string(b, rnd, CERT_NONCE_LEN)) != 0 ||
         (r = meshca_key_put_fields(req->key, b)) != 0 ||
         (r = meshca_buf_put_u64(b, serial)) != 0 ||
-        (r = meshca_buf_put_u32(b, CERT_TYPE_USER)) != 0 ||
+        (r = meshca_buf_put_u32(b, req->type == CERT_TYPE_HOST ?
+            CERT_TYPE_HOST : CERT_TYPE_USER)) != 0 ||
         (r = meshca_buf_put_cstring(b, req->key_id)) != 0)
         goto out;
     for (i = 0; i < req->nprincipals; i++) {
@@ -744,7 +759,7 @@ build_cert(const struct cert_request *req, const struct cakey *ca,
         (r = meshca_buf_put_stringb(b, tmp)) != 0)
         goto out;
     r = parse_cert(meshca_buf_ptr(b), meshca_buf_len(b), 0, req->key, cakey_public(ca),
-        certp);
+        req->type == CERT_TYPE_HOST ? CERT_TYPE_HOST : CERT_TYPE_USER, certp);
 out:
     OPENSSL_cleanse(rnd, sizeof(rnd));
     free(exts);

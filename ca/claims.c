@@ -17,6 +17,7 @@ claims_free(struct claims *c)
     free(c->jti);
     free(c->nonce);
     free(c->azp);
+    free(c->spiffe_id);
     json_decref(c->raw);
     free(c);
 }

@@ -18,6 +18,7 @@
 #include "meshca/duration.h"
 #include "meshca/policy.h"
 #include "meshca/principal.h"
+#include "meshca/spiffe.h"
 #include "policy_int.h"
 
 /* Which match key failed. */
@@ -29,10 +30,11 @@ enum fail {
     FAIL_DOMAINS,
     FAIL_SUBJECTS,
     FAIL_ABSENT,
+    FAIL_SPIFFE_IDS,
 };
 
 static const char *const fail_keys[] = { NULL, "issuer", "groups", "emails",
-    "email_domains", "subjects", NULL };
+    "email_domains", "subjects", NULL, "spiffe_ids" };
 
 /*
  * Denials and explanations are built in a struct meshca_buf (NULL: nobody will
@@ -195,6 +197,13 @@ match_test(const struct policy_match *m, const struct claims *c)
     }
     if (m->nsubjects > 0 && !in_list(m->subjects, m->nsubjects, c->sub, 0))
         return FAIL_SUBJECTS;
+    if (m->nspiffe_ids > 0) {
+        for (i = 0; c->spiffe_id != NULL && i < m->nspiffe_ids; i++)
+            if (spiffe_match(m->spiffe_ids[i], c->spiffe_id))
+                break;
+        if (c->spiffe_id == NULL || i == m->nspiffe_ids)
+            return FAIL_SPIFFE_IDS;
+    }
     return FAIL_NONE;
 }
 
@@ -244,6 +253,17 @@ match_why(const struct policy_match *m, const struct claims *c,
         say_value(b, c->sub, 200);
         say(b, " is not in subjects");
         break;
+    case FAIL_SPIFFE_IDS:
+        if (c->spiffe_id == NULL) {
+            say(b, "spiffe_ids needs a workload identity (a JWT-SVID or an "
+                "X.509-SVID) and you have none");
+            break;
+        }
+        say(b, "your SPIFFE ID ");
+        say_value(b, c->spiffe_id, 300);
+        say(b, " matches none of spiffe_ids ");
+        say_strv(b, m->spiffe_ids, m->nspiffe_ids);
+        break;
     }
 }
 
@@ -253,6 +273,89 @@ policy_is_admin(const struct policy *p, const struct claims *c)
     if (p == NULL || c == NULL)
         return 0;
     return p->admins.present && match_test(&p->admins, c) == FAIL_NONE;
+}
+
+/* Why no role matches c: who c is and, for a workload, why no spiffe_ids
+ * pattern matches its SPIFFE ID. */
+static void
+say_no_role(const struct policy *p, const struct claims *c,
+    struct meshca_buf *b)
+{
+    size_t i;
+
+    say(b, "no role matches you (issuer ");
+    say_value(b, c->iss, 200);
+    say(b, ", subject ");
+    say_value(b, c->sub, 200);
+    if (c->spiffe_id == NULL) {
+        say(b, ", groups ");
+        say_strv(b, c->groups, c->ngroups);
+        say(b, "); ask for a role in the policy");
+        return;
+    }
+    say(b, "): your SPIFFE ID ");
+    say_value(b, c->spiffe_id, 300);
+    say(b, " matches none of spiffe_ids");
+    for (i = 0; i < p->nroles; i++)
+        if (p->roles[i].match.nspiffe_ids > 0) {
+            say(b, " %s ", p->roles[i].name);
+            say_strv(b, p->roles[i].match.spiffe_ids,
+                p->roles[i].match.nspiffe_ids);
+        }
+    say(b, "; ask for a role in the policy");
+}
+
+static const struct policy_role *find_role(const struct policy *p,
+    const char *name);
+
+int
+policy_is_approver(const struct policy *p, const char *role,
+    const struct claims *c)
+{
+    const struct policy_role *r;
+
+    if (p == NULL || role == NULL || c == NULL ||
+        (r = find_role(p, role)) == NULL || r->min_approvals == 0)
+        return 0;
+    return r->approvers.present && match_test(&r->approvers, c) ==
+        FAIL_NONE;
+}
+
+static json_t *
+strv_json(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+json_t *
+policy_approvers_json(const struct policy *p, const char *role)
+{
+    const struct policy_role *r;
+    const struct policy_match *m;
+    json_t *o;
+
+    if (p == NULL || role == NULL || (r = find_role(p, role)) == NULL ||
+        r->min_approvals == 0 || (o = json_object()) == NULL)
+        return NULL;
+    m = &r->approvers;
+    if (m->issuer != NULL)
+        json_object_set_new(o, "issuer", json_string(m->issuer));
+    if (m->ngroups > 0)
+        json_object_set_new(o, "groups", strv_json(m->groups, m->ngroups));
+    if (m->nemails > 0)
+        json_object_set_new(o, "emails", strv_json(m->emails, m->nemails));
+    if (m->ndomains > 0)
+        json_object_set_new(o, "email_domains", strv_json(m->domains,
+            m->ndomains));
+    if (m->nsubjects > 0)
+        json_object_set_new(o, "subjects", strv_json(m->subjects,
+            m->nsubjects));
+    return o;
 }
 
 /* Templates */
@@ -345,6 +448,36 @@ say_template_refusal(struct meshca_buf *why, const char *pat, const char *var,
 }
 
 /*
+ * The value of SPIFFE template var (vlen bytes) of pattern pat for c, with
+ * its length; NULL with the reason appended to why.  Values come from a
+ * verified SPIFFE ID, whose segments hold only [A-Za-z0-9._-]; a segment
+ * still may not start with '.' or '-', and only {spiffe_path} may hold '/'
+ * (between segments, as it does in the ID).
+ */
+static const char *
+spiffe_value(const char *pat, const char *var, size_t vlen,
+    const struct claims *c, size_t *lenp, struct meshca_buf *why)
+{
+    const char *val;
+    char reason[160];
+    size_t n = 0;
+    int kind = policy_spiffe_var(var, vlen, &n);
+
+    if (policy_spiffe_value(kind, n, c->spiffe_id, &val, lenp, reason,
+        sizeof(reason)) != 0) {
+        say(why, "%s: {%.*s}: %s", pat, (int)vlen, var, reason);
+        return NULL;
+    }
+    if (*lenp > 0 && (val[0] == '.' || val[0] == '-')) {
+        say(why, "%s: your {%.*s} \"", pat, (int)vlen, var);
+        say_valuen(why, val, *lenp, 64);
+        say(why, "\" may not start with '%c'", val[0]);
+        return NULL;
+    }
+    return val;
+}
+
+/*
  * Principal i of role r for c: the literal itself, or the template filled
  * into buf (PRINCIPAL_MAX_LEN + 1 bytes).  NULL when it cannot be granted,
  * with the reason appended to why (when why != NULL).
@@ -368,7 +501,10 @@ role_principal(const struct policy_role *r, size_t i, const struct claims *c,
         /* The loader checked every '{' has its '}' and a known name. */
         close = strchr(p, '}');
         vlen = (size_t)(close - p - 1);
-        if ((val = template_value(p + 1, vlen, c, &n)) == NULL) {
+        if (policy_spiffe_var(p + 1, vlen, &k) != 0) {
+            if ((val = spiffe_value(pat, p + 1, vlen, c, &n, why)) == NULL)
+                return NULL;
+        } else if ((val = template_value(p + 1, vlen, c, &n)) == NULL) {
             say(why, "%s: your token has no %s{%.*s}", pat,
                 vlen == 5 || vlen == 11 ? "verified email for " : "",
                 (int)vlen, p + 1);
@@ -378,7 +514,8 @@ role_principal(const struct policy_role *r, size_t i, const struct claims *c,
             say(why, "%s: your {%.*s} is empty", pat, (int)vlen, p + 1);
             return NULL;
         }
-        if ((k = template_bad(val, n, vlen == 5)) != n) {
+        if (policy_spiffe_var(p + 1, vlen, &k) == 0 &&
+            (k = template_bad(val, n, vlen == 5)) != n) {
             say_template_refusal(why, pat, p + 1, vlen, val, n, k);
             return NULL;
         }
@@ -667,13 +804,7 @@ decide_core(const struct policy *p, const struct policy_request *rq,
             }
         }
         if (r == NULL && nmatched == 0) {
-            say(b, "no role matches you (issuer ");
-            say_value(b, c->iss, 200);
-            say(b, ", subject ");
-            say_value(b, c->sub, 200);
-            say(b, ", groups ");
-            say_strv(b, c->groups, c->ngroups);
-            say(b, "); ask for a role in the policy");
+            say_no_role(p, c, b);
             return MESHCA_ERR_POLICY_DENIED;
         }
         if (r == NULL) {
@@ -789,6 +920,9 @@ layout_grant(char *base, const struct outcome *o,
         d->extensions = ev;
         d->nextensions = r->nextensions;
         d->ttl = o->ttl;
+        d->min_approvals = r->min_approvals;
+        d->request_ttl = r->request_ttl;
+        d->break_glass = r->break_glass;
     }
     return off;
 }
@@ -935,6 +1069,22 @@ explain_role(const struct policy_role *r, const struct policy_request *rq,
     return o;
 }
 
+/* What a granted decision's role asks beyond the grant (#17): approval
+ * ("approval": {min_approvals, request_ttl_seconds, approvers}) or
+ * break-glass. */
+static void
+explain_access(json_t *ex, const struct policy *p,
+    const struct policy_decision *d)
+{
+    if (d->break_glass)
+        json_object_set_new(ex, "break_glass", json_true());
+    if (d->min_approvals > 0)
+        json_object_set_new(ex, "approval", json_pack("{s:i, s:I, s:o*}",
+            "min_approvals", d->min_approvals, "request_ttl_seconds",
+            (json_int_t)d->request_ttl, "approvers",
+            policy_approvers_json(p, d->role)));
+}
+
 json_t *
 policy_explain(const struct policy *p, const struct policy_request *req)
 {
@@ -973,6 +1123,7 @@ policy_explain(const struct policy *p, const struct policy_request *req)
             json_object_set_new(opts, "source-address",
                 json_string(d->source_address));
         json_object_set_new(ex, "critical_options", opts);
+        explain_access(ex, p, d);
     } else {
         json_object_set_new(ex, "decision", json_string("denied"));
         json_object_set_new(ex, "denial", json_string(d->denial));

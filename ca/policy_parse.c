@@ -17,6 +17,7 @@
 #include "meshca/jsonv.h"
 #include "meshca/policy.h"
 #include "meshca/principal.h"
+#include "meshca/spiffe.h"
 #include "policy_int.h"
 
 const char *const policy_template_vars[] = { "sub", "email", "email_local",
@@ -37,6 +38,7 @@ match_free(struct policy_match *m)
     jsonv_strv_free(m->emails, m->nemails);
     jsonv_strv_free(m->domains, m->ndomains);
     jsonv_strv_free(m->subjects, m->nsubjects);
+    jsonv_strv_free(m->spiffe_ids, m->nspiffe_ids);
     memset(m, 0, sizeof(*m));
 }
 
@@ -56,8 +58,10 @@ parse_match(const json_t *j, const char *path, int admins,
     struct policy_match *m, struct diags *d)
 {
     static const char *const keys[] = { "issuer", "groups", "emails",
-        "email_domains", "subjects", "any_authenticated", NULL };
+        "email_domains", "subjects", "any_authenticated", "spiffe_ids",
+        NULL };
     size_t before = d->n, i, nlists;
+    char why[160];
 
     m->present = 1;
     if (!json_is_object(j)) {
@@ -70,6 +74,11 @@ parse_match(const json_t *j, const char *path, int admins,
     match_list(j, "emails", path, &m->emails, &m->nemails, d);
     match_list(j, "email_domains", path, &m->domains, &m->ndomains, d);
     match_list(j, "subjects", path, &m->subjects, &m->nsubjects, d);
+    match_list(j, "spiffe_ids", path, &m->spiffe_ids, &m->nspiffe_ids, d);
+    for (i = 0; i < m->nspiffe_ids; i++)
+        if (spiffe_pattern_check(m->spiffe_ids[i], why, sizeof(why)) != 0)
+            diags_add(d, "%s.spiffe_ids[%zu]: \"%.300s\": %s", path, i,
+                m->spiffe_ids[i], why);
     jsonv_bool(j, "any_authenticated", path, 0, &m->any, d);
     for (i = 0; i < m->nemails; i++)
         if (m->emails[i] != NULL && strchr(m->emails[i], '@') == NULL)
@@ -82,10 +91,12 @@ parse_match(const json_t *j, const char *path, int admins,
                 "(write example.com, without @)", path, i, m->domains[i]);
     if (d->n != before)
         return;
-    nlists = m->ngroups + m->nemails + m->ndomains + m->nsubjects;
+    nlists = m->ngroups + m->nemails + m->ndomains + m->nsubjects +
+        m->nspiffe_ids;
     if (m->any && admins)
-        diags_add(d, "%s.any_authenticated: would make everyone an admin; "
-            "name groups, emails or subjects", path);
+        diags_add(d, "%s.any_authenticated: would make everyone %s; "
+            "name groups, emails or subjects", path,
+            admins == 2 ? "an approver" : "an admin");
     else if (m->any && nlists > 0)
         diags_add(d, "%s: any_authenticated cannot be combined with groups, "
             "emails, email_domains or subjects", path);
@@ -122,13 +133,15 @@ check_pattern(const char *pat, char *why, size_t whylen)
                 return -1;
             }
             vlen = (size_t)(close - p - 1);
-            for (i = 0, known = 0; policy_template_vars[i] != NULL; i++)
+            known = policy_spiffe_var(p + 1, vlen, &i) != 0;
+            for (i = 0; !known && policy_template_vars[i] != NULL; i++)
                 if (strlen(policy_template_vars[i]) == vlen &&
                     strncmp(p + 1, policy_template_vars[i], vlen) == 0)
                     known = 1;
             if (!known) {
                 snprintf(why, whylen, "unknown template {%.*s} (known: "
-                    "{sub}, {email}, {email_local}, {preferred_username})",
+                    "{sub}, {email}, {email_local}, {preferred_username}, "
+                    "{spiffe_path}, {spiffe_segment[N]})",
                     (int)(vlen > 64 ? 64 : vlen), p + 1);
                 return -1;
             }
@@ -308,13 +321,65 @@ parse_options(const json_t *j, const char *path, struct policy_role *r,
             r->source_address);
 }
 
+/* "approval" and "break_glass" (#17); run after parse_ttls. */
+static void
+parse_access(const json_t *j, const char *path, struct policy_role *r,
+    struct diags *d)
+{
+    static const char *const keys[] = { "approvers", "min_approvals",
+        "request_ttl", NULL };
+    const json_t *a, *m;
+    char p[128], p2[160], b1[32];
+    uint64_t n = 1;
+
+    jsonv_bool(j, "break_glass", path, 0, &r->break_glass, d);
+    if (r->break_glass) {
+        r->require_reason = 1;
+        if (json_object_get(j, "max_ttl") == NULL)
+            diags_add(d, "%s.max_ttl: required with break_glass (a short "
+                "lifetime, at most %s)", path, duration_format(
+                POLICY_BREAK_GLASS_MAX_TTL, b1, sizeof(b1)));
+        else if (r->max_ttl > POLICY_BREAK_GLASS_MAX_TTL)
+            diags_add(d, "%s.max_ttl: a break_glass role may grant at most "
+                "%s", path, duration_format(POLICY_BREAK_GLASS_MAX_TTL, b1,
+                sizeof(b1)));
+    }
+    if ((a = json_object_get(j, "approval")) == NULL)
+        return;
+    snprintf(p, sizeof(p), "%s.approval", path);
+    if (!json_is_object(a)) {
+        diags_add(d, "%s: must be an object", p);
+        return;
+    }
+    if (r->break_glass)
+        diags_add(d, "%s: a role is either break_glass (issued at once) or "
+            "needs approval, not both", path);
+    jsonv_known_keys(a, p, keys, d);
+    r->require_reason = 1;
+    snprintf(p2, sizeof(p2), "%s.approvers", p);
+    if ((m = json_object_get(a, "approvers")) == NULL)
+        diags_add(d, "%s: missing (required: who may approve requests)", p2);
+    else
+        parse_match(m, p2, 2, &r->approvers, d);
+    if (jsonv_uint(a, "min_approvals", p, 0, POLICY_MAX_APPROVALS, &n, d) ==
+        1 && n == 0)
+        diags_add(d, "%s.min_approvals: must be at least 1", p);
+    r->min_approvals = n > 0 ? (int)n : 1;
+    r->request_ttl = POLICY_DEFAULT_REQUEST_TTL;
+    if (jsonv_duration(a, "request_ttl", p, 0, &r->request_ttl, d) == 1 &&
+        (r->request_ttl <= 0 || r->request_ttl > POLICY_MAX_REQUEST_TTL))
+        diags_add(d, "%s.request_ttl: must be positive and at most %s", p,
+            duration_format(POLICY_MAX_REQUEST_TTL, b1, sizeof(b1)));
+}
+
 static void
 parse_role(const json_t *j, const char *path, int64_t ceiling,
     struct policy_role *r, struct diags *d)
 {
     static const char *const keys[] = { "name", "description", "match",
         "principals", "default_ttl", "max_ttl", "extensions",
-        "critical_options", "require_reason", NULL };
+        "critical_options", "require_reason", "approval", "break_glass",
+        NULL };
     const json_t *m;
     char p[128];
     size_t i;
@@ -344,6 +409,7 @@ parse_role(const json_t *j, const char *path, int64_t ceiling,
     parse_extensions(j, path, r, d);
     parse_options(j, path, r, d);
     jsonv_bool(j, "require_reason", path, 0, &r->require_reason, d);
+    parse_access(j, path, r, d);
 }
 
 static void
@@ -352,6 +418,7 @@ role_free(struct policy_role *r)
     free(r->name);
     free(r->description);
     match_free(&r->match);
+    match_free(&r->approvers);
     jsonv_strv_free(r->principals, r->nprincipals);
     free(r->templated);
     jsonv_strv_free(r->extensions, r->nextensions);
@@ -369,6 +436,7 @@ policy_free(struct policy *p)
     for (i = 0; i < p->nroles; i++)
         role_free(&p->roles[i]);
     free(p->roles);
+    policy_hosts_free(p);
     match_free(&p->admins);
     free(p->text);
     free(p);
@@ -380,7 +448,7 @@ parse_policy(const json_t *j, int64_t ceiling, struct policy *p,
     struct diags *d)
 {
     static const char *const keys[] = { "admins", "roles", "description",
-        NULL };
+        "hosts", NULL };
     const json_t *roles, *e, *a;
     char path[64], *desc = NULL;
     size_t i, k;
@@ -390,6 +458,8 @@ parse_policy(const json_t *j, int64_t ceiling, struct policy *p,
         free(desc);
     if ((a = json_object_get(j, "admins")) != NULL)
         parse_match(a, "admins", 1, &p->admins, d);
+    if (policy_hosts_parse(json_object_get(j, "hosts"), p, d) != 0)
+        return MESHCA_ERR_ALLOC;
     if ((roles = json_object_get(j, "roles")) == NULL) {
         diags_add(d, "roles: missing (required: a list of roles; with none, "
             "everyone is denied)");

@@ -138,6 +138,9 @@ struct cli_conn {
     char server[1024];      /* base URL, no trailing '/' */
     char ca_file[1024];     /* "" = the system's roots only */
     int insecure_http;
+    /* A TLS client certificate and its key (meshca host-cert's
+     * X.509-SVID); "" = none.  Set after cli_conn_init. */
+    char client_cert[1024], client_key[1024];
 };
 
 /* Resolves the server (flag, $MESHCA_SERVER, the config's "server") and
@@ -198,6 +201,13 @@ void cli_print_error(const char *cmd, const struct cli_response *r);
  * MESHCA_ERR_SYSTEM / MESHCA_ERR_STRING_TOO_LARGE with a message printed. */
 int cli_token_read(const char *token_file, char **tokenp) MESHCA_WUR;
 
+/* The ID token for an admin or approver command cmd: --token-file FILE /
+ * $MESHCA_ID_TOKEN (cli_token_read), else an interactive login as meshca
+ * login does (cli/token.c).  Returns 0 and *tokenp (cli_secure_free), or an
+ * error with a message printed. */
+int cli_token_get(const char *cmd, const struct cli_conn *conn,
+    const char *token_file, char **tokenp) MESHCA_WUR;
+
 struct json_t;
 
 /* POSTs req (compact JSON) to path for command cmd: cli_conn_setup with
@@ -252,8 +262,34 @@ int cmd_ssh_config(int argc, char **argv);
 int cmd_ca_keys(int argc, char **argv);
 int cmd_krl(int argc, char **argv);
 int cmd_host_config(int argc, char **argv);
+int cmd_host_cert(int argc, char **argv);
+
+/* Writes ~/.ssh/meshca/known_hosts (knownhosts.c): an @cert-authority line
+ * for each host CA key of the server, for cfg's "host_patterns" (the
+ * /v1/config answer).  Returns 0 with the file's path in path, 1 when the
+ * server certifies no hosts (nothing written), -1 with why filled. */
+struct json_t;
+int known_hosts_install(const struct cli_conn *conn, const struct json_t *cfg,
+    char *path, size_t pathlen, char *why, size_t whylen) MESHCA_WUR;
+
+/* The same for meshca ssh-config --install: /v1/config fetched from the
+ * server of $MESHCA_SERVER or the local config.  Returns 0 (written), 1
+ * (no server known, or it certifies no hosts: nothing written) or -1 with
+ * why filled. */
+int known_hosts_refresh(char *path, size_t pathlen, char *why,
+    size_t whylen) MESHCA_WUR;
 int cmd_explain(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
+/* Just-in-time access (#17): cli/cmd_requests.c. */
+int cmd_requests(int argc, char **argv);
+int cmd_decide(int argc, char **argv);     /* approve, deny, ack */
+/* meshca login's wait for an approval: ans is the 202 answer.  Polls until
+ * the request is approved (0), or denied / expired (EXIT_REFUSED), said. */
+int cli_access_wait(const struct cli_conn *conn, const char *token,
+    const struct json_t *ans);
+/* meshca explain's lines for a granted role that needs approval or is
+ * break-glass (ans: the /v1/explain answer). */
+void cli_explain_access(const struct json_t *ans);
 int cmd_audit(int argc, char **argv);   /* cmd_audit.c */
 int cmd_report(int argc, char **argv);
 int cmd_ssh(int argc, char **argv);     /* cmd_ssh.c */

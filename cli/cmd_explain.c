@@ -93,6 +93,7 @@ cmd_explain(int argc, char **argv)
         printf(" for %llds (%s)\n",
             (long long)json_integer_value(json_object_get(ans, "ttl_seconds")),
             json_string_value(json_object_get(ans, "ttl_note")));
+        cli_explain_access(ans);
     } else
         printf("denied: %s\n",
             json_string_value(json_object_get(ans, "denial")));

@@ -183,35 +183,68 @@ cmd_krl(int argc, char **argv)
     return host_fetch(argc, argv, "krl");
 }
 
+/* The host-certificate part of host-config (issue #16): the sshd line and
+ * the renewal the refresh service runs every minute. */
+static void
+print_host_cert(const char *server, const char *extra, const char *svid,
+    const char *svid_key, const char *key)
+{
+    size_t n = strlen(key);
+
+    if (n > 4 && strcmp(key + n - 4, ".pub") == 0)
+        n -= 4;
+    printf("\n# 4. Host certificate (the host's SVID proves its workload "
+        "identity):\n#    sshd_config:\nHostCertificate %.*s-cert.pub\n"
+        "#    and in [Service] above (renews at 2/3 of the lifetime; the old "
+        "certificate\n#    stays on any failure):\n"
+        "ExecStart=/usr/local/bin/meshca host-cert --renew --server %s%s "
+        "--svid %s --svid-key %s --key %s\n", (int)n, key, server, extra,
+        svid, svid_key, key);
+}
+
 int
 cmd_host_config(int argc, char **argv)
 {
     static const struct option opts[] = {
         CLI_CONN_OPTIONS,
+        { "svid", required_argument, NULL, 'c' },
+        { "svid-key", required_argument, NULL, 'k' },
+        { "key", required_argument, NULL, 'K' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct cli_conn_flags flags = { NULL, NULL, 0 };
     struct cli_conn conn;
     struct cli_config *local = NULL;
+    const char *svid = NULL, *svid_key = NULL;
+    const char *key = "/etc/ssh/ssh_host_ed25519_key.pub";
     char why[512], extra[1200] = "";
     int ch;
 
     optind = 1;
     while ((ch = cli_getopt(argc, argv, opts, &flags)) != -1) {
+        if (ch == 'c' || ch == 'k' || ch == 'K') {
+            *(ch == 'c' ? &svid : ch == 'k' ? &svid_key : &key) = optarg;
+            continue;
+        }
         if (ch == 'h') {
-            printf("usage: meshca host-config [--server URL] [--cacert FILE]\n"
+            printf("usage: meshca host-config [--server URL] [--cacert FILE]"
+                "\n       [--svid CERT.pem --svid-key KEY.pem [--key "
+                "HOSTKEY.pub]]\n"
                 "Prints the sshd_config lines that make a host trust meshca "
                 "certificates, and a\nsystemd service + timer that refreshes "
-                "the CA keys and the KRL every minute.\nExit: 0, 2 usage.\n");
+                "the CA keys and the KRL every minute;\nwith --svid, also the "
+                "HostCertificate line and its renewal (meshca host-cert\n"
+                "--renew).\nExit: 0, 2 usage.\n");
             return 0;
         }
         fprintf(stderr, "usage: meshca host-config [--server URL] "
-            "[--cacert FILE]\n");
+            "[--cacert FILE] [--svid F --svid-key F]\n");
         return EXIT_USAGE;
     }
-    if (optind != argc) {
-        fprintf(stderr, "usage: meshca host-config [--server URL]\n");
+    if (optind != argc || (svid == NULL) != (svid_key == NULL)) {
+        fprintf(stderr, "usage: meshca host-config [--server URL] [--svid F "
+            "--svid-key F]\n");
         return EXIT_USAGE;
     }
     if (cli_config_load(&local, why, sizeof(why)) != 0) {
@@ -251,5 +284,7 @@ cmd_host_config(int argc, char **argv)
         "[Install]\nWantedBy=timers.target\n",
         conn.server, extra, conn.server, extra, conn.server, extra,
         conn.server, extra);
+    if (svid != NULL)
+        print_host_cert(conn.server, extra, svid, svid_key, key);
     return 0;
 }

@@ -253,8 +253,12 @@ out:
     return rc;
 }
 
+/* request_cert's answer for a role that needs approval (a 202). */
+#define LOGIN_PENDING 202
+
 /* POST /v1/certificates for key k into *ansp (the server's answer).
- * Returns 0 or the exit status (said). */
+ * Returns 0, LOGIN_PENDING (*ansp the 202 answer), or the exit status
+ * (said). */
 static int
 request_cert(const struct cli_conn *conn, const struct login_args *a,
     const struct login_key *k, const char *token, json_t **ansp)
@@ -274,6 +278,12 @@ request_cert(const struct cli_conn *conn, const struct login_args *a,
         fprintf(stderr, "meshca login: cannot reach the server: %s\n",
             r.error);
         rc = EXIT_UNREACHABLE;
+        goto out;
+    }
+    if (r.status == 202 && json_object_get(a->req, "request_id") == NULL) {
+        /* The role needs approval (#17): wait, then collect. */
+        *ansp = json_loadb(r.body, r.len, 0, NULL);
+        rc = *ansp == NULL ? EXIT_REFUSED : LOGIN_PENDING;
         goto out;
     }
     if (r.status != 201) {
@@ -381,6 +391,23 @@ out:
     return ret;
 }
 
+/* The managed known_hosts for certified hosts (a warning when it fails:
+ * the login itself worked). */
+static void
+install_known_hosts(const struct cli_conn *conn, const json_t *cfg)
+{
+    char path[1200], why[512];
+    int r = known_hosts_install(conn, cfg, path, sizeof(path), why,
+        sizeof(why));
+
+    if (r == 0)
+        printf("Host certificates: %s trusts this CA's host keys "
+            "(`meshca ssh-config` names it for ssh).\n", path);
+    else if (r < 0)
+        fprintf(stderr, "meshca login: warning: known_hosts not updated: "
+            "%s\n", why);
+}
+
 int
 cmd_login(int argc, char **argv)
 {
@@ -414,9 +441,20 @@ cmd_login(int argc, char **argv)
     }
     if (get_token(&conn, cfg, a.flow, a.token_file, k, &token) != 0)
         goto out;
-    if ((rc = request_cert(&conn, &a, k, token, &ans)) != 0)
+    if ((rc = request_cert(&conn, &a, k, token, &ans)) == LOGIN_PENDING) {
+        if ((rc = cli_access_wait(&conn, token, ans)) != 0)
+            goto out;
+        json_object_set(a.req, "request_id", json_object_get(ans,
+            "request_id"));
+        json_decref(ans);
+        ans = NULL;
+        rc = request_cert(&conn, &a, k, token, &ans);
+    }
+    if (rc != 0)
         goto out;
     rc = check_and_install(&a, local, cfg, k, ans) != 0 ? EXIT_REFUSED : 0;
+    if (rc == 0)
+        install_known_hosts(&conn, cfg);
 out:
     json_decref(a.req);
     json_decref(a.pr);

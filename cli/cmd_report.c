@@ -206,7 +206,7 @@ fetch_report(const struct report_args *a, json_t **repp)
 
     memset(&resp, 0, sizeof(resp));
     if (cli_conn_setup("report", &a->flags, &conn) != 0 ||
-        cli_token_read(a->token_file, &token) != 0)
+        cli_token_get("report", &conn, a->token_file, &token) != 0)
         goto out;
     rc = EXIT_REFUSED;
     if (report_path(a, path, sizeof(path)) != 0)

@@ -192,6 +192,22 @@ ssh_config_include(const char *home, const char *snippet)
     return 0;
 }
 
+/* ssh-config --install also (re)writes the managed known_hosts when a
+ * server is known (a warning if that fails: the snippet was written). */
+static void
+refresh_known_hosts(void)
+{
+    char kh[1200], why[512];
+    int r = known_hosts_refresh(kh, sizeof(kh), why, sizeof(why));
+
+    if (r == 0)
+        printf("Wrote %s: the @cert-authority line(s) of the server's host "
+            "CA.\n", kh);
+    else if (r < 0)
+        fprintf(stderr, "meshca ssh-config: warning: known_hosts not "
+            "updated: %s\n", why);
+}
+
 int
 cmd_ssh_config(int argc, char **argv)
 {
@@ -204,9 +220,11 @@ cmd_ssh_config(int argc, char **argv)
         return usage_for(argv[1], "usage: meshca ssh-config "
             "[--install]\nPrints (or writes to ~/.ssh/config.d/meshca.conf) "
             "the ssh_config lines that use\nthe key and certificate `meshca "
-            "login --files` writes.  --install also adds\n\"Include "
-            "~/.ssh/config.d/meshca.conf\" at the top of ~/.ssh/config when "
-            "it is\nmissing (after a backup, config.meshca-STAMP.bak).  "
+            "login --files` writes and meshca's known_hosts\n(the host CA's "
+            "@cert-authority lines).  --install also adds \"Include "
+            "~/.ssh/config.d/meshca.conf\"\nat the top of ~/.ssh/config when "
+            "it is missing (after a backup,\nconfig.meshca-STAMP.bak) and "
+            "refreshes the known_hosts when a server is known.\n"
             "Exit: 0, 1 failed, 2 usage.\n");
     if (home == NULL || install_ssh_dir(dir, sizeof(dir)) != 0) {
         fprintf(stderr, "meshca ssh-config: cannot make ~/.ssh/meshca\n");
@@ -214,7 +232,10 @@ cmd_ssh_config(int argc, char **argv)
     }
     if (asprintf(&snip, "# meshca: short-lived certificates from `meshca "
         "login --files`\nHost *\n    IdentityFile %s/" INSTALL_KEY_FILE
-        "\n    CertificateFile %s/" INSTALL_CERT_FILE "\n", dir, dir) < 0)
+        "\n    CertificateFile %s/" INSTALL_CERT_FILE "\n"
+        "    # host certificates: the CA's @cert-authority lines (meshca "
+        "login)\n    UserKnownHostsFile ~/.ssh/known_hosts %s/known_hosts\n",
+        dir, dir, dir) < 0)
         return EXIT_REFUSED;
     if (!install) {
         fputs(snip, stdout);
@@ -238,6 +259,7 @@ cmd_ssh_config(int argc, char **argv)
     }
     printf("Wrote %s.\n", path);
     rc = ssh_config_include(home, path);
+    refresh_known_hosts();
 out:
     free(snip);
     return rc;

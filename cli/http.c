@@ -183,6 +183,10 @@ request_options(CURL *h, const struct cli_conn *c, const char *method,
     /* Added to the system's roots (libcurl keeps its CA path). */
     if (c->ca_file[0] != '\0')
         curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    if (c->client_cert[0] != '\0') {
+        curl_easy_setopt(h, CURLOPT_SSLCERT, c->client_cert);
+        curl_easy_setopt(h, CURLOPT_SSLKEY, c->client_key);
+    }
 }
 
 /* What failed when TLS verification did (verify: OpenSSL's X509 verify
@@ -324,7 +328,7 @@ cli_post_json(const char *cmd, const struct cli_conn_flags *flags,
     int rc = EXIT_USAGE;
 
     if (cli_conn_setup(cmd, flags, &conn) != 0 ||
-        cli_token_read(token_file, &token) != 0)
+        cli_token_get(cmd, &conn, token_file, &token) != 0)
         goto out;
     body = json_dumps(req, JSON_COMPACT);
     if (cli_http(&conn, "POST", path, token, body, CLI_RESPONSE_MAX,

@@ -18,15 +18,21 @@ usage(FILE *f)
         "  explain   what the policy would decide for you, role by role\n"
         "  revoke    revoke a certificate, key id, subject or key (admins)\n"
         "  audit     verify the transparency log against the last checkpoint\n"
+        "  requests  access requests: your own and the ones you approve\n"
+        "  approve   approve an access request: approve ID --reason TEXT\n"
+        "  deny      deny an access request: deny ID --reason TEXT\n"
+        "  ack       acknowledge a break-glass use (admins, approvers): ack ID\n"
         "  ssh-config  print (or --install) ssh_config lines for --files logins\n"
         "  report    the compliance report: html, csv or json (admins)\n"
         "  ca-keys   (hosts) fetch the CA keys for TrustedUserCAKeys, atomically\n"
         "  krl       (hosts) fetch and validate the KRL for RevokedKeys, atomically\n"
         "  host-config  print sshd_config lines and a systemd refresh timer\n"
+        "  host-cert  (hosts) a host certificate for this host's key, by its SVID\n"
         "  --version\n"
         "Server: --server URL, MESHCA_SERVER, or ~/.config/meshca/config.json;\n"
         "a private TLS root: --cacert FILE, MESHCA_CA_FILE or \"ca_file\" there.\n"
-        "Token: --token-file FILE or MESHCA_ID_TOKEN (never on the command line).\n"
+        "Token: --token-file FILE or MESHCA_ID_TOKEN (never on the command line);\n"
+        "without one, admin and approver commands log in as meshca login does.\n"
         "Profiles: --profile NAME (or MESHCA_PROFILE) keeps a second server or\n"
         "identity apart (its own files, state and agent entry; \"profiles\" in\n"
         "the config).\n"
@@ -71,6 +77,8 @@ main(int argc, char **argv)
         return cmd_krl(argc - 1, argv + 1);
     if (strcmp(argv[1], "host-config") == 0)
         return cmd_host_config(argc - 1, argv + 1);
+    if (strcmp(argv[1], "host-cert") == 0)
+        return cmd_host_cert(argc - 1, argv + 1);
     if (strcmp(argv[1], "ssh-config") == 0)
         return cmd_ssh_config(argc - 1, argv + 1);
     if (strcmp(argv[1], "report") == 0)
@@ -81,6 +89,11 @@ main(int argc, char **argv)
         return cmd_revoke(argc - 1, argv + 1);
     if (strcmp(argv[1], "audit") == 0)
         return cmd_audit(argc - 1, argv + 1);
+    if (strcmp(argv[1], "requests") == 0)
+        return cmd_requests(argc - 1, argv + 1);
+    if (strcmp(argv[1], "approve") == 0 || strcmp(argv[1], "deny") == 0 ||
+        strcmp(argv[1], "ack") == 0)
+        return cmd_decide(argc - 1, argv + 1);
     fprintf(stderr, "meshca: unknown command \"%s\"\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;

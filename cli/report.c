@@ -807,6 +807,8 @@ static const char html_css[] =
     ":root{--ink:#1f2933;--muted:#616e7c;--line:#d9e2ec;--head:#f0f4f8;"
     "--accent:#2f5fa7;--ok:#17683e;--okbg:#e3f4e8;--bad:#b42318;"
     "--badbg:#fde8e6}"
+    "tr.breakglass td{color:var(--bad);background:var(--badbg)}"
+    "tr.breakglass td.st{font-weight:700}"
     "*{box-sizing:border-box}"
     "html{background:#eef2f6}"
     "body{margin:0;color:var(--ink);font:14px/1.45 system-ui,-apple-system,"
@@ -1070,6 +1072,92 @@ html_active(struct out *b, const json_t *arr)
         "No certificate is valid right now.");
 }
 
+/* Issue #16: which workloads held which host names (only in reports that
+ * carry the section). */
+static void
+html_hosts(struct out *b, const json_t *arr)
+{
+    static const struct column cols[] = {
+        { "Workload (SPIFFE ID)", "mono r", CELL_TEXT, "spiffe_id" },
+        { "Host names", "mono", CELL_LIST, "host_names" },
+        { "Last issued", "t", CELL_TIME, "last_issued" },
+        { "Valid until", "t", CELL_TIME, "valid_until" },
+    };
+
+    if (!json_is_array(arr))
+        return;
+    html_table(b, "hosts", "Workloads &rarr; host names", arr, cols,
+        NCOLS(cols), "No workload got a host certificate in this period.");
+}
+
+/* The period's access requests and break-glass uses (#17): break-glass in
+ * red, "NEEDS REVIEW" until acknowledged. */
+static void
+html_access_requests(struct out *b, const json_t *arr)
+{
+    const json_t *e, *d, *x;
+    size_t i, k;
+    long long tta;
+    int bg;
+
+    emit(b, "<section id=\"access-requests\">");
+    html_section_count(b, "Access requests and break-glass", arr);
+    emit(b, "<table class=\"grid\"><thead><tr><th>Requested</th><th>Person"
+        "</th><th>Role</th><th>Principals</th><th>Reason</th><th>Status</th>"
+        "<th>Decided by</th><th>Time to approval</th><th>Serial</th></tr>"
+        "</thead><tbody>\n");
+    json_array_foreach(arr, i, e) {
+        bg = jstr(e, "kind") != NULL &&
+            strcmp(jstr(e, "kind"), "break_glass") == 0;
+        emit(b, bg ? "<tr class=\"breakglass\">" : "<tr>");
+        emit(b, "<td class=\"t\">");
+        html_time(b, jstr(e, "created_at"));
+        emit(b, "</td><td class=\"nw\">");
+        html_person(b, e);
+        emit(b, "</td><td class=\"nw\">");
+        html_esc(b, jstr(e, "role"));
+        emit(b, "</td><td class=\"mono\">");
+        html_list(b, json_object_get(e, "principals"));
+        emit(b, "</td><td class=\"r\">");
+        html_esc(b, jstr(e, "reason"));
+        emit(b, "</td><td class=\"st\">");
+        html_esc(b, bg ? (jstr(e, "status") != NULL &&
+            strcmp(jstr(e, "status"), "acknowledged") == 0 ?
+            "break-glass, acknowledged" : "BREAK-GLASS: NEEDS REVIEW") :
+            jstr(e, "status"));
+        emit(b, "</td><td class=\"nw\">");
+        json_array_foreach(json_object_get(e, "approvals"), k, d) {
+            emit(b, k ? "<br>approved: " : "approved: ");
+            html_person(b, d);
+            emit(b, " ");
+            html_time(b, jstr(d, "at"));
+        }
+        if ((x = json_object_get(e, "denial")) != NULL && !json_is_null(x)) {
+            emit(b, "denied: ");
+            html_person(b, x);
+            emit(b, " ");
+            html_time(b, jstr(x, "at"));
+        }
+        if ((x = json_object_get(e, "acknowledgement")) != NULL &&
+            !json_is_null(x)) {
+            emit(b, "acknowledged: ");
+            html_person(b, x);
+            emit(b, " ");
+            html_time(b, jstr(x, "at"));
+        }
+        emit(b, "</td><td class=\"nw\">");
+        if (jint(e, "time_to_approval_seconds", &tta))
+            emitf(b, "%lld s", tta);
+        emit(b, "</td><td class=\"mono nw\">");
+        html_esc(b, jstr(json_object_get(e, "certificate"), "serial"));
+        emit(b, "</td></tr>\n");
+    }
+    if (json_array_size(arr) == 0)
+        html_empty_row(b, 9, "No access was requested and no break-glass "
+            "role was used in this period.");
+    emit(b, "</tbody></table></section>\n");
+}
+
 static void
 html_totals(struct out *b, const json_t *tot)
 {
@@ -1126,9 +1214,12 @@ render_html(struct out *b, const json_t *rep)
     chart(b, json_object_get(rep, "issuance_by_hour"), ts, tu);
     emit(b, "</div></section>\n");
     html_access(b, rep, now, have_now);
+    if (json_object_get(rep, "access_requests") != NULL)
+        html_access_requests(b, json_object_get(rep, "access_requests"));
     html_revocations(b, json_object_get(rep, "revocations"));
     html_denials(b, json_object_get(rep, "denials"));
     html_active(b, json_object_get(rep, "active"));
+    html_hosts(b, json_object_get(rep, "hosts"));
     emit(b, "<footer>Drawn from the meshca ledger by <code>meshca report"
         "</code>. ");
     {

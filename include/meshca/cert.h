@@ -22,6 +22,7 @@
 #include "meshca/key.h"
 
 #define CERT_TYPE_USER 1
+#define CERT_TYPE_HOST 2
 #define CERT_NONCE_LEN 32          /* nonces we make */
 #define CERT_NONCE_MAX 64          /* longest nonce accepted when parsing */
 #define CERT_BLOB_MAX (128 * 1024) /* largest certificate made or parsed */
@@ -45,6 +46,7 @@ struct cert_request {
     const char *source_address;     /* NULL: none; else a CIDR list */
     const char *const *extensions;  /* names; any order, no repeats */
     size_t nextensions;
+    uint32_t type;                  /* CERT_TYPE_HOST; anything else: user */
 };
 
 /* A critical option or extension.  data/len is a copy of the raw data
@@ -119,6 +121,10 @@ int cert_from_blob(const uint8_t *blob, size_t len,
  * checked exactly as key_from_line does (a comment with control characters
  * other than tab: MESHCA_ERR_INVALID_FORMAT); the comment is not kept. */
 int cert_from_line(const char *line, struct cert **certp) MESHCA_WUR;
+
+/* cert_from_line for a host certificate (type 2): a user certificate is
+ * MESHCA_ERR_CERT_TYPE here, as a host certificate is there. */
+int cert_host_from_line(const char *line, struct cert **certp) MESHCA_WUR;
 
 /* Frees c.  Accepts NULL. */
 void cert_free(struct cert *c);

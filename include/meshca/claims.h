@@ -25,6 +25,8 @@ struct claims {
     int64_t iat, exp, nbf, auth_time; /* 0 when absent (nbf, auth_time) */
     char replay_id[65];   /* jti, or hex SHA-256 of the token without one */
     json_t *raw;          /* the whole verified claim set (owned reference) */
+    char *spiffe_id;      /* a workload's SPIFFE ID (JWT-SVID, X.509-SVID);
+                             NULL for people */
 };
 
 /* Frees c and everything it owns.  Accepts NULL. */

@@ -16,7 +16,10 @@
  *                  "extensions": ["permit-pty"],
  *                  "critical_options": { "force-command": "...",
  *                                        "source-address": "10.0.0.0/8" },
- *                  "require_reason": false }, ... ] }
+ *                  "require_reason": false,
+ *                  "approval": { "approvers": MATCH,          (optional)
+ *                                "min_approvals": 1, "request_ttl": "30m" },
+ *                  "break_glass": false }, ... ] }
  *   MATCH: { "issuer": URL, "groups": [...], "emails": [...],
  *            "email_domains": [...], "subjects": [...] }  or
  *          { "any_authenticated": true } (optionally with "issuer").
@@ -54,6 +57,14 @@
  * certificate's principals, TTL limits, options and extensions come from
  * exactly that role; roles are never merged.  require_reason is checked on
  * the chosen role (order roles accordingly).
+ *
+ * Just-in-time access: a role with "approval" grants nothing at once; its
+ * decision says approval is needed (min_approvals distinct approvers
+ * matching approvers, never the requester, within request_ttl: default 30m,
+ * at most 7 days).  A role with "break_glass": true grants at once and is
+ * marked as such; its max_ttl must be given and be at most
+ * POLICY_BREAK_GLASS_MAX_TTL.  Both always require a reason; a role cannot
+ * be both.
  */
 #ifndef MESHCA_POLICY_H
 #define MESHCA_POLICY_H
@@ -71,6 +82,12 @@
  * role gives none (capped by the ceiling). */
 #define POLICY_DEFAULT_TTL 300
 #define POLICY_DEFAULT_MAX_TTL 900
+/* Just-in-time access: request_ttl default and limit, min_approvals limit,
+ * the longest break-glass certificate. */
+#define POLICY_DEFAULT_REQUEST_TTL 1800
+#define POLICY_MAX_REQUEST_TTL (7 * 86400)
+#define POLICY_MAX_APPROVALS 10
+#define POLICY_BREAK_GLASS_MAX_TTL 3600
 
 struct policy;
 
@@ -97,6 +114,9 @@ struct policy_decision {
     char **extensions;               /* NULL-terminated too */
     size_t nextensions;
     char *denial;                    /* for a person: what and what to do */
+    int min_approvals;               /* > 0: the role needs approvals */
+    int64_t request_ttl;             /* how long such a request may wait */
+    int break_glass;                 /* the role is a break-glass role */
 };
 
 /*
@@ -143,6 +163,8 @@ void policy_decision_free(struct policy_decision *d);
  *   "decision": "granted"|"denied", "denial" (when denied), "role",
  *   "principals", "ttl_seconds", "ttl_note", "extensions",
  *   "critical_options" (when granted), "policy_version",
+ *   "approval": {"min_approvals", "request_ttl_seconds", "approvers"} and
+ *   "break_glass": true (when the granted role needs approval / is one),
  *   "identity": {"issuer", "subject", "email" (verified only), "groups"},
  *   "request": {"principals", "ttl_seconds", "role", "reason_given"},
  *   "choice": how the role was chosen,
@@ -161,5 +183,72 @@ json_t *policy_explain(const struct policy *p,
 /* 1 when the claims match the policy's "admins" rule; 0 otherwise (also
  * without an admins rule, or with NULL arguments). */
 int policy_is_admin(const struct policy *p, const struct claims *c);
+
+
+/*
+ * Host certificates: the "hosts" section.
+ *   "hosts": [ { "match": { "spiffe_ids": ["spiffe://mesh.example/ns/payments/sa/ANY"] },
+ *                "principals": ["{spiffe_segment[3]}.payments.svc.cluster.local",
+ *                               "payments-db.example.com"],
+ *                "default_ttl": "24h", "max_ttl": "72h" }, ... ]
+ * (ANY standing for a "*" segment.)  Patterns are meshca/spiffe.h patterns ('*' = exactly one path segment).
+ * Principals are host names ([A-Za-z0-9._-], not starting with '.' or '-')
+ * or templates: {spiffe_segment[N]} (path segment N, from 0) and
+ * {spiffe_path} (the path without its leading '/'); a filled value that
+ * is missing, empty, starts with '.' or '-', or holds '/' is refused (that
+ * name is not granted, with the reason).  TTLs: from 1h; default_ttl
+ * defaults to 24h, max_ttl to 72h, and both are at most
+ * POLICY_HOST_TTL_LIMIT here; the service's own ceiling (default 7 days)
+ * is checked with policy_hosts_check_ceiling.  The first entry in file
+ * order whose patterns match the ID decides; entries are never merged.
+ */
+#define POLICY_HOST_DEFAULT_TTL (24 * 3600)
+#define POLICY_HOST_DEFAULT_MAX_TTL (72 * 3600)
+#define POLICY_HOST_TTL_MIN 3600
+#define POLICY_HOST_TTL_LIMIT (30 * 24 * 3600)
+
+/* A host grant (denial NULL) or denial (denial set, nothing granted). */
+struct policy_host_decision {
+    size_t entry;                    /* the hosts[] entry that decided */
+    char **principals;               /* NULL-terminated too */
+    size_t nprincipals;
+    int64_t ttl;                     /* seconds */
+    char *denial;                    /* for a person: what and what to do */
+};
+
+/* Decides a host certificate for the workload spiffe_id (already verified)
+ * wanting ttl seconds (<= 0: the entry's default).  Returns 0 with a grant,
+ * MESHCA_ERR_POLICY_DENIED with a decision whose denial says why,
+ * MESHCA_ERR_INVALID_ARGUMENT or MESHCA_ERR_ALLOC (*decp NULL).  Caller
+ * frees with policy_host_decision_free (accepts NULL).  Thread-safe. */
+int policy_decide_host(const struct policy *p, const char *spiffe_id,
+    int64_t ttl, struct policy_host_decision **decp) MESHCA_WUR;
+void policy_host_decision_free(struct policy_host_decision *d);
+
+/* Adds to d every hosts entry whose max_ttl or default_ttl exceeds ceiling
+ * (seconds), as "hosts[N].max_ttl: ...".  Returns the number added. */
+size_t policy_hosts_check_ceiling(const struct policy *p, int64_t ceiling,
+    struct diags *d);
+
+/* The known_hosts patterns the hosts section can grant (each template
+ * becomes '*'), without repeats, as a new JSON array (NULL: out of memory). */
+json_t *policy_host_patterns(const struct policy *p);
+
+/* The host decision for spiffe_id explained entry by entry: {"spiffe_id",
+ * "decision": "granted"|"denied", "principals", "ttl_seconds", "entry",
+ * "denial", "entries": [{"index", "matches", "why", "principals"}]}.
+ * NULL when out of memory.  Caller decrefs. */
+json_t *policy_explain_host(const struct policy *p, const char *spiffe_id);
+
+/* 1 when the claims match the "approval.approvers" rule of the role named
+ * role; 0 otherwise (no such role, no approval, NULL arguments).  Whether
+ * the approver is the requester is the caller's check. */
+int policy_is_approver(const struct policy *p, const char *role,
+    const struct claims *c);
+
+/* The approvers rule of the role named role as a new JSON object (the
+ * policy's MATCH keys), or NULL when the role has no approval.  For telling
+ * a requester who can approve. */
+json_t *policy_approvers_json(const struct policy *p, const char *role);
 
 #endif

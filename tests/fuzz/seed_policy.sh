@@ -18,5 +18,7 @@ v emails '.roles[1].match = {"emails": ["bob@example.com"], "email_domains": ["e
 v options '.roles[0] += {"extensions": ["permit-pty", "permit-agent-forwarding", "permit-port-forwarding", "permit-X11-forwarding", "permit-user-rc", "no-touch-required"], "critical_options": {"force-command": "/bin/true", "source-address": "10.0.0.0/8,::1/128,192.0.2.7"}}'
 v ttls '.roles[0] += {"default_ttl": "1m30s", "max_ttl": "1h"} | .roles[1].require_reason = false'
 v admins-emails '.admins = {"emails": ["carol@example.com"]}'
+v approval '.roles[1] += {"approval": {"approvers": {"groups": ["meshca-admins"]}, "min_approvals": 2, "request_ttl": "1h"}}'
+v break-glass '.roles[0] += {"break_glass": true, "max_ttl": "15m"}'
 v pretty '.'
 jq . "$ex" >"$out/variant-indented.json"

@@ -44,8 +44,26 @@ check_fails "a route table with a route the description lacks fails" \
 out=$(node "$OA/routes.mjs" "$SPEC" <(sed 's|{ "GET", "/healthz", 0, handle_healthz, 0 },|&\n    { "GET", "/v1/not-described", 0, handle_healthz, 0 },|' "$MESHCA_TOP/api/http.c") 2>&1)
 check_match "and the failure names the missing route" "$out" 'GET /v1/not-described is in the route table .* but not in api/openapi.yaml'
 
-stack_init
-stack_config_extra '{"limits": {"max_body_bytes": 65536, "rate_per_minute": 1}}'
+# The stack's bench role, plus just-in-time access (#17: a role that needs
+# approval, one whose requests expire at once, a break-glass role) and the
+# mesh (#16: a host CA, XFCC on this loopback listener, a hosts section).
+TD=mesh.test
+stack_init '{ "admins": { "groups": ["meshca-admins"] },
+  "roles": [ { "name": "bench", "match": { "groups": ["bench"] },
+               "principals": ["payments/api", "payments/worker"],
+               "default_ttl": "5m", "max_ttl": "15m" },
+             { "name": "jit", "match": { "groups": ["jit"] }, "principals": ["payments/db"],
+               "max_ttl": "30m", "approval": { "approvers": { "groups": ["leads"] } } },
+             { "name": "jit-short", "match": { "groups": ["jit-short"] }, "principals": ["payments/db"],
+               "approval": { "approvers": { "groups": ["leads"] }, "request_ttl": "1s" } },
+             { "name": "breakglass", "match": { "groups": ["oncall"] }, "principals": ["payments/db"],
+               "max_ttl": "15m", "break_glass": true } ],
+  "hosts": [ { "match": { "spiffe_ids": ["spiffe://mesh.test/ns/payments/sa/*"] },
+               "principals": ["{spiffe_segment[3]}.payments.mesh.test"] } ] }'
+"$MESHCAD_BIN" keygen --type ed25519 --out "$T_TMP/host_ca.pem" >/dev/null 2>>"$T_LOG" || bail "keygen (host CA)"
+stack_config_extra "{\"limits\": {\"max_body_bytes\": 65536, \"rate_per_minute\": 1},
+  \"ca_keys\": [ {\"path\": \"ca.pem\"}, {\"path\": \"host_ca.pem\", \"use\": \"host\"} ],
+  \"mesh\": {\"trust_domain\": \"$TD\", \"xfcc\": true}}"
 stack_start
 wait_for 20 curl -sf -o /dev/null "$MESHCAD_URL/readyz" || bail "meshcad not ready"
 
@@ -135,6 +153,88 @@ call "proof for a serial not in the log" 404 GET "/v1/log/proof?serial=999"
 call "log tile" 200 GET /v1/log/tile/0/000.p/1
 call "not a tile path" 404 GET /v1/log/tile/zz
 
+# Just-in-time access (#17) and the mesh (#16), on a third meshcad on the
+# same database without the per-subject rate limit (a request and its
+# collection are two issuance calls of one person).
+PLAIN_URL=$MESHCAD_URL PLAIN_PORT=$MESHCAD_PORT PLAIN_PID=$MESHCAD_PID
+MESHCAD_PORT=$(free_port)
+jq --arg l "127.0.0.1:$MESHCAD_PORT" '.listen = $l | .limits.rate_per_minute = 0' \
+    "$T_TMP/meshcad.json" >"$T_TMP/acc.json"
+MESHCAD_URL=http://127.0.0.1:$MESHCAD_PORT
+meshcad_start "$T_TMP/acc.json"
+person() { mint_token "$(claims_for "$1" "$2")"; }  # SUB GROUPS_JSON: a fresh token
+kj=$(user_key jill)
+call "access: a role that needs approval answers 202 with the request" 202 POST /v1/certificates \
+    -H "$(auth "$(person jill '["jit"]')")" -H "$JSON" \
+    --data-binary "$(jq -cn --arg k "$kj" '{public_key: $k, role: "jit", reason: "INC-4412"}')"
+rid=$(jq -r .request_id "$R/$n.b")
+collect() {  # NAME STATUS SUB GROUPS KEY ID
+    call "$1" "$2" POST /v1/certificates -H "$(auth "$(person "$3" "$4")")" -H "$JSON" \
+        --data-binary "$(jq -cn --arg k "$5" --arg id "$6" '{public_key: $k, request_id: $id}')"
+}
+decide() {  # NAME STATUS ID ACTION SUB GROUPS [BODY]
+    local body='{"reason": "checked"}'
+    [ $# -ge 7 ] && body=$7
+    call "$1" "$2" POST "/v1/access-requests/$3/$4" -H "$(auth "$(person "$5" "$6")")" -H "$JSON" \
+        --data-binary "$body"
+}
+collect "access: collecting before approval (409 pending)" 409 jill '["jit"]' "$kj" "$rid"
+call "access: the approver's queue" 200 GET /v1/access-requests -H "$(auth "$(person lena '["leads"]')")"
+call "access: every request of 30 days" 200 GET "/v1/access-requests?all=true" -H "$(auth "$(person lena '["leads"]')")"
+call "access: the list without a token (401)" 401 GET /v1/access-requests
+call "access: one request, for its requester" 200 GET "/v1/access-requests/$rid" -H "$(auth "$(person jill '["jit"]')")"
+call "access: one request, for someone else (404)" 404 GET "/v1/access-requests/$rid" -H "$(auth "$(person eve '["bench"]')")"
+call "access: not a request id (404)" 404 GET /v1/access-requests/xyz -H "$(auth "$(person lena '["leads"]')")"
+decide "access: approving one's own request (403)" 403 "$rid" approve jill '["jit", "leads"]'
+decide "access: approval by a non-approver (403)" 403 "$rid" approve eve '["bench"]'
+decide "access: approval without a reason (400)" 400 "$rid" approve lena '["leads"]' '{}'
+decide "access: an action that does not exist (404)" 404 "$rid" frobnicate lena '["leads"]'
+call "access: a decision without a token (401)" 401 POST "/v1/access-requests/$rid/approve" -H "$JSON" \
+    --data-binary '{"reason": "r"}'
+decide "access: approve" 200 "$rid" approve lena '["leads"]'
+decide "access: approving an approved request (409 approved)" 409 "$rid" approve lars '["leads"]'
+collect "access: collect the approved request" 201 jill '["jit"]' "$kj" "$rid"
+collect "access: collect it again (409 collected)" 409 jill '["jit"]' "$kj" "$rid"
+call "access: a second request" 202 POST /v1/certificates -H "$(auth "$(person jack '["jit"]')")" -H "$JSON" \
+    --data-binary "$(jq -cn --arg k "$(user_key jack)" '{public_key: $k, role: "jit", reason: "INC-4413"}')"
+rid2=$(jq -r .request_id "$R/$n.b")
+decide "access: deny" 200 "$rid2" deny lena '["leads"]'
+collect "access: collecting a denied request (409 denied)" 409 jack '["jit"]' "$(cat "$T_TMP/jack.pub")" "$rid2"
+call "access: a request that expires at once" 202 POST /v1/certificates -H "$(auth "$(person judy '["jit-short"]')")" \
+    -H "$JSON" --data-binary "$(jq -cn --arg k "$(user_key judy)" '{public_key: $k, role: "jit-short", reason: "INC-4414"}')"
+rid3=$(jq -r .request_id "$R/$n.b")
+LEAD=$(person lena '["leads"]')
+wait_for 20 bash -c "curl -sf -H 'Authorization: Bearer $LEAD' '$MESHCAD_URL/v1/access-requests/$rid3' |
+    jq -e '.status == \"expired\"' >/dev/null" || bail "the request did not expire"
+collect "access: collecting an expired request (410)" 410 judy '["jit-short"]' "$(cat "$T_TMP/judy.pub")" "$rid3"
+decide "access: approving an expired request (410)" 410 "$rid3" approve lena '["leads"]'
+call "access: a break-glass role issues at once" 201 POST /v1/certificates -H "$(auth "$(person oscar '["oncall"]')")" \
+    -H "$JSON" --data-binary "$(jq -cn --arg k "$(user_key oscar)" '{public_key: $k, role: "breakglass", reason: "INC-4415: prod down"}')"
+bg=$(jq -r .access_request "$R/$n.b")
+decide "access: approving a break-glass use (409 conflict)" 409 "$bg" approve lena '["leads"]'
+decide "access: acknowledging one's own break-glass use (403)" 403 "$bg" acknowledge oscar '["oncall"]'
+decide "access: acknowledge a break-glass use" 200 "$bg" acknowledge lena '["leads"]' '{}'
+decide "access: acknowledging it again (409 conflict)" 409 "$bg" acknowledge lars '["leads"]'
+
+# The mesh: host CA keys, host certificates by XFCC (this listener is
+# loopback with mesh.xfcc), explain's host decision.
+ssh-keygen -q -t ed25519 -N '' -C host -f "$T_TMP/hostkey" >/dev/null
+XFCC="X-Forwarded-Client-Cert: By=spiffe://$TD/ns/meshca/sa/meshcad;URI=spiffe://$TD/ns/payments/sa/api"
+hostbody=$(jq -cn --arg k "$(cat "$T_TMP/hostkey.pub")" '{public_key: $k}')
+call "host-ca-keys" 200 GET /v1/host-ca-keys
+call "host certificate for a workload (XFCC)" 201 POST /v1/host-certificates -H "$XFCC" -H "$JSON" --data-binary "$hostbody"
+call "host certificate without a workload identity (401)" 401 POST /v1/host-certificates -H "$JSON" --data-binary "$hostbody"
+call "host certificate with a malformed body (400)" 400 POST /v1/host-certificates -H "$XFCC" -H "$JSON" --data-binary '{"public_key": 5}'
+call "host certificate for a workload the hosts section does not cover (403)" 403 POST /v1/host-certificates \
+    -H "X-Forwarded-Client-Cert: URI=spiffe://$TD/ns/ci/sa/runner" -H "$JSON" --data-binary "$hostbody"
+call "explain a workload's host decision" 200 POST /v1/explain -H "$XFCC" -H "$JSON" --data-binary '{"host": true}'
+call "explain a host decision for a person (400)" 400 POST /v1/explain -H "$(auth "$(token 10)")" -H "$JSON" \
+    --data-binary '{"host": true}'
+call "explain a role that needs approval" 200 POST /v1/explain -H "$(auth "$(person jill '["jit"]')")" -H "$JSON" \
+    --data-binary '{"role": "jit", "reason": "r"}'
+kill "$MESHCAD_PID"; wait "$MESHCAD_PID" 2>/dev/null
+MESHCAD_URL=$PLAIN_URL MESHCAD_PORT=$PLAIN_PORT MESHCAD_PID=$PLAIN_PID
+
 # mTLS: a second meshcad on the same database with tls.client_ca; without
 # a client certificate every route is 403 with the Error body.
 tls_cert() {  # NAME CA SAN: NAME.pem/.key signed by CA (self-signed when CA is -)
@@ -155,21 +255,26 @@ tls_cert mtls-server mtls-ca IP:127.0.0.1
 tls_cert mtls-client mtls-ca DNS:client.mesh
 PLAIN_URL=$MESHCAD_URL PLAIN_PORT=$MESHCAD_PORT PLAIN_PID=$MESHCAD_PID
 MESHCAD_PORT=$(free_port)
-jq --arg l "127.0.0.1:$MESHCAD_PORT" '.listen = $l | .tls = {cert: "mtls-server.pem", key: "mtls-server.key", client_ca: "mtls-ca.pem"}' \
+# (without the host CA and the mesh: the host routes answer 404)
+jq --arg l "127.0.0.1:$MESHCAD_PORT" '.listen = $l | .tls = {cert: "mtls-server.pem", key: "mtls-server.key", client_ca: "mtls-ca.pem"} | del(.mesh) | .ca_keys |= map(select(.use != "host"))' \
     "$T_TMP/meshcad.json" >"$T_TMP/mtls.json"
 MESHCAD_URL=https://127.0.0.1:$MESHCAD_PORT
 MESHCAD_CURL_OPTS="--cacert $T_TMP/mtls-ca.pem --cert $T_TMP/mtls-client.pem --key $T_TMP/mtls-client.key"
 meshcad_start "$T_TMP/mtls.json"
 call "mTLS: ca-keys with a client certificate" 200 GET /v1/ca-keys $MESHCAD_CURL_OPTS
 call "mTLS: ca-keys without one (403)" 403 GET /v1/ca-keys --cacert "$T_TMP/mtls-ca.pem"
+call "host-ca-keys of a CA without a host CA key (404)" 404 GET /v1/host-ca-keys $MESHCAD_CURL_OPTS
+call "host certificate from a CA without a host CA key (404)" 404 POST /v1/host-certificates $MESHCAD_CURL_OPTS \
+    -H "$JSON" --data-binary "$hostbody"
 call "mTLS: issue without one (403)" 403 POST /v1/certificates --cacert "$T_TMP/mtls-ca.pem" \
     -H "$(auth "$(token 9)")" -H "$JSON" --data-binary "$(jq -cn --arg k "$pub2" '{public_key: $k}')"
 # ... so that every route, also those with no other error, has one checked
 for p in /healthz /readyz /metrics /v1/config /v1/krl /v1/certificates /v1/report \
-    /v1/log/checkpoint "/v1/log/proof?serial=$serial" /v1/log/tile/0/000.p/1; do
+    /v1/log/checkpoint "/v1/log/proof?serial=$serial" /v1/log/tile/0/000.p/1 \
+    /v1/host-ca-keys /v1/access-requests "/v1/access-requests/$rid"; do
     call "mTLS: GET $p without a client certificate (403)" 403 GET "$p" --cacert "$T_TMP/mtls-ca.pem"
 done
-for p in /v1/explain /v1/revocations; do
+for p in /v1/explain /v1/revocations /v1/host-certificates "/v1/access-requests/$rid/deny"; do
     call "mTLS: POST $p without a client certificate (403)" 403 POST "$p" --cacert "$T_TMP/mtls-ca.pem" \
         -H "$JSON" --data-binary '{}'
 done

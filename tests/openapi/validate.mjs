@@ -23,14 +23,18 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
 
 // The description's path for a request path: literal, or templated
-// ({name} is one segment; a last {name} may span segments, as tile paths do).
+// ({name} is one segment; a last {name} may span segments, as tile paths do,
+// but only when no path matches with one segment per {name}: so
+// /v1/access-requests/ID/approve is .../{id}/approve, not .../{id}).
 function findPath(reqPath) {
-  for (const [p, item] of Object.entries(spec.paths)) {
-    const parts = p.split(/(\{[^}]+\})/).map((s, i, all) => {
-      if (!/^\{.*\}$/.test(s)) return s.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
-      return i === all.length - 2 && all[all.length - 1] === '' ? '.+' : '[^/]+';
-    });
-    if (new RegExp(`^${parts.join('')}$`).test(reqPath)) return [p, item];
+  for (const span of [false, true]) {
+    for (const [p, item] of Object.entries(spec.paths)) {
+      const parts = p.split(/(\{[^}]+\})/).map((s, i, all) => {
+        if (!/^\{.*\}$/.test(s)) return s.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+        return span && i === all.length - 2 && all[all.length - 1] === '' ? '.+' : '[^/]+';
+      });
+      if (new RegExp(`^${parts.join('')}$`).test(reqPath)) return [p, item];
+    }
   }
   return [null, null];
 }

@@ -27,6 +27,7 @@ TEST(test_request_parses_all_fields)
     ASSERT_INT_EQ(r->ttl, 600);
     ASSERT_STR_EQ(r->reason, "INC-1 fix it");
     ASSERT_STR_EQ(r->role, "oncall");
+    ASSERT(r->access_request == NULL);
     request_free(r);
 }
 
@@ -68,6 +69,13 @@ TEST(test_request_rejects_bad_bodies_naming_the_field)
         { "{\"public_key\":\"k\",\"ttl\":\"0s\"}", "is not a positive duration" },
         { "{\"public_key\":\"k\",\"reason\":\"a\\nb\"}", "reason: must not contain control" },
         { "{\"public_key\":\"k\",\"public_key\":\"k\"}", "duplicate" },
+        { "{\"public_key\":\"k\",\"request_id\":\"abc\"}",
+          "request_id: must be the 32 hex digits" },
+        { "{\"public_key\":\"k\",\"request_id\":"
+          "\"0123456789ABCDEF0123456789abcdef\"}",
+          "request_id: must be the 32 hex digits" },
+        { "{\"public_key\":\"k\",\"request_id\":7}",
+          "request_id: must be a string" },
     };
     struct issue_request *r;
     char msg[256];
@@ -83,6 +91,18 @@ TEST(test_request_rejects_bad_bodies_naming_the_field)
             unit_fail(__FILE__, __LINE__, "case %zu: message \"%s\" lacks "
                 "\"%s\"", i, msg, cases[i].msg_part);
     }
+}
+
+/* Collecting an approved access request (#17). */
+TEST(test_request_takes_an_access_request_id)
+{
+    struct issue_request *r = NULL;
+    char msg[256];
+
+    ASSERT_INT_EQ(parse("{\"public_key\":\"k\",\"request_id\":"
+        "\"0123456789abcdef0123456789abcdef\"}", 1, &r, msg), 0);
+    ASSERT_STR_EQ(r->access_request, "0123456789abcdef0123456789abcdef");
+    request_free(r);
 }
 
 TEST(test_request_rejects_too_many_principals)
@@ -103,6 +123,7 @@ TEST(test_request_rejects_too_many_principals)
     ASSERT(strstr(msg, "at most 256") != NULL);
 }
 
-UNIT_MAIN(T(test_request_parses_all_fields), T(test_request_minimal_has_defaults),
+UNIT_MAIN(T(test_request_takes_an_access_request_id),
+    T(test_request_parses_all_fields), T(test_request_minimal_has_defaults),
     T(test_request_rejects_bad_bodies_naming_the_field),
     T(test_request_rejects_too_many_principals))

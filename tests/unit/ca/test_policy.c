@@ -497,6 +497,75 @@ TEST(test_policy_admins)
     claims_free(u);
 }
 
+/* Just-in-time access (#17): approval and break-glass roles. */
+TEST(test_policy_approval_and_break_glass)
+{
+    static const char text[] = "{ \"roles\": [\n"
+        " { \"name\": \"db\", \"match\": { \"groups\": [\"dev\"] },\n"
+        "   \"principals\": [\"payments/db\"], \"max_ttl\": \"30m\",\n"
+        "   \"approval\": { \"approvers\": { \"groups\": [\"leads\"] },\n"
+        "                 \"min_approvals\": 2, \"request_ttl\": \"1h\" } },\n"
+        " { \"name\": \"bg\", \"match\": { \"groups\": [\"dev\"] },\n"
+        "   \"principals\": [\"payments/api\"], \"max_ttl\": \"10m\",\n"
+        "   \"break_glass\": true },\n"
+        " { \"name\": \"plain\", \"match\": { \"groups\": [\"dev\"] },\n"
+        "   \"principals\": [\"x/y\"] } ] }";
+    struct policy *p = load_text(text, 3600);
+    struct claims *dev = mk(IDP, "d", NULL, 0, "dev", NULL, NULL);
+    struct claims *lead = mk(IDP, "l", NULL, 0, "leads", NULL, NULL);
+    struct policy_decision *d = NULL;
+    struct policy_request rq;
+    json_t *who, *want;
+
+    memset(&rq, 0, sizeof(rq));
+    rq.claims = dev;
+    rq.role = "db";
+    /* approval implies a reason */
+    ASSERT_INT_EQ(policy_decide(p, &rq, &d), MESHCA_ERR_POLICY_DENIED);
+    ASSERT(strstr(d->denial, "requires a reason") != NULL);
+    policy_decision_free(d);
+    rq.reason = "INC-1";
+    ASSERT_INT_EQ(policy_decide(p, &rq, &d), 0);
+    ASSERT_INT_EQ(d->min_approvals, 2);
+    ASSERT_INT_EQ(d->request_ttl, 3600);
+    ASSERT_INT_EQ(d->break_glass, 0);
+    policy_decision_free(d);
+    rq.role = "bg";
+    rq.reason = NULL;
+    ASSERT_INT_EQ(policy_decide(p, &rq, &d), MESHCA_ERR_POLICY_DENIED);
+    policy_decision_free(d);
+    rq.reason = "prod down";
+    ASSERT_INT_EQ(policy_decide(p, &rq, &d), 0);
+    ASSERT_INT_EQ(d->break_glass, 1);
+    ASSERT_INT_EQ(d->min_approvals, 0);
+    ASSERT_INT_EQ(d->ttl, 300);
+    policy_decision_free(d);
+    rq.role = "plain";
+    rq.reason = NULL;
+    ASSERT_INT_EQ(policy_decide(p, &rq, &d), 0);
+    ASSERT_INT_EQ(d->min_approvals + d->break_glass, 0);
+    policy_decision_free(d);
+    ASSERT_INT_EQ(policy_is_approver(p, "db", lead), 1);
+    ASSERT_INT_EQ(policy_is_approver(p, "db", dev), 0);
+    ASSERT_INT_EQ(policy_is_approver(p, "plain", lead), 0);
+    ASSERT_INT_EQ(policy_is_approver(p, "nope", lead), 0);
+    ASSERT((who = policy_approvers_json(p, "db")) != NULL);
+    want = json_pack("{s:[s]}", "groups", "leads");
+    ASSERT(json_equal(who, want));
+    json_decref(want);
+    json_decref(who);
+    ASSERT(policy_approvers_json(p, "bg") == NULL);
+    rq.role = "db";
+    rq.reason = "INC-1";
+    ASSERT((who = policy_explain(p, &rq)) != NULL);
+    ASSERT_INT_EQ(json_integer_value(json_object_get(json_object_get(who,
+        "approval"), "min_approvals")), 2);
+    json_decref(who);
+    policy_unref(p);
+    claims_free(dev);
+    claims_free(lead);
+}
+
 TEST(test_policy_explain_says_why_per_role)
 {
     struct policy *p = load();
@@ -822,7 +891,7 @@ static const struct lcase load_cases[] = {
     { "", "policy.json:1:0: '[' or '{' expected near end of file" },
     { "[]", "policy.json:1:1: the policy must be a JSON object with \"roles\"" },
     { "{\"roles\": [], \"rolez\": 1}", "policy.json: rolez: unknown key "
-      "(expected one of: admins, roles, description)" },
+      "(expected one of: admins, roles, description, hosts)" },
     { "{}", "policy.json: roles: missing (required: a list of roles; with "
       "none, everyone is denied)" },
     { "{\"roles\": {}}", "policy.json: roles: must be an array of roles" },
@@ -851,7 +920,8 @@ static const struct lcase load_cases[] = {
       "policy.json: roles[0].principals: must grant at least one principal" },
     { ROLE_HEAD "\"principals\": [\"{nope}\"]}]}",
       "policy.json: roles[0].principals[0]: \"{nope}\": unknown template "
-      "{nope} (known: {sub}, {email}, {email_local}, {preferred_username})" },
+      "{nope} (known: {sub}, {email}, {email_local}, {preferred_username}, "
+      "{spiffe_path}, {spiffe_segment[N]})" },
     { ROLE_HEAD "\"principals\": [\"a}\"]}]}",
       "policy.json: roles[0].principals[0]: \"a}\": unmatched '}'" },
     { ROLE_HEAD "\"principals\": [\"p\"], \"extensions\": "
@@ -921,12 +991,40 @@ static const struct lcase load_cases[] = {
     { "{\"roles\": [{\"name\": \"a\", \"match\": {\"group\": [\"g\"]}, "
       "\"principals\": [\"p\"]}]}",
       "policy.json: roles[0].match.group: unknown key (expected one of: "
-      "issuer, groups, emails, email_domains, subjects, any_authenticated)" },
+      "issuer, groups, emails, email_domains, subjects, any_authenticated, spiffe_ids)" },
     { "{\"admins\": {\"any_authenticated\": true}, \"roles\": []}",
       "policy.json: admins.any_authenticated: would make everyone an admin; "
       "name groups, emails or subjects" },
     { "{\"roles\": [{\"name\": \"a\", \"name\": \"b\"}]}",
       "policy.json:1:31: duplicate object key near '\"name\"'" },
+    { ROLE_HEAD "\"principals\": [\"p\"], \"approval\": {\"min_approvals\": 0}}]}",
+      "policy.json: roles[0].approval.min_approvals: must be at least 1" },
+    { ROLE_HEAD "\"principals\": [\"p\"], \"approval\": {\"min_approvals\": 1}}]}",
+      "policy.json: roles[0].approval.approvers: missing (required: who may "
+      "approve requests)" },
+    { ROLE_HEAD "\"principals\": [\"p\"], \"approval\": {\"approvers\": "
+      "{\"any_authenticated\": true}}}]}",
+      "policy.json: roles[0].approval.approvers.any_authenticated: would make "
+      "everyone an approver; name groups, emails or subjects" },
+    { ROLE_HEAD "\"principals\": [\"p\"], \"approval\": {\"approvers\": "
+      "{\"groups\": [\"a\"]}, \"request_ttl\": \"30d\"}}]}",
+      "policy.json: roles[0].approval.request_ttl: must be positive and at "
+      "most 7d" },
+    { ROLE_HEAD "\"principals\": [\"p\"], \"approval\": {\"approvers\": "
+      "{\"groups\": [\"a\"]}, \"quorum\": 2}}]}",
+      "policy.json: roles[0].approval.quorum: unknown key (expected one of: "
+      "approvers, min_approvals, request_ttl)" },
+    { ROLE_HEAD "\"principals\": [\"p\"], \"max_ttl\": \"10m\", "
+      "\"break_glass\": true, \"approval\": {\"approvers\": "
+      "{\"groups\": [\"a\"]}}}]}",
+      "policy.json: roles[0]: a role is either break_glass (issued at once) "
+      "or needs approval, not both" },
+    { ROLE_HEAD "\"principals\": [\"p\"], \"break_glass\": true}]}",
+      "policy.json: roles[0].max_ttl: required with break_glass (a short "
+      "lifetime, at most 1h)" },
+    { ROLE_HEAD "\"principals\": [\"p\"], \"max_ttl\": \"2h\", "
+      "\"break_glass\": true}]}",
+      "policy.json: roles[0].max_ttl: a break_glass role may grant at most 1h" },
     { "{\"roles\": [7]}", "policy.json: roles[0]: must be an object" },
 };
 
@@ -988,7 +1086,7 @@ TEST(test_policy_load_collects_every_error)
 UNIT_MAIN(T(test_policy_decisions_table),
     T(test_policy_explain_agrees_with_decide_on_every_case),
     T(test_policy_options_and_extensions_come_from_exactly_one_role),
-    T(test_policy_admins), T(test_policy_explain_says_why_per_role),
+    T(test_policy_admins), T(test_policy_approval_and_break_glass), T(test_policy_explain_says_why_per_role),
     T(test_policy_version_is_sha256_of_bytes_and_refcount_works),
     T(test_policy_is_shared_by_threads_and_freed_by_the_last_ref),
     T(test_policy_default_ttls_follow_max_and_ceiling),
