@@ -203,6 +203,22 @@ record_request(struct request *req, const struct claims *c,
     return 0;
 }
 
+json_t *
+access_created_json(const struct policy *pol, const char *id, const json_t *o)
+{
+    json_t *out = json_pack("{s:s, s:s, s:s}", "request_id", id, "status",
+        "pending", "message", "this role needs approval: an approver must "
+        "approve the request, then collect the certificate with the same key "
+        "and \"request_id\"");
+
+    if (out == NULL)
+        return NULL;
+    json_object_update_missing(out, (json_t *)o);
+    json_object_set_new(out, "approvers", policy_approvers_json(pol,
+        str(o, "role")));
+    return out;
+}
+
 /* 202 for a new pending request, with who can approve it. */
 static void
 reply_pending(struct request *req, const struct policy *pol,
@@ -215,13 +231,7 @@ reply_pending(struct request *req, const struct policy *pol,
         json_decref(o);
         o = json_pack("{s:s, s:s}", "id", id, "status", "pending");
     }
-    out = json_pack("{s:s, s:s, s:s}", "request_id", id, "status", "pending",
-        "message", "this role needs approval: an approver must approve the "
-        "request, then collect the certificate with the same key and "
-        "\"request_id\"");
-    json_object_update_missing(out, o);
-    json_object_set_new(out, "approvers", policy_approvers_json(pol,
-        str(o, "role")));
+    out = access_created_json(pol, id, o);
     req_reply_json(req, 202, out);
     notify_event(req->srv, "request.created", out);
     json_decref(out);
@@ -522,18 +532,15 @@ record_decision(struct request *req, const struct policy *pol,
     return 0;
 }
 
-/* Whether c's approval is the one that completed o's approvals (the
- * min_approvals-th by ledger order): exactly one decision is, so
- * request.approved fires once even when approvals commit together. */
-static int
-completed_by(const json_t *o, const struct claims *c)
+int
+access_completed_by(const json_t *o, const char *iss, const char *sub)
 {
     json_int_t n = json_integer_value(json_object_get(o, "min_approvals"));
     const json_t *a = json_array_get(json_object_get(o, "approvals"),
         (size_t)(n > 0 ? n - 1 : 0));
 
-    return a != NULL && strcmp(str(a, "subject"), c->sub) == 0 &&
-        strcmp(str(a, "issuer"), c->iss) == 0;
+    return a != NULL && strcmp(str(a, "subject"), sub) == 0 &&
+        strcmp(str(a, "issuer"), iss) == 0;
 }
 
 /* The decision's answer: the request as it now is, and its notification. */
@@ -554,7 +561,7 @@ reply_decided(struct request *req, const struct claims *c, const char *id,
     if (strcmp(action, "deny") == 0)
         notify_event(req->srv, "request.denied", o);
     else if (strcmp(action, "approve") == 0 &&
-        strcmp(str(o, "status"), "approved") == 0 && completed_by(o, c))
+        strcmp(str(o, "status"), "approved") == 0 && access_completed_by(o, c->iss, c->sub))
         notify_event(req->srv, "request.approved", o);
     json_decref(o);
 }

@@ -16,6 +16,10 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
+#include "meshca/err.h"
+
 struct request;
 struct claims;
 struct issue_request;
@@ -50,6 +54,19 @@ int access_after_decision(struct request *req, const struct claims *c,
 /* After the certificate of access request id committed (serial): the
  * break-glass notification. */
 void access_issued(struct request *req, const char *id, int break_glass);
+
+/* The request.created object of request o (access_store.h) with id: o,
+ * "request_id", status "pending", a message, and who can approve it under
+ * pol (the 202's body and the notification's).  NULL: memory. */
+json_t *access_created_json(const struct policy *pol, const char *id,
+    const json_t *o) MESHCA_WUR;
+
+/* Whether the approval by (iss, sub) is the one that completed o's
+ * approvals (the min_approvals-th, by ledger order): exactly one decision
+ * is, so request.approved fires once even when approvals commit together,
+ * and the notification sweep (notify_sweep.h) decides the same. */
+int access_completed_by(const json_t *o, const char *iss, const char *sub)
+    MESHCA_WUR;
 
 void handle_access_list(struct request *req);
 void handle_access_get(struct request *req);

@@ -115,12 +115,67 @@ notify_render(const char *event, const json_t *obj, int slack)
     return body;
 }
 
-static int
-enqueue(PGconn *c, const char *hook, const char *event, const char *body)
+/* The ledger record an event derives from, found from the event's object:
+ * $4 the request id; $5, $6 the completing approver; $7-$9 the revocation's
+ * kind, value and issuer.  The sweep (notify_sweep.c) reads the same
+ * records the other way round. */
+#define RECORD_SEQ_SQL                                                        \
+    "(SELECT CASE $2::text"                                                   \
+    " WHEN 'request.created' THEN"                                            \
+    "  (SELECT seq FROM access_requests WHERE id = $4::text)"                 \
+    " WHEN 'break_glass.used' THEN"                                           \
+    "  (SELECT seq FROM certificates WHERE key_id ~ '/ar-[0-9a-f]{32}$'"      \
+    "   AND substring(key_id FROM '/ar-([0-9a-f]{32})$') = $4::text)"         \
+    " WHEN 'request.denied' THEN"                                             \
+    "  (SELECT min(seq) FROM access_decisions WHERE access_request ="         \
+    "   $4::text AND decision = 'deny')"                                      \
+    " WHEN 'request.approved' THEN"                                           \
+    "  (SELECT min(seq) FROM access_decisions WHERE access_request ="         \
+    "   $4::text AND decision = 'approve' AND issuer = $5::text"              \
+    "   AND subject = $6::text)"                                              \
+    " WHEN 'revocation.created' THEN"                                         \
+    "  (SELECT max(seq) FROM revocations WHERE kind = $7::text"               \
+    "   AND value = $8::text AND issuer IS NOT DISTINCT FROM $9::text)"       \
+    " END)"
+
+int
+notify_enqueue(void *conn, const char *hook, const char *event,
+    const char *record_seq, const char *body)
 {
-    const char *p[3] = { hook, event, body };
+    const char *p[4] = { hook, event, body, record_seq };
+    PGresult *res = PQexecParams((PGconn *)conn, "INSERT INTO "
+        "webhook_deliveries (hook, event, body, record_seq) VALUES ($1, $2, "
+        "$3, $4::bigint) ON CONFLICT (hook, event, record_seq) DO NOTHING", 4,
+        NULL, p, NULL, NULL, 0);
+    int r = PQresultStatus(res) == PGRES_COMMAND_OK ?
+        strcmp(PQcmdTuples(res), "1") == 0 : -1;
+
+    if (r < 0)
+        log_msg(LOG_LEVEL_ERROR, "notifications: cannot queue %s for %s: %s",
+            event, hook, PQresultErrorMessage(res));
+    PQclear(res);
+    return r;
+}
+
+/* The immediate path: the record is found by RECORD_SEQ_SQL. */
+static int
+enqueue(PGconn *c, const char *hook, const char *event, const char *body,
+    const json_t *obj)
+{
+    const json_t *a = json_object_get(obj, "approvals");
+    json_int_t n = json_integer_value(json_object_get(obj, "min_approvals"));
+    const json_t *last = json_array_get(a, (size_t)(n > 0 ? n - 1 : 0));
+    const char *p[9] = { hook, event, body,
+        json_string_value(json_object_get(obj, "id")),
+        json_string_value(json_object_get(last, "issuer")),
+        json_string_value(json_object_get(last, "subject")),
+        json_string_value(json_object_get(obj, "kind")),
+        json_string_value(json_object_get(obj, "value")),
+        json_string_value(json_object_get(obj, "issuer")) };
     PGresult *res = PQexecParams(c, "INSERT INTO webhook_deliveries (hook, "
-        "event, body) VALUES ($1, $2, $3)", 3, NULL, p, NULL, NULL, 0);
+        "event, body, record_seq) VALUES ($1, $2, $3, " RECORD_SEQ_SQL ") "
+        "ON CONFLICT (hook, event, record_seq) DO NOTHING", 9, NULL, p, NULL,
+        NULL, 0);
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 
     if (!ok)
@@ -151,7 +206,7 @@ notify_event(struct server *srv, const char *event, const json_t *obj)
             return;
         }
         if ((body = notify_render(event, obj, w->slack)) == NULL ||
-            enqueue(c, w->url, event, body) != 0)
+            enqueue(c, w->url, event, body, obj) != 0)
             webhooks_count_lost(srv->webhooks, 1);
         else
             queued++;

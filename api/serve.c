@@ -34,6 +34,7 @@
 #include "policyfile.h"
 #include "ratelimit.h"
 #include "revocations.h"
+#include "notify_sweep.h"
 #include "server.h"
 #include "svid.h"
 #include "webhooks.h"
@@ -406,6 +407,8 @@ cmd_serve(int argc, char **argv)
     }
     if ((srv.policy = load_policy(&srv, 1)) == NULL)
         goto out;
+    /* The ledger as the outbox (#17): queues what notify_event missed. */
+    webhooks_set_sweep(srv.webhooks, notify_sweep, &srv);
     if ((r = identity_new(cfg, &srv.identity)) != 0) {
         fprintf(stderr, "meshcad: cannot set up the identity providers: %s\n",
             meshcad_strerror(r));

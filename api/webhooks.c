@@ -30,7 +30,9 @@ struct webhooks {
     int stopping, kicked;
     PGconn *c;
     char *hooks;                    /* text[] literal of the hook URLs */
-    _Atomic uint64_t delivered, failed, lost, attempt_failures;
+    _Atomic uint64_t delivered, failed, lost, attempt_failures, recovered;
+    webhooks_sweep_fn sweep;        /* under lock */
+    void *sweep_arg;
     _Atomic int64_t pending;        /* -1: not known yet */
 };
 
@@ -221,25 +223,51 @@ connected(struct webhooks *w)
     return 0;
 }
 
+/* The sweep, when it is due (at start, then every WEBHOOK_SWEEP_INTERVAL
+ * seconds, sooner after a failure than never).  Returns the number of
+ * events it queued. */
+static int
+sweep_due(struct webhooks *w, time_t *next)
+{
+    webhooks_sweep_fn fn;
+    void *arg;
+    time_t now = time(NULL);
+    int n;
+
+    pthread_mutex_lock(&w->lock);
+    fn = w->sweep;
+    arg = w->sweep_arg;
+    pthread_mutex_unlock(&w->lock);
+    if (fn == NULL || now < *next)
+        return 0;
+    *next = now + WEBHOOK_SWEEP_INTERVAL;
+    if ((n = fn(arg, w->c)) <= 0)
+        return 0;
+    atomic_fetch_add(&w->recovered, (uint64_t)n);
+    return n;
+}
+
 static void *
 webhooks_main(void *arg)
 {
     struct webhooks *w = arg;
     struct timespec ts;
-    int first = 1, n;
+    time_t next_sweep = 0;
+    int first = 1, n, swept;
 
     pthread_mutex_lock(&w->lock);
     while (!w->stopping) {
         w->kicked = 0;
         pthread_mutex_unlock(&w->lock);
-        n = 0;
+        n = swept = 0;
         if (connected(w)) {
+            swept = sweep_due(w, &next_sweep);
             if ((n = deliver_due(w, first)) >= 0)
                 first = 0;
             count_pending(w);
         }
         pthread_mutex_lock(&w->lock);
-        if (n == atoi(BATCH) || w->kicked || w->stopping)
+        if (n == atoi(BATCH) || swept > 0 || w->kicked || w->stopping)
             continue;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += 1;
@@ -332,6 +360,18 @@ webhooks_kick(struct webhooks *w)
 }
 
 void
+webhooks_set_sweep(struct webhooks *w, webhooks_sweep_fn fn, void *arg)
+{
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->sweep = fn;
+    w->sweep_arg = arg;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void
 webhooks_count_lost(struct webhooks *w, size_t n)
 {
     if (w != NULL)
@@ -354,6 +394,10 @@ webhooks_write_metrics(const struct webhooks *w, struct meshca_buf *out)
         "attempts that failed (each is retried with backoff).\n"
         "# TYPE meshca_webhook_attempt_failures_total counter\n"
         "meshca_webhook_attempt_failures_total %llu\n"
+        "# HELP meshca_webhook_recovered_total Webhook notifications the "
+        "ledger sweep queued because the immediate path missed them.\n"
+        "# TYPE meshca_webhook_recovered_total counter\n"
+        "meshca_webhook_recovered_total %llu\n"
         "# HELP meshca_webhook_pending Webhook notifications queued and not "
         "yet delivered or given up (-1: not known yet).\n"
         "# TYPE meshca_webhook_pending gauge\n"
@@ -362,5 +406,6 @@ webhooks_write_metrics(const struct webhooks *w, struct meshca_buf *out)
         (unsigned long long)atomic_load(&w->failed),
         (unsigned long long)atomic_load(&w->lost),
         (unsigned long long)atomic_load(&w->attempt_failures),
+        (unsigned long long)atomic_load(&w->recovered),
         (long long)atomic_load(&w->pending));
 }

@@ -14,7 +14,12 @@
 --
 -- webhook_deliveries is operational state, not ledger: the notification
 -- queue that meshcad's delivery thread works through (retried with backoff,
--- kept across restarts).
+-- kept across restarts).  Every event derives from one ledger record
+-- (record_seq), so the ledger is the outbox: an event whose immediate
+-- enqueue was missed (meshcad died after the commit, the database went away)
+-- is queued later by the delivery thread's sweep, which reads the records
+-- after its cursor in webhook_sweep; the unique key makes the two paths
+-- queue each (webhook, event, record) once.
 
 CREATE TABLE access_requests (
     seq              bigint PRIMARY KEY DEFAULT pg_catalog.nextval('public.ledger_seq'),
@@ -90,7 +95,19 @@ CREATE TABLE webhook_deliveries (
     delivered_at  timestamptz,
     failed_at     timestamptz,           -- gave up
     last_error    text,
-    created_at    timestamptz NOT NULL DEFAULT now()
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    record_seq    bigint,                -- the ledger record of the event
+    UNIQUE (hook, event, record_seq)
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at)
     WHERE delivered_at IS NULL AND failed_at IS NULL;
+
+-- The sweep's cursor per webhook: records after (xid, seq) (in the
+-- transparency log's order: only transactions below the snapshot's xmin)
+-- are still to be looked at.  A webhook's cursor starts where meshcad first
+-- swept with it configured, so adding a webhook does not replay history.
+CREATE TABLE webhook_sweep (
+    hook  text PRIMARY KEY,
+    xid   xid8 NOT NULL,
+    seq   bigint NOT NULL
+);
