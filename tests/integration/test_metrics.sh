@@ -42,7 +42,7 @@ for k in 'meshca_certificates_issued_total{role="bench"}' 'meshca_denials_total{
     'meshca_policy_reloads_total{result="ok"}' 'meshca_http_responses_total{code="503"}' \
     'meshca_http_responses_total{code="202"}' 'meshca_http_responses_total{code="410"}' \
     'meshca_webhook_deliveries_total{result="delivered"}' 'meshca_webhook_deliveries_total{result="failed"}' \
-    'meshca_webhook_deliveries_total{result="lost"}' 'meshca_webhook_pending'; do
+    'meshca_webhook_deliveries_total{result="lost"}' 'meshca_webhook_pending' 'meshca_webhook_recovered_total'; do
     check_eq "$k starts at 0" "$(value "$k")" 0
 done
 check_eq "meshca_database_up is 1" "$(value meshca_database_up)" 1
