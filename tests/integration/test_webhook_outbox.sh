@@ -67,7 +67,7 @@ metric() {  # NAME: its value
 seen() {
     if [ "${3:-}" = slack ]; then
         jq -s --arg e "$1" --arg id "$2" '[.[] | select(.event == $e) |
-            select(.body | fromjson | .text | contains($id))] | length' "$HOOK_OUT"
+            select(.body | fromjson | .text // "" | contains($id))] | length' "$HOOK_OUT"
     else
         jq -s --arg e "$1" --arg id "$2" '[.[] | select(.event == $e) |
             .body | fromjson | select((.request.id // .revocation.value) == $id)] | length' "$HOOK_OUT"
@@ -139,7 +139,7 @@ check_eq "R3 denied while blocked" "$(jq -r .status <<<"$HTTP_BODY")" denied
 issue "$ALICE" "{\"public_key\": \"$KEY\", \"role\": \"glass\", \"reason\": \"prod down while blocked\"}"
 check_eq "break-glass issues while blocked (201)" "$HTTP_STATUS" 201
 BG=$(jq -r .access_request <<<"$HTTP_BODY")
-issue "$CAROL" '{"key_id": "outbox-test-key", "reason": "INC-5 leaked"}' /v1/revocations
+issue "$CAROL" '{"key_id": "outbox-test-key", "reason": "INC-5 leaked", "force": true}' /v1/revocations
 check_eq "a revocation while blocked (201)" "$HTTP_STATUS" 201
 
 # json: created R3, approved R1, approved R2, denied R3, break-glass, revocation;
