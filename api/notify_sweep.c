@@ -157,8 +157,11 @@ sweep_record(struct server *srv, PGconn *c, PGresult *res, int i,
 
         if (!after(at, cur[k]) || !notify_config_wants(w, ev))
             continue;
-        if (!loaded && (loaded = 1, event_object(srv, res, i, &o) != 0))
-            return -1;
+        if (!loaded) {
+            loaded = 1;
+            if (event_object(srv, res, i, &o) != 0)
+                return -1;
+        }
         if (o == NULL)
             break;
         if ((body = notify_render(ev, o, w->slack)) == NULL) {
