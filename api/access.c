@@ -561,7 +561,8 @@ reply_decided(struct request *req, const struct claims *c, const char *id,
     if (strcmp(action, "deny") == 0)
         notify_event(req->srv, "request.denied", o);
     else if (strcmp(action, "approve") == 0 &&
-        strcmp(str(o, "status"), "approved") == 0 && access_completed_by(o, c->iss, c->sub))
+        strcmp(str(o, "status"), "approved") == 0 &&
+        access_completed_by(o, c->iss, c->sub))
         notify_event(req->srv, "request.approved", o);
     json_decref(o);
 }
