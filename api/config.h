@@ -71,6 +71,12 @@ struct ledger_config {
     int64_t integrate_interval_ms; /* default 200 */
 };
 
+/* The "logins" section (issue #18): how hosts authenticate to POST
+ * /v1/logins.  NULL when absent (then the route answers 404). */
+struct logins_config {
+    char *host_tokens;      /* file of "HOST sha256:HEX" lines */
+};
+
 struct config {
     char *path;             /* the file this came from */
     char *listen_host;
@@ -87,6 +93,7 @@ struct config {
     int64_t ttl_ceiling;    /* global maximum certificate lifetime, default 1h */
     struct limits_config limits;
     struct ledger_config ledger;
+    struct logins_config logins;
 };
 
 /* Loads and validates path.  On success returns 0 and a new config in *cfgp

@@ -12,10 +12,14 @@
 #include "meshca/hex.h"
 #include "meshca/jcs.h"
 
-static const char *const table_names[ENTRY_NTABLES] = { "certificates",
-    "denials", "policy_versions", "revocations" };
-static const char *const type_names[ENTRY_NTABLES] = { "certificate",
-    "denial", "policy", "revocation" };
+static const char *const table_names[ENTRY_NTABLES] = {
+    [ENTRY_CERTIFICATE] = "certificates", [ENTRY_DENIAL] = "denials",
+    [ENTRY_POLICY] = "policy_versions", [ENTRY_REVOCATION] = "revocations",
+    [ENTRY_LOGIN] = "logins" };
+static const char *const type_names[ENTRY_NTABLES] = {
+    [ENTRY_CERTIFICATE] = "certificate", [ENTRY_DENIAL] = "denial",
+    [ENTRY_POLICY] = "policy", [ENTRY_REVOCATION] = "revocation",
+    [ENTRY_LOGIN] = "login" };
 
 #define TS(col) "to_char(x." col " AT TIME ZONE 'UTC', " \
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -23,6 +27,7 @@ static const char *const type_names[ENTRY_NTABLES] = { "certificate",
     "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 static const char *const row_sql[ENTRY_NTABLES] = {
+    [ENTRY_CERTIFICATE] =
     "json_build_object('type', 'certificate', 'serial', x.serial::text, "
     "'key_id', x.key_id, 'subject', x.subject, 'issuer', x.issuer, "
     "'email', x.email, 'role', x.role, 'principals', x.principals, "
@@ -34,20 +39,33 @@ static const char *const row_sql[ENTRY_NTABLES] = {
     "'reason', x.reason, 'policy_version', x.policy_version, "
     "'token_id', x.token_id, 'certificate', x.certificate, "
     "'created_at', " TS_US("created_at") ")::text",
+    [ENTRY_DENIAL] =
     "json_build_object('type', 'denial', 'subject', x.subject, "
     "'issuer', x.issuer, 'email', x.email, 'role', x.role, "
     "'requested_principals', x.requested_principals, 'reason', x.reason, "
     "'key_fingerprint', x.key_fingerprint, 'client_address', "
     "x.client_address, 'request_id', x.request_id, 'policy_version', "
     "x.policy_version, 'created_at', " TS_US("created_at") ")::text",
+    [ENTRY_POLICY] =
     "json_build_object('type', 'policy', 'version', x.version, "
     "'policy_sha256', encode(sha256(convert_to(x.policy, 'UTF8')), 'hex'), "
     "'loaded_by', x.loaded_by, 'created_at', "
     TS_US("created_at") ")::text",
+    [ENTRY_REVOCATION] =
     "json_build_object('type', 'revocation', 'kind', x.kind, "
     "'value', x.value, 'issuer', x.issuer, 'reason', x.reason, "
     "'revoked_by', x.revoked_by, "
     "'block_until', " TS("block_until") ", 'request_id', x.request_id, "
+    "'created_at', " TS_US("created_at") ")::text",
+    [ENTRY_LOGIN] =
+    "json_build_object('type', 'login', 'host', x.host, "
+    "'line_id', x.line_id, 'at', " TS_US("at") ", 'account', x.account, "
+    "'source_address', x.source_address, 'source_port', x.source_port, "
+    "'result', x.result, 'serial', x.serial, 'key_id', x.key_id, "
+    "'key_fingerprint', x.key_fingerprint, "
+    "'ca_fingerprint', x.ca_fingerprint, "
+    "'krl_version', x.krl_version::text, "
+    "'krl_generated_at', " TS("krl_generated_at") ", "
     "'created_at', " TS_US("created_at") ")::text",
 };
 
@@ -185,6 +203,34 @@ entry_revocation(const struct ledger_revocation *rec, int64_t created_us,
         "reason", rec->reason, "revoked_by", rec->revoked_by,
         "block_until", rec->block_until > 0 ? json_string(until) : json_null(),
         "request_id", rec->request_id, "created_at", at), out);
+}
+
+int
+entry_login(const struct ledger_login *rec, int64_t created_us,
+    struct meshca_buf *out)
+{
+    char at[40], when[40], krlv[24], krlg[32];
+
+    (void)meshca_time_format_us(created_us, at, sizeof(at));
+    (void)meshca_time_format_us(rec->at_us, when, sizeof(when));
+    snprintf(krlv, sizeof(krlv), "%llu", (unsigned long long)rec->krl_version);
+    if (rec->krl_generated_at > 0)
+        (void)meshca_time_format(rec->krl_generated_at, krlg, sizeof(krlg));
+    return encode(json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, "
+        "s:o, s:o, s:o, s:o, s:o, s:s}", "type", "login",
+        "host", rec->host, "line_id", rec->line_id, "at", when,
+        "account", rec->account,
+        "source_address", str_or_null(rec->source_address),
+        "source_port", rec->source_port > 0 ?
+            json_integer(rec->source_port) : json_null(),
+        "result", rec->result, "serial", str_or_null(rec->serial),
+        "key_id", str_or_null(rec->key_id),
+        "key_fingerprint", str_or_null(rec->key_fingerprint),
+        "ca_fingerprint", str_or_null(rec->ca_fingerprint),
+        "krl_version", rec->has_krl ? json_string(krlv) : json_null(),
+        "krl_generated_at", rec->has_krl && rec->krl_generated_at > 0 ?
+            json_string(krlg) : json_null(),
+        "created_at", at), out);
 }
 
 int

@@ -25,10 +25,13 @@
 #define ENTRY_MAC_KEY_MAX 128
 
 /* The ledger tables in log order of their names' use in entries. */
+/* The codes are the integrator's log type codes (fetch_sql's t); 4 to 6 are
+ * other record kinds' (host certificates, access requests, decisions). */
 enum entry_table { ENTRY_CERTIFICATE, ENTRY_DENIAL, ENTRY_POLICY,
-    ENTRY_REVOCATION, ENTRY_NTABLES };
+    ENTRY_REVOCATION, ENTRY_LOGIN = 7, ENTRY_NTABLES };
 
-/* The table's name and the entry's "type". */
+/* The table's name and the entry's "type" (NULL for a code no record kind
+ * has). */
 const char *entry_table_name(enum entry_table t);
 const char *entry_type_name(enum entry_table t);
 
@@ -47,6 +50,8 @@ int entry_denial(const struct ledger_denial *rec, int64_t created_us,
 int entry_policy(const char *version, const char *text, const char *host,
     int64_t created_us, struct meshca_buf *out) MESHCA_WUR;
 int entry_revocation(const struct ledger_revocation *rec, int64_t created_us,
+    struct meshca_buf *out) MESHCA_WUR;
+int entry_login(const struct ledger_login *rec, int64_t created_us,
     struct meshca_buf *out) MESHCA_WUR;
 
 /* The canonical entry of a row given as entry_row_sql's JSON text (v1

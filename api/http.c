@@ -27,6 +27,7 @@
 #include "handlers.h"
 #include "issue.h"
 #include "log.h"
+#include "logins.h"
 #include "logserve.h"
 #include "meshcad_err.h"
 #include "query.h"
@@ -55,6 +56,7 @@ static const struct route routes[] = {
     { "GET", "/v1/log/checkpoint", 1, handle_log_checkpoint, 0 },
     { "GET", "/v1/log/proof", 1, handle_log_proof, 0 },
     { "GET", "/v1/log/tile/", 1, handle_log_tile, 1 },
+    { "POST", "/v1/logins", 1, handle_logins, 0 },
 };
 
 /* The worker pool: a FIFO of suspended requests. */

@@ -240,13 +240,15 @@ static const char fetch_sql[] =
     "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
     " UNION ALL SELECT xid, seq, 3, entry, mac FROM revocations"
     "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
+    " UNION ALL SELECT xid, seq, 7, entry, mac FROM logins"
+    "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
     ") u ORDER BY u.x8, u.seq LIMIT 20000";
 
 /* The v1 records (no xid), whose entries are made from their columns. */
 static PGresult *
 fetch_legacy(PGconn *c)
 {
-    char sql[4096];
+    char sql[8192];
     int n;
 
     n = snprintf(sql, sizeof(sql), "SELECT '0', seq, t, row FROM ("
@@ -254,9 +256,10 @@ fetch_legacy(PGconn *c)
         " UNION ALL SELECT x.seq, 1, %s FROM denials x WHERE x.xid IS NULL"
         " UNION ALL SELECT x.seq, 2, %s FROM policy_versions x WHERE x.xid IS NULL"
         " UNION ALL SELECT x.seq, 3, %s FROM revocations x WHERE x.xid IS NULL"
+        " UNION ALL SELECT x.seq, 7, %s FROM logins x WHERE x.xid IS NULL"
         ") u ORDER BY seq", entry_row_sql(ENTRY_CERTIFICATE),
         entry_row_sql(ENTRY_DENIAL), entry_row_sql(ENTRY_POLICY),
-        entry_row_sql(ENTRY_REVOCATION));
+        entry_row_sql(ENTRY_REVOCATION), entry_row_sql(ENTRY_LOGIN));
     if (n < 0 || (size_t)n >= sizeof(sql))
         return NULL;
     return PQexec(c, sql);
@@ -375,10 +378,10 @@ write_leaves(struct integrator *it, const struct rec *recs, int n,
 static int
 write_quarantine(struct integrator *it, const struct rec *rc)
 {
-    static const char *const tables[ENTRY_NTABLES] = { "certificates",
-        "denials", "policy_versions", "revocations" };
+    const char *tbl = rc->table >= 0 && rc->table < ENTRY_NTABLES ?
+        entry_table_name((enum entry_table)rc->table) : NULL;
     char seq[24];
-    const char *p[3] = { seq, tables[rc->table & 3],
+    const char *p[3] = { seq, tbl != NULL ? tbl : "?",
         "no valid MAC: not written by meshcad (ledger.mac_key)" };
     PGresult *res;
     int ok;

@@ -62,6 +62,14 @@ int ledger_record_policy(struct ledger *l, const char *version,
 int ledger_record_revocation(struct ledger *l,
     const struct ledger_revocation *rec) MESHCA_WUR;
 
+/* Records n logins a host reported, queued together so the writers batch
+ * them; blocks until every one committed.  A login already recorded (same
+ * host and line_id) is dropped.  Returns 0 with *newp the number newly
+ * recorded, or an error as above (some may have been recorded: the caller
+ * retries the whole batch, which is idempotent). */
+int ledger_record_logins(struct ledger *l, const struct ledger_login *recs,
+    size_t n, size_t *newp) MESHCA_WUR;
+
 /* One entry of a revocation snapshot: kind "serial" (value a serial, with
  * the signing CA's fingerprint when the ledger knows it), "key_id",
  * "key_fingerprint", or "block" (value a subject, issuer its issuer or NULL

@@ -240,9 +240,12 @@ declare_cursor(PGconn *c)
         "  'policy version ' || left(x.version, 12) FROM policy_versions x"
         " UNION ALL SELECT x.seq, 'r', x.entry, x.mac, %s, "
         "  'revocation of ' || x.kind || ' ' || x.value FROM revocations x"
+        " UNION ALL SELECT x.seq, 'l', x.entry, x.mac, %s, "
+        "  'login of ' || x.account || '@' || x.host FROM logins x"
         ") u ON u.seq = l.seq ORDER BY l.idx",
         entry_row_sql(ENTRY_CERTIFICATE), entry_row_sql(ENTRY_DENIAL),
-        entry_row_sql(ENTRY_POLICY), entry_row_sql(ENTRY_REVOCATION));
+        entry_row_sql(ENTRY_POLICY), entry_row_sql(ENTRY_REVOCATION),
+        entry_row_sql(ENTRY_LOGIN));
     if (n < 0 || (size_t)n >= sizeof(sql))
         return -1;
     res = PQexec(c, sql);
@@ -295,6 +298,7 @@ check_rows(struct vstate *v)
         " UNION ALL SELECT seq, xid, 'denial for ' || coalesce(subject, '?') FROM denials"
         " UNION ALL SELECT seq, xid, 'policy version ' || left(version, 12) FROM policy_versions"
         " UNION ALL SELECT seq, xid, 'revocation of ' || kind || ' ' || value FROM revocations"
+        " UNION ALL SELECT seq, xid, 'login of ' || account || '@' || host FROM logins"
         ") u, log_state s WHERE ((u.xid IS NOT NULL AND (u.xid, u.seq) <= (s.xid, s.seq))"
         "  OR (u.xid IS NULL AND s.legacy_done))"
         " AND NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.seq = u.seq)"
