@@ -225,5 +225,6 @@ int cmd_explain(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_audit(int argc, char **argv);   /* cmd_audit.c */
 int cmd_report(int argc, char **argv);
+int cmd_host_report(int argc, char **argv);   /* cmd_host_report.c */
 
 #endif

@@ -22,6 +22,7 @@ usage(FILE *f)
         "  ca-keys   (hosts) fetch the CA keys for TrustedUserCAKeys, atomically\n"
         "  krl       (hosts) fetch and validate the KRL for RevokedKeys, atomically\n"
         "  host-config  print sshd_config lines and a systemd refresh timer\n"
+        "  host-report  (hosts) ship sshd's certificate logins to meshcad\n"
         "  --version\n"
         "Server: --server URL, MESHCA_SERVER, or ~/.config/meshca/config.json;\n"
         "a private TLS root: --cacert FILE, MESHCA_CA_FILE or \"ca_file\" there.\n"
@@ -70,6 +71,8 @@ main(int argc, char **argv)
         return cmd_explain(argc - 1, argv + 1);
     if (strcmp(argv[1], "revoke") == 0)
         return cmd_revoke(argc - 1, argv + 1);
+    if (strcmp(argv[1], "host-report") == 0)
+        return cmd_host_report(argc - 1, argv + 1);
     if (strcmp(argv[1], "audit") == 0)
         return cmd_audit(argc - 1, argv + 1);
     fprintf(stderr, "meshca: unknown command \"%s\"\n", argv[1]);

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Who actually logged in (issue #18), end to end with real sshd: people log
+# in to two hosts with meshca certificates; `meshca host-report` ships each
+# host's sshd log (LogLevel VERBOSE, sshd -E style lines) to POST
+# /v1/logins under the host's own token; a second run ships nothing new and
+# a resent batch is recorded once.  One host keeps a stale KRL on purpose:
+# a revoked certificate still gets in there, and the report names the host
+# and its KRL's age.  The report (GET /v1/report, meshca report) shows used
+# and unused grants, the access map, a flagged first-time access; GET
+# /v1/anomalies and the metric name the rules; meshca who answers who could
+# and who did reach a principal.  The ledger (with its login entries)
+# verifies.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/stack.sh"
+D=$T_TMP
+
+stack_init '{ "admins": { "groups": ["meshca-admins"] },
+  "roles": [
+    { "name": "payments-oncall", "match": { "groups": ["oncall"] },
+      "principals": ["payments/api", "payments/worker"], "default_ttl": "10m", "max_ttl": "15m" },
+    { "name": "payments-debug", "match": { "groups": ["dev"] },
+      "principals": ["payments/api"], "default_ttl": "10m", "max_ttl": "15m" } ] }'
+# Two hosts, each with its own token; the file lists their SHA-256.
+for h in web-1 web-2; do
+    (umask 077 && head -c 24 /dev/urandom | base64 >"$D/$h.token")
+    printf '%s sha256:%s\n' "$h" "$(tr -d '\n' <"$D/$h.token" | sha256sum | cut -d' ' -f1)"
+done >"$D/host-tokens"
+stack_config_extra '{"logins": {"host_tokens": "host-tokens"}}'
+stack_start
+export MESHCA_SERVER=$MESHCAD_URL
+admin=$D/admin.tok; mint_token "$(claims_for root-admin '["meshca-admins"]')" >"$admin"
+
+# person NAME GROUP [PRINCIPAL]: a key and a certificate for NAME.
+person() {
+    local body
+    user_key "$1" >/dev/null
+    body=$(jq -cn --arg k "$(cat "$D/$1.pub")" --arg p "${3:-}" \
+        '{public_key: $k} + (if $p == "" then {} else {principals: [$p]} end)')
+    issue "$(mint_token "$(claims_for "$1" "[\"$2\"]")")" "$body"
+    [ "$HTTP_STATUS" = 201 ] || bail "no certificate for $1: $HTTP_BODY"
+    jq -r .certificate <<<"$HTTP_BODY" >"$D/$1-cert.pub"
+    jq -r .serial <<<"$HTTP_BODY" >"$D/$1.serial"
+}
+person alice oncall
+person bob oncall
+person carol dev
+person dave dev           # holds payments-debug, never uses it
+person erin oncall        # revoked below
+person frank oncall payments/worker   # not a principal the hosts list
+
+"$MESHCA_BIN" ca-keys --output "$D/ca-keys" >>"$T_LOG" 2>&1 || bail "meshca ca-keys"
+# web-2's KRL is fetched now and never again: stale on purpose.
+"$MESHCA_BIN" krl --output "$D/web-2.krl" >>"$T_LOG" 2>&1 || bail "meshca krl (web-2)"
+out=$("$MESHCA_BIN" revoke --serial "$(cat "$D/erin.serial")" --reason "laptop stolen" \
+    --token-file "$admin" 2>&1) || bail "revoke erin: $out"
+krl_has_erin() {
+    "$MESHCA_BIN" krl --output "$D/web-1.krl" >>"$T_LOG" 2>&1 &&
+        ! ssh-keygen -Q -f "$D/web-1.krl" "$D/erin-cert.pub" >/dev/null 2>&1
+}
+check "web-1's fresh KRL revokes erin's certificate" wait_for 20 krl_has_erin
+
+# Two sshd, one per host, their logs in files (as sshd -E writes them).
+start_host() {
+    local save=$T_TMP
+    T_TMP=$D/$1; mkdir -p "$T_TMP"
+    sshd_start "$D/ca-keys" "$D/$1.krl"
+    sshd_principals "$T_USER" payments/api
+    T_TMP=$save
+    eval "PORT_${1//-/_}=$SSHD_PORT"
+}
+start_host web-1
+start_host web-2
+# login HOST NAME: NAME logs in to HOST with their meshca certificate.
+login() {
+    local p=PORT_${1//-/_}
+    SSHD_PORT=${!p} ssh_as "$D/$2" "$D/$2-cert.pub" "$T_USER" true
+}
+check "alice logs in to web-1" login web-1 alice
+check "alice logs in to web-1 again" login web-1 alice
+check "alice logs in to web-2" login web-2 alice
+check "bob logs in to web-2" login web-2 bob
+check "carol logs in to web-1" login web-1 carol
+check_fails "web-1 (fresh KRL) refuses erin's revoked certificate" login web-1 erin
+check "web-2 (stale KRL) lets erin in" login web-2 erin
+check_fails "frank's certificate names no principal the host lists" login web-1 frank
+logged() { [ "$(grep -c "$2" "$D/$1/sshd/sshd.log")" -ge "$3" ]; }
+check "web-1 logged its logins" wait_for 20 logged web-1 "publickey for $T_USER" 5
+check "web-2 logged its logins" wait_for 20 logged web-2 "Accepted publickey" 3
+
+report() {
+    "$MESHCA_BIN" host-report --token-file "$D/$1.token" --log "$D/$1/sshd/sshd.log" \
+        --state "$D/$1.state" --krl "$D/$1.krl" "${@:2}"
+}
+out=$(report web-1 2>&1); rc=$?
+check_eq "host-report ships web-1's log (exit 0)" "$rc" 0
+check_match "and says how many logins" "$out" 'host-report: 5 logins shipped, 5 new'
+out=$(report web-2 --batch 1 2>&1); rc=$?
+check_eq "host-report ships web-2's log in batches of one" "$rc" 0
+check_match "three logins" "$out" '3 logins shipped, 3 new'
+out=$(report web-1 2>&1)
+check_match "a second run finds nothing new (the offset is kept)" "$out" '0 logins shipped, 0 new'
+q() { psql_admin -c "$1"; }
+check_eq "the ledger holds eight logins" "$(q 'SELECT count(*) FROM logins')" 8
+check_eq "each names its host from the token" \
+    "$(q "SELECT string_agg(DISTINCT host, ',' ORDER BY host) FROM logins")" "web-1,web-2"
+check_eq "web-1 refused erin as revoked, frank for the principal" \
+    "$(q "SELECT string_agg(result || ':' || split_part(key_id, '@', 1), ',' ORDER BY result)
+          FROM logins WHERE host = 'web-1' AND result <> 'accepted'")" \
+    "revoked:erin,wrong_principal:frank"
+check_eq "logins carry serial, key id, account and source" \
+    "$(q "SELECT serial || ' ' || key_id || ' ' || account || ' ' || source_address FROM logins
+          WHERE host = 'web-2' AND key_id LIKE 'bob@%'")" \
+    "$(cat "$D/bob.serial") $(jq -r .key_id <<<"$(curl -s -H "Authorization: Bearer $(cat "$admin")" \
+        "$MESHCAD_URL/v1/certificates?subject=bob" | jq -c '.certificates[0]')") $T_USER 127.0.0.1"
+check_eq "every login's serial is one meshca issued, under a CA it knows" \
+    "$(q 'SELECT count(*) FROM logins WHERE issued_serial IS NOT NULL AND ca_known')" 8
+check_eq "host freshness: web-2's KRL is older than web-1's" \
+    "$(q "SELECT (SELECT krl_version FROM host_reports WHERE host = 'web-2') <
+                 (SELECT krl_version FROM host_reports WHERE host = 'web-1')")" t
+
+# Resending: the state file is removed, so the whole log goes again.
+rm -f "$D/web-1.state"
+out=$(report web-1 2>&1)
+check_match "a resent log is accepted but nothing is recorded twice" "$out" '5 logins shipped, 0 new'
+check_eq "still eight logins" "$(q 'SELECT count(*) FROM logins')" 8
+
+# The host is its token: none, or an unknown one, is refused.
+post() {
+    curl -sS -o "$D/resp" -w '%{http_code}' -X POST ${1:+-H "Authorization: Bearer $1"} \
+        -H 'Content-Type: application/json' --data-binary "$2" "$MESHCAD_URL/v1/logins"
+}
+check_eq "POST /v1/logins without a token: 401" "$(post '' '{"logins":[]}')" 401
+check_eq "with a token not in the file: 401" "$(post not-a-host-token '{"logins":[]}')" 401
+check_eq "with a bad body: 400" "$(post "$(cat "$D/web-1.token")" '{"logins":[{"at":"x"}]}')" 400
+check_match "naming the field" "$(cat "$D/resp")" 'logins\[0\]: line_id is required'
+# A login whose serial meshca never issued, under a CA it does not know.
+rogue='{"logins":[{"line_id":"rogue-1","at":"2026-11-30T10:00:00Z","account":"app",
+  "source_address":"10.9.9.9","source_port":4242,"result":"accepted","serial":"18446744073709551615",
+  "key_id":"mallory","key_fingerprint":"SHA256:x","ca_fingerprint":"SHA256:notours"}]}'
+check_eq "a login under an unknown CA is recorded" "$(post "$(cat "$D/web-2.token")" "$rogue")" 200
+check_eq "flagged: serial never issued, CA unknown" \
+    "$(q "SELECT issued_serial IS NULL, ca_known FROM logins WHERE line_id = 'rogue-1'")" "t|f"
+check_eq "sent twice, recorded once" "$(post "$(cat "$D/web-2.token")" "$rogue"; jq -c . "$D/resp")" \
+    '200{"received":1,"recorded":0}'
+
+# The logins are in the transparency log, and it verifies.
+in_log() { [ "$(q 'SELECT count(*) FROM log_leaves l JOIN logins x ON x.seq = l.seq')" = 9 ]; }
+check "the integrator took the logins in" wait_for 20 in_log
+out=$("$MESHCAD_BIN" ledger verify --config "$D/meshcad.json" 2>&1); rc=$?
+check_eq "meshcad ledger verify passes with login entries" "$rc" 0
+q "UPDATE logins SET account = 'nobody'" >/dev/null 2>&1
+check_eq "login rows are append-only" "$(q "SELECT count(*) FROM logins WHERE account = 'nobody'")" 0
