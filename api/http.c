@@ -34,6 +34,7 @@
 #include "revoke.h"
 #include "server.h"
 #include "threads.h"
+#include "usage.h"
 
 enum req_state {
     REQ_READING = 0, /* receiving the body */
@@ -57,6 +58,7 @@ static const struct route routes[] = {
     { "GET", "/v1/log/proof", 1, handle_log_proof, 0 },
     { "GET", "/v1/log/tile/", 1, handle_log_tile, 1 },
     { "POST", "/v1/logins", 1, handle_logins, 0 },
+    { "GET", "/v1/anomalies", 1, handle_anomalies, 0 },
 };
 
 /* The worker pool: a FIFO of suspended requests. */

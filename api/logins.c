@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -429,6 +430,97 @@ note_host(struct request *req, const char *host,
     ledger_reader_release(req->srv->ledger);
 }
 
+/*
+ * The rules checked as logins arrive, over the rows this request recorded
+ * (created after start): counted in meshca_login_anomalies_total{rule} and
+ * meshca_logins_recorded_total{result} so that an alert can fire.
+ */
+static const char flags_sql[] =
+    "SELECT x.result, x.issued_serial IS NULL AND x.ca_known, "
+    " NOT coalesce(x.ca_known, false), "
+    " x.result = 'accepted' AND c.serial IS NOT NULL AND EXISTS (SELECT 1 "
+    "  FROM revocations r WHERE r.created_at < x.at AND ("
+    "  (r.kind = 'serial' AND r.value = c.serial::text) OR "
+    "  (r.kind = 'key_id' AND r.value = c.key_id) OR "
+    "  (r.kind = 'subject' AND r.value = c.subject AND "
+    "   (r.issuer IS NULL OR r.issuer = c.issuer)) OR "
+    "  (r.kind = 'key_fingerprint' AND r.value = c.key_fingerprint))), "
+    " x.result = 'accepted' AND c.serial IS NOT NULL AND NOT EXISTS (SELECT 1 "
+    "  FROM logins y JOIN certificates d ON d.serial = y.issued_serial "
+    "  WHERE y.host = x.host AND y.account = x.account AND "
+    "  y.result = 'accepted' AND d.subject = c.subject AND y.at < x.at), "
+    " x.result = 'accepted' AND c.serial IS NOT NULL AND "
+    "  x.source_address IS NOT NULL AND EXISTS (SELECT 1 FROM logins y "
+    "  JOIN certificates d ON d.serial = y.issued_serial WHERE "
+    "  d.subject = c.subject AND y.result = 'accepted' AND y.at < x.at) AND "
+    "  NOT EXISTS (SELECT 1 FROM logins y JOIN certificates d ON "
+    "  d.serial = y.issued_serial WHERE d.subject = c.subject AND "
+    "  y.source_address = x.source_address AND y.at < x.at) "
+    "FROM logins x LEFT JOIN certificates c ON c.serial = x.issued_serial "
+    "WHERE x.host = $1 AND x.line_id = ANY($2::text[]) AND "
+    " x.created_at >= to_timestamp($3::bigint / 1e6)";
+
+/* A PostgreSQL text[] literal of the batch's line ids (quoted). */
+static char *
+line_ids(const struct ledger_login *recs, size_t n)
+{
+    size_t i, len = 3, k;
+    char *s, *p;
+
+    for (i = 0; i < n; i++)
+        len += 2 * strlen(recs[i].line_id) + 3;
+    if ((s = p = malloc(len)) == NULL)
+        return NULL;
+    *p++ = '{';
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            *p++ = ',';
+        *p++ = '"';
+        for (k = 0; recs[i].line_id[k] != '\0'; k++) {
+            if (recs[i].line_id[k] == '"' || recs[i].line_id[k] == '\\')
+                *p++ = '\\';
+            *p++ = recs[i].line_id[k];
+        }
+        *p++ = '"';
+    }
+    *p++ = '}';
+    *p = '\0';
+    return s;
+}
+
+static void
+count_flags(struct request *req, const char *host,
+    const struct ledger_login *recs, size_t n, int64_t start_us)
+{
+    static const char *const rules[] = METRICS_LOGIN_RULES;
+    struct metrics *m = &req->srv->metrics;
+    char start[24], *ids = line_ids(recs, n);
+    const char *p[3] = { host, ids, start };
+    struct pg_conn *c;
+    PGresult *res;
+    int i, k;
+
+    if (ids == NULL || n == 0 ||
+        (c = ledger_reader_acquire(req->srv->ledger)) == NULL) {
+        free(ids);
+        return;
+    }
+    snprintf(start, sizeof(start), "%lld", (long long)start_us);
+    res = PQexecParams((PGconn *)c, flags_sql, 3, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK)
+        for (i = 0; i < PQntuples(res); i++) {
+            metrics_inc(&m->logins, PQgetvalue(res, i, 0));
+            for (k = 0; k < 5; k++)
+                if (PQgetvalue(res, i, k + 1)[0] == 't')
+                    metrics_inc(&m->anomalies, rules[k]);
+        }
+    else
+        log_msg(LOG_LEVEL_WARN, "login flags: %s", PQresultErrorMessage(res));
+    PQclear(res);
+    ledger_reader_release(req->srv->ledger);
+    free(ids);
+}
+
 void
 handle_logins(struct request *req)
 {
@@ -436,6 +528,7 @@ handle_logins(struct request *req)
     json_t *body = NULL, *o;
     char *host;
     size_t n = 0, fresh = 0;
+    int64_t start_us;
     int r;
 
     if ((host = logins_host_auth(req)) == NULL)
@@ -444,6 +537,12 @@ handle_logins(struct request *req)
     req->subject = strdup(host);
     if (parse_body(req, host, &body, &recs, &n) != 0)
         goto out;
+    {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        start_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    }
     r = ledger_record_logins(req->srv->ledger, recs, n, &fresh);
     if (r != 0) {
         req->retry_after = 5;
@@ -453,6 +552,8 @@ handle_logins(struct request *req)
     }
     (void)parse_krl(body, &proto, (char[8]){ 0 }, 8);
     note_host(req, host, &proto);
+    if (fresh > 0)
+        count_flags(req, host, recs, n, start_us);
     o = json_pack("{s:I, s:I}", "received", (json_int_t)n, "recorded",
         (json_int_t)fresh);
     req_reply_json(req, 200, o);

@@ -34,6 +34,10 @@ metrics_init(struct metrics *m)
     m->responses.label = "code";
     m->reloads.name = "meshca_policy_reloads_total";
     m->reloads.label = "result";
+    m->logins.name = "meshca_logins_recorded_total";
+    m->logins.label = "result";
+    m->anomalies.name = "meshca_login_anomalies_total";
+    m->anomalies.label = "rule";
     metrics_init_labels(m);
 }
 
@@ -53,6 +57,8 @@ metrics_free(struct metrics *m)
     labelled_free(&m->denied);
     labelled_free(&m->responses);
     labelled_free(&m->reloads);
+    labelled_free(&m->logins);
+    labelled_free(&m->anomalies);
 }
 
 /* The slot for value, claimed on first use; METRICS_LABEL_SLOTS when none
@@ -218,6 +224,16 @@ metrics_init_labels(struct metrics *m)
         metrics_zero(&m->responses, codes[i]);
     metrics_zero(&m->reloads, "ok");
     metrics_zero(&m->reloads, "refused");
+    {
+        static const char *const results[] = { "accepted", "revoked",
+            "wrong_principal", "expired", "refused" };
+        static const char *const rules[] = METRICS_LOGIN_RULES;
+
+        for (i = 0; i < sizeof(results) / sizeof(results[0]); i++)
+            metrics_zero(&m->logins, results[i]);
+        for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+            metrics_zero(&m->anomalies, rules[i]);
+    }
 }
 
 int

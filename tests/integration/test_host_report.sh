@@ -134,7 +134,7 @@ check_eq "with a token not in the file: 401" "$(post not-a-host-token '{"logins"
 check_eq "with a bad body: 400" "$(post "$(cat "$D/web-1.token")" '{"logins":[{"at":"x"}]}')" 400
 check_match "naming the field" "$(cat "$D/resp")" 'logins\[0\]: line_id is required'
 # A login whose serial meshca never issued, under a CA it does not know.
-rogue='{"logins":[{"line_id":"rogue-1","at":"2026-11-30T10:00:00Z","account":"app",
+rogue='{"logins":[{"line_id":"rogue-1","at":"'$(date -u -d '5 minutes ago' +%Y-%m-%dT%H:%M:%SZ)'","account":"app",
   "source_address":"10.9.9.9","source_port":4242,"result":"accepted","serial":"18446744073709551615",
   "key_id":"mallory","key_fingerprint":"SHA256:x","ca_fingerprint":"SHA256:notours"}]}'
 check_eq "a login under an unknown CA is recorded" "$(post "$(cat "$D/web-2.token")" "$rogue")" 200
@@ -150,3 +150,47 @@ out=$("$MESHCAD_BIN" ledger verify --config "$D/meshcad.json" 2>&1); rc=$?
 check_eq "meshcad ledger verify passes with login entries" "$rc" 0
 q "UPDATE logins SET account = 'nobody'" >/dev/null 2>&1
 check_eq "login rows are append-only" "$(q "SELECT count(*) FROM logins WHERE account = 'nobody'")" 0
+
+# Reconciliation: GET /v1/report's "usage".
+rep=$(curl -fsS -H "Authorization: Bearer $(cat "$admin")" "$MESHCAD_URL/v1/report?since=1h") || {
+    tail -n 5 "$T_TMP/meshcad.log" >>"$T_LOG"; bail "GET /v1/report failed"; }
+echo "$rep" | jq .usage >>"$T_LOG"
+check_eq "usage: 6 certificates issued, 4 used" \
+    "$(jq -c '[.usage.certificates.issued, .usage.certificates.used]' <<<"$rep")" "[6,4]"
+check_eq "alice's certificate: used on both hosts as $T_USER" \
+    "$(jq -c --arg s alice '.usage.certificates.list[] | select(.subject == $s) | [.used, .logins, .hosts, .accounts]' <<<"$rep")" \
+    "[true,3,[\"web-1\",\"web-2\"],[\"$T_USER\"]]"
+check_eq "dave's certificate: never used" \
+    "$(jq -c '.usage.certificates.list[] | select(.subject == "dave") | [.used, .first_use]' <<<"$rep")" "[false,null]"
+check_eq "unused grant: payments-debug, 1 of its 2 members never used it" \
+    "$(jq -r '.usage.roles[] | select(.role == "payments-debug") | .finding' <<<"$rep")" \
+    "role payments-debug grants payments/api; 1 of its 2 members never used it in the period"
+check_eq "and names dave" "$(jq -c '.usage.roles[] | select(.role == "payments-debug") | .unused_members' <<<"$rep")" '["dave"]'
+check_eq "payments/worker: held by 4, used by 3 (alice, bob, erin)" \
+    "$(jq -c '.usage.principals[] | select(.principal == "payments/worker") | [.holders, .users]' <<<"$rep")" "[4,3]"
+check_eq "use after revocation: web-2 let erin in" \
+    "$(jq -c '[.usage.use_after_revocation[] | [.host, .subject]]' <<<"$rep")" '[["web-2","erin"]]'
+check_match "naming how old web-2's KRL was" "$(jq -r '.usage.use_after_revocation[0].finding' <<<"$rep")" \
+    '^web-2 let in erin \(serial [0-9]+\) at .* after it was revoked: its KRL \(version [0-9]+\) was generated .* before the login$'
+check_eq "host freshness: web-2's KRL is stale (missing a revocation), web-1's is not" \
+    "$(jq -c '[.usage.hosts[] | [.host, .krl_stale, .silent]]' <<<"$rep")" '[["web-1",false,false],["web-2",false,false]]'
+rep2=$(curl -fsS -H "Authorization: Bearer $(cat "$admin")" "$MESHCAD_URL/v1/report?since=1h&krl_stale=1s")
+check_eq "with krl_stale=1s web-2 is stale" \
+    "$(jq -c '[.usage.hosts[] | [.host, .krl_stale]]' <<<"$rep2")" '[["web-1",false],["web-2",true]]'
+check_eq "the unknown CA's login is listed" "$(jq -c '[.usage.unknown[] | [.host, .rule]]' <<<"$rep")" '[["web-2","unknown_ca"]]'
+check_eq "access map: role payments-debug -> payments/api used once (carol)" \
+    "$(jq -c '.usage.access_map.roles_principals[] | select(.role == "payments-debug") | [.principal, .granted, .logins]' <<<"$rep")" \
+    '["payments/api",true,1]'
+check_eq "anomalies: alice's first access to web-1 is flagged" \
+    "$(jq -r --arg u "$T_USER" '[.usage.anomalies.anomalies[] | select(.rule == "first_access" and .subject == "alice" and .host == "web-1")] | length' <<<"$rep")" 1
+check_match "with its evidence" "$(jq -r '[.usage.anomalies.anomalies[] | select(.rule == "first_access" and .subject == "alice" and .host == "web-1")][0].evidence' <<<"$rep")" \
+    "^first login of alice as $T_USER on web-1: no earlier login in the ledger$"
+an=$(curl -fsS -H "Authorization: Bearer $(cat "$admin")" "$MESHCAD_URL/v1/anomalies?since=1h")
+check_eq "GET /v1/anomalies counts each rule" \
+    "$(jq -c '.rules | [.first_access, .use_after_revocation, .unknown_ca, .unknown_serial]' <<<"$an")" "[5,1,1,0]"
+check_eq "GET /v1/anomalies is for admins" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(token 1)" "$MESHCAD_URL/v1/anomalies")" 403
+check "the metric counts flags as logins arrive" \
+    metric_at_least "$MESHCAD_URL" 'meshca_login_anomalies_total{rule="use_after_revocation"}' 1
+check "and the first accesses" metric_at_least "$MESHCAD_URL" 'meshca_login_anomalies_total{rule="first_access"}' 5
+check "and logins by result" metric_at_least "$MESHCAD_URL" 'meshca_logins_recorded_total{result="revoked"}' 1
