@@ -194,3 +194,16 @@ check "the metric counts flags as logins arrive" \
     metric_at_least "$MESHCAD_URL" 'meshca_login_anomalies_total{rule="use_after_revocation"}' 1
 check "and the first accesses" metric_at_least "$MESHCAD_URL" 'meshca_login_anomalies_total{rule="first_access"}' 5
 check "and logins by result" metric_at_least "$MESHCAD_URL" 'meshca_logins_recorded_total{result="revoked"}' 1
+
+# The HTML report: usage sections and the access map.
+check "meshca report writes the HTML report" \
+    "$MESHCA_BIN" report --since 1h --token-file "$admin" --output "$D/report.html"
+html=$(cat "$D/report.html")
+check_match "it says who actually logged in" "$html" '6 certificates issued in the period; 4 used to log in'
+check_match "it draws the access map" "$html" 'aria-label="Access map"'
+check_match "with web-1 and web-2 as the host group web (2 hosts)" "$html" '>web \(2 hosts\)<'
+check_match "and both roles in it" "$html" '>payments-debug</text>.*>payments-oncall</text>|>payments-oncall</text>.*>payments-debug</text>'
+check_match "it lists the unused grant" "$html" 'role payments-debug grants payments/api; 1 of its 2 members never used it'
+check_match "the use after revocation" "$html" 'web-2 let in erin \(serial'
+check_match "the flagged first-time access" "$html" 'first login of alice as [a-z]+ on web-1'
+check_match "and the login under an unknown CA" "$html" 'unknown_ca'
