@@ -35,6 +35,7 @@
 #include "server.h"
 #include "threads.h"
 #include "usage.h"
+#include "who.h"
 
 enum req_state {
     REQ_READING = 0, /* receiving the body */
@@ -59,6 +60,7 @@ static const struct route routes[] = {
     { "GET", "/v1/log/tile/", 1, handle_log_tile, 1 },
     { "POST", "/v1/logins", 1, handle_logins, 0 },
     { "GET", "/v1/anomalies", 1, handle_anomalies, 0 },
+    { "GET", "/v1/who", 1, handle_who, 0 },
 };
 
 /* The worker pool: a FIFO of suspended requests. */

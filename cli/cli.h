@@ -226,5 +226,6 @@ int cmd_revoke(int argc, char **argv);
 int cmd_audit(int argc, char **argv);   /* cmd_audit.c */
 int cmd_report(int argc, char **argv);
 int cmd_host_report(int argc, char **argv);   /* cmd_host_report.c */
+int cmd_who(int argc, char **argv);           /* cmd_who.c */
 
 #endif

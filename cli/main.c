@@ -19,6 +19,7 @@ usage(FILE *f)
         "  audit     verify the transparency log against the last checkpoint\n"
         "  ssh-config  print (or --install) ssh_config lines for --files logins\n"
         "  report    the compliance report: html, csv or json (admins)\n"
+        "  who       who could and who did reach a principal at a time (admins)\n"
         "  ca-keys   (hosts) fetch the CA keys for TrustedUserCAKeys, atomically\n"
         "  krl       (hosts) fetch and validate the KRL for RevokedKeys, atomically\n"
         "  host-config  print sshd_config lines and a systemd refresh timer\n"
@@ -71,6 +72,8 @@ main(int argc, char **argv)
         return cmd_explain(argc - 1, argv + 1);
     if (strcmp(argv[1], "revoke") == 0)
         return cmd_revoke(argc - 1, argv + 1);
+    if (strcmp(argv[1], "who") == 0)
+        return cmd_who(argc - 1, argv + 1);
     if (strcmp(argv[1], "host-report") == 0)
         return cmd_host_report(argc - 1, argv + 1);
     if (strcmp(argv[1], "audit") == 0)

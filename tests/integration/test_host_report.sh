@@ -207,3 +207,21 @@ check_match "it lists the unused grant" "$html" 'role payments-debug grants paym
 check_match "the use after revocation" "$html" 'web-2 let in erin \(serial'
 check_match "the flagged first-time access" "$html" 'first login of alice as [a-z]+ on web-1'
 check_match "and the login under an unknown CA" "$html" 'unknown_ca'
+
+# meshca who: who could reach payments/api then, and who did.
+out=$("$MESHCA_BIN" who --principal payments/api --at now --token-file "$admin" 2>&1); rc=$?
+check_eq "meshca who answers (exit 0)" "$rc" 0
+check_match "who could: five valid certificates name payments/api" "$out" 'Could reach it \(certificates valid then\): 5'
+check_match "erin's marked revoked" "$out" 'erin@example.com +role payments-oncall .*REVOKED'
+check_match "who did: the logins with them" "$out" 'Did \(logins within 1h\): 7'
+check_match "carol's login on web-1" "$out" "carol +$T_USER@web-1  accepted  from 127.0.0.1"
+out=$("$MESHCA_BIN" who --principal payments/api --at now --json --token-file "$admin" 2>&1)
+check_eq "--json: the server's answer" "$(jq -c '[(.could | length), (.did | map(.subject) | unique)]' <<<"$out")" \
+    '[5,["alice","bob","carol","erin"]]'
+out=$("$MESHCA_BIN" who --principal payments/api --at 2020-01-01T00:00:00Z --json --token-file "$admin")
+check_eq "nobody could reach it in 2020" "$(jq -c '[(.could | length), (.did | length)]' <<<"$out")" '[0,0]'
+mint_token "$(claims_for bob '["oncall"]')" >"$D/bob.tok"
+out=$("$MESHCA_BIN" who --principal payments/api --token-file "$D/bob.tok" 2>&1); rc=$?
+check_eq "meshca who is for admins (exit 1)" "$rc" 1
+"$MESHCA_BIN" who --at now --token-file "$admin" >/dev/null 2>&1; rc=$?
+check_eq "without --principal: usage (exit 2)" "$rc" 2
