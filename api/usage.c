@@ -18,7 +18,6 @@
 #include "meshca/duration.h"
 #include "auth.h"
 #include "ledger.h"
-#include "query.h"
 #include "server.h"
 #include "usage.h"
 
