@@ -37,40 +37,49 @@
 #define SINCE "to_timestamp($1::bigint)"
 #define UNTIL "to_timestamp($2::bigint)"
 
-/* Accepted logins with the person (certificate subject). */
+/*
+ * Accepted logins up to the period's end, counted per certificate, host,
+ * account and source first (la: a person logs in from few places, so this
+ * is far smaller than the logins), then with the person and role (lc).
+ */
 #define LOGINS_CTE                                                             \
-    "lg AS (SELECT x.host, x.account, x.at, x.source_address, x.serial, "     \
-    "  c.subject, c.role, c.serial AS cserial FROM logins x "                  \
-    "  JOIN certificates c ON c.serial = x.issued_serial "                     \
-    "  WHERE x.result = 'accepted' AND x.at <= " UNTIL "),"                   \
-    " lp AS (SELECT * FROM lg WHERE at >= " SINCE "),"
+    "la AS (SELECT issued_serial, host, account, source_address, "            \
+    "  min(at) AS first, max(at) AS last, count(*) AS n, "                     \
+    "  count(*) FILTER (WHERE at >= " SINCE ") AS n_period FROM logins "       \
+    "  WHERE result = 'accepted' AND issued_serial IS NOT NULL AND "           \
+    "  at <= " UNTIL " GROUP BY 1, 2, 3, 4),"                                  \
+    " lc AS (SELECT la.*, c.subject, c.role, c.serial::text AS serial "        \
+    "  FROM la JOIN certificates c ON c.serial = la.issued_serial),"
 
 static const char rules_sql[] =
     "WITH " LOGINS_CTE
     " first_access AS (SELECT 'first_access' AS rule, f.at, f.subject, f.host,"
     "  f.account, NULL::text AS serial, format('first login of %s as %s on %s: "
     "no earlier login in the ledger', f.subject, f.account, f.host) AS evidence"
-    "  FROM (SELECT subject, host, account, min(at) AS at FROM lg "
+    "  FROM (SELECT subject, host, account, min(first) AS at FROM lc "
     "   GROUP BY 1, 2, 3) f WHERE f.at >= " SINCE "),"
     " new_source AS (SELECT 'new_source', s.at, s.subject, s.host, NULL, NULL,"
     "  format('%s logged in from %s for the first time (earlier logins since %s)',"
     "   s.subject, s.source_address, " ISO("p.first") ")"
-    "  FROM (SELECT subject, source_address, min(at) AS at, min(host) AS host "
-    "   FROM lg WHERE source_address IS NOT NULL GROUP BY 1, 2) s"
-    "  JOIN (SELECT subject, min(at) AS first FROM lg GROUP BY 1) p "
+    "  FROM (SELECT subject, source_address, min(first) AS at, min(host) AS host "
+    "   FROM lc WHERE source_address IS NOT NULL GROUP BY 1, 2) s"
+    "  JOIN (SELECT subject, min(first) AS first FROM lc GROUP BY 1) p "
     "   ON p.subject = s.subject WHERE s.at >= " SINCE " AND p.first < s.at),"
-    " hist AS (SELECT subject, extract(hour FROM at AT TIME ZONE 'UTC')::int AS h,"
-    "  count(*) AS n FROM lg WHERE at < " SINCE " AND at >= " SINCE
+    " hist AS (SELECT c.subject, extract(hour FROM x.at AT TIME ZONE 'UTC')::int AS h,"
+    "  count(*) AS n FROM logins x JOIN certificates c ON c.serial = x.issued_serial "
+    "  WHERE x.result = 'accepted' AND x.at < " SINCE " AND x.at >= " SINCE
     "  - interval '90 days' GROUP BY 1, 2),"
     " hsum AS (SELECT subject, sum(n) AS n, min(h) AS lo, max(h) AS hi FROM hist "
     "  GROUP BY 1 HAVING sum(n) >= 20),"
-    " unusual_hour AS (SELECT 'unusual_hour', l.at, l.subject, l.host, l.account,"
-    "  l.serial, format('%s logged in at %s UTC; their %s logins of the 90 days "
-    "before fell between %s:00 and %s:59 UTC', l.subject, "
-    "  to_char(l.at AT TIME ZONE 'UTC', 'HH24:MI'), s.n, s.lo, s.hi)"
-    "  FROM lp l JOIN hsum s ON s.subject = l.subject WHERE NOT EXISTS ("
-    "   SELECT 1 FROM hist h WHERE h.subject = l.subject AND "
-    "   (24 + h.h - extract(hour FROM l.at AT TIME ZONE 'UTC')::int) % 24 IN (0, 1, 23))),"
+    " unusual_hour AS (SELECT 'unusual_hour', x.at, c.subject, x.host, x.account,"
+    "  x.serial, format('%s logged in at %s UTC; their %s logins of the 90 days "
+    "before fell between %s:00 and %s:59 UTC', c.subject, "
+    "  to_char(x.at AT TIME ZONE 'UTC', 'HH24:MI'), s.n, s.lo, s.hi)"
+    "  FROM hsum s JOIN certificates c ON c.subject = s.subject "
+    "  JOIN logins x ON x.issued_serial = c.serial "
+    "  WHERE x.result = 'accepted' AND x.at BETWEEN " SINCE " AND " UNTIL
+    "  AND NOT EXISTS (SELECT 1 FROM hist h WHERE h.subject = s.subject AND "
+    "   (24 + h.h - extract(hour FROM x.at AT TIME ZONE 'UTC')::int) % 24 IN (0, 1, 23))),"
     " refusals AS (SELECT c.subject, date_trunc('hour', x.at) AS hr, count(*) AS n "
     "  FROM logins x JOIN certificates c ON c.serial = x.issued_serial "
     "  WHERE x.result <> 'accepted' AND x.at BETWEEN " SINCE " AND " UNTIL
@@ -80,14 +89,15 @@ static const char rules_sql[] =
     " denial_spike AS (SELECT 'denial_spike', hr, subject, NULL, NULL, NULL,"
     "  format('%s refusals of %s (sshd and issuance) in the hour from %s', sum(n),"
     "   subject, " ISO("hr") ") FROM refusals GROUP BY subject, hr HAVING sum(n) >= 5),"
-    " role_use AS (SELECT role, count(*) AS n, sum(count(*)) OVER () AS total "
+    " lp AS (SELECT * FROM lc WHERE n_period > 0),"
+    " role_use AS (SELECT role, sum(n_period) AS n, sum(sum(n_period)) OVER () AS total "
     "  FROM lp GROUP BY role),"
-    " rare_role AS (SELECT 'rare_role', l.at, l.subject, l.host, l.account, l.serial,"
+    " rare_role AS (SELECT 'rare_role', l.last, l.subject, l.host, l.account, l.serial,"
     "  format('role %s was used %s time(s) of %s logins in the period', r.role, r.n,"
     "   r.total) FROM lp l JOIN role_use r ON r.role = l.role "
     "  WHERE r.n <= 5 AND r.n * 100 < r.total),"
-    " spread AS (SELECT cserial, role, subject, serial, count(DISTINCT host) AS hosts,"
-    "  max(at) AS at FROM lp GROUP BY 1, 2, 3, 4),"
+    " spread AS (SELECT role, subject, serial, count(DISTINCT host) AS hosts,"
+    "  max(last) AS at FROM lp GROUP BY 1, 2, 3),"
     " med AS (SELECT role, percentile_cont(0.5) WITHIN GROUP (ORDER BY hosts) AS m "
     "  FROM spread GROUP BY role),"
     " host_spread AS (SELECT 'host_spread', s.at, s.subject, NULL, NULL, s.serial,"

@@ -274,3 +274,5 @@ jq '{postgres, saturation_certs_per_s, ratio_to_ceiling_a, ratio_to_ceiling_b, r
     log_integrator: .log.integrator, log_lag_commit_to_checkpoint_ms: .log.lag_commit_to_checkpoint_ms,
     fsync_off_not_durable}' "$json"
 ok "bench completed"
+# Issue #18: the usage report over 1,000,000 logins (its own cluster).
+bash "$MESHCA_TOP/tests/bench/usage.sh"
