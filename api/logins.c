@@ -95,7 +95,7 @@ logins_token_lookup(const char *path, const char *token, char **hostp,
     size_t *linep)
 {
     uint8_t digest[SHA256_DIGEST_LENGTH];
-    char line[1024], *p;
+    char line[1024], *p, *other;
     size_t no = 0;
     FILE *f;
     int r = 1, k;
@@ -112,8 +112,10 @@ logins_token_lookup(const char *path, const char *token, char **hostp,
             continue;
         /* Every line is read, also after a match: a broken file is an
          * error however its lines are ordered. */
-        if ((k = token_line(p, digest, hostp != NULL && *hostp == NULL ?
-            hostp : &(char *){ NULL })) < 0) {
+        other = NULL;
+        k = token_line(p, digest, *hostp == NULL ? hostp : &other);
+        free(other);    /* the same token listed twice: the first line wins */
+        if (k < 0) {
             *linep = no;
             r = MESHCA_ERR_INVALID_FORMAT;
             break;
