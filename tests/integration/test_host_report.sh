@@ -225,3 +225,17 @@ out=$("$MESHCA_BIN" who --principal payments/api --token-file "$D/bob.tok" 2>&1)
 check_eq "meshca who is for admins (exit 1)" "$rc" 1
 "$MESHCA_BIN" who --at now --token-file "$admin" >/dev/null 2>&1; rc=$?
 check_eq "without --principal: usage (exit 2)" "$rc" 2
+
+# --journal runs the real journalctl (this machine's journal may hold no
+# sshd entries at all: then nothing is shipped and no cursor kept).
+out=$("$MESHCA_BIN" host-report --journal --unit ssh --token-file "$D/web-1.token" \
+    --state "$D/journal.state" 2>&1); rc=$?
+check_eq "host-report --journal runs journalctl and exits 0" "$rc" 0
+check_match "and says what it shipped" "$out" 'host-report: [0-9]+ logins? shipped'
+"$MESHCA_BIN" host-report --journal --log "$D/web-1/sshd/sshd.log" --token-file "$D/web-1.token" \
+    --state "$D/x.state" >/dev/null 2>&1; rc=$?
+check_eq "--journal and --log together: usage (exit 2)" "$rc" 2
+echo garbage >"$D/bad.state"
+out=$(report web-1 --state "$D/bad.state" 2>&1); rc=$?
+check_eq "a state file that is not one: exit 1" "$rc" 1
+check_match "saying what to do" "$out" 'not a state file of --log \(remove it to start from the beginning\)'
