@@ -239,3 +239,12 @@ echo garbage >"$D/bad.state"
 out=$(report web-1 --state "$D/bad.state" 2>&1); rc=$?
 check_eq "a state file that is not one: exit 1" "$rc" 1
 check_match "saying what to do" "$out" 'not a state file of --log \(remove it to start from the beginning\)'
+
+# meshcad check reads the host token file as serve does.
+check "meshcad check accepts the host token file" "$MESHCAD_BIN" check --config "$D/meshcad.json"
+printf 'web-1 %s\n' "$(cat "$D/web-1.token")" >"$D/bad-tokens"
+jq '.logins.host_tokens = "bad-tokens"' "$D/meshcad.json" >"$D/bad.json"
+out=$("$MESHCAD_BIN" check --config "$D/bad.json" 2>&1); rc=$?
+check_eq "and refuses a token written in place of its hash (exit 1)" "$rc" 1
+check_match "naming the line" "$out" 'logins.host_tokens: .*bad-tokens line 1: not "HOST sha256:HEX"'
+check_fails "the token itself is not printed" grep -qF "$(cat "$D/web-1.token")" <<<"$out"
