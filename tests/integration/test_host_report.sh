@@ -248,3 +248,12 @@ out=$("$MESHCAD_BIN" check --config "$D/bad.json" 2>&1); rc=$?
 check_eq "and refuses a token written in place of its hash (exit 1)" "$rc" 1
 check_match "naming the line" "$out" 'logins.host_tokens: .*bad-tokens line 1: not "HOST sha256:HEX"'
 check_fails "the token itself is not printed" grep -qF "$(cat "$D/web-1.token")" <<<"$out"
+
+# A login row changed behind meshcad's back (triggers disabled by a superuser)
+# no longer matches its log entry: ledger verify names it.
+q "ALTER TABLE logins DISABLE TRIGGER logins_append_only;
+   UPDATE logins SET account = 'nobody' WHERE key_id LIKE 'carol@%';
+   ALTER TABLE logins ENABLE TRIGGER logins_append_only" >>"$T_LOG" 2>&1
+out=$("$MESHCAD_BIN" ledger verify --config "$D/meshcad.json" 2>&1); rc=$?
+check_eq "ledger verify fails after a login row was changed" "$rc" 1
+check_match "naming the login and what changed" "$out" "login of nobody@web-1\): its account differs from its entry's"
