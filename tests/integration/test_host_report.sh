@@ -84,8 +84,8 @@ check_fails "web-1 (fresh KRL) refuses erin's revoked certificate" login web-1 e
 check "web-2 (stale KRL) lets erin in" login web-2 erin
 check_fails "frank's certificate names no principal the host lists" login web-1 frank
 logged() { [ "$(grep -c "$2" "$D/$1/sshd/sshd.log")" -ge "$3" ]; }
-check "web-1 logged its logins" wait_for 20 logged web-1 "publickey for $T_USER" 5
-check "web-2 logged its logins" wait_for 20 logged web-2 "Accepted publickey" 3
+check "web-1 logged its five certificate logins" wait_for 20 logged web-1 "publickey for $T_USER .*-CERT .* ID " 5
+check "web-2 logged its three" wait_for 20 logged web-2 "publickey for $T_USER .*-CERT .* ID " 3
 
 report() {
     "$MESHCA_BIN" host-report --token-file "$D/$1.token" --log "$D/$1/sshd/sshd.log" \
