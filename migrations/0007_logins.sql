@@ -46,6 +46,10 @@ CREATE TABLE logins (
 CREATE INDEX logins_xid ON logins (xid, seq);
 CREATE INDEX logins_at ON logins (at);
 CREATE INDEX logins_issued_serial ON logins (issued_serial);
+-- The report's refusals and the logins meshca cannot account for are few:
+-- found without reading every login.
+CREATE INDEX logins_refused_at ON logins (at) WHERE result <> 'accepted';
+CREATE INDEX logins_unknown_at ON logins (at) WHERE issued_serial IS NULL;
 
 -- A host's last report: when it last shipped, and which KRL it had then (the
 -- KRL's version and generated date, read from the host's KRL file).  Not a
