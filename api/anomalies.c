@@ -11,7 +11,9 @@
  *   denial_spike        5 or more refusals (sshd or issuance) of a person in
  *                       one hour
  *   rare_role           a role used for under 1% of the period's logins, at
- *                       most 5 times (break-glass roles join this rule)
+ *                       most 5 times
+ *   break_glass         every login with a break-glass certificate (#17: its
+ *                       key id ends in /break-glass/ar-ID), however common
  *   host_spread         a certificate used on 3 or more hosts and over three
  *                       times the median of its role's certificates
  *   unknown_serial/_ca  a serial meshca never issued / a CA it never used
@@ -48,7 +50,8 @@
     "  count(*) FILTER (WHERE at >= " SINCE ") AS n_period FROM logins "       \
     "  WHERE result = 'accepted' AND issued_serial IS NOT NULL AND "           \
     "  at <= " UNTIL " GROUP BY 1, 2, 3, 4),"                                  \
-    " lc AS (SELECT la.*, c.subject, c.role, c.serial::text AS serial "        \
+    " lc AS (SELECT la.*, c.subject, c.role, c.serial::text AS serial, "      \
+    "  c.key_id "                                                              \
     "  FROM la JOIN certificates c ON c.serial = la.issued_serial),"
 
 static const char rules_sql[] =
@@ -96,6 +99,12 @@ static const char rules_sql[] =
     "  format('role %s was used %s time(s) of %s logins in the period', r.role, r.n,"
     "   r.total) FROM lp l JOIN role_use r ON r.role = l.role "
     "  WHERE r.n <= 5 AND r.n * 100 < r.total),"
+    " break_glass AS (SELECT 'break_glass', l.last, l.subject, l.host, l.account,"
+    "  l.serial, format('break-glass certificate %s of %s (role %s, access "
+    "request %s) was used %s time(s) as %s on %s; an approver acknowledges it "
+    "with meshca ack', l.serial, l.subject, l.role, substring(l.key_id FROM "
+    "'/ar-([0-9a-f]{32})$'), l.n_period, l.account, l.host) FROM lp l"
+    "  WHERE l.key_id ~ '/break-glass/ar-[0-9a-f]{32}$'),"
     " spread AS (SELECT role, subject, serial, count(DISTINCT host) AS hosts,"
     "  max(last) AS at FROM lp GROUP BY 1, 2, 3),"
     " med AS (SELECT role, percentile_cont(0.5) WITHIN GROUP (ORDER BY hosts) AS m "
@@ -113,7 +122,8 @@ static const char rules_sql[] =
     "  AND x.at BETWEEN " SINCE " AND " UNTIL "),"
     " a AS (SELECT * FROM first_access UNION ALL SELECT * FROM new_source"
     "  UNION ALL SELECT * FROM unusual_hour UNION ALL SELECT * FROM denial_spike"
-    "  UNION ALL SELECT * FROM rare_role UNION ALL SELECT * FROM host_spread"
+    "  UNION ALL SELECT * FROM rare_role UNION ALL SELECT * FROM break_glass"
+    "  UNION ALL SELECT * FROM host_spread"
     "  UNION ALL SELECT * FROM unknown)"
     "SELECT json_build_object("
     " 'rules', (SELECT coalesce(json_object_agg(rule, n), '{}') FROM "
@@ -125,7 +135,7 @@ static const char rules_sql[] =
 
 /* The rules every report names, with 0 when nothing was flagged. */
 static const char *const all_rules[] = { "first_access", "new_source",
-    "unusual_hour", "denial_spike", "rare_role", "host_spread",
+    "unusual_hour", "denial_spike", "rare_role", "break_glass", "host_spread",
     "unknown_serial", "unknown_ca", "use_after_revocation" };
 
 json_t *

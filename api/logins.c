@@ -457,7 +457,8 @@ static const char flags_sql[] =
     "  d.subject = c.subject AND y.result = 'accepted' AND y.at < x.at) AND "
     "  NOT EXISTS (SELECT 1 FROM logins y JOIN certificates d ON "
     "  d.serial = y.issued_serial WHERE d.subject = c.subject AND "
-    "  y.source_address = x.source_address AND y.at < x.at) "
+    "  y.source_address = x.source_address AND y.at < x.at), "
+    " x.result = 'accepted' AND c.key_id ~ '/break-glass/ar-[0-9a-f]{32}$' "
     "FROM logins x LEFT JOIN certificates c ON c.serial = x.issued_serial "
     "WHERE x.host = $1 AND x.line_id = ANY($2::text[]) AND "
     " x.created_at >= to_timestamp($3::bigint / 1e6)";
@@ -512,7 +513,7 @@ count_flags(struct request *req, const char *host,
     if (PQresultStatus(res) == PGRES_TUPLES_OK)
         for (i = 0; i < PQntuples(res); i++) {
             metrics_inc(&m->logins, PQgetvalue(res, i, 0));
-            for (k = 0; k < 5; k++)
+            for (k = 0; k < (int)(sizeof(rules) / sizeof(rules[0])); k++)
                 if (PQgetvalue(res, i, k + 1)[0] == 't')
                     metrics_inc(&m->anomalies, rules[k]);
         }

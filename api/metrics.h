@@ -48,7 +48,7 @@ struct metrics {
 /* The rules meshcad flags as logins arrive (usage.c), counted in
  * meshca_login_anomalies_total. */
 #define METRICS_LOGIN_RULES { "unknown_serial", "unknown_ca", \
-    "use_after_revocation", "first_access", "new_source" }
+    "use_after_revocation", "first_access", "new_source", "break_glass" }
 
 /* Initialises m (all zero, names set). */
 void metrics_init(struct metrics *m);

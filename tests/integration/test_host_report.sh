@@ -19,7 +19,9 @@ stack_init '{ "admins": { "groups": ["meshca-admins"] },
     { "name": "payments-oncall", "match": { "groups": ["oncall"] },
       "principals": ["payments/api", "payments/worker"], "default_ttl": "10m", "max_ttl": "15m" },
     { "name": "payments-debug", "match": { "groups": ["dev"] },
-      "principals": ["payments/api"], "default_ttl": "10m", "max_ttl": "15m" } ] }'
+      "principals": ["payments/api"], "default_ttl": "10m", "max_ttl": "15m" },
+    { "name": "payments-glass", "match": { "groups": ["sre"] },
+      "principals": ["payments/api"], "max_ttl": "5m", "break_glass": true } ] }'
 # Two hosts, each with its own token; the file lists their SHA-256.
 for h in web-1 web-2; do
     (umask 077 && head -c 24 /dev/urandom | base64 >"$D/$h.token")
@@ -225,6 +227,34 @@ out=$("$MESHCA_BIN" who --principal payments/api --token-file "$D/bob.tok" 2>&1)
 check_eq "meshca who is for admins (exit 1)" "$rc" 1
 "$MESHCA_BIN" who --at now --token-file "$admin" >/dev/null 2>&1; rc=$?
 check_eq "without --principal: usage (exit 2)" "$rc" 2
+
+# A break-glass certificate (#17) used on a host is flagged every time,
+# however common its role: rule break_glass, naming the access request.
+user_key grace >/dev/null
+issue "$(mint_token "$(claims_for grace '["sre"]')")" "$(jq -cn --arg k "$(cat "$D/grace.pub")" \
+    '{public_key: $k, role: "payments-glass", reason: "INC-1 payments down"}')"
+check_eq "grace gets a break-glass certificate (201)" "$HTTP_STATUS" 201
+jq -r .certificate <<<"$HTTP_BODY" >"$D/grace-cert.pub"
+bgid=$(jq -r .access_request <<<"$HTTP_BODY")
+check_match "its key id says break-glass" "$(jq -r .key_id <<<"$HTTP_BODY")" "/break-glass/ar-$bgid\$"
+check "grace logs in to web-1 with it" login web-1 grace
+check "web-1 logged it" wait_for 20 logged web-1 "publickey for $T_USER .*-CERT .* ID " 6
+out=$(report web-1 2>&1)
+check_match "host-report ships the break-glass login" "$out" '1 logins? shipped, 1 new'
+an=$(curl -fsS -H "Authorization: Bearer $(cat "$admin")" "$MESHCAD_URL/v1/anomalies?since=1h")
+check_eq "GET /v1/anomalies flags it: rule break_glass, grace on web-1" \
+    "$(jq -c '[.rules.break_glass, ([.anomalies[] | select(.rule == "break_glass") | [.subject, .host]])]' <<<"$an")" \
+    '[1,[["grace","web-1"]]]'
+check_match "with the access request as evidence" \
+    "$(jq -r '[.anomalies[] | select(.rule == "break_glass")][0].evidence' <<<"$an")" \
+    "^break-glass certificate [0-9]+ of grace \\(role payments-glass, access request $bgid\\) was used 1 time\\(s\\) as $T_USER on web-1"
+check_eq "a certificate of an ordinary role is not flagged break_glass" \
+    "$(jq -c '[.anomalies[] | select(.rule == "break_glass" and .subject != "grace")] | length' <<<"$an")" 0
+check "the metric counts it as it arrives" \
+    metric_at_least "$MESHCAD_URL" 'meshca_login_anomalies_total{rule="break_glass"}' 1
+rep=$(curl -fsS -H "Authorization: Bearer $(cat "$admin")" "$MESHCAD_URL/v1/report?since=1h")
+check_eq "the report's usage anomalies carry it too" \
+    "$(jq -c '.usage.anomalies.rules.break_glass' <<<"$rep")" 1
 
 # --journal runs the real journalctl (this machine's journal may hold no
 # sshd entries at all: then nothing is shipped and no cursor kept).
