@@ -14,9 +14,13 @@
 #include <openssl/sha.h>
 
 #include "meshca/clock.h"
+#include "meshca/policy.h"
+#include "auth.h"
 #include "ledger.h"
 #include "logins.h"
+#include "meshcad_err.h"
 #include "server.h"
+#include "svid.h"
 
 #define FIELD_MAX 512
 
@@ -132,6 +136,43 @@ logins_token_lookup(const char *path, const char *token, char **hostp,
     return r;
 }
 
+/*
+ * A host proven by its mesh identity (issue #16): its X.509-SVID as the TLS
+ * client certificate, or behind its sidecar the XFCC header (req_workload
+ * checks both as for POST /v1/host-certificates).  The host is the first
+ * host name the policy's "hosts" section grants that SPIFFE ID, the name its
+ * host certificate carries first.  Returns it (caller frees) or NULL with
+ * an error queued.
+ */
+static char *
+host_from_workload(struct request *req)
+{
+    struct policy_host_decision *dec = NULL;
+    struct policy *pol;
+    char *id, *host = NULL;
+    int r;
+
+    if ((id = req_workload(req)) == NULL)
+        return NULL;
+    pol = server_policy(req->srv);
+    r = policy_decide_host(pol, id, 0, &dec);
+    if (r == 0 && dec->nprincipals > 0) {
+        if ((host = strdup(dec->principals[0])) == NULL)
+            req_error(req, 500, "internal", "out of memory");
+    } else if (r == 0 || r == MESHCA_ERR_POLICY_DENIED)
+        req_error(req, 403, "forbidden", "the policy grants %s no host name, "
+            "so it cannot report logins as a host: add it to the policy's "
+            "\"hosts\" section (%s)", id, dec != NULL && dec->denial != NULL ?
+            dec->denial : "no principals");
+    else
+        req_error(req, 500, "internal", "the policy cannot decide: %s",
+            meshcad_strerror(r));
+    policy_host_decision_free(dec);
+    policy_unref(pol);
+    free(id);
+    return host;
+}
+
 char *
 logins_host_auth(struct request *req)
 {
@@ -142,11 +183,16 @@ logins_host_auth(struct request *req)
     size_t line;
     int r;
 
-    /* XXX issue #16: a host certificate or an X.509-SVID names the host
-     * here too, once host identities are in main. */
+    /* No token, but a mesh identity: the host's SVID (or its sidecar's
+     * XFCC) names it. */
+    if (h == NULL && cfg->mesh.trust_domain != NULL &&
+        (svid_peer_present(req) || MHD_lookup_connection_value(req->conn,
+        MHD_HEADER_KIND, "X-Forwarded-Client-Cert") != NULL))
+        return host_from_workload(req);
     if (cfg->logins.host_tokens == NULL) {
         req_error(req, 404, "not_found", "this meshcad takes no login "
-            "reports: configure logins.host_tokens (meshcad.json(5))");
+            "reports: configure logins.host_tokens (meshcad.json(5)), or "
+            "with a mesh section present the host's X.509-SVID");
         return NULL;
     }
     if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0') {

@@ -48,14 +48,20 @@ struct report {
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: meshca host-report --token-file FILE --state FILE\n"
-        "                          (--log FILE | --journal [--unit NAME])\n"
+    fprintf(f, "usage: meshca host-report (--token-file FILE | --svid CERT.pem "
+        "--svid-key KEY.pem)\n"
+        "                          --state FILE (--log FILE | --journal "
+        "[--unit NAME])\n"
         "                          [--krl FILE] [--batch N] [--server URL]"
         " [--cacert FILE]\n"
         "Ships sshd's certificate logins and refusals (LogLevel VERBOSE) to "
         "meshcad.\n"
         "  --token-file FILE  this host's token (logins.host_tokens on the "
         "server)\n"
+        "  --svid FILE        or this host's X.509-SVID (mTLS; the server names "
+        "the host\n"
+        "                     by the policy's \"hosts\" grant)\n"
+        "  --svid-key FILE    the SVID's private key\n"
         "  --state FILE       where the position read so far is kept\n"
         "  --log FILE         read sshd's log file (sshd -E, or syslog's "
         "auth.log)\n"
@@ -393,7 +399,7 @@ report_journal(struct report *rp, const char *unit)
 
 static int
 setup(struct report *rp, const struct cli_conn_flags *flags,
-    const char *token_file, const char *krl)
+    const char *token_file, const char *const svid[2], const char *krl)
 {
     time_t now = time(NULL);
     struct tm tm;
@@ -403,8 +409,14 @@ setup(struct report *rp, const struct cli_conn_flags *flags,
     if ((rp->batch = json_array()) == NULL)
         return EXIT_REFUSED;
     if (cli_conn_setup("host-report", flags, &rp->conn) != 0 ||
-        cli_token_read(token_file, &rp->token) != 0)
+        (token_file != NULL && cli_token_read(token_file, &rp->token) != 0))
         return EXIT_USAGE;
+    if (svid[0] != NULL) {
+        snprintf(rp->conn.client_cert, sizeof(rp->conn.client_cert), "%s",
+            svid[0]);
+        snprintf(rp->conn.client_key, sizeof(rp->conn.client_key), "%s",
+            svid[1]);
+    }
     if (krl != NULL && read_krl(krl, &rp->krl) != 0) {
         fprintf(stderr, "meshca host-report: %s is not a KRL this meshca "
             "reads (meshca krl --output %s fetches one)\n", krl, krl);
@@ -419,6 +431,8 @@ cmd_host_report(int argc, char **argv)
     static const struct option opts[] = {
         CLI_CONN_OPTIONS,
         { "token-file", required_argument, NULL, 't' },
+        { "svid", required_argument, NULL, 'c' },
+        { "svid-key", required_argument, NULL, 'K' },
         { "state", required_argument, NULL, 'S' },
         { "log", required_argument, NULL, 'l' },
         { "journal", no_argument, NULL, 'j' },
@@ -431,6 +445,7 @@ cmd_host_report(int argc, char **argv)
     struct cli_conn_flags flags = { NULL, NULL, 0 };
     struct report rp;
     const char *token_file = NULL, *log = NULL, *unit = "ssh", *krl = NULL;
+    const char *svid[2] = { NULL, NULL };
     char *end;
     int ch, journal = 0, rc;
 
@@ -440,6 +455,8 @@ cmd_host_report(int argc, char **argv)
     while ((ch = cli_getopt(argc, argv, opts, &flags)) != -1) {
         switch (ch) {
         case 't': token_file = optarg; break;
+        case 'c': svid[0] = optarg; break;
+        case 'K': svid[1] = optarg; break;
         case 'S': rp.state_path = optarg; break;
         case 'l': log = optarg; break;
         case 'j': journal = 1; break;
@@ -457,13 +474,15 @@ cmd_host_report(int argc, char **argv)
         default: usage(stderr); return EXIT_USAGE;
         }
     }
-    if (optind != argc || token_file == NULL || rp.state_path == NULL ||
+    if (optind != argc || (token_file == NULL) == (svid[0] == NULL) ||
+        (svid[0] == NULL) != (svid[1] == NULL) || rp.state_path == NULL ||
         (log == NULL) == !journal) {
-        fprintf(stderr, "meshca host-report: --token-file, --state and one "
-            "of --log FILE or --journal are required\n");
+        fprintf(stderr, "meshca host-report: one of --token-file FILE or "
+            "--svid CERT.pem --svid-key KEY.pem, --state, and one of --log "
+            "FILE or --journal are required\n");
         return EXIT_USAGE;
     }
-    if ((rc = setup(&rp, &flags, token_file, krl)) == 0)
+    if ((rc = setup(&rp, &flags, token_file, svid, krl)) == 0)
         rc = journal ? report_journal(&rp, unit) : report_file(&rp, log);
     if (rc == 0)
         fprintf(stderr, "meshca host-report: %zu login%s shipped, %zu new\n",
