@@ -4,9 +4,11 @@
  *
  * The host is named by its credential, never by the body: a per-host token
  * ("Authorization: Bearer TOKEN") whose SHA-256 is listed in the file
- * logins.host_tokens names ("HOST sha256:HEX" lines).  logins_host_auth is
- * the one place that turns a request into a host name, the hook where host
- * certificates or SPIFFE identities (issue #16) plug in later.
+ * logins.host_tokens names ("HOST sha256:HEX" lines), or (with a mesh
+ * section, issue #16) the host's X.509-SVID or its sidecar's XFCC header,
+ * named by the first host name the policy's "hosts" section grants that
+ * SPIFFE ID.  logins_host_auth is the one place that turns a request into
+ * a host name.
  *
  * Body: {"krl": {"version": "N", "generated_at": T} | null,
  *        "logins": [{"line_id", "at", "account", "source_address",
@@ -29,7 +31,9 @@
 struct request;
 
 /* The host the request's credential names, as a new string; NULL with a
- * 401 (or 404 when no host credentials are configured) queued. */
+ * 400 (an untrusted XFCC header), 401 (no or an unknown credential), 403
+ * (an SVID the policy grants no host name), 404 (neither host tokens nor a
+ * mesh configured) or 503 queued. */
 char *logins_host_auth(struct request *req);
 
 /* Looks a token up in a host token file (exported for the unit tests).
