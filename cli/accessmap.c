@@ -353,10 +353,16 @@ put_text(struct meshca_buf *b, const char *s, size_t max)
     size_t len;
     int r;
 
-    if (strlen(s) > max)
+    if ((len = strlen(s)) > max)
         snprintf(cut, sizeof(cut), "%.*s\xe2\x80\xa6", (int)(max - 1), s);
-    else
-        snprintf(cut, sizeof(cut), "%s", s);
+    else {
+        /* Copied, not printed: gcc -O1 cannot see that len <= max here
+         * and warns of truncation. */
+        if (len >= sizeof(cut))
+            len = sizeof(cut) - 1;
+        memcpy(cut, s, len);
+        cut[len] = '\0';
+    }
     if ((r = report_html_escape(cut, &esc, &len)) == 0)
         r = meshca_buf_put(b, esc, len);
     free(esc);

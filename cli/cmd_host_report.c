@@ -344,7 +344,8 @@ journal_open(const char *unit, const char *cursor, FILE **fp)
 static int
 report_journal(struct report *rp, const char *unit)
 {
-    char state[STATE_MAX], cursor[STATE_MAX] = "", id[33], *line = NULL;
+    /* The cursor is shorter than the state so "journal CURSOR\n" fits. */
+    char state[STATE_MAX], cursor[STATE_MAX - 16] = "", id[33], *line = NULL;
     struct sshd_login l;
     size_t cap = 0;
     ssize_t n;
@@ -353,14 +354,15 @@ report_journal(struct report *rp, const char *unit)
     int rc = 0, st = 0, k;
 
     if (load_state(rp->state_path, state, sizeof(state)) != 0 ||
-        (state[0] != '\0' && strncmp(state, "journal ", 8) != 0)) {
+        (state[0] != '\0' && (strncmp(state, "journal ", 8) != 0 ||
+        strlen(state + 8) >= sizeof(cursor)))) {
         fprintf(stderr, "meshca host-report: %s is not a state file of "
             "--journal (remove it to start from the beginning)\n",
             rp->state_path);
         return EXIT_REFUSED;
     }
     if (state[0] != '\0')
-        snprintf(cursor, sizeof(cursor), "%s", state + 8);
+        memcpy(cursor, state + 8, strlen(state + 8) + 1);
     if ((pid = journal_open(unit, cursor, &f)) < 0) {
         fprintf(stderr, "meshca host-report: cannot run journalctl: %s\n",
             strerror(errno));
