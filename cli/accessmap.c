@@ -240,7 +240,8 @@ fold(struct map *m, const json_t *map)
 
         if (k > 0)
             score(m, map, k);
-        qsort(c->v, c->n, sizeof(c->v[0]), by_score);
+        if (c->n > 1)   /* an empty column has no array (qsort(NULL)) */
+            qsort(c->v, c->n, sizeof(c->v[0]), by_score);
         c->shown = c->n <= ACCESSMAP_NODES_MAX ? c->n : ACCESSMAP_NODES_MAX;
         c->folded = c->n - c->shown + (c->n > ACCESSMAP_NODES_MAX);
         for (i = 0; i < c->n; i++)
