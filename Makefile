@@ -231,7 +231,8 @@ install-data:
 	install -m 0644 man/meshcad.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 contrib/bash-completion/meshca contrib/bash-completion/meshcad \
 	  $(DESTDIR)$(BASHCOMPDIR)/
-	for u in meshcad.service meshca-refresh.service meshca-refresh.timer; do \
+	for u in meshcad.service meshca-refresh.service meshca-refresh.timer \
+	  meshca-host-report.service; do \
 	  sed 's|@BINDIR@|$(PREFIX)/bin|g' contrib/systemd/$$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
 	  chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; done
 	install -m 0644 contrib/prometheus/meshca-rules.yml $(DESTDIR)$(PREFIX)/share/meshca/prometheus/

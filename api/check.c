@@ -30,6 +30,7 @@
 #include "cakeysrc.h"
 #include "config.h"
 #include "entry.h"
+#include "logins.h"
 #include "logkeys.h"
 #include "meshcad.h"
 #include "meshcad_err.h"
@@ -180,6 +181,21 @@ check_key_files(const struct config *cfg, struct diags *d)
         check_pem_file(cfg->mesh.trust_bundle, 0, why, sizeof(why)) != 0)
         diags_add(d, "mesh.trust_bundle: %s", why);
     check_ledger_keys(cfg, d);
+    if (cfg->logins.host_tokens != NULL) {
+        /* Issue #18: every line must read as "HOST sha256:HEX". */
+        char *host = NULL;
+        size_t line = 0;
+        int r = logins_token_lookup(cfg->logins.host_tokens, "", &host,
+            &line);
+
+        free(host);
+        if (r == MESHCA_ERR_INVALID_FORMAT)
+            diags_add(d, "logins.host_tokens: %s line %zu: not \"HOST "
+                "sha256:HEX\"", cfg->logins.host_tokens, line);
+        else if (r < 0)
+            diags_add(d, "logins.host_tokens: cannot read %s",
+                cfg->logins.host_tokens);
+    }
 }
 
 /* Prints config diagnostics with the file name in front of meaning errors

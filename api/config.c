@@ -14,7 +14,8 @@
 
 static const char *const top_keys[] = { "listen", "tls", "database",
     "ca_keys", "issuers", "login", "policy", "clock_skew", "ttl_ceiling",
-    "limits", "ledger", "mesh", "notifications", NULL };
+    "limits", "ledger", "mesh", "notifications", "logins", NULL };
+static const char *const logins_keys[] = { "host_tokens", NULL };
 static const char *const ledger_keys[] = { "origin", "log_key", "mac_key",
     "integrate_interval", NULL };
 static const char *const tls_keys[] = { "cert", "key", "client_ca", NULL };
@@ -216,6 +217,23 @@ parse_ledger(struct config *c, json_t *v, const char *dir, struct diags *d)
                 c->ledger.integrate_interval_ms = ms;
         }
     }
+}
+
+/* The "logins" section: the hosts' token file (issue #18). */
+static void
+parse_logins(struct config *c, const json_t *v, const char *dir,
+    struct diags *d)
+{
+    if (v == NULL)
+        return;
+    if (!json_is_object(v)) {
+        diags_add(d, "logins: must be an object");
+        return;
+    }
+    jsonv_known_keys(v, "logins", logins_keys, d);
+    if (jsonv_string(v, "host_tokens", "logins", 1, &c->logins.host_tokens,
+        d) == 1)
+        resolve(&c->logins.host_tokens, dir, d);
 }
 
 /* Every default, set before any section is read, so a section's parser
@@ -624,6 +642,7 @@ config_load(const char *path, struct config **cfgp, struct diags *d)
     if (jsonv_string(j, "policy", "", 1, &c->policy_path, d) == 1)
         resolve(&c->policy_path, dir, d);
     parse_ledger(c, json_object_get(j, "ledger"), dir, d);
+    parse_logins(c, json_object_get(j, "logins"), dir, d);
     parse_times(c, j, d);
     parse_limits(c, json_object_get(j, "limits"), d);
     parse_mesh(c, json_object_get(j, "mesh"), dir, d);
@@ -696,5 +715,6 @@ config_free(struct config *c)
     free(c->ledger.mac_key);
     free(c->mesh.trust_domain);
     free(c->mesh.trust_bundle);
+    free(c->logins.host_tokens);
     free(c);
 }

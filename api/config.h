@@ -95,6 +95,12 @@ struct ledger_config {
     int64_t integrate_interval_ms; /* default 200 */
 };
 
+/* The "logins" section (issue #18): how hosts authenticate to POST
+ * /v1/logins.  NULL when absent (then the route answers 404). */
+struct logins_config {
+    char *host_tokens;      /* file of "HOST sha256:HEX" lines */
+};
+
 struct config {
     char *path;             /* the file this came from */
     char *listen_host;
@@ -113,6 +119,7 @@ struct config {
     struct ledger_config ledger;
     struct mesh_config mesh;
     struct notify_config notify;    /* "notifications" (#17) */
+    struct logins_config logins;
 };
 
 /* Loads and validates path.  On success returns 0 and a new config in *cfgp

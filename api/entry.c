@@ -12,12 +12,18 @@
 #include "meshca/hex.h"
 #include "meshca/jcs.h"
 
-static const char *const table_names[ENTRY_NTABLES] = { "certificates",
-    "denials", "policy_versions", "revocations", "host_certificates",
-    "access_requests", "access_decisions" };
-static const char *const type_names[ENTRY_NTABLES] = { "certificate",
-    "denial", "policy", "revocation", "host_certificate", "access_request",
-    "access_decision" };
+static const char *const table_names[ENTRY_NTABLES] = {
+    [ENTRY_CERTIFICATE] = "certificates", [ENTRY_DENIAL] = "denials",
+    [ENTRY_POLICY] = "policy_versions", [ENTRY_REVOCATION] = "revocations",
+    [ENTRY_HOST_CERTIFICATE] = "host_certificates",
+    [ENTRY_ACCESS_REQUEST] = "access_requests",
+    [ENTRY_ACCESS_DECISION] = "access_decisions", [ENTRY_LOGIN] = "logins" };
+static const char *const type_names[ENTRY_NTABLES] = {
+    [ENTRY_CERTIFICATE] = "certificate", [ENTRY_DENIAL] = "denial",
+    [ENTRY_POLICY] = "policy", [ENTRY_REVOCATION] = "revocation",
+    [ENTRY_HOST_CERTIFICATE] = "host_certificate",
+    [ENTRY_ACCESS_REQUEST] = "access_request",
+    [ENTRY_ACCESS_DECISION] = "access_decision", [ENTRY_LOGIN] = "login" };
 
 #define TS(col) "to_char(x." col " AT TIME ZONE 'UTC', " \
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -25,6 +31,7 @@ static const char *const type_names[ENTRY_NTABLES] = { "certificate",
     "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 static const char *const row_sql[ENTRY_NTABLES] = {
+    [ENTRY_CERTIFICATE] =
     "(json_build_object('type', 'certificate', 'serial', x.serial::text, "
     "'key_id', x.key_id, 'subject', x.subject, 'issuer', x.issuer, "
     "'email', x.email, 'role', x.role, 'principals', x.principals, "
@@ -38,21 +45,25 @@ static const char *const row_sql[ENTRY_NTABLES] = {
     "'created_at', " TS_US("created_at") ")::jsonb || CASE WHEN "
     "x.spiffe_id IS NULL THEN '{}'::jsonb ELSE "
     "jsonb_build_object('spiffe_id', x.spiffe_id) END)::text",
+    [ENTRY_DENIAL] =
     "json_build_object('type', 'denial', 'subject', x.subject, "
     "'issuer', x.issuer, 'email', x.email, 'role', x.role, "
     "'requested_principals', x.requested_principals, 'reason', x.reason, "
     "'key_fingerprint', x.key_fingerprint, 'client_address', "
     "x.client_address, 'request_id', x.request_id, 'policy_version', "
     "x.policy_version, 'created_at', " TS_US("created_at") ")::text",
+    [ENTRY_POLICY] =
     "json_build_object('type', 'policy', 'version', x.version, "
     "'policy_sha256', encode(sha256(convert_to(x.policy, 'UTF8')), 'hex'), "
     "'loaded_by', x.loaded_by, 'created_at', "
     TS_US("created_at") ")::text",
+    [ENTRY_REVOCATION] =
     "json_build_object('type', 'revocation', 'kind', x.kind, "
     "'value', x.value, 'issuer', x.issuer, 'reason', x.reason, "
     "'revoked_by', x.revoked_by, "
     "'block_until', " TS("block_until") ", 'request_id', x.request_id, "
     "'created_at', " TS_US("created_at") ")::text",
+    [ENTRY_HOST_CERTIFICATE] =
     "json_build_object('type', 'host_certificate', 'serial', x.serial::text, "
     "'key_id', x.key_id, 'spiffe_id', x.spiffe_id, "
     "'principals', x.principals, 'key_type', x.key_type, "
@@ -78,6 +89,16 @@ static const char *const row_sql[ENTRY_NTABLES] = {
     "'subject', x.subject, 'issuer', x.issuer, 'email', x.email, "
     "'reason', x.reason, 'client_address', x.client_address, "
     "'request_id', x.request_id, 'policy_version', x.policy_version, "
+    "'created_at', " TS_US("created_at") ")::text",
+    [ENTRY_LOGIN] =
+    "json_build_object('type', 'login', 'host', x.host, "
+    "'line_id', x.line_id, 'at', " TS_US("at") ", 'account', x.account, "
+    "'source_address', x.source_address, 'source_port', x.source_port, "
+    "'result', x.result, 'serial', x.serial, 'key_id', x.key_id, "
+    "'key_fingerprint', x.key_fingerprint, "
+    "'ca_fingerprint', x.ca_fingerprint, "
+    "'krl_version', x.krl_version::text, "
+    "'krl_generated_at', " TS("krl_generated_at") ", "
     "'created_at', " TS_US("created_at") ")::text",
 };
 
@@ -293,6 +314,34 @@ entry_access_decision(const struct ledger_access_decision *rec,
         "client_address", rec->client_address,
         "request_id", rec->request_id,
         "policy_version", rec->policy_version, "created_at", at), out);
+}
+
+int
+entry_login(const struct ledger_login *rec, int64_t created_us,
+    struct meshca_buf *out)
+{
+    char at[40], when[40], krlv[24], krlg[32];
+
+    (void)meshca_time_format_us(created_us, at, sizeof(at));
+    (void)meshca_time_format_us(rec->at_us, when, sizeof(when));
+    snprintf(krlv, sizeof(krlv), "%llu", (unsigned long long)rec->krl_version);
+    if (rec->krl_generated_at > 0)
+        (void)meshca_time_format(rec->krl_generated_at, krlg, sizeof(krlg));
+    return encode(json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:o, "
+        "s:o, s:o, s:o, s:o, s:o, s:s}", "type", "login",
+        "host", rec->host, "line_id", rec->line_id, "at", when,
+        "account", rec->account,
+        "source_address", str_or_null(rec->source_address),
+        "source_port", rec->source_port > 0 ?
+            json_integer(rec->source_port) : json_null(),
+        "result", rec->result, "serial", str_or_null(rec->serial),
+        "key_id", str_or_null(rec->key_id),
+        "key_fingerprint", str_or_null(rec->key_fingerprint),
+        "ca_fingerprint", str_or_null(rec->ca_fingerprint),
+        "krl_version", rec->has_krl ? json_string(krlv) : json_null(),
+        "krl_generated_at", rec->has_krl && rec->krl_generated_at > 0 ?
+            json_string(krlg) : json_null(),
+        "created_at", at), out);
 }
 
 int

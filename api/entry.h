@@ -25,10 +25,11 @@
 #define ENTRY_MAC_KEY_MAX 128
 
 /* The ledger tables by their log type code (the integrator's "t"); 4 is
- * #16's host certificates.  A code without a table has NULL names. */
+ * #16's host certificates, 5 and 6 #17's access requests and decisions, 7
+ * #18's logins.  A code without a table has NULL names. */
 enum entry_table { ENTRY_CERTIFICATE, ENTRY_DENIAL, ENTRY_POLICY,
     ENTRY_REVOCATION, ENTRY_HOST_CERTIFICATE, ENTRY_ACCESS_REQUEST,
-    ENTRY_ACCESS_DECISION, ENTRY_NTABLES };
+    ENTRY_ACCESS_DECISION, ENTRY_LOGIN = 7, ENTRY_NTABLES };
 
 /* The table's name and the entry's "type" (NULL for a code without one). */
 const char *entry_table_name(enum entry_table t);
@@ -56,6 +57,8 @@ int entry_access_request(const struct ledger_access_request *rec,
     int64_t created_us, struct meshca_buf *out) MESHCA_WUR;
 int entry_access_decision(const struct ledger_access_decision *rec,
     int64_t created_us, struct meshca_buf *out) MESHCA_WUR;
+int entry_login(const struct ledger_login *rec, int64_t created_us,
+    struct meshca_buf *out) MESHCA_WUR;
 
 /* The canonical entry of a row given as entry_row_sql's JSON text (v1
  * records, which have no stored entry). */

@@ -175,6 +175,10 @@ handle_metrics(struct request *req)
             "meshca_requests_shed_total %llu\n",
             (long long)atomic_load(&srv->metrics.in_flight),
             (unsigned long long)atomic_load(&srv->metrics.shed))) != 0 ||
+        (r = metrics_write_labelled(b, &srv->metrics.logins,
+            "Logins hosts reported, newly recorded, by sshd's result.")) != 0 ||
+        (r = metrics_write_labelled(b, &srv->metrics.anomalies,
+            "Reported logins flagged as they arrived, by rule.")) != 0 ||
         (r = ledger_write_metrics(srv->ledger, b)) != 0 ||
         (r = integrator_write_metrics(srv->integrator, b)) != 0 ||
         (r = identity_write_metrics(srv->identity, b)) != 0 ||

@@ -29,12 +29,15 @@
 #include "hostcert.h"
 #include "issue.h"
 #include "log.h"
+#include "logins.h"
 #include "logserve.h"
 #include "meshcad_err.h"
 #include "query.h"
 #include "revoke.h"
 #include "server.h"
 #include "threads.h"
+#include "usage.h"
+#include "who.h"
 
 enum req_state {
     REQ_READING = 0, /* receiving the body */
@@ -62,6 +65,9 @@ static const struct route routes[] = {
     { "GET", "/v1/access-requests", 1, handle_access_list, 0 },
     { "GET", "/v1/access-requests/", 1, handle_access_get, 1 },
     { "POST", "/v1/access-requests/", 1, handle_access_action, 1 },
+    { "POST", "/v1/logins", 1, handle_logins, 0 },
+    { "GET", "/v1/anomalies", 1, handle_anomalies, 0 },
+    { "GET", "/v1/who", 1, handle_who, 0 },
 };
 
 /* The worker pool: a FIFO of suspended requests. */

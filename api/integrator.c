@@ -246,6 +246,8 @@ static const char fetch_sql[] =
     "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
     " UNION ALL SELECT xid, seq, 6, entry, mac FROM access_decisions"
     "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
+    " UNION ALL SELECT xid, seq, 7, entry, mac FROM logins"
+    "  WHERE xid < $3::xid8 AND (xid, seq) > ($1::xid8, $2::bigint)"
     ") u ORDER BY u.x8, u.seq LIMIT 20000";
 
 /* The v1 records (no xid), whose entries are made from their columns. */
@@ -261,9 +263,11 @@ fetch_legacy(PGconn *c)
         " UNION ALL SELECT x.seq, 2, %s FROM policy_versions x WHERE x.xid IS NULL"
         " UNION ALL SELECT x.seq, 3, %s FROM revocations x WHERE x.xid IS NULL"
         " UNION ALL SELECT x.seq, 4, %s FROM host_certificates x WHERE x.xid IS NULL"
+        " UNION ALL SELECT x.seq, 7, %s FROM logins x WHERE x.xid IS NULL"
         ") u ORDER BY seq", entry_row_sql(ENTRY_CERTIFICATE),
         entry_row_sql(ENTRY_DENIAL), entry_row_sql(ENTRY_POLICY),
-        entry_row_sql(ENTRY_REVOCATION), entry_row_sql(ENTRY_HOST_CERTIFICATE));
+        entry_row_sql(ENTRY_REVOCATION), entry_row_sql(ENTRY_HOST_CERTIFICATE),
+        entry_row_sql(ENTRY_LOGIN));
     if (n < 0 || (size_t)n >= sizeof(sql))
         return NULL;
     return PQexec(c, sql);
@@ -382,10 +386,10 @@ write_leaves(struct integrator *it, const struct rec *recs, int n,
 static int
 write_quarantine(struct integrator *it, const struct rec *rc)
 {
+    const char *tbl = rc->table >= 0 && rc->table < ENTRY_NTABLES ?
+        entry_table_name((enum entry_table)rc->table) : NULL;
     char seq[24];
-    const char *p[3] = { seq, rc->table >= 0 && rc->table < ENTRY_NTABLES &&
-        entry_table_name((enum entry_table)rc->table) != NULL ?
-        entry_table_name((enum entry_table)rc->table) : "?",
+    const char *p[3] = { seq, tbl != NULL ? tbl : "?",
         "no valid MAC: not written by meshcad (ledger.mac_key)" };
     PGresult *res;
     int ok;

@@ -25,7 +25,8 @@
 #include "threads.h"
 
 enum item_kind { ITEM_ISSUANCE, ITEM_DENIAL, ITEM_POLICY, ITEM_REVOCATION,
-    ITEM_HOST_CERT, ITEM_ACCESS_REQUEST, ITEM_ACCESS_DECISION, ITEM_PING };
+    ITEM_HOST_CERT, ITEM_ACCESS_REQUEST, ITEM_ACCESS_DECISION, ITEM_LOGIN,
+    ITEM_PING };
 
 #define ITEM_PARAMS_MAX 28
 
@@ -59,6 +60,11 @@ enum { PA_ID, PA_KIND, PA_SUBJECT, PA_ISSUER, PA_EMAIL, PA_ROLE,
 /* Access decision parameters, by position in stmt_sql[ITEM_ACCESS_DECISION]. */
 enum { PX_REQUEST, PX_DECISION, PX_SUBJECT, PX_ISSUER, PX_EMAIL, PX_REASON,
     PX_ADDR, PX_REQ_ID, PX_POLICY, PX_COUNT };
+
+/* Login parameters, by position in stmt_sql[ITEM_LOGIN]. */
+enum { PL_HOST, PL_LINE_ID, PL_AT, PL_ACCOUNT, PL_ADDR, PL_PORT, PL_RESULT,
+    PL_SERIAL, PL_KEY_ID, PL_KEY_FP, PL_CA_FP, PL_KRL_VERSION, PL_KRL_AT,
+    PL_COUNT };
 
 struct item {
     enum item_kind kind;
@@ -97,7 +103,7 @@ struct ledger {
 
 static const char *const stmt_names[] = { "ins_cert", "ins_denial",
     "ins_policy", "ins_revocation", "ins_host_cert", "ins_access_request",
-    "ins_access_decision" };
+    "ins_access_decision", "ins_login" };
 /*
  * Every insert carries the record's created_at (the time its entry names),
  * its canonical entry and the entry's MAC as the last three parameters.
@@ -180,6 +186,17 @@ static const char *const stmt_sql[] = {
     "  created_at, entry, mac) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::timestamptz, "
     "  $11::bytea, $12::bytea) RETURNING seq",
+    /* 1 host, 2 line_id, 3 at, 4 account, 5 addr, 6 port, 7 result,
+     * 8 serial, 9 key_id, 10 key_fp, 11 ca_fp, 12 krl_version, 13 krl
+     * generated (epoch), 14 created_at, 15 entry, 16 mac.  Idempotent: a
+     * line the host sent before is dropped (no row returned). */
+    "INSERT INTO logins (host, line_id, at, account, source_address, "
+    "  source_port, result, serial, key_id, key_fingerprint, ca_fingerprint, "
+    "  krl_version, krl_generated_at, created_at, entry, mac) "
+    "VALUES ($1, $2, $3::timestamptz, $4, $5, $6::integer, $7, $8, $9, $10, "
+    "  $11, $12::bigint, to_timestamp($13::bigint), $14::timestamptz, "
+    "  $15::bytea, $16::bytea) "
+    "ON CONFLICT (host, line_id) DO NOTHING RETURNING seq",
 };
 
 /* A PostgreSQL array literal of strings: {"a","b\"c"}.  Caller frees. */
@@ -270,6 +287,8 @@ item_result(struct item *it, PGresult *res)
             it->result = MESHCA_ERR_LEDGER_REPLAY;
         else if (it->kind == ITEM_REVOCATION && PQntuples(res) == 0)
             it->result = 1; /* already revoked */
+        else if (it->kind == ITEM_LOGIN && PQntuples(res) == 0)
+            it->result = 1; /* already recorded */
         else
             it->result = 0;
         break;
@@ -776,6 +795,41 @@ submit(struct ledger *l, struct item *it)
     return it->result;
 }
 
+/* Queues n items at once and waits for them all.  Returns 0 (each item's
+ * own result is in it->result) or MESHCA_ERR_UNAVAILABLE when stopping
+ * (nothing queued, every item released). */
+static int
+submit_many(struct ledger *l, struct item *items, size_t n)
+{
+    size_t i;
+
+    pthread_mutex_lock(&l->lock);
+    if (l->stopping) {
+        pthread_mutex_unlock(&l->lock);
+        for (i = 0; i < n; i++)
+            item_release(&items[i]);
+        return MESHCA_ERR_UNAVAILABLE;
+    }
+    for (i = 0; i < n; i++) {
+        sem_init(&items[i].done, 0, 0);
+        items[i].next = NULL;
+        if (l->tail != NULL)
+            l->tail->next = &items[i];
+        else
+            l->head = &items[i];
+        l->tail = &items[i];
+    }
+    pthread_cond_broadcast(&l->cond);
+    pthread_mutex_unlock(&l->lock);
+    for (i = 0; i < n; i++) {
+        while (sem_wait(&items[i].done) != 0 && errno == EINTR)
+            ;
+        sem_destroy(&items[i].done);
+        item_release(&items[i]);
+    }
+    return 0;
+}
+
 static const char *
 own(struct item *it, char *s)
 {
@@ -1088,6 +1142,85 @@ ledger_record_access_decision(struct ledger *l,
     it.params[PX_POLICY] = rec->policy_version;
     r = entry_access_decision(rec, now, it.entry);
     return item_finish(l, &it, now, r);
+}
+
+/* Fills a login item's parameters and entry.  Returns 0 or an error. */
+static int
+login_item(struct ledger *l, struct item *it, const struct ledger_login *rec,
+    int64_t now)
+{
+    const char **p = it->params;
+    char *at;
+    int r;
+
+    if ((r = item_start(it, ITEM_LOGIN, PL_COUNT)) != 0)
+        return r;
+    if ((at = malloc(MESHCA_TIME_BUFLEN)) != NULL)
+        (void)meshca_time_format_us(rec->at_us, at, MESHCA_TIME_BUFLEN);
+    p[PL_HOST] = rec->host;
+    p[PL_LINE_ID] = rec->line_id;
+    p[PL_AT] = own(it, at);
+    p[PL_ACCOUNT] = rec->account;
+    p[PL_ADDR] = rec->source_address;
+    p[PL_PORT] = rec->source_port > 0 ?
+        own(it, fmt_i64(rec->source_port)) : NULL;
+    p[PL_RESULT] = rec->result;
+    p[PL_SERIAL] = rec->serial;
+    p[PL_KEY_ID] = rec->key_id;
+    p[PL_KEY_FP] = rec->key_fingerprint;
+    p[PL_CA_FP] = rec->ca_fingerprint;
+    p[PL_KRL_VERSION] = rec->has_krl ?
+        own(it, fmt_u64(rec->krl_version)) : NULL;
+    p[PL_KRL_AT] = rec->has_krl && rec->krl_generated_at > 0 ?
+        own(it, fmt_i64(rec->krl_generated_at)) : NULL;
+    if (p[PL_AT] == NULL || (rec->source_port > 0 && p[PL_PORT] == NULL) ||
+        (rec->has_krl && p[PL_KRL_VERSION] == NULL))
+        r = MESHCA_ERR_ALLOC;
+    else
+        r = entry_login(rec, now, it->entry);
+    if (r == 0)
+        r = item_seal(l, it, now);
+    if (r != 0)
+        item_release(it);
+    return r;
+}
+
+int
+ledger_record_logins(struct ledger *l, const struct ledger_login *recs,
+    size_t n, size_t *newp)
+{
+    struct item *items = NULL;
+    size_t i, queued = 0, fresh = 0;
+    int64_t now = wall_us();
+    int r = 0, ri;
+
+    *newp = 0;
+    if (n == 0)
+        return 0;
+    if ((items = calloc(n, sizeof(*items))) == NULL)
+        return MESHCA_ERR_ALLOC;
+    for (i = 0; i < n; i++) {
+        if ((r = login_item(l, &items[i], &recs[i], now)) != 0)
+            break;
+    }
+    queued = i;
+    /* All queued at once so the writers batch them; each waited for. */
+    if (r == 0)
+        r = submit_many(l, items, queued);
+    else
+        for (i = 0; i < queued; i++)
+            item_release(&items[i]);
+    for (i = 0; r == 0 && i < queued; i++) {
+        ri = items[i].result;
+        if (ri < 0)
+            r = ri;
+        else if (ri == 0)
+            fresh++;
+    }
+    free(items);
+    if (r == 0)
+        *newp = fresh;
+    return r;
 }
 
 /* The reader connection (for snapshots and admin reads), made or remade

@@ -80,6 +80,14 @@ int ledger_record_access_request(struct ledger *l,
 int ledger_record_access_decision(struct ledger *l,
     const struct ledger_access_decision *rec) MESHCA_WUR;
 
+/* Records n logins a host reported, queued together so the writers batch
+ * them; blocks until every one committed.  A login already recorded (same
+ * host and line_id) is dropped.  Returns 0 with *newp the number newly
+ * recorded, or an error as above (some may have been recorded: the caller
+ * retries the whole batch, which is idempotent). */
+int ledger_record_logins(struct ledger *l, const struct ledger_login *recs,
+    size_t n, size_t *newp) MESHCA_WUR;
+
 /* One entry of a revocation snapshot: kind "serial" (value a serial, with
  * the signing CA's fingerprint when the ledger knows it), "key_id",
  * "key_fingerprint", or "block" (value a subject, issuer its issuer or NULL

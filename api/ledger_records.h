@@ -88,4 +88,20 @@ struct ledger_access_decision {
     const char *client_address, *request_id, *policy_version;
 };
 
+/* One sshd login or refusal a host reported (issue #18). */
+struct ledger_login {
+    const char *host;          /* from the host's credential, not its word */
+    const char *line_id;       /* the host's id of the log line */
+    int64_t at_us;             /* when sshd logged it, epoch microseconds */
+    const char *account;
+    const char *source_address;        /* may be NULL */
+    int source_port;                   /* 0: unknown */
+    const char *result;  /* accepted, revoked, wrong_principal, expired, refused */
+    const char *serial;                /* decimal; may be NULL */
+    const char *key_id, *key_fingerprint, *ca_fingerprint; /* may be NULL */
+    int has_krl;                       /* the host's KRL is known */
+    uint64_t krl_version;
+    int64_t krl_generated_at;          /* epoch seconds; 0: unknown */
+};
+
 #endif

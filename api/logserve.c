@@ -24,7 +24,7 @@
 
 static const char entries_sql[] =
     "SELECT coalesce(l.entry, c.entry, d.entry, p.entry, r.entry, h.entry, "
-    "ar.entry, ad.entry) "
+    "ar.entry, ad.entry, lg.entry) "
     "FROM log_leaves l LEFT JOIN certificates c ON c.seq = l.seq "
     "LEFT JOIN denials d ON d.seq = l.seq "
     "LEFT JOIN policy_versions p ON p.seq = l.seq "
@@ -32,6 +32,7 @@ static const char entries_sql[] =
     "LEFT JOIN host_certificates h ON h.seq = l.seq "
     "LEFT JOIN access_requests ar ON ar.seq = l.seq "
     "LEFT JOIN access_decisions ad ON ad.seq = l.seq "
+    "LEFT JOIN logins lg ON lg.seq = l.seq "
     "WHERE l.idx >= $1::bigint AND l.idx < $2::bigint ORDER BY l.idx";
 
 static void

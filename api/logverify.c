@@ -247,12 +247,14 @@ declare_cursor(PGconn *c)
         " UNION ALL SELECT x.seq, 'e', x.entry, x.mac, %s, "
         "  x.decision || ' of access request ' || x.access_request "
         "  FROM access_decisions x"
+        " UNION ALL SELECT x.seq, 'l', x.entry, x.mac, %s, "
+        "  'login of ' || x.account || '@' || x.host FROM logins x"
         ") u ON u.seq = l.seq ORDER BY l.idx",
         entry_row_sql(ENTRY_CERTIFICATE), entry_row_sql(ENTRY_DENIAL),
         entry_row_sql(ENTRY_POLICY), entry_row_sql(ENTRY_REVOCATION),
         entry_row_sql(ENTRY_HOST_CERTIFICATE),
         entry_row_sql(ENTRY_ACCESS_REQUEST),
-        entry_row_sql(ENTRY_ACCESS_DECISION));
+        entry_row_sql(ENTRY_ACCESS_DECISION), entry_row_sql(ENTRY_LOGIN));
     if (n < 0 || (size_t)n >= sizeof(sql))
         return -1;
     res = PQexec(c, sql);
@@ -308,6 +310,7 @@ check_rows(struct vstate *v)
         " UNION ALL SELECT seq, xid, 'host certificate serial ' || serial FROM host_certificates"
         " UNION ALL SELECT seq, xid, 'access request ' || id FROM access_requests"
         " UNION ALL SELECT seq, xid, decision || ' of access request ' || access_request FROM access_decisions"
+        " UNION ALL SELECT seq, xid, 'login of ' || account || '@' || host FROM logins"
         ") u, log_state s WHERE ((u.xid IS NOT NULL AND (u.xid, u.seq) <= (s.xid, s.seq))"
         "  OR (u.xid IS NULL AND s.legacy_done))"
         " AND NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.seq = u.seq)"

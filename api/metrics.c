@@ -36,6 +36,10 @@ metrics_init(struct metrics *m)
     m->reloads.label = "result";
     m->ca_reloads.name = "meshca_ca_key_reloads_total";
     m->ca_reloads.label = "result";
+    m->logins.name = "meshca_logins_recorded_total";
+    m->logins.label = "result";
+    m->anomalies.name = "meshca_login_anomalies_total";
+    m->anomalies.label = "rule";
     metrics_init_labels(m);
 }
 
@@ -56,6 +60,8 @@ metrics_free(struct metrics *m)
     labelled_free(&m->responses);
     labelled_free(&m->reloads);
     labelled_free(&m->ca_reloads);
+    labelled_free(&m->logins);
+    labelled_free(&m->anomalies);
 }
 
 /* The slot for value, claimed on first use; METRICS_LABEL_SLOTS when none
@@ -225,6 +231,16 @@ metrics_init_labels(struct metrics *m)
     metrics_zero(&m->reloads, "refused");
     metrics_zero(&m->ca_reloads, "ok");
     metrics_zero(&m->ca_reloads, "refused");
+    {
+        static const char *const results[] = { "accepted", "revoked",
+            "wrong_principal", "expired", "refused" };
+        static const char *const rules[] = METRICS_LOGIN_RULES;
+
+        for (i = 0; i < sizeof(results) / sizeof(results[0]); i++)
+            metrics_zero(&m->logins, results[i]);
+        for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+            metrics_zero(&m->anomalies, rules[i]);
+    }
 }
 
 int

@@ -40,7 +40,15 @@ struct metrics {
     struct histogram issuance;   /* meshca_issuance_duration_seconds */
     _Atomic int64_t in_flight;   /* meshca_http_requests_in_flight */
     _Atomic uint64_t shed;       /* meshca_requests_shed_total: over queue_budget */
+    /* issue #18: hosts' logins */
+    struct labelled logins;      /* meshca_logins_recorded_total{result} */
+    struct labelled anomalies;   /* meshca_login_anomalies_total{rule} */
 };
+
+/* The rules meshcad flags as logins arrive (usage.c), counted in
+ * meshca_login_anomalies_total. */
+#define METRICS_LOGIN_RULES { "unknown_serial", "unknown_ca", \
+    "use_after_revocation", "first_access", "new_source", "break_glass" }
 
 /* Initialises m (all zero, names set). */
 void metrics_init(struct metrics *m);

@@ -21,6 +21,7 @@
 #include "logserve.h"
 #include "query.h"
 #include "server.h"
+#include "usage.h"
 
 static const char *
 arg(struct request *req, const char *name)
@@ -255,17 +256,25 @@ void
 handle_report(struct request *req)
 {
     struct claims *c;
-    json_t *rep;
+    struct usage_params up;
+    json_t *rep, *usage = NULL;
     int64_t since, until;
 
     if ((c = req_admin(req)) == NULL)
         return;
-    if (period(req, &since, &until, 86400) == 0) {
-        if ((rep = ledger_report(req->srv->ledger, since, until)) == NULL) {
+    memset(&up, 0, sizeof(up));
+    if (period(req, &since, &until, 86400) == 0 &&
+        usage_params_from(req, &up) == 0) {
+        up.since = since;
+        up.until = until;
+        if ((rep = ledger_report(req->srv->ledger, since, until)) == NULL ||
+            (usage = usage_report(req->srv->ledger, &up)) == NULL) {
+            json_decref(rep);
             req->retry_after = 2;
             req_error(req, 503, "unavailable", "the ledger cannot be read "
                 "now");
         } else {
+            json_object_set_new(rep, "usage", usage);
             json_object_set_new(rep, "integrity", log_integrity(req->srv));
             /* Just-in-time access (#17): the period's requests and
              * break-glass uses with what became of them. */

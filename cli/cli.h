@@ -293,5 +293,7 @@ void cli_explain_access(const struct json_t *ans);
 int cmd_audit(int argc, char **argv);   /* cmd_audit.c */
 int cmd_report(int argc, char **argv);
 int cmd_ssh(int argc, char **argv);     /* cmd_ssh.c */
+int cmd_host_report(int argc, char **argv);   /* cmd_host_report.c */
+int cmd_who(int argc, char **argv);           /* cmd_who.c */
 
 #endif

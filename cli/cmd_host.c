@@ -267,6 +267,7 @@ cmd_host_config(int argc, char **argv)
         "TrustedUserCAKeys /etc/ssh/meshca_ca.pub\n"
         "RevokedKeys /etc/ssh/meshca.krl\n"
         "AuthorizedPrincipalsFile /etc/ssh/principals/%%u\n"
+        "LogLevel VERBOSE\n"
         "# /etc/ssh/principals/ACCOUNT: the mesh principals that may log in "
         "as ACCOUNT,\n# one per line, e.g. payments/api\n\n"
         "# 3. /etc/systemd/system/meshca-refresh.service\n"
@@ -276,14 +277,19 @@ cmd_host_config(int argc, char **argv)
         "ExecStart=/usr/local/bin/meshca ca-keys --server %s%s --output "
         "/etc/ssh/meshca_ca.pub\n"
         "ExecStart=/usr/local/bin/meshca krl --server %s%s --output "
-        "/etc/ssh/meshca.krl\n\n"
+        "/etc/ssh/meshca.krl\n"
+        "# With a host token (/etc/meshca/host.token; its SHA-256 in meshcad's\n"
+        "# logins.host_tokens), also ship sshd's logins to the report:\n"
+        "#ExecStart=/usr/local/bin/meshca host-report --server %s%s "
+        "--journal --token-file /etc/meshca/host.token --state "
+        "/var/lib/meshca/host-report.state --krl /etc/ssh/meshca.krl\n\n"
         "# /etc/systemd/system/meshca-refresh.timer "
         "(systemctl enable --now meshca-refresh.timer)\n"
         "[Unit]\nDescription=Refresh the meshca KRL every minute\n"
         "[Timer]\nOnBootSec=10s\nOnUnitActiveSec=60s\nAccuracySec=5s\n"
         "[Install]\nWantedBy=timers.target\n",
         conn.server, extra, conn.server, extra, conn.server, extra,
-        conn.server, extra);
+        conn.server, extra, conn.server, extra);
     if (svid != NULL)
         print_host_cert(conn.server, extra, svid, svid_key, key);
     return 0;

@@ -24,10 +24,12 @@ usage(FILE *f)
         "  ack       acknowledge a break-glass use (admins, approvers): ack ID\n"
         "  ssh-config  print (or --install) ssh_config lines for --files logins\n"
         "  report    the compliance report: html, csv or json (admins)\n"
+        "  who       who could and who did reach a principal at a time (admins)\n"
         "  ca-keys   (hosts) fetch the CA keys for TrustedUserCAKeys, atomically\n"
         "  krl       (hosts) fetch and validate the KRL for RevokedKeys, atomically\n"
         "  host-config  print sshd_config lines and a systemd refresh timer\n"
         "  host-cert  (hosts) a host certificate for this host's key, by its SVID\n"
+        "  host-report  (hosts) ship sshd's certificate logins to meshcad\n"
         "  --version\n"
         "Server: --server URL, MESHCA_SERVER, or ~/.config/meshca/config.json;\n"
         "a private TLS root: --cacert FILE, MESHCA_CA_FILE or \"ca_file\" there.\n"
@@ -87,6 +89,10 @@ main(int argc, char **argv)
         return cmd_explain(argc - 1, argv + 1);
     if (strcmp(argv[1], "revoke") == 0)
         return cmd_revoke(argc - 1, argv + 1);
+    if (strcmp(argv[1], "who") == 0)
+        return cmd_who(argc - 1, argv + 1);
+    if (strcmp(argv[1], "host-report") == 0)
+        return cmd_host_report(argc - 1, argv + 1);
     if (strcmp(argv[1], "audit") == 0)
         return cmd_audit(argc - 1, argv + 1);
     if (strcmp(argv[1], "requests") == 0)

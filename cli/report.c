@@ -16,6 +16,7 @@
 #include "meshca/csv.h"
 #include "meshca/duration.h"
 #include "report.h"
+#include "report_usage.h"
 
 /* ---- output ---- */
 
@@ -1220,6 +1221,16 @@ render_html(struct out *b, const json_t *rep)
     html_denials(b, json_object_get(rep, "denials"));
     html_active(b, json_object_get(rep, "active"));
     html_hosts(b, json_object_get(rep, "hosts"));
+    {
+        /* Issue #18: who actually logged in (report_usage.c). */
+        char *u = NULL;
+        size_t ulen = 0;
+
+        if (out_ready(b) && (b->err = report_usage_html(json_object_get(rep,
+            "usage"), &u, &ulen)) == 0)
+            emitn(b, u, ulen);
+        free(u);
+    }
     emit(b, "<footer>Drawn from the meshca ledger by <code>meshca report"
         "</code>. ");
     {

@@ -18,7 +18,8 @@
  *    revocations[{kind, value, reason, revoked_by, revoked_at}],
  *    denials[{at, subject, email, issuer, principals[], reason}],
  *    active[{serial, subject, email, principals[], role, valid_before}],
- *    integrity{verified, records, head_seq, head_hash, first_bad, message}}
+ *    integrity{verified, records, head_seq, head_hash, first_bad, message},
+ *    usage{...}}     (issue #18: rendered by report_usage.c, see report_usage.h)
  * A missing or mistyped member renders as an em dash; only a root that is
  * not an object is refused.
  */

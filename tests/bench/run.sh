@@ -317,3 +317,5 @@ jq '{postgres, saturation_certs_per_s, saturation_ca_key_in_softhsm, ratio_to_ce
     log_integrator: .log.integrator, log_lag_commit_to_checkpoint_ms: .log.lag_commit_to_checkpoint_ms,
     fsync_off_not_durable}' "$json"
 ok "bench completed"
+# Issue #18: the usage report over 1,000,000 logins (its own cluster).
+bash "$MESHCA_TOP/tests/bench/usage.sh"

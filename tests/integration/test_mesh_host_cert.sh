@@ -211,6 +211,33 @@ cat "$T_TMP/ssh.err" >>"$T_LOG"
 check_match "because the name is not a listed principal" "$(cat "$T_TMP/ssh.err")" 'not a listed principal|Host key verification failed'
 check_fails "and a name outside the CA's patterns (no prompt, refused)" to other.example.test
 
+# The host reports its logins (#18) as itself: its X.509-SVID on mTLS, no
+# token; meshcad names it by the first host name the policy grants it.
+accepted() { grep -q "Accepted publickey for $(id -un) .*-CERT .* ID " "$SSHD_DIR/sshd.log"; }
+check "sshd logged the certificate login" wait_for 10 accepted
+hr() { "$MESHCA_BIN" host-report --server "$MESHCAD_URL" --cacert "$T_TMP/tls-ca.pem" \
+    --log "$SSHD_DIR/sshd.log" --state "$T_TMP/hr.state" "$@"; }
+out=$(hr --svid "$T_TMP/good.pem" --svid-key "$T_TMP/good.key" 2>&1); rc=$?
+check_eq "meshca host-report --svid ships the login (exit 0)" "$rc" 0
+check_match "and says so" "$out" 'host-report: [1-9][0-9]* logins? shipped, [1-9][0-9]* new'
+check_eq "the ledger names the host by its SVID's granted host name" \
+    "$(psql_admin -c "SELECT DISTINCT host || ' ' || result FROM logins")" "api.payments.mesh.test accepted"
+login_body='{"logins": [{"line_id": "svid-1", "at": "2026-01-01T00:00:00Z", "account": "app", "result": "accepted"}]}'
+check_eq "an SVID the hosts section grants nothing: 403" \
+    "$(c -o "$T_TMP/resp" -w '%{http_code}' --cert "$T_TMP/outsider.pem" --key "$T_TMP/outsider.key" \
+        -H 'Content-Type: application/json' -d "$login_body" "$MESHCAD_URL/v1/logins")" 403
+check_match "saying what to fix" "$(cat "$T_TMP/resp")" "grants spiffe://$TD/ns/ci/sa/runner no host name"
+check_eq "an SVID of another mesh CA: 401" \
+    "$(c -o /dev/null -w '%{http_code}' --cert "$T_TMP/rogue.pem" --key "$T_TMP/rogue.key" \
+        -H 'Content-Type: application/json' -d "$login_body" "$MESHCAD_URL/v1/logins")" 401
+check_eq "neither SVID nor token (no logins.host_tokens here): 404" \
+    "$(c -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "$login_body" \
+        "$MESHCAD_URL/v1/logins")" 404
+hr >/dev/null 2>&1; rc=$?
+check_eq "host-report without --token-file or --svid: usage (exit 2)" "$rc" 2
+hr --svid "$T_TMP/good.pem" --svid-key "$T_TMP/good.key" --token-file /dev/null >/dev/null 2>&1; rc=$?
+check_eq "host-report with both: usage (exit 2)" "$rc" 2
+
 # Renewal (the refresh timer's meshca host-cert --renew): not due right
 # after issuance; due for a certificate that is not ours; the old one stays
 # when renewal fails.

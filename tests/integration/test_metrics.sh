@@ -45,6 +45,15 @@ for k in 'meshca_certificates_issued_total{role="bench"}' 'meshca_denials_total{
     'meshca_webhook_deliveries_total{result="lost"}' 'meshca_webhook_pending' 'meshca_webhook_recovered_total'; do
     check_eq "$k starts at 0" "$(value "$k")" 0
 done
+# Hosts' logins (#18): every result and every rule counted as logins arrive.
+for r in accepted revoked wrong_principal expired refused; do
+    check_eq "meshca_logins_recorded_total{result=\"$r\"} starts at 0" \
+        "$(value "meshca_logins_recorded_total{result=\"$r\"}")" 0
+done
+for r in unknown_serial unknown_ca use_after_revocation first_access new_source break_glass; do
+    check_eq "meshca_login_anomalies_total{rule=\"$r\"} starts at 0" \
+        "$(value "meshca_login_anomalies_total{rule=\"$r\"}")" 0
+done
 check_eq "meshca_database_up is 1" "$(value meshca_database_up)" 1
 check_eq "meshca_krl_version starts at 0 (no revocations)" "$(value meshca_krl_version)" 0
 check_eq "meshca_krl_entries starts at 0" "$(value meshca_krl_entries)" 0

@@ -61,7 +61,11 @@ stack_init '{ "admins": { "groups": ["meshca-admins"] },
   "hosts": [ { "match": { "spiffe_ids": ["spiffe://mesh.test/ns/payments/sa/*"] },
                "principals": ["{spiffe_segment[3]}.payments.mesh.test"] } ] }'
 "$MESHCAD_BIN" keygen --type ed25519 --out "$T_TMP/host_ca.pem" >/dev/null 2>>"$T_LOG" || bail "keygen (host CA)"
+# A host token for POST /v1/logins (#18).
+(umask 077 && head -c 24 /dev/urandom | base64 >"$T_TMP/web-1.token")
+printf 'web-1 sha256:%s\n' "$(tr -d '\n' <"$T_TMP/web-1.token" | sha256sum | cut -d' ' -f1)" >"$T_TMP/host-tokens"
 stack_config_extra "{\"limits\": {\"max_body_bytes\": 65536, \"rate_per_minute\": 1},
+  \"logins\": {\"host_tokens\": \"host-tokens\"},
   \"ca_keys\": [ {\"path\": \"ca.pem\"}, {\"path\": \"host_ca.pem\", \"use\": \"host\"} ],
   \"mesh\": {\"trust_domain\": \"$TD\", \"xfcc\": true}}"
 stack_start
@@ -140,7 +144,36 @@ call "list certificates as CSV" 200 GET "/v1/certificates?format=csv" -H "$(auth
 call "list certificates, bad limit" 400 GET "/v1/certificates?limit=x" -H "$(auth "$ADMIN")"
 call "list certificates, not an admin" 403 GET /v1/certificates -H "$(auth "$(token 7)")"
 call "list certificates, no token" 401 GET /v1/certificates
+# Who actually logged in (#18): a host reports a login with the
+# certificate issued above, then the report, anomalies and who show it.
+HOSTTOK=$(cat "$T_TMP/web-1.token")
+cafp=$(psql_admin -c "SELECT ca_fingerprint FROM certificates WHERE serial = $serial")
+loginbody=$(jq -cn --arg s "$serial" --arg ca "$cafp" --arg at "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    '{krl: {version: "0", generated_at: $at}, logins: [{line_id: "openapi-1", at: $at, account: "app",
+      source_address: "127.0.0.1", source_port: 40000, result: "accepted", serial: $s,
+      key_id: "alice", key_fingerprint: "SHA256:x", ca_fingerprint: $ca}]}')
+call "host reports a login" 200 POST /v1/logins -H "$(auth "$HOSTTOK")" -H "$JSON" --data-binary "$loginbody"
+call "host reports it again (recorded once)" 200 POST /v1/logins -H "$(auth "$HOSTTOK")" -H "$JSON" --data-binary "$loginbody"
+call "host report without a token (401)" 401 POST /v1/logins -H "$JSON" --data-binary '{"logins": []}'
+call "host report with a token not listed (401)" 401 POST /v1/logins -H "$(auth not-a-host-token)" -H "$JSON" \
+    --data-binary '{"logins": []}'
+call "host report with a malformed login (400)" 400 POST /v1/logins -H "$(auth "$HOSTTOK")" -H "$JSON" \
+    --data-binary '{"logins": [{"at": "x"}]}'
+call "host report over the body limit (413)" 413 POST /v1/logins -H "$(auth "$HOSTTOK")" -H "$JSON" \
+    --data-binary @"$T_TMP/big"
 call "report" 200 GET /v1/report -H "$(auth "$ADMIN")"
+jq -e '.usage.certificates.used >= 1 and (.usage.hosts | length) == 1' "$R/$n.b" >/dev/null ||
+    not_ok "the report's usage shows the reported login"
+call "anomalies" 200 GET "/v1/anomalies?since=1h" -H "$(auth "$ADMIN")"
+jq -e '.rules.first_access >= 1' "$R/$n.b" >/dev/null || not_ok "the login is flagged first_access"
+call "anomalies, bad since (400)" 400 GET "/v1/anomalies?since=yesterday-ish" -H "$(auth "$ADMIN")"
+call "anomalies, not an admin (403)" 403 GET /v1/anomalies -H "$(auth "$(token 11)")"
+call "anomalies, no token (401)" 401 GET /v1/anomalies
+call "who" 200 GET "/v1/who?principal=payments/api" -H "$(auth "$ADMIN")"
+jq -e '(.could | length) >= 1 and (.did | length) == 1' "$R/$n.b" >/dev/null ||
+    not_ok "who could and who did: the certificate and its login"
+call "who without a principal (400)" 400 GET /v1/who -H "$(auth "$ADMIN")"
+call "who, not an admin (403)" 403 GET "/v1/who?principal=payments/api" -H "$(auth "$(token 12)")"
 call "report, bad since" 400 GET "/v1/report?since=yesterday-ish" -H "$(auth "$ADMIN")"
 
 # The transparency log (wait for a checkpoint that covers the issuance)
@@ -271,10 +304,11 @@ call "mTLS: issue without one (403)" 403 POST /v1/certificates --cacert "$T_TMP/
 # ... so that every route, also those with no other error, has one checked
 for p in /healthz /readyz /metrics /v1/config /v1/krl /v1/certificates /v1/report \
     /v1/log/checkpoint "/v1/log/proof?serial=$serial" /v1/log/tile/0/000.p/1 \
-    /v1/host-ca-keys /v1/access-requests "/v1/access-requests/$rid"; do
+    /v1/host-ca-keys /v1/access-requests "/v1/access-requests/$rid" /v1/anomalies \
+    "/v1/who?principal=payments/api"; do
     call "mTLS: GET $p without a client certificate (403)" 403 GET "$p" --cacert "$T_TMP/mtls-ca.pem"
 done
-for p in /v1/explain /v1/revocations /v1/host-certificates "/v1/access-requests/$rid/deny"; do
+for p in /v1/explain /v1/revocations /v1/host-certificates "/v1/access-requests/$rid/deny" /v1/logins; do
     call "mTLS: POST $p without a client certificate (403)" 403 POST "$p" --cacert "$T_TMP/mtls-ca.pem" \
         -H "$JSON" --data-binary '{}'
 done
@@ -288,6 +322,10 @@ call "readyz, database down" 503 GET /readyz
 call "inclusion proof, ledger down (503, Retry-After)" 503 GET "/v1/log/proof?serial=$serial"
 call "log checkpoint, ledger down" 503 GET /v1/log/checkpoint
 call "list certificates, ledger down" 503 GET /v1/certificates -H "$(auth "$ADMIN")"
+call "anomalies, ledger down (503)" 503 GET /v1/anomalies -H "$(auth "$ADMIN")"
+call "who, ledger down (503)" 503 GET "/v1/who?principal=payments/api" -H "$(auth "$ADMIN")"
+call "host report, ledger down (503, Retry-After)" 503 POST /v1/logins -H "$(auth "$HOSTTOK")" -H "$JSON" \
+    --data-binary "$(jq -c '.logins[0].line_id = "openapi-2"' <<<"$loginbody")"
 call "issue, ledger down (503, Retry-After)" 503 POST /v1/certificates -H "$(auth "$(token 8)")" -H "$JSON" \
     --data-binary "$(jq -cn --arg k "$pub2" '{public_key: $k, principals: ["payments/api"]}')"
 

@@ -24,6 +24,8 @@ GRANT USAGE ON SEQUENCE ledger_seq TO meshcad_svc;
 GRANT SELECT, INSERT, UPDATE ON log_state, log_tiles TO meshcad_svc;
 GRANT SELECT, INSERT ON log_leaves, log_checkpoints, log_quarantine TO meshcad_svc;
 GRANT SELECT ON log_v1, schema_migrations TO meshcad_svc;
+GRANT SELECT, INSERT ON logins TO meshcad_svc;
+GRANT SELECT, INSERT, UPDATE ON host_reports TO meshcad_svc;
 SQL
 stack_config_extra "{\"database\": \"postgresql://meshcad_svc@127.0.0.1:$PG_PORT/meshca\"}"
 stack_start

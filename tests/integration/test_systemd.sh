@@ -12,7 +12,7 @@ ROOT=$T_TMP/root
 UNITS=$ROOT/usr/lib/systemd/system
 make -s -C "$MESHCA_TOP" install-data PREFIX="$ROOT/usr" >>"$T_LOG" 2>&1 || bail "make install-data failed"
 install -D -t "$ROOT/usr/bin" -m 0755 "$MESHCAD_BIN" "$MESHCA_BIN" || bail "cannot copy the binaries"
-for u in meshcad.service meshca-refresh.service meshca-refresh.timer; do
+for u in meshcad.service meshca-refresh.service meshca-refresh.timer meshca-host-report.service; do
     check "$u is installed with its binaries' path" grep -q "$ROOT/usr/bin/meshca\|^OnUnitActiveSec" "$UNITS/$u"
     check "systemd-analyze verify passes on $u" \
         env MANPATH="$ROOT/usr/share/man" systemd-analyze verify "$UNITS/$u"
