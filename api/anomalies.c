@@ -134,9 +134,8 @@ static const char rules_sql[] =
     "  '[]') FROM (SELECT * FROM a ORDER BY at DESC LIMIT 1000) t))::text";
 
 /* The rules every report names, with 0 when nothing was flagged. */
-static const char *const all_rules[] = { "first_access", "new_source",
-    "unusual_hour", "denial_spike", "rare_role", "break_glass", "host_spread",
-    "unknown_serial", "unknown_ca", "use_after_revocation" };
+static const char *const all_rules[USAGE_ANOMALY_NRULES] =
+    USAGE_ANOMALY_RULES;
 
 json_t *
 usage_anomalies_on(struct pg_conn *c, const struct usage_params *up,

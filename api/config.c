@@ -15,7 +15,8 @@
 static const char *const top_keys[] = { "listen", "tls", "database",
     "ca_keys", "issuers", "login", "policy", "clock_skew", "ttl_ceiling",
     "limits", "ledger", "mesh", "notifications", "logins", NULL };
-static const char *const logins_keys[] = { "host_tokens", NULL };
+static const char *const logins_keys[] = { "host_tokens",
+    "anomaly_refresh", NULL };
 static const char *const ledger_keys[] = { "origin", "log_key", "mac_key",
     "integrate_interval", NULL };
 static const char *const tls_keys[] = { "cert", "key", "client_ca", NULL };
@@ -234,6 +235,9 @@ parse_logins(struct config *c, const json_t *v, const char *dir,
     if (jsonv_string(v, "host_tokens", "logins", 1, &c->logins.host_tokens,
         d) == 1)
         resolve(&c->logins.host_tokens, dir, d);
+    if (jsonv_duration(v, "anomaly_refresh", "logins", 0,
+        &c->logins.anomaly_refresh, d) == 1 && c->logins.anomaly_refresh <= 0)
+        diags_add(d, "logins.anomaly_refresh: must be at least 1s");
 }
 
 /* Every default, set before any section is read, so a section's parser
@@ -247,6 +251,7 @@ config_defaults(struct config *c)
     c->clock_skew = 60;
     c->ttl_ceiling = 3600;
     c->ledger.integrate_interval_ms = 200;
+    c->logins.anomaly_refresh = 60;
     c->limits.max_body_bytes = 64 * 1024;
     c->limits.threads = n > 0 ? (uint64_t)n : 2;
     c->limits.max_connections = 1024;

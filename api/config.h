@@ -99,6 +99,7 @@ struct ledger_config {
  * /v1/logins.  NULL when absent (then the route answers 404). */
 struct logins_config {
     char *host_tokens;      /* file of "HOST sha256:HEX" lines */
+    int64_t anomaly_refresh; /* meshca_anomalies_flagged every, default 60s */
 };
 
 struct config {

@@ -8,6 +8,7 @@
 #include "meshca/cakey.h"
 #include "castate.h"
 #include "meshca/policy.h"
+#include "anomgauge.h"
 #include "handlers.h"
 #include "identity.h"
 #include "integrator.h"
@@ -179,6 +180,7 @@ handle_metrics(struct request *req)
             "Logins hosts reported, newly recorded, by sshd's result.")) != 0 ||
         (r = metrics_write_labelled(b, &srv->metrics.anomalies,
             "Reported logins flagged as they arrived, by rule.")) != 0 ||
+        (r = anomgauge_write_metrics(srv->anomg, b)) != 0 ||
         (r = ledger_write_metrics(srv->ledger, b)) != 0 ||
         (r = integrator_write_metrics(srv->integrator, b)) != 0 ||
         (r = identity_write_metrics(srv->identity, b)) != 0 ||

@@ -1252,6 +1252,27 @@ ledger_reader_acquire(struct ledger *l)
     return c;
 }
 
+struct pg_conn *
+ledger_conn_reuse(struct ledger *l, struct pg_conn **cp)
+{
+    char why[256];
+
+    if (*cp != NULL && !conn_usable((PGconn *)*cp)) {
+        PQfinish((PGconn *)*cp);
+        *cp = NULL;
+    }
+    if (*cp == NULL)
+        *cp = (struct pg_conn *)connect_db(l->conninfo, why, sizeof(why));
+    return *cp;
+}
+
+void
+ledger_conn_close(struct pg_conn *c)
+{
+    if (c != NULL)
+        PQfinish((PGconn *)c);
+}
+
 void
 ledger_reader_release(struct ledger *l)
 {

@@ -134,6 +134,13 @@ struct pg_conn;
 struct pg_conn *ledger_reader_acquire(struct ledger *l);
 void ledger_reader_release(struct ledger *l);
 
+/* A connection of the caller's own, for long reads on a background thread
+ * that must not hold the shared reader (the anomaly gauge): *cp is kept
+ * while usable, (re)made when not.  Returns *cp, or NULL when the
+ * database is unreachable.  ledger_conn_close(*cp) ends it (NULL ok). */
+struct pg_conn *ledger_conn_reuse(struct ledger *l, struct pg_conn **cp);
+void ledger_conn_close(struct pg_conn *c);
+
 /* Readiness: 0 when a writer can reach the database now; otherwise an error
  * with the reason in why. */
 int ledger_ping(struct ledger *l, char *why, size_t whylen) MESHCA_WUR;

@@ -34,6 +34,7 @@
 #include "policyfile.h"
 #include "ratelimit.h"
 #include "revocations.h"
+#include "anomgauge.h"
 #include "notify_sweep.h"
 #include "server.h"
 #include "svid.h"
@@ -418,7 +419,8 @@ cmd_serve(int argc, char **argv)
         fprintf(stderr, "meshcad: out of memory\n");
         goto out;
     }
-    if (revocations_start(&srv) != 0 || server_start(&srv) != 0)
+    if (revocations_start(&srv) != 0 ||
+        anomgauge_start(&srv, &srv.anomg) != 0 || server_start(&srv) != 0)
         goto out;
     log_json(LOG_LEVEL_INFO, "listening", json_pack("{s:s, s:i, s:s, s:s}",
         "address", cfg->listen_host, "port", (int)cfg->listen_port,
@@ -452,6 +454,7 @@ out:
     if (srv.daemon != NULL)
         server_stop(&srv, 0);
     revocations_stop(&srv);
+    anomgauge_stop(srv.anomg);
     webhooks_stop(srv.webhooks);
     server_set_policy(&srv, NULL);
     identity_free(srv.identity);

@@ -37,6 +37,7 @@ struct integrator;
 struct cakey;
 struct castate;
 struct webhooks;
+struct anomgauge;
 
 struct server {
     const struct config *cfg;
@@ -55,6 +56,7 @@ struct server {
     struct workq *wq;
     struct revocations *rev;    /* revocations.c */
     struct webhooks *webhooks;  /* webhooks.c: notification delivery */
+    struct anomgauge *anomg;    /* anomgauge.c: meshca_anomalies_flagged */
     char *tls_cert_pem, *tls_key_pem, *tls_ca_pem;
     /* mesh identity (issue #16): NULL when not configured; the host CA
      * keys are in ca (castate.h) */

@@ -31,6 +31,12 @@ struct usage_params {
  * the database cannot be read.  Caller decrefs. */
 json_t *usage_report(struct ledger *l, const struct usage_params *p);
 
+/* Every anomaly rule, in the order reports and metrics name them. */
+#define USAGE_ANOMALY_RULES { "first_access", "new_source", "unusual_hour", \
+    "denial_spike", "rare_role", "break_glass", "host_spread", \
+    "unknown_serial", "unknown_ca", "use_after_revocation" }
+#define USAGE_ANOMALY_NRULES 10
+
 /* The anomalies of the period alone: {"rules": {RULE: count}, "anomalies":
  * [{"rule", "at", "subject", "host", "evidence", ...}]}.  NULL when the
  * database cannot be read. */

@@ -27,7 +27,7 @@ for h in web-1 web-2; do
     (umask 077 && head -c 24 /dev/urandom | base64 >"$D/$h.token")
     printf '%s sha256:%s\n' "$h" "$(tr -d '\n' <"$D/$h.token" | sha256sum | cut -d' ' -f1)"
 done >"$D/host-tokens"
-stack_config_extra '{"logins": {"host_tokens": "host-tokens"}}'
+stack_config_extra '{"logins": {"host_tokens": "host-tokens", "anomaly_refresh": "1s"}}'
 stack_start
 export MESHCA_SERVER=$MESHCAD_URL
 admin=$D/admin.tok; mint_token "$(claims_for root-admin '["meshca-admins"]')" >"$admin"
@@ -208,6 +208,30 @@ check "the metric counts flags as logins arrive" \
 check "and the first accesses" metric_at_least "$MESHCAD_URL" 'meshca_login_anomalies_total{rule="first_access"}' 5
 check "and logins by result" metric_at_least "$MESHCAD_URL" 'meshca_logins_recorded_total{result="revoked"}' 1
 
+# meshca_anomalies_flagged{rule}: every rule over the last 24 h, recomputed
+# in the background (logins.anomaly_refresh, 1s here), equal to what GET
+# /v1/anomalies?since=24h counts, the whole-period rules included.
+# gauge_matches: every rule GET /v1/anomalies?since=24h names has a sample
+# of the same value, and there are no other samples.
+gauge_matches() {
+    local want got
+    want=$(curl -fsS -H "Authorization: Bearer $(cat "$admin")" "$MESHCAD_URL/v1/anomalies?since=24h" |
+        jq -r '.rules | to_entries[] | "\(.key) \(.value)"' | sort) || return 1
+    got=$(curl -fsS "$MESHCAD_URL/metrics" |
+        sed -n 's/^meshca_anomalies_flagged{rule="\([a-z_]*\)"} \([0-9]*\)$/\1 \2/p' | sort)
+    echo "want: $want"; echo "got: $got"
+    [ -n "$want" ] && [ "$want" = "$got" ]
+}
+check "meshca_anomalies_flagged shows the first accesses" \
+    wait_for 20 metric_at_least "$MESHCAD_URL" 'meshca_anomalies_flagged{rule="first_access"}' 5
+check "and the use after revocation" \
+    wait_for 20 metric_at_least "$MESHCAD_URL" 'meshca_anomalies_flagged{rule="use_after_revocation"}' 1
+check "and the unknown CA" \
+    wait_for 20 metric_at_least "$MESHCAD_URL" 'meshca_anomalies_flagged{rule="unknown_ca"}' 1
+check_eq "it names all ten rules, at 0 when none was flagged" \
+    "$(curl -fsS "$MESHCAD_URL/metrics" | grep -c '^meshca_anomalies_flagged{rule="')" 10
+check "each equals the count GET /v1/anomalies?since=24h reports" wait_for 20 gauge_matches
+
 # The HTML report: usage sections and the access map.
 check "meshca report writes the HTML report" \
     "$MESHCA_BIN" report --since 1h --token-file "$admin" --output "$D/report.html"
@@ -263,6 +287,9 @@ check_eq "a certificate of an ordinary role is not flagged break_glass" \
     "$(jq -c '[.anomalies[] | select(.rule == "break_glass" and .subject != "grace")] | length' <<<"$an")" 0
 check "the metric counts it as it arrives" \
     metric_at_least "$MESHCAD_URL" 'meshca_login_anomalies_total{rule="break_glass"}' 1
+check "and the 24-hour gauge picks it up on its next refresh" \
+    wait_for 20 metric_at_least "$MESHCAD_URL" 'meshca_anomalies_flagged{rule="break_glass"}' 1
+check "still equal to GET /v1/anomalies?since=24h" wait_for 20 gauge_matches
 rep=$(curl -fsS -H "Authorization: Bearer $(cat "$admin")" "$MESHCAD_URL/v1/report?since=1h")
 check_eq "the report's usage anomalies carry it too" \
     "$(jq -c '.usage.anomalies.rules.break_glass' <<<"$rep")" 1

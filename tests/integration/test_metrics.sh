@@ -10,6 +10,10 @@
 RULES=$MESHCA_TOP/contrib/prometheus/meshca-rules.yml
 
 stack_init
+# meshca_anomalies_flagged (#18) recomputed every second here, so the
+# database-down case below sees a failed computation.
+: >"$T_TMP/host-tokens"
+stack_config_extra '{"logins": {"host_tokens": "host-tokens", "anomaly_refresh": "1s"}}'
 stack_start
 scrape() { curl -fsS "$MESHCAD_URL/metrics" >"$T_TMP/metrics.txt" 2>>"$T_LOG"; }
 # value NAME{LABELS}: the sample's value ("" when absent)
@@ -21,8 +25,17 @@ no_negative() {
 }
 
 wait_for 10 metric_at_least "$MESHCAD_URL" meshca_krl_loaded 1 || bail "the KRL was never built"
+# meshca_anomalies_flagged{rule} (#18) has samples once its first background
+# computation is done: wait for it, so the scrapes below hold it.
+test_gauge_ten() { [ "$(curl -fsS "$MESHCAD_URL/metrics" | grep -c '^meshca_anomalies_flagged{rule="')" = 10 ]; }
+check "meshca_anomalies_flagged is computed" wait_for 20 test_gauge_ten
 scrape || bail "GET /metrics failed"
 check "promtool check metrics accepts /metrics before any traffic" promtool_ok
+for r in first_access new_source unusual_hour denial_spike rare_role break_glass host_spread \
+    unknown_serial unknown_ca use_after_revocation; do
+    check_eq "meshca_anomalies_flagged{rule=\"$r\"} is 0 with no logins" \
+        "$(value "meshca_anomalies_flagged{rule=\"$r\"}")" 0
+done
 check "no sample is negative" no_negative
 
 version=$("$MESHCAD_BIN" --version | awk '{ print $2 }')
@@ -102,3 +115,12 @@ scrape || bail "GET /metrics failed"
 check "promtool check metrics accepts /metrics with the database down" promtool_ok
 check "no sample is negative with the database down" no_negative
 check_match "the last KRL's age is still exported" "$(value meshca_krl_age_seconds)" '^[0-9]+$'
+check "the anomaly gauge's failed refresh is logged" \
+    wait_for 20 grep -q 'anomaly metrics: the ledger cannot be read' "$T_TMP/meshcad.log"
+# (a wait that can only make the check below easier to pass under load)
+sleep 2
+check_eq "and logged once, however many refreshes fail" \
+    "$(grep -c 'anomaly metrics: the ledger cannot be read' "$T_TMP/meshcad.log")" 1
+scrape || bail "GET /metrics failed"
+check_eq "meshca_anomalies_flagged keeps its last values (ten rules at 0)" \
+    "$(awk '$1 ~ /^meshca_anomalies_flagged[{]/ { n++; s += $2 } END { print n + 0, s + 0 }' "$T_TMP/metrics.txt")" "10 0"
