@@ -18,6 +18,7 @@
 #include "auth.h"
 #include "castate.h"
 #include "hostcert.h"
+#include "issue.h"
 #include "ledger.h"
 #include "meshcad_err.h"
 #include "ratelimit.h"
@@ -164,7 +165,6 @@ static int
 sign(struct request *req, struct hostcert *h, int64_t now)
 {
     struct cert_request cp;
-    int r;
 
     cert_free(h->cert);
     h->cert = NULL;
@@ -179,22 +179,7 @@ sign(struct request *req, struct hostcert *h, int64_t now)
     cp.valid_after = (uint64_t)now;
     cp.backdate = (uint64_t)req->srv->cfg->clock_skew;
     cp.valid_before = (uint64_t)(now + h->dec->ttl);
-    r = cert_sign(&cp, h->ca->host_set, &h->cert);
-    if (r == MESHCA_ERR_CAKEY_UNAVAILABLE) {
-        /* A token away: nothing signed, nothing recorded; retry later. */
-        metrics_inc(&req->srv->metrics.denied, "ca_unavailable");
-        req->retry_after = 1;
-        req_error(req, 503, "unavailable", "cannot sign: %s",
-            meshcad_strerror(r));
-        return -1;
-    }
-    if (r != 0 || (r = cert_to_line(h->cert, NULL, &h->line)) != 0) {
-        req_error(req, r == MESHCA_ERR_CERT_CERTIFY_CA ? 400 : 500,
-            r == MESHCA_ERR_CERT_CERTIFY_CA ? "invalid_request" : "internal",
-            "cannot sign: %s", meshcad_strerror(r));
-        return -1;
-    }
-    return 0;
+    return issue_sign_answer(req, &cp, h->ca->host_set, &h->cert, &h->line);
 }
 
 /* The ledger's record; 0, an error of ledger_record_host_certificate, or

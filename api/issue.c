@@ -294,6 +294,29 @@ issue_decide(struct request *req, struct issuance *iss)
     return 0;
 }
 
+int
+issue_sign_answer(struct request *req, const struct cert_request *cp,
+    const struct cakey_set *set, struct cert **certp, char **linep)
+{
+    int r = cert_sign(cp, set, certp);
+
+    if (r == MESHCA_ERR_CAKEY_UNAVAILABLE) {
+        /* A token away: nothing signed, nothing recorded; retry later. */
+        metrics_inc(&req->srv->metrics.denied, "ca_unavailable");
+        req->retry_after = 1;
+        req_error(req, 503, "unavailable", "cannot sign: %s",
+            meshcad_strerror(r));
+        return -1;
+    }
+    if (r != 0 || (r = cert_to_line(*certp, NULL, linep)) != 0) {
+        req_error(req, r == MESHCA_ERR_CERT_CERTIFY_CA ? 400 : 500,
+            r == MESHCA_ERR_CERT_CERTIFY_CA ? "invalid_request" : "internal",
+            "cannot sign: %s", meshcad_strerror(r));
+        return -1;
+    }
+    return 0;
+}
+
 /* Signs a certificate valid from now (with a fresh serial) into iss->cert
  * and iss->line, replacing any earlier attempt.  Returns 0 or -1 with the
  * answer queued. */
@@ -302,7 +325,6 @@ issue_sign(struct request *req, struct issuance *iss, int64_t now)
 {
     const struct policy_decision *dec = iss->dec;
     struct cert_request cp;
-    int r;
 
     cert_free(iss->cert);
     iss->cert = NULL;
@@ -322,22 +344,7 @@ issue_sign(struct request *req, struct issuance *iss, int64_t now)
     cp.nextensions = dec->nextensions;
     if (iss->ca == NULL)
         iss->ca = server_ca(req->srv);
-    r = cert_sign(&cp, iss->ca->set, &iss->cert);
-    if (r == MESHCA_ERR_CAKEY_UNAVAILABLE) {
-        /* A token away: nothing signed, nothing recorded; retry later. */
-        metrics_inc(&req->srv->metrics.denied, "ca_unavailable");
-        req->retry_after = 1;
-        req_error(req, 503, "unavailable", "cannot sign: %s",
-            meshcad_strerror(r));
-        return -1;
-    }
-    if (r != 0 || (r = cert_to_line(iss->cert, NULL, &iss->line)) != 0) {
-        req_error(req, r == MESHCA_ERR_CERT_CERTIFY_CA ? 400 : 500,
-            r == MESHCA_ERR_CERT_CERTIFY_CA ? "invalid_request" : "internal",
-            "cannot sign: %s", meshcad_strerror(r));
-        return -1;
-    }
-    return 0;
+    return issue_sign_answer(req, &cp, iss->ca->set, &iss->cert, &iss->line);
 }
 
 /* The ledger's record of the signed certificate; strings are borrowed from

@@ -150,6 +150,19 @@ static const struct edge_src sources[NCOLS - 1] = {
     { "principals_hosts", "principal", "host" },
 };
 
+/* The node an edge of column k goes to: hosts are drawn by their group,
+ * written into grp. */
+static const char *
+edge_to(size_t k, const json_t *e, char *grp, size_t len)
+{
+    const char *to = str(e, sources[k].to);
+
+    if (k != NCOLS - 2)
+        return to;
+    accessmap_host_group(to, grp, len);
+    return grp;
+}
+
 /* Pass 1: every node with its weight. */
 static int
 collect_nodes(struct map *m, const json_t *map)
@@ -161,12 +174,8 @@ collect_nodes(struct map *m, const json_t *map)
 
     for (k = 0; k < NCOLS - 1; k++)
         json_array_foreach(json_object_get(map, sources[k].list), i, e) {
-            const char *to = str(e, sources[k].to);
+            const char *to = edge_to(k, e, grp, sizeof(grp));
 
-            if (k == NCOLS - 2) {
-                accessmap_host_group(to, grp, sizeof(grp));
-                to = grp;
-            }
             if ((a = node_of(&m->cols[k], str(e, sources[k].from))) < 0 ||
                 (b = node_of(&m->cols[k + 1], to)) < 0)
                 return -1;
@@ -271,12 +280,8 @@ collect_cells(struct map *m, const json_t *map)
 
     for (k = 0; k < NCOLS - 1; k++)
         json_array_foreach(json_object_get(map, sources[k].list), i, e) {
-            const char *to = str(e, sources[k].to);
+            const char *to = edge_to(k, e, grp, sizeof(grp));
 
-            if (k == NCOLS - 2) {
-                accessmap_host_group(to, grp, sizeof(grp));
-                to = grp;
-            }
             a = slot_of(&m->cols[k], str(e, sources[k].from));
             b = slot_of(&m->cols[k + 1], to);
             if (a < 0 || b < 0)

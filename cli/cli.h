@@ -115,6 +115,16 @@ struct cli_conn_flags {
     { "server", required_argument, NULL, 's' },                                \
     { "cacert", required_argument, NULL, 'C' },                                \
     { "insecure-http", no_argument, NULL, 'I' }
+/* The options meshca ssh passes on to its login: the same letters as
+ * meshca login's. */
+#define CLI_LOGIN_OPTIONS                                                      \
+    { "principal", required_argument, NULL, 'p' },                             \
+    { "role", required_argument, NULL, 'R' },                                  \
+    { "ttl", required_argument, NULL, 'l' },                                   \
+    { "reason", required_argument, NULL, 'r' },                                \
+    { "flow", required_argument, NULL, 'f' },                                  \
+    { "token-file", required_argument, NULL, 't' },                            \
+    { "files", no_argument, NULL, 'F' }
 #define CLI_CONN_USAGE                                                         \
     "  --server URL     meshcad (else $MESHCA_SERVER, else \"server\" in\n"   \
     "                   ~/.config/meshca/config.json)\n"                      \

@@ -201,13 +201,7 @@ parse_args(int argc, char **argv, struct login_args *a)
 {
     static const struct option opts[] = {
         CLI_CONN_OPTIONS,
-        { "principal", required_argument, NULL, 'p' },
-        { "role", required_argument, NULL, 'R' },
-        { "ttl", required_argument, NULL, 'l' },
-        { "reason", required_argument, NULL, 'r' },
-        { "flow", required_argument, NULL, 'f' },
-        { "token-file", required_argument, NULL, 't' },
-        { "files", no_argument, NULL, 'F' },
+        CLI_LOGIN_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };

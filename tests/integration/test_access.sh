@@ -13,6 +13,7 @@
 # transparency log verifies) and in the report.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/stack.sh"
+. "$(dirname "$0")/../lib/webhooks.sh"
 
 idp_start
 # The people: alice requests (and approves the role too, to show she cannot
@@ -47,30 +48,10 @@ stack_config_extra "{\"issuers\": [{\"issuer\": \"$IDP_URL\", \"audiences\": [\"
     {\"url\": \"http://127.0.0.1:$HOOK_PORT/slack\", \"format\": \"slack\", \"secret_file\": \"hook.secret\",
      \"events\": [\"request.created\", \"break_glass.used\"]}]}}"
 
-hook_start() {
-    node "$MESHCA_TOP/tests/tools/webhook-receiver.js" "$HOOK_PORT" "$HOOK_OUT" >>"$T_LOG" 2>&1 &
-    HOOK_PID=$!
-    at_exit "kill $HOOK_PID 2>/dev/null; wait $HOOK_PID 2>/dev/null"
-    wait_port "$HOOK_PORT" 10 || bail "webhook receiver did not start"
-}
 hook_start
 : >"$HOOK_OUT"
 stack_start
 
-# tok ACCOUNT: a genuine ID token of ACCOUNT (device flow at the provider).
-tok() {
-    next_second
-    node "$MESHCA_TOP/tests/idp/person.js" token "$IDP_URL" "$1" 2>>"$T_LOG" ||
-        bail "no ID token for $1"
-}
-# api METHOD PATH TOKEN [BODY]: sets HTTP_STATUS and HTTP_BODY.
-api() {
-    HTTP_STATUS=$(curl -sS -o "$T_TMP/resp" -w '%{http_code}' -X "$1" \
-        -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
-        ${4:+--data-binary "$4"} "$MESHCAD_URL$2" 2>>"$T_LOG")
-    HTTP_BODY=$(cat "$T_TMP/resp")
-    echo "$1 $2 -> $HTTP_STATUS $HTTP_BODY" >>"$T_LOG"
-}
 field() { jq -r "$1" <<<"$HTTP_BODY"; }
 certs() { psql_admin -c "SELECT count(*) FROM certificates"; }
 
@@ -217,16 +198,6 @@ check "request.created reached the receiver (json and slack)" wait_for 10 hook_h
 check "break_glass.used reached the receiver" wait_for 10 hook_has break_glass.used 2
 check "request.approved reached the receiver" wait_for 10 hook_has request.approved 2
 check "request.denied reached the receiver" wait_for 10 hook_has request.denied 1
-sigs_ok() {
-    local line body sig want secret
-    secret=$(cat "$T_TMP/hook.secret")
-    while IFS= read -r line; do
-        body=$(jq -j .body <<<"$line")
-        sig=$(jq -r .signature <<<"$line")
-        want=$(printf '%s' "$body" | openssl dgst -sha256 -mac HMAC -macopt "key:$secret" -r | cut -d' ' -f1)
-        [ "$sig" = "sha256=$want" ] || { echo "bad signature on $line" >>"$T_LOG"; return 1; }
-    done <"$HOOK_OUT"
-}
 check "every delivery carries a valid HMAC-SHA256 signature (openssl)" sigs_ok
 check_eq "the json body names the event and the request" \
     "$(jq -s -r "[.[] | select(.event == \"break_glass.used\") | .body | fromjson | select(.request) | .request.id] | first" "$HOOK_OUT")" "$BID"

@@ -9,14 +9,7 @@
 . "$(dirname "$0")/../lib/stack.sh"
 
 idp_start
-stack_init
-cp "$MESHCA_TOP/contrib/policy.example.json" "$T_TMP/policy.json"
-stack_config_extra "{\"issuers\": [{\"issuer\": \"$IDP_URL\", \"audiences\": [\"meshca\"]}],
-  \"login\": {\"issuer\": \"$IDP_URL\", \"client_id\": \"meshca\", \"scopes\": [\"openid\", \"email\", \"groups\", \"profile\"]}}"
-stack_start
-export MESHCA_SERVER=$MESHCAD_URL
-export HOME=$T_TMP/home
-mkdir -p "$HOME"
+stack_start_login
 "$MESHCA_BIN" ca-keys --output "$T_TMP/trusted.pub" >>"$T_LOG" 2>&1
 check "meshca ca-keys fetched the CA keys" test -s "$T_TMP/trusted.pub"
 sshd_start "$T_TMP/trusted.pub"

@@ -12,14 +12,7 @@
 . "$(dirname "$0")/../lib/hsm.sh"
 
 TD=mesh.test
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-    -subj "/CN=tls-ca" -keyout "$T_TMP/tls-ca.key" -out "$T_TMP/tls-ca.pem" >>"$T_LOG" 2>&1
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=meshcad" \
-    -keyout "$T_TMP/server.key" -out "$T_TMP/server.csr" >>"$T_LOG" 2>&1
-printf 'subjectAltName=IP:127.0.0.1\n' >"$T_TMP/server.ext"
-openssl x509 -req -in "$T_TMP/server.csr" -CA "$T_TMP/tls-ca.pem" -CAkey "$T_TMP/tls-ca.key" \
-    -CAcreateserial -days 1 -extfile "$T_TMP/server.ext" -out "$T_TMP/server.pem" >>"$T_LOG" 2>&1
-chmod 600 "$T_TMP"/*.key
+mesh_server_tls
 mesh_ca mesh-ca
 mesh_svid good mesh-ca "$(mesh_svid_ext "spiffe://$TD/ns/payments/sa/api")"
 

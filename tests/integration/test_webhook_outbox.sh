@@ -12,6 +12,7 @@
 # identity provider and a loopback receiver (as test_access.sh).
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/stack.sh"
+. "$(dirname "$0")/../lib/webhooks.sh"
 
 idp_start
 cat >"$IDP_DIR/accounts.json" <<'JSON'
@@ -40,25 +41,10 @@ stack_config_extra "{\"issuers\": [{\"issuer\": \"$IDP_URL\", \"audiences\": [\"
     {\"url\": \"http://127.0.0.1:$HOOK_PORT/slack\", \"format\": \"slack\", \"secret_file\": \"hook.secret\",
      \"events\": [\"request.created\", \"break_glass.used\"]}]}}"
 
-node "$MESHCA_TOP/tests/tools/webhook-receiver.js" "$HOOK_PORT" "$HOOK_OUT" >>"$T_LOG" 2>&1 &
-HOOK_PID=$!
-at_exit "kill $HOOK_PID 2>/dev/null; wait $HOOK_PID 2>/dev/null"
-wait_port "$HOOK_PORT" 10 || bail "webhook receiver did not start"
+hook_start
 : >"$HOOK_OUT"
 stack_start
 
-tok() {
-    next_second
-    node "$MESHCA_TOP/tests/idp/person.js" token "$IDP_URL" "$1" 2>>"$T_LOG" ||
-        bail "no ID token for $1"
-}
-api() {  # METHOD PATH TOKEN [BODY]: sets HTTP_STATUS and HTTP_BODY
-    HTTP_STATUS=$(curl -sS -o "$T_TMP/resp" -w '%{http_code}' -X "$1" \
-        -H "Authorization: Bearer $3" -H 'Content-Type: application/json' \
-        ${4:+--data-binary "$4"} "$MESHCAD_URL$2" 2>>"$T_LOG")
-    HTTP_BODY=$(cat "$T_TMP/resp")
-    echo "$1 $2 -> $HTTP_STATUS $HTTP_BODY" >>"$T_LOG"
-}
 metric() {  # NAME: its value
     curl -fsS "$MESHCAD_URL/metrics" | awk -v n="$1" '$1 == n { print $2 }'
 }
@@ -74,16 +60,6 @@ seen() {
     fi
 }
 seen_is() { [ "$(seen "$1" "$2" "${4:-}")" = "$3" ]; }
-sigs_ok() {
-    local line body sig want secret
-    secret=$(cat "$T_TMP/hook.secret")
-    while IFS= read -r line; do
-        body=$(jq -j .body <<<"$line")
-        sig=$(jq -r .signature <<<"$line")
-        want=$(printf '%s' "$body" | openssl dgst -sha256 -mac HMAC -macopt "key:$secret" -r | cut -d' ' -f1)
-        [ "$sig" = "sha256=$want" ] || { echo "bad signature on $line" >>"$T_LOG"; return 1; }
-    done <"$HOOK_OUT"
-}
 queued() { psql_admin -c "SELECT count(*) FROM webhook_deliveries"; }
 
 ALICE=$(tok alice)

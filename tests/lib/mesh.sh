@@ -6,6 +6,19 @@
 #                                     extfile text); START/END: validity
 #                                     (YYYYMMDDHHMMSSZ), default now..+1 day
 #   mesh_svid_ext URI...              the extensions of a good SVID with these URI SANs
+#   mesh_server_tls                   meshcad's own TLS (not the mesh CA): a root
+#                                     $T_TMP/tls-ca.pem and server.pem/.key for 127.0.0.1
+
+mesh_server_tls() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj "/CN=tls-ca" -keyout "$T_TMP/tls-ca.key" -out "$T_TMP/tls-ca.pem" >>"$T_LOG" 2>&1
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=meshcad" \
+        -keyout "$T_TMP/server.key" -out "$T_TMP/server.csr" >>"$T_LOG" 2>&1
+    printf 'subjectAltName=IP:127.0.0.1\n' >"$T_TMP/server.ext"
+    openssl x509 -req -in "$T_TMP/server.csr" -CA "$T_TMP/tls-ca.pem" -CAkey "$T_TMP/tls-ca.key" \
+        -CAcreateserial -days 1 -extfile "$T_TMP/server.ext" -out "$T_TMP/server.pem" >>"$T_LOG" 2>&1
+    chmod 600 "$T_TMP"/*.key
+}
 
 mesh_ca() {
     mkdir -p "$T_TMP/meshca-db/new"

@@ -78,6 +78,20 @@ stack_config_extra() {
 
 stack_start() { meshcad_start "$T_TMP/meshcad.json"; }
 
+# stack_start_login: the client suites' stack: the test identity provider
+# (idp_start first) as issuer and login provider, the example policy, meshcad
+# started, MESHCA_SERVER pointing at it and HOME a fresh $T_TMP/home.
+stack_start_login() {
+    stack_init
+    cp "$MESHCA_TOP/contrib/policy.example.json" "$T_TMP/policy.json"
+    stack_config_extra "{\"issuers\": [{\"issuer\": \"$IDP_URL\", \"audiences\": [\"meshca\"]}],
+  \"login\": {\"issuer\": \"$IDP_URL\", \"client_id\": \"meshca\", \"scopes\": [\"openid\", \"email\", \"groups\", \"profile\"]}}"
+    stack_start
+    export MESHCA_SERVER=$MESHCAD_URL
+    export HOME=$T_TMP/home
+    mkdir -p "$HOME"
+}
+
 # stack_start_pair: replica A (the stack's config) and replica B (the same
 # config on another port, $T_TMP/b.json) on one database.  Sets A_URL,
 # B_URL, A_PID, B_PID; MESHCAD_URL and MESHCAD_PID stay A's.
