@@ -278,10 +278,15 @@ ed25519_y_small_order(const BIGNUM *y, const BIGNUM *p, BIGNUM *t)
 static int
 ed25519_check_point(const uint8_t pk[32])
 {
+    /* d = -121665 / 121666 mod p, big-endian */
+    static const uint8_t d_be[32] = {
+        0x52, 0x03, 0x6c, 0xee, 0x2b, 0x6f, 0xfe, 0x73, 0x8c, 0xc7, 0x40,
+        0x79, 0x77, 0x79, 0xe8, 0x98, 0x00, 0x70, 0x0a, 0x4d, 0x41, 0x41,
+        0xd8, 0xab, 0x75, 0xeb, 0x4d, 0xca, 0x13, 0x59, 0x78, 0xa3 };
     uint8_t enc[32];
     BN_CTX *ctx = NULL;
     BIGNUM *p, *y, *d, *u, *v, *t;
-    int r = MESHCA_ERR_LIBCRYPTO;
+    int r = MESHCA_ERR_LIBCRYPTO, k;
 
     memcpy(enc, pk, sizeof(enc));
     enc[31] &= 0x7f; /* the sign of x */
@@ -298,7 +303,8 @@ ed25519_check_point(const uint8_t pk[32])
     /* p = 2^255 - 19 */
     BN_zero(p);
     if (!BN_set_bit(p, 255) || !BN_sub_word(p, 19) ||
-        BN_lebin2bn(enc, sizeof(enc), y) == NULL)
+        BN_lebin2bn(enc, sizeof(enc), y) == NULL ||
+        BN_bin2bn(d_be, sizeof(d_be), d) == NULL)
         goto out;
     if (BN_cmp(y, p) >= 0) {
         r = MESHCA_ERR_KEY_INVALID_EC_POINT;
@@ -308,22 +314,15 @@ ed25519_check_point(const uint8_t pk[32])
         r = MESHCA_ERR_KEY_SMALL_ORDER;
         goto out;
     }
-    /* d = -121665 / 121666 mod p */
-    if (!BN_set_word(t, 121666) || BN_mod_inverse(d, t, p, ctx) == NULL ||
-        !BN_set_word(t, 121665) || !BN_sub(t, p, t) ||
-        !BN_mod_mul(d, d, t, p, ctx))
-        goto out;
-    /* u = x^2 = (y^2 - 1) / (d y^2 + 1) mod p */
+    /* x^2 = u / v with u = y^2 - 1, v = d y^2 + 1 (never 0: -1/d is not a
+     * square).  A point exists iff u / v is a square mod p, and the
+     * Legendre symbol is multiplicative with (1/v) = (v): so iff u v is.
+     * u = 0 means y = +-1, refused above. */
     if (!BN_mod_sqr(t, y, p, ctx) || !BN_mod_sub(u, t, BN_value_one(), p, ctx) ||
         !BN_mod_mul(v, d, t, p, ctx) || !BN_mod_add(v, v, BN_value_one(), p, ctx) ||
-        BN_mod_inverse(v, v, p, ctx) == NULL || !BN_mod_mul(u, u, v, p, ctx))
+        !BN_mod_mul(t, u, v, p, ctx) || (k = BN_kronecker(t, p, ctx)) == -2)
         goto out;
-    /* Euler's criterion: a point exists iff u^((p - 1) / 2) = 1 (u = 0 means
-     * y = +-1, refused above). */
-    if (!BN_copy(t, p) || !BN_sub_word(t, 1) || !BN_rshift1(t, t) ||
-        !BN_mod_exp(v, u, t, p, ctx))
-        goto out;
-    if (BN_is_zero(u) || !BN_is_one(v)) {
+    if (BN_is_zero(u) || k != 1) {
         r = MESHCA_ERR_KEY_INVALID_EC_POINT;
         goto out;
     }
