@@ -89,6 +89,8 @@ struct ledger {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct item *head, *tail;
+    size_t queued;              /* items on head..tail */
+    size_t in_flight;           /* batches the writers are running */
     int stopping;
     pthread_t *writers;
     size_t nwriters;
@@ -229,6 +231,22 @@ pg_array(const char *const *v, size_t n)
     return out;
 }
 
+/*
+ * The per-person locks of a segment, in one statement: shared for each
+ * (issuer, subject) the segment issues to, exclusive for each it revokes by
+ * subject.  A block thus waits for every issuing transaction of that person
+ * in flight, and any that comes later waits for the block's commit and then
+ * sees it.  Taken in key order (the sorted subquery), so two segments never
+ * wait on each other in a cycle.
+ */
+static const char locks_sql[] =
+    "SELECT CASE WHEN x THEN pg_advisory_xact_lock(k) "
+    "  ELSE pg_advisory_xact_lock_shared(k) END "
+    "FROM (SELECT k, bool_or(x) AS x FROM (SELECT "
+    "  hashtextextended(coalesce(i, '') || E'\\n' || s, 7310475502) AS k, x "
+    "  FROM unnest($1::text[], $2::text[], $3::boolean[]) AS u(i, s, x)) a "
+    "  GROUP BY k ORDER BY k) o";
+
 static PGconn *
 connect_db(const char *conninfo, char *why, size_t whylen)
 {
@@ -251,24 +269,34 @@ connect_db(const char *conninfo, char *why, size_t whylen)
 }
 
 static int
+prepare_one(PGconn *c, const char *name, const char *sql, char *why,
+    size_t whylen)
+{
+    PGresult *res = PQprepare(c, name, sql, 0, NULL);
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+    if (!ok) {
+        snprintf(why, whylen, "cannot prepare %s (is the database "
+            "migrated? run meshcad migrate): %s", name,
+            PQresultErrorMessage(res));
+        why[strcspn(why, "\n")] = '\0';
+    }
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
+/* Every statement a writer runs, the segment's locks included: each runs
+ * at least once a batch, so none is parsed and planned again. */
+static int
 prepare_all(PGconn *c, char *why, size_t whylen)
 {
-    PGresult *res;
     size_t i;
 
     for (i = 0; i < sizeof(stmt_names) / sizeof(stmt_names[0]); i++) {
-        res = PQprepare(c, stmt_names[i], stmt_sql[i], 0, NULL);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            snprintf(why, whylen, "cannot prepare %s (is the database "
-                "migrated? run meshcad migrate): %s", stmt_names[i],
-                PQresultErrorMessage(res));
-            why[strcspn(why, "\n")] = '\0';
-            PQclear(res);
+        if (prepare_one(c, stmt_names[i], stmt_sql[i], why, whylen) != 0)
             return -1;
-        }
-        PQclear(res);
     }
-    return 0;
+    return prepare_one(c, "segment_locks", locks_sql, why, whylen);
 }
 
 /* Classifies one item's result. */
@@ -320,22 +348,6 @@ item_result(struct item *it, PGresult *res)
     }
 }
 
-/*
- * The per-person locks of a segment, in one statement: shared for each
- * (issuer, subject) the segment issues to, exclusive for each it revokes by
- * subject.  A block thus waits for every issuing transaction of that person
- * in flight, and any that comes later waits for the block's commit and then
- * sees it.  Taken in key order (the sorted subquery), so two segments never
- * wait on each other in a cycle.
- */
-static const char locks_sql[] =
-    "SELECT CASE WHEN x THEN pg_advisory_xact_lock(k) "
-    "  ELSE pg_advisory_xact_lock_shared(k) END "
-    "FROM (SELECT k, bool_or(x) AS x FROM (SELECT "
-    "  hashtextextended(coalesce(i, '') || E'\\n' || s, 7310475502) AS k, x "
-    "  FROM unnest($1::text[], $2::text[], $3::boolean[]) AS u(i, s, x)) a "
-    "  GROUP BY k ORDER BY k) o";
-
 /* Sends segment_locks' statement for items, when any needs a lock.
  * Returns 1 when sent, 0 when none is needed, -1 on failure. */
 static int
@@ -371,7 +383,7 @@ send_locks(PGconn *c, struct item **items, size_t n)
     params[0] = a_iss;
     params[1] = a_sub;
     params[2] = a_mode;
-    if (PQsendQueryParams(c, locks_sql, 3, NULL, params, NULL, NULL, 0))
+    if (PQsendQueryPrepared(c, "segment_locks", 3, params, NULL, NULL, 0))
         r = 1;
 out:
     free(a_iss);
@@ -653,63 +665,102 @@ fail_batch(struct item **batch, size_t n, const char *prefix,
     }
 }
 
+/*
+ * Group commit.  A writer starts a batch when none is running, or when the
+ * queue holds LEDGER_GROUP_MIN records or more (the batch in flight cannot
+ * absorb the load alone): otherwise records wait for the running batch's
+ * commit and go together in the next one, one commit and one WAL flush for
+ * all of them, instead of each writer committing a few.  Called with
+ * l->lock held; returns how many items it took into batch (0: stopping
+ * and nothing left).
+ */
+static size_t
+take_batch(struct ledger *l, struct item **batch)
+{
+    size_t n;
+
+    while (!l->stopping && (l->head == NULL ||
+        (l->in_flight > 0 && l->queued < LEDGER_GROUP_MIN)))
+        pthread_cond_wait(&l->cond, &l->lock);
+    for (n = 0; n < LEDGER_BATCH_MAX && l->head != NULL; n++) {
+        batch[n] = l->head;
+        l->head = l->head->next;
+    }
+    if (l->head == NULL)
+        l->tail = NULL;
+    l->queued -= n;
+    if (n > 0)
+        l->in_flight++;
+    if (l->head != NULL && l->queued >= LEDGER_GROUP_MIN)
+        pthread_cond_signal(&l->cond);
+    return n;
+}
+
+/* Runs one batch on *cp (reconnecting when needed) and answers each item.
+ * Returns -1 when the database could not be reached, else 0. */
+static int
+write_batch(struct ledger *l, PGconn **cp, struct item **batch, size_t n)
+{
+    char why[256], lost[256];
+    size_t i;
+    int64_t t0;
+    int r;
+
+    if ((*cp = writer_conn(l, *cp, why, sizeof(why))) == NULL) {
+        fail_batch(batch, n, "", why);
+        for (i = 0; i < n; i++)
+            finish(l, batch[i]);
+        return -1;
+    }
+    t0 = meshca_mono_us();
+    if ((r = run_batch(*cp, batch, n)) == -1) {
+        /* Lost in flight: retry once on a new connection, answering
+         * what did commit as committed (never twice). */
+        atomic_fetch_add(&l->failures, 1);
+        snprintf(lost, sizeof(lost), "%s", PQerrorMessage(*cp));
+        PQfinish(*cp);
+        if ((*cp = writer_conn(l, NULL, why, sizeof(why))) != NULL)
+            r = retry_batch(*cp, batch, n);
+        if (r == -1) {
+            fail_batch(batch, n, "database connection lost: ", lost);
+            PQfinish(*cp);
+            *cp = NULL;
+        }
+    }
+    if (r == 0) {
+        atomic_fetch_add(&l->batches, 1);
+        atomic_fetch_add(&l->records, n);
+        metrics_observe(&l->commit, (uint64_t)(meshca_mono_us() - t0));
+    }
+    for (i = 0; i < n; i++)
+        finish(l, batch[i]);
+    return 0;
+}
+
 static void *
 writer_main(void *arg)
 {
     struct ledger *l = arg;
     struct item *batch[LEDGER_BATCH_MAX];
     PGconn *c = NULL;
-    char why[256], lost[256];
-    size_t n, i;
-    int64_t t0;
+    size_t n;
     int r;
 
     for (;;) {
         pthread_mutex_lock(&l->lock);
-        while (l->head == NULL && !l->stopping)
-            pthread_cond_wait(&l->cond, &l->lock);
-        if (l->head == NULL && l->stopping) {
+        if ((n = take_batch(l, batch)) == 0) {
             pthread_mutex_unlock(&l->lock);
             break;
         }
-        for (n = 0; n < LEDGER_BATCH_MAX && l->head != NULL; n++) {
-            batch[n] = l->head;
-            l->head = l->head->next;
-        }
-        if (l->head == NULL)
-            l->tail = NULL;
         pthread_mutex_unlock(&l->lock);
-
-        if ((c = writer_conn(l, c, why, sizeof(why))) == NULL) {
-            fail_batch(batch, n, "", why);
-            for (i = 0; i < n; i++)
-                finish(l, batch[i]);
-            /* Don't spin while the database is away. */
-            usleep(50000);
-            continue;
-        }
-        t0 = meshca_mono_us();
-        if ((r = run_batch(c, batch, n)) == -1) {
-            /* Lost in flight: retry once on a new connection, answering
-             * what did commit as committed (never twice). */
-            atomic_fetch_add(&l->failures, 1);
-            snprintf(lost, sizeof(lost), "%s", PQerrorMessage(c));
-            PQfinish(c);
-            if ((c = writer_conn(l, NULL, why, sizeof(why))) != NULL)
-                r = retry_batch(c, batch, n);
-            if (r == -1) {
-                fail_batch(batch, n, "database connection lost: ", lost);
-                PQfinish(c);
-                c = NULL;
-            }
-        }
-        if (r == 0) {
-            atomic_fetch_add(&l->batches, 1);
-            atomic_fetch_add(&l->records, n);
-            metrics_observe(&l->commit, (uint64_t)(meshca_mono_us() - t0));
-        }
-        for (i = 0; i < n; i++)
-            finish(l, batch[i]);
+        r = write_batch(l, &c, batch, n);
+        pthread_mutex_lock(&l->lock);
+        l->in_flight--;
+        if (l->head != NULL)
+            pthread_cond_signal(&l->cond);
+        pthread_mutex_unlock(&l->lock);
+        if (r == -1)
+            usleep(50000); /* don't spin while the database is away */
     }
     PQfinish(c);
     return NULL;
@@ -786,6 +837,7 @@ submit(struct ledger *l, struct item *it)
     else
         l->head = it;
     l->tail = it;
+    l->queued++;
     pthread_cond_signal(&l->cond);
     pthread_mutex_unlock(&l->lock);
     while (sem_wait(&it->done) != 0 && errno == EINTR)
@@ -819,6 +871,7 @@ submit_many(struct ledger *l, struct item *items, size_t n)
             l->head = &items[i];
         l->tail = &items[i];
     }
+    l->queued += n;
     pthread_cond_broadcast(&l->cond);
     pthread_mutex_unlock(&l->lock);
     for (i = 0; i < n; i++) {

@@ -6,7 +6,9 @@
  * Concurrent callers are batched: a writer takes up to LEDGER_BATCH_MAX
  * queued records and sends them in one pipeline sync segment, which
  * PostgreSQL runs as one transaction; every caller waits for its own record's
- * commit.  When a batch fails for a reason other than the connection, its
+ * commit.  Group commit: a second writer starts a batch only while the
+ * queue holds LEDGER_GROUP_MIN records or more; below that, records wait
+ * for the running batch and share the next commit.  When a batch fails for a reason other than the connection, its
  * records are retried one by one so one bad record fails only its caller.
  * Connections are made lazily and remade after PostgreSQL restarts; with the
  * database unreachable, callers get MESHCA_ERR_UNAVAILABLE promptly.
@@ -24,6 +26,7 @@
 #include "ledger_records.h"
 
 #define LEDGER_BATCH_MAX 64
+#define LEDGER_GROUP_MIN 16
 
 struct ledger;
 
