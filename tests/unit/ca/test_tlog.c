@@ -342,16 +342,20 @@ flip_each_bit_rejected_incl(const uint8_t leaf[32], uint64_t index,
     }
 }
 
-/* The proof length the vectors give for (index, size), or -1. */
+/*
+ * The proof length the vectors give for the case whose field k1 is v1 and
+ * k2 is v2 ("index"/"size" for inclusion, "old"/"new" for consistency), or -1.
+ */
 static long
-incl_len(const json_t *list, uint64_t index, uint64_t size)
+proof_len(const json_t *list, const char *k1, uint64_t v1, const char *k2,
+    uint64_t v2)
 {
     const json_t *c;
     size_t i;
 
     json_array_foreach(list, i, c)
     {
-        if (vint(c, "index") == index && vint(c, "size") == size)
+        if (vint(c, k1) == v1 && vint(c, k2) == v2)
             return (long)json_array_size(vget(c, "proof"));
     }
     return -1;
@@ -400,7 +404,8 @@ TEST(test_tlog_inclusion_proofs_match_go)
         json_array_foreach(list, j, d)
         {
             if (vint(d, "index") != index || vint(d, "size") == size ||
-                incl_len(list, index, vint(d, "size")) == (long)nw)
+                proof_len(list, "index", index, "size", vint(d, "size")) ==
+                    (long)nw)
                 continue;
             ASSERT_ERR(tlog_verify_inclusion(
                            leaf, index, vint(d, "size"), want, nw, root),
@@ -411,20 +416,6 @@ TEST(test_tlog_inclusion_proofs_match_go)
     ASSERT(checked > 100);
     ASSERT(!s.crossed_tile);
     json_decref(v);
-}
-
-static long
-cons_len(const json_t *list, uint64_t old, uint64_t new_size)
-{
-    const json_t *c;
-    size_t i;
-
-    json_array_foreach(list, i, c)
-    {
-        if (vint(c, "old") == old && vint(c, "new") == new_size)
-            return (long)json_array_size(vget(c, "proof"));
-    }
-    return -1;
 }
 
 static void
@@ -456,7 +447,7 @@ check_consistency_rejections(const json_t *list, uint64_t old, uint64_t nsz,
     for (k = 0; k < json_array_size(list); k++) {
         d = json_array_get(list, k);
         if (vint(d, "new") != nsz || vint(d, "old") == old ||
-            cons_len(list, vint(d, "old"), nsz) == (long)n)
+            proof_len(list, "old", vint(d, "old"), "new", nsz) == (long)n)
             continue;
         ASSERT_ERR(tlog_verify_consistency(vint(d, "old"), nsz, ro, rn, p, n),
             MESHCA_ERR_TLOG_PROOF);
