@@ -490,17 +490,6 @@ policy_host_patterns(const struct policy *p)
     return a;
 }
 
-static json_t *
-strv_json(char *const *v, size_t n)
-{
-    json_t *a = json_array();
-    size_t i;
-
-    for (i = 0; a != NULL && i < n; i++)
-        json_array_append_new(a, json_string(v[i]));
-    return a;
-}
-
 /* One entry's account for id. */
 static json_t *
 explain_entry(const struct policy *p, size_t i, const char *id)
@@ -519,8 +508,9 @@ explain_entry(const struct policy *p, size_t i, const char *id)
         why = NULL;
     }
     o = json_pack("{s:I, s:b, s:o, s:o, s:o}", "index", (json_int_t)i,
-        "matches", m, "spiffe_ids", strv_json(h->spiffe_ids, h->nspiffe_ids),
-        "principals", strv_json(one.principals, one.nprincipals),
+        "matches", m, "spiffe_ids",
+        policy_json_strv(h->spiffe_ids, h->nspiffe_ids),
+        "principals", policy_json_strv(one.principals, one.nprincipals),
         "why", why != NULL ? why : json_null());
     for (k = 0; k < one.nprincipals; k++)
         free(one.principals[k]);
@@ -545,7 +535,7 @@ policy_explain_host(const struct policy *p, const char *spiffe_id)
         json_array_append_new(entries, explain_entry(p, i, spiffe_id));
     o = json_pack("{s:s, s:s, s:o, s:I, s:o, s:o}", "spiffe_id", spiffe_id,
         "decision", r == 0 ? "granted" : "denied", "principals",
-        strv_json(dec->principals, dec->nprincipals), "ttl_seconds",
+        policy_json_strv(dec->principals, dec->nprincipals), "ttl_seconds",
         (json_int_t)dec->ttl, "denial", dec->denial != NULL ?
         json_string(dec->denial) : json_null(), "entries", entries);
     if (o != NULL && r == 0)
