@@ -160,6 +160,16 @@ TEST(test_cakey_load_refuses_group_or_world_access)
     ASSERT_INT_EQ(errno, ENOENT);
 }
 
+/* Makes NAME in the test directory with "openssl genpkey ARGS", mode 0600;
+ * its path in p. */
+static void
+genpkey_file(char *p, size_t plen, const char *name, const char *args)
+{
+    snprintf(p, plen, "%s/%s", unit_tmpdir(), name);
+    ASSERT_INT_EQ(unit_sh("openssl genpkey %s -out %s 2>/dev/null && chmod "
+                          "600 %s", args, p, p), 0);
+}
+
 TEST(test_cakey_load_refuses_what_is_not_a_private_key)
 {
     const char *dir = unit_tmpdir();
@@ -179,10 +189,8 @@ TEST(test_cakey_load_refuses_what_is_not_a_private_key)
     snprintf(p, sizeof(p), "%s/ossh", dir);
     ASSERT_ERR(cakeyfile_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
     /* An encrypted key: refused without prompting. */
-    ASSERT_INT_EQ(unit_sh("openssl genpkey -algorithm ed25519 -aes256 -pass "
-                          "pass:secret -out %s/enc.pem 2>/dev/null && chmod "
-                          "600 %s/enc.pem", dir, dir), 0);
-    snprintf(p, sizeof(p), "%s/enc.pem", dir);
+    genpkey_file(p, sizeof(p), "enc.pem",
+        "-algorithm ed25519 -aes256 -pass pass:secret");
     ASSERT_ERR(cakeyfile_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
     /* Garbage, and an empty file. */
     snprintf(p, sizeof(p), "%s/junk.pem", dir);
@@ -198,18 +206,13 @@ TEST(test_cakey_load_refuses_what_is_not_a_private_key)
 
 TEST(test_cakey_load_refuses_weak_key_types)
 {
-    const char *dir = unit_tmpdir();
     struct cakey *k = NULL;
     char p[512];
 
-    ASSERT_INT_EQ(unit_sh("openssl genpkey -algorithm RSA -pkeyopt "
-                          "rsa_keygen_bits:1024 -out %s/rsa1024.pem 2>/dev/null"
-                          " && chmod 600 %s/rsa1024.pem", dir, dir), 0);
-    snprintf(p, sizeof(p), "%s/rsa1024.pem", dir);
+    genpkey_file(p, sizeof(p), "rsa1024.pem",
+        "-algorithm RSA -pkeyopt rsa_keygen_bits:1024");
     ASSERT_ERR(cakeyfile_load(p, &k), MESHCA_ERR_KEY_TOO_SMALL);
-    ASSERT_INT_EQ(unit_sh("openssl genpkey -algorithm ed448 -out %s/ed448.pem "
-                          "2>/dev/null && chmod 600 %s/ed448.pem", dir, dir), 0);
-    snprintf(p, sizeof(p), "%s/ed448.pem", dir);
+    genpkey_file(p, sizeof(p), "ed448.pem", "-algorithm ed448");
     ASSERT_ERR(cakeyfile_load(p, &k), MESHCA_ERR_KEY_TYPE_UNKNOWN);
     ASSERT(k == NULL);
 }
