@@ -183,11 +183,8 @@ parse_host(const json_t *j, const char *path, struct policy_host *h,
     char why[160], *desc = NULL;
     size_t i;
 
-    if (!json_is_object(j)) {
-        diags_add(d, "%s: must be an object", path);
+    if (!jsonv_object(j, path, keys, d))
         return;
-    }
-    jsonv_known_keys(j, path, keys, d);
     if (jsonv_string(j, "description", path, 0, &desc, d) == 1)
         free(desc);
     parse_host_match(json_object_get(j, "match"), path, h, d);
