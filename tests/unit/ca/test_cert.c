@@ -626,34 +626,43 @@ pairs(const char *n1, const char *n2)
 
 TEST(test_cert_parse_rejects_unsorted_or_repeated_options)
 {
+    static const struct {
+        int extensions; /* the pair is the extensions, else the options */
+        const char *n1, *n2;
+        int want;
+    } cases[] = {
+        { 1, "permit-pty", "permit-agent-forwarding",
+            MESHCA_ERR_CERT_NOT_SORTED },
+        { 1, "permit-pty", "permit-pty", MESHCA_ERR_CERT_NOT_SORTED },
+        { 0, "verify-required", "force-command", MESHCA_ERR_CERT_NOT_SORTED },
+        /* force-command without a string value. */
+        { 0, "force-command", "source-addressx", MESHCA_ERR_CERT_OPTION },
+    };
     struct cert_request req;
     struct mods m;
     struct cert *base;
     struct meshca_buf *l;
+    size_t i;
+    int r;
 
     default_request(&req, sub(SUB_ED25519));
     base = sign_ok(&req, ca(CA_ED25519));
     /* Control: a faithful re-encoding parses. */
     memset(&m, 0, sizeof(m));
     ASSERT_OK(parse_err(craft(ca(CA_ED25519), base, &m)));
-    m.extensions = l = pairs("permit-pty", "permit-agent-forwarding");
-    ASSERT_ERR(parse_err(craft(ca(CA_ED25519), base, &m)),
-        MESHCA_ERR_CERT_NOT_SORTED);
-    meshca_buf_free(l);
-    m.extensions = l = pairs("permit-pty", "permit-pty");
-    ASSERT_ERR(parse_err(craft(ca(CA_ED25519), base, &m)),
-        MESHCA_ERR_CERT_NOT_SORTED);
-    meshca_buf_free(l);
-    m.extensions = NULL;
-    m.options = l = pairs("verify-required", "force-command");
-    ASSERT_ERR(parse_err(craft(ca(CA_ED25519), base, &m)),
-        MESHCA_ERR_CERT_NOT_SORTED);
-    meshca_buf_free(l);
-    /* force-command without a string value. */
-    m.options = l = pairs("force-command", "source-addressx");
-    ASSERT_ERR(parse_err(craft(ca(CA_ED25519), base, &m)),
-        MESHCA_ERR_CERT_OPTION);
-    meshca_buf_free(l);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(&m, 0, sizeof(m));
+        l = pairs(cases[i].n1, cases[i].n2);
+        if (cases[i].extensions)
+            m.extensions = l;
+        else
+            m.options = l;
+        if ((r = parse_err(craft(ca(CA_ED25519), base, &m))) != cases[i].want)
+            unit_fail(__FILE__, __LINE__, "%s \"%s\", \"%s\": %d, expected %d",
+                cases[i].extensions ? "extensions" : "options", cases[i].n1,
+                cases[i].n2, r, cases[i].want);
+        meshca_buf_free(l);
+    }
     cert_free(base);
 }
 
