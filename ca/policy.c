@@ -332,6 +332,14 @@ policy_json_strv(char *const *v, size_t n)
     return a;
 }
 
+/* Sets o[key] to the list v when it is not empty. */
+static void
+set_list(json_t *o, const char *key, char *const *v, size_t n)
+{
+    if (n > 0)
+        json_object_set_new(o, key, policy_json_strv(v, n));
+}
+
 json_t *
 policy_approvers_json(const struct policy *p, const char *role)
 {
@@ -345,18 +353,10 @@ policy_approvers_json(const struct policy *p, const char *role)
     m = &r->approvers;
     if (m->issuer != NULL)
         json_object_set_new(o, "issuer", json_string(m->issuer));
-    if (m->ngroups > 0)
-        json_object_set_new(o, "groups",
-            policy_json_strv(m->groups, m->ngroups));
-    if (m->nemails > 0)
-        json_object_set_new(o, "emails",
-            policy_json_strv(m->emails, m->nemails));
-    if (m->ndomains > 0)
-        json_object_set_new(o, "email_domains",
-            policy_json_strv(m->domains, m->ndomains));
-    if (m->nsubjects > 0)
-        json_object_set_new(o, "subjects",
-            policy_json_strv(m->subjects, m->nsubjects));
+    set_list(o, "groups", m->groups, m->ngroups);
+    set_list(o, "emails", m->emails, m->nemails);
+    set_list(o, "email_domains", m->domains, m->ndomains);
+    set_list(o, "subjects", m->subjects, m->nsubjects);
     return o;
 }
 
