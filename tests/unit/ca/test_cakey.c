@@ -2,7 +2,6 @@
  * and, as the CA key tests always did, the files meshcad keeps them in
  * (api/cakeyfile.c). */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,7 +464,6 @@ TEST(test_cakey_sign_is_thread_safe_on_a_shared_key)
 {
     struct cakey *keys[2];
     struct sign_job jobs[8];
-    pthread_t th[8];
     int i;
 
     keys[0] = gen(CAKEY_ED25519, "ed.pem");
@@ -473,10 +471,8 @@ TEST(test_cakey_sign_is_thread_safe_on_a_shared_key)
     for (i = 0; i < 8; i++) {
         jobs[i].key = keys[i % 2];
         jobs[i].failures = 0;
-        ASSERT_INT_EQ(pthread_create(&th[i], NULL, sign_many, &jobs[i]), 0);
     }
-    for (i = 0; i < 8; i++)
-        ASSERT_INT_EQ(pthread_join(th[i], NULL), 0);
+    unit_run_threads(sign_many, jobs, sizeof(jobs[0]), 8);
     for (i = 0; i < 8; i++)
         ASSERT_INT_EQ(jobs[i].failures, 0);
     cakey_free(keys[0]);

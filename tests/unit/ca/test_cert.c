@@ -1,6 +1,5 @@
 /* Unit tests for ca/cert.c: building, signing, parsing and verifying
  * OpenSSH user certificates. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -916,17 +915,14 @@ TEST(test_cert_sign_is_thread_safe_on_a_shared_set)
 {
     struct cakey_set *set = make_set();
     struct sign_job jobs[4];
-    pthread_t th[4];
     int i;
 
     for (i = 0; i < 4; i++) {
         jobs[i].set = set;
         jobs[i].key = sub(i % 2 ? SUB_ED25519 : SUB_P256);
         jobs[i].failures = 0;
-        ASSERT_INT_EQ(pthread_create(&th[i], NULL, sign_many, &jobs[i]), 0);
     }
-    for (i = 0; i < 4; i++)
-        ASSERT_INT_EQ(pthread_join(th[i], NULL), 0);
+    unit_run_threads(sign_many, jobs, sizeof(jobs[0]), 4);
     for (i = 0; i < 4; i++)
         ASSERT_INT_EQ(jobs[i].failures, 0);
     cakey_set_free(set);
