@@ -448,7 +448,8 @@ memdup(const void *p, size_t len)
  * fills the fingerprint. On failure k may hold the copy; the caller frees k.
  */
 static int
-finish_key(struct meshca_key *k, const uint8_t *blob, size_t blob_len, size_t fields_off)
+finish_key(struct meshca_key *k, const uint8_t *blob, size_t blob_len,
+    size_t fields_off)
 {
     if ((k->blob = memdup(blob, blob_len)) == NULL)
         return MESHCA_ERR_ALLOC;
@@ -545,7 +546,8 @@ meshca_key_from_fields(const char *plain_type, struct meshca_buf *b, struct mesh
             r = MESHCA_ERR_INVALID_FORMAT;
         goto out;
     }
-    if ((r = finish_key(k, meshca_buf_ptr(blob), meshca_buf_len(blob), fields_off)) != 0)
+    if ((r = finish_key(k, meshca_buf_ptr(blob), meshca_buf_len(blob),
+        fields_off)) != 0)
         goto out;
     *keyp = k;
     k = NULL;

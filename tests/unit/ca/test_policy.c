@@ -295,7 +295,8 @@ static const struct dcase cases[] = {
 
 /* The case's claims (the caller frees them) and its request in *rq. */
 static struct claims *
-case_request(const struct dcase *t, const char **want, struct policy_request *rq)
+case_request(const struct dcase *t, const char **want,
+    struct policy_request *rq)
 {
     struct claims *c = mk(t->iss, t->sub, t->email, t->verified, t->g1,
         t->g2, t->pu);
