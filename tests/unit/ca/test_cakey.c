@@ -479,6 +479,27 @@ TEST(test_cakey_sign_is_thread_safe_on_a_shared_key)
     cakey_free(keys[1]);
 }
 
+TEST(test_cakey_state_names_roundtrip)
+{
+    static const enum cakey_state all[] = { CAKEY_ACTIVE, CAKEY_NEXT,
+        CAKEY_RETIRED };
+    enum cakey_state s = CAKEY_RETIRED;
+    size_t i;
+
+    ASSERT_STR_EQ(cakey_state_name(CAKEY_ACTIVE), "active");
+    ASSERT_STR_EQ(cakey_state_name(CAKEY_NEXT), "next");
+    ASSERT_STR_EQ(cakey_state_name(CAKEY_RETIRED), "retired");
+    for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        ASSERT_OK(cakey_state_from_name(cakey_state_name(all[i]), &s));
+        ASSERT_INT_EQ(s, all[i]);
+    }
+    ASSERT_ERR(cakey_state_from_name("Active", &s),
+        MESHCA_ERR_INVALID_ARGUMENT);
+    ASSERT_ERR(cakey_state_from_name("", &s), MESHCA_ERR_INVALID_ARGUMENT);
+    ASSERT_ERR(cakey_state_from_name(NULL, &s), MESHCA_ERR_INVALID_ARGUMENT);
+    ASSERT_INT_EQ(s, CAKEY_RETIRED);
+}
+
 UNIT_MAIN(T(test_cakey_generate_writes_0600_pkcs8_and_loads_back),
     T(test_cakey_pem_text_roundtrips_without_files),
     T(test_cakey_generate_refuses_to_overwrite),
@@ -490,4 +511,5 @@ UNIT_MAIN(T(test_cakey_generate_writes_0600_pkcs8_and_loads_back),
     T(test_cakey_verify_refuses_algorithm_of_another_key_type),
     T(test_cakey_set_loads_rotation_states_and_publishes_all),
     T(test_cakey_set_needs_exactly_one_active_and_no_duplicates),
-    T(test_cakey_sign_is_thread_safe_on_a_shared_key))
+    T(test_cakey_sign_is_thread_safe_on_a_shared_key),
+    T(test_cakey_state_names_roundtrip))
