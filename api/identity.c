@@ -16,6 +16,7 @@
 
 #include "meshca/url.h"
 #include "meshca/clock.h"
+#include "meshca/hex.h"
 #include "identity.h"
 #include "meshca/spiffe.h"
 #include "jwks.h"
@@ -583,19 +584,6 @@ has_control(const char *s)
     return 0;
 }
 
-static void
-hex(const unsigned char *h, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        out[2 * i] = digits[h[i] >> 4];
-        out[2 * i + 1] = digits[h[i] & 0xf];
-    }
-    out[2 * n] = '\0';
-}
-
 #define FAIL(...)                                                              \
     do {                                                                       \
         snprintf(why, whylen, __VA_ARGS__);                                    \
@@ -1072,7 +1060,7 @@ set_replay_id(struct claims *c, const char *token, const char *dot2)
         SHA256((const unsigned char *)c->jti, jl, h);
     else
         SHA256((const unsigned char *)token, (size_t)(dot2 - token), h);
-    hex(h, sizeof(h), c->replay_id);
+    meshca_hex_encode(h, sizeof(h), c->replay_id, sizeof(c->replay_id));
 }
 
 /* The claims of a verified token, checked.  Returns 0 and *cp (taking over

@@ -14,6 +14,7 @@
 #include <openssl/sha.h>
 
 #include "meshca/clock.h"
+#include "meshca/hex.h"
 #include "meshca/policy.h"
 #include "auth.h"
 #include "ledger.h"
@@ -41,33 +42,6 @@ host_name_ok(const char *s, size_t n)
     return 1;
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes exactly 2 * n hex digits.  0 or -1. */
-static int
-hex_decode(const char *s, uint8_t *out, size_t n)
-{
-    size_t i;
-    int hi, lo;
-
-    for (i = 0; i < n; i++) {
-        if ((hi = hexval(s[2 * i])) < 0 || (lo = hexval(s[2 * i + 1])) < 0)
-            return -1;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
-}
-
 /* One "HOST sha256:HEX" line: 1 when it lists digest (host set), 0 when
  * not, -1 when malformed. */
 static int
@@ -86,7 +60,7 @@ token_line(char *line, const uint8_t digest[SHA256_DIGEST_LENGTH],
         h[len + strspn(h + len, " \t\r\n")] != '\0')
         return -1;
     h[len] = '\0';
-    if (hex_decode(h + 7, want, sizeof(want)) != 0)
+    if (meshca_hex_decode(h + 7, want, sizeof(want)) != 0)
         return -1;
     if (CRYPTO_memcmp(want, digest, sizeof(want)) != 0)
         return 0;

@@ -453,14 +453,12 @@ meshca_buf_get_string(struct meshca_buf *b, uint8_t **valp, size_t *lenp)
         v[len] = '\0';
     } else
         v = NULL;
-    if ((r = meshca_buf_consume(b, 4 + len)) != 0) {
+    if ((r = meshca_buf_get_string_direct(b, NULL, lenp)) != 0) {
         free(v);
         return r;
     }
     if (valp != NULL)
         *valp = v;
-    if (lenp != NULL)
-        *lenp = len;
     return 0;
 }
 
@@ -495,7 +493,7 @@ meshca_buf_get_stringb(struct meshca_buf *b, struct meshca_buf **subp)
         return r;
     if ((sub = meshca_buf_from(p, len)) == NULL)
         return MESHCA_ERR_ALLOC;
-    if ((r = meshca_buf_consume(b, 4 + len)) != 0) {
+    if ((r = meshca_buf_get_string_direct(b, NULL, NULL)) != 0) {
         meshca_buf_free(sub);
         return r;
     }
@@ -526,7 +524,7 @@ meshca_buf_get_bignum2_bytes_direct(struct meshca_buf *b, const uint8_t **valp,
         return MESHCA_ERR_INVALID_FORMAT;
     if (len == 16384 / 8 + 1 && p[0] != 0)
         return MESHCA_ERR_BIGNUM_TOO_LARGE;
-    if ((r = meshca_buf_consume(b, 4 + len)) != 0)
+    if ((r = meshca_buf_get_string_direct(b, NULL, NULL)) != 0)
         return r;
     if (len > 0 && p[0] == 0) {
         p++;

@@ -584,17 +584,18 @@ cakey_state_name(enum cakey_state state)
 int
 cakey_state_from_name(const char *name, enum cakey_state *statep)
 {
+    enum cakey_state s;
+
     if (name == NULL)
         return MESHCA_ERR_INVALID_ARGUMENT;
-    if (strcmp(name, "active") == 0)
-        *statep = CAKEY_ACTIVE;
-    else if (strcmp(name, "next") == 0)
-        *statep = CAKEY_NEXT;
-    else if (strcmp(name, "retired") == 0)
-        *statep = CAKEY_RETIRED;
-    else
-        return MESHCA_ERR_INVALID_ARGUMENT;
-    return 0;
+    /* The names are cakey_state_name's, so the two cannot drift apart. */
+    for (s = CAKEY_ACTIVE; s <= CAKEY_RETIRED; s++) {
+        if (strcmp(name, cakey_state_name(s)) == 0) {
+            *statep = s;
+            return 0;
+        }
+    }
+    return MESHCA_ERR_INVALID_ARGUMENT;
 }
 
 void

@@ -70,6 +70,18 @@ jsonv_known_keys(const json_t *obj, const char *path,
     return n;
 }
 
+int
+jsonv_object(const json_t *obj, const char *path,
+    const char *const *allowed, struct diags *d)
+{
+    if (!json_is_object(obj)) {
+        diags_add(d, "%s: must be an object", path);
+        return 0;
+    }
+    (void)jsonv_known_keys(obj, path, allowed, d);
+    return 1;
+}
+
 static const json_t *
 get(const json_t *obj, const char *key, const char *path, int required,
     char *p, size_t plen, struct diags *d)

@@ -430,18 +430,6 @@ out:
     return r;
 }
 
-/* Takes ownership of blob; fills the fingerprint. */
-static int
-finish_key(struct meshca_key *k, uint8_t *blob, size_t blob_len, size_t fields_off)
-{
-    k->blob = blob;
-    k->blob_len = blob_len;
-    k->fields_off = fields_off;
-    if (EVP_Digest(blob, blob_len, k->fp, NULL, EVP_sha256(), NULL) != 1)
-        return MESHCA_ERR_LIBCRYPTO;
-    return 0;
-}
-
 static uint8_t *
 memdup(const void *p, size_t len)
 {
@@ -454,6 +442,23 @@ memdup(const void *p, size_t len)
     return d;
 }
 
+/*
+ * Stores a copy of blob in k (k owns it; meshca_key_free releases it) and
+ * fills the fingerprint. On failure k may hold the copy; the caller frees k.
+ */
+static int
+finish_key(struct meshca_key *k, const uint8_t *blob, size_t blob_len,
+    size_t fields_off)
+{
+    if ((k->blob = memdup(blob, blob_len)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    k->blob_len = blob_len;
+    k->fields_off = fields_off;
+    if (EVP_Digest(blob, blob_len, k->fp, NULL, EVP_sha256(), NULL) != 1)
+        return MESHCA_ERR_LIBCRYPTO;
+    return 0;
+}
+
 int
 meshca_key_from_blob(const uint8_t *blob, size_t len, struct meshca_key **keyp)
 {
@@ -462,7 +467,6 @@ meshca_key_from_blob(const uint8_t *blob, size_t len, struct meshca_key **keyp)
     const struct keytype *kt = NULL;
     const uint8_t *name = NULL;
     size_t nlen, fields_off;
-    uint8_t *copy = NULL;
     int r;
 
     *keyp = NULL;
@@ -492,20 +496,12 @@ meshca_key_from_blob(const uint8_t *blob, size_t len, struct meshca_key **keyp)
         r = MESHCA_ERR_TRAILING_DATA;
         goto out;
     }
-    if ((copy = memdup(blob, len)) == NULL) {
-        r = MESHCA_ERR_ALLOC;
+    if ((r = finish_key(k, blob, len, fields_off)) != 0)
         goto out;
-    }
-    if ((r = finish_key(k, copy, len, fields_off)) != 0) {
-        copy = NULL; /* now owned by k */
-        goto out;
-    }
-    copy = NULL;
     *keyp = k;
     k = NULL;
     r = 0;
 out:
-    free(copy);
     meshca_key_free(k);
     meshca_buf_free(b);
     return r;
@@ -519,7 +515,6 @@ meshca_key_from_fields(const char *plain_type, struct meshca_buf *b, struct mesh
     const struct keytype *kt = NULL;
     const uint8_t *start = NULL;
     size_t l0, flen, fields_off;
-    uint8_t *copy = NULL;
     int r;
 
     *keyp = NULL;
@@ -550,20 +545,13 @@ meshca_key_from_fields(const char *plain_type, struct meshca_buf *b, struct mesh
             r = MESHCA_ERR_INVALID_FORMAT;
         goto out;
     }
-    if ((copy = memdup(meshca_buf_ptr(blob), meshca_buf_len(blob))) == NULL) {
-        r = MESHCA_ERR_ALLOC;
+    if ((r = finish_key(k, meshca_buf_ptr(blob), meshca_buf_len(blob),
+        fields_off)) != 0)
         goto out;
-    }
-    if ((r = finish_key(k, copy, meshca_buf_len(blob), fields_off)) != 0) {
-        copy = NULL;
-        goto out;
-    }
-    copy = NULL;
     *keyp = k;
     k = NULL;
     r = 0;
 out:
-    free(copy);
     meshca_key_free(k);
     meshca_buf_free(blob);
     return r;

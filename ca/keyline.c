@@ -13,6 +13,21 @@ is_ws(char c)
     return c == ' ' || c == '\t';
 }
 
+/* Skips the whitespace at p, then takes the field that follows (up to the
+ * next whitespace or end) into (*fieldp, *lenp).  Returns where it stopped. */
+static const char *
+take_field(const char *p, const char *end, const char **fieldp,
+    size_t *lenp)
+{
+    while (p < end && is_ws(*p))
+        p++;
+    *fieldp = p;
+    while (p < end && !is_ws(*p))
+        p++;
+    *lenp = (size_t)(p - *fieldp);
+    return p;
+}
+
 int
 keyline_split(const char *line, size_t max_len, struct keyline *klp)
 {
@@ -27,18 +42,8 @@ keyline_split(const char *line, size_t max_len, struct keyline *klp)
     while (end > line && (is_ws(end[-1]) || end[-1] == '\n' ||
         end[-1] == '\r'))
         end--;
-    while (line < end && is_ws(*line))
-        line++;
-    kl.type = line;
-    while (line < end && !is_ws(*line))
-        line++;
-    kl.type_len = (size_t)(line - kl.type);
-    while (line < end && is_ws(*line))
-        line++;
-    kl.b64 = line;
-    while (line < end && !is_ws(*line))
-        line++;
-    kl.b64_len = (size_t)(line - kl.b64);
+    line = take_field(line, end, &kl.type, &kl.type_len);
+    line = take_field(line, end, &kl.b64, &kl.b64_len);
     while (line < end && is_ws(*line))
         line++;
     kl.comment = line;

@@ -116,28 +116,72 @@ find_ca(struct ca_entry *cas, size_t n, const uint8_t *blob, size_t len)
     return NULL;
 }
 
+/*
+ * The entry of the CA blob (len may be 0: a KRL may name "any CA") in the
+ * list (*casp, *ncasp), appended with a copy of the blob when there is none.
+ */
 static int
-builder_ca(struct krl_builder *b, const uint8_t *blob, size_t len,
-    struct ca_entry **ep)
+cas_get(struct ca_entry **casp, size_t *ncasp, const uint8_t *blob,
+    size_t len, struct ca_entry **ep)
 {
     struct ca_entry *e, *n;
 
     *ep = NULL;
-    if (blob == NULL || len == 0)
-        return MESHCA_ERR_INVALID_ARGUMENT;
-    if ((e = find_ca(b->cas, b->ncas, blob, len)) == NULL) {
-        if ((n = realloc(b->cas, (b->ncas + 1) * sizeof(*n))) == NULL)
+    if ((e = find_ca(*casp, *ncasp, blob, len)) == NULL) {
+        if ((n = realloc(*casp, (*ncasp + 1) * sizeof(*n))) == NULL)
             return MESHCA_ERR_ALLOC;
-        b->cas = n;
-        e = &b->cas[b->ncas];
+        *casp = n;
+        e = &n[*ncasp];
         memset(e, 0, sizeof(*e));
-        if ((e->ca.d = malloc(len)) == NULL)
-            return MESHCA_ERR_ALLOC;
-        memcpy(e->ca.d, blob, len);
-        e->ca.len = len;
-        b->ncas++;
+        if (len > 0) {
+            if ((e->ca.d = malloc(len)) == NULL)
+                return MESHCA_ERR_ALLOC;
+            memcpy(e->ca.d, blob, len);
+            e->ca.len = len;
+        }
+        (*ncasp)++;
     }
     *ep = e;
+    return 0;
+}
+
+static int
+builder_ca(struct krl_builder *b, const uint8_t *blob, size_t len,
+    struct ca_entry **ep)
+{
+    *ep = NULL;
+    if (blob == NULL || len == 0)
+        return MESHCA_ERR_INVALID_ARGUMENT;
+    return cas_get(&b->cas, &b->ncas, blob, len, ep);
+}
+
+/* Appends a copy of the len bytes at d (len > 0) to the list (*bp, *np). */
+static int
+blobs_append(struct blob **bp, size_t *np, const uint8_t *d, size_t len)
+{
+    struct blob *n;
+
+    if ((n = realloc(*bp, (*np + 1) * sizeof(*n))) == NULL)
+        return MESHCA_ERR_ALLOC;
+    *bp = n;
+    if ((n[*np].d = malloc(len)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    memcpy(n[*np].d, d, len);
+    n[*np].len = len;
+    (*np)++;
+    return 0;
+}
+
+/* Appends the SHA-256 fingerprint fp to the list (*fpsp, *np). */
+static int
+sha256_append(uint8_t (**fpsp)[32], size_t *np, const uint8_t fp[32])
+{
+    uint8_t (*n)[32];
+
+    if ((n = realloc(*fpsp, (*np + 1) * 32)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    *fpsp = n;
+    memcpy(n[(*np)++], fp, 32);
     return 0;
 }
 
@@ -219,31 +263,15 @@ krl_revoke_key_id(struct krl_builder *b, const uint8_t *ca_blob,
 int
 krl_revoke_key_sha256(struct krl_builder *b, const uint8_t fp[32])
 {
-    uint8_t (*n)[32];
-
-    if ((n = realloc(b->sha256, (b->nsha256 + 1) * 32)) == NULL)
-        return MESHCA_ERR_ALLOC;
-    b->sha256 = n;
-    memcpy(b->sha256[b->nsha256++], fp, 32);
-    return 0;
+    return sha256_append(&b->sha256, &b->nsha256, fp);
 }
 
 int
 krl_revoke_key(struct krl_builder *b, const uint8_t *blob, size_t len)
 {
-    struct blob *n;
-
     if (blob == NULL || len == 0)
         return MESHCA_ERR_INVALID_ARGUMENT;
-    if ((n = realloc(b->keys, (b->nkeys + 1) * sizeof(*n))) == NULL)
-        return MESHCA_ERR_ALLOC;
-    b->keys = n;
-    if ((n[b->nkeys].d = malloc(len)) == NULL)
-        return MESHCA_ERR_ALLOC;
-    memcpy(n[b->nkeys].d, blob, len);
-    n[b->nkeys].len = len;
-    b->nkeys++;
-    return 0;
+    return blobs_append(&b->keys, &b->nkeys, blob, len);
 }
 
 /* Sorting and merging */
@@ -506,7 +534,7 @@ krl_free(struct krl *k)
 static int
 parse_ca_section(struct krl *k, struct meshca_buf *sec)
 {
-    struct ca_entry *e, *n;
+    struct ca_entry *e;
     struct meshca_buf *sub = NULL;
     const uint8_t *ca, *p;
     size_t calen, plen;
@@ -518,19 +546,8 @@ parse_ca_section(struct krl *k, struct meshca_buf *sec)
     if ((r = meshca_buf_get_string_direct(sec, &ca, &calen)) != 0 ||
         (r = meshca_buf_get_string_direct(sec, NULL, NULL)) != 0)
         return MESHCA_ERR_KRL_INVALID;
-    if ((e = find_ca(k->cas, k->ncas, ca, calen)) == NULL) {
-        if ((n = realloc(k->cas, (k->ncas + 1) * sizeof(*n))) == NULL)
-            return MESHCA_ERR_ALLOC;
-        k->cas = n;
-        e = &k->cas[k->ncas++];
-        memset(e, 0, sizeof(*e));
-        if (calen > 0) {
-            if ((e->ca.d = malloc(calen)) == NULL)
-                return MESHCA_ERR_ALLOC;
-            memcpy(e->ca.d, ca, calen);
-            e->ca.len = calen;
-        }
-    }
+    if ((r = cas_get(&k->cas, &k->ncas, ca, calen, &e)) != 0)
+        return r;
     while (meshca_buf_len(sec) > 0) {
         if (meshca_buf_get_u8(sec, &type) != 0 || meshca_buf_get_stringb(sec, &sub) != 0)
             return MESHCA_ERR_KRL_INVALID;
@@ -644,17 +661,10 @@ krl_parse(const uint8_t *blob, size_t len, struct krl **krlp)
             break;
         case SECTION_EXPLICIT_KEY:
             while (meshca_buf_len(sec) > 0) {
-                struct blob *n;
-
-                if (meshca_buf_get_string_direct(sec, &p, &plen) != 0 || plen == 0 ||
-                    (n = realloc(k->keys, (k->nkeys + 1) * sizeof(*n))) ==
-                    NULL)
+                if (meshca_buf_get_string_direct(sec, &p, &plen) != 0 ||
+                    plen == 0 ||
+                    blobs_append(&k->keys, &k->nkeys, p, plen) != 0)
                     goto out;
-                k->keys = n;
-                if ((n[k->nkeys].d = malloc(plen)) == NULL)
-                    goto out;
-                memcpy(n[k->nkeys].d, p, plen);
-                n[k->nkeys++].len = plen;
             }
             break;
         case SECTION_FINGERPRINT_SHA1:
@@ -672,15 +682,8 @@ krl_parse(const uint8_t *blob, size_t len, struct krl **krlp)
                         goto out;
                     k->sha1 = n;
                     memcpy(k->sha1[k->nsha1++], p, 20);
-                } else {
-                    uint8_t (*n)[32] = realloc(k->sha256,
-                        (k->nsha256 + 1) * 32);
-
-                    if (n == NULL)
-                        goto out;
-                    k->sha256 = n;
-                    memcpy(k->sha256[k->nsha256++], p, 32);
-                }
+                } else if (sha256_append(&k->sha256, &k->nsha256, p) != 0)
+                    goto out;
             }
             break;
         case SECTION_SIGNATURE:

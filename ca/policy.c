@@ -321,15 +321,23 @@ policy_is_approver(const struct policy *p, const char *role,
         FAIL_NONE;
 }
 
-static json_t *
-strv_json(char *const *v, size_t n)
+json_t *
+policy_json_strv(char *const *v, size_t n)
 {
     json_t *a = json_array();
     size_t i;
 
-    for (i = 0; i < n; i++)
+    for (i = 0; a != NULL && i < n; i++)
         json_array_append_new(a, json_string(v[i]));
     return a;
+}
+
+/* Sets o[key] to the list v when it is not empty. */
+static void
+set_list(json_t *o, const char *key, char *const *v, size_t n)
+{
+    if (n > 0)
+        json_object_set_new(o, key, policy_json_strv(v, n));
 }
 
 json_t *
@@ -345,16 +353,10 @@ policy_approvers_json(const struct policy *p, const char *role)
     m = &r->approvers;
     if (m->issuer != NULL)
         json_object_set_new(o, "issuer", json_string(m->issuer));
-    if (m->ngroups > 0)
-        json_object_set_new(o, "groups", strv_json(m->groups, m->ngroups));
-    if (m->nemails > 0)
-        json_object_set_new(o, "emails", strv_json(m->emails, m->nemails));
-    if (m->ndomains > 0)
-        json_object_set_new(o, "email_domains", strv_json(m->domains,
-            m->ndomains));
-    if (m->nsubjects > 0)
-        json_object_set_new(o, "subjects", strv_json(m->subjects,
-            m->nsubjects));
+    set_list(o, "groups", m->groups, m->ngroups);
+    set_list(o, "emails", m->emails, m->nemails);
+    set_list(o, "email_domains", m->domains, m->ndomains);
+    set_list(o, "subjects", m->subjects, m->nsubjects);
     return o;
 }
 
@@ -1001,17 +1003,6 @@ policy_decision_free(struct policy_decision *d)
 
 /* Explanations */
 
-static json_t *
-json_strv(char *const *v, size_t n)
-{
-    json_t *a = json_array();
-    size_t i;
-
-    for (i = 0; a != NULL && i < n; i++)
-        json_array_append_new(a, json_string(v[i]));
-    return a;
-}
-
 /* The account of one role: matched or why not, what it grants. */
 static json_t *
 explain_role(const struct policy_role *r, const struct policy_request *rq,
@@ -1109,12 +1100,12 @@ policy_explain(const struct policy *p, const struct policy_request *req)
         chosen = find_role(p, d->role);
         json_object_set_new(ex, "decision", json_string("granted"));
         json_object_set_new(ex, "role", json_string(d->role));
-        json_object_set_new(ex, "principals", json_strv(d->principals,
-            d->nprincipals));
+        json_object_set_new(ex, "principals",
+            policy_json_strv(d->principals, d->nprincipals));
         json_object_set_new(ex, "ttl_seconds", json_integer(d->ttl));
         json_object_set_new(ex, "ttl_note", json_string(d->ttl_note));
-        json_object_set_new(ex, "extensions", json_strv(d->extensions,
-            d->nextensions));
+        json_object_set_new(ex, "extensions",
+            policy_json_strv(d->extensions, d->nextensions));
         opts = json_object();
         if (d->force_command != NULL)
             json_object_set_new(opts, "force-command",
@@ -1134,7 +1125,8 @@ policy_explain(const struct policy *p, const struct policy_request *req)
     json_object_set_new(who, "subject", json_string(c->sub));
     json_object_set_new(who, "email", email ? json_string(email) :
         json_null());
-    json_object_set_new(who, "groups", json_strv(c->groups, c->ngroups));
+    json_object_set_new(who, "groups",
+        policy_json_strv(c->groups, c->ngroups));
     json_object_set_new(ex, "identity", who);
     asked = json_object();
     requested = json_array();

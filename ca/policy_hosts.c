@@ -183,11 +183,8 @@ parse_host(const json_t *j, const char *path, struct policy_host *h,
     char why[160], *desc = NULL;
     size_t i;
 
-    if (!json_is_object(j)) {
-        diags_add(d, "%s: must be an object", path);
+    if (!jsonv_object(j, path, keys, d))
         return;
-    }
-    jsonv_known_keys(j, path, keys, d);
     if (jsonv_string(j, "description", path, 0, &desc, d) == 1)
         free(desc);
     parse_host_match(json_object_get(j, "match"), path, h, d);
@@ -490,17 +487,6 @@ policy_host_patterns(const struct policy *p)
     return a;
 }
 
-static json_t *
-strv_json(char *const *v, size_t n)
-{
-    json_t *a = json_array();
-    size_t i;
-
-    for (i = 0; a != NULL && i < n; i++)
-        json_array_append_new(a, json_string(v[i]));
-    return a;
-}
-
 /* One entry's account for id. */
 static json_t *
 explain_entry(const struct policy *p, size_t i, const char *id)
@@ -519,8 +505,9 @@ explain_entry(const struct policy *p, size_t i, const char *id)
         why = NULL;
     }
     o = json_pack("{s:I, s:b, s:o, s:o, s:o}", "index", (json_int_t)i,
-        "matches", m, "spiffe_ids", strv_json(h->spiffe_ids, h->nspiffe_ids),
-        "principals", strv_json(one.principals, one.nprincipals),
+        "matches", m, "spiffe_ids",
+        policy_json_strv(h->spiffe_ids, h->nspiffe_ids),
+        "principals", policy_json_strv(one.principals, one.nprincipals),
         "why", why != NULL ? why : json_null());
     for (k = 0; k < one.nprincipals; k++)
         free(one.principals[k]);
@@ -545,7 +532,7 @@ policy_explain_host(const struct policy *p, const char *spiffe_id)
         json_array_append_new(entries, explain_entry(p, i, spiffe_id));
     o = json_pack("{s:s, s:s, s:o, s:I, s:o, s:o}", "spiffe_id", spiffe_id,
         "decision", r == 0 ? "granted" : "denied", "principals",
-        strv_json(dec->principals, dec->nprincipals), "ttl_seconds",
+        policy_json_strv(dec->principals, dec->nprincipals), "ttl_seconds",
         (json_int_t)dec->ttl, "denial", dec->denial != NULL ?
         json_string(dec->denial) : json_null(), "entries", entries);
     if (o != NULL && r == 0)

@@ -84,6 +84,10 @@ int policy_spiffe_value(int var, size_t n, const char *id, const char **valp,
 int policy_hosts_parse(const json_t *j, struct policy *p, struct diags *d);
 void policy_hosts_free(struct policy *p);
 
+/* A new JSON array of the n strings of v (the caller owns it), or NULL when
+ * out of memory. */
+json_t *policy_json_strv(char *const *v, size_t n);
+
 /* The template variables principals may use, NULL-ended. */
 extern const char *const policy_template_vars[];
 

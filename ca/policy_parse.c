@@ -64,11 +64,8 @@ parse_match(const json_t *j, const char *path, int admins,
     char why[160];
 
     m->present = 1;
-    if (!json_is_object(j)) {
-        diags_add(d, "%s: must be an object", path);
+    if (!jsonv_object(j, path, keys, d))
         return;
-    }
-    jsonv_known_keys(j, path, keys, d);
     jsonv_string(j, "issuer", path, 0, &m->issuer, d);
     match_list(j, "groups", path, &m->groups, &m->ngroups, d);
     match_list(j, "emails", path, &m->emails, &m->nemails, d);
@@ -304,11 +301,8 @@ parse_options(const json_t *j, const char *path, struct policy_role *r,
     if ((co = json_object_get(j, "critical_options")) == NULL)
         return;
     snprintf(p, sizeof(p), "%s.critical_options", path);
-    if (!json_is_object(co)) {
-        diags_add(d, "%s: must be an object", p);
+    if (!jsonv_object(co, p, keys, d))
         return;
-    }
-    jsonv_known_keys(co, p, keys, d);
     if (jsonv_string(co, "force-command", p, 0, &r->force_command, d) == 1 &&
         cert_check_force_command(r->force_command) != 0)
         diags_add(d, "%s.force-command: not an acceptable command (no "
@@ -384,11 +378,8 @@ parse_role(const json_t *j, const char *path, int64_t ceiling,
     char p[128];
     size_t i;
 
-    if (!json_is_object(j)) {
-        diags_add(d, "%s: must be an object", path);
+    if (!jsonv_object(j, path, keys, d))
         return;
-    }
-    jsonv_known_keys(j, path, keys, d);
     if (jsonv_string(j, "name", path, 1, &r->name, d) == 1) {
         for (i = 0; r->name[i] != '\0'; i++)
             if (!isalnum((unsigned char)r->name[i]) &&

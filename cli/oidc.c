@@ -28,6 +28,7 @@
 #include "meshca/buf.h"
 #include "meshca/clock.h"
 #include "meshca/duration.h"
+#include "meshca/hex.h"
 #include "cli.h"
 #include "cli_err.h"
 #include "cli_oidc.h"
@@ -227,24 +228,13 @@ oidc_key_nonce(const uint8_t *blob, size_t len, char **noncep)
     return meshca_b64_encode(h, sizeof(h), 1, noncep);
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int
 oidc_query_param(const char *query, const char *name, char **valuep)
 {
     size_t nl = strlen(name), vl, i, o;
     const char *p = query, *v;
     char *out;
+    uint8_t byte;
 
     *valuep = NULL;
     while (p != NULL && *p != '\0') {
@@ -257,9 +247,8 @@ oidc_query_param(const char *query, const char *name, char **valuep)
                 if (v[i] == '+')
                     out[o++] = ' ';
                 else if (v[i] == '%' && i + 2 < vl &&
-                    hexval(v[i + 1]) >= 0 && hexval(v[i + 2]) >= 0) {
-                    out[o++] = (char)(hexval(v[i + 1]) << 4 |
-                        hexval(v[i + 2]));
+                    meshca_hex_decode(v + i + 1, &byte, 1) == 0) {
+                    out[o++] = (char)byte;
                     i += 2;
                 } else if (v[i] == '%') {
                     free(out);

@@ -17,11 +17,19 @@
 #include <jansson.h>
 
 #include "meshca/diag.h"
+#include "meshca/err.h"
 
 /* Adds one diagnostic per key of obj not listed in allowed (NULL-ended).
  * Returns the number of unknown keys. */
 int jsonv_known_keys(const json_t *obj, const char *path,
     const char *const *allowed, struct diags *d);
+
+/* Checks that obj (at path) is an object and its keys are all in allowed
+ * (NULL-ended), with a diagnostic for each key that is not.  Returns 1 when
+ * obj is an object, 0 when it is not ("PATH: must be an object" added; the
+ * caller reads nothing from it). */
+int jsonv_object(const json_t *obj, const char *path,
+    const char *const *allowed, struct diags *d) MESHCA_WUR;
 
 int jsonv_string(const json_t *obj, const char *key, const char *path,
     int required, char **outp, struct diags *d);

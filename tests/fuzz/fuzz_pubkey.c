@@ -12,8 +12,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Checks the round trip of k and frees it. */
 static void
-roundtrip(const struct meshca_key *k)
+roundtrip(struct meshca_key *k)
 {
     struct meshca_key *k2 = NULL;
     char *line = NULL, *fp = NULL;
@@ -25,6 +26,7 @@ roundtrip(const struct meshca_key *k)
     free(line);
     free(fp);
     meshca_key_free(k2);
+    meshca_key_free(k);
 }
 
 int
@@ -33,19 +35,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct meshca_key *k = NULL;
     char *s;
 
-    if (meshca_key_from_blob(data, size, &k) == 0) {
+    if (meshca_key_from_blob(data, size, &k) == 0)
         roundtrip(k);
-        meshca_key_free(k);
-        k = NULL;
-    }
-    if ((s = malloc(size + 1)) == NULL)
-        return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
-    if (meshca_key_from_line(s, &k) == 0) {
+    /* The line parser sees the input up to its first NUL. */
+    if ((s = strndup((const char *)data, size)) != NULL &&
+        meshca_key_from_line(s, &k) == 0)
         roundtrip(k);
-        meshca_key_free(k);
-    }
     free(s);
     return 0;
 }

@@ -48,10 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *s, *id = NULL, why[512];
     size_t lens[1] = { size };
 
-    if ((s = malloc(size + 1)) == NULL)
+    if ((s = strndup((const char *)data, size)) == NULL)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     check_id(s);
     if (spiffe_pattern_check(s, why, sizeof(why)) == 0)
         (void)spiffe_match(s, "spiffe://mesh.test/ns/a/sa/b");

@@ -3,11 +3,7 @@
 # libmeshca (tests/tools/mkcert, when built), each as its line and as the
 # decoded wire blob.
 set -eu
-out=$1
-mkdir -p "$out"
-: "${BUILD:=$(cd "$(dirname "$0")/../.." && pwd)/build}"
-work=$(mktemp -d "${TMPDIR:-/tmp}/meshca-seed.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/seedlib.sh"
 emit() { # emit NAME CERTFILE
     cp "$2" "$out/line-$1"
     cut -d' ' -f2 "$2" | base64 -d >"$out/blob-$1"

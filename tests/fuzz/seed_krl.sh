@@ -1,10 +1,7 @@
 #!/usr/bin/env bash
 # Seeds for fuzz_krl: KRLs written by mkkrl (libmeshca) and by ssh-keygen -k.
 set -eu
-out=$1
-mkdir -p "$out"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/seedlib.sh"
 cd "$work"
 ssh-keygen -q -t ed25519 -N '' -f ca
 ssh-keygen -q -t ed25519 -N '' -f u

@@ -5,10 +5,7 @@
 # absurd RSA exponents and moduli, sk application strings that are not
 # printable), so the fuzzer starts next to every check.
 set -eu
-out=$1
-mkdir -p "$out"
-work=$(mktemp -d "${TMPDIR:-/tmp}/meshca-seed.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/seedlib.sh"
 n=0
 for t in "ed25519" "ecdsa -b 256" "ecdsa -b 384" "ecdsa -b 521" "rsa -b 2048"; do
     n=$((n + 1))

@@ -3,10 +3,7 @@
 # X-Forwarded-Client-Cert values as Envoy writes them, and an X.509-SVID
 # (DER) made with OpenSSL.
 set -eu
-out=$1
-mkdir -p "$out"
-work=$(mktemp -d "${TMPDIR:-/tmp}/meshca-seed.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/seedlib.sh"
 n=0
 seed() { n=$((n + 1)); printf '%s' "$1" >"$out/s-$n"; }
 seed 'spiffe://mesh.test/ns/payments/sa/api'

@@ -5,10 +5,7 @@
 #  "1" + HEADER "\n" PAYLOAD: claim sets the target signs itself, generated
 #      here with jq from a valid one by changing one thing at a time.
 set -eu
-out=$1
-mkdir -p "$out"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/seedlib.sh"
 "$BUILD/tests/bench/loadgen" mint --issuer https://idp --audience meshca --subjects 4 --dir "$work" >/dev/null
 i=0
 while read -r t; do i=$((i + 1)); printf '0%s' "$t" >"$out/token$i"; done <"$work/tokens.txt"

@@ -1,5 +1,6 @@
 /* The unit-test runner, see unit.h. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -163,4 +164,18 @@ unit_run(const struct unit_test *tests, size_t n, int argc, char **argv)
     }
     printf("# %zu passed, %zu failed\n", (size_t)passed, (size_t)failed);
     return failed == 0 ? 0 : 1;
+}
+
+void
+unit_run_threads(void *(*fn)(void *), void *args, size_t size, size_t n)
+{
+    pthread_t th[UNIT_THREADS_MAX];
+    size_t i;
+
+    ASSERT(n <= UNIT_THREADS_MAX);
+    for (i = 0; i < n; i++)
+        ASSERT_INT_EQ(pthread_create(&th[i], NULL, fn,
+            (char *)args + i * size), 0);
+    for (i = 0; i < n; i++)
+        ASSERT_INT_EQ(pthread_join(th[i], NULL), 0);
 }

@@ -52,6 +52,13 @@ int unit_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *unit_read_file(const char *path, size_t *lenp);
 void unit_write_file(const char *path, const void *data, size_t len);
 
+/* Starts fn in n threads at once (n at most UNIT_THREADS_MAX), thread i
+ * getting the i-th of the n size-byte elements of args, and waits for all
+ * of them; fails the test if a thread cannot be started or joined. */
+#define UNIT_THREADS_MAX 16
+void unit_run_threads(void *(*fn)(void *), void *args, size_t size,
+    size_t n);
+
 #define ASSERT(cond)                                                           \
     do {                                                                       \
         if (!(cond))                                                           \

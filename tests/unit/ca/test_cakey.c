@@ -2,7 +2,6 @@
  * and, as the CA key tests always did, the files meshcad keeps them in
  * (api/cakeyfile.c). */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +159,16 @@ TEST(test_cakey_load_refuses_group_or_world_access)
     ASSERT_INT_EQ(errno, ENOENT);
 }
 
+/* Makes NAME in the test directory with "openssl genpkey ARGS", mode 0600;
+ * its path in p. */
+static void
+genpkey_file(char *p, size_t plen, const char *name, const char *args)
+{
+    snprintf(p, plen, "%s/%s", unit_tmpdir(), name);
+    ASSERT_INT_EQ(unit_sh("openssl genpkey %s -out %s 2>/dev/null && chmod "
+                          "600 %s", args, p, p), 0);
+}
+
 TEST(test_cakey_load_refuses_what_is_not_a_private_key)
 {
     const char *dir = unit_tmpdir();
@@ -179,10 +188,8 @@ TEST(test_cakey_load_refuses_what_is_not_a_private_key)
     snprintf(p, sizeof(p), "%s/ossh", dir);
     ASSERT_ERR(cakeyfile_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
     /* An encrypted key: refused without prompting. */
-    ASSERT_INT_EQ(unit_sh("openssl genpkey -algorithm ed25519 -aes256 -pass "
-                          "pass:secret -out %s/enc.pem 2>/dev/null && chmod "
-                          "600 %s/enc.pem", dir, dir), 0);
-    snprintf(p, sizeof(p), "%s/enc.pem", dir);
+    genpkey_file(p, sizeof(p), "enc.pem",
+        "-algorithm ed25519 -aes256 -pass pass:secret");
     ASSERT_ERR(cakeyfile_load(p, &k), MESHCA_ERR_KEY_NOT_PRIVATE);
     /* Garbage, and an empty file. */
     snprintf(p, sizeof(p), "%s/junk.pem", dir);
@@ -198,18 +205,13 @@ TEST(test_cakey_load_refuses_what_is_not_a_private_key)
 
 TEST(test_cakey_load_refuses_weak_key_types)
 {
-    const char *dir = unit_tmpdir();
     struct cakey *k = NULL;
     char p[512];
 
-    ASSERT_INT_EQ(unit_sh("openssl genpkey -algorithm RSA -pkeyopt "
-                          "rsa_keygen_bits:1024 -out %s/rsa1024.pem 2>/dev/null"
-                          " && chmod 600 %s/rsa1024.pem", dir, dir), 0);
-    snprintf(p, sizeof(p), "%s/rsa1024.pem", dir);
+    genpkey_file(p, sizeof(p), "rsa1024.pem",
+        "-algorithm RSA -pkeyopt rsa_keygen_bits:1024");
     ASSERT_ERR(cakeyfile_load(p, &k), MESHCA_ERR_KEY_TOO_SMALL);
-    ASSERT_INT_EQ(unit_sh("openssl genpkey -algorithm ed448 -out %s/ed448.pem "
-                          "2>/dev/null && chmod 600 %s/ed448.pem", dir, dir), 0);
-    snprintf(p, sizeof(p), "%s/ed448.pem", dir);
+    genpkey_file(p, sizeof(p), "ed448.pem", "-algorithm ed448");
     ASSERT_ERR(cakeyfile_load(p, &k), MESHCA_ERR_KEY_TYPE_UNKNOWN);
     ASSERT(k == NULL);
 }
@@ -462,7 +464,6 @@ TEST(test_cakey_sign_is_thread_safe_on_a_shared_key)
 {
     struct cakey *keys[2];
     struct sign_job jobs[8];
-    pthread_t th[8];
     int i;
 
     keys[0] = gen(CAKEY_ED25519, "ed.pem");
@@ -470,14 +471,33 @@ TEST(test_cakey_sign_is_thread_safe_on_a_shared_key)
     for (i = 0; i < 8; i++) {
         jobs[i].key = keys[i % 2];
         jobs[i].failures = 0;
-        ASSERT_INT_EQ(pthread_create(&th[i], NULL, sign_many, &jobs[i]), 0);
     }
-    for (i = 0; i < 8; i++)
-        ASSERT_INT_EQ(pthread_join(th[i], NULL), 0);
+    unit_run_threads(sign_many, jobs, sizeof(jobs[0]), 8);
     for (i = 0; i < 8; i++)
         ASSERT_INT_EQ(jobs[i].failures, 0);
     cakey_free(keys[0]);
     cakey_free(keys[1]);
+}
+
+TEST(test_cakey_state_names_roundtrip)
+{
+    static const enum cakey_state all[] = { CAKEY_ACTIVE, CAKEY_NEXT,
+        CAKEY_RETIRED };
+    enum cakey_state s = CAKEY_RETIRED;
+    size_t i;
+
+    ASSERT_STR_EQ(cakey_state_name(CAKEY_ACTIVE), "active");
+    ASSERT_STR_EQ(cakey_state_name(CAKEY_NEXT), "next");
+    ASSERT_STR_EQ(cakey_state_name(CAKEY_RETIRED), "retired");
+    for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        ASSERT_OK(cakey_state_from_name(cakey_state_name(all[i]), &s));
+        ASSERT_INT_EQ(s, all[i]);
+    }
+    ASSERT_ERR(cakey_state_from_name("Active", &s),
+        MESHCA_ERR_INVALID_ARGUMENT);
+    ASSERT_ERR(cakey_state_from_name("", &s), MESHCA_ERR_INVALID_ARGUMENT);
+    ASSERT_ERR(cakey_state_from_name(NULL, &s), MESHCA_ERR_INVALID_ARGUMENT);
+    ASSERT_INT_EQ(s, CAKEY_RETIRED);
 }
 
 UNIT_MAIN(T(test_cakey_generate_writes_0600_pkcs8_and_loads_back),
@@ -491,4 +511,5 @@ UNIT_MAIN(T(test_cakey_generate_writes_0600_pkcs8_and_loads_back),
     T(test_cakey_verify_refuses_algorithm_of_another_key_type),
     T(test_cakey_set_loads_rotation_states_and_publishes_all),
     T(test_cakey_set_needs_exactly_one_active_and_no_duplicates),
-    T(test_cakey_sign_is_thread_safe_on_a_shared_key))
+    T(test_cakey_sign_is_thread_safe_on_a_shared_key),
+    T(test_cakey_state_names_roundtrip))

@@ -384,15 +384,18 @@ TEST(test_key_rejects_rsa_modulus_over_8192_bits)
     EVP_PKEY_free(pkey);
 }
 
-/* An Ed25519 (or sk-ed25519, with application "ssh:") blob of pk. */
+/*
+ * An Ed25519 (or sk-ed25519, with application "ssh:") blob of the pklen
+ * bytes of pk.
+ */
 static struct meshca_buf *
-ed25519_blob(const char *type, const uint8_t pk[32])
+ed25519_blob(const char *type, const uint8_t *pk, size_t pklen)
 {
     struct meshca_buf *b = meshca_buf_new(256);
 
     ASSERT(b != NULL);
     ASSERT_OK(meshca_buf_put_cstring(b, type));
-    ASSERT_OK(meshca_buf_put_string(b, pk, 32));
+    ASSERT_OK(meshca_buf_put_string(b, pk, pklen));
     if (strncmp(type, "sk-", 3) == 0)
         ASSERT_OK(meshca_buf_put_cstring(b, "ssh:"));
     return b;
@@ -437,7 +440,7 @@ TEST(test_key_rejects_small_order_ed25519)
             for (sign = 0; sign < 2; sign++) {
                 memcpy(pk, pts[i], 32);
                 pk[31] |= (uint8_t)(sign << 7);
-                b = ed25519_blob(types[t], pk);
+                b = ed25519_blob(types[t], pk, 32);
                 ASSERT_ERR(blob_err(b), MESHCA_ERR_KEY_SMALL_ORDER);
                 meshca_buf_free(b);
             }
@@ -449,26 +452,26 @@ TEST(test_key_rejects_small_order_ed25519)
                 ed25519_p_minus(pk, 0);
                 pk[0] = (uint8_t)(0xed + i);
                 pk[31] |= (uint8_t)(sign << 7);
-                b = ed25519_blob(types[t], pk);
+                b = ed25519_blob(types[t], pk, 32);
                 ASSERT_ERR(blob_err(b), MESHCA_ERR_KEY_INVALID_EC_POINT);
                 meshca_buf_free(b);
             }
         }
         /* A y with no x on the curve. */
         memset(pk, 0x42, sizeof(pk));
-        b = ed25519_blob(types[t], pk);
+        b = ed25519_blob(types[t], pk, 32);
         ASSERT_ERR(blob_err(b), MESHCA_ERR_KEY_INVALID_EC_POINT);
         meshca_buf_free(b);
         /* A real key still parses, and so does y = 9 (a point of large
          * order, used by other tests). */
         ASSERT(pkey != NULL);
         ASSERT(EVP_PKEY_get_raw_public_key(pkey, pk, &len) == 1);
-        b = ed25519_blob(types[t], pk);
+        b = ed25519_blob(types[t], pk, 32);
         ASSERT_OK(blob_err(b));
         meshca_buf_free(b);
         memset(pk, 0, sizeof(pk));
         pk[0] = 9;
-        b = ed25519_blob(types[t], pk);
+        b = ed25519_blob(types[t], pk, 32);
         ASSERT_OK(blob_err(b));
         meshca_buf_free(b);
     }
@@ -576,15 +579,12 @@ TEST(test_key_rejects_curve_not_matching_type)
 TEST(test_key_rejects_wrong_ed25519_length)
 {
     uint8_t pk[33] = { 0 };
-    struct meshca_buf *b = meshca_buf_new(256);
+    struct meshca_buf *b;
 
-    ASSERT(b != NULL);
-    ASSERT_OK(meshca_buf_put_cstring(b, "ssh-ed25519"));
-    ASSERT_OK(meshca_buf_put_string(b, pk, 31));
+    b = ed25519_blob("ssh-ed25519", pk, 31);
     ASSERT_ERR(blob_err(b), MESHCA_ERR_KEY_LENGTH);
-    meshca_buf_reset(b);
-    ASSERT_OK(meshca_buf_put_cstring(b, "ssh-ed25519"));
-    ASSERT_OK(meshca_buf_put_string(b, pk, 33));
+    meshca_buf_free(b);
+    b = ed25519_blob("ssh-ed25519", pk, 33);
     ASSERT_ERR(blob_err(b), MESHCA_ERR_KEY_LENGTH);
     meshca_buf_free(b);
 }
@@ -592,11 +592,8 @@ TEST(test_key_rejects_wrong_ed25519_length)
 TEST(test_key_rejects_trailing_and_truncated_data)
 {
     uint8_t pk[32] = { 9 };
-    struct meshca_buf *b = meshca_buf_new(256);
+    struct meshca_buf *b = ed25519_blob("ssh-ed25519", pk, 32);
 
-    ASSERT(b != NULL);
-    ASSERT_OK(meshca_buf_put_cstring(b, "ssh-ed25519"));
-    ASSERT_OK(meshca_buf_put_string(b, pk, 32));
     ASSERT_OK(blob_err(b));
     ASSERT_OK(meshca_buf_put_u8(b, 0));
     ASSERT_ERR(blob_err(b), MESHCA_ERR_TRAILING_DATA);

@@ -293,10 +293,13 @@ static const struct dcase cases[] = {
         "groups []); ask for a role in the policy" },
 };
 
-static void
-fill_request(const struct dcase *t, struct claims *c, const char **want,
+/* The case's claims (the caller frees them) and its request in *rq. */
+static struct claims *
+case_request(const struct dcase *t, const char **want,
     struct policy_request *rq)
 {
+    struct claims *c = mk(t->iss, t->sub, t->email, t->verified, t->g1,
+        t->g2, t->pu);
     size_t k, nw = 0;
 
     for (k = 0; k < 3 && t->want[k] != NULL; k++)
@@ -308,6 +311,7 @@ fill_request(const struct dcase *t, struct claims *c, const char **want,
     rq->ttl = t->ttl;
     rq->reason = t->reason;
     rq->role = t->role;
+    return c;
 }
 
 TEST(test_policy_decisions_table)
@@ -318,14 +322,12 @@ TEST(test_policy_decisions_table)
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const struct dcase *t = &cases[i];
         const char *want[3] = { 0 };
-        struct claims *c = mk(t->iss, t->sub, t->email, t->verified, t->g1,
-            t->g2, t->pu);
         struct policy_request rq;
+        struct claims *c = case_request(t, want, &rq);
         struct policy_decision *d = NULL;
         char joined[512] = "";
         int r;
 
-        fill_request(t, c, want, &rq);
         r = policy_decide(p, &rq, &d);
         if (t->erole != NULL) {
             if (r != 0)
@@ -375,14 +377,12 @@ TEST(test_policy_explain_agrees_with_decide_on_every_case)
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const struct dcase *t = &cases[i];
         const char *want[3] = { 0 };
-        struct claims *c = mk(t->iss, t->sub, t->email, t->verified, t->g1,
-            t->g2, t->pu);
         struct policy_request rq;
+        struct claims *c = case_request(t, want, &rq);
         struct policy_decision *d = NULL;
         json_t *ex, *pr;
         int r;
 
-        fill_request(t, c, want, &rq);
         r = policy_decide(p, &rq, &d);
         ex = policy_explain(p, &rq);
         ASSERT(ex != NULL);

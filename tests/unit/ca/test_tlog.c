@@ -342,16 +342,30 @@ flip_each_bit_rejected_incl(const uint8_t leaf[32], uint64_t index,
     }
 }
 
-/* The proof length the vectors give for (index, size), or -1. */
+/* Fails unless got (ng hashes) is the proof Go gives, want (nw hashes). */
+static void
+proof_is_gos(const char *what, uint8_t got[][TLOG_HASH_LEN], size_t ng,
+    uint8_t want[][TLOG_HASH_LEN], size_t nw)
+{
+    if (ng != nw || memcmp(got, want, nw * 32) != 0)
+        unit_fail(__FILE__, __LINE__, "%s: %zu hashes, Go has %zu%s", what,
+            ng, nw, ng == nw ? " (bytes differ)" : "");
+}
+
+/*
+ * The proof length the vectors give for the case whose field k1 is v1 and
+ * k2 is v2 ("index"/"size" for inclusion, "old"/"new" for consistency), or -1.
+ */
 static long
-incl_len(const json_t *list, uint64_t index, uint64_t size)
+proof_len(const json_t *list, const char *k1, uint64_t v1, const char *k2,
+    uint64_t v2)
 {
     const json_t *c;
     size_t i;
 
     json_array_foreach(list, i, c)
     {
-        if (vint(c, "index") == index && vint(c, "size") == size)
+        if (vint(c, k1) == v1 && vint(c, k2) == v2)
             return (long)json_array_size(vget(c, "proof"));
     }
     return -1;
@@ -364,6 +378,7 @@ TEST(test_tlog_inclusion_proofs_match_go)
     struct tlog_edge e;
     uint8_t want[TLOG_PROOF_MAX][32], got[TLOG_PROOF_MAX][32];
     uint8_t root[32], other[32], leaf[32];
+    char what[96];
     size_t i, j, nw, ng;
     uint64_t index, size;
     int checked = 0;
@@ -375,11 +390,9 @@ TEST(test_tlog_inclusion_proofs_match_go)
         size = vint(c, "size");
         nw = b64_hashes(vget(c, "proof"), want);
         ASSERT_OK(tlog_prove_inclusion(index, size, store_read, &s, got, &ng));
-        if (ng != nw || memcmp(got, want, nw * 32) != 0)
-            unit_fail(__FILE__, __LINE__,
-                "inclusion proof of %llu in %llu: %zu hashes, Go has %zu%s",
-                (unsigned long long)index, (unsigned long long)size, ng, nw,
-                ng == nw ? " (bytes differ)" : "");
+        snprintf(what, sizeof(what), "inclusion proof of %llu in %llu",
+            (unsigned long long)index, (unsigned long long)size);
+        proof_is_gos(what, got, ng, want, nw);
         entry_leaf(index, leaf);
         vroot(v, size, root);
         ASSERT_OK(tlog_verify_inclusion(leaf, index, size, want, nw, root));
@@ -400,7 +413,8 @@ TEST(test_tlog_inclusion_proofs_match_go)
         json_array_foreach(list, j, d)
         {
             if (vint(d, "index") != index || vint(d, "size") == size ||
-                incl_len(list, index, vint(d, "size")) == (long)nw)
+                proof_len(list, "index", index, "size", vint(d, "size")) ==
+                    (long)nw)
                 continue;
             ASSERT_ERR(tlog_verify_inclusion(
                            leaf, index, vint(d, "size"), want, nw, root),
@@ -411,20 +425,6 @@ TEST(test_tlog_inclusion_proofs_match_go)
     ASSERT(checked > 100);
     ASSERT(!s.crossed_tile);
     json_decref(v);
-}
-
-static long
-cons_len(const json_t *list, uint64_t old, uint64_t new_size)
-{
-    const json_t *c;
-    size_t i;
-
-    json_array_foreach(list, i, c)
-    {
-        if (vint(c, "old") == old && vint(c, "new") == new_size)
-            return (long)json_array_size(vget(c, "proof"));
-    }
-    return -1;
 }
 
 static void
@@ -456,7 +456,7 @@ check_consistency_rejections(const json_t *list, uint64_t old, uint64_t nsz,
     for (k = 0; k < json_array_size(list); k++) {
         d = json_array_get(list, k);
         if (vint(d, "new") != nsz || vint(d, "old") == old ||
-            cons_len(list, vint(d, "old"), nsz) == (long)n)
+            proof_len(list, "old", vint(d, "old"), "new", nsz) == (long)n)
             continue;
         ASSERT_ERR(tlog_verify_consistency(vint(d, "old"), nsz, ro, rn, p, n),
             MESHCA_ERR_TLOG_PROOF);
@@ -470,6 +470,7 @@ TEST(test_tlog_consistency_proofs_match_go)
     struct tlog_edge e;
     uint8_t want[TLOG_PROOF_MAX][32], got[TLOG_PROOF_MAX][32];
     uint8_t ro[32], rn[32];
+    char what[96];
     size_t i, nw, ng;
     uint64_t old, nsz;
     int checked = 0, equal = 0;
@@ -481,11 +482,9 @@ TEST(test_tlog_consistency_proofs_match_go)
         nsz = vint(c, "new");
         nw = b64_hashes(vget(c, "proof"), want);
         ASSERT_OK(tlog_prove_consistency(old, nsz, store_read, &s, got, &ng));
-        if (ng != nw || memcmp(got, want, nw * 32) != 0)
-            unit_fail(__FILE__, __LINE__,
-                "consistency proof %llu -> %llu: %zu hashes, Go has %zu%s",
-                (unsigned long long)old, (unsigned long long)nsz, ng, nw,
-                ng == nw ? " (bytes differ)" : "");
+        snprintf(what, sizeof(what), "consistency proof %llu -> %llu",
+            (unsigned long long)old, (unsigned long long)nsz);
+        proof_is_gos(what, got, ng, want, nw);
         vroot(v, old, ro);
         vroot(v, nsz, rn);
         ASSERT_OK(tlog_verify_consistency(old, nsz, ro, rn, want, nw));
