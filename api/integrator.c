@@ -12,6 +12,7 @@
 
 #include "meshca/clock.h"
 #include "meshca/tlog.h"
+#include "db.h"
 #include "entry.h"
 #include "integrator.h"
 #include "log.h"
@@ -81,20 +82,6 @@ be_uint(const char *p, int n)
     for (i = 0; i < n; i++)
         v = v << 8 | b[i];
     return v;
-}
-
-static int
-exec_ok(PGconn *c, const char *sql)
-{
-    PGresult *res = PQexec(c, sql);
-    int ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
-        PQresultStatus(res) == PGRES_TUPLES_OK;
-
-    if (!ok)
-        log_msg(LOG_LEVEL_ERROR, "log integrator: %s",
-            PQresultErrorMessage(res));
-    PQclear(res);
-    return ok;
 }
 
 /* Reads stored hashes from log_tiles (tlog_read_cb). */
@@ -489,7 +476,7 @@ commit_round(struct integrator *it, struct rec *recs, int n, int legacy,
             PQgetvalue(res, n - 1, 0));
         it->wm_seq = recs[n - 1].seq;
     }
-    if (!exec_ok(it->c, "BEGIN"))
+    if (db_exec(it->c, "log integrator", "BEGIN", 0, NULL) != 0)
         return -1;
     for (i = 0; i < n; i++)
         if (!recs[i].ok && write_quarantine(it, &recs[i]) != 0)
@@ -504,7 +491,7 @@ commit_round(struct integrator *it, struct rec *recs, int n, int legacy,
             goto fail;
     if (write_state(it, old_size) != 0 ||
         (it->size != old_size && write_checkpoint(it) != 0) ||
-        !exec_ok(it->c, "COMMIT"))
+        db_exec(it->c, "log integrator", "COMMIT", 0, NULL) != 0)
         goto fail;
     for (l = 0; l < LEVELS; l++)
         it->tiles[l].dirty = 0;
@@ -516,7 +503,7 @@ commit_round(struct integrator *it, struct rec *recs, int n, int legacy,
         atomic_store(&it->published, it->size);
     return good + bad;
 fail:
-    (void)exec_ok(it->c, "ROLLBACK");
+    (void)db_exec(it->c, "log integrator", "ROLLBACK", 0, NULL);
     return -1;
 }
 

@@ -125,21 +125,44 @@ es256_sign(EVP_PKEY *key, const char *input, unsigned char raw[64])
     EVP_MD_CTX_free(md);
 }
 
+/* The signing input: header and payload (JSON text), each base64url. */
+static char *
+signing_input(const char *header, const char *payload)
+{
+    char *h = b64u(header, strlen(header)), *p = b64u(payload, strlen(payload));
+    char *input = NULL;
+
+    if (asprintf(&input, "%s.%s", h, p) < 0)
+        unit_fail(__FILE__, __LINE__, "alloc");
+    free(h);
+    free(p);
+    return input;
+}
+
+/* input.signature, the signature base64url; a new token. */
+static char *
+with_signature(const char *input, const void *sig, size_t len)
+{
+    char *s = b64u(sig, len), *tok = NULL;
+
+    if (asprintf(&tok, "%s.%s", input, s) < 0)
+        tok = NULL;
+    free(s);
+    return tok;
+}
+
 /* header.payload (given as JSON text) signed with key for alg: RS256,
  * PS256, ES256, or "none" (empty signature).  Returns a new token. */
 static char *
 sign_token(const char *header, const char *payload, EVP_PKEY *key,
     const char *alg)
 {
-    char *h = b64u(header, strlen(header)), *p = b64u(payload, strlen(payload));
-    char *input = NULL, *sig = NULL, *tok = NULL;
+    char *input = signing_input(header, payload), *tok;
     unsigned char raw[1024];
     size_t rl = sizeof(raw);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     EVP_PKEY_CTX *pctx = NULL;
 
-    if (asprintf(&input, "%s.%s", h, p) < 0)
-        unit_fail(__FILE__, __LINE__, "alloc");
     if (strcmp(alg, "ES256") == 0) {
         es256_sign(key, input, raw);
         rl = 64;
@@ -154,14 +177,9 @@ sign_token(const char *header, const char *payload, EVP_PKEY *key,
             unit_fail(__FILE__, __LINE__, "rsa sign");
     } else
         rl = 0;
-    sig = b64u(raw, rl);
-    if (asprintf(&tok, "%s.%s", input, sig) < 0)
-        tok = NULL;
+    tok = with_signature(input, raw, rl);
     EVP_MD_CTX_free(md);
-    free(h);
-    free(p);
     free(input);
-    free(sig);
     return tok;
 }
 
@@ -170,22 +188,15 @@ static char *
 sign_hs256(const char *header, const char *payload, const void *secret,
     size_t slen)
 {
-    char *h = b64u(header, strlen(header)), *p = b64u(payload, strlen(payload));
-    char *input = NULL, *sig, *tok = NULL;
+    char *input = signing_input(header, payload), *tok;
     unsigned char mac[32];
     unsigned int ml = sizeof(mac);
 
-    if (asprintf(&input, "%s.%s", h, p) < 0 ||
-        HMAC(EVP_sha256(), secret, (int)slen, (unsigned char *)input,
-            strlen(input), mac, &ml) == NULL)
+    if (HMAC(EVP_sha256(), secret, (int)slen, (unsigned char *)input,
+        strlen(input), mac, &ml) == NULL)
         unit_fail(__FILE__, __LINE__, "hmac");
-    sig = b64u(mac, ml);
-    if (asprintf(&tok, "%s.%s", input, sig) < 0)
-        tok = NULL;
-    free(h);
-    free(p);
+    tok = with_signature(input, mac, ml);
     free(input);
-    free(sig);
     return tok;
 }
 
@@ -772,21 +783,17 @@ TEST(test_identity_refuses_tampered_and_malformed_tokens)
     free(evil);
     /* ES256: an all-zero signature, and one of the wrong length */
     {
-        char *h = b64u(HDR_ES, strlen(HDR_ES)), *p = b64u(cl, strlen(cl));
+        char *input = signing_input(HDR_ES, cl);
         unsigned char zero[64] = { 0 };
-        char *z = b64u(zero, 64), *z2 = b64u(zero, 63);
 
-        ASSERT(asprintf(&t, "%s.%s.%s", h, p, z) > 0);
+        ASSERT((t = with_signature(input, zero, 64)) != NULL);
         expect_refused("ES256 all-zero signature", t,
             "signature verification failed");
         free(t);
-        ASSERT(asprintf(&t, "%s.%s.%s", h, p, z2) > 0);
+        ASSERT((t = with_signature(input, zero, 63)) != NULL);
         expect_refused("ES256 63-byte signature", t, "wrong length");
         free(t);
-        free(h);
-        free(p);
-        free(z);
-        free(z2);
+        free(input);
     }
     /* A JWE (five parts) and a three-part one claiming encryption. */
     expect_refused("a JWE (five parts)", "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEy"

@@ -27,26 +27,30 @@ render(const struct labelled *l)
     return s;
 }
 
+/* Asserts that l's exposition holds the sample line. */
+static void
+expect_sample(const struct labelled *l, const char *line)
+{
+    char *s = render(l);
+
+    if (strstr(s, line) == NULL)
+        unit_fail(__FILE__, __LINE__, "no \"%s\" in:\n%s", line, s);
+    free(s);
+}
+
 TEST(test_metrics_known_labels_start_at_zero)
 {
     struct metrics m;
-    char *s;
 
     metrics_init(&m);
-    s = render(&m.denied);
-    ASSERT(strstr(s, "meshca_denials_total{reason=\"policy\"} 0\n") != NULL);
-    ASSERT(
-        strstr(s, "meshca_denials_total{reason=\"ledger_unavailable\"} 0\n") !=
-        NULL);
-    free(s);
-    s = render(&m.reloads);
-    ASSERT(strstr(s, "meshca_policy_reloads_total{result=\"refused\"} 0\n") !=
-           NULL);
-    ASSERT(strstr(s, "meshca_policy_reloads_total{result=\"ok\"} 0\n") != NULL);
-    free(s);
-    s = render(&m.responses);
-    ASSERT(strstr(s, "meshca_http_responses_total{code=\"503\"} 0\n") != NULL);
-    free(s);
+    expect_sample(&m.denied, "meshca_denials_total{reason=\"policy\"} 0\n");
+    expect_sample(&m.denied,
+        "meshca_denials_total{reason=\"ledger_unavailable\"} 0\n");
+    expect_sample(&m.reloads,
+        "meshca_policy_reloads_total{result=\"refused\"} 0\n");
+    expect_sample(&m.reloads, "meshca_policy_reloads_total{result=\"ok\"} 0\n");
+    expect_sample(&m.responses,
+        "meshca_http_responses_total{code=\"503\"} 0\n");
     metrics_free(&m);
 }
 
@@ -65,13 +69,9 @@ TEST(test_metrics_zero_then_inc_counts_once)
     free(s);
     metrics_inc(&m.issued, "bench");
     metrics_inc(&m.denied, "policy");
-    s = render(&m.issued);
-    ASSERT(strstr(s, "meshca_certificates_issued_total{role=\"bench\"} 1\n") !=
-           NULL);
-    free(s);
-    s = render(&m.denied);
-    ASSERT(strstr(s, "meshca_denials_total{reason=\"policy\"} 1\n") != NULL);
-    free(s);
+    expect_sample(&m.issued,
+        "meshca_certificates_issued_total{role=\"bench\"} 1\n");
+    expect_sample(&m.denied, "meshca_denials_total{reason=\"policy\"} 1\n");
     metrics_free(&m);
 }
 
