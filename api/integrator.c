@@ -722,29 +722,23 @@ integrator_quarantined(struct integrator *it)
 int
 integrator_write_metrics(struct integrator *it, struct meshca_buf *out)
 {
+    const struct metric_value v[] = {
+        { "meshca_log_size", "gauge", "Records in the transparency log (the "
+            "last checkpoint this replica published).",
+            (long long)atomic_load(&it->published) },
+        { "meshca_log_integrated_total", "counter",
+            "Records this replica put in the log.",
+            (long long)atomic_load(&it->integrated) },
+        { "meshca_log_quarantined", "gauge", "Ledger rows without a valid "
+            "MAC, kept out of the log (any replica found them).",
+            (long long)atomic_load(&it->quarantine_seen) },
+        { "meshca_log_integrator", "gauge",
+            "1 when this replica holds the integrator lock.",
+            atomic_load(&it->is_leader) },
+    };
     int r;
 
-    if ((r = metrics_printf(out,
-        "# HELP meshca_log_size Records in the transparency log (the last "
-        "checkpoint this replica published).\n"
-        "# TYPE meshca_log_size gauge\n"
-        "meshca_log_size %llu\n"
-        "# HELP meshca_log_integrated_total Records this replica put in the "
-        "log.\n"
-        "# TYPE meshca_log_integrated_total counter\n"
-        "meshca_log_integrated_total %llu\n"
-        "# HELP meshca_log_quarantined Ledger rows without a valid MAC, kept "
-        "out of the log (any replica found them).\n"
-        "# TYPE meshca_log_quarantined gauge\n"
-        "meshca_log_quarantined %llu\n"
-        "# HELP meshca_log_integrator 1 when this replica holds the "
-        "integrator lock.\n"
-        "# TYPE meshca_log_integrator gauge\n"
-        "meshca_log_integrator %d\n",
-        (unsigned long long)atomic_load(&it->published),
-        (unsigned long long)atomic_load(&it->integrated),
-        (unsigned long long)atomic_load(&it->quarantine_seen),
-        atomic_load(&it->is_leader))) != 0)
+    if ((r = metrics_write_values(out, v, sizeof(v) / sizeof(v[0]))) != 0)
         return r;
     return metrics_write_histogram(out, "meshca_log_round_duration_seconds",
         "Time of one integration round.", &it->round_us);

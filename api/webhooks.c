@@ -371,31 +371,35 @@ webhooks_count_lost(struct webhooks *w, size_t n)
 int
 webhooks_write_metrics(const struct webhooks *w, struct meshca_buf *out)
 {
+    int r;
+
     if (w == NULL)
         return 0;
-    return metrics_printf(out, "# HELP meshca_webhook_deliveries_total "
-        "Webhook notifications by outcome: delivered, failed (gave up after "
-        "every retry), lost (could not be queued).\n"
-        "# TYPE meshca_webhook_deliveries_total counter\n"
-        "meshca_webhook_deliveries_total{result=\"delivered\"} %llu\n"
-        "meshca_webhook_deliveries_total{result=\"failed\"} %llu\n"
-        "meshca_webhook_deliveries_total{result=\"lost\"} %llu\n"
-        "# HELP meshca_webhook_attempt_failures_total Webhook delivery "
-        "attempts that failed (each is retried with backoff).\n"
-        "# TYPE meshca_webhook_attempt_failures_total counter\n"
-        "meshca_webhook_attempt_failures_total %llu\n"
-        "# HELP meshca_webhook_recovered_total Webhook notifications the "
-        "ledger sweep queued because the immediate path missed them.\n"
-        "# TYPE meshca_webhook_recovered_total counter\n"
-        "meshca_webhook_recovered_total %llu\n"
-        "# HELP meshca_webhook_pending Webhook notifications queued and not "
-        "yet delivered or given up (-1: not known yet).\n"
-        "# TYPE meshca_webhook_pending gauge\n"
-        "meshca_webhook_pending %lld\n",
-        (unsigned long long)atomic_load(&w->delivered),
-        (unsigned long long)atomic_load(&w->failed),
-        (unsigned long long)atomic_load(&w->lost),
-        (unsigned long long)atomic_load(&w->attempt_failures),
-        (unsigned long long)atomic_load(&w->recovered),
-        (long long)atomic_load(&w->pending));
+    {
+        const struct metric_value v[] = {
+            { "meshca_webhook_attempt_failures_total", "counter", "Webhook "
+                "delivery attempts that failed (each is retried with "
+                "backoff).", (long long)atomic_load(&w->attempt_failures) },
+            { "meshca_webhook_recovered_total", "counter", "Webhook "
+                "notifications the ledger sweep queued because the "
+                "immediate path missed them.",
+                (long long)atomic_load(&w->recovered) },
+            { "meshca_webhook_pending", "gauge", "Webhook notifications "
+                "queued and not yet delivered or given up (-1: not known "
+                "yet).", (long long)atomic_load(&w->pending) },
+        };
+
+        if ((r = metrics_printf(out, "# HELP meshca_webhook_deliveries_total "
+            "Webhook notifications by outcome: delivered, failed (gave up "
+            "after every retry), lost (could not be queued).\n"
+            "# TYPE meshca_webhook_deliveries_total counter\n"
+            "meshca_webhook_deliveries_total{result=\"delivered\"} %llu\n"
+            "meshca_webhook_deliveries_total{result=\"failed\"} %llu\n"
+            "meshca_webhook_deliveries_total{result=\"lost\"} %llu\n",
+            (unsigned long long)atomic_load(&w->delivered),
+            (unsigned long long)atomic_load(&w->failed),
+            (unsigned long long)atomic_load(&w->lost))) != 0)
+            return r;
+        return metrics_write_values(out, v, sizeof(v) / sizeof(v[0]));
+    }
 }

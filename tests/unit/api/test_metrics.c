@@ -8,23 +8,29 @@
 #include "meshca/version.h"
 #include "../../lib/unit.h"
 
-/* The labelled counter's exposition, NUL-terminated (caller frees). */
+/* What b holds, NUL-terminated (caller frees); frees b. */
 static char *
-render(const struct labelled *l)
+buf_text(struct meshca_buf *b)
 {
-    struct meshca_buf *b = meshca_buf_new(1 << 20);
-    char *s;
-    size_t n;
+    size_t n = meshca_buf_len(b);
+    char *s = malloc(n + 1);
 
-    ASSERT(b != NULL);
-    ASSERT_INT_EQ(metrics_write_labelled(b, l, "help"), 0);
-    n = meshca_buf_len(b);
-    s = malloc(n + 1);
     ASSERT(s != NULL);
     memcpy(s, meshca_buf_ptr(b), n);
     s[n] = '\0';
     meshca_buf_free(b);
     return s;
+}
+
+/* The labelled counter's exposition, NUL-terminated (caller frees). */
+static char *
+render(const struct labelled *l)
+{
+    struct meshca_buf *b = meshca_buf_new(1 << 20);
+
+    ASSERT(b != NULL);
+    ASSERT_INT_EQ(metrics_write_labelled(b, l, "help"), 0);
+    return buf_text(b);
 }
 
 /* Asserts that l's exposition holds the sample line. */
@@ -75,21 +81,35 @@ TEST(test_metrics_zero_then_inc_counts_once)
     metrics_free(&m);
 }
 
+TEST(test_metrics_write_values_help_type_and_sample)
+{
+    static const struct metric_value v[] = {
+        { "meshca_x_total", "counter", "Things done.", 7 },
+        { "meshca_y", "gauge", "Things waiting (-1: not known yet).", -1 },
+    };
+    static const char want[] = "# HELP meshca_x_total Things done.\n"
+        "# TYPE meshca_x_total counter\nmeshca_x_total 7\n"
+        "# HELP meshca_y Things waiting (-1: not known yet).\n"
+        "# TYPE meshca_y gauge\nmeshca_y -1\n";
+    struct meshca_buf *b = meshca_buf_new(1 << 20);
+    char *s;
+
+    ASSERT(b != NULL);
+    ASSERT_OK(metrics_write_values(b, v, 2));
+    s = buf_text(b);
+    ASSERT_STR_EQ(s, want);
+    free(s);
+}
+
 TEST(test_metrics_build_info_and_process)
 {
     struct meshca_buf *b = meshca_buf_new(1 << 20);
     char *s, want[128];
-    size_t n;
 
     ASSERT(b != NULL);
     ASSERT_INT_EQ(metrics_write_build_info(b), 0);
     ASSERT_INT_EQ(metrics_write_process(b), 0);
-    n = meshca_buf_len(b);
-    s = malloc(n + 1);
-    ASSERT(s != NULL);
-    memcpy(s, meshca_buf_ptr(b), n);
-    s[n] = '\0';
-    meshca_buf_free(b);
+    s = buf_text(b);
     snprintf(want, sizeof(want), "meshca_build_info{version=\"%s\"} 1\n",
         MESHCA_VERSION);
     ASSERT(strstr(s, want) != NULL);
@@ -104,4 +124,5 @@ TEST(test_metrics_build_info_and_process)
 
 UNIT_MAIN(T(test_metrics_known_labels_start_at_zero),
     T(test_metrics_zero_then_inc_counts_once),
+    T(test_metrics_write_values_help_type_and_sample),
     T(test_metrics_build_info_and_process))
