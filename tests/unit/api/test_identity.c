@@ -850,60 +850,55 @@ TEST(test_identity_refuses_tampered_and_malformed_tokens)
 
 TEST(test_identity_refuses_claims_of_the_wrong_type)
 {
+    /* Each is payload() patched with patch, signed RS256 with rsa_key. */
+    static const struct {
+        const char *name, *patch, *part;
+    } cases[] = {
+        { "exp as a string", "{\"exp\":\"99999999999\"}",
+            "exp is missing or not a number" },
+        { "exp missing", "{\"exp\":null}", "exp is missing or not a number" },
+        { "exp beyond year 9999", "{\"exp\":9223372036854775807}",
+            "exp is out of range" },
+        { "exp 1e300", "{\"exp\":1e300}", "exp is out of range" },
+        { "exp negative", "{\"exp\":-1}", "exp is out of range" },
+        { "iat missing", "{\"iat\":null}", "iat is missing or not a number" },
+        { "iat far in the past (overflow)", "{\"iat\":-9223372036854775807}",
+            "iat is out of range" },
+        { "nbf as a string", "{\"nbf\":\"0\"}", "nbf is not a number" },
+        { "auth_time as a boolean", "{\"auth_time\":true}",
+            "auth_time is not a number" },
+        { "groups a string", "{\"groups\":\"admins\"}",
+            "groups must be an array of strings" },
+        { "groups holding a number", "{\"groups\":[\"a\",7]}",
+            "groups must be an array of strings" },
+        { "email a number", "{\"email\":7}", "email is not a string" },
+        { "email with a newline", "{\"email\":\"a@b.c\\nx\"}",
+            "email holds control characters" },
+        { "email_verified a word", "{\"email_verified\":\"yes\"}",
+            "email_verified must be a boolean" },
+        /* A string is not a boolean (issue #13): "true" was taken as
+         * verified. */
+        { "email_verified the string true", "{\"email_verified\":\"true\"}",
+            "email_verified must be a boolean" },
+        { "email_verified the string false", "{\"email_verified\":\"false\"}",
+            "email_verified_string" },
+        { "nonce an object", "{\"nonce\":{}}", "nonce is not a string" },
+        { "azp a number", "{\"azp\":1}", "azp is not a string" },
+        { "sub missing", "{\"sub\":null}",
+            "sub is missing or not a non-empty string" },
+        { "sub empty", "{\"sub\":\"\"}",
+            "sub is missing or not a non-empty string" },
+        { "sub a number", "{\"sub\":42}",
+            "sub is missing or not a non-empty string" },
+        { "sub with control characters", "{\"sub\":\"alice\\r\\nadmin\"}",
+            "control characters" },
+    };
+    size_t i;
+
     setup();
-    refuse("exp as a string", HDR_RS, payload("{\"exp\":\"99999999999\"}"),
-        rsa_key, "RS256", "exp is missing or not a number");
-    refuse("exp missing", HDR_RS, payload("{\"exp\":null}"), rsa_key, "RS256",
-        "exp is missing or not a number");
-    refuse("exp beyond year 9999", HDR_RS,
-        payload("{\"exp\":9223372036854775807}"), rsa_key, "RS256",
-        "exp is out of range");
-    refuse("exp 1e300", HDR_RS, payload("{\"exp\":1e300}"), rsa_key, "RS256",
-        "exp is out of range");
-    refuse("exp negative", HDR_RS, payload("{\"exp\":-1}"), rsa_key, "RS256",
-        "exp is out of range");
-    refuse("iat missing", HDR_RS, payload("{\"iat\":null}"), rsa_key, "RS256",
-        "iat is missing or not a number");
-    refuse("iat far in the past (overflow)", HDR_RS,
-        payload("{\"iat\":-9223372036854775807}"), rsa_key, "RS256",
-        "iat is out of range");
-    refuse("nbf as a string", HDR_RS, payload("{\"nbf\":\"0\"}"), rsa_key,
-        "RS256", "nbf is not a number");
-    refuse("auth_time as a boolean", HDR_RS, payload("{\"auth_time\":true}"),
-        rsa_key, "RS256", "auth_time is not a number");
-    refuse("groups a string", HDR_RS, payload("{\"groups\":\"admins\"}"),
-        rsa_key, "RS256", "groups must be an array of strings");
-    refuse("groups holding a number", HDR_RS,
-        payload("{\"groups\":[\"a\",7]}"), rsa_key, "RS256",
-        "groups must be an array of strings");
-    refuse("email a number", HDR_RS, payload("{\"email\":7}"), rsa_key,
-        "RS256", "email is not a string");
-    refuse("email with a newline", HDR_RS,
-        payload("{\"email\":\"a@b.c\\nx\"}"), rsa_key, "RS256",
-        "email holds control characters");
-    refuse("email_verified a word", HDR_RS,
-        payload("{\"email_verified\":\"yes\"}"), rsa_key, "RS256",
-        "email_verified must be a boolean");
-    /* A string is not a boolean (issue #13): "true" was taken as verified. */
-    refuse("email_verified the string true", HDR_RS,
-        payload("{\"email_verified\":\"true\"}"), rsa_key, "RS256",
-        "email_verified must be a boolean");
-    refuse("email_verified the string false", HDR_RS,
-        payload("{\"email_verified\":\"false\"}"), rsa_key, "RS256",
-        "email_verified_string");
-    refuse("nonce an object", HDR_RS, payload("{\"nonce\":{}}"), rsa_key,
-        "RS256", "nonce is not a string");
-    refuse("azp a number", HDR_RS, payload("{\"azp\":1}"), rsa_key, "RS256",
-        "azp is not a string");
-    refuse("sub missing", HDR_RS, payload("{\"sub\":null}"), rsa_key, "RS256",
-        "sub is missing or not a non-empty string");
-    refuse("sub empty", HDR_RS, payload("{\"sub\":\"\"}"), rsa_key, "RS256",
-        "sub is missing or not a non-empty string");
-    refuse("sub a number", HDR_RS, payload("{\"sub\":42}"), rsa_key, "RS256",
-        "sub is missing or not a non-empty string");
-    refuse("sub with control characters", HDR_RS,
-        payload("{\"sub\":\"alice\\r\\nadmin\"}"), rsa_key, "RS256",
-        "control characters");
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        refuse(cases[i].name, HDR_RS, payload(cases[i].patch), rsa_key,
+            "RS256", cases[i].part);
     teardown();
 }
 
