@@ -401,6 +401,13 @@ refuse(const char *name, const char *header, char *claims, EVP_PKEY *key,
     free(claims);
 }
 
+/* refuse() for a header: the default claims, signed RS256 with rsa_key. */
+static void
+refuse_header(const char *name, const char *header, const char *part)
+{
+    refuse(name, header, payload(NULL), rsa_key, "RS256", part);
+}
+
 static struct claims *
 accept(const char *tok)
 {
@@ -652,8 +659,8 @@ TEST(test_identity_refuses_forged_algorithms_and_keys)
         "alg HS256 is not allowed");
     free(t);
     /* Even signed with an allowed alg, the oct key's kid names no key. */
-    refuse("RS256 naming the oct key's kid", "{\"alg\":\"RS256\","
-        "\"kid\":\"hmac-1\"}", payload(NULL), rsa_key, "RS256",
+    refuse_header("RS256 naming the oct key's kid",
+        "{\"alg\":\"RS256\",\"kid\":\"hmac-1\"}",
         "unknown key id (kid) hmac-1");
     refuse("a key whose use is enc", "{\"alg\":\"RS256\",\"kid\":\"enc-1\"}",
         payload(NULL), enc_rsa, "RS256", "unknown key id (kid) enc-1");
@@ -667,25 +674,25 @@ TEST(test_identity_refuses_forged_algorithms_and_keys)
     refuse("PS256 where only RS256 and ES256 are allowed",
         "{\"alg\":\"PS256\",\"kid\":\"rsa-1\"}", payload(NULL), rsa_key, "PS256",
         "alg PS256 is not allowed");
-    refuse("RS256 naming the EC key", "{\"alg\":\"RS256\",\"kid\":\"ec-1\"}",
-        payload(NULL), rsa_key, "RS256", "key ec-1 cannot verify alg RS256");
+    refuse_header("RS256 naming the EC key",
+        "{\"alg\":\"RS256\",\"kid\":\"ec-1\"}",
+        "key ec-1 cannot verify alg RS256");
     refuse("ES256 naming the RSA key", "{\"alg\":\"ES256\",\"kid\":\"rsa-1\"}",
         payload(NULL), ec_key, "ES256", "key rsa-1 cannot verify alg ES256");
-    refuse("unknown kid", "{\"alg\":\"RS256\",\"kid\":\"nope\"}", payload(NULL),
-        rsa_key, "RS256", "unknown key id (kid) nope");
-    refuse("kid with path junk", "{\"alg\":\"RS256\","
-        "\"kid\":\"../../../../etc/passwd\"}", payload(NULL), rsa_key, "RS256",
+    refuse_header("unknown kid", "{\"alg\":\"RS256\",\"kid\":\"nope\"}",
+        "unknown key id (kid) nope");
+    refuse_header("kid with path junk",
+        "{\"alg\":\"RS256\",\"kid\":\"../../../../etc/passwd\"}",
         "unknown key id (kid) ../../../../etc/passwd");
-    refuse("kid with SQL junk", "{\"alg\":\"RS256\","
-        "\"kid\":\"rsa-1' OR '1'='1\"}", payload(NULL), rsa_key, "RS256",
+    refuse_header("kid with SQL junk",
+        "{\"alg\":\"RS256\",\"kid\":\"rsa-1' OR '1'='1\"}",
         "unknown key id (kid) rsa-1' OR '1'='1");
-    refuse("kid with control bytes", "{\"alg\":\"RS256\","
-        "\"kid\":\"rsa-1\\n\\u001b[31m\"}", payload(NULL), rsa_key, "RS256",
+    refuse_header("kid with control bytes",
+        "{\"alg\":\"RS256\",\"kid\":\"rsa-1\\n\\u001b[31m\"}",
         "unknown key id (kid) rsa-1??[31m");
-    refuse("kid a number", "{\"alg\":\"RS256\",\"kid\":1}", payload(NULL),
-        rsa_key, "RS256", "kid must be a string");
-    refuse("no kid with two keys in the set", "{\"alg\":\"RS256\"}",
-        payload(NULL), rsa_key, "RS256",
+    refuse_header("kid a number", "{\"alg\":\"RS256\",\"kid\":1}",
+        "kid must be a string");
+    refuse_header("no kid with two keys in the set", "{\"alg\":\"RS256\"}",
         "the token has no kid and the issuer has 2 keys");
     /* Headers that point at or carry the attacker's key. */
     refuse("jku to an attacker key set", "{\"alg\":\"RS256\",\"kid\":\"rsa-1\","
@@ -798,30 +805,31 @@ TEST(test_identity_refuses_tampered_and_malformed_tokens)
     /* A JWE (five parts) and a three-part one claiming encryption. */
     expect_refused("a JWE (five parts)", "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEy"
         "NTZHQ00ifQ.a.b.c.d", "more than three parts (an encrypted JWE?)");
-    refuse("enc in a JWS header", "{\"alg\":\"RS256\",\"kid\":\"rsa-1\","
-        "\"enc\":\"A256GCM\"}", payload(NULL), rsa_key, "RS256",
+    refuse_header("enc in a JWS header",
+        "{\"alg\":\"RS256\",\"kid\":\"rsa-1\",\"enc\":\"A256GCM\"}",
         "encrypted tokens (JWE) are not accepted");
-    refuse("nested JWT", "{\"alg\":\"RS256\",\"kid\":\"rsa-1\",\"cty\":\"JWT\"}",
-        payload(NULL), rsa_key, "RS256", "nested JWTs (cty JWT) are not");
-    refuse("other cty", "{\"alg\":\"RS256\",\"kid\":\"rsa-1\","
-        "\"cty\":\"text/plain\"}", payload(NULL), rsa_key, "RS256",
+    refuse_header("nested JWT",
+        "{\"alg\":\"RS256\",\"kid\":\"rsa-1\",\"cty\":\"JWT\"}",
+        "nested JWTs (cty JWT) are not");
+    refuse_header("other cty",
+        "{\"alg\":\"RS256\",\"kid\":\"rsa-1\",\"cty\":\"text/plain\"}",
         "header cty is not accepted");
-    refuse("unknown crit", "{\"alg\":\"RS256\",\"kid\":\"rsa-1\","
-        "\"crit\":[\"http://evil/ext\"],\"http://evil/ext\":1}", payload(NULL),
-        rsa_key, "RS256", "header has crit");
-    refuse("b64 false (crit)", "{\"alg\":\"RS256\",\"kid\":\"rsa-1\","
-        "\"b64\":false,\"crit\":[\"b64\"]}", payload(NULL), rsa_key, "RS256",
+    refuse_header("unknown crit",
+        "{\"alg\":\"RS256\",\"kid\":\"rsa-1\","
+        "\"crit\":[\"http://evil/ext\"],\"http://evil/ext\":1}",
         "header has crit");
-    refuse("an access token (typ at+jwt)", "{\"alg\":\"RS256\",\"kid\":"
-        "\"rsa-1\",\"typ\":\"at+jwt\"}", payload(NULL), rsa_key, "RS256",
+    refuse_header("b64 false (crit)",
+        "{\"alg\":\"RS256\",\"kid\":\"rsa-1\","
+        "\"b64\":false,\"crit\":[\"b64\"]}", "header has crit");
+    refuse_header("an access token (typ at+jwt)",
+        "{\"alg\":\"RS256\",\"kid\":\"rsa-1\",\"typ\":\"at+jwt\"}",
         "header typ is not JWT");
-    refuse("duplicate alg in the header", "{\"alg\":\"none\",\"alg\":\"RS256\","
-        "\"kid\":\"rsa-1\"}", payload(NULL), rsa_key, "RS256",
+    refuse_header("duplicate alg in the header",
+        "{\"alg\":\"none\",\"alg\":\"RS256\",\"kid\":\"rsa-1\"}",
         "header is not a base64url-encoded JSON object");
-    refuse("header without alg", "{\"kid\":\"rsa-1\"}", payload(NULL), rsa_key,
-        "RS256", "header has no alg string");
-    refuse("header an array", "[\"RS256\"]", payload(NULL), rsa_key, "RS256",
-        "header is not");
+    refuse_header("header without alg", "{\"kid\":\"rsa-1\"}",
+        "header has no alg string");
+    refuse_header("header an array", "[\"RS256\"]", "header is not");
     refuse("non-JSON payload", HDR_RS, strdup("not json"), rsa_key, "RS256",
         "payload is not a base64url-encoded JSON object");
     refuse("payload an array", HDR_RS, strdup("[1,2]"), rsa_key, "RS256",
