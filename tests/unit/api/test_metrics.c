@@ -12,13 +12,9 @@
 static char *
 buf_text(struct meshca_buf *b)
 {
-    size_t n = meshca_buf_len(b);
-    char *s = malloc(n + 1);
+    char *s = NULL;
 
-    ASSERT(s != NULL);
-    memcpy(s, meshca_buf_ptr(b), n);
-    s[n] = '\0';
-    meshca_buf_free(b);
+    ASSERT_OK(meshca_buf_take_cstring(&b, &s, NULL));
     return s;
 }
 
