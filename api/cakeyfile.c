@@ -163,38 +163,61 @@ out:
 }
 
 int
+cakeyfile_keys_init(struct cakeyfile_keys *kl, size_t cap)
+{
+    memset(kl, 0, sizeof(*kl));
+    if ((kl->keys = calloc(cap, sizeof(*kl->keys))) == NULL ||
+        (kl->states = calloc(cap, sizeof(*kl->states))) == NULL) {
+        cakeyfile_keys_clear(kl);
+        return MESHCA_ERR_ALLOC;
+    }
+    return 0;
+}
+
+int
+cakeyfile_keys_to_set(struct cakeyfile_keys *kl, struct cakey_set **setp)
+{
+    int r;
+
+    if ((r = cakey_set_from_keys(kl->keys, kl->states, kl->n, setp)) != 0)
+        return r;
+    kl->n = 0;      /* the set owns them now */
+    return 0;
+}
+
+void
+cakeyfile_keys_clear(struct cakeyfile_keys *kl)
+{
+    size_t i;
+
+    for (i = 0; kl->keys != NULL && i < kl->n; i++)
+        cakey_free(kl->keys[i]);
+    free(kl->keys);
+    free(kl->states);
+    memset(kl, 0, sizeof(*kl));
+}
+
+int
 cakeyfile_load_set(const struct cakeyfile_spec *specs, size_t n,
     struct cakey_set **setp)
 {
-    struct cakey **keys = NULL;
-    enum cakey_state *states = NULL;
+    struct cakeyfile_keys kl = { 0 };
     size_t i;
     int r;
 
     *setp = NULL;
-    if (n == 0) {
-        r = MESHCA_ERR_CAKEY_SET;
-        goto out;
-    }
-    if ((keys = calloc(n, sizeof(*keys))) == NULL ||
-        (states = calloc(n, sizeof(*states))) == NULL) {
-        r = MESHCA_ERR_ALLOC;
-        goto out;
-    }
+    if (n == 0)
+        return MESHCA_ERR_CAKEY_SET;
+    if ((r = cakeyfile_keys_init(&kl, n)) != 0)
+        return r;
     for (i = 0; i < n; i++) {
-        states[i] = specs[i].state;
-        if ((r = cakeyfile_load(specs[i].path, &keys[i])) != 0)
+        kl.states[i] = specs[i].state;
+        if ((r = cakeyfile_load(specs[i].path, &kl.keys[i])) != 0)
             goto out;
+        kl.n++;
     }
-    if ((r = cakey_set_from_keys(keys, states, n, setp)) != 0)
-        goto out;
-    free(keys);
-    keys = NULL;
-    r = 0;
+    r = cakeyfile_keys_to_set(&kl, setp);
 out:
-    for (i = 0; keys != NULL && i < n; i++)
-        cakey_free(keys[i]);
-    free(keys);
-    free(states);
+    cakeyfile_keys_clear(&kl);
     return r;
 }

@@ -29,6 +29,31 @@ int cakeyfile_generate(enum cakey_kind kind, const char *path,
  * see errno; *keyp NULL). */
 int cakeyfile_load(const char *path, struct cakey **keyp) MESHCA_WUR;
 
+/* Keys being gathered into a set, for cakeyfile_load_set and
+ * cakeysrc_load_set: cakeyfile_keys_init makes room for cap keys, the caller
+ * loads keys[n] with states[n] and counts n up, cakeyfile_keys_to_set hands
+ * them to a new set, and cakeyfile_keys_clear frees what the set did not
+ * take. */
+struct cakeyfile_keys {
+    struct cakey **keys;
+    enum cakey_state *states;
+    size_t n;
+};
+
+/* Allocates room for cap keys (cap > 0) in *kl, n 0.  Returns 0 or
+ * MESHCA_ERR_ALLOC (*kl then holds nothing; cakeyfile_keys_clear is still
+ * safe). */
+int cakeyfile_keys_init(struct cakeyfile_keys *kl, size_t cap) MESHCA_WUR;
+
+/* Builds *setp from the n keys with cakey_set_from_keys.  On success the
+ * set owns the keys and kl holds none; on failure (*setp NULL) kl still owns
+ * them.  Returns 0 or a negative MESHCA_ERR_*. */
+int cakeyfile_keys_to_set(struct cakeyfile_keys *kl, struct cakey_set **setp)
+    MESHCA_WUR;
+
+/* Frees the keys kl still owns and its arrays; leaves *kl empty. */
+void cakeyfile_keys_clear(struct cakeyfile_keys *kl);
+
 /* One entry of a key set to load. */
 struct cakeyfile_spec {
     const char *path;

@@ -60,46 +60,39 @@ int
 cakeysrc_load_set(const struct config *cfg, enum ca_key_use use,
     size_t nsessions, struct cakey_set **setp, char *why, size_t whylen)
 {
-    struct cakey **keys = NULL;
-    enum cakey_state *states = NULL;
+    struct cakeyfile_keys kl = { 0 };
     char one[768];
-    size_t i, n = 0;
+    size_t i;
     int r = -1;
 
     *setp = NULL;
-    if ((keys = calloc(cfg->nca_keys + 1, sizeof(*keys))) == NULL ||
-        (states = calloc(cfg->nca_keys + 1, sizeof(*states))) == NULL) {
+    if (cakeyfile_keys_init(&kl, cfg->nca_keys + 1) != 0) {
         snprintf(why, whylen, "out of memory");
         goto out;
     }
     for (i = 0; i < cfg->nca_keys; i++) {
         if (cfg->ca_keys[i].use != use)
             continue;
-        states[n] = state_of(cfg->ca_keys[i].state);
-        if (cakeysrc_load(&cfg->ca_keys[i], nsessions, &keys[n], one,
+        kl.states[kl.n] = state_of(cfg->ca_keys[i].state);
+        if (cakeysrc_load(&cfg->ca_keys[i], nsessions, &kl.keys[kl.n], one,
             sizeof(one)) != 0) {
             snprintf(why, whylen, "ca_keys[%zu]: %s", i, one);
             goto out;
         }
-        n++;
+        kl.n++;
     }
-    if (n == 0 && use == CA_KEY_USE_HOST) {
+    if (kl.n == 0 && use == CA_KEY_USE_HOST) {
         r = 0;      /* no host CA: *setp stays NULL */
         goto out;
     }
-    if ((r = cakey_set_from_keys(keys, states, n, setp)) != 0) {
+    if ((r = cakeyfile_keys_to_set(&kl, setp)) != 0) {
         snprintf(why, whylen, "ca_keys%s: %s", use == CA_KEY_USE_HOST ?
             " (\"use\": \"host\")" : "", meshcad_strerror(r));
         r = -1;
         goto out;
     }
-    free(keys);
-    keys = NULL;
     r = 0;
 out:
-    for (i = 0; keys != NULL && i < n; i++)
-        cakey_free(keys[i]);
-    free(keys);
-    free(states);
+    cakeyfile_keys_clear(&kl);
     return r;
 }

@@ -9,6 +9,7 @@
 #include "meshca/jsonv.h"
 #include "meshca/url.h"
 #include "config.h"
+#include "confpath.h"
 #include "meshcad_err.h"
 #include "pkcs11conf.h"
 
@@ -35,22 +36,6 @@ static const char *const limits_keys[] = { "max_body_bytes", "threads",
     "rate_per_minute", "db_pool_size", "queue_budget", NULL };
 static const char *const known_algs[] = { "RS256", "ES256", "PS256", "RS384",
     "RS512", "ES384", "PS384", "PS512", NULL };
-
-/* Resolves *pathp against dir when relative. */
-static void
-resolve(char **pathp, const char *dir, struct diags *d)
-{
-    char *p;
-
-    if (*pathp == NULL || (*pathp)[0] == '/' || dir == NULL)
-        return;
-    if (asprintf(&p, "%s/%s", dir, *pathp) < 0) {
-        diags_add(d, "out of memory");
-        return;
-    }
-    free(*pathp);
-    *pathp = p;
-}
 
 static void
 parse_listen(struct config *c, const char *s, struct diags *d)
@@ -126,8 +111,8 @@ parse_issuer(struct issuer_config *is, const json_t *j, const char *path,
     jsonv_string(j, "ca_file", path, 0, &is->ca_file, d);
     if (is->jwks_uri != NULL && is->jwks_file != NULL)
         diags_add(d, "%s: give jwks_uri or jwks_file, not both", path);
-    resolve(&is->jwks_file, dir, d);
-    resolve(&is->ca_file, dir, d);
+    confpath_resolve(&is->jwks_file, dir, d);
+    confpath_resolve(&is->ca_file, dir, d);
     if (jsonv_strings(j, "algorithms", path, 0, &is->algorithms,
         &is->nalgorithms, d) == 0) {
         is->algorithms = calloc(3, sizeof(char *));
@@ -202,9 +187,9 @@ parse_ledger(struct config *c, json_t *v, const char *dir, struct diags *d)
         diags_add(d, "ledger.origin: 1 to 200 printable characters without "
             "spaces or '+' (for example \"meshca.example.com/log\")");
     if (jsonv_string(v, "log_key", "ledger", 1, &c->ledger.log_key, d) == 1)
-        resolve(&c->ledger.log_key, dir, d);
+        confpath_resolve(&c->ledger.log_key, dir, d);
     if (jsonv_string(v, "mac_key", "ledger", 1, &c->ledger.mac_key, d) == 1)
-        resolve(&c->ledger.mac_key, dir, d);
+        confpath_resolve(&c->ledger.mac_key, dir, d);
     if (json_object_get(v, "integrate_interval") != NULL) {
         int64_t ms = 0;
         uint64_t u = 0;
@@ -234,7 +219,7 @@ parse_logins(struct config *c, const json_t *v, const char *dir,
     jsonv_known_keys(v, "logins", logins_keys, d);
     if (jsonv_string(v, "host_tokens", "logins", 1, &c->logins.host_tokens,
         d) == 1)
-        resolve(&c->logins.host_tokens, dir, d);
+        confpath_resolve(&c->logins.host_tokens, dir, d);
     if (jsonv_duration(v, "anomaly_refresh", "logins", 0,
         &c->logins.anomaly_refresh, d) == 1 && c->logins.anomaly_refresh <= 0)
         diags_add(d, "logins.anomaly_refresh: must be at least 1s");
@@ -300,9 +285,9 @@ parse_tls(struct config *c, const json_t *v, const char *listen,
     jsonv_string(v, "cert", "tls", 1, &c->tls_cert, d);
     jsonv_string(v, "key", "tls", 1, &c->tls_key, d);
     jsonv_string(v, "client_ca", "tls", 0, &c->tls_client_ca, d);
-    resolve(&c->tls_cert, dir, d);
-    resolve(&c->tls_key, dir, d);
-    resolve(&c->tls_client_ca, dir, d);
+    confpath_resolve(&c->tls_cert, dir, d);
+    confpath_resolve(&c->tls_key, dir, d);
+    confpath_resolve(&c->tls_client_ca, dir, d);
 }
 
 /* Where a ca_keys entry's key is: "path" (a PEM file) or "pkcs11" (a
@@ -322,7 +307,7 @@ parse_ca_key_source(struct ca_key_config *k, const json_t *e,
             k->fingerprint);
     if (p11 == NULL) {
         jsonv_string(e, "path", path, 1, &k->path, d);
-        resolve(&k->path, dir, d);
+        confpath_resolve(&k->path, dir, d);
         return k->path != NULL ? 0 : -1;
     }
     if (json_object_get(e, "path") != NULL) {
@@ -577,7 +562,7 @@ parse_mesh(struct config *c, const json_t *v, const char *dir,
             c->mesh.trust_domain);
     if (jsonv_string(v, "trust_bundle", "mesh", 0, &c->mesh.trust_bundle,
         d) == 1)
-        resolve(&c->mesh.trust_bundle, dir, d);
+        confpath_resolve(&c->mesh.trust_bundle, dir, d);
     if (c->mesh.trust_bundle != NULL && c->tls_cert == NULL)
         diags_add(d, "mesh.trust_bundle: X.509-SVIDs are TLS client "
             "certificates: configure tls.cert and tls.key too");
@@ -645,7 +630,7 @@ config_load(const char *path, struct config **cfgp, struct diags *d)
     }
     parse_login(c, json_object_get(j, "login"), d);
     if (jsonv_string(j, "policy", "", 1, &c->policy_path, d) == 1)
-        resolve(&c->policy_path, dir, d);
+        confpath_resolve(&c->policy_path, dir, d);
     parse_ledger(c, json_object_get(j, "ledger"), dir, d);
     parse_logins(c, json_object_get(j, "logins"), dir, d);
     parse_times(c, j, d);

@@ -45,11 +45,27 @@ static int
 write_ca_key_metrics(struct server *srv, struct meshca_buf *b)
 {
     char why[256];
+    const struct metric_value v = { "meshca_ca_key_up", "gauge",
+        "Whether the active CA key can sign (0: its PKCS#11 token is "
+        "unavailable).", ca_key_ready(srv, why, sizeof(why)) == 0 ? 1 : 0 };
 
-    return metrics_printf(b, "# HELP meshca_ca_key_up Whether the active CA "
-        "key can sign (0: its PKCS#11 token is unavailable).\n"
-        "# TYPE meshca_ca_key_up gauge\nmeshca_ca_key_up %d\n",
-        ca_key_ready(srv, why, sizeof(why)) == 0 ? 1 : 0);
+    return metrics_write_values(b, &v, 1);
+}
+
+/* The requests in flight and those shed unworked. */
+static int
+write_load_metrics(struct server *srv, struct meshca_buf *b)
+{
+    const struct metric_value v[] = {
+        { "meshca_http_requests_in_flight", "gauge",
+            "Requests being handled.",
+            (long long)atomic_load(&srv->metrics.in_flight) },
+        { "meshca_requests_shed_total", "counter", "Requests answered 503 "
+            "unworked: they waited longer than limits.queue_budget.",
+            (long long)atomic_load(&srv->metrics.shed) },
+    };
+
+    return metrics_write_values(b, v, sizeof(v) / sizeof(v[0]));
 }
 
 /* Ready when the database answers, a CA key signs, a policy is loaded and
@@ -167,15 +183,7 @@ handle_metrics(struct request *req)
         (r = metrics_write_histogram(b, "meshca_issuance_duration_seconds",
             "Issuance latency from token check to ledger commit.",
             &srv->metrics.issuance)) != 0 ||
-        (r = metrics_printf(b, "# HELP meshca_http_requests_in_flight "
-            "Requests being handled.\n# TYPE meshca_http_requests_in_flight "
-            "gauge\nmeshca_http_requests_in_flight %lld\n"
-            "# HELP meshca_requests_shed_total Requests answered 503 "
-            "unworked: they waited longer than limits.queue_budget.\n"
-            "# TYPE meshca_requests_shed_total counter\n"
-            "meshca_requests_shed_total %llu\n",
-            (long long)atomic_load(&srv->metrics.in_flight),
-            (unsigned long long)atomic_load(&srv->metrics.shed))) != 0 ||
+        (r = write_load_metrics(srv, b)) != 0 ||
         (r = metrics_write_labelled(b, &srv->metrics.logins,
             "Logins hosts reported, newly recorded, by sshd's result.")) != 0 ||
         (r = metrics_write_labelled(b, &srv->metrics.anomalies,

@@ -204,6 +204,15 @@ req_reply(struct request *req, unsigned status, const char *ctype,
     req->resp_len = len;
 }
 
+const char *
+req_arg(struct request *req, const char *name)
+{
+    const char *v = MHD_lookup_connection_value(req->conn,
+        MHD_GET_ARGUMENT_KIND, name);
+
+    return v != NULL && *v != '\0' ? v : NULL;
+}
+
 void
 req_reply_json(struct request *req, unsigned status, json_t *obj)
 {

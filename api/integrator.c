@@ -12,6 +12,7 @@
 
 #include "meshca/clock.h"
 #include "meshca/tlog.h"
+#include "db.h"
 #include "entry.h"
 #include "integrator.h"
 #include "log.h"
@@ -81,20 +82,6 @@ be_uint(const char *p, int n)
     for (i = 0; i < n; i++)
         v = v << 8 | b[i];
     return v;
-}
-
-static int
-exec_ok(PGconn *c, const char *sql)
-{
-    PGresult *res = PQexec(c, sql);
-    int ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
-        PQresultStatus(res) == PGRES_TUPLES_OK;
-
-    if (!ok)
-        log_msg(LOG_LEVEL_ERROR, "log integrator: %s",
-            PQresultErrorMessage(res));
-    PQclear(res);
-    return ok;
 }
 
 /* Reads stored hashes from log_tiles (tlog_read_cb). */
@@ -489,7 +476,7 @@ commit_round(struct integrator *it, struct rec *recs, int n, int legacy,
             PQgetvalue(res, n - 1, 0));
         it->wm_seq = recs[n - 1].seq;
     }
-    if (!exec_ok(it->c, "BEGIN"))
+    if (db_exec(it->c, "log integrator", "BEGIN", 0, NULL) != 0)
         return -1;
     for (i = 0; i < n; i++)
         if (!recs[i].ok && write_quarantine(it, &recs[i]) != 0)
@@ -504,7 +491,7 @@ commit_round(struct integrator *it, struct rec *recs, int n, int legacy,
             goto fail;
     if (write_state(it, old_size) != 0 ||
         (it->size != old_size && write_checkpoint(it) != 0) ||
-        !exec_ok(it->c, "COMMIT"))
+        db_exec(it->c, "log integrator", "COMMIT", 0, NULL) != 0)
         goto fail;
     for (l = 0; l < LEVELS; l++)
         it->tiles[l].dirty = 0;
@@ -516,7 +503,7 @@ commit_round(struct integrator *it, struct rec *recs, int n, int legacy,
         atomic_store(&it->published, it->size);
     return good + bad;
 fail:
-    (void)exec_ok(it->c, "ROLLBACK");
+    (void)db_exec(it->c, "log integrator", "ROLLBACK", 0, NULL);
     return -1;
 }
 
@@ -735,29 +722,23 @@ integrator_quarantined(struct integrator *it)
 int
 integrator_write_metrics(struct integrator *it, struct meshca_buf *out)
 {
+    const struct metric_value v[] = {
+        { "meshca_log_size", "gauge", "Records in the transparency log (the "
+            "last checkpoint this replica published).",
+            (long long)atomic_load(&it->published) },
+        { "meshca_log_integrated_total", "counter",
+            "Records this replica put in the log.",
+            (long long)atomic_load(&it->integrated) },
+        { "meshca_log_quarantined", "gauge", "Ledger rows without a valid "
+            "MAC, kept out of the log (any replica found them).",
+            (long long)atomic_load(&it->quarantine_seen) },
+        { "meshca_log_integrator", "gauge",
+            "1 when this replica holds the integrator lock.",
+            atomic_load(&it->is_leader) },
+    };
     int r;
 
-    if ((r = metrics_printf(out,
-        "# HELP meshca_log_size Records in the transparency log (the last "
-        "checkpoint this replica published).\n"
-        "# TYPE meshca_log_size gauge\n"
-        "meshca_log_size %llu\n"
-        "# HELP meshca_log_integrated_total Records this replica put in the "
-        "log.\n"
-        "# TYPE meshca_log_integrated_total counter\n"
-        "meshca_log_integrated_total %llu\n"
-        "# HELP meshca_log_quarantined Ledger rows without a valid MAC, kept "
-        "out of the log (any replica found them).\n"
-        "# TYPE meshca_log_quarantined gauge\n"
-        "meshca_log_quarantined %llu\n"
-        "# HELP meshca_log_integrator 1 when this replica holds the "
-        "integrator lock.\n"
-        "# TYPE meshca_log_integrator gauge\n"
-        "meshca_log_integrator %d\n",
-        (unsigned long long)atomic_load(&it->published),
-        (unsigned long long)atomic_load(&it->integrated),
-        (unsigned long long)atomic_load(&it->quarantine_seen),
-        atomic_load(&it->is_leader))) != 0)
+    if ((r = metrics_write_values(out, v, sizeof(v) / sizeof(v[0]))) != 0)
         return r;
     return metrics_write_histogram(out, "meshca_log_round_duration_seconds",
         "Time of one integration round.", &it->round_us);

@@ -1606,31 +1606,25 @@ ledger_ping(struct ledger *l, char *why, size_t whylen)
 int
 ledger_write_metrics(struct ledger *l, struct meshca_buf *out)
 {
+    const struct metric_value v[] = {
+        { "meshca_ledger_commits_total", "counter",
+            "Ledger transactions committed.",
+            (long long)atomic_load(&l->batches) },
+        { "meshca_ledger_records_total", "counter",
+            "Ledger records written.", (long long)atomic_load(&l->records) },
+        { "meshca_ledger_failures_total", "counter",
+            "Ledger transactions lost to connection failures.",
+            (long long)atomic_load(&l->failures) },
+        { "meshca_ledger_unavailable_total", "counter",
+            "Records refused because the database was unavailable.",
+            (long long)atomic_load(&l->unavailable) },
+        { "meshca_ledger_connects_total", "counter",
+            "Database connection attempts.",
+            (long long)atomic_load(&l->reconnects) },
+    };
     int r;
 
-    if ((r = metrics_printf(out,
-        "# HELP meshca_ledger_commits_total Ledger transactions committed.\n"
-        "# TYPE meshca_ledger_commits_total counter\n"
-        "meshca_ledger_commits_total %llu\n"
-        "# HELP meshca_ledger_records_total Ledger records written.\n"
-        "# TYPE meshca_ledger_records_total counter\n"
-        "meshca_ledger_records_total %llu\n"
-        "# HELP meshca_ledger_failures_total Ledger transactions lost to "
-        "connection failures.\n"
-        "# TYPE meshca_ledger_failures_total counter\n"
-        "meshca_ledger_failures_total %llu\n"
-        "# HELP meshca_ledger_unavailable_total Records refused because the "
-        "database was unavailable.\n"
-        "# TYPE meshca_ledger_unavailable_total counter\n"
-        "meshca_ledger_unavailable_total %llu\n"
-        "# HELP meshca_ledger_connects_total Database connection attempts.\n"
-        "# TYPE meshca_ledger_connects_total counter\n"
-        "meshca_ledger_connects_total %llu\n",
-        (unsigned long long)atomic_load(&l->batches),
-        (unsigned long long)atomic_load(&l->records),
-        (unsigned long long)atomic_load(&l->failures),
-        (unsigned long long)atomic_load(&l->unavailable),
-        (unsigned long long)atomic_load(&l->reconnects))) != 0)
+    if ((r = metrics_write_values(out, v, sizeof(v) / sizeof(v[0]))) != 0)
         return r;
     return metrics_write_histogram(out, "meshca_ledger_commit_duration_seconds",
         "Time to commit one ledger transaction (a batch).", &l->commit);

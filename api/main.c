@@ -21,11 +21,25 @@ usage(FILE *f)
         "       meshcad --version\n");
 }
 
+/* The subcommands: "meshcad NAME ARGS..." runs fn with NAME as argv[0]. */
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+} commands[] = {
+    { "serve", cmd_serve },
+    { "migrate", cmd_migrate },
+    { "check", cmd_check },
+    { "keygen", cmd_keygen },
+    { "ledger", cmd_ledger },
+    { "log", cmd_log },
+};
+
 int
 main(int argc, char **argv)
 {
     struct rlimit rl = { 0, 0 };
     const char *cmd;
+    size_t i;
 
     /* CA keys and ID tokens live in this process: no core dumps. */
     (void)setrlimit(RLIMIT_CORE, &rl);
@@ -47,18 +61,9 @@ main(int argc, char **argv)
     }
     if (cmd[0] == '-')
         return cmd_serve(argc, argv);
-    if (strcmp(cmd, "serve") == 0)
-        return cmd_serve(argc - 1, argv + 1);
-    if (strcmp(cmd, "migrate") == 0)
-        return cmd_migrate(argc - 1, argv + 1);
-    if (strcmp(cmd, "check") == 0)
-        return cmd_check(argc - 1, argv + 1);
-    if (strcmp(cmd, "keygen") == 0)
-        return cmd_keygen(argc - 1, argv + 1);
-    if (strcmp(cmd, "ledger") == 0)
-        return cmd_ledger(argc - 1, argv + 1);
-    if (strcmp(cmd, "log") == 0)
-        return cmd_log(argc - 1, argv + 1);
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(cmd, commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "meshcad: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return 2;

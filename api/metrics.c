@@ -153,6 +153,21 @@ escape_label(const char *in, char *out, size_t outlen)
 }
 
 int
+metrics_write_values(struct meshca_buf *out, const struct metric_value *v,
+    size_t n)
+{
+    size_t i;
+    int r;
+
+    for (i = 0; i < n; i++)
+        if ((r = metrics_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %lld\n",
+            v[i].name, v[i].help, v[i].name, v[i].type, v[i].name,
+            v[i].value)) != 0)
+            return r;
+    return 0;
+}
+
+int
 metrics_write_labelled(struct meshca_buf *out, const struct labelled *l,
     const char *help)
 {

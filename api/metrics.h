@@ -65,6 +65,18 @@ int metrics_write_labelled(struct meshca_buf *out, const struct labelled *l,
     const char *help) MESHCA_WUR;
 int metrics_write_histogram(struct meshca_buf *out, const char *name,
     const char *help, const struct histogram *h) MESHCA_WUR;
+/* One metric without labels: "# HELP name help", "# TYPE name type" and
+ * "name value" lines. */
+struct metric_value {
+    const char *name;
+    const char *type;       /* "counter" or "gauge" */
+    const char *help;
+    long long value;
+};
+/* Appends the exposition of v[0..n) to out, in that order.  Returns 0 or
+ * the first error of metrics_printf. */
+int metrics_write_values(struct meshca_buf *out, const struct metric_value *v,
+    size_t n) MESHCA_WUR;
 /* Appends one formatted line. */
 int metrics_printf(struct meshca_buf *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3))) MESHCA_WUR;

@@ -11,6 +11,7 @@
 
 #include "meshca/jsonv.h"
 #include "meshca/url.h"
+#include "confpath.h"
 #include "notify_config.h"
 
 const char *const notify_event_names[] = { "request.created",
@@ -58,7 +59,7 @@ parse_hook(struct webhook_config *w, const json_t *e, const char *path,
 {
     static const char *const keys[] = { "url", "format", "secret_file",
         "events", NULL };
-    char why[256], *fmt = NULL, *p;
+    char why[256], *fmt = NULL;
     size_t i, k;
     int got;
 
@@ -95,12 +96,7 @@ parse_hook(struct webhook_config *w, const json_t *e, const char *path,
             "it out for all", path);
     if (jsonv_string(e, "secret_file", path, 1, &w->secret_file, d) != 1)
         return;
-    if (w->secret_file[0] != '/' && dir != NULL) {
-        if (asprintf(&p, "%s/%s", dir, w->secret_file) < 0)
-            return;
-        free(w->secret_file);
-        w->secret_file = p;
-    }
+    confpath_resolve(&w->secret_file, dir, d);
     read_secret(w, path, d);
 }
 

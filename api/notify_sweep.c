@@ -11,6 +11,7 @@
 #include "access.h"
 #include "access_store.h"
 #include "config.h"
+#include "db.h"
 #include "log.h"
 #include "notify.h"
 #include "notify_config.h"
@@ -54,20 +55,6 @@ struct cursor {
 };
 
 static int
-exec_ok(PGconn *c, const char *sql, int n, const char *const *p)
-{
-    PGresult *res = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
-    int ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
-        PQresultStatus(res) == PGRES_TUPLES_OK;
-
-    if (!ok)
-        log_msg(LOG_LEVEL_ERROR, "notification sweep: %s",
-            PQresultErrorMessage(res));
-    PQclear(res);
-    return ok ? 0 : -1;
-}
-
-static int
 after(struct cursor a, struct cursor b)
 {
     return a.xid > b.xid || (a.xid == b.xid && a.seq > b.seq);
@@ -85,8 +72,9 @@ load_cursors(PGconn *c, const struct notify_config *nc, const char *xmin,
         const char *p[2] = { nc->webhooks[i].url, xmin };
         PGresult *res;
 
-        if (exec_ok(c, "INSERT INTO webhook_sweep (hook, xid, seq) VALUES "
-            "($1, $2::xid8, 0) ON CONFLICT (hook) DO NOTHING", 2, p) != 0)
+        if (db_exec(c, "notification sweep", "INSERT INTO webhook_sweep "
+            "(hook, xid, seq) VALUES ($1, $2::xid8, 0) ON CONFLICT (hook) "
+            "DO NOTHING", 2, p) != 0)
             return -1;
         res = PQexecParams(c, "SELECT xid::text, seq::text FROM webhook_sweep "
             "WHERE hook = $1", 1, NULL, p, NULL, NULL, 0);
@@ -206,9 +194,9 @@ sweep_records(struct server *srv, PGconn *c, PGresult *res,
         const char *p[3] = { nc->webhooks[k].url,
             PQgetvalue(res, done - 1, 0), PQgetvalue(res, done - 1, 1) };
 
-        if (exec_ok(c, "UPDATE webhook_sweep SET xid = $2::xid8, seq = "
-            "$3::bigint WHERE hook = $1 AND (xid, seq) < ($2::xid8, "
-            "$3::bigint)", 3, p) != 0)
+        if (db_exec(c, "notification sweep", "UPDATE webhook_sweep SET "
+            "xid = $2::xid8, seq = $3::bigint WHERE hook = $1 AND (xid, seq) "
+            "< ($2::xid8, $3::bigint)", 3, p) != 0)
             return -1;
     }
     return n;
@@ -227,7 +215,7 @@ notify_sweep(void *arg, void *conn)
 
     if (nc->nwebhooks == 0)
         return 0;
-    if (exec_ok(c, "BEGIN", 0, NULL) != 0)
+    if (db_exec(c, "notification sweep", "BEGIN", 0, NULL) != 0)
         return -1;
     lk = PQexec(c, "SELECT pg_try_advisory_xact_lock(" SWEEP_LOCK "), "
         "pg_snapshot_xmin(pg_current_snapshot())::text");
@@ -257,7 +245,8 @@ out:
     free(cur);
     PQclear(res);
     PQclear(lk);
-    if (exec_ok(c, r >= 0 ? "COMMIT" : "ROLLBACK", 0, NULL) != 0)
+    if (db_exec(c, "notification sweep", r >= 0 ? "COMMIT" : "ROLLBACK", 0,
+        NULL) != 0)
         r = -1;
     return r;
 }

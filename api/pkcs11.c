@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "meshca/clock.h"
 #include "meshca/key.h"
 #include "pkcs11.h"
 #include "pkcs11_int.h"
@@ -33,13 +34,11 @@ struct p11key {
     char why[256];
 };
 
+/* Monotonic milliseconds, the clock of next_try. */
 static int64_t
 now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return meshca_mono_us() / 1000;
 }
 
 /* Closes a session unless the module was re-initialised since it was

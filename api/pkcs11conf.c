@@ -11,6 +11,7 @@
 #include <p11-kit/uri.h>
 
 #include "meshca/jsonv.h"
+#include "confpath.h"
 #include "pkcs11conf.h"
 
 /* Longest PIN read (PKCS#11 tokens take far shorter ones). */
@@ -143,21 +144,6 @@ out:
     return r;
 }
 
-static void
-resolve_rel(char **pathp, const char *dir, struct diags *d)
-{
-    char *p;
-
-    if (*pathp == NULL || (*pathp)[0] == '/' || dir == NULL)
-        return;
-    if (asprintf(&p, "%s/%s", dir, *pathp) < 0) {
-        diags_add(d, "out of memory");
-        return;
-    }
-    free(*pathp);
-    *pathp = p;
-}
-
 int
 pkcs11conf_parse(const json_t *v, const char *path, const char *dir,
     struct pkcs11_config **cp, struct diags *d)
@@ -188,7 +174,7 @@ pkcs11conf_parse(const json_t *v, const char *path, const char *dir,
             "or a \"pkcs11:\" URI", path);
         return -1;
     }
-    resolve_rel(&c->pin_file, dir, d);
+    confpath_resolve(&c->pin_file, dir, d);
     if (check_complete(c, path, json_is_string(v), d) != 0) {
         pkcs11conf_free(c);
         return -1;

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <microhttpd.h>
 
 #include "meshca/clock.h"
 #include "meshca/csv.h"
@@ -22,15 +21,6 @@
 #include "query.h"
 #include "server.h"
 #include "usage.h"
-
-static const char *
-arg(struct request *req, const char *name)
-{
-    const char *v = MHD_lookup_connection_value(req->conn,
-        MHD_GET_ARGUMENT_KIND, name);
-
-    return v != NULL && *v != '\0' ? v : NULL;
-}
 
 int
 query_parse_u64(const char *s, uint64_t max, uint64_t *vp)
@@ -81,7 +71,7 @@ query_parse_time(const char *s, int64_t now, int64_t *tp)
 static int
 period(struct request *req, int64_t *sincep, int64_t *untilp, int64_t dflt)
 {
-    const char *s = arg(req, "since"), *u = arg(req, "until");
+    const char *s = req_arg(req, "since"), *u = req_arg(req, "until");
     int64_t now = (int64_t)time(NULL);
     const char *bad = NULL;
 
@@ -193,8 +183,8 @@ handle_list_certs(struct request *req)
 {
     struct claims *c;
     json_t *rows = NULL, *o, *last;
-    const char *fmt = arg(req, "format"), *lim = arg(req, "limit");
-    const char *after = arg(req, "after"), *act = arg(req, "active");
+    const char *fmt = req_arg(req, "format"), *lim = req_arg(req, "limit");
+    const char *after = req_arg(req, "after"), *act = req_arg(req, "active");
     int64_t since, until;
     uint64_t limit = 100, after_seq = 0;
     char *csv = NULL;
@@ -217,8 +207,8 @@ handle_list_certs(struct request *req)
     }
     if (limit == 0 || limit > 1000)
         limit = 1000;
-    rows = ledger_list_certificates(req->srv->ledger, arg(req, "subject"),
-        arg(req, "principal"), arg(req, "role"), since, until,
+    rows = ledger_list_certificates(req->srv->ledger, req_arg(req, "subject"),
+        req_arg(req, "principal"), req_arg(req, "role"), since, until,
         act != NULL && (strcmp(act, "1") == 0 || strcmp(act, "true") == 0),
         after_seq, limit);
     if (rows == NULL) {

@@ -317,31 +317,31 @@ revocations_write_metrics(struct server *srv, struct meshca_buf *out)
         age = (long long)time(NULL) - rs->built_at;
         pthread_rwlock_unlock(&rs->lock);
     }
-    if ((r = metrics_printf(out,
-        "# HELP meshca_database_up 1 when this replica's last read of the "
-        "ledger (every 0.5 s) succeeded.\n"
-        "# TYPE meshca_database_up gauge\nmeshca_database_up %d\n"
-        "# HELP meshca_krl_loaded 1 once this replica has built its KRL and "
-        "refusal lists from the ledger (it issues nothing before).\n"
-        "# TYPE meshca_krl_loaded gauge\nmeshca_krl_loaded %d\n"
-        "# HELP meshca_krl_version The served KRL's version (the newest "
-        "revocation record's number).\n"
-        "# TYPE meshca_krl_version gauge\nmeshca_krl_version %llu\n"
-        "# HELP meshca_krl_entries Revocation records in the served KRL and "
-        "refusal lists.\n"
-        "# TYPE meshca_krl_entries gauge\nmeshca_krl_entries %llu\n"
-        "# HELP meshca_krl_rebuilds_total KRL rebuilds that succeeded.\n"
-        "# TYPE meshca_krl_rebuilds_total counter\n"
-        "meshca_krl_rebuilds_total %llu\n"
-        "# HELP meshca_krl_rebuild_failures_total KRL rebuilds that failed "
-        "(the previous KRL kept serving).\n"
-        "# TYPE meshca_krl_rebuild_failures_total counter\n"
-        "meshca_krl_rebuild_failures_total %llu\n",
-        rs != NULL ? atomic_load(&rs->db_up) : 0, ready, version, entries,
-        rs != NULL ? (unsigned long long)atomic_load(&rs->rebuilds) : 0ULL,
-        rs != NULL ? (unsigned long long)atomic_load(&rs->rebuild_failures)
-                   : 0ULL)) != 0)
-        return r;
+    {
+        const struct metric_value v[] = {
+            { "meshca_database_up", "gauge", "1 when this replica's last "
+                "read of the ledger (every 0.5 s) succeeded.",
+                rs != NULL ? atomic_load(&rs->db_up) : 0 },
+            { "meshca_krl_loaded", "gauge", "1 once this replica has built "
+                "its KRL and refusal lists from the ledger (it issues nothing "
+                "before).", ready },
+            { "meshca_krl_version", "gauge", "The served KRL's version (the "
+                "newest revocation record's number).", (long long)version },
+            { "meshca_krl_entries", "gauge", "Revocation records in the "
+                "served KRL and refusal lists.", (long long)entries },
+            { "meshca_krl_rebuilds_total", "counter",
+                "KRL rebuilds that succeeded.",
+                rs != NULL ? (long long)atomic_load(&rs->rebuilds) : 0 },
+            { "meshca_krl_rebuild_failures_total", "counter", "KRL rebuilds "
+                "that failed (the previous KRL kept serving).",
+                rs != NULL ? (long long)atomic_load(&rs->rebuild_failures) :
+                0 },
+        };
+
+        if ((r = metrics_write_values(out, v, sizeof(v) / sizeof(v[0]))) !=
+            0)
+            return r;
+    }
     /* No age before the first build: "no KRL" is meshca_krl_loaded 0, not
      * a made-up age. */
     if (!ready)

@@ -123,5 +123,8 @@ void req_reply_json(struct request *req, unsigned status, json_t *obj);
 /* {"error": code, "message": ..., "request_id": ...} */
 void req_error(struct request *req, unsigned status, const char *code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The query parameter name of req's URL (owned by libmicrohttpd, valid
+ * while the request is), or NULL when it is absent or empty. */
+const char *req_arg(struct request *req, const char *name);
 
 #endif

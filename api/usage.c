@@ -12,7 +12,6 @@
 #include <time.h>
 
 #include <libpq-fe.h>
-#include <microhttpd.h>
 
 #include "meshca/claims.h"
 #include "meshca/duration.h"
@@ -254,10 +253,9 @@ usage_report(struct ledger *l, const struct usage_params *p)
 static int
 duration_arg(struct request *req, const char *name, int64_t *vp)
 {
-    const char *v = MHD_lookup_connection_value(req->conn,
-        MHD_GET_ARGUMENT_KIND, name);
+    const char *v = req_arg(req, name);
 
-    if (v == NULL || *v == '\0')
+    if (v == NULL)
         return 0;
     if (duration_parse(v, vp) != 0 || *vp <= 0) {
         req_error(req, 400, "invalid_request", "%s: a duration such as 15m "

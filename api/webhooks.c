@@ -14,6 +14,7 @@
 
 #include "meshca/hex.h"
 #include "config.h"
+#include "db.h"
 #include "log.h"
 #include "metrics.h"
 #include "threads.h"
@@ -106,19 +107,6 @@ hook_of(const struct webhooks *w, const char *url)
     return NULL;
 }
 
-static int
-exec_ok(PGconn *c, const char *sql, int n, const char *const *p)
-{
-    PGresult *res = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
-    int ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
-        PQresultStatus(res) == PGRES_TUPLES_OK;
-
-    if (!ok)
-        log_msg(LOG_LEVEL_ERROR, "webhooks: %s", PQresultErrorMessage(res));
-    PQclear(res);
-    return ok ? 0 : -1;
-}
-
 /* Records one attempt at row id (attempts so far: attempts). */
 static int
 record_attempt(struct webhooks *w, const char *id, int attempts, int ok,
@@ -143,12 +131,13 @@ record_attempt(struct webhooks *w, const char *id, int attempts, int ok,
     if (giveup) {
         const char *g[2] = { id, why };
 
-        return exec_ok(w->c, "UPDATE webhook_deliveries SET attempts = "
-            "attempts + 1, failed_at = now(), last_error = $2 WHERE id = "
-            "$1::bigint", 2, g);
+        return db_exec(w->c, "webhooks", "UPDATE webhook_deliveries SET "
+            "attempts = attempts + 1, failed_at = now(), last_error = $2 "
+            "WHERE id = $1::bigint", 2, g);
     }
-    return exec_ok(w->c, "UPDATE webhook_deliveries SET attempts = "
-        "attempts + 1, delivered_at = CASE WHEN $2::boolean THEN now() END, "
+    return db_exec(w->c, "webhooks", "UPDATE webhook_deliveries SET "
+        "attempts = attempts + 1, "
+        "delivered_at = CASE WHEN $2::boolean THEN now() END, "
         "next_at = now() + make_interval(secs => $3::integer), "
         "last_error = CASE WHEN $2::boolean THEN NULL ELSE $4 END "
         "WHERE id = $1::bigint", 4, p);
@@ -164,7 +153,7 @@ deliver_due(struct webhooks *w, int first)
     char why[256];
     int i, n, ok, r = -1;
 
-    if (exec_ok(w->c, "BEGIN", 0, NULL) != 0)
+    if (db_exec(w->c, "webhooks", "BEGIN", 0, NULL) != 0)
         return -1;
     res = PQexecParams(w->c, "SELECT id::text, hook, event, body, attempts "
         "FROM webhook_deliveries WHERE delivered_at IS NULL AND failed_at IS "
@@ -191,7 +180,8 @@ deliver_due(struct webhooks *w, int first)
     r = n;
 out:
     PQclear(res);
-    if (exec_ok(w->c, r >= 0 ? "COMMIT" : "ROLLBACK", 0, NULL) != 0)
+    if (db_exec(w->c, "webhooks", r >= 0 ? "COMMIT" : "ROLLBACK", 0,
+        NULL) != 0)
         r = -1;
     return r;
 }
@@ -381,31 +371,35 @@ webhooks_count_lost(struct webhooks *w, size_t n)
 int
 webhooks_write_metrics(const struct webhooks *w, struct meshca_buf *out)
 {
+    int r;
+
     if (w == NULL)
         return 0;
-    return metrics_printf(out, "# HELP meshca_webhook_deliveries_total "
-        "Webhook notifications by outcome: delivered, failed (gave up after "
-        "every retry), lost (could not be queued).\n"
-        "# TYPE meshca_webhook_deliveries_total counter\n"
-        "meshca_webhook_deliveries_total{result=\"delivered\"} %llu\n"
-        "meshca_webhook_deliveries_total{result=\"failed\"} %llu\n"
-        "meshca_webhook_deliveries_total{result=\"lost\"} %llu\n"
-        "# HELP meshca_webhook_attempt_failures_total Webhook delivery "
-        "attempts that failed (each is retried with backoff).\n"
-        "# TYPE meshca_webhook_attempt_failures_total counter\n"
-        "meshca_webhook_attempt_failures_total %llu\n"
-        "# HELP meshca_webhook_recovered_total Webhook notifications the "
-        "ledger sweep queued because the immediate path missed them.\n"
-        "# TYPE meshca_webhook_recovered_total counter\n"
-        "meshca_webhook_recovered_total %llu\n"
-        "# HELP meshca_webhook_pending Webhook notifications queued and not "
-        "yet delivered or given up (-1: not known yet).\n"
-        "# TYPE meshca_webhook_pending gauge\n"
-        "meshca_webhook_pending %lld\n",
-        (unsigned long long)atomic_load(&w->delivered),
-        (unsigned long long)atomic_load(&w->failed),
-        (unsigned long long)atomic_load(&w->lost),
-        (unsigned long long)atomic_load(&w->attempt_failures),
-        (unsigned long long)atomic_load(&w->recovered),
-        (long long)atomic_load(&w->pending));
+    {
+        const struct metric_value v[] = {
+            { "meshca_webhook_attempt_failures_total", "counter", "Webhook "
+                "delivery attempts that failed (each is retried with "
+                "backoff).", (long long)atomic_load(&w->attempt_failures) },
+            { "meshca_webhook_recovered_total", "counter", "Webhook "
+                "notifications the ledger sweep queued because the "
+                "immediate path missed them.",
+                (long long)atomic_load(&w->recovered) },
+            { "meshca_webhook_pending", "gauge", "Webhook notifications "
+                "queued and not yet delivered or given up (-1: not known "
+                "yet).", (long long)atomic_load(&w->pending) },
+        };
+
+        if ((r = metrics_printf(out, "# HELP meshca_webhook_deliveries_total "
+            "Webhook notifications by outcome: delivered, failed (gave up "
+            "after every retry), lost (could not be queued).\n"
+            "# TYPE meshca_webhook_deliveries_total counter\n"
+            "meshca_webhook_deliveries_total{result=\"delivered\"} %llu\n"
+            "meshca_webhook_deliveries_total{result=\"failed\"} %llu\n"
+            "meshca_webhook_deliveries_total{result=\"lost\"} %llu\n",
+            (unsigned long long)atomic_load(&w->delivered),
+            (unsigned long long)atomic_load(&w->failed),
+            (unsigned long long)atomic_load(&w->lost))) != 0)
+            return r;
+        return metrics_write_values(out, v, sizeof(v) / sizeof(v[0]));
+    }
 }

@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include <libpq-fe.h>
-#include <microhttpd.h>
 
 #include "meshca/claims.h"
 #include "meshca/duration.h"
@@ -51,20 +50,11 @@ static const char who_sql[] =
     "  to_timestamp($2::bigint) + make_interval(secs => $3::bigint)"
     "  ORDER BY l.at LIMIT 5000) d))::text";
 
-static const char *
-arg(struct request *req, const char *name)
-{
-    const char *v = MHD_lookup_connection_value(req->conn,
-        MHD_GET_ARGUMENT_KIND, name);
-
-    return v != NULL && *v != '\0' ? v : NULL;
-}
-
 void
 handle_who(struct request *req)
 {
-    const char *pr = arg(req, "principal"), *at = arg(req, "at"),
-               *win = arg(req, "window");
+    const char *pr = req_arg(req, "principal"), *at = req_arg(req, "at"),
+               *win = req_arg(req, "window");
     char a[24], w[24];
     const char *p[3] = { pr, a, w };
     struct claims *c;

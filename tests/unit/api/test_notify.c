@@ -92,6 +92,25 @@ has(const struct diags *d, const char *part)
     return 0;
 }
 
+/* Parses text (secret files in dir) and expects it refused with a
+ * diagnostic holding part, and one holding part2 when that is not NULL. */
+static void
+expect_refused(const char *text, const char *dir, const char *part,
+    const char *part2)
+{
+    struct notify_config n;
+    struct diags d = { 0 };
+
+    if (parse(text, dir, &n, &d) == 0)
+        unit_fail(__FILE__, __LINE__, "accepted: %s", text);
+    if (!has(&d, part) || (part2 != NULL && !has(&d, part2)))
+        unit_fail(__FILE__, __LINE__, "%s: no diagnostic \"%s\"%s%s%s", text,
+            part, part2 ? " and \"" : "", part2 ? part2 : "", part2 ? "\"" :
+            "");
+    notify_config_free(&n);
+    diags_clear(&d);
+}
+
 TEST(test_notify_config_checks_url_events_and_secret)
 {
     const char *dir = unit_tmpdir();
@@ -115,36 +134,26 @@ TEST(test_notify_config_checks_url_events_and_secret)
     ASSERT_INT_EQ(notify_config_wants(&n.webhooks[0], "request.created"), 0);
     notify_config_free(&n);
 
-    ASSERT(parse("{\"webhooks\": [{\"url\": \"http://hooks.example/x\", "
-        "\"secret_file\": \"hook.secret\"}]}", dir, &n, &d) > 0);
-    ASSERT(has(&d, "webhooks use https"));
-    notify_config_free(&n);
-    diags_clear(&d);
+    expect_refused("{\"webhooks\": [{\"url\": \"http://hooks.example/x\", "
+        "\"secret_file\": \"hook.secret\"}]}", dir, "webhooks use https",
+        NULL);
     ASSERT_INT_EQ(parse("{\"webhooks\": [{\"url\": \"http://127.0.0.1:9/x\", "
         "\"secret_file\": \"hook.secret\"}]}", dir, &n, &d), 0);
     ASSERT_INT_EQ(notify_config_wants(&n.webhooks[0], "request.denied"), 1);
     notify_config_free(&n);
 
-    ASSERT(parse("{\"webhooks\": [{\"url\": \"https://h.example/x\", "
+    expect_refused("{\"webhooks\": [{\"url\": \"https://h.example/x\", "
         "\"secret_file\": \"hook.secret\", \"events\": [\"request.maybe\"], "
-        "\"format\": \"teams\"}]}", dir, &n, &d) > 0);
-    ASSERT(has(&d, "\"request.maybe\" is not an event"));
-    ASSERT(has(&d, "\"teams\" is not json or slack"));
-    notify_config_free(&n);
-    diags_clear(&d);
+        "\"format\": \"teams\"}]}", dir, "\"request.maybe\" is not an event",
+        "\"teams\" is not json or slack");
 
     ASSERT(chmod(path, 0644) == 0);
-    ASSERT(parse("{\"webhooks\": [{\"url\": \"https://h.example/x\", "
-        "\"secret_file\": \"hook.secret\"}]}", dir, &n, &d) > 0);
-    ASSERT(has(&d, "must be readable by its owner only"));
-    notify_config_free(&n);
-    diags_clear(&d);
-    ASSERT(parse("{\"webhooks\": [{\"url\": \"https://h.example/x\"}], "
-        "\"email\": {}}", dir, &n, &d) > 0);
-    ASSERT(has(&d, "secret_file: missing") || has(&d, "secret_file"));
-    ASSERT(has(&d, "notifications.email: unknown key"));
-    notify_config_free(&n);
-    diags_clear(&d);
+    expect_refused("{\"webhooks\": [{\"url\": \"https://h.example/x\", "
+        "\"secret_file\": \"hook.secret\"}]}", dir,
+        "must be readable by its owner only", NULL);
+    expect_refused("{\"webhooks\": [{\"url\": \"https://h.example/x\"}], "
+        "\"email\": {}}", dir, "secret_file",
+        "notifications.email: unknown key");
 }
 
 UNIT_MAIN(T(test_notify_json_body_names_event_and_request),

@@ -73,13 +73,11 @@ static char *
 cell(const char *s, size_t n)
 {
     struct meshca_buf *b = meshca_buf_new(1024);
-    char *out;
+    char *out = NULL;
 
     ASSERT(b != NULL);
     ASSERT_OK(csv_put_cell(b, s, n));
-    ASSERT((out = calloc(1, meshca_buf_len(b) + 1)) != NULL);
-    memcpy(out, meshca_buf_ptr(b), meshca_buf_len(b));
-    meshca_buf_free(b);
+    ASSERT_OK(meshca_buf_take_cstring(&b, &out, NULL));
     return out;
 }
 

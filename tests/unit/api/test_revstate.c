@@ -71,9 +71,25 @@ TEST(test_revstate_refuses_revoked_keys_only)
 
 TEST(test_revstate_blocks_by_issuer_and_subject)
 {
+    static const struct {
+        const char *issuer, *subject;
+        int64_t at;
+        int refused;
+    } cases[] = {
+        { ISS_1, "alice", 1000, 1 },
+        { ISS_2, "alice", 1000, 1 },
+        /* alice at issuer 2 only until 1500; at a third issuer never. */
+        { ISS_2, "alice", 1600, 0 },
+        { "https://other", "alice", 1000, 0 },
+        { "https://other", "bob", 1000, 1 },
+        { ISS_2, "carol", 1000, 0 },
+        { ISS_1, "dave", 1000, 0 },
+    };
     struct ledger_snapshot *snap = snap_new(4);
     struct revset *set = NULL;
     char why[256];
+    size_t i;
+    int r;
 
     snap_add(snap, "block", "alice", ISS_1, 2000);
     snap_add(snap, "block", "bob", NULL, 2000);       /* any issuer */
@@ -81,22 +97,17 @@ TEST(test_revstate_blocks_by_issuer_and_subject)
     snap_add(snap, "block", "alice", ISS_2, 1500);
     ASSERT_INT_EQ(revset_build(snap, &set), 0);
     ASSERT_INT_EQ(revset_nblocks(set), 4);
-    ASSERT_INT_EQ(revset_refuse(set, NULL, ISS_1, "alice", 1000, why,
-        sizeof(why)), 1);
-    ASSERT(strstr(why, "blocked until") != NULL);
-    ASSERT_INT_EQ(revset_refuse(set, NULL, ISS_2, "alice", 1000, why,
-        sizeof(why)), 1);
-    /* alice at issuer 2 only until 1500; alice at a third issuer never. */
-    ASSERT_INT_EQ(revset_refuse(set, NULL, ISS_2, "alice", 1600, why,
-        sizeof(why)), 0);
-    ASSERT_INT_EQ(revset_refuse(set, NULL, "https://other", "alice", 1000,
-        why, sizeof(why)), 0);
-    ASSERT_INT_EQ(revset_refuse(set, NULL, "https://other", "bob", 1000, why,
-        sizeof(why)), 1);
-    ASSERT_INT_EQ(revset_refuse(set, NULL, ISS_2, "carol", 1000, why,
-        sizeof(why)), 0);
-    ASSERT_INT_EQ(revset_refuse(set, NULL, ISS_1, "dave", 1000, why,
-        sizeof(why)), 0);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        r = revset_refuse(set, NULL, cases[i].issuer, cases[i].subject,
+            cases[i].at, why, sizeof(why));
+        if (r != cases[i].refused)
+            unit_fail(__FILE__, __LINE__, "%s at %s, time %lld: %d, want %d",
+                cases[i].subject, cases[i].issuer, (long long)cases[i].at, r,
+                cases[i].refused);
+        if (r == 1 && strstr(why, "blocked until") == NULL)
+            unit_fail(__FILE__, __LINE__, "%s at %s: reason \"%s\"",
+                cases[i].subject, cases[i].issuer, why);
+    }
     revset_free(set);
     ledger_snapshot_free(snap);
 }
