@@ -115,6 +115,11 @@ struct cli_conn_flags {
     { "server", required_argument, NULL, 's' },                                \
     { "cacert", required_argument, NULL, 'C' },                                \
     { "insecure-http", no_argument, NULL, 'I' }
+/* The options of a command that acts for a signed-in person (an admin, an
+ * approver): the connection's and --token-file FILE ('t'). */
+#define CLI_TOKEN_OPTIONS                                                      \
+    CLI_CONN_OPTIONS,                                                          \
+    { "token-file", required_argument, NULL, 't' }
 /* The options meshca ssh passes on to its login: the same letters as
  * meshca login's. */
 #define CLI_LOGIN_OPTIONS                                                      \

@@ -25,8 +25,7 @@ int
 cmd_explain(int argc, char **argv)
 {
     static const struct option opts[] = {
-        CLI_CONN_OPTIONS,
-        { "token-file", required_argument, NULL, 't' },
+        CLI_TOKEN_OPTIONS,
         { "principal", required_argument, NULL, 'p' },
         { "ttl", required_argument, NULL, 'l' },
         { "reason", required_argument, NULL, 'r' },

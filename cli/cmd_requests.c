@@ -103,8 +103,7 @@ cmd_requests(int argc, char **argv)
     static const struct option opts[] = {
         { "all", no_argument, NULL, 'a' },
         { "json", no_argument, NULL, 'j' },
-        CLI_CONN_OPTIONS,
-        { "token-file", required_argument, NULL, 't' },
+        CLI_TOKEN_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -153,8 +152,7 @@ cmd_decide(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "reason", required_argument, NULL, 'r' },
-        CLI_CONN_OPTIONS,
-        { "token-file", required_argument, NULL, 't' },
+        CLI_TOKEN_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };

@@ -43,8 +43,7 @@ cmd_revoke(int argc, char **argv)
         { "block-until", required_argument, NULL, 'b' },
         { "force", no_argument, NULL, 'F' },
         { "issuer", required_argument, NULL, 'i' },
-        CLI_CONN_OPTIONS,
-        { "token-file", required_argument, NULL, 't' },
+        CLI_TOKEN_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
