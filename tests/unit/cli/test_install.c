@@ -1,6 +1,7 @@
 /* Unit tests for cli/install.c, the certificate checks of cli/cmd_login.c,
  * the host helpers' validation, time formatting and status exit codes. */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,25 @@ TEST(test_write_file_is_atomic_with_the_mode_asked)
     ASSERT_INT_EQ(entries(d), 2);
     snprintf(path, sizeof(path), "%s/no/such/dir/f", d);
     ASSERT_ERR(install_write_file(path, "x", 1, 0600), MESHCA_ERR_SYSTEM);
+}
+
+TEST(test_read_file_reads_up_to_max_and_says_missing)
+{
+    const char *d = unit_tmpdir();
+    char path[512], *got;
+
+    snprintf(path, sizeof(path), "%s/r", d);
+    ASSERT_OK(install_write_file(path, "checkpoint\n", 11, 0644));
+    got = install_read_file(path, 64);
+    ASSERT_STR_EQ(got, "checkpoint\n");
+    free(got);
+    got = install_read_file(path, 5);
+    ASSERT_STR_EQ(got, "check");
+    free(got);
+    snprintf(path, sizeof(path), "%s/missing", d);
+    errno = 0;
+    ASSERT(install_read_file(path, 64) == NULL);
+    ASSERT_INT_EQ(errno, ENOENT);
 }
 
 /* A CA, a login key, and certificates made by libmeshca for the tests. */
@@ -383,6 +403,7 @@ TEST(test_host_krl_validation)
 
 UNIT_MAIN(T(test_status_exit_codes), T(test_time_formatting),
     T(test_write_file_is_atomic_with_the_mode_asked),
+    T(test_read_file_reads_up_to_max_and_says_missing),
     T(test_certificate_checks_before_install),
     T(test_files_install_state_status_and_logout),
     T(test_install_refuses_an_expired_certificate),
