@@ -38,19 +38,9 @@ stack_init '{ "admins": { "groups": ["meshca-admins"] },
     { "name": "glass", "match": { "groups": ["dev"] }, "principals": ["payments/api"],
       "max_ttl": "5m", "break_glass": true } ] }'
 
-HOOK_PORT=$(free_port)
-HOOK_OUT=$T_TMP/hook.jsonl
-(umask 077 && openssl rand -hex 32 | tr -d '\n' >"$T_TMP/hook.secret")
-stack_config_extra "{\"issuers\": [{\"issuer\": \"$IDP_URL\", \"audiences\": [\"meshca\"]}],
-  \"login\": {\"issuer\": \"$IDP_URL\", \"client_id\": \"meshca\", \"scopes\": [\"openid\", \"email\", \"groups\", \"profile\"]},
-  \"notifications\": {\"webhooks\": [
-    {\"url\": \"http://127.0.0.1:$HOOK_PORT/hook\", \"format\": \"json\", \"secret_file\": \"hook.secret\"},
-    {\"url\": \"http://127.0.0.1:$HOOK_PORT/slack\", \"format\": \"slack\", \"secret_file\": \"hook.secret\",
-     \"events\": [\"request.created\", \"break_glass.used\"]}]}}"
-
-hook_start
-: >"$HOOK_OUT"
-stack_start
+stack_config_extra "{\"login\": {\"issuer\": \"$IDP_URL\", \"client_id\": \"meshca\",
+  \"scopes\": [\"openid\", \"email\", \"groups\", \"profile\"]}}"
+hook_stack_start
 
 field() { jq -r "$1" <<<"$HTTP_BODY"; }
 certs() { psql_admin -c "SELECT count(*) FROM certificates"; }
