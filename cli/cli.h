@@ -225,14 +225,14 @@ int cli_token_get(const char *cmd, const struct cli_conn *conn,
 
 struct json_t;
 
-/* POSTs req (compact JSON) to path for command cmd: cli_conn_setup with
- * flags, cli_token_read of token_file, cli_http.  Returns 0 when an HTTP
- * answer came back (any status; *resp set, caller frees with
- * cli_response_free), else the exit code with a message printed:
+/* Sends req (compact JSON; NULL: no body) to path with method for command
+ * cmd: cli_conn_setup with flags, cli_token_get with token_file, cli_http.
+ * Returns 0 when an HTTP answer came back (any status; *resp set, caller
+ * frees with cli_response_free), else the exit code with a message printed:
  * EXIT_USAGE (no server, no token) or EXIT_UNREACHABLE. */
-int cli_post_json(const char *cmd, const struct cli_conn_flags *flags,
-    const char *token_file, const char *path, const struct json_t *req,
-    struct cli_response *resp) MESHCA_WUR;
+int cli_call_json(const char *cmd, const struct cli_conn_flags *flags,
+    const char *token_file, const char *method, const char *path,
+    const struct json_t *req, struct cli_response *resp) MESHCA_WUR;
 
 /* Wipes and frees a NUL-terminated secret.  Accepts NULL. */
 void cli_secure_free(char *s);

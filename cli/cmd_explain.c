@@ -60,8 +60,8 @@ cmd_explain(int argc, char **argv)
     }
     if (json_array_size(pr) > 0)
         json_object_set(req, "principals", pr);
-    if ((rc = cli_post_json("explain", &flags, token_file, "/v1/explain",
-        req, &resp)) != 0)
+    if ((rc = cli_call_json("explain", &flags, token_file, "POST",
+        "/v1/explain", req, &resp)) != 0)
         goto out;
     if (resp.status != 200) {
         cli_print_error("explain", &resp);

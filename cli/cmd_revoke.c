@@ -103,8 +103,8 @@ cmd_revoke(int argc, char **argv)
         usage(stderr);
         goto out;
     }
-    if ((rc = cli_post_json("revoke", &flags, token_file, "/v1/revocations",
-        req, &resp)) != 0)
+    if ((rc = cli_call_json("revoke", &flags, token_file, "POST",
+        "/v1/revocations", req, &resp)) != 0)
         goto out;
     if (resp.status != 200 && resp.status != 201) {
         cli_print_error("revoke", &resp);
