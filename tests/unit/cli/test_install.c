@@ -151,6 +151,19 @@ fixture_free(struct fixture *f)
     free(f->ca_fp);
 }
 
+/* A --files install of c (its line, line) with f's login key; the rest
+ * of *ir cleared for the test to fill. */
+static void
+files_request(struct install_request *ir, const struct fixture *f,
+    const struct cert *c, const char *line)
+{
+    memset(ir, 0, sizeof(*ir));
+    ir->key = f->k;
+    ir->cert = c;
+    ir->cert_line = line;
+    ir->files = 1;
+}
+
 static struct cert *
 sign(const struct cakey *ca, const struct meshca_key *pub, int64_t from, int64_t to)
 {
@@ -258,15 +271,11 @@ TEST(test_files_install_state_status_and_logout)
     fixture_init(&f);
     c = sign(f.ca, f.pub, -30, 600);
     ASSERT_OK(cert_to_line(c, NULL, &line));
-    memset(&ir, 0, sizeof(ir));
-    ir.key = f.k;
-    ir.cert = c;
-    ir.cert_line = line;
+    files_request(&ir, &f, c, line);
     ir.serial = "12345";
     ir.role = "payments-oncall";
     ir.ca_fingerprint = f.ca_fp;
     ir.agent_sock = "/nonexistent/agent.sock"; /* --files wins over it */
-    ir.files = 1;
     ir.now = time(NULL);
     ASSERT_OK(install_login(&ir, where, sizeof(where), why, sizeof(why)));
     snprintf(path, sizeof(path), "%s/.ssh/meshca", d);
@@ -333,11 +342,7 @@ TEST(test_install_refuses_an_expired_certificate)
     fixture_init(&f);
     c = sign(f.ca, f.pub, -600, 10);
     ASSERT_OK(cert_to_line(c, NULL, &line));
-    memset(&ir, 0, sizeof(ir));
-    ir.key = f.k;
-    ir.cert = c;
-    ir.cert_line = line;
-    ir.files = 1;
+    files_request(&ir, &f, c, line);
     ir.now = time(NULL) + 20;
     ASSERT_ERR(install_login(&ir, where, sizeof(where), why, sizeof(why)),
         MESHCA_ERR_CLI_CERT_CHECK);
