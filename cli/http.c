@@ -330,8 +330,10 @@ cli_call_json(const char *cmd, const struct cli_conn_flags *flags,
     if (cli_conn_setup(cmd, flags, &conn) != 0 ||
         cli_token_get(cmd, &conn, token_file, &token) != 0)
         goto out;
-    if (req != NULL && (body = json_dumps(req, JSON_COMPACT)) == NULL)
+    if (req != NULL && (body = json_dumps(req, JSON_COMPACT)) == NULL) {
+        fprintf(stderr, "meshca %s: out of memory\n", cmd);
         goto out;
+    }
     if (cli_http(&conn, method, path, token, body, CLI_RESPONSE_MAX,
         resp) != 0) {
         fprintf(stderr, "meshca %s: cannot reach the server: %s\n", cmd,

@@ -1,7 +1,7 @@
 /*
  * What the bench tools share: the clock they time with, how they give up,
- * and base64url for the tokens they mint.  Linked into every tests/bench
- * binary (Makefile BENCH_COMMON).
+ * how they read their --name VALUE options, and base64url for the tokens
+ * they mint.  Linked into every tests/bench binary (Makefile BENCH_COMMON).
  */
 #ifndef MESHCA_TESTS_BENCH_COMMON_H
 #define MESHCA_TESTS_BENCH_COMMON_H
