@@ -115,6 +115,11 @@ struct cli_conn_flags {
     { "server", required_argument, NULL, 's' },                                \
     { "cacert", required_argument, NULL, 'C' },                                \
     { "insecure-http", no_argument, NULL, 'I' }
+/* The options of a command that acts for a signed-in person (an admin, an
+ * approver): the connection's and --token-file FILE ('t'). */
+#define CLI_TOKEN_OPTIONS                                                      \
+    CLI_CONN_OPTIONS,                                                          \
+    { "token-file", required_argument, NULL, 't' }
 /* The options meshca ssh passes on to its login: the same letters as
  * meshca login's. */
 #define CLI_LOGIN_OPTIONS                                                      \
@@ -220,14 +225,14 @@ int cli_token_get(const char *cmd, const struct cli_conn *conn,
 
 struct json_t;
 
-/* POSTs req (compact JSON) to path for command cmd: cli_conn_setup with
- * flags, cli_token_read of token_file, cli_http.  Returns 0 when an HTTP
- * answer came back (any status; *resp set, caller frees with
- * cli_response_free), else the exit code with a message printed:
+/* Sends req (compact JSON; NULL: no body) to path with method for command
+ * cmd: cli_conn_setup with flags, cli_token_get with token_file, cli_http.
+ * Returns 0 when an HTTP answer came back (any status; *resp set, caller
+ * frees with cli_response_free), else the exit code with a message printed:
  * EXIT_USAGE (no server, no token) or EXIT_UNREACHABLE. */
-int cli_post_json(const char *cmd, const struct cli_conn_flags *flags,
-    const char *token_file, const char *path, const struct json_t *req,
-    struct cli_response *resp) MESHCA_WUR;
+int cli_call_json(const char *cmd, const struct cli_conn_flags *flags,
+    const char *token_file, const char *method, const char *path,
+    const struct json_t *req, struct cli_response *resp) MESHCA_WUR;
 
 /* Wipes and frees a NUL-terminated secret.  Accepts NULL. */
 void cli_secure_free(char *s);

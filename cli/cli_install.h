@@ -32,6 +32,11 @@ int install_mkdir_p(const char *path, unsigned mode) MESHCA_WUR;
 int install_write_file(const char *path, const void *data, size_t len,
     unsigned mode) MESHCA_WUR;
 
+/* The first max bytes of path (a small text file: a state file, a key) as a
+ * new NUL-terminated string; the caller frees it.  NULL with errno set when
+ * path cannot be opened (ENOENT: it does not exist) or memory runs out. */
+char *install_read_file(const char *path, size_t max) MESHCA_WUR;
+
 /* $HOME/.config/meshca/state.json (the directory made 0700), and
  * $HOME/.ssh/meshca (made 0700); with a profile (cli_profile())
  * state-NAME.json and $HOME/.ssh/meshca-NAME.  Return 0 or MESHCA_ERR_SYSTEM /

@@ -7,20 +7,21 @@
  * certificate's entry is in the log.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "meshca/buf.h"
 #include "meshca/tlog.h"
 #include "cli.h"
+#include "cli_install.h"
 
 #define EXIT_AUDIT_FAILED 1
+/* The state file holds one checkpoint note (a few hundred bytes). */
+#define STATE_MAX 65536
 
 struct ckpt {
     char *note;
@@ -195,45 +196,6 @@ out:
     return r;
 }
 
-/* Replaces the state file with note, atomically. */
-static int
-save_state(const char *path, const char *note)
-{
-    char tmp[4096];
-    size_t len = strlen(note);
-    int fd, ok;
-
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-        return -1;
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1)
-        return -1;
-    ok = write(fd, note, len) == (ssize_t)len && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-static char *
-read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *s;
-    size_t n;
-
-    if (f == NULL)
-        return NULL;
-    if ((s = calloc(1, 65537)) != NULL) {
-        n = fread(s, 1, 65536, f);
-        s[n] = '\0';
-    }
-    fclose(f);
-    return s;
-}
-
-
 /* Fetches and opens the latest checkpoint. */
 static int
 fetch_checkpoint(const struct cli_conn *c, const char *vkey, struct ckpt *cp,
@@ -294,7 +256,7 @@ cmd_audit(int argc, char **argv)
         return EXIT_USAGE;
     rc = EXIT_AUDIT_FAILED;
     why[0] = '\0';
-    if ((saved = read_file(state)) != NULL &&
+    if ((saved = install_read_file(state, STATE_MAX)) != NULL &&
         ckpt_open(saved, vkey, &old, why, sizeof(why)) != 0) {
         fprintf(stderr, "meshca audit: %s: %s\n", state, why);
         goto out;
@@ -316,7 +278,7 @@ cmd_audit(int argc, char **argv)
         (serial != NULL && prove_serial(&conn, vkey, serial, &cur,
             &unreachable, why, sizeof(why)) != 0))
         goto fail;
-    if (save_state(state, cur.note) != 0) {
+    if (install_write_file(state, cur.note, strlen(cur.note), 0644) != 0) {
         fprintf(stderr, "meshca audit: cannot write %s: %s\n", state,
             strerror(errno));
         goto out;

@@ -25,8 +25,7 @@ int
 cmd_explain(int argc, char **argv)
 {
     static const struct option opts[] = {
-        CLI_CONN_OPTIONS,
-        { "token-file", required_argument, NULL, 't' },
+        CLI_TOKEN_OPTIONS,
         { "principal", required_argument, NULL, 'p' },
         { "ttl", required_argument, NULL, 'l' },
         { "reason", required_argument, NULL, 'r' },
@@ -61,8 +60,8 @@ cmd_explain(int argc, char **argv)
     }
     if (json_array_size(pr) > 0)
         json_object_set(req, "principals", pr);
-    if ((rc = cli_post_json("explain", &flags, token_file, "/v1/explain",
-        req, &resp)) != 0)
+    if ((rc = cli_call_json("explain", &flags, token_file, "POST",
+        "/v1/explain", req, &resp)) != 0)
         goto out;
     if (resp.status != 200) {
         cli_print_error("explain", &resp);

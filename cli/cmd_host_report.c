@@ -431,8 +431,7 @@ int
 cmd_host_report(int argc, char **argv)
 {
     static const struct option opts[] = {
-        CLI_CONN_OPTIONS,
-        { "token-file", required_argument, NULL, 't' },
+        CLI_TOKEN_OPTIONS,
         { "svid", required_argument, NULL, 'c' },
         { "svid-key", required_argument, NULL, 'K' },
         { "state", required_argument, NULL, 'S' },

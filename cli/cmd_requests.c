@@ -65,35 +65,19 @@ call(const char *cmd, const struct cli_conn_flags *flags,
     const char *token_file, const char *method, const char *path,
     const json_t *body, json_t **ansp)
 {
-    struct cli_conn conn;
     struct cli_response r;
-    char *token = NULL, *b = NULL;
-    int rc = EXIT_USAGE;
+    int rc;
 
-    memset(&r, 0, sizeof(r));
     *ansp = NULL;
-    if (cli_conn_setup(cmd, flags, &conn) != 0 ||
-        cli_token_get(cmd, &conn, token_file, &token) != 0)
-        goto out;
-    if (body != NULL && (b = json_dumps(body, JSON_COMPACT)) == NULL)
-        goto out;
-    if (cli_http(&conn, method, path, token, b, CLI_RESPONSE_MAX, &r) != 0) {
-        fprintf(stderr, "meshca %s: cannot reach the server: %s\n", cmd,
-            r.error);
-        rc = EXIT_UNREACHABLE;
-        goto out;
-    }
+    if ((rc = cli_call_json(cmd, flags, token_file, method, path, body,
+        &r)) != 0)
+        return rc;
     if (r.status < 200 || r.status > 299) {
         cli_print_error(cmd, &r);
         rc = r.status >= 500 ? EXIT_UNREACHABLE : EXIT_REFUSED;
-        goto out;
-    }
-    *ansp = json_loadb(r.body, r.len, 0, NULL);
-    rc = *ansp != NULL ? 0 : EXIT_REFUSED;
-out:
+    } else if ((*ansp = json_loadb(r.body, r.len, 0, NULL)) == NULL)
+        rc = EXIT_REFUSED;
     cli_response_free(&r);
-    cli_secure_free(token);
-    free(b);
     return rc;
 }
 
@@ -103,8 +87,7 @@ cmd_requests(int argc, char **argv)
     static const struct option opts[] = {
         { "all", no_argument, NULL, 'a' },
         { "json", no_argument, NULL, 'j' },
-        CLI_CONN_OPTIONS,
-        { "token-file", required_argument, NULL, 't' },
+        CLI_TOKEN_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -153,8 +136,7 @@ cmd_decide(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "reason", required_argument, NULL, 'r' },
-        CLI_CONN_OPTIONS,
-        { "token-file", required_argument, NULL, 't' },
+        CLI_TOKEN_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };

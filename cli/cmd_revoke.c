@@ -43,8 +43,7 @@ cmd_revoke(int argc, char **argv)
         { "block-until", required_argument, NULL, 'b' },
         { "force", no_argument, NULL, 'F' },
         { "issuer", required_argument, NULL, 'i' },
-        CLI_CONN_OPTIONS,
-        { "token-file", required_argument, NULL, 't' },
+        CLI_TOKEN_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -104,8 +103,8 @@ cmd_revoke(int argc, char **argv)
         usage(stderr);
         goto out;
     }
-    if ((rc = cli_post_json("revoke", &flags, token_file, "/v1/revocations",
-        req, &resp)) != 0)
+    if ((rc = cli_call_json("revoke", &flags, token_file, "POST",
+        "/v1/revocations", req, &resp)) != 0)
         goto out;
     if (resp.status != 200 && resp.status != 201) {
         cli_print_error("revoke", &resp);

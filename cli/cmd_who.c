@@ -124,12 +124,11 @@ int
 cmd_who(int argc, char **argv)
 {
     static const struct option opts[] = {
-        CLI_CONN_OPTIONS,
+        CLI_TOKEN_OPTIONS,
         { "principal", required_argument, NULL, 'p' },
         { "at", required_argument, NULL, 'a' },
         { "window", required_argument, NULL, 'w' },
         { "json", no_argument, NULL, 'j' },
-        { "token-file", required_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };

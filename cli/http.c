@@ -319,9 +319,9 @@ cli_http_url(const struct cli_conn *c, const char *method, const char *url,
 }
 
 int
-cli_post_json(const char *cmd, const struct cli_conn_flags *flags,
-    const char *token_file, const char *path, const json_t *req,
-    struct cli_response *resp)
+cli_call_json(const char *cmd, const struct cli_conn_flags *flags,
+    const char *token_file, const char *method, const char *path,
+    const json_t *req, struct cli_response *resp)
 {
     struct cli_conn conn;
     char *token = NULL, *body = NULL;
@@ -330,8 +330,11 @@ cli_post_json(const char *cmd, const struct cli_conn_flags *flags,
     if (cli_conn_setup(cmd, flags, &conn) != 0 ||
         cli_token_get(cmd, &conn, token_file, &token) != 0)
         goto out;
-    body = json_dumps(req, JSON_COMPACT);
-    if (cli_http(&conn, "POST", path, token, body, CLI_RESPONSE_MAX,
+    if (req != NULL && (body = json_dumps(req, JSON_COMPACT)) == NULL) {
+        fprintf(stderr, "meshca %s: out of memory\n", cmd);
+        goto out;
+    }
+    if (cli_http(&conn, method, path, token, body, CLI_RESPONSE_MAX,
         resp) != 0) {
         fprintf(stderr, "meshca %s: cannot reach the server: %s\n", cmd,
             resp->error);

@@ -103,6 +103,23 @@ fail:
     return MESHCA_ERR_SYSTEM;
 }
 
+char *
+install_read_file(const char *path, size_t max)
+{
+    FILE *f = fopen(path, "r");
+    char *s;
+    size_t n;
+
+    if (f == NULL)
+        return NULL;
+    if ((s = calloc(1, max + 1)) != NULL) {
+        n = fread(s, 1, max, f);
+        s[n] = '\0';
+    }
+    fclose(f);
+    return s;
+}
+
 static int
 home_path(const char *sub, char *out, size_t outlen)
 {

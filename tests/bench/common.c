@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "meshca/buf.h"
 #include "meshca/clock.h"
@@ -29,4 +30,28 @@ bench_b64url(const void *d, size_t n)
     if (meshca_b64_encode(d, n, 1, &s) != 0)
         bench_die("base64");
     return s;
+}
+
+void
+bench_flags(int argc, char **argv, const struct bench_flag *flags, size_t n,
+    const char *usage)
+{
+    const struct bench_flag *f;
+    size_t k;
+    int i;
+
+    for (i = 0; i < argc; i++) {
+        for (k = 0, f = NULL; k < n && f == NULL; k++)
+            if (strcmp(argv[i], flags[k].name) == 0 && i + 1 < argc)
+                f = &flags[k];
+        if (f == NULL)
+            bench_die(usage);
+        i++;
+        if (f->kind == 'l')
+            *(long *)f->valp = atol(argv[i]);
+        else if (f->kind == 'd')
+            *(double *)f->valp = atof(argv[i]);
+        else
+            *(const char **)f->valp = argv[i];
+    }
 }

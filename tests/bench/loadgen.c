@@ -138,21 +138,16 @@ cmd_mint(int argc, char **argv)
     char path[4096], *tok, *ns, *es;
     FILE *f;
     time_t now = time(NULL);
+    const struct bench_flag flags[] = {
+        { "--issuer", 's', &issuer },
+        { "--audience", 's', &aud },
+        { "--subjects", 'l', &nsub },
+        { "--ttl", 'l', &ttl },
+        { "--dir", 's', &dir },
+    };
 
-    for (i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--issuer") == 0 && i + 1 < argc)
-            issuer = argv[++i];
-        else if (strcmp(argv[i], "--audience") == 0 && i + 1 < argc)
-            aud = argv[++i];
-        else if (strcmp(argv[i], "--subjects") == 0 && i + 1 < argc)
-            nsub = atol(argv[++i]);
-        else if (strcmp(argv[i], "--ttl") == 0 && i + 1 < argc)
-            ttl = atol(argv[++i]);
-        else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
-            dir = argv[++i];
-        else
-            bench_die("usage: loadgen mint --issuer URL --audience AUD --subjects N --dir DIR");
-    }
+    bench_flags(argc, argv, flags, sizeof(flags) / sizeof(flags[0]),
+        "usage: loadgen mint --issuer URL --audience AUD --subjects N --dir DIR");
     if (issuer == NULL || dir == NULL || nsub <= 0)
         bench_die("mint needs --issuer and --dir");
     if ((pk = EVP_RSA_gen(2048)) == NULL)
@@ -384,36 +379,25 @@ cmd_run(int argc, char **argv)
     size_t p50, p90, p99;
     char result[2048];
     FILE *jf;
+    const struct bench_flag flags[] = {
+        { "--url", 's', &url },
+        { "--tokens", 's', &tokens },
+        { "--conns", 'l', &conns },
+        { "--duration", 'd', &duration },
+        { "--requests", 'l', &maxreq },
+        { "--rate", 'd', &rate },
+        { "--keys", 'l', &nkeys },
+        { "--json", 's', &json_out },
+        { "--serials", 's', &serials },
+        { "--label", 's', &label },
+        { "--started", 's', &started },
+    };
 
     memset(&rn, 0, sizeof(rn));
-    for (i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--url") == 0 && i + 1 < argc)
-            url = argv[++i];
-        else if (strcmp(argv[i], "--tokens") == 0 && i + 1 < argc)
-            tokens = argv[++i];
-        else if (strcmp(argv[i], "--conns") == 0 && i + 1 < argc)
-            conns = atol(argv[++i]);
-        else if (strcmp(argv[i], "--duration") == 0 && i + 1 < argc)
-            duration = atof(argv[++i]);
-        else if (strcmp(argv[i], "--requests") == 0 && i + 1 < argc)
-            maxreq = atol(argv[++i]);
-        else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc)
-            rate = atof(argv[++i]);
-        else if (strcmp(argv[i], "--keys") == 0 && i + 1 < argc)
-            nkeys = atol(argv[++i]);
-        else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
-            json_out = argv[++i];
-        else if (strcmp(argv[i], "--serials") == 0 && i + 1 < argc)
-            serials = argv[++i];
-        else if (strcmp(argv[i], "--label") == 0 && i + 1 < argc)
-            label = argv[++i];
-        else if (strcmp(argv[i], "--started") == 0 && i + 1 < argc)
-            started = argv[++i];
-        else
-            bench_die("usage: loadgen run --url http://127.0.0.1:PORT --tokens FILE "
-                "[--conns C] [--duration S|--requests N] [--rate R] [--keys K] "
-                "[--serials FILE] [--json FILE] [--label TEXT] [--started FILE]");
-    }
+    bench_flags(argc, argv, flags, sizeof(flags) / sizeof(flags[0]),
+        "usage: loadgen run --url http://127.0.0.1:PORT --tokens FILE "
+        "[--conns C] [--duration S|--requests N] [--rate R] [--keys K] "
+        "[--serials FILE] [--json FILE] [--label TEXT] [--started FILE]");
     if (url == NULL || tokens == NULL || conns <= 0 || nkeys <= 0)
         bench_die("run needs --url and --tokens");
     if (sscanf(url, "http://%63[^:]:%d", rn.host, &rn.port) != 2)

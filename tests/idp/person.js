@@ -10,6 +10,10 @@
 //   node person.js token ISSUER ACCOUNT [CLIENT_ID]
 //       the whole device flow as client (default "meshca") and person:
 //       prints a genuine ID token
+//   node person.js deny ISSUER USER_CODE
+//       enters USER_CODE at ISSUER/device and presses "Abort" instead of
+//       confirming, so that the waiting client is told access_denied; prints
+//       the provider's answer's status
 'use strict';
 
 const jar = new Map();
@@ -84,6 +88,14 @@ async function device(issuer, account, userCode) {
   }
 }
 
+async function deny(issuer, userCode) {
+  let page = await go(`${issuer}/device`);
+  page = await submit(page, page.url, { user_code: userCode });
+  if (!/name="abort"/.test(page.text)) throw new Error(`no confirm page: ${page.text.slice(0, 200)}`);
+  page = await submit(page, page.url, { abort: 'yes' });
+  console.log(JSON.stringify({ status: page.status }));
+}
+
 async function browser(authUrl, account) {
   const redirect = new URL(authUrl).searchParams.get('redirect_uri');
   let page = await go(authUrl, {}, redirect);
@@ -128,5 +140,6 @@ async function token(issuer, account, clientId = 'meshca') {
 
 const [cmd, a, b, c] = process.argv.slice(2);
 const run = cmd === 'device' ? device(a, b, c) : cmd === 'browser' ? browser(a, b)
-  : cmd === 'token' ? token(a, b, c || 'meshca') : Promise.reject(new Error('usage: person.js device|browser|token ...'));
+  : cmd === 'token' ? token(a, b, c || 'meshca') : cmd === 'deny' ? deny(a, b)
+  : Promise.reject(new Error('usage: person.js device|browser|token|deny ...'));
 run.catch((e) => { console.error(`person.js: ${e.message}`); process.exit(1); });

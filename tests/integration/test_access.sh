@@ -38,19 +38,9 @@ stack_init '{ "admins": { "groups": ["meshca-admins"] },
     { "name": "glass", "match": { "groups": ["dev"] }, "principals": ["payments/api"],
       "max_ttl": "5m", "break_glass": true } ] }'
 
-HOOK_PORT=$(free_port)
-HOOK_OUT=$T_TMP/hook.jsonl
-(umask 077 && openssl rand -hex 32 | tr -d '\n' >"$T_TMP/hook.secret")
-stack_config_extra "{\"issuers\": [{\"issuer\": \"$IDP_URL\", \"audiences\": [\"meshca\"]}],
-  \"login\": {\"issuer\": \"$IDP_URL\", \"client_id\": \"meshca\", \"scopes\": [\"openid\", \"email\", \"groups\", \"profile\"]},
-  \"notifications\": {\"webhooks\": [
-    {\"url\": \"http://127.0.0.1:$HOOK_PORT/hook\", \"format\": \"json\", \"secret_file\": \"hook.secret\"},
-    {\"url\": \"http://127.0.0.1:$HOOK_PORT/slack\", \"format\": \"slack\", \"secret_file\": \"hook.secret\",
-     \"events\": [\"request.created\", \"break_glass.used\"]}]}}"
-
-hook_start
-: >"$HOOK_OUT"
-stack_start
+stack_config_extra "{\"login\": {\"issuer\": \"$IDP_URL\", \"client_id\": \"meshca\",
+  \"scopes\": [\"openid\", \"email\", \"groups\", \"profile\"]}}"
+hook_stack_start
 
 field() { jq -r "$1" <<<"$HTTP_BODY"; }
 certs() { psql_admin -c "SELECT count(*) FROM certificates"; }
@@ -277,21 +267,18 @@ check_eq "... the denial, the expiry and the break-glass review" \
 # and installs; the approver's meshca approve logs in interactively itself.
 export MESHCA_SERVER=$MESHCAD_URL HOME=$T_TMP/home
 mkdir -p "$HOME"
-# user_code FILE: the device-flow code a command printed on FILE (stderr).
-user_code() {
-    local i code=""
-    for i in $(seq 200); do
-        code=$(sed -n 's/^and enter the code: //p' "$1")
-        [ -n "$code" ] && break
-        sleep 0.1
-    done
-    echo "$code"
-}
-# device_person FILE ACCOUNT: ACCOUNT completes the device flow FILE shows.
-device_person() {
-    local code
-    code=$(user_code "$1")
-    [ -n "$code" ] && node "$MESHCA_TOP/tests/idp/person.js" device "$IDP_URL" "$2" "$code" >>"$T_LOG" 2>&1
+# device_run NAME ACCOUNT WHAT ARGS...: meshca ARGS logging in with the device
+# flow, which ACCOUNT completes (checked as WHAT); its output is kept in
+# $T_TMP/NAME.out and NAME.err and logged.  Returns meshca's exit code.
+device_run() {
+    local name=$1 account=$2 what=$3 pid rc
+    shift 3
+    MESHCA_LOGIN_FLOW=device "$MESHCA_BIN" "$@" >"$T_TMP/$name.out" 2>"$T_TMP/$name.err" &
+    pid=$!
+    check "$what" device_person "$T_TMP/$name.err" "$account"
+    wait "$pid"; rc=$?
+    cat "$T_TMP/$name.out" "$T_TMP/$name.err" >>"$T_LOG"
+    return "$rc"
 }
 "$MESHCA_BIN" login --flow device --files --role db --reason "INC-4415 from the cli" \
     >"$T_TMP/cl.out" 2>"$T_TMP/cl.err" &
@@ -301,20 +288,13 @@ check "login says approval is needed and who approves" \
     wait_for 20 grep -q 'Approval needed: role db needs 1 approval(s) from {"groups":\["leads"\]}' "$T_TMP/cl.err"
 CID=$(sed -n 's/^Request \([0-9a-f]\{32\}\) .*/\1/p' "$T_TMP/cl.err")
 check_eq "login names the request id" "$(grep -cE '^[0-9a-f]{32}$' <<<"$CID")" 1
-MESHCA_LOGIN_FLOW=device "$MESHCA_BIN" requests >"$T_TMP/rq.out" 2>"$T_TMP/rq.err" &
-rq=$!
-check "meshca requests logs the approver in interactively" device_person "$T_TMP/rq.err" bob
-wait "$rq"; rc=$?
-cat "$T_TMP/rq.out" "$T_TMP/rq.err" >>"$T_LOG"
-check_eq "meshca requests: exit 0" "$rc" 0
+device_run rq bob "meshca requests logs the approver in interactively" \
+    requests
+check_eq "meshca requests: exit 0" "$?" 0
 check "... and lists the request, pending" grep -q "^$CID  pending .*dave@example.com  role db (payments/db)" "$T_TMP/rq.out"
-MESHCA_LOGIN_FLOW=device "$MESHCA_BIN" approve "$CID" --reason "ok from the cli" \
-    >"$T_TMP/ap.out" 2>"$T_TMP/ap.err" &
-ap=$!
-check "meshca approve logs the approver in interactively" device_person "$T_TMP/ap.err" bob
-wait "$ap"; rc=$?
-cat "$T_TMP/ap.out" "$T_TMP/ap.err" >>"$T_LOG"
-check_eq "meshca approve: exit 0" "$rc" 0
+device_run ap bob "meshca approve logs the approver in interactively" \
+    approve "$CID" --reason "ok from the cli"
+check_eq "meshca approve: exit 0" "$?" 0
 wait "$cl"; rc=$?
 cat "$T_TMP/cl.out" "$T_TMP/cl.err" >>"$T_LOG"
 check_eq "the waiting login collected and installed: exit 0" "$rc" 0
@@ -328,13 +308,9 @@ echo "$(tok erin)" >"$T_TMP/erin.token"
 "$MESHCA_BIN" ack "$B2" --reason "reviewed" --token-file "$T_TMP/erin.token" >"$T_TMP/ack.out" 2>>"$T_LOG"
 check_eq "meshca ack by an approver: exit 0" "$?" 0
 check "... and the use is acknowledged" grep -q "^$B2  acknowledged" "$T_TMP/ack.out"
-MESHCA_LOGIN_FLOW=device "$MESHCA_BIN" report --format json --output "$T_TMP/report.json" \
-    >"$T_TMP/rp.out" 2>"$T_TMP/rp.err" &
-rp=$!
-check "meshca report logs the admin in interactively" device_person "$T_TMP/rp.err" carol
-wait "$rp"; rc=$?
-cat "$T_TMP/rp.out" "$T_TMP/rp.err" >>"$T_LOG"
-check_eq "meshca report: exit 0" "$rc" 0
+device_run rp carol "meshca report logs the admin in interactively" \
+    report --format json --output "$T_TMP/report.json"
+check_eq "meshca report: exit 0" "$?" 0
 check_eq "the report file has the access requests, the cli's collected" \
     "$(jq -r ".access_requests[] | select(.id == \"$CID\") | .status" "$T_TMP/report.json")" collected
 echo "$(tok carol)" >"$T_TMP/carol.token"
@@ -347,22 +323,14 @@ check "an acknowledged one says so, with who acknowledged it" \
     grep -q 'break-glass, acknowledged</td><td class="nw">acknowledged: carol@example.com' "$T_TMP/report.html"
 
 # explain and revoke log in interactively too; a revocation notifies.
-MESHCA_LOGIN_FLOW=device "$MESHCA_BIN" explain --role db --reason "why not" \
-    >"$T_TMP/ex.out" 2>"$T_TMP/ex.err" &
-ex=$!
-check "meshca explain logs in interactively" device_person "$T_TMP/ex.err" dave
-wait "$ex"; rc=$?
-cat "$T_TMP/ex.out" "$T_TMP/ex.err" >>"$T_LOG"
-check_eq "meshca explain: exit 0 (granted)" "$rc" 0
+device_run ex dave "meshca explain logs in interactively" \
+    explain --role db --reason "why not"
+check_eq "meshca explain: exit 0 (granted)" "$?" 0
 check "... and says the role needs approval, from whom" \
     grep -q 'needs approval: 1 approval(s) from {"groups":\["leads"\]}' "$T_TMP/ex.out"
-MESHCA_LOGIN_FLOW=device "$MESHCA_BIN" revoke --key-id "dave@example.com/db/ar-$CID" \
-    --reason "INC-4415 closed" >"$T_TMP/rv.out" 2>"$T_TMP/rv.err" &
-rv=$!
-check "meshca revoke logs the admin in interactively" device_person "$T_TMP/rv.err" carol
-wait "$rv"; rc=$?
-cat "$T_TMP/rv.out" "$T_TMP/rv.err" >>"$T_LOG"
-check_eq "meshca revoke: exit 0" "$rc" 0
+device_run rv carol "meshca revoke logs the admin in interactively" \
+    revoke --key-id "dave@example.com/db/ar-$CID" --reason "INC-4415 closed"
+check_eq "meshca revoke: exit 0" "$?" 0
 check "revocation.created reached the receiver, signed" wait_for 10 hook_has revocation.created 1
 check "... with a valid signature" sigs_ok
 check_eq "... naming what was revoked" \

@@ -23,18 +23,6 @@ plain_ssh() {  # what a user types, with only the agent or -i to go on
         "$T_USER@127.0.0.1" true
 }
 
-# user_code FILE: the user code meshca login wrote to FILE (its stderr),
-# waiting up to 10 s for it; empty if none came.
-user_code() {
-    local i code=""
-    for i in $(seq 100); do
-        code=$(sed -n 's/^and enter the code: //p' "$1")
-        [ -n "$code" ] && break
-        sleep 0.1
-    done
-    echo "$code"
-}
-
 # Device flow, installed into the agent
 "$MESHCA_BIN" login --principal payments/api >"$T_TMP/login.out" 2>"$T_TMP/login.err" &
 login_pid=$!
@@ -57,7 +45,7 @@ check_eq "status: none (exit 2)" "$("$MESHCA_BIN" status >/dev/null; echo $?)" 2
 "$MESHCA_BIN" login --flow device >"$T_TMP/deny.out" 2>"$T_TMP/deny.err" &
 login_pid=$!
 code=$(user_code "$T_TMP/deny.err")
-node "$MESHCA_TOP/tests/tools/cli-person-deny.js" "$IDP_URL" "$code" >>"$T_LOG" 2>&1
+node "$MESHCA_TOP/tests/idp/person.js" deny "$IDP_URL" "$code" >>"$T_LOG" 2>&1
 check "the person aborted at the provider's page" test $? = 0
 wait "$login_pid"; rc=$?
 cat "$T_TMP/deny.out" "$T_TMP/deny.err" >>"$T_LOG"

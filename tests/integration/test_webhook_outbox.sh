@@ -32,18 +32,7 @@ stack_init '{ "admins": { "groups": ["meshca-admins"] },
     { "name": "glass", "match": { "groups": ["dev"] }, "principals": ["payments/api"],
       "max_ttl": "5m", "break_glass": true } ] }'
 
-HOOK_PORT=$(free_port)
-HOOK_OUT=$T_TMP/hook.jsonl
-(umask 077 && openssl rand -hex 32 | tr -d '\n' >"$T_TMP/hook.secret")
-stack_config_extra "{\"issuers\": [{\"issuer\": \"$IDP_URL\", \"audiences\": [\"meshca\"]}],
-  \"notifications\": {\"webhooks\": [
-    {\"url\": \"http://127.0.0.1:$HOOK_PORT/hook\", \"format\": \"json\", \"secret_file\": \"hook.secret\"},
-    {\"url\": \"http://127.0.0.1:$HOOK_PORT/slack\", \"format\": \"slack\", \"secret_file\": \"hook.secret\",
-     \"events\": [\"request.created\", \"break_glass.used\"]}]}}"
-
-hook_start
-: >"$HOOK_OUT"
-stack_start
+hook_stack_start
 
 metric() {  # NAME: its value
     curl -fsS "$MESHCAD_URL/metrics" | awk -v n="$1" '$1 == n { print $2 }'

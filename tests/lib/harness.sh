@@ -310,3 +310,23 @@ idp_start() {
     cat "$IDP_DIR/idp.log" >>"$T_LOG"
     bail "identity provider did not start"
 }
+
+# user_code FILE: the device-flow user code a meshca command wrote to FILE
+# (its stderr), waiting up to 20 s for it; empty if none came.
+user_code() {
+    local i code=""
+    for i in $(seq 200); do
+        code=$(sed -n 's/^and enter the code: //p' "$1")
+        [ -n "$code" ] && break
+        sleep 0.1
+    done
+    echo "$code"
+}
+
+# device_person FILE ACCOUNT: ACCOUNT completes at the identity provider the
+# device flow a meshca command shows on FILE (tests/idp/person.js).
+device_person() {
+    local code
+    code=$(user_code "$1")
+    [ -n "$code" ] && node "$MESHCA_TOP/tests/idp/person.js" device "$IDP_URL" "$2" "$code" >>"$T_LOG" 2>&1
+}

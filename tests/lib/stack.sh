@@ -11,6 +11,7 @@
 #   token N                   the Nth minted ID token (subject bench-user-N, group bench)
 #   mint_token CLAIMS_JSON    a token with exactly these claims (signed by the stack's key)
 #   issue TOKEN BODY          POST /v1/certificates; sets HTTP_STATUS and HTTP_BODY
+#   returned_missing          how many serials loadgen returned the ledger lacks
 STACK_ISSUER=https://idp.test.invalid
 
 stack_init() {
@@ -108,6 +109,14 @@ stack_start_pair() {
 }
 
 token() { sed -n "$(( $1 + 1 ))p" "$T_TMP/tokens.txt"; }
+
+# returned_missing: how many of the serials loadgen returned ($T_TMP/serials,
+# from --serials; left sorted in $T_TMP/returned) the ledger lacks.
+returned_missing() {
+    sort -u "$T_TMP/serials" >"$T_TMP/returned"
+    psql_admin -c "SELECT serial FROM certificates" | sort -u >"$T_TMP/ledger"
+    comm -23 "$T_TMP/returned" "$T_TMP/ledger" | wc -l
+}
 
 # issue TOKEN BODY [PATH]
 issue() {

@@ -1,7 +1,6 @@
 # Shared by the access-request and webhook suites (source after harness.sh
-# and stack.sh): the loopback webhook receiver, genuine ID tokens, and an
-# authenticated API call.  HOOK_PORT, HOOK_OUT and $T_TMP/hook.secret are
-# the suite's.
+# and stack.sh): the loopback webhook receiver and meshcad's webhooks to it,
+# genuine ID tokens, and an authenticated API call.
 
 # hook_start: the receiver (tests/tools/webhook-receiver.js) on HOOK_PORT,
 # appending each delivery to HOOK_OUT; stopped at exit.
@@ -10,6 +9,26 @@ hook_start() {
     HOOK_PID=$!
     at_exit "kill $HOOK_PID 2>/dev/null; wait $HOOK_PID 2>/dev/null"
     wait_port "$HOOK_PORT" 10 || bail "webhook receiver did not start"
+}
+
+# hook_stack_start: meshcad (stack_init done) with the test identity
+# provider as its issuer and two webhooks, signed with a new
+# $T_TMP/hook.secret: json to HOOK_PORT/hook, slack to HOOK_PORT/slack for
+# request.created and break_glass.used.  Starts the receiver on a free
+# HOOK_PORT into an empty HOOK_OUT, then meshcad.  More config: call
+# stack_config_extra first.
+hook_stack_start() {
+    HOOK_PORT=$(free_port)
+    HOOK_OUT=$T_TMP/hook.jsonl
+    (umask 077 && openssl rand -hex 32 | tr -d '\n' >"$T_TMP/hook.secret")
+    stack_config_extra "{\"issuers\": [{\"issuer\": \"$IDP_URL\", \"audiences\": [\"meshca\"]}],
+  \"notifications\": {\"webhooks\": [
+    {\"url\": \"http://127.0.0.1:$HOOK_PORT/hook\", \"format\": \"json\", \"secret_file\": \"hook.secret\"},
+    {\"url\": \"http://127.0.0.1:$HOOK_PORT/slack\", \"format\": \"slack\", \"secret_file\": \"hook.secret\",
+     \"events\": [\"request.created\", \"break_glass.used\"]}]}}"
+    hook_start
+    : >"$HOOK_OUT"
+    stack_start
 }
 
 # tok ACCOUNT: a genuine ID token of ACCOUNT (device flow at the provider).

@@ -21,23 +21,6 @@
 #include "../../cli/cli_install.h"
 #include "../../cli/cli_keys.h"
 
-static char *
-slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *d = NULL;
-    size_t n;
-
-    if (f == NULL)
-        return NULL;
-    if ((d = calloc(1, 65537)) != NULL) {
-        n = fread(d, 1, 65536, f);
-        d[n] = '\0';
-    }
-    fclose(f);
-    return d;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -55,8 +38,8 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: cli-install [--files] KEY CERT [SERIAL]\n");
         return 2;
     }
-    if ((pem = slurp(argv[i])) == NULL || (line = slurp(argv[i + 1])) ==
-        NULL) {
+    if ((pem = install_read_file(argv[i], 65536)) == NULL ||
+        (line = install_read_file(argv[i + 1], 65536)) == NULL) {
         fprintf(stderr, "cli-install: cannot read the key or certificate\n");
         goto out;
     }

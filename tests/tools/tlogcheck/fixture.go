@@ -12,7 +12,6 @@ package main
 // (default SIZE) under a checkpoint for M.
 
 import (
-	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -21,7 +20,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -43,22 +41,6 @@ func (m *memLog) ReadHashes(idx []int64) ([]tlog.Hash, error) {
 		out[i] = m.stored[x]
 	}
 	return out, nil
-}
-
-func fixtureSigner() (note.Signer, string, error) {
-	seed := make([]byte, ed25519.SeedSize)
-	for i := range seed {
-		seed[i] = byte(i)
-	}
-	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
-	vkey, err := note.NewEd25519VerifierKey(fixtureOrigin, pub)
-	if err != nil {
-		return nil, "", err
-	}
-	skey := fmt.Sprintf("PRIVATE+KEY+%s+%s+%s", fixtureOrigin,
-		strings.Split(vkey, "+")[1], b64(append([]byte{1}, seed...)))
-	s, err := note.NewSigner(skey)
-	return s, vkey, err
 }
 
 func fixture(args []string) error {
@@ -89,7 +71,7 @@ func fixture(args []string) error {
 		m.entries = append(m.entries, []byte(e))
 		m.stored = append(m.stored, hs...)
 	}
-	signer, vkey, err := fixtureSigner()
+	signer, vkey, _, err := seedSigner(fixtureOrigin)
 	if err != nil {
 		return err
 	}

@@ -288,8 +288,9 @@ func addTilePaths(v *vectorSet) {
 	}
 }
 
-func addNote(v *vectorSet, root tlog.Hash) error {
-	const name = "example.com/log"
+// seedSigner is the note signer of the fixed test key (seed bytes 0, 1, ...,
+// 31) under name, with its verifier key and the seed.
+func seedSigner(name string) (note.Signer, string, []byte, error) {
 	seed := make([]byte, ed25519.SeedSize)
 	for i := range seed {
 		seed[i] = byte(i)
@@ -297,14 +298,19 @@ func addNote(v *vectorSet, root tlog.Hash) error {
 	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
 	vkey, err := note.NewEd25519VerifierKey(name, pub)
 	if err != nil {
-		return err
+		return nil, "", nil, err
 	}
 	// The signer key format (see note.GenerateKey): the verifier key's
 	// name and hash, then base64 of the algorithm byte and the seed.
-	parts := strings.Split(vkey, "+")
-	skey := fmt.Sprintf("PRIVATE+KEY+%s+%s+%s", name, parts[1],
-		b64(append([]byte{1}, seed...)))
-	signer, err := note.NewSigner(skey)
+	skey := fmt.Sprintf("PRIVATE+KEY+%s+%s+%s", name,
+		strings.Split(vkey, "+")[1], b64(append([]byte{1}, seed...)))
+	s, err := note.NewSigner(skey)
+	return s, vkey, seed, err
+}
+
+func addNote(v *vectorSet, root tlog.Hash) error {
+	const name = "example.com/log"
+	signer, vkey, seed, err := seedSigner(name)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 /* Unit tests for cli/install.c, the certificate checks of cli/cmd_login.c,
  * the host helpers' validation, time formatting and status exit codes. */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,25 @@ TEST(test_write_file_is_atomic_with_the_mode_asked)
     ASSERT_ERR(install_write_file(path, "x", 1, 0600), MESHCA_ERR_SYSTEM);
 }
 
+TEST(test_read_file_reads_up_to_max_and_says_missing)
+{
+    const char *d = unit_tmpdir();
+    char path[512], *got;
+
+    snprintf(path, sizeof(path), "%s/r", d);
+    ASSERT_OK(install_write_file(path, "checkpoint\n", 11, 0644));
+    got = install_read_file(path, 64);
+    ASSERT_STR_EQ(got, "checkpoint\n");
+    free(got);
+    got = install_read_file(path, 5);
+    ASSERT_STR_EQ(got, "check");
+    free(got);
+    snprintf(path, sizeof(path), "%s/missing", d);
+    errno = 0;
+    ASSERT(install_read_file(path, 64) == NULL);
+    ASSERT_INT_EQ(errno, ENOENT);
+}
+
 /* A CA, a login key, and certificates made by libmeshca for the tests. */
 struct fixture {
     struct cakey *ca;
@@ -129,6 +149,19 @@ fixture_free(struct fixture *f)
     login_key_free(f->k);
     meshca_key_free(f->pub);
     free(f->ca_fp);
+}
+
+/* A --files install of c (its line, line) with f's login key; the rest
+ * of *ir cleared for the test to fill. */
+static void
+files_request(struct install_request *ir, const struct fixture *f,
+    const struct cert *c, const char *line)
+{
+    memset(ir, 0, sizeof(*ir));
+    ir->key = f->k;
+    ir->cert = c;
+    ir->cert_line = line;
+    ir->files = 1;
 }
 
 static struct cert *
@@ -238,15 +271,11 @@ TEST(test_files_install_state_status_and_logout)
     fixture_init(&f);
     c = sign(f.ca, f.pub, -30, 600);
     ASSERT_OK(cert_to_line(c, NULL, &line));
-    memset(&ir, 0, sizeof(ir));
-    ir.key = f.k;
-    ir.cert = c;
-    ir.cert_line = line;
+    files_request(&ir, &f, c, line);
     ir.serial = "12345";
     ir.role = "payments-oncall";
     ir.ca_fingerprint = f.ca_fp;
     ir.agent_sock = "/nonexistent/agent.sock"; /* --files wins over it */
-    ir.files = 1;
     ir.now = time(NULL);
     ASSERT_OK(install_login(&ir, where, sizeof(where), why, sizeof(why)));
     snprintf(path, sizeof(path), "%s/.ssh/meshca", d);
@@ -313,11 +342,7 @@ TEST(test_install_refuses_an_expired_certificate)
     fixture_init(&f);
     c = sign(f.ca, f.pub, -600, 10);
     ASSERT_OK(cert_to_line(c, NULL, &line));
-    memset(&ir, 0, sizeof(ir));
-    ir.key = f.k;
-    ir.cert = c;
-    ir.cert_line = line;
-    ir.files = 1;
+    files_request(&ir, &f, c, line);
     ir.now = time(NULL) + 20;
     ASSERT_ERR(install_login(&ir, where, sizeof(where), why, sizeof(why)),
         MESHCA_ERR_CLI_CERT_CHECK);
@@ -383,6 +408,7 @@ TEST(test_host_krl_validation)
 
 UNIT_MAIN(T(test_status_exit_codes), T(test_time_formatting),
     T(test_write_file_is_atomic_with_the_mode_asked),
+    T(test_read_file_reads_up_to_max_and_says_missing),
     T(test_certificate_checks_before_install),
     T(test_files_install_state_status_and_logout),
     T(test_install_refuses_an_expired_certificate),

@@ -203,11 +203,29 @@ TEST(test_report_html_is_self_contained)
     json_decref(r);
 }
 
+/* A CSV cell and how report_csv_cell writes it. */
+struct csv_case {
+    const char *in, *want;
+};
+
+/* Every case of cases[0..n) comes out as it should, with its length. */
+static void
+csv_cells_check(const struct csv_case *cases, size_t n)
+{
+    char *out = NULL;
+    size_t len = 0, i;
+
+    for (i = 0; i < n; i++) {
+        ASSERT_OK(report_csv_cell(cases[i].in, &out, &len));
+        ASSERT_STR_EQ(out, cases[i].want);
+        ASSERT_INT_EQ(len, strlen(cases[i].want));
+        free(out);
+    }
+}
+
 TEST(test_report_csv_cell_quotes_per_rfc4180)
 {
-    static const struct {
-        const char *in, *want;
-    } cases[] = {
+    static const struct csv_case cases[] = {
         { "abc", "\"abc\"" },
         { "", "\"\"" },
         { "say \"hi\"", "\"say \"\"hi\"\"\"" },
@@ -216,14 +234,9 @@ TEST(test_report_csv_cell_quotes_per_rfc4180)
         { "INC-1 (a=b)", "\"INC-1 (a=b)\"" },
     };
     char *out = NULL;
-    size_t len = 0, i;
+    size_t len = 0;
 
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        ASSERT_OK(report_csv_cell(cases[i].in, &out, &len));
-        ASSERT_STR_EQ(out, cases[i].want);
-        ASSERT_INT_EQ(len, strlen(cases[i].want));
-        free(out);
-    }
+    csv_cells_check(cases, sizeof(cases) / sizeof(cases[0]));
     ASSERT_OK(report_csv_cell(NULL, &out, &len));
     ASSERT_STR_EQ(out, "\"\"");
     free(out);
@@ -231,9 +244,7 @@ TEST(test_report_csv_cell_quotes_per_rfc4180)
 
 TEST(test_report_csv_cell_guards_against_formulas)
 {
-    static const struct {
-        const char *in, *want;
-    } cases[] = {
+    static const struct csv_case cases[] = {
         { "=1+2", "\"'=1+2\"" },
         { "+1", "\"'+1\"" },
         { "-2+3", "\"'-2+3\"" },
@@ -246,14 +257,8 @@ TEST(test_report_csv_cell_guards_against_formulas)
         { "a=1", "\"a=1\"" },
         { "INC-1", "\"INC-1\"" },
     };
-    char *out = NULL;
-    size_t len = 0, i;
 
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        ASSERT_OK(report_csv_cell(cases[i].in, &out, &len));
-        ASSERT_STR_EQ(out, cases[i].want);
-        free(out);
-    }
+    csv_cells_check(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* A strict RFC 4180 reader: the number of fields of each record, filled
