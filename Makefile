@@ -73,8 +73,9 @@ UNIT_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 TOOL_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
 BENCH_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRCS))
 FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
-TEST_LIB   := $(call obj,tests/lib/unit.c)
-BENCH_COMMON := $(call obj,tests/bench/common.c)
+# tests/lib/jwk_test.c (JWKs of test keys) serves unit tests and benches.
+TEST_LIB   := $(call obj,tests/lib/unit.c tests/lib/jwk_test.c)
+BENCH_COMMON := $(call obj,tests/bench/common.c tests/lib/jwk_test.c)
 
 .PHONY: all deps test run bench fuzz fuzz-build format install clean check-pkgs \
         test-build test-faults soak install-data deb

@@ -94,11 +94,8 @@ parse_issuer(struct issuer_config *is, const json_t *j, const char *path,
     int ok;
     uint64_t u;
 
-    if (!json_is_object(j)) {
-        diags_add(d, "%s: must be an object", path);
+    if (!jsonv_object(j, path, issuer_keys, d))
         return;
-    }
-    jsonv_known_keys(j, path, issuer_keys, d);
     if (jsonv_string(j, "issuer", path, 1, &is->issuer, d) == 1 &&
         url_check(is->issuer, NULL, 0) != 0)
         diags_add(d, "%s.issuer: \"%s\" must be an https:// URL (plain "
@@ -177,11 +174,8 @@ parse_ledger(struct config *c, json_t *v, const char *dir, struct diags *d)
      * none); serve, ledger verify and log vkey refuse to run without it. */
     if (v == NULL)
         return;
-    if (!json_is_object(v)) {
-        diags_add(d, "ledger: must be an object");
+    if (!jsonv_object(v, "ledger", ledger_keys, d))
         return;
-    }
-    jsonv_known_keys(v, "ledger", ledger_keys, d);
     if (jsonv_string(v, "origin", "ledger", 1, &c->ledger.origin, d) == 1 &&
         !origin_ok(c->ledger.origin))
         diags_add(d, "ledger.origin: 1 to 200 printable characters without "
@@ -212,11 +206,8 @@ parse_logins(struct config *c, const json_t *v, const char *dir,
 {
     if (v == NULL)
         return;
-    if (!json_is_object(v)) {
-        diags_add(d, "logins: must be an object");
+    if (!jsonv_object(v, "logins", logins_keys, d))
         return;
-    }
-    jsonv_known_keys(v, "logins", logins_keys, d);
     if (jsonv_string(v, "host_tokens", "logins", 1, &c->logins.host_tokens,
         d) == 1)
         confpath_resolve(&c->logins.host_tokens, dir, d);
@@ -277,11 +268,8 @@ parse_tls(struct config *c, const json_t *v, const char *listen,
                 "tls.key", listen);
         return;
     }
-    if (!json_is_object(v)) {
-        diags_add(d, "tls: must be an object");
+    if (!jsonv_object(v, "tls", tls_keys, d))
         return;
-    }
-    jsonv_known_keys(v, "tls", tls_keys, d);
     jsonv_string(v, "cert", "tls", 1, &c->tls_cert, d);
     jsonv_string(v, "key", "tls", 1, &c->tls_key, d);
     jsonv_string(v, "client_ca", "tls", 0, &c->tls_client_ca, d);
@@ -326,11 +314,8 @@ parse_ca_key(struct ca_key_config *k, const json_t *e, const char *path,
 {
     char *state = NULL, *use = NULL;
 
-    if (!json_is_object(e)) {
-        diags_add(d, "%s: must be an object", path);
+    if (!jsonv_object(e, path, cakey_keys, d))
         return -1;
-    }
-    jsonv_known_keys(e, path, cakey_keys, d);
     (void)parse_ca_key_source(k, e, path, dir, d);
     /* The use (issue #16) is independent of the key's source. */
     k->use = CA_KEY_USE_USER;
@@ -447,10 +432,7 @@ parse_login(struct config *c, const json_t *v, struct diags *d)
     size_t i;
     int found = 0;
 
-    if (v != NULL && !json_is_object(v))
-        diags_add(d, "login: must be an object");
-    else if (v != NULL) {
-        jsonv_known_keys(v, "login", login_keys, d);
+    if (v != NULL && jsonv_object(v, "login", login_keys, d)) {
         jsonv_string(v, "issuer", "login", 1, &c->login.issuer, d);
         jsonv_string(v, "client_id", "login", 1, &c->login.client_id, d);
         jsonv_strings(v, "scopes", "login", 0, &c->login.scopes,
@@ -516,11 +498,8 @@ parse_limits(struct config *c, const json_t *v, struct diags *d)
 
     if (v == NULL)
         return;
-    if (!json_is_object(v)) {
-        diags_add(d, "limits: must be an object");
+    if (!jsonv_object(v, "limits", limits_keys, d))
         return;
-    }
-    jsonv_known_keys(v, "limits", limits_keys, d);
     jsonv_uint(v, "max_body_bytes", "limits", 0, 16 * 1024 * 1024,
         &l->max_body_bytes, d);
     jsonv_uint(v, "threads", "limits", 0, 256, &l->threads, d);
@@ -548,11 +527,8 @@ parse_mesh(struct config *c, const json_t *v, const char *dir,
     c->mesh.host_ttl_ceiling = 7 * 24 * 3600;
     if (v == NULL)
         return;
-    if (!json_is_object(v)) {
-        diags_add(d, "mesh: must be an object");
+    if (!jsonv_object(v, "mesh", mesh_keys, d))
         return;
-    }
-    jsonv_known_keys(v, "mesh", mesh_keys, d);
     if (jsonv_string(v, "trust_domain", "mesh", 1, &c->mesh.trust_domain,
         d) == 1 && (c->mesh.trust_domain[0] == '\0' ||
         strspn(c->mesh.trust_domain, "abcdefghijklmnopqrstuvwxyz0123456789.-_")

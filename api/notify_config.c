@@ -63,11 +63,8 @@ parse_hook(struct webhook_config *w, const json_t *e, const char *path,
     size_t i, k;
     int got;
 
-    if (!json_is_object(e)) {
-        diags_add(d, "%s: must be an object", path);
+    if (!jsonv_object(e, path, keys, d))
         return;
-    }
-    jsonv_known_keys(e, path, keys, d);
     if (jsonv_string(e, "url", path, 1, &w->url, d) == 1 &&
         url_check(w->url, why, sizeof(why)) != 0)
         diags_add(d, "%s.url: %s (webhooks use https; plain http only to a "
@@ -112,11 +109,8 @@ notify_config_parse(struct notify_config *n, const json_t *v,
     memset(n, 0, sizeof(*n));
     if (v == NULL)
         return;
-    if (!json_is_object(v)) {
-        diags_add(d, "notifications: must be an object");
+    if (!jsonv_object(v, "notifications", keys, d))
         return;
-    }
-    jsonv_known_keys(v, "notifications", keys, d);
     if ((hooks = json_object_get(v, "webhooks")) == NULL)
         return;
     if (!json_is_array(hooks)) {

@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
@@ -35,6 +34,7 @@
 #include "meshca/buf.h"
 #include "../../api/config.h"
 #include "../../api/identity.h"
+#include "../lib/jwk_test.h"
 #include "common.h"
 
 #define NTOK 1000
@@ -65,22 +65,6 @@ struct thr {
     long n;
     double elapsed;
 };
-
-static char *
-bn_param(EVP_PKEY *k, const char *name)
-{
-    BIGNUM *bn = NULL;
-    unsigned char b[600];
-    int n;
-    char *s;
-
-    if (EVP_PKEY_get_bn_param(k, name, &bn) != 1)
-        bench_die("param");
-    n = BN_bn2bin(bn, b);
-    s = bench_b64url(b, (size_t)n);
-    BN_free(bn);
-    return s;
-}
 
 /* Signs token t's input; keeps the raw-verify form of the signature and
  * returns the JWS form (base64url). */
@@ -116,36 +100,17 @@ jws_sign(struct bench *b, struct tok *t, const char *input)
 static void
 setup(struct bench *b, const char *alg, const char *dir)
 {
-    char path[512], *conf = NULL, *jwks = NULL, *hdr, hjson[128];
+    char path[512], *conf = NULL, *jwks = NULL, *key, *hdr, hjson[128];
     struct config *cfg = NULL;
     struct diags d = { 0 };
     size_t i;
     FILE *f;
 
-    if (b->ec) {
-        unsigned char pt[65];
-        size_t pl = sizeof(pt);
-        char *x, *y;
-
-        EVP_PKEY_get_octet_string_param(b->key, OSSL_PKEY_PARAM_PUB_KEY, pt,
-            sizeof(pt), &pl);
-        x = bench_b64url(pt + 1, 32);
-        y = bench_b64url(pt + 33, 32);
-        if (asprintf(&jwks, "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\","
-            "\"kid\":\"k\",\"x\":\"%s\",\"y\":\"%s\"}]}", x, y) < 0)
-            bench_die("alloc");
-        free(x);
-        free(y);
-    } else {
-        char *nn = bn_param(b->key, OSSL_PKEY_PARAM_RSA_N);
-        char *e = bn_param(b->key, OSSL_PKEY_PARAM_RSA_E);
-
-        if (asprintf(&jwks, "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"k\","
-            "\"n\":\"%s\",\"e\":\"%s\"}]}", nn, e) < 0)
-            bench_die("alloc");
-        free(nn);
-        free(e);
-    }
+    key = b->ec ? jwk_test_ec(b->key, "k", 0) :
+        jwk_test_rsa(b->key, "k", NULL);
+    if (key == NULL || asprintf(&jwks, "{\"keys\":[%s]}", key) < 0)
+        bench_die("jwk");
+    free(key);
     snprintf(path, sizeof(path), "%s/jwks-%s.json", dir, alg);
     if ((f = fopen(path, "w")) == NULL)
         bench_die("write");

@@ -26,6 +26,7 @@
 #include "../../../api/identity.h"
 #include "../../../api/jwks.h"
 #include "../../../api/meshcad_err.h"
+#include "../../lib/jwk_test.h"
 #include "../../lib/unit.h"
 
 #define ISS "https://idp.test"
@@ -44,61 +45,6 @@ b64u(const void *d, size_t n)
 
     if (meshca_b64_encode(d, n, 1, &s) != 0)
         unit_fail(__FILE__, __LINE__, "b64");
-    return s;
-}
-
-static char *
-bn_b64u(EVP_PKEY *k, const char *param)
-{
-    BIGNUM *bn = NULL;
-    unsigned char buf[1024];
-    int n;
-    char *s;
-
-    if (EVP_PKEY_get_bn_param(k, param, &bn) != 1)
-        unit_fail(__FILE__, __LINE__, "bn param");
-    n = BN_bn2bin(bn, buf);
-    s = b64u(buf, (size_t)n);
-    BN_free(bn);
-    return s;
-}
-
-/* A JWK for key: extra is raw JSON members added (may be NULL). */
-static char *
-rsa_jwk(EVP_PKEY *k, const char *kid, const char *extra)
-{
-    char *n = bn_b64u(k, OSSL_PKEY_PARAM_RSA_N);
-    char *e = bn_b64u(k, OSSL_PKEY_PARAM_RSA_E);
-    char *s = NULL;
-
-    if (asprintf(&s, "{\"kty\":\"RSA\",\"kid\":\"%s\",\"n\":\"%s\","
-        "\"e\":\"%s\"%s%s}", kid, n, e, extra ? "," : "", extra ? extra : "") <
-        0)
-        s = NULL;
-    free(n);
-    free(e);
-    return s;
-}
-
-static char *
-ec_jwk(EVP_PKEY *k, const char *kid, int off_curve)
-{
-    unsigned char pt[65];
-    size_t len = sizeof(pt);
-    char *x, *y, *s = NULL;
-
-    if (EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, pt,
-        sizeof(pt), &len) != 1 || len != 65)
-        unit_fail(__FILE__, __LINE__, "ec point");
-    if (off_curve)
-        pt[64] ^= 1;
-    x = b64u(pt + 1, 32);
-    y = b64u(pt + 33, 32);
-    if (asprintf(&s, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"use\":\"sig\","
-        "\"kid\":\"%s\",\"x\":\"%s\",\"y\":\"%s\"}", kid, x, y) < 0)
-        s = NULL;
-    free(x);
-    free(y);
     return s;
 }
 
@@ -300,14 +246,17 @@ setup(void)
     /* Issuer 1: two usable keys, and five that must never be used: an oct
      * key, an encryption key, a 1024-bit key, an EC point off the curve and
      * a key published with its private exponent. */
-    j[0] = rsa_jwk(rsa_key, "rsa-1", "\"use\":\"sig\",\"alg\":\"RS256\"");
-    j[1] = ec_jwk(ec_key, "ec-1", 0);
+    j[0] = jwk_test_rsa(rsa_key, "rsa-1", "\"use\":\"sig\",\"alg\":\"RS256\"");
+    j[1] = jwk_test_ec(ec_key, "ec-1", 0);
     j[2] = strdup("{\"kty\":\"oct\",\"kid\":\"hmac-1\",\"alg\":\"HS256\","
         "\"k\":\"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA\"}");
-    j[3] = rsa_jwk(enc_rsa, "enc-1", "\"use\":\"enc\"");
-    j[4] = rsa_jwk(weak_rsa, "weak-1", NULL);
-    j[5] = ec_jwk(ec_attacker, "bad-ec", 1);
-    j[6] = rsa_jwk(attacker, "priv-1", "\"d\":\"AQAB\"");
+    j[3] = jwk_test_rsa(enc_rsa, "enc-1", "\"use\":\"enc\"");
+    j[4] = jwk_test_rsa(weak_rsa, "weak-1", NULL);
+    j[5] = jwk_test_ec(ec_attacker, "bad-ec", 1);
+    j[6] = jwk_test_rsa(attacker, "priv-1", "\"d\":\"AQAB\"");
+    for (i = 0; i < 7; i++)
+        if (j[i] == NULL)
+            unit_fail(__FILE__, __LINE__, "jwk");
     if (asprintf(&jwks, "{\"keys\":[%s,%s,%s,%s,%s,%s,%s]}", j[0], j[1], j[2],
         j[3], j[4], j[5], j[6]) < 0)
         unit_fail(__FILE__, __LINE__, "alloc");
@@ -317,7 +266,8 @@ setup(void)
     for (i = 0; i < 7; i++)
         free(j[i]);
     /* Issuer 2: one key. */
-    j[0] = rsa_jwk(rsa_other, "other-1", NULL);
+    if ((j[0] = jwk_test_rsa(rsa_other, "other-1", NULL)) == NULL)
+        unit_fail(__FILE__, __LINE__, "jwk");
     if (asprintf(&jwks, "{\"keys\":[%s]}", j[0]) < 0)
         unit_fail(__FILE__, __LINE__, "alloc");
     snprintf(path, sizeof(path), "%s/jwks2.json", dir);
@@ -705,14 +655,16 @@ TEST(test_identity_refuses_forged_algorithms_and_keys)
         "\"kid\":\"rsa-1\",\"x5c\":[\"MIIB\"]}", payload(NULL), attacker,
         "RS256", "header x5c is not accepted");
     {
-        char *j = rsa_jwk(attacker, "rsa-1", NULL), *h = NULL;
+        char *j = jwk_test_rsa(attacker, "rsa-1", NULL), *h = NULL;
 
+        ASSERT(j != NULL);
         ASSERT(asprintf(&h, "{\"alg\":\"RS256\",\"jwk\":%s}", j) > 0);
         refuse("embedded jwk of an attacker", h, payload(NULL), attacker,
             "RS256", "header jwk is not accepted");
         free(h);
         free(j);
-        j = rsa_jwk(attacker, "att", NULL);
+        j = jwk_test_rsa(attacker, "att", NULL);
+        ASSERT(j != NULL);
         ASSERT(asprintf(&h, "{\"alg\":\"RS256\",\"kid\":\"att\",\"jwk\":%s}",
             j) > 0);
         refuse("embedded jwk with its own kid", h, payload(NULL), attacker,

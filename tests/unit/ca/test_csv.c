@@ -19,6 +19,8 @@ cell(const char *s, size_t n)
     return out;
 }
 
+/* Whole cells: quoted, and guarded when they start like a formula (also the
+ * cells of api/query.c's CSV export). */
 TEST(test_csv_cell_quotes_and_doubles_quotes)
 {
     static const struct {
@@ -30,6 +32,14 @@ TEST(test_csv_cell_quotes_and_doubles_quotes)
         { "say \"hi\"", "\"say \"\"hi\"\"\"" },
         { "\"", "\"\"\"\"" },
         { "line\nbreak", "\"line\nbreak\"" },
+        { "payments/api", "\"payments/api\"" },
+        { "a \"quoted\" word", "\"a \"\"quoted\"\" word\"" },
+        { "=1+1", "\"'=1+1\"" },
+        { "+1", "\"'+1\"" },
+        { "-1", "\"'-1\"" },
+        { "@SUM(A1)", "\"'@SUM(A1)\"" },
+        { "\t=cmd", "\"'\t=cmd\"" },
+        { "\r=cmd", "\"'\r=cmd\"" },
     };
     size_t i;
     char *c;
