@@ -80,6 +80,19 @@ TEST(test_csv_cell_counts_bytes_not_nul)
     free(c);
 }
 
+/* A cell that does not fit is an error (the buffer's size limit holds). */
+TEST(test_csv_cell_refuses_a_full_buffer)
+{
+    struct meshca_buf *b = meshca_buf_new(8);
+
+    ASSERT(b != NULL);
+    ASSERT_ERR(csv_put_cell(b, "=twelve bytes", 13),
+        MESHCA_ERR_NO_BUFFER_SPACE);
+    ASSERT(meshca_buf_len(b) <= 8);
+    meshca_buf_free(b);
+}
+
 UNIT_MAIN(T(test_csv_cell_quotes_and_doubles_quotes),
     T(test_csv_cell_guards_formulas_including_tab_and_cr),
-    T(test_csv_cell_counts_bytes_not_nul))
+    T(test_csv_cell_counts_bytes_not_nul),
+    T(test_csv_cell_refuses_a_full_buffer))
