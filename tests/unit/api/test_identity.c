@@ -910,28 +910,35 @@ TEST(test_identity_config_never_allows_symmetric_algorithms)
     ASSERT(load_config("none.json", &c) != 0);
 }
 
-TEST(test_identity_refuses_a_key_file_without_usable_keys)
+/* A config (written as conf) whose one issuer reads its keys from
+ * jwks_file loads, and identity_new refuses it: JWKS_INVALID. */
+static void
+jwks_file_refused(const char *jwks_file, const char *conf)
 {
     struct config *c = NULL;
     struct identity *i2 = NULL;
+    char *issuer = NULL;
+
+    ASSERT(asprintf(&issuer, "{\"issuer\":\"" ISS "\",\"audiences\":"
+        "[\"meshca\"],\"jwks_file\":\"%s\"}", jwks_file) > 0);
+    write_config(unit_tmpdir(), issuer, conf);
+    free(issuer);
+    ASSERT_OK(load_config(conf, &c));
+    ASSERT_ERR(identity_new(c, &i2), MESHCA_ERR_JWKS_INVALID);
+    ASSERT(i2 == NULL);
+    config_free(c);
+}
+
+TEST(test_identity_refuses_a_key_file_without_usable_keys)
+{
     char path[512];
     const char *only_oct = "{\"keys\":[{\"kty\":\"oct\",\"kid\":\"h\","
         "\"k\":\"c2VjcmV0\"}]}";
 
     snprintf(path, sizeof(path), "%s/oct.json", unit_tmpdir());
     unit_write_file(path, only_oct, strlen(only_oct));
-    write_config(unit_tmpdir(), "{\"issuer\":\"" ISS "\",\"audiences\":"
-        "[\"meshca\"],\"jwks_file\":\"oct.json\"}", "oct-conf.json");
-    ASSERT_OK(load_config("oct-conf.json", &c));
-    ASSERT_ERR(identity_new(c, &i2), MESHCA_ERR_JWKS_INVALID);
-    ASSERT(i2 == NULL);
-    config_free(c);
-    c = NULL;
-    write_config(unit_tmpdir(), "{\"issuer\":\"" ISS "\",\"audiences\":"
-        "[\"meshca\"],\"jwks_file\":\"missing.json\"}", "missing.json.conf");
-    ASSERT_OK(load_config("missing.json.conf", &c));
-    ASSERT_ERR(identity_new(c, &i2), MESHCA_ERR_JWKS_INVALID);
-    config_free(c);
+    jwks_file_refused("oct.json", "oct-conf.json");
+    jwks_file_refused("missing.json", "missing.json.conf");
 }
 
 /* A provider that cannot be reached at start does not stop the service:
