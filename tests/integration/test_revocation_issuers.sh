@@ -54,6 +54,15 @@ krl_wait_revoked() {
     return "$q"
 }
 
+# check_krl MSG NAME WANT: the served KRL revokes NAME's certificate (WANT 1,
+# waited for as krl_wait_revoked does) or does not (WANT 0).
+check_krl() {
+    local q
+    if [ "$3" = 1 ]; then krl_wait_revoked "$2"; else krl_says "$2"; fi
+    q=$?
+    check_eq "$1" "$q" "$3"
+}
+
 issue "$admin" '{"subject":"alice","reason":"left"}' /v1/revocations
 check_eq "two issuers: a subject without an issuer is refused (400)" "$HTTP_STATUS" 400
 check_match "and the message says why and lists the issuers" "$HTTP_BODY" "issuer: required.*$ISS2"
@@ -68,10 +77,8 @@ check_eq "revoke alice at issuer 1: 201" "$HTTP_STATUS" 201
 check_match "the answer names the issuer" "$HTTP_BODY" "\"issuer\":\"$STACK_ISSUER\""
 check_eq "the ledger row carries the issuer" \
     "$(psql_admin -c "SELECT issuer FROM revocations WHERE kind = 'subject'")" "$STACK_ISSUER"
-krl_wait_revoked a1; q=$?
-check_eq "alice@issuer1's certificate is revoked by the served KRL" "$q" 1
-krl_says a2; q=$?
-check_eq "alice@issuer2's certificate is not" "$q" 0
+check_krl "alice@issuer1's certificate is revoked by the served KRL" a1 1
+check_krl "alice@issuer2's certificate is not" a2 0
 issue "$(tok1 alice)" "{\"public_key\":\"$(user_key a1b)\"}"
 check_eq "alice@issuer1 is blocked (403)" "$HTTP_STATUS" 403
 check_match "and told so" "$HTTP_BODY" 'blocked until'
@@ -89,20 +96,16 @@ out=$(MESHCA_SERVER=$MESHCAD_URL "$MESHCA_BIN" revoke --subject bob --issuer "$I
     --reason "left" --token-file "$T_TMP/carol.tok" 2>&1); rc=$?
 check_eq "meshca revoke --subject bob --issuer ISS2: exit 0" "$rc" 0
 check_match "says which issuer" "$out" "^revoked: subject bob at $ISS2 "
-krl_wait_revoked b2; q=$?
-check_eq "bob@issuer2's certificate is revoked" "$q" 1
-krl_says b1; q=$?
-check_eq "bob@issuer1's is not" "$q" 0
+check_krl "bob@issuer2's certificate is revoked" b2 1
+check_krl "bob@issuer1's is not" b1 0
 
 # A subject revocation from before 0003 (issuer NULL) means any issuer.
 get_cert d1 "$(tok1 dave)"
 get_cert d2 "$(tok2 dave)"
 psql_admin -c "INSERT INTO revocations (kind, value, reason, revoked_by, block_until, request_id)
     VALUES ('subject', 'dave', 'old', 'carol@example.com', now() + interval '1 hour', 'legacy')" >>"$T_LOG" 2>&1
-krl_wait_revoked d2; q=$?
-check_eq "a legacy subject revocation revokes dave at issuer 2" "$q" 1
-krl_says d1; q=$?
-check_eq "and at issuer 1" "$q" 1
+check_krl "a legacy subject revocation revokes dave at issuer 2" d2 1
+check_krl "and at issuer 1" d1 1
 issue "$(tok1 dave)" "{\"public_key\":\"$(user_key d1b)\"}"
 check_eq "and blocks dave at issuer 1" "$HTTP_STATUS" 403
 issue "$(tok2 dave)" "{\"public_key\":\"$(user_key d2b)\"}"
