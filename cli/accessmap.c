@@ -115,6 +115,15 @@ logins(const json_t *o)
         (double)json_integer_value(v) : 0.0;
 }
 
+/* Whether edge o stands for a grant, used or not ("granted": true, or
+ * "people" who hold it). */
+static int
+granted(const json_t *o)
+{
+    return json_is_true(json_object_get(o, "granted")) ||
+        json_integer_value(json_object_get(o, "people")) > 0;
+}
+
 /* Counts a host into its group (distinct hosts). */
 static int
 count_host(struct map *m, struct node *g, const char *host)
@@ -181,8 +190,7 @@ collect_nodes(struct map *m, const json_t *map)
                 return -1;
             m->cols[k].v[a].w += logins(e);
             m->cols[k + 1].v[b].w += logins(e);
-            if (json_is_true(json_object_get(e, "granted")) ||
-                json_integer_value(json_object_get(e, "people")) > 0) {
+            if (granted(e)) {
                 m->cols[k].v[a].granted++;
                 m->cols[k + 1].v[b].granted++;
             }
@@ -287,8 +295,7 @@ collect_cells(struct map *m, const json_t *map)
             if (a < 0 || b < 0)
                 continue;
             m->cells[k][a][b].logins += logins(e);
-            if (json_is_true(json_object_get(e, "granted")) ||
-                json_integer_value(json_object_get(e, "people")) > 0)
+            if (granted(e))
                 m->cells[k][a][b].granted = 1;
         }
 }

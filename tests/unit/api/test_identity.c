@@ -370,6 +370,20 @@ accept(const char *tok)
     return c;
 }
 
+/* Signs and expects acceptance; frees the claim text.  The caller frees the
+ * claims returned. */
+static struct claims *
+accept_signed(const char *header, char *claims, EVP_PKEY *key,
+    const char *alg)
+{
+    char *t = sign_token(header, claims, key, alg);
+    struct claims *c = accept(t);
+
+    free(t);
+    free(claims);
+    return c;
+}
+
 #define HDR_RS "{\"alg\":\"RS256\",\"kid\":\"rsa-1\"}"
 #define HDR_ES "{\"alg\":\"ES256\",\"kid\":\"ec-1\"}"
 
@@ -418,24 +432,15 @@ TEST(test_identity_accepts_genuine_tokens_with_every_claim)
     free(t);
     free(cl);
     /* Headers real providers send: typ JWT, x5t (a thumbprint, ignored). */
-    cl = payload(NULL);
-    t = sign_token("{\"alg\":\"RS256\",\"kid\":\"rsa-1\",\"typ\":\"JWT\","
-        "\"x5t\":\"bm90LXVzZWQ\"}", cl, rsa_key, "RS256");
-    claims_free(accept(t));
-    free(t);
-    free(cl);
+    claims_free(accept_signed("{\"alg\":\"RS256\",\"kid\":\"rsa-1\","
+        "\"typ\":\"JWT\",\"x5t\":\"bm90LXVzZWQ\"}", payload(NULL), rsa_key,
+        "RS256"));
     /* The second audience of the issuer is accepted too. */
-    cl = payload("{\"aud\":\"meshca-web\"}");
-    t = sign_token(HDR_RS, cl, rsa_key, "RS256");
-    claims_free(accept(t));
-    free(t);
-    free(cl);
+    claims_free(accept_signed(HDR_RS, payload("{\"aud\":\"meshca-web\"}"),
+        rsa_key, "RS256"));
     /* Expired 30 s ago, within the 60 s leeway. */
-    cl = payload_at(now - 200, now - 30, NULL);
-    t = sign_token(HDR_RS, cl, rsa_key, "RS256");
-    claims_free(accept(t));
-    free(t);
-    free(cl);
+    claims_free(accept_signed(HDR_RS, payload_at(now - 200, now - 30, NULL),
+        rsa_key, "RS256"));
     teardown();
 }
 
@@ -868,24 +873,16 @@ TEST(test_identity_email_verified_string_only_where_configured)
 {
     static const char *const hdr = "{\"alg\":\"RS256\",\"kid\":\"other-1\"}";
     struct claims *c;
-    char *cl, *t;
 
     setup();
-    cl = payload("{\"iss\":\"" ISS2 "\",\"email_verified\":\"true\"}");
-    t = sign_token(hdr, cl, rsa_other, "RS256");
-    c = accept(t);
+    c = accept_signed(hdr, payload("{\"iss\":\"" ISS2 "\","
+        "\"email_verified\":\"true\"}"), rsa_other, "RS256");
     ASSERT(c->email_verified == 1);
     claims_free(c);
-    free(t);
-    free(cl);
-    cl = payload("{\"iss\":\"" ISS2 "\",\"email_verified\":\"false\","
-        "\"jti\":\"j-2\"}");
-    t = sign_token(hdr, cl, rsa_other, "RS256");
-    c = accept(t);
+    c = accept_signed(hdr, payload("{\"iss\":\"" ISS2 "\","
+        "\"email_verified\":\"false\",\"jti\":\"j-2\"}"), rsa_other, "RS256");
     ASSERT(c->email_verified == 0);
     claims_free(c);
-    free(t);
-    free(cl);
     refuse("email_verified \"yes\" even with email_verified_string", hdr,
         payload("{\"iss\":\"" ISS2 "\",\"email_verified\":\"yes\"}"),
         rsa_other, "RS256", "email_verified must be a boolean");
