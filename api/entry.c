@@ -1,10 +1,11 @@
 /* Ledger entries and their MACs.  See entry.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
 #include <openssl/sha.h>
 
 #include "entry.h"
@@ -391,14 +392,71 @@ out:
     return r;
 }
 
+struct entry_mac_key {
+    EVP_MAC_CTX *keyed;     /* initialised with the key; copied per entry */
+};
+
+int
+entry_mac_key_new(const uint8_t *key, size_t keylen, struct entry_mac_key **kp)
+{
+    struct entry_mac_key *k;
+    EVP_MAC *mac;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+        OSSL_PARAM_construct_end() };
+    int r = MESHCA_ERR_LIBCRYPTO;
+
+    *kp = NULL;
+    if ((k = calloc(1, sizeof(*k))) == NULL)
+        return MESHCA_ERR_ALLOC;
+    if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL &&
+        (k->keyed = EVP_MAC_CTX_new(mac)) != NULL &&
+        EVP_MAC_init(k->keyed, key, keylen, params) == 1) {
+        *kp = k;
+        k = NULL;
+        r = 0;
+    }
+    EVP_MAC_free(mac); /* the context holds its own reference */
+    entry_mac_key_free(k);
+    return r;
+}
+
+int
+entry_mac_with(const struct entry_mac_key *k, const uint8_t *entry,
+    size_t len, uint8_t out[ENTRY_MAC_LEN])
+{
+    EVP_MAC_CTX *c;
+    size_t outlen = 0;
+    int ok;
+
+    if ((c = EVP_MAC_CTX_dup(k->keyed)) == NULL)
+        return MESHCA_ERR_LIBCRYPTO;
+    ok = EVP_MAC_update(c, entry, len) == 1 &&
+        EVP_MAC_final(c, out, &outlen, ENTRY_MAC_LEN) == 1 &&
+        outlen == ENTRY_MAC_LEN;
+    EVP_MAC_CTX_free(c);
+    return ok ? 0 : MESHCA_ERR_LIBCRYPTO;
+}
+
+void
+entry_mac_key_free(struct entry_mac_key *k)
+{
+    if (k == NULL)
+        return;
+    EVP_MAC_CTX_free(k->keyed); /* OpenSSL clears the key's pads */
+    free(k);
+}
+
 int
 entry_mac(const uint8_t *key, size_t keylen, const uint8_t *entry,
     size_t len, uint8_t out[ENTRY_MAC_LEN])
 {
-    unsigned int outlen = ENTRY_MAC_LEN;
+    struct entry_mac_key *k;
+    int r;
 
-    if (HMAC(EVP_sha256(), key, (int)keylen, entry, len, out,
-        &outlen) == NULL || outlen != ENTRY_MAC_LEN)
-        return MESHCA_ERR_LIBCRYPTO;
-    return 0;
+    if ((r = entry_mac_key_new(key, keylen, &k)) != 0)
+        return r;
+    r = entry_mac_with(k, entry, len, out);
+    entry_mac_key_free(k);
+    return r;
 }

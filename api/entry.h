@@ -74,4 +74,18 @@ int entry_matches_row(const uint8_t *entry, size_t len, const char *rowjson,
 int entry_mac(const uint8_t *key, size_t keylen, const uint8_t *entry,
     size_t len, uint8_t out[ENTRY_MAC_LEN]) MESHCA_WUR;
 
+/*
+ * The same MAC under a key set up once: the HMAC and SHA-256
+ * implementations are fetched and the key's pads computed when the key is
+ * made, not again for every entry (OpenSSL 3 looks algorithms up under a
+ * lock).  entry_mac_key_new copies the key (callers may clear theirs);
+ * entry_mac_with may be called from many threads at once; free clears it.
+ */
+struct entry_mac_key;
+int entry_mac_key_new(const uint8_t *key, size_t keylen,
+    struct entry_mac_key **kp) MESHCA_WUR;
+int entry_mac_with(const struct entry_mac_key *k, const uint8_t *entry,
+    size_t len, uint8_t out[ENTRY_MAC_LEN]) MESHCA_WUR;
+void entry_mac_key_free(struct entry_mac_key *k);
+
 #endif

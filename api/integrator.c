@@ -49,8 +49,7 @@ struct rec {
 struct integrator {
     char *conninfo, *origin;
     const struct cakey *log_key;
-    uint8_t mac_key[ENTRY_MAC_KEY_MAX];
-    size_t mac_keylen;
+    struct entry_mac_key *mac;
     int64_t interval_ms;
     pthread_t thread;
     pthread_mutex_t lock;
@@ -294,7 +293,7 @@ read_records(struct integrator *it, PGresult *res, int legacy, struct rec *recs)
         rc->len = (size_t)PQgetlength(res, i, 3);
         rc->ok = !PQgetisnull(res, i, 3) && !PQgetisnull(res, i, 4) &&
             PQgetlength(res, i, 4) == ENTRY_MAC_LEN &&
-            entry_mac(it->mac_key, it->mac_keylen, rc->entry, rc->len,
+            entry_mac_with(it->mac, rc->entry, rc->len,
                 mac) == 0 &&
             CRYPTO_memcmp(mac, PQgetvalue(res, i, 4), ENTRY_MAC_LEN) == 0;
     }
@@ -682,8 +681,10 @@ integrator_start(const struct integrator_params *p, struct integrator **ip)
         return MESHCA_ERR_ALLOC;
     }
     it->log_key = p->log_key;
-    memcpy(it->mac_key, p->mac_key, p->mac_keylen);
-    it->mac_keylen = p->mac_keylen;
+    if (entry_mac_key_new(p->mac_key, p->mac_keylen, &it->mac) != 0) {
+        integrator_stop(it);
+        return MESHCA_ERR_LIBCRYPTO;
+    }
     it->interval_ms = p->interval_ms > 0 ? p->interval_ms : 200;
     pthread_mutex_init(&it->lock, NULL);
     pthread_cond_init(&it->cond, NULL);
@@ -709,7 +710,7 @@ integrator_stop(struct integrator *it)
     free(it->full);
     free(it->conninfo);
     free(it->origin);
-    OPENSSL_cleanse(it->mac_key, sizeof(it->mac_key));
+    entry_mac_key_free(it->mac);
     free(it);
 }
 

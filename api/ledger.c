@@ -84,8 +84,7 @@ struct item {
 
 struct ledger {
     char *conninfo;
-    uint8_t mac_key[ENTRY_MAC_KEY_MAX];
-    size_t mac_keylen;
+    struct entry_mac_key *mac;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct item *head, *tail;
@@ -785,8 +784,12 @@ ledger_open(const char *conninfo, size_t pool_size, const uint8_t *mac_key,
         free(l);
         return MESHCA_ERR_ALLOC;
     }
-    memcpy(l->mac_key, mac_key, mac_keylen);
-    l->mac_keylen = mac_keylen;
+    if (entry_mac_key_new(mac_key, mac_keylen, &l->mac) != 0) {
+        free(l->writers);
+        free(l->conninfo);
+        free(l);
+        return MESHCA_ERR_LIBCRYPTO;
+    }
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->cond, NULL);
     pthread_mutex_init(&l->reader_lock, NULL);
@@ -813,7 +816,7 @@ ledger_close(struct ledger *l)
     pthread_mutex_destroy(&l->reader_lock);
     free(l->writers);
     free(l->conninfo);
-    OPENSSL_cleanse(l->mac_key, sizeof(l->mac_key));
+    entry_mac_key_free(l->mac);
     free(l);
 }
 
@@ -935,7 +938,7 @@ item_seal(struct ledger *l, struct item *it, int64_t created_us)
         return MESHCA_ERR_ALLOC;
     (void)meshca_time_format_us(created_us, at, MESHCA_TIME_BUFLEN);
     own(it, at);
-    if ((r = entry_mac(l->mac_key, l->mac_keylen, meshca_buf_ptr(it->entry),
+    if ((r = entry_mac_with(l->mac, meshca_buf_ptr(it->entry),
         meshca_buf_len(it->entry), it->mac)) != 0)
         return r;
     it->params[n] = at;

@@ -20,8 +20,10 @@
  *       before the clock starts).  Without --rate it is closed-loop (saturation);
  *       with --rate R it is open-loop: requests are scheduled at R/s and latency is
  *       measured from the scheduled time (no coordinated omission).  Prints one
- *       JSON object (also to --json FILE): rate achieved, latency percentiles,
- *       status counts; --serials writes the serial of every 201 (answers
+ *       JSON object (also to --json FILE): rate achieved, latency percentiles
+ *       (latency_ms from the scheduled time; service_latency_ms from when the
+ *       request was written on a free connection, the server's part without
+ *       the generator's own backlog), status counts; --serials writes the serial of every 201 (answers
  *       in flight at the end are read, not counted, so that it names every
  *       certificate returned); --started
  *       creates FILE when the clock starts (so a caller can sample CPU
@@ -206,6 +208,7 @@ struct conn {
     int fd;
     int busy;           /* a request is outstanding */
     int64_t sched_us;   /* when the outstanding request was due */
+    int64_t sent_us;    /* when it was written on this (free) connection */
     char *out;
     size_t outlen, outoff;
     char in[16384];
@@ -220,6 +223,7 @@ struct run {
     char **keys;
     size_t nkeys, next_key;
     int64_t *lat;       /* microseconds per completed request */
+    int64_t *svc;       /* the same from sent_us: the server's part */
     size_t nlat, caplat;
     uint64_t status[600];
     uint64_t errors;    /* connection-level */
@@ -267,6 +271,7 @@ conn_prepare(struct run *rn, struct conn *c, int64_t sched)
     c->outoff = 0;
     c->busy = 1;
     c->sched_us = sched;
+    c->sent_us = meshca_mono_us();
 }
 
 /* Returns 1 when a whole response is in c->in (and consumes it). */
@@ -296,12 +301,28 @@ conn_parse(struct run *rn, struct conn *c, int64_t now)
         p += 10;
         fprintf(rn->serials, "%.*s\n", (int)strcspn(p, "\""), p);
     }
-    if (rn->nlat < rn->caplat)
+    if (rn->nlat < rn->caplat) {
+        rn->svc[rn->nlat] = now - c->sent_us;
         rn->lat[rn->nlat++] = now - c->sched_us;
+    }
     memmove(c->in, c->in + total, c->inlen - total);
     c->inlen -= total;
     c->busy = 0;
     return 1;
+}
+
+static int cmp_i64(const void *a, const void *b);
+
+/* Sorts v and writes {"p50":..,"p90":..,"p99":..,"max":..} in ms. */
+static void
+percentiles(int64_t *v, size_t n, char *out, size_t outlen)
+{
+    qsort(v, n, sizeof(int64_t), cmp_i64);
+    snprintf(out, outlen, "{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,"
+        "\"max\":%.3f}", n ? (double)v[n * 50 / 100] / 1000 : 0,
+        n ? (double)v[n * 90 / 100] / 1000 : 0,
+        n ? (double)v[n * 99 / 100] / 1000 : 0,
+        n ? (double)v[n - 1] / 1000 : 0);
 }
 
 static int
@@ -376,8 +397,7 @@ cmd_run(int argc, char **argv)
     int ep, n, k;
     int64_t t0, tend, now, next_sched, interval_us = 0;
     uint64_t sent = 0, done = 0;
-    size_t p50, p90, p99;
-    char result[2048];
+    char result[2048], lat[128], svc[128];
     FILE *jf;
     const struct bench_flag flags[] = {
         { "--url", 's', &url },
@@ -413,7 +433,8 @@ cmd_run(int argc, char **argv)
     for (i = 0; i < nkeys; i++)
         rn.keys[i] = ed25519_line();
     rn.caplat = 10 * 1000 * 1000;
-    if ((rn.lat = calloc(rn.caplat, sizeof(int64_t))) == NULL)
+    if ((rn.lat = calloc(rn.caplat, sizeof(int64_t))) == NULL ||
+        (rn.svc = calloc(rn.caplat, sizeof(int64_t))) == NULL)
         bench_die("alloc");
     if (serials != NULL && (rn.serials = fopen(serials, "w")) == NULL)
         bench_die("cannot write serials file");
@@ -503,10 +524,8 @@ cmd_run(int argc, char **argv)
         }
     }
     now = meshca_mono_us();
-    qsort(rn.lat, rn.nlat, sizeof(int64_t), cmp_i64);
-    p50 = rn.nlat ? rn.nlat * 50 / 100 : 0;
-    p90 = rn.nlat ? rn.nlat * 90 / 100 : 0;
-    p99 = rn.nlat ? rn.nlat * 99 / 100 : 0;
+    percentiles(rn.lat, rn.nlat, lat, sizeof(lat));
+    percentiles(rn.svc, rn.nlat, svc, sizeof(svc));
     {
         char codes[1024] = "";
         size_t off = 0;
@@ -521,15 +540,12 @@ cmd_run(int argc, char **argv)
             "{\"label\":\"%s\",\"offered_rate\":%.0f,\"connections\":%ld,"
             "\"seconds\":%.3f,\"completed\":%zu,\"achieved_rate\":%.1f,"
             "\"created_per_second\":%.1f,"
-            "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
+            "\"latency_ms\":%s,\"service_latency_ms\":%s,"
             "\"status\":{%s},\"connection_errors\":%llu}",
             label, rate, conns, (double)(now - t0) / 1e6, rn.nlat,
             (double)rn.nlat / ((double)(now - t0) / 1e6),
-            (double)rn.status[201] / ((double)(now - t0) / 1e6),
-            rn.nlat ? (double)rn.lat[p50] / 1000 : 0,
-            rn.nlat ? (double)rn.lat[p90] / 1000 : 0,
-            rn.nlat ? (double)rn.lat[p99] / 1000 : 0,
-            rn.nlat ? (double)rn.lat[rn.nlat - 1] / 1000 : 0, codes,
+            (double)rn.status[201] / ((double)(now - t0) / 1e6), lat, svc,
+            codes,
             (unsigned long long)rn.errors);
     }
     /*
@@ -588,6 +604,7 @@ cmd_run(int argc, char **argv)
         free(rn.tokens[i]);
     free(rn.tokens);
     free(rn.lat);
+    free(rn.svc);
     return 0;
 }
 
