@@ -841,7 +841,12 @@ submit(struct ledger *l, struct item *it)
         l->head = it;
     l->tail = it;
     l->queued++;
-    pthread_cond_signal(&l->cond);
+    /* A writer can only take it now when the group-commit gate is open
+     * (take_batch); otherwise the running batch's writer wakes one when
+     * it is done.  Waking writers that would go back to sleep costs a
+     * futex round on a lock every request takes. */
+    if (l->in_flight == 0 || l->queued >= LEDGER_GROUP_MIN)
+        pthread_cond_signal(&l->cond);
     pthread_mutex_unlock(&l->lock);
     while (sem_wait(&it->done) != 0 && errno == EINTR)
         ;
