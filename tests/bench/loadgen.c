@@ -14,7 +14,7 @@
  *
  *   loadgen run --url http://127.0.0.1:PORT --tokens FILE [--conns C]
  *       [--duration SECS | --requests N] [--rate R] [--keys K] [--serials FILE]
- *       [--json FILE] [--label TEXT] [--started FILE]
+ *       [--json FILE] [--label TEXT] [--started FILE] [--trace FILE]
  *       C keep-alive connections send POST /v1/certificates, each request with the
  *       next token (round robin) and a distinct Ed25519 public key (K keys made
  *       before the clock starts).  Without --rate it is closed-loop (saturation);
@@ -25,7 +25,8 @@
  *       request was written on a free connection, the server's part without
  *       the generator's own backlog), status counts; --serials writes the serial of every 201 (answers
  *       in flight at the end are read, not counted, so that it names every
- *       certificate returned); --started
+ *       certificate returned); --trace writes "ms latency-us" for every
+ *       answer (when it came, since the clock started); --started
  *       creates FILE when the clock starts (so a caller can sample CPU
  *       counters over the measured window, not the key generation).
  *
@@ -228,6 +229,8 @@ struct run {
     uint64_t status[600];
     uint64_t errors;    /* connection-level */
     FILE *serials;
+    FILE *trace;        /* --trace: "ms-since-start latency-us" a request */
+    int64_t t0;
 };
 
 static int
@@ -303,6 +306,9 @@ conn_parse(struct run *rn, struct conn *c, int64_t now)
     }
     if (rn->nlat < rn->caplat) {
         rn->svc[rn->nlat] = now - c->sent_us;
+        if (rn->trace != NULL)
+            fprintf(rn->trace, "%lld %lld\n", (long long)(now - rn->t0) / 1000,
+                (long long)(now - c->sched_us));
         rn->lat[rn->nlat++] = now - c->sched_us;
     }
     memmove(c->in, c->in + total, c->inlen - total);
@@ -387,7 +393,7 @@ static int
 cmd_run(int argc, char **argv)
 {
     const char *url = NULL, *tokens = NULL, *json_out = NULL, *serials = NULL,
-               *label = "", *started = NULL;
+               *label = "", *started = NULL, *trace = NULL;
     long conns = 32, nkeys = 20000, i;
     double duration = 10, rate = 0;
     long maxreq = 0;
@@ -411,13 +417,15 @@ cmd_run(int argc, char **argv)
         { "--serials", 's', &serials },
         { "--label", 's', &label },
         { "--started", 's', &started },
+        { "--trace", 's', &trace },
     };
 
     memset(&rn, 0, sizeof(rn));
     bench_flags(argc, argv, flags, sizeof(flags) / sizeof(flags[0]),
         "usage: loadgen run --url http://127.0.0.1:PORT --tokens FILE "
         "[--conns C] [--duration S|--requests N] [--rate R] [--keys K] "
-        "[--serials FILE] [--json FILE] [--label TEXT] [--started FILE]");
+        "[--serials FILE] [--json FILE] [--label TEXT] [--started FILE] "
+        "[--trace FILE]");
     if (url == NULL || tokens == NULL || conns <= 0 || nkeys <= 0)
         bench_die("run needs --url and --tokens");
     if (sscanf(url, "http://%63[^:]:%d", rn.host, &rn.port) != 2)
@@ -436,6 +444,8 @@ cmd_run(int argc, char **argv)
     if ((rn.lat = calloc(rn.caplat, sizeof(int64_t))) == NULL ||
         (rn.svc = calloc(rn.caplat, sizeof(int64_t))) == NULL)
         bench_die("alloc");
+    if (trace != NULL && (rn.trace = fopen(trace, "w")) == NULL)
+        bench_die("cannot write --trace file");
     if (serials != NULL && (rn.serials = fopen(serials, "w")) == NULL)
         bench_die("cannot write serials file");
     if ((cs = calloc((size_t)conns, sizeof(*cs))) == NULL)
@@ -459,6 +469,7 @@ cmd_run(int argc, char **argv)
         fclose(sf);
     }
     t0 = meshca_mono_us();
+    rn.t0 = t0;
     tend = t0 + (int64_t)(duration * 1e6);
     next_sched = t0;
     for (;;) {
@@ -590,6 +601,8 @@ cmd_run(int argc, char **argv)
     }
     if (rn.serials != NULL)
         fclose(rn.serials);
+    if (rn.trace != NULL)
+        fclose(rn.trace);
     for (i = 0; i < conns; i++) {
         if (cs[i].fd >= 0)
             close(cs[i].fd);

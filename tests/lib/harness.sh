@@ -133,12 +133,13 @@ _as_pg() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# The server's options but the port (pg_start and pg_restart alike).
+# The server's options but the port (pg_start and pg_restart alike);
+# PG_EXTRA_OPTS adds "-c name=value" settings (make bench sizes memory).
 _pg_opts() {
     echo "-k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200" \
         "-c fsync=${PG_FSYNC:-off} -c synchronous_commit=${PG_SYNC_COMMIT:-on}" \
         "-c full_page_writes=${PG_FULL_PAGE_WRITES:-on}" \
-        "-c track_commit_timestamp=${PG_TRACK_COMMIT_TS:-off}"
+        "-c track_commit_timestamp=${PG_TRACK_COMMIT_TS:-off}" ${PG_EXTRA_OPTS:-}
 }
 
 pg_start() {
