@@ -139,9 +139,9 @@ rm -f "$T_TMP/started"
     --started "$T_TMP/started" >"$T_TMP/sat.json" &
 lg=$!
 while [ ! -e "$T_TMP/started" ] && kill -0 "$lg" 2>/dev/null; do sleep 0.01; done
-c0=$(cpu_sample "$lg")
+c0=$(cpu_sample "$lg"); x0=$(awk '/^ctxt/ { print $2 }' /proc/stat)
 sleep "$(awk -v s="$SECS" 'BEGIN { print s - 0.3 }')"
-c1=$(cpu_sample "$lg")
+c1=$(cpu_sample "$lg"); x1=$(awk '/^ctxt/ { print $2 }' /proc/stat)
 wait "$lg"
 sat=$(cat "$T_TMP/sat.json")
 echo "bench: saturation: $sat"
@@ -150,6 +150,10 @@ cpu=$(echo "$c0 $c1" | awk -v hz="$HZ" -v cores="$cores" '{
     printf "{\"window_s\":%.2f,\"meshcad_cores\":%.2f,\"postgres_cores\":%.2f,", s, ($7 - $2) / hz / s, ($8 - $3) / hz / s
     printf "\"loadgen_cores\":%.2f,\"machine_busy_cores\":%.2f,", ($9 - $4) / hz / s, ($10 - $5) / hz / s
     printf "\"other_cores\":%.2f,\"cores\":%d}", (($10 - $5) - ($7 - $2) - ($8 - $3) - ($9 - $4)) / hz / s, cores }')
+# Context switches on the whole machine (all three processes' hops:
+# connection thread, worker, ledger writer, PostgreSQL) per certificate.
+cpu=$(echo "$cpu" | jq -c --argjson sat "$sat" --argjson x "$((x1 - x0))" \
+    '. + {context_switches_per_certificate: (($x / (.window_s * $sat.created_per_second)) * 10 | round / 10)}')
 echo "bench: CPU at saturation (cores busy): $cpu"
 wal_steady
 runs="[$sat"
