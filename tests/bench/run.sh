@@ -3,7 +3,7 @@
 # ceilings it is measured against, all in one run.  Writes
 # tests/bench/results/bench-<host>.json and .svg and prints a summary.
 #   BENCH_SECONDS   seconds per measurement (default 10)
-#   BENCH_RATES     offered rates for the latency runs (default "500 1000 2000 5000")
+#   BENCH_RATES     offered rates for the latency runs (default "500 1000 2000 5000 10000")
 #   BENCH_CONNS     connections at saturation (default 64)
 #   BENCH_INTEGRATE_RECORDS  records the integrator catches up on (default 200000)
 #   BENCH_FSYNC_OFF set to 0 to skip the (labelled, never headline) fsync-off run
@@ -30,7 +30,7 @@ FSYNC_OFF=${BENCH_FSYNC_OFF:-1}
 LEDGER_TOOL=$BUILD/tests/tools/ledger-tool
 HZ=$(getconf CLK_TCK)
 SECS=${BENCH_SECONDS:-10}
-RATES=${BENCH_RATES:-500 1000 2000 5000}
+RATES=${BENCH_RATES:-500 1000 2000 5000 10000}
 CONNS=${BENCH_CONNS:-64}
 HSM=${BENCH_HSM:-1}
 HSM_SECS=${BENCH_HSM_SECONDS:-$SECS}
