@@ -446,17 +446,3 @@ entry_mac_key_free(struct entry_mac_key *k)
     EVP_MAC_CTX_free(k->keyed); /* OpenSSL clears the key's pads */
     free(k);
 }
-
-int
-entry_mac(const uint8_t *key, size_t keylen, const uint8_t *entry,
-    size_t len, uint8_t out[ENTRY_MAC_LEN])
-{
-    struct entry_mac_key *k;
-    int r;
-
-    if ((r = entry_mac_key_new(key, keylen, &k)) != 0)
-        return r;
-    r = entry_mac_with(k, entry, len, out);
-    entry_mac_key_free(k);
-    return r;
-}

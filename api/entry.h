@@ -70,12 +70,8 @@ int entry_from_row(const char *rowjson, struct meshca_buf *out) MESHCA_WUR;
 int entry_matches_row(const uint8_t *entry, size_t len, const char *rowjson,
     char *why, size_t whylen);
 
-/* HMAC-SHA256 of the entry under key. */
-int entry_mac(const uint8_t *key, size_t keylen, const uint8_t *entry,
-    size_t len, uint8_t out[ENTRY_MAC_LEN]) MESHCA_WUR;
-
 /*
- * The same MAC under a key set up once: the HMAC and SHA-256
+ * HMAC-SHA256 of entries under a key set up once: the HMAC and SHA-256
  * implementations are fetched and the key's pads computed when the key is
  * made, not again for every entry (OpenSSL 3 looks algorithms up under a
  * lock).  entry_mac_key_new copies the key (callers may clear theirs);

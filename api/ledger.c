@@ -670,16 +670,24 @@ fail_batch(struct item **batch, size_t n, const char *prefix,
  * absorb the load alone): otherwise records wait for the running batch's
  * commit and go together in the next one, one commit and one WAL flush for
  * all of them, instead of each writer committing a few.  Called with
- * l->lock held; returns how many items it took into batch (0: stopping
- * and nothing left).
+ * l->lock held.
  */
+static int
+batch_may_start(const struct ledger *l)
+{
+    return l->head != NULL &&
+        (l->in_flight == 0 || l->queued >= LEDGER_GROUP_MIN);
+}
+
+/* Waits until a batch may start (batch_may_start) and takes it; with
+ * l->lock held.  Returns how many items it took into batch (0: stopping
+ * and nothing left). */
 static size_t
 take_batch(struct ledger *l, struct item **batch)
 {
     size_t n;
 
-    while (!l->stopping && (l->head == NULL ||
-        (l->in_flight > 0 && l->queued < LEDGER_GROUP_MIN)))
+    while (!l->stopping && !batch_may_start(l))
         pthread_cond_wait(&l->cond, &l->lock);
     for (n = 0; n < LEDGER_BATCH_MAX && l->head != NULL; n++) {
         batch[n] = l->head;
@@ -690,7 +698,7 @@ take_batch(struct ledger *l, struct item **batch)
     l->queued -= n;
     if (n > 0)
         l->in_flight++;
-    if (l->head != NULL && l->queued >= LEDGER_GROUP_MIN)
+    if (batch_may_start(l))
         pthread_cond_signal(&l->cond);
     return n;
 }
@@ -755,7 +763,7 @@ writer_main(void *arg)
         r = write_batch(l, &c, batch, n);
         pthread_mutex_lock(&l->lock);
         l->in_flight--;
-        if (l->head != NULL)
+        if (batch_may_start(l))
             pthread_cond_signal(&l->cond);
         pthread_mutex_unlock(&l->lock);
         if (r == -1)
@@ -775,24 +783,21 @@ ledger_open(const char *conninfo, size_t pool_size, const uint8_t *mac_key,
     *lp = NULL;
     if (mac_keylen < ENTRY_MAC_KEY_MIN || mac_keylen > ENTRY_MAC_KEY_MAX)
         return MESHCA_ERR_INVALID_ARGUMENT;
-    if ((l = calloc(1, sizeof(*l))) == NULL ||
-        (l->conninfo = strdup(conninfo)) == NULL ||
-        (l->writers = calloc(pool_size ? pool_size : 1,
-            sizeof(pthread_t))) == NULL) {
-        if (l != NULL)
-            free(l->conninfo);
-        free(l);
+    if ((l = calloc(1, sizeof(*l))) == NULL)
         return MESHCA_ERR_ALLOC;
-    }
-    if (entry_mac_key_new(mac_key, mac_keylen, &l->mac) != 0) {
-        free(l->writers);
-        free(l->conninfo);
-        free(l);
-        return MESHCA_ERR_LIBCRYPTO;
-    }
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->cond, NULL);
     pthread_mutex_init(&l->reader_lock, NULL);
+    if ((l->conninfo = strdup(conninfo)) == NULL ||
+        (l->writers = calloc(pool_size ? pool_size : 1,
+            sizeof(pthread_t))) == NULL) {
+        ledger_close(l);
+        return MESHCA_ERR_ALLOC;
+    }
+    if (entry_mac_key_new(mac_key, mac_keylen, &l->mac) != 0) {
+        ledger_close(l);
+        return MESHCA_ERR_LIBCRYPTO;
+    }
     for (i = 0; i < (pool_size ? pool_size : 1); i++) {
         if (pthread_create(&l->writers[i], NULL, writer_main, l) != 0) {
             ledger_close(l);
@@ -841,11 +846,10 @@ submit(struct ledger *l, struct item *it)
         l->head = it;
     l->tail = it;
     l->queued++;
-    /* A writer can only take it now when the group-commit gate is open
-     * (take_batch); otherwise the running batch's writer wakes one when
-     * it is done.  Waking writers that would go back to sleep costs a
-     * futex round on a lock every request takes. */
-    if (l->in_flight == 0 || l->queued >= LEDGER_GROUP_MIN)
+    /* Only a writer that may take it now is woken; otherwise the running
+     * batch's writer wakes one when it is done.  Waking writers that would
+     * go back to sleep costs a futex round on a lock every request takes. */
+    if (batch_may_start(l))
         pthread_cond_signal(&l->cond);
     pthread_mutex_unlock(&l->lock);
     while (sem_wait(&it->done) != 0 && errno == EINTR)

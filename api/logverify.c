@@ -30,8 +30,7 @@ struct ckpt {
 struct vstate {
     PGconn *c;
     struct ledger_verify_result *res;
-    uint8_t mac_key[ENTRY_MAC_KEY_MAX];
-    size_t mac_keylen;
+    struct entry_mac_key *mac;
     char *vkey, *origin;
     struct ckpt *cps;
     size_t ncps, next_cp;
@@ -203,7 +202,7 @@ check_leaf(struct vstate *v, PGresult *res, int i, uint64_t expect)
             "deleted", (unsigned long long)idx, (unsigned long long)seq);
     if (!legacy && (PQgetisnull(res, i, 4) ||
         PQgetlength(res, i, 4) != ENTRY_MAC_LEN ||
-        entry_mac(v->mac_key, v->mac_keylen, entry, len, mac) != 0 ||
+        entry_mac_with(v->mac, entry, len, mac) != 0 ||
         CRYPTO_memcmp(mac, PQgetvalue(res, i, 4), ENTRY_MAC_LEN) != 0))
         return fail(v, idx, "log entry %llu, record %llu (%s): its MAC does "
             "not verify: written or changed without ledger.mac_key",
@@ -347,11 +346,18 @@ static int
 load_keys(struct vstate *v, const struct config *cfg)
 {
     struct cakey *k = NULL;
+    uint8_t key[ENTRY_MAC_KEY_MAX];
+    size_t keylen = 0;
     char why[512];
     int r;
 
-    if (logkeys_load_mac(cfg->ledger.mac_key, v->mac_key, &v->mac_keylen,
-        why, sizeof(why)) != 0 ||
+    r = logkeys_load_mac(cfg->ledger.mac_key, key, &keylen, why, sizeof(why));
+    if (r == 0 && entry_mac_key_new(key, keylen, &v->mac) != 0) {
+        snprintf(why, sizeof(why), "cannot set up the ledger MAC key");
+        r = -1;
+    }
+    OPENSSL_cleanse(key, sizeof(key));
+    if (r != 0 ||
         logkeys_load_signer(cfg->ledger.log_key, &k, why, sizeof(why)) != 0) {
         snprintf(v->res->message, sizeof(v->res->message), "%s", why);
         return -1;
@@ -415,7 +421,7 @@ out:
     free(v.vkey);
     free(v.origin);
     free(b64);
-    OPENSSL_cleanse(v.mac_key, sizeof(v.mac_key));
+    entry_mac_key_free(v.mac);
     PQfinish(v.c);
     return rc;
 }
