@@ -27,6 +27,9 @@ set -u
 : "${BUILD:=$MESHCA_TOP/build}"
 MESHCAD_BIN=${MESHCAD_BIN:-$BUILD/meshcad}
 MESHCA_BIN=${MESHCA_BIN:-$BUILD/meshca}
+# A script's own meshcad only: meshcad_start keeps a preset MESHCAD_URL
+# (https), so one exported by a parent script's harness must not leak in.
+unset MESHCAD_URL MESHCAD_PID
 SSHD_BIN=${SSHD_BIN:-/usr/sbin/sshd}
 PG_BINDIR=${PG_BINDIR:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 T_USER=$(id -un)
