@@ -231,12 +231,18 @@ pg_array(const char *const *v, size_t n)
 }
 
 /*
- * The per-person locks of a segment, in one statement: shared for each
- * (issuer, subject) the segment issues to, exclusive for each it revokes by
- * subject.  A block thus waits for every issuing transaction of that person
- * in flight, and any that comes later waits for the block's commit and then
- * sees it.  Taken in key order (the sorted subquery), so two segments never
- * wait on each other in a cycle.
+ * The locks of a segment, in one statement, taken in key order (the sorted
+ * subquery) so that two segments never wait on each other in a cycle:
+ * - per person: shared for each (issuer, subject) the segment issues to,
+ *   exclusive for each it revokes by subject.  A block thus waits for every
+ *   issuing transaction of that person in flight, and any that comes later
+ *   waits for the block's commit and then sees it.
+ * - per token: exclusive for each (issuer, token) the segment issues under,
+ *   the subject written as U+0001 and the token id (a subject never holds
+ *   a control character), so segments that share tokens take them here in
+ *   one order instead of waiting on each other's token_uses rows in the
+ *   order of their batches (a deadlock, found by PostgreSQL only after
+ *   deadlock_timeout, 1 s).
  */
 static const char locks_sql[] =
     "SELECT CASE WHEN x THEN pg_advisory_xact_lock(k) "
@@ -352,19 +358,27 @@ item_result(struct item *it, PGresult *res)
 static int
 send_locks(PGconn *c, struct item **items, size_t n)
 {
-    const char *iss[LEDGER_BATCH_MAX], *sub[LEDGER_BATCH_MAX];
-    const char *mode[LEDGER_BATCH_MAX], *params[3] = { NULL, NULL, NULL };
+    const char *iss[2 * LEDGER_BATCH_MAX], *sub[2 * LEDGER_BATCH_MAX];
+    const char *mode[2 * LEDGER_BATCH_MAX], *params[3] = { NULL, NULL, NULL };
+    /* Token ids are 64 hex digits; a longer one would be cut, which can
+     * only make two tokens share a lock. */
+    char tok[LEDGER_BATCH_MAX][72];
     char *a_iss = NULL, *a_sub = NULL, *a_mode = NULL;
     size_t i, k = 0;
     int r = -1;
 
-    for (i = 0; i < n && k < LEDGER_BATCH_MAX; i++) {
+    for (i = 0; i < n && i < LEDGER_BATCH_MAX; i++) {
         const struct item *it = items[i];
 
         if (it->kind == ITEM_ISSUANCE) {
             iss[k] = it->params[PI_ISSUER];
             sub[k] = it->params[PI_SUBJECT];
             mode[k++] = "f";
+            snprintf(tok[i], sizeof(tok[i]), "\001%s",
+                it->params[PI_TOKEN_ID]);
+            iss[k] = it->params[PI_ISSUER];
+            sub[k] = tok[i];
+            mode[k++] = "t";
         } else if (it->kind == ITEM_REVOCATION &&
             strcmp(it->params[PR_KIND], "subject") == 0) {
             iss[k] = it->params[PR_ISSUER] ? it->params[PR_ISSUER]
@@ -424,10 +438,11 @@ run_segment(PGconn *c, struct item **items, size_t n)
     if (PQenterPipelineMode(c) != 1)
         return -1;
     /*
-     * The subjects' locks first (sorted): every ledger transaction then
-     * acquires its locks in one order (the people's locks, then token_uses
-     * rows), so two writers that share a token can never deadlock.  There
-     * is no global lock: the log integrator orders records afterwards.
+     * The people's and the tokens' locks first, sorted (locks_sql): every
+     * ledger transaction acquires them in one order, and only then the
+     * token_uses rows, which a token's lock makes its own; so two writers
+     * that share tokens can never deadlock.  There is no global lock: the
+     * log integrator orders records afterwards.
      */
     if ((locks = send_locks(c, items, n)) < 0) {
         PQexitPipelineMode(c);
