@@ -26,18 +26,14 @@
 static const char *
 str(const json_t *o, const char *key)
 {
-    const char *s = json_string_value(json_object_get(o, key));
-
-    return s != NULL ? s : "";
+    return jsonv_str_or(o, key, "");
 }
 
 /* Who decided (a decision object) as a person reads it. */
 static const char *
 who(const json_t *d)
 {
-    const char *e = json_string_value(json_object_get(d, "email"));
-
-    return e != NULL ? e : str(d, "subject");
+    return jsonv_str_or(d, "email", str(d, "subject"));
 }
 
 static int

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "meshca/clock.h"
 #include "anomgauge.h"
 #include "config.h"
 #include "ledger.h"
@@ -88,8 +89,7 @@ refresher_main(void *arg)
         }
         pthread_mutex_lock(&g->lock);
         if (!g->stop) {
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += (time_t)g->every;
+            meshca_deadline_ms(&ts, (int64_t)g->every * 1000);
             pthread_cond_timedwait(&g->wake, &g->lock, &ts);
         }
         if (g->stop) {

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "meshca/clock.h"
+#include "meshca/mem.h"
 #include "meshca/tlog.h"
 #include "db.h"
 #include "entry.h"
@@ -175,14 +176,10 @@ stored(void *arg, int level, uint64_t index, const uint8_t hash[TLOG_HASH_LEN])
     t->w++;
     t->dirty = 1;
     if (t->w == TLOG_TILE_WIDTH) {
-        if (it->nfull == it->capfull) {
-            size_t cap = it->capfull ? it->capfull * 2 : 16;
-
-            if ((nf = realloc(it->full, cap * sizeof(*nf))) == NULL)
-                return MESHCA_ERR_ALLOC;
-            it->full = nf;
-            it->capfull = cap;
-        }
+        if ((nf = meshca_grow(it->full, &it->capfull, it->nfull + 1,
+            sizeof(*nf), 16)) == NULL)
+            return MESHCA_ERR_ALLOC;
+        it->full = nf;
         it->full[it->nfull++] = *t;
         t->dirty = 0;
     }
@@ -559,13 +556,7 @@ pause_ms(struct integrator *it, int64_t ms)
     struct timespec ts;
     int stop;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    meshca_deadline_ms(&ts, ms);
     pthread_mutex_lock(&it->lock);
     if (!it->stopping)
         pthread_cond_timedwait(&it->cond, &it->lock, &ts);

@@ -938,15 +938,6 @@ fmt_i64(int64_t v)
     return s;
 }
 
-static int64_t
-wall_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /*
  * Appends the last three parameters every insert takes: created_at (as the
  * entry names it), the entry and its MAC (binary).  it->entry holds the
@@ -1058,7 +1049,7 @@ int
 ledger_record_issuance(struct ledger *l, const struct ledger_issuance *rec)
 {
     struct item it;
-    int64_t now = wall_us();
+    int64_t now = meshca_wall_us();
     int r;
 
     if ((r = item_start(&it, ITEM_ISSUANCE, 0)) != 0)
@@ -1072,7 +1063,7 @@ int
 ledger_record_denial(struct ledger *l, const struct ledger_denial *rec)
 {
     struct item it;
-    int64_t now = wall_us();
+    int64_t now = meshca_wall_us();
     int r;
 
     if ((r = item_start(&it, ITEM_DENIAL, PD_COUNT)) != 0)
@@ -1098,7 +1089,7 @@ ledger_record_policy(struct ledger *l, const char *version, const char *text)
 {
     struct item it;
     char host[256];
-    int64_t now = wall_us();
+    int64_t now = meshca_wall_us();
     int r;
 
     if (gethostname(host, sizeof(host)) != 0)
@@ -1117,7 +1108,7 @@ int
 ledger_record_revocation(struct ledger *l, const struct ledger_revocation *rec)
 {
     struct item it;
-    int64_t now = wall_us();
+    int64_t now = meshca_wall_us();
     int r;
 
     if ((r = item_start(&it, ITEM_REVOCATION, PR_COUNT)) != 0)
@@ -1141,7 +1132,7 @@ ledger_record_host_certificate(struct ledger *l,
 {
     struct item it;
     const char **p = it.params;
-    int64_t now = wall_us();
+    int64_t now = meshca_wall_us();
     int r, i;
 
     if ((r = item_start(&it, ITEM_HOST_CERT, PH_COUNT)) != 0)
@@ -1173,7 +1164,7 @@ ledger_record_access_request(struct ledger *l,
 {
     const char **p;
     struct item it;
-    int64_t now = wall_us();
+    int64_t now = meshca_wall_us();
     int r;
 
     if ((r = item_start(&it, ITEM_ACCESS_REQUEST, PA_COUNT)) != 0)
@@ -1206,7 +1197,7 @@ ledger_record_access_decision(struct ledger *l,
     const struct ledger_access_decision *rec)
 {
     struct item it;
-    int64_t now = wall_us();
+    int64_t now = meshca_wall_us();
     int r;
 
     if ((r = item_start(&it, ITEM_ACCESS_DECISION, PX_COUNT)) != 0)
@@ -1271,7 +1262,7 @@ ledger_record_logins(struct ledger *l, const struct ledger_login *recs,
 {
     struct item *items = NULL;
     size_t i, queued = 0, fresh = 0;
-    int64_t now = wall_us();
+    int64_t now = meshca_wall_us();
     int r = 0, ri;
 
     *newp = 0;

@@ -560,12 +560,7 @@ handle_logins(struct request *req)
     req->subject = strdup(host);
     if (parse_body(req, host, &body, &recs, &n) != 0)
         goto out;
-    {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        start_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-    }
+    start_us = meshca_wall_us();
     r = ledger_record_logins(req->srv->ledger, recs, n, &fresh);
     if (r != 0) {
         req->retry_after = 5;

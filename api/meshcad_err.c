@@ -3,10 +3,7 @@
 
 #include "meshcad_err.h"
 
-static const struct {
-    int code;
-    const char *text;
-} texts[] = {
+static const struct meshca_errtext texts[] = {
     { MESHCA_ERR_KEY_FILE_PERMISSIONS,
         "private key file is readable by group or others (chmod 600 it)" },
     { MESHCA_ERR_TOKEN_INVALID, "invalid token" },
@@ -31,11 +28,5 @@ static const struct {
 const char *
 meshcad_strerror(int err)
 {
-    size_t i;
-
-    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-        if (texts[i].code == err)
-            return texts[i].text;
-    }
-    return meshca_strerror(err);
+    return meshca_strerror_in(texts, sizeof(texts) / sizeof(texts[0]), err);
 }

@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 
 #include "meshca/clock.h"
+#include "meshca/jsonv.h"
 #include "ledger.h"
 #include "log.h"
 #include "notify.h"
@@ -16,18 +17,14 @@
 static const char *
 s(const json_t *o, const char *key)
 {
-    const char *v = json_string_value(json_object_get(o, key));
-
-    return v != NULL ? v : "?";
+    return jsonv_str_or(o, key, "?");
 }
 
-/* email, else subject, of o (or of o's member key). */
+/* email, else subject, of o. */
 static const char *
 person(const json_t *o)
 {
-    const char *e = json_string_value(json_object_get(o, "email"));
-
-    return e != NULL ? e : s(o, "subject");
+    return jsonv_str_or(o, "email", s(o, "subject"));
 }
 
 /* The principals of o, comma-separated, into buf. */

@@ -10,6 +10,7 @@
 #include <openssl/sha.h>
 
 #include "meshca/buf.h"
+#include "meshca/clock.h"
 #include "meshca/cakey.h"
 #include "castate.h"
 #include "meshca/key.h"
@@ -173,10 +174,7 @@ refresher_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&rs->wake_lock);
         if (!rs->stop && !rs->kick) {
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += REFRESH_MS * 1000000L;
-            ts.tv_sec += ts.tv_nsec / 1000000000L;
-            ts.tv_nsec %= 1000000000L;
+            meshca_deadline_ms(&ts, REFRESH_MS);
             pthread_cond_timedwait(&rs->wake, &rs->wake_lock, &ts);
         }
         rs->kick = 0;

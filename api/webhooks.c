@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "meshca/clock.h"
 #include "meshca/hex.h"
 #include "config.h"
 #include "db.h"
@@ -259,8 +260,7 @@ webhooks_main(void *arg)
         pthread_mutex_lock(&w->lock);
         if (n == atoi(BATCH) || swept > 0 || w->kicked || w->stopping)
             continue;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1;
+        meshca_deadline_ms(&ts, 1000);
         pthread_cond_timedwait(&w->cond, &w->lock, &ts);
     }
     pthread_mutex_unlock(&w->lock);

@@ -101,3 +101,14 @@ meshca_strerror(int err)
         return "unknown error";
     return texts[-err];
 }
+
+const char *
+meshca_strerror_in(const struct meshca_errtext *table, size_t n, int err)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (table[i].code == err)
+            return table[i].text;
+    return meshca_strerror(err);
+}

@@ -233,6 +233,14 @@ jsonv_strings(const json_t *obj, const char *key, const char *path,
     return 1;
 }
 
+const char *
+jsonv_str_or(const json_t *obj, const char *key, const char *dflt)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+
+    return s != NULL ? s : dflt;
+}
+
 json_t *
 jsonv_load_file(const char *path, struct diags *d)
 {

@@ -8,6 +8,7 @@
 #include "meshca/buf.h"
 #include "meshca/jsonv.h"
 #include "meshca/krl.h"
+#include "meshca/mem.h"
 
 #define SECTION_CERTIFICATES 1
 #define SECTION_EXPLICIT_KEY 2
@@ -190,14 +191,10 @@ add_range(struct ca_entry *e, uint64_t lo, uint64_t hi)
 {
     struct range *n;
 
-    if (e->nranges == e->caprange) {
-        size_t cap = e->caprange ? e->caprange * 2 : 16;
-
-        if ((n = realloc(e->ranges, cap * sizeof(*n))) == NULL)
-            return MESHCA_ERR_ALLOC;
-        e->ranges = n;
-        e->caprange = cap;
-    }
+    if ((n = meshca_grow(e->ranges, &e->caprange, e->nranges + 1,
+        sizeof(*n), 16)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    e->ranges = n;
     e->ranges[e->nranges].lo = lo;
     e->ranges[e->nranges].hi = hi;
     e->nranges++;
@@ -232,14 +229,10 @@ add_key_id(struct ca_entry *e, const char *id)
 {
     char **n;
 
-    if (e->nkey_ids == e->capkey_ids) {
-        size_t cap = e->capkey_ids ? e->capkey_ids * 2 : 8;
-
-        if ((n = realloc(e->key_ids, cap * sizeof(*n))) == NULL)
-            return MESHCA_ERR_ALLOC;
-        e->key_ids = n;
-        e->capkey_ids = cap;
-    }
+    if ((n = meshca_grow(e->key_ids, &e->capkey_ids, e->nkey_ids + 1,
+        sizeof(*n), 8)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    e->key_ids = n;
     if ((e->key_ids[e->nkey_ids] = strdup(id)) == NULL)
         return MESHCA_ERR_ALLOC;
     e->nkey_ids++;

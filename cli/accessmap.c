@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "meshca/buf.h"
+#include "meshca/mem.h"
 #include "report.h"
 #include "report_usage.h"
 
@@ -85,14 +86,9 @@ node_of(struct col *c, const char *name)
     for (i = 0; i < c->n; i++)
         if (strncmp(c->v[i].name, name, NAME_MAX_LEN - 1) == 0)
             return (long)i;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 64;
-
-        if ((v = realloc(c->v, cap * sizeof(*v))) == NULL)
-            return -1;
-        c->v = v;
-        c->cap = cap;
-    }
+    if ((v = meshca_grow(c->v, &c->cap, c->n + 1, sizeof(*v), 64)) == NULL)
+        return -1;
+    c->v = v;
     memset(&c->v[c->n], 0, sizeof(c->v[0]));
     snprintf(c->v[c->n].name, NAME_MAX_LEN, "%s", name);
     return (long)c->n++;
@@ -134,14 +130,10 @@ count_host(struct map *m, struct node *g, const char *host)
     for (i = 0; i < m->nhosts; i++)
         if (strcmp(m->hosts[i], host) == 0)
             return 0;
-    if (m->nhosts == m->caphosts) {
-        size_t cap = m->caphosts ? 2 * m->caphosts : 64;
-
-        if ((h = realloc(m->hosts, cap * sizeof(*h))) == NULL)
-            return -1;
-        m->hosts = h;
-        m->caphosts = cap;
-    }
+    if ((h = meshca_grow(m->hosts, &m->caphosts, m->nhosts + 1, sizeof(*h),
+        64)) == NULL)
+        return -1;
+    m->hosts = h;
     if ((m->hosts[m->nhosts] = strdup(host)) == NULL)
         return -1;
     m->nhosts++;

@@ -74,15 +74,6 @@ usage(FILE *f)
         "unreachable.\n", BATCH_MAX, BATCH_DEFAULT);
 }
 
-static int64_t
-now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* The KRL's version and date, as the server takes them. */
 static int
 read_krl(const char *path, json_t **outp)
@@ -282,7 +273,7 @@ report_file(struct report *rp, const char *path)
         off += (unsigned long long)n;
         snprintf(state, sizeof(state), "file %llu %llu\n", ino, off);
         if (n > LINE_MAX_LEN || sshd_parse_line(&rp->parser, line,
-            (size_t)n, now_us(), rp->year, &l) != 1)
+            (size_t)n, meshca_wall_us(), rp->year, &l) != 1)
             continue;
         line_id(path, pos, line, (size_t)n, id);
         if (add_login(rp, &l, id) != 0 || (rc = maybe_send(rp, 0,

@@ -18,22 +18,20 @@
 
 #include <jansson.h>
 
+#include "meshca/jsonv.h"
 #include "cli.h"
 
 static const char *
 s(const json_t *o, const char *key)
 {
-    const char *v = json_string_value(json_object_get(o, key));
-
-    return v != NULL ? v : "-";
+    return jsonv_str_or(o, key, "-");
 }
 
+/* email, else subject, of o. */
 static const char *
 person(const json_t *o)
 {
-    const char *e = json_string_value(json_object_get(o, "email"));
-
-    return e != NULL ? e : s(o, "subject");
+    return jsonv_str_or(o, "email", s(o, "subject"));
 }
 
 /* One request as a line (and its approvals) for a person. */

@@ -3,10 +3,7 @@
 
 #include "cli_err.h"
 
-static const struct {
-    int code;
-    const char *text;
-} texts[] = {
+static const struct meshca_errtext texts[] = {
     { MESHCA_ERR_CLI_NO_SERVER, "no meshca server configured" },
     { MESHCA_ERR_CLI_HTTP, "the server could not be reached" },
     { MESHCA_ERR_CLI_INSECURE_URL,
@@ -20,11 +17,5 @@ static const struct {
 const char *
 cli_strerror(int err)
 {
-    size_t i;
-
-    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-        if (texts[i].code == err)
-            return texts[i].text;
-    }
-    return meshca_strerror(err);
+    return meshca_strerror_in(texts, sizeof(texts) / sizeof(texts[0]), err);
 }

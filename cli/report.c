@@ -15,6 +15,7 @@
 #include "meshca/buf.h"
 #include "meshca/csv.h"
 #include "meshca/duration.h"
+#include "meshca/mem.h"
 #include "report.h"
 #include "report_usage.h"
 
@@ -747,7 +748,7 @@ row_cmp(const void *x, const void *y)
 static int
 rows_collect(const json_t *access, struct row **rowsp, size_t *np)
 {
-    struct row *rows = NULL;
+    struct row *rows = NULL, *nr;
     const json_t *a, *p, *ps;
     size_t i, k, n = 0, cap = 0, want;
     int64_t after;
@@ -757,18 +758,12 @@ rows_collect(const json_t *access, struct row **rowsp, size_t *np)
     json_array_foreach(access, i, a) {
         ps = json_object_get(a, "principals");
         want = json_array_size(ps) ? json_array_size(ps) : 1;
-        if (n + want > cap) {
-            struct row *nr;
-
-            cap = cap ? cap * 2 : 256;
-            while (cap < n + want)
-                cap *= 2;
-            if ((nr = realloc(rows, cap * sizeof(*rows))) == NULL) {
-                free(rows);
-                return MESHCA_ERR_ALLOC;
-            }
-            rows = nr;
+        if ((nr = meshca_grow(rows, &cap, n + want, sizeof(*rows),
+            256)) == NULL) {
+            free(rows);
+            return MESHCA_ERR_ALLOC;
         }
+        rows = nr;
         if (report_parse_time(jstr(a, "valid_after"), &after) != 0)
             after = 0;
         if (json_array_size(ps) == 0) {

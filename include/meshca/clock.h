@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "meshca/err.h"
 
@@ -15,6 +16,13 @@
 
 /* Microseconds on CLOCK_MONOTONIC: for measuring intervals only. */
 int64_t meshca_mono_us(void);
+
+/* Epoch microseconds on CLOCK_REALTIME: for times that are recorded. */
+int64_t meshca_wall_us(void);
+
+/* Sets *ts to ms milliseconds (ms >= 0) from now on CLOCK_REALTIME, the
+ * clock pthread_cond_timedwait() waits on by default. */
+void meshca_deadline_ms(struct timespec *ts, int64_t ms);
 
 /* Epoch seconds t as "YYYY-MM-DDTHH:MM:SSZ" in out (outlen bytes, 21 are
  * enough for years 0-9999), or "?" when it cannot be written.  Returns

@@ -20,6 +20,8 @@
 #ifndef MESHCA_ERR_H
 #define MESHCA_ERR_H
 
+#include <stddef.h>
+
 #define MESHCA_WUR __attribute__((warn_unused_result))
 
 enum meshca_err {
@@ -91,5 +93,16 @@ enum meshca_err {
 
 /* Returns a static description of err; never NULL, also for unknown codes. */
 const char *meshca_strerror(int err);
+
+/* One code's text, in the table of codes a program adds in its own range. */
+struct meshca_errtext {
+    int code;
+    const char *text;
+};
+
+/* The text of err in table (n entries), else meshca_strerror(err): what a
+ * program's own strerror returns.  Never NULL. */
+const char *meshca_strerror_in(const struct meshca_errtext *table, size_t n,
+    int err);
 
 #endif

@@ -46,6 +46,13 @@ int jsonv_strings(const json_t *obj, const char *key, const char *path,
     int required, char ***outp, size_t *np, struct diags *d);
 void jsonv_strv_free(char **v, size_t n);
 
+/* For JSON a program wrote (an answer, a ledger record), read leniently:
+ * obj's member key when it is a string, else dflt (absent, null, another
+ * type, or obj not an object).  The result is borrowed from obj or is
+ * dflt. */
+const char *jsonv_str_or(const json_t *obj, const char *key,
+    const char *dflt);
+
 /* Parses a file; on a syntax error adds "FILE:LINE:COL: message" and returns
  * NULL.  The caller decrefs the result. */
 json_t *jsonv_load_file(const char *path, struct diags *d);

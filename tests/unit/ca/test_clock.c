@@ -1,5 +1,7 @@
-/* Unit tests for ca/clock.c: RFC 3339 UTC text and the monotonic clock. */
+/* Unit tests for ca/clock.c: RFC 3339 UTC text, the monotonic and wall
+ * clocks, and condition-variable deadlines. */
 #include <string.h>
+#include <time.h>
 
 #include "meshca/clock.h"
 #include "../../lib/unit.h"
@@ -68,8 +70,40 @@ TEST(test_clock_monotonic_never_goes_back)
     ASSERT(b >= a);
 }
 
+TEST(test_clock_wall_is_time_in_microseconds)
+{
+    time_t before = time(NULL);
+    int64_t us = meshca_wall_us();
+    time_t after = time(NULL);
+
+    ASSERT(us / 1000000 >= (int64_t)before);
+    ASSERT(us / 1000000 <= (int64_t)after);
+}
+
+/* The deadline is ms after the wall clock's now, with tv_nsec normalised
+ * (pthread_cond_timedwait refuses tv_nsec >= 1e9 with EINVAL). */
+TEST(test_clock_deadline_is_normalised_and_ms_ahead)
+{
+    static const int64_t ms[] = { 0, 1, 500, 999, 1000, 1999, 60000 };
+    struct timespec now, ts;
+    int64_t ahead_us;
+    size_t i;
+
+    for (i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+        clock_gettime(CLOCK_REALTIME, &now);
+        meshca_deadline_ms(&ts, ms[i]);
+        ASSERT(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000L);
+        ahead_us = ((int64_t)ts.tv_sec - now.tv_sec) * 1000000 +
+            (ts.tv_nsec - now.tv_nsec) / 1000;
+        ASSERT(ahead_us >= ms[i] * 1000);
+        ASSERT(ahead_us < ms[i] * 1000 + 1000000);
+    }
+}
+
 UNIT_MAIN(T(test_clock_formats_utc_seconds), T(test_clock_formats_microseconds),
     T(test_clock_format_says_question_mark_when_it_does_not_fit),
     T(test_clock_parses_what_it_formats),
     T(test_clock_parse_refuses_other_forms),
-    T(test_clock_monotonic_never_goes_back))
+    T(test_clock_monotonic_never_goes_back),
+    T(test_clock_wall_is_time_in_microseconds),
+    T(test_clock_deadline_is_normalised_and_ms_ahead))

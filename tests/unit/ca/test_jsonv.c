@@ -48,6 +48,24 @@ TEST(test_jsonv_object_refuses_what_is_not_an_object)
     json_decref(j);
 }
 
+TEST(test_jsonv_str_or_reads_strings_else_the_default)
+{
+    json_t *o = json_pack("{s:s, s:i, s:n, s:s}", "email", "a@x.test",
+        "n", 3, "null", "subject", "");
+
+    ASSERT(o != NULL);
+    ASSERT_STR_EQ(jsonv_str_or(o, "email", "-"), "a@x.test");
+    ASSERT_STR_EQ(jsonv_str_or(o, "subject", "-"), "");
+    ASSERT_STR_EQ(jsonv_str_or(o, "n", "-"), "-");
+    ASSERT_STR_EQ(jsonv_str_or(o, "null", "-"), "-");
+    ASSERT_STR_EQ(jsonv_str_or(o, "absent", "?"), "?");
+    ASSERT_STR_EQ(jsonv_str_or(json_object_get(o, "email"), "x", "-"), "-");
+    ASSERT_STR_EQ(jsonv_str_or(NULL, "x", "-"), "-");
+    ASSERT(jsonv_str_or(o, "absent", NULL) == NULL);
+    json_decref(o);
+}
+
 UNIT_MAIN(T(test_jsonv_object_accepts_known_keys),
     T(test_jsonv_object_names_each_unknown_key),
-    T(test_jsonv_object_refuses_what_is_not_an_object))
+    T(test_jsonv_object_refuses_what_is_not_an_object),
+    T(test_jsonv_str_or_reads_strings_else_the_default))
