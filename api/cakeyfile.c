@@ -12,6 +12,7 @@
 
 #include "cakeyfile.h"
 #include "meshcad_err.h"
+#include "secretfile.h"
 
 static int
 fsync_dir_of(const char *path)
@@ -94,70 +95,27 @@ out:
     return r;
 }
 
-/* Reads an open key file into a new buffer of CAKEY_PEM_MAX bytes, which
- * the caller wipes and frees (*datap is set even on failure). */
-static int
-read_key_file(int fd, char **datap, size_t *lenp)
-{
-    char *data = NULL;
-    size_t len = 0;
-    ssize_t n;
-
-    *lenp = 0;
-    if ((*datap = data = malloc(CAKEY_PEM_MAX)) == NULL)
-        return MESHCA_ERR_ALLOC;
-    for (;;) {
-        n = read(fd, data + len, CAKEY_PEM_MAX - len);
-        if (n == -1 && errno == EINTR)
-            continue;
-        if (n == -1)
-            return MESHCA_ERR_SYSTEM;
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len == CAKEY_PEM_MAX)
-            return MESHCA_ERR_KEY_NOT_PRIVATE;
-    }
-    *lenp = len;
-    return 0;
-}
-
+/* A file that is not regular or is too large to be a key gets
+ * MESHCA_ERR_KEY_NOT_PRIVATE, as the callers always said. */
 int
 cakeyfile_load(const char *path, struct cakey **keyp)
 {
-    struct stat st;
-    char *data = NULL;
+    uint8_t *data;
+    char why[128];
     size_t len = 0;
-    int fd = -1, r, saved;
+    int r, saved;
 
     *keyp = NULL;
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-        r = MESHCA_ERR_SYSTEM;
-        goto out;
-    }
-    if (fstat(fd, &st) == -1) {
-        r = MESHCA_ERR_SYSTEM;
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
+    if ((data = malloc(CAKEY_PEM_MAX)) == NULL)
+        return MESHCA_ERR_ALLOC;
+    r = secretfile_read(path, data, CAKEY_PEM_MAX, &len, why, sizeof(why));
+    if (r == MESHCA_ERR_INVALID_FORMAT || r == MESHCA_ERR_STRING_TOO_LARGE)
         r = MESHCA_ERR_KEY_NOT_PRIVATE;
-        goto out;
-    }
-    if ((st.st_mode & 077) != 0) {
-        r = MESHCA_ERR_KEY_FILE_PERMISSIONS;
-        goto out;
-    }
-    if ((r = read_key_file(fd, &data, &len)) != 0)
-        goto out;
-    r = cakey_from_pem(data, len, keyp);
-out:
+    else if (r == 0)
+        r = cakey_from_pem((const char *)data, len, keyp);
     saved = errno;
-    if (data != NULL) {
-        OPENSSL_cleanse(data, CAKEY_PEM_MAX);
-        free(data);
-    }
-    if (fd != -1)
-        close(fd);
+    OPENSSL_cleanse(data, CAKEY_PEM_MAX);
+    free(data);
     errno = saved;
     return r;
 }

@@ -1,10 +1,7 @@
 /* The ledger's MAC key and log key.  See logkeys.h. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -12,58 +9,35 @@
 #include "entry.h"
 #include "logkeys.h"
 #include "meshcad_err.h"
+#include "secretfile.h"
 
 int
 logkeys_load_mac(const char *path, uint8_t *key, size_t *lenp, char *why,
     size_t whylen)
 {
     uint8_t tmp[ENTRY_MAC_KEY_MAX + 1];
-    struct stat st;
-    ssize_t n;
+    char reason[128];
     size_t len = 0;
-    int fd, r = MESHCA_ERR_INVALID_FORMAT;
+    int r, big;
 
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-        snprintf(why, whylen, "ledger.mac_key %s: cannot open: %s", path,
-            strerror(errno));
-        return MESHCA_ERR_SYSTEM;
-    }
-    if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-        snprintf(why, whylen, "ledger.mac_key %s: not a regular file", path);
+    r = secretfile_read(path, tmp, sizeof(tmp), &len, reason, sizeof(reason));
+    big = r == MESHCA_ERR_STRING_TOO_LARGE;
+    if (r != 0 && !big) {
+        snprintf(why, whylen, "ledger.mac_key %s: %s", path, reason);
         goto out;
     }
-    if ((st.st_mode & 077) != 0) {
-        snprintf(why, whylen, "ledger.mac_key %s: group or others can read "
-            "it (mode %04o): chmod 600", path, (unsigned)(st.st_mode & 07777));
-        r = MESHCA_ERR_KEY_FILE_PERMISSIONS;
-        goto out;
-    }
-    while (len < sizeof(tmp) &&
-        (n = read(fd, tmp + len, sizeof(tmp) - len)) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(why, whylen, "ledger.mac_key %s: %s", path,
-                strerror(errno));
-            r = MESHCA_ERR_SYSTEM;
-            goto out;
-        }
-        len += (size_t)n;
-    }
-    if (len < ENTRY_MAC_KEY_MIN || len > ENTRY_MAC_KEY_MAX) {
+    if (big || len < ENTRY_MAC_KEY_MIN) {
         snprintf(why, whylen, "ledger.mac_key %s: must hold %d to %d random "
             "bytes (it holds %s%zu); make one with: head -c 32 /dev/urandom "
             "> FILE", path, ENTRY_MAC_KEY_MIN, ENTRY_MAC_KEY_MAX,
-            len > ENTRY_MAC_KEY_MAX ? "more than " : "",
-            len > ENTRY_MAC_KEY_MAX ? (size_t)ENTRY_MAC_KEY_MAX : len);
+            big ? "more than " : "", big ? (size_t)ENTRY_MAC_KEY_MAX : len);
+        r = MESHCA_ERR_INVALID_FORMAT;
         goto out;
     }
     memcpy(key, tmp, len);
     *lenp = len;
-    r = 0;
 out:
     OPENSSL_cleanse(tmp, sizeof(tmp));
-    close(fd);
     return r;
 }
 

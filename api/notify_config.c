@@ -1,11 +1,7 @@
 /* The "notifications" config section.  See notify_config.h. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -13,6 +9,7 @@
 #include "meshca/url.h"
 #include "confpath.h"
 #include "notify_config.h"
+#include "secretfile.h"
 
 const char *const notify_event_names[] = { "request.created",
     "request.approved", "request.denied", "break_glass.used",
@@ -22,27 +19,21 @@ const char *const notify_event_names[] = { "request.created",
 static void
 read_secret(struct webhook_config *w, const char *path, struct diags *d)
 {
-    uint8_t buf[NOTIFY_SECRET_MAX + 2];
-    struct stat st;
-    ssize_t n;
-    int fd;
+    uint8_t buf[NOTIFY_SECRET_MAX + 3];
+    char why[128];
+    size_t n = 0;
+    int r;
 
-    if ((fd = open(w->secret_file, O_RDONLY | O_CLOEXEC)) < 0) {
-        diags_add(d, "%s.secret_file: cannot open %s: %s", path,
-            w->secret_file, strerror(errno));
+    r = secretfile_read(w->secret_file, buf, sizeof(buf), &n, why,
+        sizeof(why));
+    if (r != 0 && r != MESHCA_ERR_STRING_TOO_LARGE) {
+        diags_add(d, "%s.secret_file: %s: %s", path, w->secret_file, why);
+        OPENSSL_cleanse(buf, sizeof(buf));
         return;
     }
-    if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
-        diags_add(d, "%s.secret_file: %s must be readable by its owner only "
-            "(chmod 600 %s)", path, w->secret_file, w->secret_file);
-        close(fd);
-        return;
-    }
-    n = read(fd, buf, sizeof(buf));
-    close(fd);
     while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
         n--;
-    if (n < NOTIFY_SECRET_MIN || n > NOTIFY_SECRET_MAX)
+    if (r != 0 || n < NOTIFY_SECRET_MIN || n > NOTIFY_SECRET_MAX)
         diags_add(d, "%s.secret_file: %s must hold %d to %d bytes (e.g. "
             "openssl rand -hex 32 > %s)", path, w->secret_file,
             NOTIFY_SECRET_MIN, NOTIFY_SECRET_MAX, w->secret_file);

@@ -1,11 +1,8 @@
 /* Where a PKCS#11 CA key lives, and its PIN.  See pkcs11conf.h. */
-#include <errno.h>
-#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <p11-kit/uri.h>
@@ -13,6 +10,7 @@
 #include "meshca/jsonv.h"
 #include "confpath.h"
 #include "pkcs11conf.h"
+#include "secretfile.h"
 
 /* Longest PIN read (PKCS#11 tokens take far shorter ones). */
 #define PIN_MAX 256
@@ -192,35 +190,17 @@ pkcs11conf_pin_free(char *pin)
     free(pin);
 }
 
-/* Reads the PIN file into pin (PIN_MAX + 1 bytes). */
+/* Reads the PIN file into pin (PIN_MAX + 2 bytes). */
 static int
 read_pin_file(const char *path, char *pin, char *why, size_t whylen)
 {
-    struct stat st;
+    char reason[128];
     size_t len = 0;
-    ssize_t n;
-    int fd, r = -1;
 
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-        snprintf(why, whylen, "PIN file %s: %s", path, strerror(errno));
+    if (secretfile_read(path, (uint8_t *)pin, PIN_MAX + 1, &len, reason,
+        sizeof(reason)) != 0) {
+        snprintf(why, whylen, "PIN file %s: %s", path, reason);
         return -1;
-    }
-    if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-        snprintf(why, whylen, "PIN file %s is not a regular file", path);
-        goto out;
-    }
-    if ((st.st_mode & 077) != 0) {
-        snprintf(why, whylen, "PIN file %s is readable by group or others "
-            "(chmod 600 it)", path);
-        goto out;
-    }
-    while ((n = read(fd, pin + len, PIN_MAX + 1 - len)) > 0 ||
-        (n == -1 && errno == EINTR))
-        len += n > 0 ? (size_t)n : 0;
-    if (n == -1 || len > PIN_MAX) {
-        snprintf(why, whylen, "PIN file %s: %s", path, n == -1 ?
-            strerror(errno) : "too long");
-        goto out;
     }
     pin[len] = '\0';
     if (len > 0 && pin[len - 1] == '\n')
@@ -230,12 +210,9 @@ read_pin_file(const char *path, char *pin, char *why, size_t whylen)
     if (len == 0 || strlen(pin) != len) {
         snprintf(why, whylen, "PIN file %s is empty or holds a NUL byte",
             path);
-        goto out;
+        return -1;
     }
-    r = 0;
-out:
-    close(fd);
-    return r;
+    return 0;
 }
 
 int

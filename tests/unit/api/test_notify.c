@@ -150,7 +150,7 @@ TEST(test_notify_config_checks_url_events_and_secret)
     ASSERT(chmod(path, 0644) == 0);
     expect_refused("{\"webhooks\": [{\"url\": \"https://h.example/x\", "
         "\"secret_file\": \"hook.secret\"}]}", dir,
-        "must be readable by its owner only", NULL);
+        "group or others can read it (mode 0644): chmod 600", NULL);
     expect_refused("{\"webhooks\": [{\"url\": \"https://h.example/x\"}], "
         "\"email\": {}}", dir, "secret_file",
         "notifications.email: unknown key");
