@@ -34,10 +34,14 @@
 #include "meshcad_err.h"
 #include "query.h"
 #include "revoke.h"
+#include "secretfile.h"
 #include "server.h"
 #include "threads.h"
 #include "usage.h"
 #include "who.h"
+
+/* Largest TLS key PEM read (exclusive); an RSA-8192 key is under 7 kB. */
+#define TLS_KEY_PEM_MAX (64 * 1024)
 
 enum req_state {
     REQ_READING = 0, /* receiving the body */
@@ -542,6 +546,28 @@ read_pem(const char *path)
     return d;
 }
 
+/* The TLS private key, read as the secret it is (secretfile.h: a regular
+ * file group and others cannot read, as meshcad check demands).  Returns
+ * the NUL-terminated PEM, or NULL with the reason logged. */
+static char *
+read_tls_key(const char *path)
+{
+    char why[128], *pem;
+    size_t len = 0;
+
+    if ((pem = malloc(TLS_KEY_PEM_MAX)) == NULL)
+        return NULL;
+    if (secretfile_read(path, (uint8_t *)pem, TLS_KEY_PEM_MAX, &len, why,
+        sizeof(why)) != 0) {
+        log_msg(LOG_LEVEL_ERROR, "tls.key %s: %s", path, why);
+        OPENSSL_cleanse(pem, TLS_KEY_PEM_MAX);
+        free(pem);
+        return NULL;
+    }
+    pem[len] = '\0';
+    return pem;
+}
+
 /* The CA certificates a TLS client may present: tls.client_ca and the mesh
  * trust bundle (X.509-SVIDs), concatenated.  Asking for a client
  * certificate does not require one: tls.client_ca is enforced by
@@ -626,12 +652,13 @@ server_start(struct server *srv)
         1, NULL };
     if (cfg->tls_cert != NULL) {
         flags |= MHD_USE_TLS;
-        if ((srv->tls_cert_pem = read_pem(cfg->tls_cert)) == NULL ||
-            (srv->tls_key_pem = read_pem(cfg->tls_key)) == NULL) {
-            log_msg(LOG_LEVEL_ERROR, "cannot read tls.cert %s or tls.key %s",
-                cfg->tls_cert, cfg->tls_key);
+        if ((srv->tls_cert_pem = read_pem(cfg->tls_cert)) == NULL) {
+            log_msg(LOG_LEVEL_ERROR, "cannot read tls.cert %s",
+                cfg->tls_cert);
             return MESHCA_ERR_SYSTEM;
         }
+        if ((srv->tls_key_pem = read_tls_key(cfg->tls_key)) == NULL)
+            return MESHCA_ERR_SYSTEM;
         opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
             srv->tls_cert_pem };
         opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,

@@ -43,3 +43,13 @@ check_fails "plain HTTP on the TLS port gets no answer" \
 sed 's/"listen": *"127.0.0.1:/"listen": "0.0.0.0:/' "$T_TMP/meshcad.json" | jq 'del(.tls)' >"$T_TMP/open.json"
 out=$("$MESHCAD_BIN" check --config "$T_TMP/open.json" 2>&1)
 check_match "plain HTTP on 0.0.0.0 is refused with a reason" "$out" 'plain HTTP is allowed only on loopback'
+
+# The TLS key is a secret: serve reads it as meshcad check judges it.
+chmod 644 "$T_TMP/server.key"
+out=$(timeout 30 "$MESHCAD_BIN" serve --config "$T_TMP/meshcad.json" 2>&1)
+rc=$?
+check "meshcad serve refuses a TLS key group or others can read (exit $rc)" \
+    test "$rc" -ne 0 -a "$rc" -ne 124
+check_match "and names the key and the fix" "$out" \
+    'tls.key [^ ]*server.key: group or others can read it \(mode 0644\): chmod 600'
+chmod 600 "$T_TMP/server.key"
