@@ -30,16 +30,6 @@
 
 #define ISSUE_SERIAL_TRIES 3
 
-static void
-rfc3339(int64_t t, char *out, size_t outlen)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    gmtime_r(&tt, &tm);
-    strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int
 parse_body(struct request *req, int require_key, struct issue_request **crp)
 {
@@ -476,15 +466,15 @@ static void
 issue_reply(struct request *req, const struct issuance *iss)
 {
     const struct cert *cert = iss->cert;
-    char va[32], vb[32], serial_s[24];
+    char va[MESHCA_TIME_BUFLEN], vb[MESHCA_TIME_BUFLEN], serial_s[24];
     json_t *o, *pr;
     size_t i;
 
     req->serial = cert->serial;
     snprintf(serial_s, sizeof(serial_s), "%llu",
         (unsigned long long)cert->serial);
-    rfc3339((int64_t)cert->valid_after, va, sizeof(va));
-    rfc3339((int64_t)cert->valid_before, vb, sizeof(vb));
+    meshca_time_format((int64_t)cert->valid_after, va, sizeof(va));
+    meshca_time_format((int64_t)cert->valid_before, vb, sizeof(vb));
     pr = json_array();
     for (i = 0; i < iss->dec->nprincipals; i++)
         json_array_append_new(pr, json_string(iss->dec->principals[i]));

@@ -11,6 +11,7 @@
 
 #include "meshca/buf.h"
 #include "meshca/clock.h"
+#include "meshca/hex.h"
 #include "meshca/cakey.h"
 #include "castate.h"
 #include "meshca/key.h"
@@ -77,6 +78,7 @@ rebuild(struct revocations *rs, uint64_t version, struct ledger_snapshot *snap)
     struct krl *check = NULL;
     struct revset *set = NULL;
     uint8_t *blob = NULL, fp[32], md[SHA256_DIGEST_LENGTH];
+    char hex[2 * 12 + 1];
     size_t len = 0, i, k, nca = cakey_set_count(cas);
     int r;
 
@@ -138,11 +140,9 @@ rebuild(struct revocations *rs, uint64_t version, struct ledger_snapshot *snap)
     rs->krl_len = len;
     blob = NULL;
     /* Weak (W/): the bytes differ in generated_date between replicas. */
-    snprintf(rs->etag, sizeof(rs->etag), "W/\"%llu-",
-        (unsigned long long)version);
-    for (k = 0; k < 12; k++)
-        snprintf(rs->etag + strlen(rs->etag), 3, "%02x", md[k]);
-    strcat(rs->etag, "\"");
+    snprintf(rs->etag, sizeof(rs->etag), "W/\"%llu-%s\"",
+        (unsigned long long)version, meshca_hex_encode(md, 12, hex,
+        sizeof(hex)));
     rs->version = version;
     rs->built_at = (int64_t)time(NULL);
     rs->entries = snap->n;

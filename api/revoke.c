@@ -11,6 +11,7 @@
 
 #include "meshca/buf.h"
 #include "meshca/claims.h"
+#include "meshca/clock.h"
 #include "meshca/key.h"
 #include "auth.h"
 #include "ledger.h"
@@ -76,19 +77,6 @@ handle_krl(struct request *req)
     req_reply(req, 200, "application/octet-stream", (char *)krl, len);
 }
 
-/* Parses an RFC 3339 UTC time ("2026-11-22T13:00:00Z"). */
-static int
-parse_time(const char *s, int64_t *tp)
-{
-    struct tm tm;
-    const char *end;
-
-    memset(&tm, 0, sizeof(tm));
-    if ((end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL || *end != '\0')
-        return -1;
-    *tp = (int64_t)timegm(&tm);
-    return 0;
-}
 
 /*
  * A serial or key id must name a certificate this CA issued (else 404), or
@@ -302,7 +290,7 @@ revoke_block_until(struct request *req, const json_t *o,
     if ((v = json_object_get(o, "block_until")) == NULL)
         return 0;
     if (strcmp(rec->kind, "subject") != 0 || !json_is_string(v) ||
-        parse_time(json_string_value(v), &rec->block_until) != 0) {
+        meshca_time_parse(json_string_value(v), &rec->block_until) != 0) {
         req_error(req, 400, "invalid_request", "block_until: an RFC 3339 "
             "UTC time (2026-11-23T09:00:00Z), with subject only");
         return -1;

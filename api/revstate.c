@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "meshca/clock.h"
 #include "meshca/jsonv.h"
 #include "ledger.h"
 #include "meshcad_err.h"
@@ -124,9 +125,7 @@ revset_refuse(const struct revset *s, const char *keyfp, const char *issuer,
 {
     const struct rblock *b, *end;
     int64_t until = 0;
-    char t[32];
-    time_t u;
-    struct tm tm;
+    char t[MESHCA_TIME_BUFLEN];
 
     if (s == NULL) {
         snprintf(why, whylen, "the revocation list has not been loaded "
@@ -149,11 +148,8 @@ revset_refuse(const struct revset *s, const char *keyfp, const char *issuer,
             until = b->until;
     if (until == 0)
         return 0;
-    u = (time_t)until;
-    gmtime_r(&u, &tm);
-    strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
     snprintf(why, whylen, "new certificates for %s are blocked until %s by "
-        "an administrator", subject, t);
+        "an administrator", subject, meshca_time_format(until, t, sizeof(t)));
     return 1;
 }
 
