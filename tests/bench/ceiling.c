@@ -17,73 +17,100 @@
 
 #define NMSG 256
 
-int
-main(int argc, char **argv)
-{
-    double secs = 3, t0, el;
+struct work {
     EVP_PKEY *rsa, *ed;
-    unsigned char msg[NMSG][256], sig[NMSG][256], edsig[64];
-    size_t siglen[NMSG], el64;
-    uint64_t n_pair = 0, n_ver = 0, n_sign = 0;
-    EVP_MD_CTX *ctx;
-    int i;
+    unsigned char msg[NMSG][256], sig[NMSG][256];
+    size_t siglen[NMSG];
+};
 
-    if (argc == 3 && strcmp(argv[1], "--seconds") == 0)
-        secs = atof(argv[2]);
-    if ((rsa = EVP_RSA_gen(2048)) == NULL ||
-        (ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL)
+/* Verifies the RS256 signature of message k. */
+static void
+verify(struct work *w, size_t k)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+    if (ctx == NULL ||
+        EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, w->rsa) != 1 ||
+        EVP_DigestVerify(ctx, w->sig[k], w->siglen[k], w->msg[k],
+        sizeof(w->msg[k])) != 1)
+        bench_die("verify");
+    EVP_MD_CTX_free(ctx);
+}
+
+/* Signs message k with Ed25519. */
+static void
+sign(struct work *w, size_t k)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char sig[64];
+    size_t len = sizeof(sig);
+
+    if (ctx == NULL || EVP_DigestSignInit(ctx, NULL, NULL, NULL, w->ed) != 1 ||
+        EVP_DigestSign(ctx, sig, &len, w->msg[k], sizeof(w->msg[k])) != 1)
+        bench_die("ed25519 sign");
+    EVP_MD_CTX_free(ctx);
+}
+
+static void
+pair(struct work *w, size_t k)
+{
+    verify(w, k);
+    sign(w, k);
+}
+
+/* Calls op on message after message for secs seconds; returns calls/s. */
+static double
+rate(void (*op)(struct work *, size_t), struct work *w, double secs)
+{
+    double t0 = bench_now_s(), el;
+    uint64_t n = 0;
+
+    do {
+        op(w, (size_t)(n % NMSG));
+        n++;
+    } while ((el = bench_now_s() - t0) < secs);
+    return (double)n / el;
+}
+
+/* Keys, and NMSG distinct messages with their RS256 signatures. */
+static void
+prepare(struct work *w)
+{
+    EVP_MD_CTX *ctx;
+    size_t i;
+
+    if ((w->rsa = EVP_RSA_gen(2048)) == NULL ||
+        (w->ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL)
         bench_die("keygen");
     for (i = 0; i < NMSG; i++) {
-        memset(msg[i], 'a' + i % 26, sizeof(msg[i]));
-        msg[i][0] = (unsigned char)i;
-        siglen[i] = sizeof(sig[i]);
-        ctx = EVP_MD_CTX_new();
-        if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, rsa) != 1 ||
-            EVP_DigestSign(ctx, sig[i], &siglen[i], msg[i], sizeof(msg[i])) != 1)
+        memset(w->msg[i], 'a' + (int)(i % 26), sizeof(w->msg[i]));
+        w->msg[i][0] = (unsigned char)i;
+        w->siglen[i] = sizeof(w->sig[i]);
+        if ((ctx = EVP_MD_CTX_new()) == NULL ||
+            EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, w->rsa) != 1 ||
+            EVP_DigestSign(ctx, w->sig[i], &w->siglen[i], w->msg[i],
+            sizeof(w->msg[i])) != 1)
             bench_die("rsa sign");
         EVP_MD_CTX_free(ctx);
     }
-#define VERIFY(k)                                                              \
-    do {                                                                       \
-        ctx = EVP_MD_CTX_new();                                                \
-        if (EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, rsa) != 1 ||   \
-            EVP_DigestVerify(ctx, sig[k], siglen[k], msg[k],                   \
-                sizeof(msg[k])) != 1)                                          \
-            bench_die("verify");                                               \
-        EVP_MD_CTX_free(ctx);                                                  \
-    } while (0)
-#define SIGN(k)                                                                \
-    do {                                                                       \
-        el64 = sizeof(edsig);                                                  \
-        ctx = EVP_MD_CTX_new();                                                \
-        if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, ed) != 1 ||              \
-            EVP_DigestSign(ctx, edsig, &el64, msg[k], sizeof(msg[k])) != 1)    \
-            bench_die("ed25519 sign");                                         \
-        EVP_MD_CTX_free(ctx);                                                  \
-    } while (0)
-    t0 = bench_now_s();
-    do {
-        VERIFY(n_pair % NMSG);
-        SIGN(n_pair % NMSG);
-        n_pair++;
-    } while ((el = bench_now_s() - t0) < secs);
-    double pair_rate = (double)n_pair / el;
-    t0 = bench_now_s();
-    do {
-        VERIFY(n_ver % NMSG);
-        n_ver++;
-    } while ((el = bench_now_s() - t0) < secs / 2);
-    double ver_rate = (double)n_ver / el;
-    t0 = bench_now_s();
-    do {
-        SIGN(n_sign % NMSG);
-        n_sign++;
-    } while ((el = bench_now_s() - t0) < secs / 2);
-    double sign_rate = (double)n_sign / el;
+}
+
+int
+main(int argc, char **argv)
+{
+    static struct work w;
+    double secs = 3, pair_rate, ver_rate, sign_rate;
+
+    if (argc == 3 && strcmp(argv[1], "--seconds") == 0)
+        secs = atof(argv[2]);
+    prepare(&w);
+    pair_rate = rate(pair, &w, secs);
+    ver_rate = rate(verify, &w, secs / 2);
+    sign_rate = rate(sign, &w, secs / 2);
     printf("{\"rs256_verify_ed25519_sign_per_core\":%.0f,"
         "\"rs256_verify_per_core\":%.0f,\"ed25519_sign_per_core\":%.0f}\n",
         pair_rate, ver_rate, sign_rate);
-    EVP_PKEY_free(rsa);
-    EVP_PKEY_free(ed);
+    EVP_PKEY_free(w.rsa);
+    EVP_PKEY_free(w.ed);
     return 0;
 }
