@@ -1,6 +1,32 @@
-/* libpq helpers for the background threads.  See db.h. */
+/* libpq helpers: the one connect, and the background threads' runner.
+ * See db.h. */
+#include <stdio.h>
+#include <string.h>
+
 #include "db.h"
 #include "log.h"
+
+PGconn *
+db_connect(const char *conninfo, const char *app, char *why, size_t whylen)
+{
+    /* dbname first: expanded, then overridden by the keys after it. */
+    static const char *const keys[] = { "dbname", "connect_timeout",
+        "application_name", "tcp_user_timeout", "keepalives_idle", NULL };
+    const char *vals[] = { conninfo, "3", app, "5000", "10", NULL };
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
+    PGresult *res;
+
+    if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+        snprintf(why, whylen, "database unreachable: %s",
+            c ? PQerrorMessage(c) : "out of memory");
+        why[strcspn(why, "\n")] = '\0';
+        PQfinish(c);
+        return NULL;
+    }
+    res = PQexec(c, "SET statement_timeout = '10s'");
+    PQclear(res);
+    return c;
+}
 
 int
 db_exec(PGconn *c, const char *who, const char *sql, int n,

@@ -1,12 +1,27 @@
 /*
- * Small libpq helpers for meshcad's background threads (the log
- * integrator, the webhook delivery thread, the notification sweep), which
- * run statements whose result they only need to know succeeded.
+ * Small libpq helpers for meshcad: the one way a connection to the database
+ * is made (the ledger's writers and reader, the migrator, the log
+ * integrator, the webhook delivery thread), and a runner for the background
+ * threads' statements whose result they only need to know succeeded.
  */
 #ifndef MESHCAD_DB_H
 #define MESHCAD_DB_H
 
+#include <stddef.h>
+
 #include <libpq-fe.h>
+
+/* Connects to conninfo (a libpq connection string or URI, as the config's
+ * "database") with application_name app and the limits every meshcad
+ * connection keeps: a connect gives up after 3 s (connect_timeout: a server
+ * that takes the TCP connection and never answers would otherwise hold the
+ * caller forever), unacknowledged data after 5 s (tcp_user_timeout),
+ * keepalives after 10 s idle, and each statement is cancelled after 10 s
+ * (statement_timeout); these override the same settings in conninfo.  Returns
+ * the connection (the caller PQfinish()es it), or NULL with "database
+ * unreachable: <libpq's reason>" (one line) in why. */
+PGconn *db_connect(const char *conninfo, const char *app, char *why,
+    size_t whylen);
 
 /* Runs sql with n text parameters p (p may be NULL when n is 0) on c and
  * clears the result.  A failure is logged at error level as "who: <the

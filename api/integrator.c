@@ -580,18 +580,16 @@ count_quarantine(struct integrator *it)
 static int
 try_lead(struct integrator *it)
 {
+    char why[256];
     PGresult *res;
     int got;
 
     if (it->c == NULL || PQstatus(it->c) != CONNECTION_OK) {
         PQfinish(it->c);
-        it->c = PQconnectdb(it->conninfo);
-        if (PQstatus(it->c) != CONNECTION_OK) {
-            PQfinish(it->c);
-            it->c = NULL;
+        /* The ledger notices and logs an outage; this thread retries. */
+        if ((it->c = db_connect(it->conninfo, "meshcad-integrator", why,
+            sizeof(why))) == NULL)
             return 0;
-        }
-        PQclear(PQexec(it->c, "SET application_name = 'meshcad-integrator'"));
     }
     count_quarantine(it);
     res = PQexec(it->c, "SELECT pg_try_advisory_lock(" INTEGRATOR_LOCK ")");

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "meshca/clock.h"
+#include "db.h"
 #include "entry.h"
 #include "ledger.h"
 #include "log.h"
@@ -251,27 +252,6 @@ static const char locks_sql[] =
     "  hashtextextended(coalesce(i, '') || E'\\n' || s, 7310475502) AS k, x "
     "  FROM unnest($1::text[], $2::text[], $3::boolean[]) AS u(i, s, x)) a "
     "  GROUP BY k ORDER BY k) o";
-
-static PGconn *
-connect_db(const char *conninfo, char *why, size_t whylen)
-{
-    static const char *const keys[] = { "dbname", "connect_timeout",
-        "application_name", "tcp_user_timeout", "keepalives_idle", NULL };
-    const char *vals[] = { conninfo, "3", "meshcad", "5000", "10", NULL };
-    PGconn *c = PQconnectdbParams(keys, vals, 1);
-    PGresult *res;
-
-    if (c == NULL || PQstatus(c) != CONNECTION_OK) {
-        snprintf(why, whylen, "database unreachable: %s",
-            c ? PQerrorMessage(c) : "out of memory");
-        why[strcspn(why, "\n")] = '\0';
-        PQfinish(c);
-        return NULL;
-    }
-    res = PQexec(c, "SET statement_timeout = '10s'");
-    PQclear(res);
-    return c;
-}
 
 static int
 prepare_one(PGconn *c, const char *name, const char *sql, char *why,
@@ -553,7 +533,7 @@ writer_conn(struct ledger *l, PGconn *c, char *why, size_t whylen)
         return c;
     PQfinish(c);
     atomic_fetch_add(&l->reconnects, 1);
-    if ((c = connect_db(l->conninfo, why, whylen)) != NULL &&
+    if ((c = db_connect(l->conninfo, "meshcad", why, whylen)) != NULL &&
         prepare_all(c, why, whylen) != 0) {
         PQfinish(c);
         c = NULL;
@@ -1306,7 +1286,7 @@ reader_conn(struct ledger *l)
         l->reader = NULL;
     }
     if (l->reader == NULL) {
-        l->reader = connect_db(l->conninfo, why, sizeof(why));
+        l->reader = db_connect(l->conninfo, "meshcad", why, sizeof(why));
         db_reached(l, l->reader != NULL, why);
     }
     return l->reader;
@@ -1333,7 +1313,8 @@ ledger_conn_reuse(struct ledger *l, struct pg_conn **cp)
         *cp = NULL;
     }
     if (*cp == NULL)
-        *cp = (struct pg_conn *)connect_db(l->conninfo, why, sizeof(why));
+        *cp = (struct pg_conn *)db_connect(l->conninfo, "meshcad", why,
+            sizeof(why));
     return *cp;
 }
 
@@ -1660,7 +1641,7 @@ ledger_migrate(const char *conninfo, int verbose, char *why, size_t whylen)
     char ver[16];
     const char *params[2];
 
-    if ((c = connect_db(conninfo, why, whylen)) == NULL)
+    if ((c = db_connect(conninfo, "meshcad", why, whylen)) == NULL)
         return MESHCA_ERR_UNAVAILABLE;
 #define EXEC_OK(sql, st)                                                       \
     (PQclear(pr), pr = PQexec(c, sql), PQresultStatus(pr) == (st))

@@ -203,15 +203,14 @@ count_pending(struct webhooks *w)
 static int
 connected(struct webhooks *w)
 {
+    char why[256];
+
     if (w->c != NULL && PQstatus(w->c) == CONNECTION_OK)
         return 1;
     PQfinish(w->c);
-    w->c = PQconnectdb(w->cfg->database);
-    if (PQstatus(w->c) == CONNECTION_OK)
-        return 1;
-    PQfinish(w->c);
-    w->c = NULL;
-    return 0;
+    /* The ledger notices and logs an outage; this thread retries. */
+    w->c = db_connect(w->cfg->database, "meshcad-webhooks", why, sizeof(why));
+    return w->c != NULL;
 }
 
 /* The sweep, when it is due (at start, then every WEBHOOK_SWEEP_INTERVAL
