@@ -30,7 +30,7 @@
 #include "meshca/claims.h"
 #include "auth.h"
 #include "ledger.h"
-#include "query.h"
+#include "param.h"
 #include "server.h"
 #include "usage.h"
 
@@ -210,8 +210,8 @@ handle_anomalies(struct request *req)
     p.since = now - 86400;
     s = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "since");
     u = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "until");
-    if ((s != NULL && query_parse_time(s, now, &p.since) != 0) ||
-        (u != NULL && query_parse_time(u, now, &p.until) != 0)) {
+    if ((s != NULL && param_parse_time(s, now, &p.since) != 0) ||
+        (u != NULL && param_parse_time(u, now, &p.until) != 0)) {
         req_error(req, 400, "invalid_request", "since/until: epoch seconds, "
             "RFC 3339 UTC or a duration ago (24h)");
         goto out;

@@ -17,6 +17,7 @@
 #include "ledger.h"
 #include "logserve.h"
 #include "meshcad_err.h"
+#include "param.h"
 #include "server.h"
 
 #define IMMUTABLE "public, max-age=31536000, immutable"
@@ -231,20 +232,18 @@ hash_array(uint8_t proof[][TLOG_HASH_LEN], size_t n)
 }
 
 
-/* A query parameter as an unsigned decimal; 0 absent, 1 set, -1 invalid. */
+/* A query parameter as a decimal serial, index or size (digits only, at
+ * most 2^63-1: bigints in the ledger, param_parse_u64 as every admin query
+ * parameter); 0 absent, 1 set, -1 invalid. */
 static int
 query_u64(struct request *req, const char *name, uint64_t *vp)
 {
     const char *v = MHD_lookup_connection_value(req->conn,
         MHD_GET_ARGUMENT_KIND, name);
-    char *end;
 
     if (v == NULL)
         return 0;
-    if (v[0] < '0' || v[0] > '9' || strlen(v) > 19)
-        return -1;
-    *vp = strtoull(v, &end, 10);
-    return *end == '\0' ? 1 : -1;
+    return param_parse_u64(v, INT64_MAX, vp) == 0 ? 1 : -1;
 }
 
 /* The inclusion proof of certificate serial in the latest checkpoint. */

@@ -10,63 +10,16 @@
 #include <time.h>
 
 
-#include "meshca/clock.h"
 #include "meshca/csv.h"
 #include "meshca/claims.h"
-#include "meshca/duration.h"
 #include "access_store.h"
 #include "auth.h"
 #include "ledger.h"
 #include "logserve.h"
+#include "param.h"
 #include "query.h"
 #include "server.h"
 #include "usage.h"
-
-int
-query_parse_u64(const char *s, uint64_t max, uint64_t *vp)
-{
-    uint64_t v = 0;
-    const char *p;
-
-    if (s == NULL || *s == '\0' || strlen(s) > 20)
-        return MESHCA_ERR_INVALID_FORMAT;
-    for (p = s; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9')
-            return MESHCA_ERR_INVALID_FORMAT;
-        /* v * 10 + d <= max, without overflowing. */
-        if (v > (max - (uint64_t)(*p - '0')) / 10)
-            return MESHCA_ERR_INVALID_FORMAT;
-        v = v * 10 + (uint64_t)(*p - '0');
-    }
-    *vp = v;
-    return 0;
-}
-
-int
-query_parse_time(const char *s, int64_t now, int64_t *tp)
-{
-    uint64_t u;
-    int64_t d, t;
-
-    if (s == NULL)
-        return MESHCA_ERR_INVALID_FORMAT;
-    if (query_parse_u64(s, QUERY_TIME_MAX, &u) == 0) {
-        *tp = (int64_t)u;
-        return 0;
-    }
-    if (meshca_time_parse(s, &t) == 0) {
-        if (t < 0 || t > QUERY_TIME_MAX)
-            return MESHCA_ERR_INVALID_FORMAT;
-        *tp = t;
-        return 0;
-    }
-    /* duration_parse bounds d to 10 years. */
-    if (duration_parse(s, &d) == 0 && now - d >= 0) {
-        *tp = now - d;
-        return 0;
-    }
-    return MESHCA_ERR_INVALID_FORMAT;
-}
 
 static int
 period(struct request *req, int64_t *sincep, int64_t *untilp, int64_t dflt)
@@ -77,9 +30,9 @@ period(struct request *req, int64_t *sincep, int64_t *untilp, int64_t dflt)
 
     *untilp = now + 60;
     *sincep = *untilp - 60 - dflt;
-    if (s != NULL && query_parse_time(s, now, sincep) != 0)
+    if (s != NULL && param_parse_time(s, now, sincep) != 0)
         bad = "since";
-    else if (u != NULL && query_parse_time(u, now, untilp) != 0)
+    else if (u != NULL && param_parse_time(u, now, untilp) != 0)
         bad = "until";
     if (bad != NULL) {
         req_error(req, 400, "invalid_request", "%s: epoch seconds, RFC 3339 "
@@ -195,12 +148,12 @@ handle_list_certs(struct request *req)
     if (period(req, &since, &until, 30LL * 86400) != 0)
         goto out;
     /* after is a ledger seq (a PostgreSQL bigint). */
-    if (after != NULL && query_parse_u64(after, INT64_MAX, &after_seq) != 0) {
+    if (after != NULL && param_parse_u64(after, INT64_MAX, &after_seq) != 0) {
         req_error(req, 400, "invalid_request", "after: the next_after of the "
             "previous page (a record number, 0 to %lld)", (long long)INT64_MAX);
         goto out;
     }
-    if (lim != NULL && query_parse_u64(lim, UINT64_MAX, &limit) != 0) {
+    if (lim != NULL && param_parse_u64(lim, UINT64_MAX, &limit) != 0) {
         req_error(req, 400, "invalid_request", "limit: a whole number of "
             "certificates (at most 1000 are returned)");
         goto out;

@@ -17,6 +17,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "meshcad_err.h"
+#include "param.h"
 #include "revocations.h"
 #include "revoke.h"
 #include "notify.h"
@@ -204,26 +205,27 @@ bad:
     return NULL;
 }
 
-/* A serial target: 1 to 2^63-1, as a JSON integer or a decimal string.
- * Returns 0 and *valuep (NULL when out of memory), or -1 with a 400
- * queued. */
+/* A serial target: 1 to 2^63-1, as a JSON integer or a decimal string
+ * (digits only, param_parse_u64: strtoull would take " 5", "+5" and
+ * "-18446744073709551615", which wraps to 1).  Returns 0 and *valuep (NULL
+ * when out of memory), or -1 with a 400 queued. */
 static int
 target_serial(struct request *req, const json_t *v, char **valuep)
 {
-    unsigned long long s = 0;
-    char *end = NULL, serial[24];
+    uint64_t s = 0;
+    char serial[24];
 
     if (json_is_integer(v) && json_integer_value(v) > 0)
-        s = (unsigned long long)json_integer_value(v);
-    else if (json_is_string(v))
-        s = strtoull(json_string_value(v), &end, 10);
-    if (s == 0 || s > (unsigned long long)INT64_MAX ||
-        (end != NULL && *end != '\0')) {
+        s = (uint64_t)json_integer_value(v);
+    else if (json_is_string(v) &&
+        param_parse_u64(json_string_value(v), INT64_MAX, &s) != 0)
+        s = 0;
+    if (s == 0) {
         req_error(req, 400, "invalid_request", "serial: a certificate "
             "serial (a decimal number from 1 to 2^63-1)");
         return -1;
     }
-    snprintf(serial, sizeof(serial), "%llu", s);
+    snprintf(serial, sizeof(serial), "%llu", (unsigned long long)s);
     *valuep = strdup(serial);
     return 0;
 }

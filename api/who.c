@@ -17,7 +17,7 @@
 #include "meshca/principal.h"
 #include "auth.h"
 #include "ledger.h"
-#include "query.h"
+#include "param.h"
 #include "server.h"
 #include "who.h"
 
@@ -69,10 +69,10 @@ handle_who(struct request *req)
             "such as payments/api is required");
         goto out;
     }
-    if ((at != NULL && query_parse_time(at, now, &t) != 0) ||
+    if ((at != NULL && param_parse_time(at, now, &t) != 0) ||
         (win != NULL && (duration_parse(win, &window) != 0 || window < 0))) {
         req_error(req, 400, "invalid_request", "%s", at != NULL &&
-            query_parse_time(at, now, &t) != 0 ? "at: epoch seconds, RFC "
+            param_parse_time(at, now, &t) != 0 ? "at: epoch seconds, RFC "
             "3339 UTC (2026-11-30T14:00:00Z) or a duration ago" : "window: a "
             "duration such as 1h");
         goto out;

@@ -183,6 +183,7 @@ call "inclusion proof" 200 GET "/v1/log/proof?serial=$serial"
 call "consistency proof" 200 GET "/v1/log/proof?from=1&to=1"
 call "proof without a query" 400 GET /v1/log/proof
 call "proof for a serial not in the log" 404 GET "/v1/log/proof?serial=999"
+call "proof for a serial past 2^63-1 (no such serial)" 400 GET "/v1/log/proof?serial=9223372036854775808"
 call "log tile" 200 GET /v1/log/tile/0/000.p/1
 call "not a tile path" 404 GET /v1/log/tile/zz
 

@@ -99,4 +99,16 @@ issue "$admin" '{"reason":"x"}' /v1/revocations
 check_eq "a revocation without a target: 400" "$HTTP_STATUS" 400
 issue "$admin" '{"serial":"5"}' /v1/revocations
 check_eq "a revocation without a reason: 400" "$HTTP_STATUS" 400
+# A serial is digits only, 1 to 2^63-1 (query_parse_u64, as every other
+# serial and number meshcad reads): strtoull took " 5", "+5" and
+# "-18446744073709551615", which wraps to 1, and revoked those serials.
+u5=$(cat "$T_TMP/u5.serial")
+for s in -18446744073709551615 "+$u5" " $u5" "$u5 " 0x5 9223372036854775808 ''; do
+    revoke "{\"serial\":\"$s\",\"reason\":\"typo\"}"
+    check_eq "serial \"$s\" is refused (400)" "$HTTP_STATUS" 400
+done
+check_eq "and revoked nothing" "$(psql_admin -c "SELECT count(*) FROM revocations WHERE reason = 'typo'")" 0
+sleep 2  # the KRL is rebuilt within a second of a revocation
+refresh_krl
+check "user 5 can still log in (the host's fresh KRL)" ssh_as "$T_TMP/u5" "$T_TMP/u5-cert.pub" "$T_USER" true
 check "the ledger chain verifies" "$MESHCAD_BIN" ledger verify --config "$T_TMP/meshcad.json"
