@@ -7,8 +7,10 @@
 #include "log.h"
 
 PGconn *
-db_connect(const char *conninfo, const char *app, char *why, size_t whylen)
+db_connect(const char *conninfo, const char *app, int statement_timeout_s,
+    char *why, size_t whylen)
 {
+    char sql[64];
     /* dbname first: expanded, then overridden by the keys after it. */
     static const char *const keys[] = { "dbname", "connect_timeout",
         "application_name", "tcp_user_timeout", "keepalives_idle", NULL };
@@ -23,8 +25,12 @@ db_connect(const char *conninfo, const char *app, char *why, size_t whylen)
         PQfinish(c);
         return NULL;
     }
-    res = PQexec(c, "SET statement_timeout = '10s'");
-    PQclear(res);
+    if (statement_timeout_s > 0) {
+        snprintf(sql, sizeof(sql), "SET statement_timeout = '%ds'",
+            statement_timeout_s);
+        res = PQexec(c, sql);
+        PQclear(res);
+    }
     return c;
 }
 

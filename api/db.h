@@ -11,17 +11,21 @@
 
 #include <libpq-fe.h>
 
+/* The statement_timeout of the service's connections, in seconds. */
+#define DB_STATEMENT_TIMEOUT_S 10
+
 /* Connects to conninfo (a libpq connection string or URI, as the config's
  * "database") with application_name app and the limits every meshcad
  * connection keeps: a connect gives up after 3 s (connect_timeout: a server
  * that takes the TCP connection and never answers would otherwise hold the
- * caller forever), unacknowledged data after 5 s (tcp_user_timeout),
- * keepalives after 10 s idle, and each statement is cancelled after 10 s
- * (statement_timeout); these override the same settings in conninfo.  Returns
- * the connection (the caller PQfinish()es it), or NULL with "database
+ * caller forever), unacknowledged data after 5 s (tcp_user_timeout) and
+ * keepalives after 10 s idle; these override the same settings in conninfo.
+ * Each statement is cancelled after statement_timeout_s seconds (0: no
+ * limit, for `meshcad ledger verify`'s whole-ledger reads).  Returns the
+ * connection (the caller PQfinish()es it), or NULL with "database
  * unreachable: <libpq's reason>" (one line) in why. */
-PGconn *db_connect(const char *conninfo, const char *app, char *why,
-    size_t whylen);
+PGconn *db_connect(const char *conninfo, const char *app,
+    int statement_timeout_s, char *why, size_t whylen);
 
 /* Runs sql with n text parameters p (p may be NULL when n is 0) on c and
  * clears the result.  A failure is logged at error level as "who: <the

@@ -587,8 +587,8 @@ try_lead(struct integrator *it)
     if (it->c == NULL || PQstatus(it->c) != CONNECTION_OK) {
         PQfinish(it->c);
         /* The ledger notices and logs an outage; this thread retries. */
-        if ((it->c = db_connect(it->conninfo, "meshcad-integrator", why,
-            sizeof(why))) == NULL)
+        if ((it->c = db_connect(it->conninfo, "meshcad-integrator",
+            DB_STATEMENT_TIMEOUT_S, why, sizeof(why))) == NULL)
             return 0;
     }
     count_quarantine(it);

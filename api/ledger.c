@@ -533,8 +533,8 @@ writer_conn(struct ledger *l, PGconn *c, char *why, size_t whylen)
         return c;
     PQfinish(c);
     atomic_fetch_add(&l->reconnects, 1);
-    if ((c = db_connect(l->conninfo, "meshcad", why, whylen)) != NULL &&
-        prepare_all(c, why, whylen) != 0) {
+    if ((c = db_connect(l->conninfo, "meshcad", DB_STATEMENT_TIMEOUT_S, why,
+        whylen)) != NULL && prepare_all(c, why, whylen) != 0) {
         PQfinish(c);
         c = NULL;
     }
@@ -1286,7 +1286,8 @@ reader_conn(struct ledger *l)
         l->reader = NULL;
     }
     if (l->reader == NULL) {
-        l->reader = db_connect(l->conninfo, "meshcad", why, sizeof(why));
+        l->reader = db_connect(l->conninfo, "meshcad", DB_STATEMENT_TIMEOUT_S,
+            why, sizeof(why));
         db_reached(l, l->reader != NULL, why);
     }
     return l->reader;
@@ -1313,8 +1314,8 @@ ledger_conn_reuse(struct ledger *l, struct pg_conn **cp)
         *cp = NULL;
     }
     if (*cp == NULL)
-        *cp = (struct pg_conn *)db_connect(l->conninfo, "meshcad", why,
-            sizeof(why));
+        *cp = (struct pg_conn *)db_connect(l->conninfo, "meshcad",
+            DB_STATEMENT_TIMEOUT_S, why, sizeof(why));
     return *cp;
 }
 
@@ -1641,7 +1642,8 @@ ledger_migrate(const char *conninfo, int verbose, char *why, size_t whylen)
     char ver[16];
     const char *params[2];
 
-    if ((c = db_connect(conninfo, "meshcad", why, whylen)) == NULL)
+    if ((c = db_connect(conninfo, "meshcad", DB_STATEMENT_TIMEOUT_S, why,
+        whylen)) == NULL)
         return MESHCA_ERR_UNAVAILABLE;
 #define EXEC_OK(sql, st)                                                       \
     (PQclear(pr), pr = PQexec(c, sql), PQresultStatus(pr) == (st))

@@ -16,6 +16,7 @@
 
 #include "meshca/tlog.h"
 #include "config.h"
+#include "db.h"
 #include "entry.h"
 #include "ledger.h"
 #include "logkeys.h"
@@ -389,12 +390,10 @@ ledger_verify(const struct config *cfg, struct ledger_verify_result *res)
         rc = MESHCA_ERR_INVALID_ARGUMENT;
         goto out;
     }
-    v.c = PQconnectdb(cfg->database);
-    if (PQstatus(v.c) != CONNECTION_OK) {
-        snprintf(res->message, sizeof(res->message), "database unreachable: %s",
-            PQerrorMessage(v.c));
+    /* No statement_timeout: the walk reads the whole ledger. */
+    if ((v.c = db_connect(cfg->database, "meshcad-verify", 0, res->message,
+        sizeof(res->message))) == NULL)
         goto out;
-    }
     pr = PQexec(v.c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
         "SET LOCAL timezone = 'UTC'");
     PQclear(pr);

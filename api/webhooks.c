@@ -209,7 +209,8 @@ connected(struct webhooks *w)
         return 1;
     PQfinish(w->c);
     /* The ledger notices and logs an outage; this thread retries. */
-    w->c = db_connect(w->cfg->database, "meshcad-webhooks", why, sizeof(why));
+    w->c = db_connect(w->cfg->database, "meshcad-webhooks",
+        DB_STATEMENT_TIMEOUT_S, why, sizeof(why));
     return w->c != NULL;
 }
 

@@ -2,10 +2,10 @@
 # A database that takes TCP connections but never answers (a hung server, a
 # proxy whose backend is gone, a blackholed route): every meshcad thread
 # that connects -- the ledger's writers and reader, the log integrator, the
-# webhook delivery thread -- gives up after the one connect_timeout
-# (api/db.c), so /readyz reports the database down within seconds, and
-# SIGTERM stops meshcad promptly instead of waiting forever on a connect
-# that will never complete.
+# webhook delivery thread, `meshcad ledger verify` -- gives up after the one
+# connect_timeout (api/db.c), so verify fails instead of hanging, /readyz
+# reports the database down within seconds, and SIGTERM stops meshcad
+# promptly instead of waiting forever on a connect that will never complete.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/stack.sh"
 
@@ -25,6 +25,15 @@ wait_port "$TARPIT_PORT" 10 || bail "the tarpit did not start"
 stack_config_extra "{\"database\": \"postgresql://meshca_admin@127.0.0.1:$TARPIT_PORT/meshca\",
   \"notifications\": {\"webhooks\": [
     {\"url\": \"http://127.0.0.1:$(free_port)/hook\", \"format\": \"json\", \"secret_file\": \"hook.secret\"}]}}"
+# meshcad ledger verify (no statement timeout: it reads the whole ledger)
+# still gives up connecting.
+t0=$(date +%s%N)
+timeout 30 "$MESHCAD_BIN" ledger verify --config "$T_TMP/meshcad.json" >"$T_TMP/verify.out" 2>&1; rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+cat "$T_TMP/verify.out" >>"$T_LOG"
+check_eq "meshcad ledger verify gives up (exit 2, after $ms ms; 124: still waiting at 30 s)" "$rc" 2
+check_match "and says the database is unreachable, on one line" "$(cat "$T_TMP/verify.out")" '^meshcad ledger verify: database unreachable: .*timeout expired$'
+
 stack_start
 
 ready=$(curl -s -m 20 -w ' %{http_code}' "$MESHCAD_URL/readyz")
