@@ -87,7 +87,7 @@ read_krl(const char *path, json_t **outp)
 
     *outp = NULL;
     if ((f = fopen(path, "re")) == NULL || fstat(fileno(f), &st) != 0 ||
-        st.st_size <= 0 || st.st_size > 64 * 1024 * 1024 ||
+        st.st_size <= 0 || st.st_size > KRL_MAX_SIZE ||
         (data = malloc((size_t)st.st_size)) == NULL ||
         fread(data, 1, (size_t)st.st_size, f) != (size_t)st.st_size ||
         krl_parse(data, (size_t)st.st_size, &k) != 0)
