@@ -21,6 +21,20 @@ check_eq "explain: with a reason, granted (exit 0)" "$rc" 0
 check_match "with the TTL capped and why" "$out" 'granted by role payments-debug: payments/api for 600s \(asked 1h, capped by max_ttl 10m'
 out=$(MESHCA_ID_TOKEN=$(cat "$bob") "$MESHCA_BIN" explain --json 2>&1)
 check_match "explain --json is the server's explanation" "$out" '"decision": "denied"'
+# The token's two sources are read alike: surrounding whitespace dropped
+# (a Kubernetes secret or `echo` leaves a newline in the variable as in the
+# file), anything that cannot be in a bearer token refused before it is
+# put in a header.
+out=$(MESHCA_ID_TOKEN="$(cat "$bob")"$'\n' "$MESHCA_BIN" explain --json 2>&1); rc=$?
+check_eq "MESHCA_ID_TOKEN with a trailing newline: read as the file is (exit 1, denied)" "$rc" 1
+check_match "the server's explanation, not a refused token" "$out" '"decision": "denied"'
+{ cat "$bob"; printf '\nX-Injected: 1\n'; } >"$T_TMP/two-lines.tok"
+out=$("$MESHCA_BIN" explain --token-file "$T_TMP/two-lines.tok" 2>&1); rc=$?
+check_eq "a token file with a second line: a usage error (exit 2), nothing sent" "$rc" 2
+check_match "saying what is wrong with it" "$out" 'two-lines.tok is not one token \(byte [0-9]+ is 0x0a; a token holds letters, digits and -._~\+/= only\)'
+out=$(MESHCA_ID_TOKEN="$(cat "$bob") x" "$MESHCA_BIN" explain 2>&1); rc=$?
+check_eq "MESHCA_ID_TOKEN with a space inside: exit 2" "$rc" 2
+check_match "named" "$out" 'MESHCA_ID_TOKEN is not one token \(byte [0-9]+ is 0x20'
 check_eq "explain recorded no issuance" "$(psql_admin -c 'SELECT count(*) FROM certificates')" 0
 
 user_key v >/dev/null
