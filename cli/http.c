@@ -325,9 +325,11 @@ fetch(const struct cli_conn *c, const char *method, const char *url,
         } else if (r->too_big)
             snprintf(r->error, sizeof(r->error), "%.150s: the response is "
                 "larger than %zu MiB", url, max >> 20);
-        else
+        else {
             snprintf(r->error, sizeof(r->error), "%.150s: %s", url,
                 curl_easy_strerror(cr));
+            r->unreachable = 1;
+        }
         goto out;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
@@ -367,6 +369,12 @@ cli_http_url(const struct cli_conn *c, const char *method, const char *url,
     struct cli_response *r)
 {
     return fetch(c, method, url, token, body, ctype, CLI_RESPONSE_MAX, r);
+}
+
+int
+cli_http_retryable(const struct cli_response *r)
+{
+    return r->unreachable || r->status >= 500;
 }
 
 int

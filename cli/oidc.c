@@ -493,8 +493,17 @@ device_poll(const struct cli_conn *c, const struct oidc_endpoints *ep,
             fprintf(stderr, "\rWaiting for you to log in (%s left)... ",
                 duration_format((int64_t)(deadline - now), left,
                 sizeof(left)));
-        if (cli_http_url(c, "POST", ep->token, NULL, body, FORM, &r) != 0)
-            continue; /* a network blip: keep polling until the deadline */
+        /* A network blip or a 5xx: keep polling until the deadline. */
+        if (cli_http_url(c, "POST", ep->token, NULL, body, FORM, &r) != 0 ||
+            cli_http_retryable(&r)) {
+            if (!cli_http_retryable(&r)) {
+                fprintf(stderr, "%smeshca login: %s\n", tty ? "\n" : "",
+                    r.error);
+                goto out;
+            }
+            cli_response_free(&r);
+            continue;
+        }
         json_decref(t);
         t = json_loadb(r.body, r.len, 0, NULL);
         if (r.status == 200) {

@@ -1,5 +1,6 @@
 /* Unit tests for cli/http.c: the ID token from --token-file or
- * $MESHCA_ID_TOKEN, read and checked the same way from both. */
+ * $MESHCA_ID_TOKEN, read and checked the same way from both; which failed
+ * calls are worth trying again. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,32 @@ TEST(test_token_none_or_blank_is_not_found)
     unsetenv("MESHCA_ID_TOKEN");
 }
 
+TEST(test_http_retryable_is_no_answer_or_a_5xx)
+{
+    struct cli_conn c;
+    struct cli_response r;
+
+    memset(&c, 0, sizeof(c));
+    /* Nothing listens on port 1: no answer, worth trying again. */
+    ASSERT(cli_http_url(&c, "GET", "http://127.0.0.1:1/v1/config", NULL,
+        NULL, NULL, &r) != 0);
+    ASSERT(r.unreachable);
+    ASSERT(cli_http_retryable(&r));
+    /* A URL refused before anything is sent is not. */
+    ASSERT(cli_http_url(&c, "GET", "http://example.com/", NULL, NULL, NULL,
+        &r) != 0);
+    ASSERT(!cli_http_retryable(&r));
+    memset(&r, 0, sizeof(r));
+    r.status = 503;
+    ASSERT(cli_http_retryable(&r));
+    r.status = 404;
+    ASSERT(!cli_http_retryable(&r));
+    r.status = 0;
+    r.too_big = 1;
+    ASSERT(!cli_http_retryable(&r));
+}
+
 UNIT_MAIN(T(test_token_whitespace_around_is_dropped_from_file_and_env),
     T(test_token_refuses_what_would_break_the_header),
-    T(test_token_none_or_blank_is_not_found))
+    T(test_token_none_or_blank_is_not_found),
+    T(test_http_retryable_is_no_answer_or_a_5xx))
