@@ -98,6 +98,23 @@ check_match "the server's message and request id are shown" "$out" 'the database
 check "the old KRL stays" keeps_krl
 rm -f "$T_TMP/www/status"
 
+# The identity provider's pages a person is sent to are held to the rule of
+# every URL meshca fetches: an authorization endpoint over plain http off
+# loopback (or with another scheme, which xdg-open hands to any program)
+# was printed and opened, and login waited five minutes for a redirect,
+# while a token endpoint named the same way was refused.
+printf '{"issuer": "http://127.0.0.1:1/idp", "client_id": "meshca", "token_endpoint": "http://127.0.0.1:1/idp/token", "authorization_endpoint": "%s"}\n' \
+    'http://idp.example.com/authorize' >"$T_TMP/www/config.json"
+out=$(timeout 20 "$MESHCA_BIN" login --flow browser --files --server "$URL" 2>&1); rc=$?
+check_eq "login: an http:// authorization endpoint off loopback is refused (exit 1)" "$rc" 1
+check_match "naming it and the rule" "$out" "authorization endpoint: refusing plain HTTP to .*idp.example.com"
+check_fails "and it is not shown to be opened" grep -q 'Open this URL' <<<"$out"
+printf '{"issuer": "http://127.0.0.1:1/idp", "client_id": "meshca", "token_endpoint": "http://127.0.0.1:1/idp/token", "authorization_endpoint": "%s"}\n' \
+    'file:///etc/passwd' >"$T_TMP/www/config.json"
+out=$(timeout 20 "$MESHCA_BIN" login --flow browser --files --server "$URL" 2>&1); rc=$?
+check_eq "login: a file: authorization endpoint is refused (exit 1)" "$rc" 1
+rm -f "$T_TMP/www/config.json"
+
 kill "$srv"; wait "$srv" 2>/dev/null
 check_eq "server down: exit 3" "$(host krl --output "$T_TMP/host.krl")" 3
 check "the old KRL stays" keeps_krl
