@@ -22,7 +22,9 @@
 
 /* A run of three or more consecutive serials is cheaper as a range. */
 #define RANGE_MIN_RUN 3
-#define KRL_MAX_SIZE BUF_SIZE_MAX
+
+_Static_assert(KRL_MAX_SIZE <= BUF_SIZE_MAX,
+    "a KRL is built and parsed in one wire buffer");
 
 struct range {
     uint64_t lo, hi;

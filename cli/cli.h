@@ -177,6 +177,9 @@ struct cli_response {
     size_t len;
     char error[768];        /* transport error when status is 0 */
     int too_big;            /* the body was over the limit (error says so) */
+    int unreachable;        /* no answer: connection refused or reset, a
+                             * timeout, DNS (not TLS verification, not a
+                             * refused URL) */
 };
 
 /* Whether url may be fetched: https://, or http:// to a literal loopback
@@ -206,6 +209,13 @@ int cli_http_url(const struct cli_conn *c, const char *method,
 
 /* Frees r->body (wiped: it may hold a token).  Accepts NULL. */
 void cli_response_free(struct cli_response *r);
+
+/* Whether the call that filled r is worth trying again: no answer came
+ * (r->unreachable: the server down or restarting, a timeout), or the
+ * answer was a 5xx.  The one rule of the loops that retry or poll
+ * (host-report's batches, login's wait for an approval, the device flow's
+ * polling).  Returns 1 or 0. */
+int cli_http_retryable(const struct cli_response *r);
 
 /* Prints a server error {"error","message","request_id"} for a person:
  * "meshca CMD: MESSAGE (HTTP 403, request ID)". */

@@ -123,8 +123,9 @@ host_fetch(int argc, char **argv, const char *what)
     }
     if (cli_conn_init(&conn, &flags, local) != 0)
         goto done;
+    /* A KRL as large as meshcad may build (the parser's own limit). */
     if (cli_http(&conn, "GET", isk ? "/v1/krl" : "/v1/ca-keys", NULL, NULL,
-        CLI_RESPONSE_MAX, &r) != 0) {
+        isk ? KRL_MAX_SIZE : CLI_RESPONSE_MAX, &r) != 0) {
         fprintf(stderr, "meshca %s: cannot fetch it: %s; %s is unchanged\n",
             what, r.error, out);
         rc = EXIT_UNREACHABLE;

@@ -87,7 +87,7 @@ read_krl(const char *path, json_t **outp)
 
     *outp = NULL;
     if ((f = fopen(path, "re")) == NULL || fstat(fileno(f), &st) != 0 ||
-        st.st_size <= 0 || st.st_size > 64 * 1024 * 1024 ||
+        st.st_size <= 0 || st.st_size > KRL_MAX_SIZE ||
         (data = malloc((size_t)st.st_size)) == NULL ||
         fread(data, 1, (size_t)st.st_size, f) != (size_t)st.st_size ||
         krl_parse(data, (size_t)st.st_size, &k) != 0)
@@ -168,7 +168,10 @@ send_batch(struct report *rp)
         if (cli_http(&rp->conn, "POST", "/v1/logins", rp->token, body,
             CLI_RESPONSE_MAX, &r) != 0) {
             fprintf(stderr, "meshca host-report: cannot reach the server: "
-                "%s%s\n", r.error, i + 1 < TRIES ? " (retrying)" : "");
+                "%s%s\n", r.error, i + 1 < TRIES && cli_http_retryable(&r) ?
+                " (retrying)" : "");
+            if (!cli_http_retryable(&r))
+                break;
             continue;
         }
         if (r.status == 200) {
@@ -183,7 +186,7 @@ send_batch(struct report *rp)
             break;
         }
         cli_print_error("host-report", &r);
-        rc = r.status >= 500 ? EXIT_UNREACHABLE : EXIT_REFUSED;
+        rc = cli_http_retryable(&r) ? EXIT_UNREACHABLE : EXIT_REFUSED;
         cli_response_free(&r);
         if (rc == EXIT_REFUSED)
             break;

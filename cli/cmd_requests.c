@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "meshca/clock.h"
 #include "meshca/jsonv.h"
 #include "cli.h"
 
@@ -214,7 +215,8 @@ cli_access_wait(const struct cli_conn *conn, const char *token,
     struct cli_response r;
     json_t *o = NULL;
     const char *st;
-    int rc = EXIT_REFUSED;
+    int64_t until;
+    int rc = EXIT_REFUSED, blip = 0;
 
     who = json_dumps(json_object_get(ans, "approvers"), JSON_COMPACT);
     fprintf(stderr, "Approval needed: role %s needs %lld approval(s) from "
@@ -226,11 +228,29 @@ cli_access_wait(const struct cli_conn *conn, const char *token,
         id, s(ans, "reason"), s(ans, "expires_at"), id);
     free(who);
     snprintf(path, sizeof(path), "/v1/access-requests/%s", id);
+    /* The request stays pending at the server while it restarts: keep
+     * asking until it would have expired (ten minutes if not said). */
+    if (meshca_time_parse(s(ans, "expires_at"), &until) != 0)
+        until = (int64_t)time(NULL) + 600;
     for (;;) {
         memset(&r, 0, sizeof(r));
         if (cli_http(conn, "GET", path, token, NULL, CLI_RESPONSE_MAX,
             &r) != 0 || r.status != 200 ||
             (o = json_loadb(r.body, r.len, 0, NULL)) == NULL) {
+            if (cli_http_retryable(&r) && (int64_t)time(NULL) <= until) {
+                /* Said once per outage. */
+                if (blip++ == 0 && r.status != 0)
+                    fprintf(stderr, "meshca login: the server answered HTTP "
+                        "%ld; still waiting (the request stays pending)\n",
+                        r.status);
+                else if (blip == 1)
+                    fprintf(stderr, "meshca login: cannot reach the server: "
+                        "%s; still waiting (the request stays pending)\n",
+                        r.error);
+                cli_response_free(&r);
+                sleep(2);
+                continue;
+            }
             if (r.status != 0)
                 cli_print_error("login", &r);
             else
@@ -242,6 +262,7 @@ cli_access_wait(const struct cli_conn *conn, const char *token,
             return rc;
         }
         cli_response_free(&r);
+        blip = 0;
         st = s(o, "status");
         if (strcmp(st, "approved") == 0) {
             fprintf(stderr, "Approved; collecting the certificate.\n");

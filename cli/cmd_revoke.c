@@ -12,13 +12,14 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "report.h"
 
 static void
 usage(FILE *f)
 {
     fprintf(f, "usage: meshca revoke (--serial N | --key-id ID | --subject S "
         "[--issuer URL] | --public-key FILE | --fingerprint SHA256:...)\n"
-        "                     --reason TEXT [--block-until RFC3339] "
+        "                     --reason TEXT [--block-until TIME] "
         "[--force]\n"
         "                     [--server URL] [--cacert FILE] "
         "[--token-file FILE]\n"
@@ -26,6 +27,7 @@ usage(FILE *f)
         "know.\n"
         "--issuer: the subject's identity provider (required when the server "
         "trusts several).\n"
+        "--block-until: RFC 3339 (offsets allowed) or a date (UTC midnight).\n"
         "Exit: 0 revoked (or already revoked), 1 refused, 2 usage, "
         "3 unreachable.\n");
 }
@@ -51,7 +53,8 @@ cmd_revoke(int argc, char **argv)
     struct cli_conn_flags flags = { NULL, NULL, 0 };
     json_t *req = json_object(), *ans = NULL;
     struct cli_response resp;
-    char line[16384];
+    char line[16384], when[32];
+    int64_t until;
     int ch, ntargets = 0, rc = EXIT_USAGE;
     FILE *f;
 
@@ -80,7 +83,18 @@ cmd_revoke(int argc, char **argv)
             ntargets++;
             break;
         case 'r': json_object_set_new(req, "reason", json_string(optarg)); break;
-        case 'b': json_object_set_new(req, "block_until", json_string(optarg));
+        case 'b':
+            /* The forms report --since and who --at take, sent as the
+             * UTC form meshcad reads. */
+            if (report_parse_time(optarg, &until) != 0) {
+                fprintf(stderr, "meshca revoke: --block-until %s: RFC 3339 "
+                    "(2026-11-23T09:00:00Z, offsets allowed) or a date "
+                    "(2026-11-23, UTC midnight)\n", optarg);
+                goto out;
+            }
+            json_object_set_new(req, "block_until", json_string(
+                cli_format_time(until > 0 ? (uint64_t)until : 0, when,
+                sizeof(when))));
             break;
         case 'F': json_object_set_new(req, "force", json_true()); break;
         case 'i': json_object_set_new(req, "issuer", json_string(optarg));

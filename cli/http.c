@@ -42,13 +42,63 @@ cli_response_free(struct cli_response *r)
     r->len = 0;
 }
 
+/* Whether c can be in a bearer token (RFC 6750 2.1's b64token): an ID
+ * token's base64url and dots, a host token's base64. */
+static int
+token_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+        (c >= '0' && c <= '9') || (c != '\0' && strchr("-._~+/=", c) != NULL);
+}
+
+static int
+token_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * The one check of a token, wherever it came from (what: "the token file
+ * F" or "MESHCA_ID_TOKEN"): the whitespace around it dropped in place (t
+ * holds len bytes and a NUL), then every byte must be a bearer token's.  A
+ * newline left inside would end the Authorization header early and make
+ * what follows headers of its own.  Returns 0, or MESHCA_ERR_NOT_FOUND (no
+ * token) / MESHCA_ERR_INVALID_FORMAT with a message printed.
+ */
+static int
+token_clean(char *t, size_t len, const char *what)
+{
+    size_t lead = 0, i;
+
+    while (len > 0 && token_space(t[len - 1]))
+        t[--len] = '\0';
+    while (lead < len && token_space(t[lead]))
+        lead++;
+    memmove(t, t + lead, len - lead + 1);
+    len -= lead;
+    if (len == 0) {
+        fprintf(stderr, "meshca: no ID token: pass --token-file FILE or set "
+            "MESHCA_ID_TOKEN (meshca login gets one interactively)\n");
+        return MESHCA_ERR_NOT_FOUND;
+    }
+    for (i = 0; i < len; i++)
+        if (!token_char(t[i])) {
+            fprintf(stderr, "meshca: %s is not one token (byte %zu is "
+                "0x%02x; a token holds letters, digits and -._~+/= only)\n",
+                what, i + lead, (unsigned)(unsigned char)t[i]);
+            return MESHCA_ERR_INVALID_FORMAT;
+        }
+    return 0;
+}
+
 int
 cli_token_read(const char *token_file, char **tokenp)
 {
     const char *env = getenv("MESHCA_ID_TOKEN");
-    char *t = NULL;
+    char *t = NULL, what[1100];
     size_t n = 0;
     FILE *f;
+    int r;
 
     *tokenp = NULL;
     if (token_file != NULL) {
@@ -68,9 +118,7 @@ cli_token_read(const char *token_file, char **tokenp)
             cli_secure_free(t);
             return MESHCA_ERR_STRING_TOO_LARGE;
         }
-        while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' ||
-            t[n - 1] == ' ' || t[n - 1] == '\t'))
-            t[--n] = '\0';
+        snprintf(what, sizeof(what), "the token file %s", token_file);
     } else if (env != NULL && *env != '\0') {
         if (strlen(env) > CLI_TOKEN_MAX) {
             fprintf(stderr, "meshca: MESHCA_ID_TOKEN is longer than %d "
@@ -79,13 +127,16 @@ cli_token_read(const char *token_file, char **tokenp)
         }
         if ((t = strdup(env)) == NULL)
             return MESHCA_ERR_ALLOC;
-    }
-    /* A token file with a NUL byte in it is not a token. */
-    if (t == NULL || *t == '\0' || (token_file != NULL && strlen(t) != n)) {
-        fprintf(stderr, "meshca: no ID token: pass --token-file FILE or set "
-            "MESHCA_ID_TOKEN (meshca login gets one interactively)\n");
-        cli_secure_free(t);
-        return MESHCA_ERR_NOT_FOUND;
+        n = strlen(t);
+        snprintf(what, sizeof(what), "MESHCA_ID_TOKEN");
+    } else if ((t = strdup("")) == NULL)
+        return MESHCA_ERR_ALLOC;
+    /* A NUL byte in the file is not a token character either: all n bytes
+     * are checked (and wiped on failure), not up to the first NUL. */
+    if ((r = token_clean(t, n, what)) != 0) {
+        OPENSSL_cleanse(t, n);
+        free(t);
+        return r;
     }
     *tokenp = t;
     return 0;
@@ -274,9 +325,11 @@ fetch(const struct cli_conn *c, const char *method, const char *url,
         } else if (r->too_big)
             snprintf(r->error, sizeof(r->error), "%.150s: the response is "
                 "larger than %zu MiB", url, max >> 20);
-        else
+        else {
             snprintf(r->error, sizeof(r->error), "%.150s: %s", url,
                 curl_easy_strerror(cr));
+            r->unreachable = 1;
+        }
         goto out;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
@@ -316,6 +369,12 @@ cli_http_url(const struct cli_conn *c, const char *method, const char *url,
     struct cli_response *r)
 {
     return fetch(c, method, url, token, body, ctype, CLI_RESPONSE_MAX, r);
+}
+
+int
+cli_http_retryable(const struct cli_response *r)
+{
+    return r->unreachable || r->status >= 500;
 }
 
 int

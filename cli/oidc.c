@@ -371,6 +371,23 @@ take_id_token(const json_t *t, char **tokenp)
     return 0;
 }
 
+/* Whether url (what: which one) may be handed to a person or a browser:
+ * the rule every URL meshca fetches is held to (cli_url_check), so that an
+ * identity provider's page is not opened over plain http off loopback, nor
+ * with another scheme xdg-open would hand to some other program.  0, or -1
+ * (said). */
+static int
+person_url_ok(const struct cli_conn *c, const char *url, const char *what)
+{
+    char why[512];
+
+    if (cli_url_check(url, c->insecure_http, why, sizeof(why)) == 0)
+        return 0;
+    fprintf(stderr, "meshca login: the identity provider's %s: %s\n", what,
+        why);
+    return -1;
+}
+
 /* What a device authorization answer (RFC 8628 3.2) holds. */
 struct device_grant {
     const char *user_code, *device_code, *uri, *uri_complete;
@@ -493,8 +510,17 @@ device_poll(const struct cli_conn *c, const struct oidc_endpoints *ep,
             fprintf(stderr, "\rWaiting for you to log in (%s left)... ",
                 duration_format((int64_t)(deadline - now), left,
                 sizeof(left)));
-        if (cli_http_url(c, "POST", ep->token, NULL, body, FORM, &r) != 0)
-            continue; /* a network blip: keep polling until the deadline */
+        /* A network blip or a 5xx: keep polling until the deadline. */
+        if (cli_http_url(c, "POST", ep->token, NULL, body, FORM, &r) != 0 ||
+            cli_http_retryable(&r)) {
+            if (!cli_http_retryable(&r)) {
+                fprintf(stderr, "%smeshca login: %s\n", tty ? "\n" : "",
+                    r.error);
+                goto out;
+            }
+            cli_response_free(&r);
+            continue;
+        }
         json_decref(t);
         t = json_loadb(r.body, r.len, 0, NULL);
         if (r.status == 200) {
@@ -536,7 +562,10 @@ oidc_device_login(const struct cli_conn *c, const struct oidc_endpoints *ep,
     if ((ret = device_authorize(c, ep, e_client, &da)) != 0)
         goto out;
     ret = MESHCA_ERR_CLI_LOGIN;
-    if (device_grant_read(da, &g) != 0)
+    if (device_grant_read(da, &g) != 0 ||
+        person_url_ok(c, g.uri, "verification_uri") != 0 ||
+        (g.uri_complete != NULL && person_url_ok(c, g.uri_complete,
+        "verification_uri_complete") != 0))
         goto out;
     deadline = mono_now() + (time_t)g.expires;
     fprintf(stderr, "To log in, open %s\nand enter the code: %s\n", g.uri,
@@ -740,6 +769,8 @@ oidc_browser_login(const struct cli_conn *c, const struct oidc_endpoints *ep,
             "authorization endpoint; use --flow device\n");
         return ret;
     }
+    if (person_url_ok(c, ep->authorize, "authorization endpoint") != 0)
+        return ret;
     if (oidc_random(32, &verifier) != 0 ||
         oidc_pkce_challenge(verifier, &challenge) != 0 ||
         oidc_random(16, &state) != 0 ||

@@ -24,6 +24,12 @@
 #define KRL_MAGIC "SSHKRL\n\0"
 #define KRL_FORMAT_VERSION 1
 
+/* The largest KRL krl_build writes and krl_parse reads (BUF_SIZE_MAX, 16
+ * MiB).  Whoever fetches or reads a KRL for the parser (meshca krl,
+ * meshca host-report --krl) takes up to this much: a smaller cap would
+ * refuse a KRL meshcad serves, and the host would keep the older one. */
+#define KRL_MAX_SIZE (16u * 1024 * 1024)
+
 struct krl_builder;
 struct krl;
 

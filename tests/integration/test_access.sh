@@ -288,6 +288,15 @@ check "login says approval is needed and who approves" \
     wait_for 20 grep -q 'Approval needed: role db needs 1 approval(s) from {"groups":\["leads"\]}' "$T_TMP/cl.err"
 CID=$(sed -n 's/^Request \([0-9a-f]\{32\}\) .*/\1/p' "$T_TMP/cl.err")
 check_eq "login names the request id" "$(grep -cE '^[0-9a-f]{32}$' <<<"$CID")" 1
+# meshcad restarts while login waits: the request stays pending in the
+# ledger, so login keeps asking through the outage, as host-report retries
+# a batch and the device flow keeps polling (it gave up at the first failed
+# look, and the next login made a new request to approve).
+kill "$MESHCAD_PID"; wait "$MESHCAD_PID" 2>/dev/null
+check "login says the server is gone and that it keeps waiting" \
+    wait_for 10 grep -q 'cannot reach the server: .*; still waiting (the request stays pending)' "$T_TMP/cl.err"
+check "login is still waiting" kill -0 "$cl"
+stack_start
 device_run rq bob "meshca requests logs the approver in interactively" \
     requests
 check_eq "meshca requests: exit 0" "$?" 0

@@ -61,11 +61,24 @@ check "sshd still accepts serial 8 (a broken KRL would lock everyone out)" ssh_a
 printf '<html>maintenance</html>' >"$T_TMP/www/krl"
 check_eq "an HTML page instead of a KRL is refused" "$(host krl --output "$T_TMP/host.krl")" 1
 check "the old KRL stays" keeps_krl
-head -c $((5 * 1024 * 1024)) /dev/zero >"$T_TMP/www/krl"
+# An answer larger than any KRL meshcad builds (16 MiB, the parser's own
+# limit: KRL_MAX_SIZE) is cut off before it is parsed.
+head -c $((17 * 1024 * 1024)) /dev/zero >"$T_TMP/www/krl"
 out=$("$MESHCA_BIN" krl --server "$URL" --output "$T_TMP/host.krl" 2>&1); rc=$?
-check_eq "a 5 MiB answer is cut off (exit 3)" "$rc" 3
-check_match "and says why" "$out" 'larger than 4 MiB'
+check_eq "a 17 MiB answer is cut off (exit 3)" "$rc" 3
+check_match "and says why" "$out" 'larger than 16 MiB'
 check "the old KRL stays" keeps_krl
+# A valid KRL over 4 MiB (every other answer's cap) is what a large ledger
+# makes: it was refused as too large, and the host kept the older KRL,
+# still accepting what had been revoked since.
+awk 'BEGIN { pad = sprintf("%02000d", 0); for (i = 0; i < 2400; i++) printf "id: gone-%d-%s\n", i, pad; print "serial: 7" }' >"$T_TMP/bigspec"
+ssh-keygen -q -k -f "$T_TMP/www/krl" -s "$T_TMP/ca.pub" "$T_TMP/bigspec" >>"$T_LOG" 2>&1 || bail "ssh-keygen -k (big)"
+check "the big KRL is over 4 MiB" test "$(stat -c %s "$T_TMP/www/krl")" -gt $((4 * 1024 * 1024))
+check_eq "a valid 4.6 MiB KRL is installed (exit 0)" "$(host krl --output "$T_TMP/host.krl")" 0
+check "it is what the service published" cmp "$T_TMP/host.krl" "$T_TMP/www/krl"
+check_fails "sshd refuses serial 7 with it" ssh_as "$T_TMP/u7" "$T_TMP/u7-cert.pub" "$T_USER" true
+check "and accepts serial 8" ssh_as "$T_TMP/u8" "$T_TMP/u8-cert.pub" "$T_USER" true
+cp "$T_TMP/host.krl.good" "$T_TMP/host.krl"
 
 printf 'not a key\n' >"$T_TMP/www/ca-keys"
 check_eq "ca-keys: a non-key line is refused (exit 1)" "$(host ca-keys --output "$T_TMP/trusted.pub")" 1
@@ -84,6 +97,23 @@ check_eq "a 503 answer: exit 3" "$rc" 3
 check_match "the server's message and request id are shown" "$out" 'the database is down \(HTTP 503, request r-1\)'
 check "the old KRL stays" keeps_krl
 rm -f "$T_TMP/www/status"
+
+# The identity provider's pages a person is sent to are held to the rule of
+# every URL meshca fetches: an authorization endpoint over plain http off
+# loopback (or with another scheme, which xdg-open hands to any program)
+# was printed and opened, and login waited five minutes for a redirect,
+# while a token endpoint named the same way was refused.
+printf '{"issuer": "http://127.0.0.1:1/idp", "client_id": "meshca", "token_endpoint": "http://127.0.0.1:1/idp/token", "authorization_endpoint": "%s"}\n' \
+    'http://idp.example.com/authorize' >"$T_TMP/www/config.json"
+out=$(timeout 20 "$MESHCA_BIN" login --flow browser --files --server "$URL" 2>&1); rc=$?
+check_eq "login: an http:// authorization endpoint off loopback is refused (exit 1)" "$rc" 1
+check_match "naming it and the rule" "$out" "authorization endpoint: refusing plain HTTP to .*idp.example.com"
+check_fails "and it is not shown to be opened" grep -q 'Open this URL' <<<"$out"
+printf '{"issuer": "http://127.0.0.1:1/idp", "client_id": "meshca", "token_endpoint": "http://127.0.0.1:1/idp/token", "authorization_endpoint": "%s"}\n' \
+    'file:///etc/passwd' >"$T_TMP/www/config.json"
+out=$(timeout 20 "$MESHCA_BIN" login --flow browser --files --server "$URL" 2>&1); rc=$?
+check_eq "login: a file: authorization endpoint is refused (exit 1)" "$rc" 1
+rm -f "$T_TMP/www/config.json"
 
 kill "$srv"; wait "$srv" 2>/dev/null
 check_eq "server down: exit 3" "$(host krl --output "$T_TMP/host.krl")" 3

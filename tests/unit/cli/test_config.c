@@ -175,8 +175,11 @@ TEST(test_token_from_file_or_environment)
     ASSERT_OK(cli_token_read(path, &t));
     ASSERT_STR_EQ(t, "eyJ.payload.sig");
     cli_secure_free(t);
+    /* A NUL byte is not a token character: refused as one (it was "no
+     * token", MESHCA_ERR_NOT_FOUND, before the one check of both sources). */
     unit_write_file(path, "eyJ.pay\0load.sig\n", 17);
-    ASSERT_ERR(cli_token_read(path, &t), MESHCA_ERR_NOT_FOUND);
+    ASSERT_ERR(cli_token_read(path, &t), MESHCA_ERR_INVALID_FORMAT);
+    ASSERT(t == NULL);
     memset(big, 'a', sizeof(big));
     unit_write_file(path, big, sizeof(big));
     ASSERT_ERR(cli_token_read(path, &t), MESHCA_ERR_STRING_TOO_LARGE);
