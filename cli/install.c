@@ -20,6 +20,10 @@
 #include "cli_install.h"
 #include "cli_keys.h"
 
+/* The longest certificate file line read: a CERT_BLOB_MAX blob in base64
+ * (4/3 as long), its type and comment. */
+#define CERT_LINE_READ_MAX (CERT_BLOB_MAX * 2)
+
 int
 install_mkdir_p(const char *path, unsigned mode)
 {
@@ -350,6 +354,28 @@ out:
     return r;
 }
 
+/* 1 when the first line of path is certificate c, not another (a newer
+ * one).  The line is read whole: base64 makes a CERT_BLOB_MAX blob 4/3 as
+ * long, so a buffer of CERT_BLOB_MAX / 2 (a fgets here once) cut the
+ * largest certificates short and called them absent. */
+static int
+file_holds_cert(const char *path, const struct cert *c)
+{
+    struct cert *onfile = NULL;
+    char *text = install_read_file(path, CERT_LINE_READ_MAX);
+    int same;
+
+    if (text == NULL)
+        return 0;
+    text[strcspn(text, "\r\n")] = '\0';
+    same = cert_from_line(text, &onfile) == 0 &&
+        onfile->blob_len == c->blob_len &&
+        memcmp(onfile->blob, c->blob, c->blob_len) == 0;
+    cert_free(onfile);
+    free(text);
+    return same;
+}
+
 int
 install_present(const json_t *st, const struct cert *c,
     const char *agent_sock)
@@ -366,25 +392,7 @@ install_present(const json_t *st, const struct cert *c,
     if (install_ssh_dir(dir, sizeof(dir)) != 0 ||
         join(f, sizeof(f), dir, INSTALL_CERT_FILE) != 0)
         return 0;
-    /* The file must still hold this certificate, not a newer one. */
-    {
-        struct cert *onfile = NULL;
-        char line[CERT_BLOB_MAX / 2];
-        FILE *fp = fopen(f, "r");
-        int same = 0;
-
-        if (fp == NULL)
-            return 0;
-        if (fgets(line, sizeof(line), fp) != NULL) {
-            line[strcspn(line, "\r\n")] = '\0';
-            same = cert_from_line(line, &onfile) == 0 &&
-                onfile->blob_len == c->blob_len &&
-                memcmp(onfile->blob, c->blob, c->blob_len) == 0;
-        }
-        fclose(fp);
-        cert_free(onfile);
-        return same;
-    }
+    return file_holds_cert(f, c);
 }
 
 int

@@ -13,6 +13,7 @@
 
 #include "meshca/cakey.h"
 #include "meshca/cert.h"
+#include "meshca/principal.h"
 #include "meshca/key.h"
 #include "meshca/krl.h"
 #include "../../../cli/cli.h"
@@ -330,6 +331,51 @@ TEST(test_files_install_state_status_and_logout)
     fixture_free(&f);
 }
 
+/* The largest certificates (many long principals) make a file line longer
+ * than 64 KiB; status must still find the one it installed. */
+TEST(test_present_reads_a_long_certificate_line_whole)
+{
+    const char *d = unit_tmpdir();
+    static char names[PRINCIPALS_MAX][251];
+    const char *pr[PRINCIPALS_MAX];
+    struct cert_request req;
+    struct install_request ir;
+    struct fixture f;
+    struct cert *c = NULL;
+    json_t *st = NULL;
+    char where[1100], why[512], *line = NULL;
+    time_t now = time(NULL);
+    size_t i;
+
+    setenv("HOME", d, 1);
+    fixture_init(&f);
+    for (i = 0; i < PRINCIPALS_MAX; i++) {
+        snprintf(names[i], sizeof(names[i]), "p%03zu/%0245d", i, 0);
+        pr[i] = names[i];
+    }
+    memset(&req, 0, sizeof(req));
+    req.key = f.pub;
+    req.key_id = "alice@example.com";
+    req.principals = pr;
+    req.nprincipals = PRINCIPALS_MAX;
+    req.valid_after = (uint64_t)(now - 30);
+    req.valid_before = (uint64_t)(now + 600);
+    ASSERT_OK(cert_sign_with(&req, f.ca, &c));
+    ASSERT_OK(cert_to_line(c, NULL, &line));
+    ASSERT(strlen(line) > 64 * 1024);
+    files_request(&ir, &f, c, line);
+    ir.serial = "7";
+    ir.ca_fingerprint = f.ca_fp;
+    ir.now = now;
+    ASSERT_OK(install_login(&ir, where, sizeof(where), why, sizeof(why)));
+    ASSERT_OK(install_state_load(&st));
+    ASSERT_INT_EQ(install_present(st, c, NULL), 1);
+    json_decref(st);
+    free(line);
+    cert_free(c);
+    fixture_free(&f);
+}
+
 TEST(test_install_refuses_an_expired_certificate)
 {
     const char *d = unit_tmpdir();
@@ -411,5 +457,6 @@ UNIT_MAIN(T(test_status_exit_codes), T(test_time_formatting),
     T(test_read_file_reads_up_to_max_and_says_missing),
     T(test_certificate_checks_before_install),
     T(test_files_install_state_status_and_logout),
+    T(test_present_reads_a_long_certificate_line_whole),
     T(test_install_refuses_an_expired_certificate),
     T(test_host_ca_keys_validation), T(test_host_krl_validation))
