@@ -309,3 +309,17 @@ check "its certificate names api.payments.mesh.test in lower case" \
 upper_ok() { test "$(to API.payments.mesh.test)" = connected; }
 check "ssh -o StrictHostKeyChecking=yes reaches API.payments.mesh.test with no prompt" wait_for 10 upper_ok
 cat "$T_TMP/ssh.err" >>"$T_LOG"
+
+# A SPIFFE ID may be 2,048 bytes; the key id meshcad builds from it
+# ("host:ID/REQUEST") is held to what sshd logs whole and meshca
+# host-report ships (CERT_KEY_ID_BUILT_MAX), cutting the ID, so a long but
+# valid ID gets its certificate (it was a 500: the key id was over 1,024).
+LONG=spiffe://$TD/ns/payments/sa/$(printf 'w%.0s' $(seq 1200))
+mesh_svid long mesh-ca "$(mesh_svid_ext "$LONG")"
+CODE=$(c -o "$T_TMP/hc.json" -w '%{http_code}' --cert "$T_TMP/long.pem" --key "$T_TMP/long.key" \
+    -H 'Content-Type: application/json' \
+    --data-binary "$(jq -cn --arg k "$(cat "$SSHD_DIR/host_ed25519.pub")" '{public_key: $k}')" \
+    "$MESHCAD_URL/v1/host-certificates")
+BODY=$(cat "$T_TMP/hc.json")
+echo "host-certificates (long) -> $CODE $BODY" >>"$T_LOG"
+check_eq "a valid SPIFFE ID of 1,235 bytes gets a host certificate" "$CODE" 201
