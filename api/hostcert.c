@@ -221,11 +221,14 @@ static int
 sign_and_record(struct request *req, struct hostcert *h)
 {
     int64_t now = (int64_t)time(NULL);
+    char suffix[24];
     int r = 0, tries;
 
-    if (asprintf(&h->keyid, "host:%s/%.16s", h->id, req->id) < 0) {
-        h->keyid = NULL;
-        req_error(req, 500, "internal", "out of memory");
+    /* A long SPIFFE ID is cut to fit (cert_key_id_build); the ledger and
+     * the answer keep it whole. */
+    snprintf(suffix, sizeof(suffix), "/%.16s", req->id);
+    if ((r = cert_key_id_build("host:", h->id, suffix, &h->keyid)) != 0) {
+        req_error(req, 500, "internal", "%s", meshcad_strerror(r));
         return -1;
     }
     for (tries = 0; tries < HOST_SERIAL_TRIES; tries++) {

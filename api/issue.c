@@ -434,17 +434,21 @@ issue_sign_and_record(struct request *req, struct issuance *iss)
 {
     const struct claims *c = iss->c;
     int64_t now = (int64_t)time(NULL);
+    char suffix[160];
     int r = 0, tries;
 
     /* An access request's certificate names it ("/ar-ID": the ledger
-     * collects each at most once), a break-glass one says so. */
-    if ((iss->access_id[0] != '\0' ? asprintf(&iss->keyid, "%s/%s/%sar-%s",
-        c->email && c->email_verified ? c->email : c->sub, iss->dec->role,
-        iss->break_glass ? "break-glass/" : "", iss->access_id) :
-        asprintf(&iss->keyid, "%s/%s/%.16s", c->email && c->email_verified ?
-        c->email : c->sub, iss->dec->role, req->id)) < 0) {
-        iss->keyid = NULL;
-        req_error(req, 500, "internal", "out of memory");
+     * collects each at most once), a break-glass one says so.  The person
+     * is cut to fit (cert_key_id_build); the ledger keeps them whole. */
+    if (iss->access_id[0] != '\0')
+        snprintf(suffix, sizeof(suffix), "/%s/%sar-%s", iss->dec->role,
+            iss->break_glass ? "break-glass/" : "", iss->access_id);
+    else
+        snprintf(suffix, sizeof(suffix), "/%s/%.16s", iss->dec->role,
+            req->id);
+    if ((r = cert_key_id_build("", c->email && c->email_verified ?
+        c->email : c->sub, suffix, &iss->keyid)) != 0) {
+        req_error(req, 500, "internal", "%s", meshcad_strerror(r));
         return -1;
     }
     for (tries = 0; tries < ISSUE_SERIAL_TRIES; tries++) {

@@ -146,8 +146,7 @@ request_parse(const char *body, size_t len, int require_key,
                 strlen(json_string_value(e)) != json_string_length(e) ||
                 !principal_valid(json_string_value(e))) {
                 snprintf(msg, msglen, "principals[%zu]: must be a principal "
-                    "name (1-255 characters, no spaces, commas or control "
-                    "characters)", i);
+                    "name (" PRINCIPAL_RULE ")", i);
                 goto out;
             }
             for (k = 0; k < r->nprincipals; k++)

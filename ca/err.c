@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "meshca/err.h"
+#include "meshca/principal.h"
 
 /* Indexed by -code; a code missing here reads "unknown error". */
 static const char *const texts[] = {
@@ -60,8 +61,7 @@ static const char *const texts[] = {
     [-MESHCA_ERR_CAKEY_UNAVAILABLE] =
         "the CA key's hardware token is unavailable",
     [-MESHCA_ERR_CERT_PRINCIPAL] =
-        "invalid principal (must be non-empty, without whitespace, "
-        "commas or control characters)",
+        "invalid principal (" PRINCIPAL_RULE ")",
     [-MESHCA_ERR_CERT_NO_PRINCIPALS] =
         "certificate needs at least one principal",
     [-MESHCA_ERR_CERT_TOO_MANY_PRINCIPALS] =

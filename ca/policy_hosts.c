@@ -270,8 +270,22 @@ host_entry(const struct policy *p, const char *id)
     return p->nhosts;
 }
 
+/* Host names are certified in lower case: ssh lowercases the name it
+ * connects to (and HostKeyAlias) before it compares it, byte for byte, with
+ * a host certificate's principals, so "API.example.com" in a certificate
+ * matches no connection at all.  DNS names are case-insensitive, so this
+ * is the same name. */
+static void
+host_lower(char *s)
+{
+    for (; *s != '\0'; s++)
+        if (*s >= 'A' && *s <= 'Z')
+            *s = (char)(*s - 'A' + 'a');
+}
+
 /*
- * Fills host principal pattern pat for id into buf (PRINCIPAL_MAX_LEN + 1).
+ * Fills host principal pattern pat for id into buf (PRINCIPAL_MAX_LEN + 1),
+ * in lower case (host_lower).
  * Returns buf, or NULL with the reason in why.
  */
 static const char *
@@ -312,6 +326,7 @@ fill_host(const char *pat, const char *id, char *buf, char *why,
             "host name", pat, buf);
         return NULL;
     }
+    host_lower(buf);
     return buf;
 toolong:
     snprintf(why, whylen, "%s: filled in, it is longer than %d characters",
@@ -447,7 +462,8 @@ policy_decide_host(const struct policy *p, const char *spiffe_id,
     return r;
 }
 
-/* Pattern pat with each {template} replaced by '*' (PRINCIPAL_MAX_LEN + 1). */
+/* Pattern pat with each {template} replaced by '*' (PRINCIPAL_MAX_LEN + 1),
+ * in lower case as the names it stands for. */
 static void
 as_known_hosts(const char *pat, char *buf)
 {
@@ -462,6 +478,7 @@ as_known_hosts(const char *pat, char *buf)
             buf[o++] = *p++;
     }
     buf[o] = '\0';
+    host_lower(buf);
 }
 
 json_t *

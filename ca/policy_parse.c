@@ -153,8 +153,7 @@ check_pattern(const char *pat, char *why, size_t whylen)
     }
     sample[o] = '\0';
     if (!principal_valid(sample)) {
-        snprintf(why, whylen, "not a valid principal (1-255 characters, no "
-            "spaces, commas or control characters)");
+        snprintf(why, whylen, "not a valid principal (" PRINCIPAL_RULE ")");
         return -1;
     }
     return templated;

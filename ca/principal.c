@@ -12,9 +12,8 @@ principal_valid(const char *s)
     if (s == NULL || (len = strlen(s)) == 0 || len > PRINCIPAL_MAX_LEN)
         return 0;
     for (p = (const unsigned char *)s; *p != '\0'; p++) {
-        /* Controls, space, DEL and comma (sshd splits on commas in
-         * AuthorizedPrincipalsCommand output and principal lists). */
-        if (*p <= 0x20 || *p == 0x7f || *p == ',')
+        /* Controls, space, DEL, comma and '#': see principal.h. */
+        if (*p <= 0x20 || *p == 0x7f || *p == ',' || *p == '#')
             return 0;
     }
     return 1;

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "meshca/cert.h"
 #include "meshca/err.h"
 
 struct sshd_login {
@@ -28,7 +29,7 @@ struct sshd_login {
     int port;
     char result[20];        /* accepted, revoked, wrong_principal, ... */
     char serial[24];
-    char key_id[512];
+    char key_id[CERT_KEY_ID_BUILT_MAX + 1]; /* as meshcad builds them */
     char key_fingerprint[128];
     char ca_fingerprint[128];
     int64_t at_us;          /* from the prefix, or the reader's clock */

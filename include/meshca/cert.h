@@ -28,6 +28,8 @@
 #define CERT_BLOB_MAX (128 * 1024) /* largest certificate made or parsed */
 #define CERT_EXTENSIONS_MAX 64
 #define CERT_KEY_ID_MAX 1024
+/* Longest key id meshcad builds, counted as sshd logs it (below). */
+#define CERT_KEY_ID_BUILT_MAX 511
 #define CERT_FORCE_COMMAND_MAX 4096
 /* valid_before meaning "no expiry" (as ssh-keygen prints "forever"). */
 #define CERT_VALID_FOREVER UINT64_MAX
@@ -125,6 +127,20 @@ int cert_from_line(const char *line, struct cert **certp) MESHCA_WUR;
 /* cert_from_line for a host certificate (type 2): a user certificate is
  * MESHCA_ERR_CERT_TYPE here, as a host certificate is there. */
 int cert_host_from_line(const char *line, struct cert **certp) MESHCA_WUR;
+
+/* Builds the key id prefix + who + suffix (meshcad's "host:ID/REQUEST",
+ * "EMAIL/ROLE/REQUEST"), cutting who at a UTF-8 character boundary so that
+ * the key id as sshd logs it -- bytes past ASCII as \ooo, a backslash
+ * doubled -- is at most CERT_KEY_ID_BUILT_MAX bytes: sshd writes a
+ * certificate login with its key id in one log line of under 1 KiB, and
+ * meshca host-report ships key ids of up to that many bytes; a longer one
+ * would leave the login unreported, and one over CERT_KEY_ID_MAX could not
+ * be signed at all.  prefix and suffix are kept whole and must together
+ * take at most half of that (else MESHCA_ERR_CERT_KEY_ID).  Returns 0 and
+ * a new string in *idp (caller frees), or a negative MESHCA_ERR_* (*idp
+ * NULL). */
+int cert_key_id_build(const char *prefix, const char *who,
+    const char *suffix, char **idp) MESHCA_WUR;
 
 /* Frees c.  Accepts NULL. */
 void cert_free(struct cert *c);

@@ -192,7 +192,8 @@ int policy_is_admin(const struct policy *p, const struct claims *c);
  *                               "payments-db.example.com"],
  *                "default_ttl": "24h", "max_ttl": "72h" }, ... ]
  * (ANY standing for a "*" segment.)  Patterns are meshca/spiffe.h patterns ('*' = exactly one path segment).
- * Principals are host names ([A-Za-z0-9._-], not starting with '.' or '-')
+ * Principals are host names ([A-Za-z0-9._-], not starting with '.' or '-';
+ * granted and listed in lower case, as ssh compares them)
  * or templates: {spiffe_segment[N]} (path segment N, from 0) and
  * {spiffe_path} (the path without its leading '/'); a filled value that
  * is missing, empty, starts with '.' or '-', or holds '/' is refused (that

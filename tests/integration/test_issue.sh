@@ -123,6 +123,23 @@ check_match "metrics have a latency histogram" "$m" 'meshca_http_request_duratio
 check_fails "no token reaches the logs" grep -q "$(token 1 | cut -d. -f3 | cut -c1-40)" "$T_TMP/meshcad.log"
 check "the access log is JSON lines with the request id" grep -q '"msg":"request"' "$T_TMP/meshcad.log"
 
+# A sub may be 1,024 bytes (an email longer still): the key id cuts it to
+# what sshd logs whole and meshca host-report ships (CERT_KEY_ID_BUILT_MAX,
+# 511), keeping the role and request; it was a 500 ("cannot sign: invalid
+# key id") once the key id passed 1,024 bytes.
+longsub=$(printf 's%.0s' $(seq 1000))
+pub=$(user_key long)
+issue "$(mint_token "$(claims_for "$longsub" '["bench"]' '{"email_verified": false}')")" \
+    "{\"public_key\":\"$pub\",\"principals\":[\"payments/api\"]}"
+check_eq "a token with a 1,000-byte sub gets 201" "$HTTP_STATUS" 201
+kid=$(jq -r .key_id <<<"$HTTP_BODY")
+check_eq "its key id is 511 bytes" "${#kid}" 511
+check_match "and keeps the role and the request" "$kid" '^s+/bench/[0-9a-f]{16}$'
+echo "$HTTP_BODY" | jq -r .certificate >"$T_TMP/long-cert.pub"
+check "sshd accepts it" ssh_as "$T_TMP/long" "$T_TMP/long-cert.pub" "$T_USER" true
+logged_whole() { grep -qF "ID $kid (serial $(jq -r .serial <<<"$HTTP_BODY")) CA " "$SSHD_DIR/sshd.log"; }
+check "and logs its key id whole" wait_for 5 logged_whole
+
 check "meshcad ledger verify passes" "$MESHCAD_BIN" ledger verify --config "$T_TMP/meshcad.json"
 
 # Graceful shutdown

@@ -296,3 +296,30 @@ check_eq "an admin revokes the host key" "$CODE" 201
 revoked() { hostcert good; test "$CODE" = 403; }
 check "then a good SVID gets no certificate for that key (403)" wait_for 10 revoked
 check_match "the reason" "$BODY" 'revoked'
+
+# ssh lowercases the name it connects to (HostKeyAlias too) and compares it
+# byte for byte with the host certificate's principals: a workload whose
+# SPIFFE ID says "API" gets the name in lower case, and a client reaches it.
+mesh_svid upper mesh-ca "$(mesh_svid_ext "spiffe://$TD/ns/payments/sa/API")"
+out=$(hc --svid "$T_TMP/upper.pem" --svid-key "$T_TMP/upper.key" --key "$SSHD_DIR/host_ed25519.pub" \
+    --sshd-pid-file "$SSHD_DIR/sshd.pid" 2>>"$T_LOG"); rc=$?
+check_eq "meshca host-cert for spiffe://$TD/ns/payments/sa/API: exit 0" "$rc" 0
+check "its certificate names api.payments.mesh.test in lower case" \
+    grep -qx ' *api\.payments\.mesh\.test' <(ssh-keygen -L -f "$SSHD_DIR/host_ed25519-cert.pub")
+upper_ok() { test "$(to API.payments.mesh.test)" = connected; }
+check "ssh -o StrictHostKeyChecking=yes reaches API.payments.mesh.test with no prompt" wait_for 10 upper_ok
+cat "$T_TMP/ssh.err" >>"$T_LOG"
+
+# A SPIFFE ID may be 2,048 bytes; the key id meshcad builds from it
+# ("host:ID/REQUEST") is held to what sshd logs whole and meshca
+# host-report ships (CERT_KEY_ID_BUILT_MAX), cutting the ID, so a long but
+# valid ID gets its certificate (it was a 500: the key id was over 1,024).
+LONG=spiffe://$TD/ns/payments/sa/$(printf 'w%.0s' $(seq 1200))
+mesh_svid long mesh-ca "$(mesh_svid_ext "$LONG")"
+CODE=$(c -o "$T_TMP/hc.json" -w '%{http_code}' --cert "$T_TMP/long.pem" --key "$T_TMP/long.key" \
+    -H 'Content-Type: application/json' \
+    --data-binary "$(jq -cn --arg k "$(cat "$SSHD_DIR/host_ed25519.pub")" '{public_key: $k}')" \
+    "$MESHCAD_URL/v1/host-certificates")
+BODY=$(cat "$T_TMP/hc.json")
+echo "host-certificates (long) -> $CODE $BODY" >>"$T_LOG"
+check_eq "a valid SPIFFE ID of 1,235 bytes gets a host certificate" "$CODE" 201

@@ -89,3 +89,22 @@ cert next --ca "$D/ca-next.pem" --principal payments/api
 check "after publishing next: a certificate from the next key works" login next true
 check "after publishing next: a certificate from the active key still works" login good true
 check_fails "after publishing next: the untrusted CA is still refused" login rogue true
+
+# sshd reads an AuthorizedPrincipalsFile line only up to a '#' (the rest is
+# a comment): with 'team#1' listed, a certificate for team#1 (made here by
+# ssh-keygen, whose CA sshd trusts too) is still refused.  So libmeshca
+# refuses to sign such a principal, as the policy and the request parser
+# (all through principal_valid) refuse to name one.
+ssh-keygen -q -t ed25519 -N '' -f "$D/kgca" >>"$T_LOG" 2>&1 || bail "ssh-keygen CA"
+cat "$D/kgca.pub" >>"$D/trusted"
+sshd_principals "$T_USER" payments/api 'team#1'
+ssh-keygen -q -s "$D/kgca" -I test-hash -n 'team#1' -V -5m:+1h "$D/user.pub" >>"$T_LOG" 2>&1 ||
+    bail "ssh-keygen -s"
+mv "$D/user-cert.pub" "$D/hash-cert.pub"
+check_fails "sshd refuses a certificate for 'team#1' although the principals file lists it" \
+    login hash true
+check "sshd logged the refusal of that certificate" \
+    log_mentions "Failed publickey .* ID test-hash "
+check_fails "libmeshca refuses to sign the principal 'team#1'" \
+    "$MKCERT" sign --key "$D/user.pub" --out "$D/hash2-cert.pub" --id test-hash2 --ca "$D/ca.pem" \
+    --principal 'team#1'

@@ -62,6 +62,7 @@ TEST(test_request_rejects_bad_bodies_naming_the_field)
         { "{\"public_key\":\"k\",\"extra\":1}", "unknown field \"extra\"" },
         { "{\"public_key\":\"k\",\"principals\":\"a\"}", "principals: must be an array" },
         { "{\"public_key\":\"k\",\"principals\":[\"a b\"]}", "principals[0]: must be" },
+        { "{\"public_key\":\"k\",\"principals\":[\"a\",\"team#1\"]}", "principals[1]: must be a principal name (1-255 characters, no spaces, commas, '#' or control characters)" },
         { "{\"public_key\":\"k\",\"principals\":[\"a\",7]}", "principals[1]: must be" },
         { "{\"public_key\":\"k\",\"principals\":[\"a\",\"a\"]}", "listed twice" },
         { "{\"public_key\":\"k\",\"ttl\":600}", "ttl: must be a string" },

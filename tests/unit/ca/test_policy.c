@@ -913,7 +913,7 @@ static const struct lcase load_cases[] = {
       "\"5m\", not an integer" },
     { ROLE_HEAD "\"principals\": [\"a b\"]}]}",
       "policy.json: roles[0].principals[0]: \"a b\": not a valid principal "
-      "(1-255 characters, no spaces, commas or control characters)" },
+      "(1-255 characters, no spaces, commas, '#' or control characters)" },
     { ROLE_HEAD "\"principals\": [\"p\", \"p\"]}]}",
       "policy.json: roles[0].principals[1]: \"p\" is listed twice" },
     { ROLE_HEAD "\"principals\": []}]}",

@@ -18,6 +18,8 @@ TEST(test_principal_rejects_bad_characters)
     ASSERT(!principal_valid(NULL));
     ASSERT(!principal_valid("a b"));
     ASSERT(!principal_valid("a,b"));
+    ASSERT(!principal_valid("team#1"));
+    ASSERT(!principal_valid("#"));
     ASSERT(!principal_valid("a\tb"));
     ASSERT(!principal_valid("a\nb"));
     ASSERT(!principal_valid("a\x7f"));

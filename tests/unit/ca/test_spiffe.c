@@ -135,8 +135,35 @@ TEST(test_policy_hosts_refuse_unsafe_values_and_ceilings)
     policy_unref(p);
 }
 
+/* ssh lowercases the name it connects to before comparing it with a host
+ * certificate's principals: names are granted (and published) in lower
+ * case, so "API" in a SPIFFE ID or the policy still makes a usable name. */
+TEST(test_policy_hosts_grant_lower_case_names)
+{
+    struct policy *p = load("{\"roles\": [], \"hosts\": [{\"match\": "
+        "{\"spiffe_ids\": [\"spiffe://m.test/ns/*/sa/*\"]}, \"principals\": "
+        "[\"{spiffe_segment[3]}.Pay.SVC\", \"DB.Example.test\", "
+        "\"db.example.test\"]}]}");
+    struct policy_host_decision *d = NULL;
+    json_t *pats;
+
+    ASSERT_INT_EQ(policy_decide_host(p, "spiffe://m.test/ns/pay/sa/API", 0,
+        &d), 0);
+    ASSERT_INT_EQ((int)d->nprincipals, 2);
+    ASSERT(strcmp(d->principals[0], "api.pay.svc") == 0);
+    ASSERT(strcmp(d->principals[1], "db.example.test") == 0);
+    policy_host_decision_free(d);
+    pats = policy_host_patterns(p);
+    ASSERT(json_array_size(pats) == 2);
+    ASSERT(strcmp(json_string_value(json_array_get(pats, 0)),
+        "*.pay.svc") == 0);
+    json_decref(pats);
+    policy_unref(p);
+}
+
 UNIT_MAIN(T(test_spiffe_id_accepts_normal_ids),
     T(test_spiffe_id_refuses_what_the_standard_refuses),
     T(test_spiffe_star_is_exactly_one_segment), T(test_spiffe_segments),
     T(test_policy_hosts_grant_filled_names),
-    T(test_policy_hosts_refuse_unsafe_values_and_ceilings))
+    T(test_policy_hosts_refuse_unsafe_values_and_ceilings),
+    T(test_policy_hosts_grant_lower_case_names))
