@@ -22,7 +22,6 @@
 
 #include "meshca/duration.h"
 #include "meshca/jsonv.h"
-#include "meshca/key.h"
 #include "meshca/policy.h"
 #include <openssl/crypto.h>
 
@@ -124,24 +123,30 @@ check_ledger_keys(const struct config *cfg, struct diags *d)
     cakey_free(k);
 }
 
-/* A key in both the user and the host set (issue #16), which serve
- * refuses: fps[i] is ca_keys[i]'s fingerprint, or NULL when it did not
- * load. */
+/* The CA keys as serve loads them (cakeysrc_load_sets: the sets, no key
+ * twice), after a diagnostic for each entry that does not load. */
 static void
-check_key_uses(const struct config *cfg, char *const *fps, struct diags *d)
+check_ca_keys(const struct config *cfg, struct diags *d)
 {
-    size_t i, j;
+    struct cakey_set *user = NULL, *host = NULL;
+    char why[1024];
+    size_t i, bad = 0;
 
-    for (i = 0; i < cfg->nca_keys; i++)
-        for (j = 0; j < i; j++)
-            if (fps[i] != NULL && fps[j] != NULL &&
-                cfg->ca_keys[i].use != cfg->ca_keys[j].use &&
-                strcmp(fps[i], fps[j]) == 0)
-                diags_add(d, "ca_keys[%zu]: the key of ca_keys[%zu] "
-                    "cannot also be a %s key: give hosts their own key "
-                    "(meshcad keygen)", i, j,
-                    cfg->ca_keys[i].use == CA_KEY_USE_HOST ? "host" :
-                    "user");
+    for (i = 0; i < cfg->nca_keys; i++) {
+        struct cakey *k = NULL;
+
+        if (cakeysrc_load(&cfg->ca_keys[i], 1, &k, why, sizeof(why)) != 0) {
+            diags_add(d, "ca_keys[%zu].%s: %s", i, cfg->ca_keys[i].pkcs11 ?
+                "pkcs11" : "path", why);
+            bad++;
+        }
+        cakey_free(k);
+    }
+    if (bad == 0 && cakeysrc_load_sets(cfg, 1, &user, &host, why,
+        sizeof(why)) != 0)
+        diags_add(d, "%s", why);
+    cakey_set_free(user);
+    cakey_set_free(host);
 }
 
 /* Adds a diagnostic for every key or certificate file of cfg that serve
@@ -149,25 +154,9 @@ check_key_uses(const struct config *cfg, char *const *fps, struct diags *d)
 static void
 check_key_files(const struct config *cfg, struct diags *d)
 {
-    char why[1024], **fps = calloc(cfg->nca_keys + 1, sizeof(*fps));
-    size_t i;
+    char why[1024];
 
-    for (i = 0; i < cfg->nca_keys; i++) {
-        struct cakey *k = NULL;
-
-        if (cakeysrc_load(&cfg->ca_keys[i], 1, &k, why, sizeof(why)) != 0)
-            diags_add(d, "ca_keys[%zu].%s: %s", i, cfg->ca_keys[i].pkcs11 ?
-                "pkcs11" : "path", why);
-        else if (fps != NULL &&
-            meshca_key_fingerprint(cakey_public(k), &fps[i]) != 0)
-            fps[i] = NULL;
-        cakey_free(k);
-    }
-    if (fps != NULL)
-        check_key_uses(cfg, fps, d);
-    for (i = 0; fps != NULL && i < cfg->nca_keys; i++)
-        free(fps[i]);
-    free(fps);
+    check_ca_keys(cfg, d);
     if (cfg->tls_key != NULL &&
         check_pem_file(cfg->tls_key, 1, why, sizeof(why)) != 0)
         diags_add(d, "tls.key: %s", why);

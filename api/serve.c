@@ -141,60 +141,38 @@ load_policy(struct server *srv, int initial)
 static char *build_config_body(const struct server *srv,
     const struct cakey_set *set);
 
-/* The host CA (issue #16): cfg's ca_keys with "use": "host" (files or
- * tokens, like the user keys) join cs, so that a reload swaps both sets
- * together.  No host key is fine (no host CA); a key in both sets is not.
- * Returns 0, or -1 with what to fix in why. */
-static int
-load_host_cas(const struct server *srv, const struct config *cfg,
-    struct castate *cs, char *why, size_t whylen)
-{
-    struct cakey_set *host = NULL;
-    int r;
-
-    if (cakeysrc_load_set(cfg, CA_KEY_USE_HOST,
-        (size_t)srv->cfg->limits.threads, &host, why, whylen) != 0)
-        return -1;
-    if (host == NULL)
-        return 0;
-    if ((r = castate_set_host(cs, host)) != 0) {
-        snprintf(why, whylen, "%s", r == MESHCA_ERR_CAKEY_DUPLICATE ?
-            "a CA key is configured for both \"use\": \"user\" and "
-            "\"use\": \"host\"; give hosts their own key (meshcad keygen)"
-            : "out of memory");
-        cakey_set_free(host);
-        return -1;
-    }
-    return 0;
-}
-
-/* Loads cfg's ca_keys into a new CA state (files and PKCS#11 tokens, one
- * token session per HTTP thread).  Returns 0 and *csp, or -1 with what to
- * fix in why. */
+/* Loads cfg's ca_keys into a new CA state: the user set and the host set
+ * (issue #16; files and PKCS#11 tokens, one token session per HTTP
+ * thread), as meshcad check loads them (cakeysrc_load_sets), so a reload
+ * swaps both sets together.  Returns 0 and *csp, or -1 with what to fix in
+ * why. */
 static int
 load_ca_state(const struct server *srv, const struct config *cfg,
     struct castate **csp, char *why, size_t whylen)
 {
-    struct cakey_set *set = NULL;
+    struct cakey_set *set = NULL, *host = NULL;
     char *body = NULL;
 
     *csp = NULL;
-    if (cakeysrc_load_set(cfg, CA_KEY_USE_USER,
-        (size_t)srv->cfg->limits.threads, &set, why, whylen) != 0)
+    if (cakeysrc_load_sets(cfg, (size_t)srv->cfg->limits.threads, &set,
+        &host, why, whylen) != 0)
         return -1;
     if ((body = build_config_body(srv, set)) == NULL ||
         castate_new(set, body, csp) != 0) {
-        snprintf(why, whylen, "out of memory");
         free(body);
-        cakey_set_free(set);
-        return -1;
+        goto fail;
     }
-    if (load_host_cas(srv, cfg, *csp, why, whylen) != 0) {
-        castate_unref(*csp);
-        *csp = NULL;
-        return -1;
-    }
+    set = NULL;
+    if (host != NULL && castate_set_host(*csp, host) != 0)
+        goto fail;
     return 0;
+fail:
+    snprintf(why, whylen, "out of memory");
+    castate_unref(*csp);
+    *csp = NULL;
+    cakey_set_free(set);
+    cakey_set_free(host);
+    return -1;
 }
 
 /* Appends set's keys (fingerprint, state; "use": "host" for host keys) to

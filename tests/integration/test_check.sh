@@ -113,6 +113,15 @@ out=$("$MESHCAD_BIN" serve --config "$K/missing.json" 2>&1); rc=$?
 check_fails "serve with a missing CA key fails" test "$rc" = 0
 check_match "serve names the key file and the reason" "$out" 'ca_keys\[1\]: [^ ]*nope.pem: No such file or directory'
 check_fails "serve no longer says only 'see errno'" grep -q 'see errno' <<<"$out"
+# A CA key named twice, in one set or in both (check let a key listed twice
+# in the user set pass; serve refused it): check and serve load the sets
+# through one function and give the same reason.
+for f in key_twice both_uses; do
+    out=$(cd "$D/config" && "$MESHCAD_BIN" serve --config "$f.json" 2>&1); rc=$?
+    check_fails "serve refuses $f.json as check does" test "$rc" = 0
+    check "serve gives check's reason for $f.json" grep -qF \
+        "$(sed "s/^$f.json: //" "$D/config/$f.expected")" <<<"$out"
+done
 
 # Usage errors exit 2 and print the usage on stderr.
 for args in "" "--policy" "--config a.json --policy b.json" "--bogus x" \
