@@ -29,6 +29,8 @@
 #include "cakeysrc.h"
 #include "config.h"
 #include "entry.h"
+#include "identity.h"
+#include "jwks.h"
 #include "logins.h"
 #include "logkeys.h"
 #include "meshcad.h"
@@ -149,6 +151,27 @@ check_ca_keys(const struct config *cfg, struct diags *d)
     cakey_set_free(host);
 }
 
+/* Each issuer's jwks_file, read as serve reads it at start
+ * (identity_read_jwks_file): serve does not start without its keys. */
+static void
+check_jwks_files(const struct config *cfg, struct diags *d)
+{
+    struct jwks *ks = NULL;
+    char why[320];
+    size_t i;
+
+    for (i = 0; i < cfg->nissuers; i++) {
+        if (cfg->issuers[i].jwks_file == NULL)
+            continue;
+        if (identity_read_jwks_file(&cfg->issuers[i], &ks, why,
+            sizeof(why)) != 0)
+            diags_add(d, "issuers[%zu].jwks_file: %s: %s", i,
+                cfg->issuers[i].jwks_file, why);
+        jwks_unref(ks);
+        ks = NULL;
+    }
+}
+
 /* Adds a diagnostic for every key or certificate file of cfg that serve
  * could not use. */
 static void
@@ -170,6 +193,7 @@ check_key_files(const struct config *cfg, struct diags *d)
         check_pem_file(cfg->mesh.trust_bundle, 0, why, sizeof(why)) != 0)
         diags_add(d, "mesh.trust_bundle: %s", why);
     check_ledger_keys(cfg, d);
+    check_jwks_files(cfg, d);
     if (cfg->logins.host_tokens != NULL) {
         /* Issue #18: every line must read as "HOST sha256:HEX". */
         char *host = NULL;
