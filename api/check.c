@@ -36,6 +36,8 @@
 #include "meshcad.h"
 #include "meshcad_err.h"
 #include "policyfile.h"
+#include "svid.h"
+#include "tlsfiles.h"
 
 #define CHECK_DEFAULT_CEILING 3600
 
@@ -60,46 +62,6 @@ check_ca_key_file(const char *path, char *why, size_t whylen)
         snprintf(why, whylen, "%s: %s", path, r == MESHCA_ERR_SYSTEM ?
             strerror(errno) : meshcad_strerror(r));
     cakey_free(k);
-    return r;
-}
-
-/* A PEM file the TLS stack will read: a private key (kept from group and
- * others) or certificates.  Returns 0, or -1 with the reason in why. */
-static int
-check_pem_file(const char *path, int private_key, char *why, size_t whylen)
-{
-    struct stat st;
-    EVP_PKEY *pkey = NULL;
-    X509 *x = NULL;
-    FILE *f = NULL;
-    int r = -1;
-
-    if ((f = fopen(path, "r")) == NULL || fstat(fileno(f), &st) != 0) {
-        snprintf(why, whylen, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(why, whylen, "%s: not a regular file", path);
-        goto out;
-    }
-    if (private_key && (st.st_mode & 077) != 0) {
-        snprintf(why, whylen, "%s: %s", path,
-            meshcad_strerror(MESHCA_ERR_KEY_FILE_PERMISSIONS));
-        goto out;
-    }
-    if (private_key ? (pkey = PEM_read_PrivateKey(f, NULL, NULL,
-        (void *)"")) == NULL : (x = PEM_read_X509(f, NULL, NULL, NULL)) ==
-        NULL) {
-        snprintf(why, whylen, "%s: holds no PEM %s", path, private_key ?
-            "private key (or it is encrypted)" : "certificate");
-        goto out;
-    }
-    r = 0;
-out:
-    EVP_PKEY_free(pkey);
-    X509_free(x);
-    if (f != NULL)
-        fclose(f);
     return r;
 }
 
@@ -177,21 +139,21 @@ check_jwks_files(const struct config *cfg, struct diags *d)
 static void
 check_key_files(const struct config *cfg, struct diags *d)
 {
-    char why[1024];
+    struct tls_files tf;
+    X509_STORE *bundle = NULL;
+    struct stat st;
 
     check_ca_keys(cfg, d);
-    if (cfg->tls_key != NULL &&
-        check_pem_file(cfg->tls_key, 1, why, sizeof(why)) != 0)
-        diags_add(d, "tls.key: %s", why);
-    if (cfg->tls_cert != NULL &&
-        check_pem_file(cfg->tls_cert, 0, why, sizeof(why)) != 0)
-        diags_add(d, "tls.cert: %s", why);
-    if (cfg->tls_client_ca != NULL &&
-        check_pem_file(cfg->tls_client_ca, 0, why, sizeof(why)) != 0)
-        diags_add(d, "tls.client_ca: %s", why);
+    if (tls_files_load(cfg, &tf, d) == 0)
+        tls_files_clear(&tf);
+    /* serve loads the bundle a second time, as its SVID store (load_mesh);
+     * a file that is not regular was named above and is not opened. */
     if (cfg->mesh.trust_bundle != NULL &&
-        check_pem_file(cfg->mesh.trust_bundle, 0, why, sizeof(why)) != 0)
-        diags_add(d, "mesh.trust_bundle: %s", why);
+        stat(cfg->mesh.trust_bundle, &st) == 0 && S_ISREG(st.st_mode) &&
+        svid_store_load(cfg->mesh.trust_bundle, &bundle) != 0)
+        diags_add(d, "mesh.trust_bundle: %s: no PEM certificate in it",
+            cfg->mesh.trust_bundle);
+    svid_store_free(bundle);
     check_ledger_keys(cfg, d);
     check_jwks_files(cfg, d);
     if (cfg->logins.host_tokens != NULL) {

@@ -106,7 +106,7 @@ keys_config tls.json '[{"path": "good.pem", "state": "active"}]' \
     '{"listen": "0.0.0.0:8443", "tls": {"cert": "no-cert.pem", "key": "open.pem"}}'
 run_check "$K" --config tls.json
 check_eq "broken TLS files: exit 1" "$rc" 1
-check_match "the TLS key's permissions are named" "$out" 'tls.json: tls.key: [^ ]*open.pem: private key file is readable by group or others'
+check_match "the TLS key's permissions are named" "$out" 'tls.json: tls.key: [^ ]*open.pem: group or others can read it \(mode 0644\): chmod 600'
 check_match "the missing TLS certificate is named" "$out" 'tls.json: tls.cert: [^ ]*no-cert.pem: No such file or directory'
 # serve names the key too, instead of "system error (see errno)".
 out=$("$MESHCAD_BIN" serve --config "$K/missing.json" 2>&1); rc=$?

@@ -65,3 +65,38 @@ for v in jwks_missing jwks_empty jwks_fifo; do
     check_eq "$v: serve does not start either" "$serve_rc" 1
     check "$v: serve says why" grep -q "cannot use the issuer's jwks_file" <<<"$serve_log"
 done
+
+# TLS: serve hands tls.cert and tls.key to GnuTLS (libmicrohttpd), which
+# refuses a key that is not the certificate's; check read each file alone
+# with OpenSSL and passed the pair (exit 0), and serve then did not listen.
+# serve also refused a certificate file of 1 MiB or more that check took.
+selfsigned() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj "/CN=$1" -keyout "$T_TMP/$1.key" -out "$T_TMP/$1.pem" >>"$T_LOG" 2>&1
+    chmod 600 "$T_TMP/$1.key"
+}
+selfsigned tls-a
+selfsigned tls-b
+{ cat "$T_TMP/tls-a.pem"; head -c 1100000 /dev/zero | tr '\0' '#'; echo; } >"$T_TMP/tls-big.pem"
+variant tls_good '.tls = {cert: "tls-a.pem", key: "tls-a.key"}'
+variant tls_mismatch '.tls = {cert: "tls-a.pem", key: "tls-b.key"}'
+variant tls_big '.tls = {cert: "tls-big.pem", key: "tls-a.key"}'
+checked tls_good
+check_eq "tls_good: check passes a certificate and its key" "$rc" 0
+served tls_good
+check_eq "tls_good: serve listens with them" "$serve_rc" 0
+checked tls_mismatch
+check_eq "tls_mismatch: check refuses a key that is not the certificate's" "$rc" 1
+check_match "tls_mismatch: check names both files" "$out" \
+    "tls.cert [^ ]*tls-a.pem, tls.key [^ ]*tls-b.key: .*"
+served tls_mismatch
+check_eq "tls_mismatch: serve does not listen either" "$serve_rc" 1
+check "tls_mismatch: serve gives check's reason" grep -qF \
+    "$(sed "s|^$T_TMP/tls_mismatch.json: ||" <<<"$out")" "$T_TMP/tls_mismatch.log"
+check "tls_mismatch: serve names both files" grep -q \
+    "tls.cert [^ ]*tls-a.pem, tls.key [^ ]*tls-b.key: " "$T_TMP/tls_mismatch.log"
+checked tls_big
+check_eq "tls_big: check refuses a certificate file over 1 MiB" "$rc" 1
+check_match "tls_big: and says so" "$out" "tls.cert: [^ ]*tls-big.pem: larger than 1 MiB"
+served tls_big
+check_eq "tls_big: serve does not listen either" "$serve_rc" 1
