@@ -529,31 +529,21 @@ server_start(struct server *srv)
 {
     const struct config *cfg = srv->cfg;
     struct sockaddr_storage ss;
-    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
         MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     struct MHD_OptionItem opts[16];
     size_t no = 0, nworkers;
-    const char *host = cfg->listen_host;
-    int r;
+    int r, ipv6 = 0;
 
-    memset(&ss, 0, sizeof(ss));
-    /* The config allowed it by url_host_is_loopback (any case). */
-    if (strcasecmp(host, "localhost") == 0)
-        host = "127.0.0.1";
-    if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(cfg->listen_port);
-    } else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(cfg->listen_port);
-        flags |= MHD_USE_IPv6;
-    } else {
+    /* config_load accepted listen by this same function. */
+    if (config_listen_addr(cfg->listen_host, cfg->listen_port, &ss,
+        &ipv6) != 0) {
         log_msg(LOG_LEVEL_ERROR, "listen: \"%s\" is not an IP address",
             cfg->listen_host);
         return MESHCA_ERR_INVALID_ARGUMENT;
     }
+    if (ipv6)
+        flags |= MHD_USE_IPv6;
 
     /* Workers wait on the ledger; the ledger batches what they wait on. */
     nworkers = cfg->limits.threads * 16;

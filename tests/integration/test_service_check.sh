@@ -20,7 +20,7 @@ checked() {
 served() {
     local pid i
     MESHCAD_PORT=$(free_port)
-    jq --arg l "127.0.0.1:$MESHCAD_PORT" '.listen = $l' "$T_TMP/$1.json" >"$T_TMP/$1.port.json"
+    jq --arg p "$MESHCAD_PORT" '.listen |= sub(":[0-9]+$"; ":" + $p)' "$T_TMP/$1.json" >"$T_TMP/$1.port.json"
     "$MESHCAD_BIN" serve --config "$T_TMP/$1.port.json" >"$T_TMP/$1.log" 2>&1 &
     pid=$!
     serve_rc=1
@@ -100,3 +100,20 @@ check_eq "tls_big: check refuses a certificate file over 1 MiB" "$rc" 1
 check_match "tls_big: and says so" "$out" "tls.cert: [^ ]*tls-big.pem: larger than 1 MiB"
 served tls_big
 check_eq "tls_big: serve does not listen either" "$serve_rc" 1
+
+# listen: serve binds an address and resolves no name; config_load took any
+# HOST, so check passed a host name (with TLS, where any address is allowed)
+# and serve, once it got to listening, refused it.
+variant listen_name '.tls = {cert: "tls-a.pem", key: "tls-a.key"} | .listen = "ca.example.com:8443"'
+checked listen_name
+check_eq "listen_name: check refuses a host name" "$rc" 1
+check_match "listen_name: and says so" "$out" \
+    'listen: "ca.example.com" is not an IP address or localhost'
+served listen_name
+check_eq "listen_name: serve does not start either" "$serve_rc" 1
+check "listen_name: serve says so" grep -q 'ca\.example\.com.\{0,2\} is not an IP address' "$T_TMP/listen_name.log"
+variant listen_localhost '.listen = "LocalHost:8443"'
+checked listen_localhost
+check_eq "listen_localhost: check passes localhost in any case" "$rc" 0
+served listen_localhost
+check_eq "listen_localhost: and serve starts with it" "$serve_rc" 0
