@@ -134,6 +134,18 @@ check_jwks_files(const struct config *cfg, struct diags *d)
     }
 }
 
+/* Whether d's messages from index from on already name mesh.trust_bundle. */
+static int
+names_bundle(const struct diags *d, size_t from)
+{
+    static const char key[] = "mesh.trust_bundle:";
+
+    for (; from < d->n; from++)
+        if (strncmp(d->msgs[from], key, sizeof(key) - 1) == 0)
+            return 1;
+    return 0;
+}
+
 /* Adds a diagnostic for every key or certificate file of cfg that serve
  * could not use. */
 static void
@@ -141,18 +153,20 @@ check_key_files(const struct config *cfg, struct diags *d)
 {
     struct tls_files tf;
     X509_STORE *bundle = NULL;
-    struct stat st;
+    char why[256];
+    size_t from;
 
     check_ca_keys(cfg, d);
+    from = d->n;
     if (tls_files_load(cfg, &tf, d) == 0)
         tls_files_clear(&tf);
-    /* serve loads the bundle a second time, as its SVID store (load_mesh);
-     * a file that is not regular was named above and is not opened. */
-    if (cfg->mesh.trust_bundle != NULL &&
-        stat(cfg->mesh.trust_bundle, &st) == 0 && S_ISREG(st.st_mode) &&
-        svid_store_load(cfg->mesh.trust_bundle, &bundle) != 0)
-        diags_add(d, "mesh.trust_bundle: %s: no PEM certificate in it",
-            cfg->mesh.trust_bundle);
+    /* serve loads the bundle a second time, as its SVID store; once is
+     * enough to say it is missing or not a regular file. */
+    if (cfg->mesh.trust_bundle != NULL && !names_bundle(d, from) &&
+        tls_files_load_bundle(
+        cfg->mesh.trust_bundle, &bundle, why, sizeof(why)) != 0)
+        diags_add(d, "mesh.trust_bundle: %s: %s", cfg->mesh.trust_bundle,
+            why);
     svid_store_free(bundle);
     check_ledger_keys(cfg, d);
     check_jwks_files(cfg, d);

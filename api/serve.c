@@ -38,6 +38,7 @@
 #include "notify_sweep.h"
 #include "server.h"
 #include "svid.h"
+#include "tlsfiles.h"
 #include "webhooks.h"
 
 static int
@@ -239,16 +240,17 @@ refused:
 }
 
 /* The mesh trust bundle (issue #16), read at start (the host CA keys are
- * in the CA state: load_host_cas). */
+ * in the CA state: load_ca_state). */
 static int
 load_mesh(struct server *srv)
 {
     const struct config *cfg = srv->cfg;
+    char why[256];
 
-    if (cfg->mesh.trust_bundle != NULL &&
-        svid_store_load(cfg->mesh.trust_bundle, &srv->mesh_store) != 0) {
-        fprintf(stderr, "meshcad: cannot read mesh.trust_bundle %s: no PEM "
-            "certificate in it\n", cfg->mesh.trust_bundle);
+    if (cfg->mesh.trust_bundle != NULL && tls_files_load_bundle(
+        cfg->mesh.trust_bundle, &srv->mesh_store, why, sizeof(why)) != 0) {
+        fprintf(stderr, "meshcad: cannot read mesh.trust_bundle %s: %s\n",
+            cfg->mesh.trust_bundle, why);
         return MESHCA_ERR_INVALID_FORMAT;
     }
     return 0;

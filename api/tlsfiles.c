@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "secretfile.h"
+#include "svid.h"
 #include "tlsfiles.h"
 
 #define TLS_PEM_MAX (1024 * 1024)       /* a certificate file, exclusive */
@@ -162,6 +163,34 @@ tls_files_load(const struct config *cfg, struct tls_files *tf,
         return 0;
     tls_files_clear(tf);
     return -1;
+}
+
+int
+tls_files_load_bundle(const char *path, X509_STORE **storep, char *why,
+    size_t whylen)
+{
+    struct stat st;
+    int fd, r;
+
+    *storep = NULL;
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+        -1 || fstat(fd, &st) == -1) {
+        snprintf(why, whylen, "%s", strerror(errno));
+        if (fd != -1)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, whylen, "not a regular file");
+        return -1;
+    }
+    if ((r = svid_store_load(path, storep)) != 0) {
+        snprintf(why, whylen, "%s", r == MESHCA_ERR_ALLOC ? "out of memory" :
+            "no PEM certificate in it");
+        return -1;
+    }
+    return 0;
 }
 
 void

@@ -9,6 +9,10 @@
 #ifndef MESHCAD_TLSFILES_H
 #define MESHCAD_TLSFILES_H
 
+#include <stddef.h>
+
+#include <openssl/x509.h>
+
 #include "meshca/diag.h"
 #include "config.h"
 
@@ -28,6 +32,16 @@ struct tls_files {
  */
 int tls_files_load(const struct config *cfg, struct tls_files *tf,
     struct diags *d) MESHCA_WUR;
+
+/*
+ * The mesh trust bundle as serve's SVID store (svid_store_load), after
+ * making sure it is a regular file: opened without waiting, so a FIFO is
+ * refused instead of holding serve before its signal loop.  serve's
+ * load_mesh and meshcad check call it.  Returns 0 and *storep (free with
+ * svid_store_free), or -1 with the reason in why.
+ */
+int tls_files_load_bundle(const char *path, X509_STORE **storep, char *why,
+    size_t whylen) MESHCA_WUR;
 
 /* Wipes the key and frees everything in tf; leaves it empty. */
 void tls_files_clear(struct tls_files *tf);

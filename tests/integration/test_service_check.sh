@@ -117,3 +117,20 @@ checked listen_localhost
 check_eq "listen_localhost: check passes localhost in any case" "$rc" 0
 served listen_localhost
 check_eq "listen_localhost: and serve starts with it" "$serve_rc" 0
+
+# mesh.trust_bundle: serve loads it as its SVID store before anything else;
+# a FIFO there held serve in open(), deaf to SIGTERM, while check refused it.
+mkfifo "$T_TMP/fifo-bundle.pem"
+variant mesh_fifo '.tls = {cert: "tls-a.pem", key: "tls-a.key"} | .mesh = {trust_domain: "example.org", trust_bundle: "fifo-bundle.pem"}'
+checked mesh_fifo
+check_eq "mesh_fifo: check refuses a FIFO as mesh.trust_bundle" "$rc" 1
+check_eq "mesh_fifo: and says so once" "$(grep -c 'mesh.trust_bundle: [^ ]*fifo-bundle.pem: not a regular file' <<<"$out")" 1
+served mesh_fifo
+check_eq "mesh_fifo: serve does not start either" "$serve_rc" 1
+check "mesh_fifo: serve says why instead of waiting" grep -q \
+    'mesh.trust_bundle [^ ]*fifo-bundle.pem: not a regular file' "$T_TMP/mesh_fifo.log"
+variant mesh_good '.tls = {cert: "tls-a.pem", key: "tls-a.key"} | .mesh = {trust_domain: "example.org", trust_bundle: "tls-b.pem"}'
+checked mesh_good
+check_eq "mesh_good: check passes a bundle" "$rc" 0
+served mesh_good
+check_eq "mesh_good: serve starts with it" "$serve_rc" 0
