@@ -200,6 +200,34 @@ log_keys(json_t *keys, const struct cakey_set *set, int host)
     }
 }
 
+/* One setting read only at start that the file now gives otherwise. */
+static void
+warn_changed(const char *setting, json_t *running, json_t *file)
+{
+    log_json(LOG_LEVEL_WARN, "a setting changed in the config file applies "
+        "at the next start; this reload used the running value (meshcad "
+        "check judges the file as a start would)", json_pack("{s:s, s:o, "
+        "s:o}", "setting", setting, "running", running, "file", file));
+}
+
+/* A reload judges the policy against the running policy path and
+ * ceilings, check against the file's: say so when they differ, so that a
+ * policy check passed and the reload refused is explained. */
+static void
+warn_start_only(const struct config *running, const struct config *file)
+{
+    if (strcmp(running->policy_path, file->policy_path) != 0)
+        warn_changed("policy", json_string(running->policy_path),
+            json_string(file->policy_path));
+    if (running->ttl_ceiling != file->ttl_ceiling)
+        warn_changed("ttl_ceiling", json_integer(running->ttl_ceiling),
+            json_integer(file->ttl_ceiling));
+    if (running->mesh.host_ttl_ceiling != file->mesh.host_ttl_ceiling)
+        warn_changed("mesh.host_ttl_ceiling",
+            json_integer(running->mesh.host_ttl_ceiling),
+            json_integer(file->mesh.host_ttl_ceiling));
+}
+
 /* SIGHUP: re-reads the config file's ca_keys (a rotation needs no
  * restart).  A config that does not load or a key that does not load is
  * refused and the current keys keep serving.  Other settings are only read
@@ -220,6 +248,7 @@ reload_ca_keys(struct server *srv, const char *path)
         diags_clear(&d);
         goto refused;
     }
+    warn_start_only(srv->cfg, cfg);
     if (load_ca_state(srv, cfg, &cs, why, sizeof(why)) != 0)
         goto refused;
     keys = json_array();

@@ -134,3 +134,20 @@ checked mesh_good
 check_eq "mesh_good: check passes a bundle" "$rc" 0
 served mesh_good
 check_eq "mesh_good: serve starts with it" "$serve_rc" 0
+
+# SIGHUP: the policy is judged against the running ttl_ceiling, check
+# against the file's. Raising both the ceiling and a role's max_ttl passes
+# check, and the reload refuses the policy: the log now says which setting
+# waits for a restart (before, only 'exceeds the ceiling 1h').
+MESHCAD_PORT=$(free_port)
+jq --arg l "127.0.0.1:$MESHCAD_PORT" '.listen = $l' "$T_TMP/base.json" >"$T_TMP/hup.json"
+meshcad_start "$T_TMP/hup.json"
+jq '.ttl_ceiling = "2h"' "$T_TMP/hup.json" >"$T_TMP/hup.new" && mv "$T_TMP/hup.new" "$T_TMP/hup.json"
+jq '.roles[0].max_ttl = "2h"' "$T_TMP/policy.json" >"$T_TMP/policy.new" && mv "$T_TMP/policy.new" "$T_TMP/policy.json"
+checked hup
+check_eq "hup: check passes the raised ceiling and max_ttl" "$rc" 0
+refused() { grep -q "policy reload refused" "$T_TMP/meshcad.log"; }
+kill -HUP "$MESHCAD_PID"
+check "hup: the reload refuses the policy (the running ceiling is 1h)" wait_for 20 refused
+warned() { grep -q '"setting":"ttl_ceiling"' "$T_TMP/meshcad.log"; }
+check "hup: and names ttl_ceiling as waiting for the next start" wait_for 20 warned
