@@ -30,7 +30,7 @@ int cakeyfile_generate(enum cakey_kind kind, const char *path,
 int cakeyfile_load(const char *path, struct cakey **keyp) MESHCA_WUR;
 
 /* Keys being gathered into a set, for cakeyfile_load_set and
- * cakeysrc_load_set: cakeyfile_keys_init makes room for cap keys, the caller
+ * cakeysrc_load_sets: cakeyfile_keys_init makes room for cap keys, the caller
  * loads keys[n] with states[n] and counts n up, cakeyfile_keys_to_set hands
  * them to a new set, and cakeyfile_keys_clear frees what the set did not
  * take. */

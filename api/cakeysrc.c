@@ -6,6 +6,7 @@
 
 #include "cakeyfile.h"
 #include "cakeysrc.h"
+#include "meshca/key.h"
 #include "meshcad_err.h"
 #include "pkcs11.h"
 
@@ -56,43 +57,98 @@ state_of(enum ca_key_state s)
                                                                 : CAKEY_RETIRED;
 }
 
-int
-cakeysrc_load_set(const struct config *cfg, enum ca_key_use use,
-    size_t nsessions, struct cakey_set **setp, char *why, size_t whylen)
+/* Builds use's set from the loaded keys[] of its entries, taking them
+ * over (the entries taken are set NULL).  Returns 0 and *setp (NULL for
+ * no host key), or -1 with the reason in why. */
+static int
+build_set(const struct config *cfg, struct cakey **keys, enum ca_key_use use,
+    struct cakey_set **setp, char *why, size_t whylen)
 {
     struct cakeyfile_keys kl = { 0 };
-    char one[768];
     size_t i;
-    int r = -1;
+    int r;
 
     *setp = NULL;
     if (cakeyfile_keys_init(&kl, cfg->nca_keys + 1) != 0) {
         snprintf(why, whylen, "out of memory");
-        goto out;
+        return -1;
     }
     for (i = 0; i < cfg->nca_keys; i++) {
         if (cfg->ca_keys[i].use != use)
             continue;
         kl.states[kl.n] = state_of(cfg->ca_keys[i].state);
-        if (cakeysrc_load(&cfg->ca_keys[i], nsessions, &kl.keys[kl.n], one,
+        kl.keys[kl.n++] = keys[i];
+        keys[i] = NULL;
+    }
+    r = 0;
+    if ((kl.n > 0 || use == CA_KEY_USE_USER) &&
+        (r = cakeyfile_keys_to_set(&kl, setp)) != 0)
+        snprintf(why, whylen, "ca_keys%s: %s", use == CA_KEY_USE_HOST ?
+            " (\"use\": \"host\")" : "", meshcad_strerror(r));
+    cakeyfile_keys_clear(&kl);
+    return r == 0 ? 0 : -1;
+}
+
+/* No key may be named twice: not twice in a set, not in both sets (a user
+ * CA key that also signs host certificates, issue #16).  Returns 0, or -1
+ * with the two entries in why. */
+static int
+refuse_repeats(const struct config *cfg, struct cakey *const *keys,
+    char *why, size_t whylen)
+{
+    size_t i, j;
+
+    for (i = 0; i < cfg->nca_keys; i++)
+        for (j = 0; j < i; j++) {
+            if (!meshca_key_equal(cakey_public(keys[i]),
+                cakey_public(keys[j])))
+                continue;
+            if (cfg->ca_keys[i].use == cfg->ca_keys[j].use)
+                snprintf(why, whylen, "ca_keys[%zu]: the key of ca_keys[%zu] "
+                    "is listed twice: name each key once", i, j);
+            else
+                snprintf(why, whylen, "ca_keys[%zu]: the key of ca_keys[%zu] "
+                    "is configured for both \"use\": \"user\" and \"use\": "
+                    "\"host\": give hosts their own key (meshcad keygen)", i,
+                    j);
+            return -1;
+        }
+    return 0;
+}
+
+int
+cakeysrc_load_sets(const struct config *cfg, size_t nsessions,
+    struct cakey_set **userp, struct cakey_set **hostp, char *why,
+    size_t whylen)
+{
+    struct cakey **keys = NULL;
+    char one[768];
+    size_t i;
+    int r = -1;
+
+    *userp = *hostp = NULL;
+    if ((keys = calloc(cfg->nca_keys + 1, sizeof(*keys))) == NULL) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < cfg->nca_keys; i++)
+        if (cakeysrc_load(&cfg->ca_keys[i], nsessions, &keys[i], one,
             sizeof(one)) != 0) {
             snprintf(why, whylen, "ca_keys[%zu]: %s", i, one);
             goto out;
         }
-        kl.n++;
-    }
-    if (kl.n == 0 && use == CA_KEY_USE_HOST) {
-        r = 0;      /* no host CA: *setp stays NULL */
+    if (refuse_repeats(cfg, keys, why, whylen) != 0 ||
+        build_set(cfg, keys, CA_KEY_USE_USER, userp, why, whylen) != 0 ||
+        build_set(cfg, keys, CA_KEY_USE_HOST, hostp, why, whylen) != 0)
         goto out;
-    }
-    if ((r = cakeyfile_keys_to_set(&kl, setp)) != 0) {
-        snprintf(why, whylen, "ca_keys%s: %s", use == CA_KEY_USE_HOST ?
-            " (\"use\": \"host\")" : "", meshcad_strerror(r));
-        r = -1;
-        goto out;
-    }
     r = 0;
 out:
-    cakeyfile_keys_clear(&kl);
+    if (r != 0) {
+        cakey_set_free(*userp);
+        *userp = NULL;
+    }
+    for (i = 0; i < cfg->nca_keys; i++)
+        cakey_free(keys[i]);
+    free(keys);
     return r;
 }

@@ -18,12 +18,16 @@
 int cakeysrc_load(const struct ca_key_config *e, size_t nsessions,
     struct cakey **keyp, char *why, size_t whylen) MESHCA_WUR;
 
-/* Loads every entry of cfg->ca_keys of the given use (ca_keys[].use, issue
- * #16) and builds that use's set (exactly one active, no key twice).
- * Returns 0 and *setp (caller frees; NULL when no entry has that use), or
- * -1 with the entry and the reason in why (*setp NULL). */
-int cakeysrc_load_set(const struct config *cfg, enum ca_key_use use,
-    size_t nsessions, struct cakey_set **setp, char *why,
+/* Loads every entry of cfg->ca_keys and builds the two sets serve signs
+ * with: the user set and the host set (ca_keys[].use, issue #16), each with
+ * exactly one active key, no key named twice in the config (within a set
+ * or across the two).  serve, a SIGHUP reload and meshcad check all come
+ * here, so check refuses what serve would.  Token keys get nsessions
+ * sessions each.  Returns 0, *userp and *hostp (caller frees; *hostp NULL
+ * when no entry has "use": "host"), or -1 with the entry and the reason in
+ * why (both NULL). */
+int cakeysrc_load_sets(const struct config *cfg, size_t nsessions,
+    struct cakey_set **userp, struct cakey_set **hostp, char *why,
     size_t whylen) MESHCA_WUR;
 
 #endif

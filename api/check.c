@@ -22,7 +22,6 @@
 
 #include "meshca/duration.h"
 #include "meshca/jsonv.h"
-#include "meshca/key.h"
 #include "meshca/policy.h"
 #include <openssl/crypto.h>
 
@@ -30,11 +29,15 @@
 #include "cakeysrc.h"
 #include "config.h"
 #include "entry.h"
+#include "identity.h"
+#include "jwks.h"
 #include "logins.h"
 #include "logkeys.h"
 #include "meshcad.h"
 #include "meshcad_err.h"
 #include "policyfile.h"
+#include "svid.h"
+#include "tlsfiles.h"
 
 #define CHECK_DEFAULT_CEILING 3600
 
@@ -62,46 +65,6 @@ check_ca_key_file(const char *path, char *why, size_t whylen)
     return r;
 }
 
-/* A PEM file the TLS stack will read: a private key (kept from group and
- * others) or certificates.  Returns 0, or -1 with the reason in why. */
-static int
-check_pem_file(const char *path, int private_key, char *why, size_t whylen)
-{
-    struct stat st;
-    EVP_PKEY *pkey = NULL;
-    X509 *x = NULL;
-    FILE *f = NULL;
-    int r = -1;
-
-    if ((f = fopen(path, "r")) == NULL || fstat(fileno(f), &st) != 0) {
-        snprintf(why, whylen, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(why, whylen, "%s: not a regular file", path);
-        goto out;
-    }
-    if (private_key && (st.st_mode & 077) != 0) {
-        snprintf(why, whylen, "%s: %s", path,
-            meshcad_strerror(MESHCA_ERR_KEY_FILE_PERMISSIONS));
-        goto out;
-    }
-    if (private_key ? (pkey = PEM_read_PrivateKey(f, NULL, NULL,
-        (void *)"")) == NULL : (x = PEM_read_X509(f, NULL, NULL, NULL)) ==
-        NULL) {
-        snprintf(why, whylen, "%s: holds no PEM %s", path, private_key ?
-            "private key (or it is encrypted)" : "certificate");
-        goto out;
-    }
-    r = 0;
-out:
-    EVP_PKEY_free(pkey);
-    X509_free(x);
-    if (f != NULL)
-        fclose(f);
-    return r;
-}
-
 /* The ledger's MAC key and log key, as serve reads them. */
 static void
 check_ledger_keys(const struct config *cfg, struct diags *d)
@@ -124,24 +87,63 @@ check_ledger_keys(const struct config *cfg, struct diags *d)
     cakey_free(k);
 }
 
-/* A key in both the user and the host set (issue #16), which serve
- * refuses: fps[i] is ca_keys[i]'s fingerprint, or NULL when it did not
- * load. */
+/* The CA keys as serve loads them (cakeysrc_load_sets: the sets, no key
+ * twice), after a diagnostic for each entry that does not load. */
 static void
-check_key_uses(const struct config *cfg, char *const *fps, struct diags *d)
+check_ca_keys(const struct config *cfg, struct diags *d)
 {
-    size_t i, j;
+    struct cakey_set *user = NULL, *host = NULL;
+    char why[1024];
+    size_t i, bad = 0;
 
-    for (i = 0; i < cfg->nca_keys; i++)
-        for (j = 0; j < i; j++)
-            if (fps[i] != NULL && fps[j] != NULL &&
-                cfg->ca_keys[i].use != cfg->ca_keys[j].use &&
-                strcmp(fps[i], fps[j]) == 0)
-                diags_add(d, "ca_keys[%zu]: the key of ca_keys[%zu] "
-                    "cannot also be a %s key: give hosts their own key "
-                    "(meshcad keygen)", i, j,
-                    cfg->ca_keys[i].use == CA_KEY_USE_HOST ? "host" :
-                    "user");
+    for (i = 0; i < cfg->nca_keys; i++) {
+        struct cakey *k = NULL;
+
+        if (cakeysrc_load(&cfg->ca_keys[i], 1, &k, why, sizeof(why)) != 0) {
+            diags_add(d, "ca_keys[%zu].%s: %s", i, cfg->ca_keys[i].pkcs11 ?
+                "pkcs11" : "path", why);
+            bad++;
+        }
+        cakey_free(k);
+    }
+    if (bad == 0 && cakeysrc_load_sets(cfg, 1, &user, &host, why,
+        sizeof(why)) != 0)
+        diags_add(d, "%s", why);
+    cakey_set_free(user);
+    cakey_set_free(host);
+}
+
+/* Each issuer's jwks_file, read as serve reads it at start
+ * (identity_read_jwks_file): serve does not start without its keys. */
+static void
+check_jwks_files(const struct config *cfg, struct diags *d)
+{
+    struct jwks *ks = NULL;
+    char why[320];
+    size_t i;
+
+    for (i = 0; i < cfg->nissuers; i++) {
+        if (cfg->issuers[i].jwks_file == NULL)
+            continue;
+        if (identity_read_jwks_file(&cfg->issuers[i], &ks, why,
+            sizeof(why)) != 0)
+            diags_add(d, "issuers[%zu].jwks_file: %s: %s", i,
+                cfg->issuers[i].jwks_file, why);
+        jwks_unref(ks);
+        ks = NULL;
+    }
+}
+
+/* Whether d's messages from index from on already name mesh.trust_bundle. */
+static int
+names_bundle(const struct diags *d, size_t from)
+{
+    static const char key[] = "mesh.trust_bundle:";
+
+    for (; from < d->n; from++)
+        if (strncmp(d->msgs[from], key, sizeof(key) - 1) == 0)
+            return 1;
+    return 0;
 }
 
 /* Adds a diagnostic for every key or certificate file of cfg that serve
@@ -149,38 +151,25 @@ check_key_uses(const struct config *cfg, char *const *fps, struct diags *d)
 static void
 check_key_files(const struct config *cfg, struct diags *d)
 {
-    char why[1024], **fps = calloc(cfg->nca_keys + 1, sizeof(*fps));
-    size_t i;
+    struct tls_files tf;
+    X509_STORE *bundle = NULL;
+    char why[256];
+    size_t from;
 
-    for (i = 0; i < cfg->nca_keys; i++) {
-        struct cakey *k = NULL;
-
-        if (cakeysrc_load(&cfg->ca_keys[i], 1, &k, why, sizeof(why)) != 0)
-            diags_add(d, "ca_keys[%zu].%s: %s", i, cfg->ca_keys[i].pkcs11 ?
-                "pkcs11" : "path", why);
-        else if (fps != NULL &&
-            meshca_key_fingerprint(cakey_public(k), &fps[i]) != 0)
-            fps[i] = NULL;
-        cakey_free(k);
-    }
-    if (fps != NULL)
-        check_key_uses(cfg, fps, d);
-    for (i = 0; fps != NULL && i < cfg->nca_keys; i++)
-        free(fps[i]);
-    free(fps);
-    if (cfg->tls_key != NULL &&
-        check_pem_file(cfg->tls_key, 1, why, sizeof(why)) != 0)
-        diags_add(d, "tls.key: %s", why);
-    if (cfg->tls_cert != NULL &&
-        check_pem_file(cfg->tls_cert, 0, why, sizeof(why)) != 0)
-        diags_add(d, "tls.cert: %s", why);
-    if (cfg->tls_client_ca != NULL &&
-        check_pem_file(cfg->tls_client_ca, 0, why, sizeof(why)) != 0)
-        diags_add(d, "tls.client_ca: %s", why);
-    if (cfg->mesh.trust_bundle != NULL &&
-        check_pem_file(cfg->mesh.trust_bundle, 0, why, sizeof(why)) != 0)
-        diags_add(d, "mesh.trust_bundle: %s", why);
+    check_ca_keys(cfg, d);
+    from = d->n;
+    if (tls_files_load(cfg, &tf, d) == 0)
+        tls_files_clear(&tf);
+    /* serve loads the bundle a second time, as its SVID store; once is
+     * enough to say it is missing or not a regular file. */
+    if (cfg->mesh.trust_bundle != NULL && !names_bundle(d, from) &&
+        tls_files_load_bundle(
+        cfg->mesh.trust_bundle, &bundle, why, sizeof(why)) != 0)
+        diags_add(d, "mesh.trust_bundle: %s: %s", cfg->mesh.trust_bundle,
+            why);
+    svid_store_free(bundle);
     check_ledger_keys(cfg, d);
+    check_jwks_files(cfg, d);
     if (cfg->logins.host_tokens != NULL) {
         /* Issue #18: every line must read as "HOST sha256:HEX". */
         char *host = NULL;

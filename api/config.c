@@ -1,9 +1,11 @@
 /* meshcad configuration loading and validation, see config.h. */
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "meshca/jsonv.h"
@@ -37,9 +39,35 @@ static const char *const limits_keys[] = { "max_body_bytes", "threads",
 static const char *const known_algs[] = { "RS256", "ES256", "PS256", "RS384",
     "RS512", "ES384", "PS384", "PS512", NULL };
 
+int
+config_listen_addr(const char *host, uint16_t port,
+    struct sockaddr_storage *ssp, int *ipv6p)
+{
+    struct sockaddr_in *sin = (struct sockaddr_in *)ssp;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ssp;
+
+    memset(ssp, 0, sizeof(*ssp));
+    *ipv6p = 0;
+    /* The loopback rule (url_host_is_loopback) allows it in any case. */
+    if (strcasecmp(host, "localhost") == 0)
+        host = "127.0.0.1";
+    if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(port);
+    } else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(port);
+        *ipv6p = 1;
+    } else
+        return -1;
+    return 0;
+}
+
 static void
 parse_listen(struct config *c, const char *s, struct diags *d)
 {
+    struct sockaddr_storage ss;
+    int ipv6;
     const char *colon;
     char *end;
     unsigned long port;
@@ -65,6 +93,15 @@ parse_listen(struct config *c, const char *s, struct diags *d)
     port = strtoul(colon + 1, &end, 10);
     if (colon[1] == '\0' || *end != '\0' || port == 0 || port > 65535) {
         diags_add(d, "listen: \"%s\" has no valid port (1-65535)", s);
+        return;
+    }
+    if (c->listen_host != NULL &&
+        config_listen_addr(c->listen_host, (uint16_t)port, &ss, &ipv6) != 0) {
+        diags_add(d, "listen: \"%s\" is not an IP address or localhost "
+            "(meshcad binds an address; it does not resolve names)",
+            c->listen_host);
+        free(c->listen_host);
+        c->listen_host = NULL;
         return;
     }
     c->listen_port = (uint16_t)port;

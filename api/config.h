@@ -16,6 +16,8 @@
 #include "meshca/err.h"
 #include "notify_config.h"
 
+struct sockaddr_storage;
+
 enum ca_key_state {
     CA_KEY_ACTIVE = 0,
     CA_KEY_NEXT = 1,
@@ -127,6 +129,14 @@ struct config {
  * (free with config_free).  On failure returns MESHCA_ERR_INVALID_FORMAT (or
  * MESHCA_ERR_ALLOC), adds every problem to d and leaves *cfgp NULL. */
 int config_load(const char *path, struct config **cfgp, struct diags *d) MESHCA_WUR;
+
+/* The socket address serve binds for listen's host and port: an IPv4 or
+ * IPv6 literal, or "localhost" (any case) for 127.0.0.1; never a name to
+ * resolve.  config_load refuses any other listen with this, so meshcad
+ * check refuses what serve could not bind.  Returns 0 with *ssp (and
+ * *ipv6p 1 for IPv6), or -1. */
+int config_listen_addr(const char *host, uint16_t port,
+    struct sockaddr_storage *ssp, int *ipv6p) MESHCA_WUR;
 
 /* 0 when cfg has a ledger section; otherwise prints what is missing for
  * cmd and returns -1. */

@@ -34,14 +34,11 @@
 #include "meshcad_err.h"
 #include "query.h"
 #include "revoke.h"
-#include "secretfile.h"
+#include "tlsfiles.h"
 #include "server.h"
 #include "threads.h"
 #include "usage.h"
 #include "who.h"
-
-/* Largest TLS key PEM read (exclusive); an RSA-8192 key is under 7 kB. */
-#define TLS_KEY_PEM_MAX (64 * 1024)
 
 enum req_state {
     REQ_READING = 0, /* receiving the body */
@@ -527,102 +524,26 @@ mhd_log(void *cls, const char *fmt, va_list ap)
     log_json(LOG_LEVEL_WARN, "libmicrohttpd", json_pack("{s:s}", "detail", msg));
 }
 
-static char *
-read_pem(const char *path)
-{
-    FILE *f;
-    char *d = NULL;
-    long sz;
-
-    if ((f = fopen(path, "rb")) == NULL)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) > 0 && sz < 1 << 20 &&
-        fseek(f, 0, SEEK_SET) == 0 && (d = calloc(1, (size_t)sz + 1)) != NULL &&
-        fread(d, 1, (size_t)sz, f) != (size_t)sz) {
-        free(d);
-        d = NULL;
-    }
-    fclose(f);
-    return d;
-}
-
-/* The TLS private key, read as the secret it is (secretfile.h: a regular
- * file group and others cannot read, as meshcad check demands).  Returns
- * the NUL-terminated PEM, or NULL with the reason logged. */
-static char *
-read_tls_key(const char *path)
-{
-    char why[128], *pem;
-    size_t len = 0;
-
-    if ((pem = malloc(TLS_KEY_PEM_MAX)) == NULL)
-        return NULL;
-    if (secretfile_read(path, (uint8_t *)pem, TLS_KEY_PEM_MAX, &len, why,
-        sizeof(why)) != 0) {
-        log_msg(LOG_LEVEL_ERROR, "tls.key %s: %s", path, why);
-        OPENSSL_cleanse(pem, TLS_KEY_PEM_MAX);
-        free(pem);
-        return NULL;
-    }
-    pem[len] = '\0';
-    return pem;
-}
-
-/* The CA certificates a TLS client may present: tls.client_ca and the mesh
- * trust bundle (X.509-SVIDs), concatenated.  Asking for a client
- * certificate does not require one: tls.client_ca is enforced by
- * client_cert_ok, SVIDs by svid.c where a workload identity is needed. */
-static char *
-read_trust(const struct config *cfg)
-{
-    char *a = NULL, *b = NULL, *both = NULL;
-
-    if (cfg->tls_client_ca != NULL && (a = read_pem(cfg->tls_client_ca)) ==
-        NULL)
-        return NULL;
-    if (cfg->mesh.trust_bundle == NULL)
-        return a;
-    if ((b = read_pem(cfg->mesh.trust_bundle)) == NULL || a == NULL) {
-        free(a);
-        return b;
-    }
-    if (asprintf(&both, "%s\n%s", a, b) < 0)
-        both = NULL;
-    free(a);
-    free(b);
-    return both;
-}
-
 int
 server_start(struct server *srv)
 {
     const struct config *cfg = srv->cfg;
     struct sockaddr_storage ss;
-    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
         MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     struct MHD_OptionItem opts[16];
     size_t no = 0, nworkers;
-    const char *host = cfg->listen_host;
-    int r;
+    int r, ipv6 = 0;
 
-    memset(&ss, 0, sizeof(ss));
-    /* The config allowed it by url_host_is_loopback (any case). */
-    if (strcasecmp(host, "localhost") == 0)
-        host = "127.0.0.1";
-    if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons(cfg->listen_port);
-    } else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons(cfg->listen_port);
-        flags |= MHD_USE_IPv6;
-    } else {
+    /* config_load accepted listen by this same function. */
+    if (config_listen_addr(cfg->listen_host, cfg->listen_port, &ss,
+        &ipv6) != 0) {
         log_msg(LOG_LEVEL_ERROR, "listen: \"%s\" is not an IP address",
             cfg->listen_host);
         return MESHCA_ERR_INVALID_ARGUMENT;
     }
+    if (ipv6)
+        flags |= MHD_USE_IPv6;
 
     /* Workers wait on the ledger; the ledger batches what they wait on. */
     nworkers = cfg->limits.threads * 16;
@@ -651,31 +572,35 @@ server_start(struct server *srv)
     opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_LISTENING_ADDRESS_REUSE,
         1, NULL };
     if (cfg->tls_cert != NULL) {
+        struct tls_files tf;
+        struct diags d = { 0 };
+        size_t i;
+
         flags |= MHD_USE_TLS;
-        if ((srv->tls_cert_pem = read_pem(cfg->tls_cert)) == NULL) {
-            log_msg(LOG_LEVEL_ERROR, "cannot read tls.cert %s",
-                cfg->tls_cert);
+        /* Read and judged as meshcad check judges them (tlsfiles.h). */
+        if (tls_files_load(cfg, &tf, &d) != 0) {
+            for (i = 0; i < d.n; i++)
+                log_msg(LOG_LEVEL_ERROR, "%s", d.msgs[i]);
+            diags_clear(&d);
             return MESHCA_ERR_SYSTEM;
         }
-        if ((srv->tls_key_pem = read_tls_key(cfg->tls_key)) == NULL)
-            return MESHCA_ERR_SYSTEM;
+        srv->tls_cert_pem = tf.cert;
+        srv->tls_key_pem = tf.key;
+        srv->tls_ca_pem = tf.trust;
         opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
             srv->tls_cert_pem };
         opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
             srv->tls_key_pem };
         opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
             (void *)"SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" };
-        if (cfg->tls_client_ca != NULL || cfg->mesh.trust_bundle != NULL) {
-            if ((srv->tls_ca_pem = read_trust(cfg)) == NULL) {
-                log_msg(LOG_LEVEL_ERROR, "cannot read tls.client_ca %s or "
-                    "mesh.trust_bundle %s", cfg->tls_client_ca ?
-                    cfg->tls_client_ca : "-", cfg->mesh.trust_bundle ?
-                    cfg->mesh.trust_bundle : "-");
-                return MESHCA_ERR_SYSTEM;
-            }
+        /* The CAs a TLS client may present: tls.client_ca and the mesh
+         * trust bundle (X.509-SVIDs).  Asking for a client certificate
+         * does not require one: tls.client_ca is enforced by
+         * client_cert_ok, SVIDs by svid.c where a workload identity is
+         * needed. */
+        if (srv->tls_ca_pem != NULL)
             opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST,
                 0, srv->tls_ca_pem };
-        }
     }
     opts[no++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 

@@ -1,5 +1,6 @@
 /* OpenID Connect ID-token verification.  See identity.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -7,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <cjose/cjose.h>
 #include <curl/curl.h>
@@ -314,42 +317,63 @@ refresher_main(void *arg)
     return NULL;
 }
 
-static int
-load_file(struct issuer *is)
+int
+identity_read_jwks_file(const struct issuer_config *icfg, struct jwks **setp,
+    char *why, size_t whylen)
 {
+    struct stat st;
     FILE *f = NULL;
-    char *data = NULL, why[320];
+    char *data = NULL;
     size_t len = 0;
-    int r = MESHCA_ERR_JWKS_INVALID;
+    int fd, r = MESHCA_ERR_JWKS_INVALID;
 
-    if ((f = fopen(is->cfg->jwks_file, "rb")) == NULL) {
-        snprintf(why, sizeof(why), "cannot open: %s", strerror(errno));
+    *setp = NULL;
+    /* O_NONBLOCK: a FIFO named here must not make check or serve wait. */
+    if ((fd = open(icfg->jwks_file, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+        (f = fdopen(fd, "rb")) == NULL || fstat(fd, &st) != 0) {
+        snprintf(why, whylen, "cannot open: %s", strerror(errno));
+        if (f == NULL && fd >= 0)
+            close(fd);
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, whylen, "not a regular file");
         goto out;
     }
     if ((data = malloc(JWKS_FETCH_MAX_BYTES + 1)) == NULL) {
         r = MESHCA_ERR_ALLOC;
-        snprintf(why, sizeof(why), "out of memory");
+        snprintf(why, whylen, "out of memory");
         goto out;
     }
     len = fread(data, 1, JWKS_FETCH_MAX_BYTES + 1, f);
     if (ferror(f) || len > JWKS_FETCH_MAX_BYTES) {
-        snprintf(why, sizeof(why), "unreadable or larger than 512 KiB");
+        snprintf(why, whylen, "unreadable or larger than 512 KiB");
         goto out;
     }
-    if ((r = jwks_parse(is->cfg->issuer, data, len, &is->keys, why,
-        sizeof(why))) != 0)
-        goto out;
-    is->keys_at = (int64_t)time(NULL);
-    atomic_fetch_add(&is->refreshes, 1);
+    r = jwks_parse(icfg->issuer, data, len, setp, why, whylen);
 out:
-    if (r != 0)
-        log_json(LOG_LEVEL_ERROR, "cannot use the issuer's jwks_file",
-            json_pack("{s:s, s:s, s:s}", "issuer", is->cfg->issuer, "path",
-                is->cfg->jwks_file, "error", why));
     if (f != NULL)
         fclose(f);
     free(data);
     return r;
+}
+
+static int
+load_file(struct issuer *is)
+{
+    char why[320];
+    int r;
+
+    if ((r = identity_read_jwks_file(is->cfg, &is->keys, why,
+        sizeof(why))) != 0) {
+        log_json(LOG_LEVEL_ERROR, "cannot use the issuer's jwks_file",
+            json_pack("{s:s, s:s, s:s}", "issuer", is->cfg->issuer, "path",
+                is->cfg->jwks_file, "error", why));
+        return r;
+    }
+    is->keys_at = (int64_t)time(NULL);
+    atomic_fetch_add(&is->refreshes, 1);
+    return 0;
 }
 
 int

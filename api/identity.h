@@ -70,6 +70,19 @@ struct identity;
  */
 int identity_new(const struct config *cfg, struct identity **idp) MESHCA_WUR;
 
+/*
+ * Reads and parses an issuer's jwks_file, the way identity_new does at
+ * start and meshcad check does: a regular file (opened without waiting,
+ * so a FIFO is refused, not waited on) of at most JWKS_FETCH_MAX_BYTES
+ * that jwks_parse accepts for icfg->issuer.  Returns 0 and *setp (release
+ * with jwks_unref), or a negative MESHCA_ERR_* (MESHCA_ERR_JWKS_INVALID
+ * for an unreadable or unusable file) with the reason in why; *setp stays
+ * NULL.
+ */
+struct jwks;
+int identity_read_jwks_file(const struct issuer_config *icfg,
+    struct jwks **setp, char *why, size_t whylen) MESHCA_WUR;
+
 /* Stops the refresher and frees id.  Accepts NULL. */
 void identity_free(struct identity *id);
 

@@ -38,6 +38,7 @@
 #include "notify_sweep.h"
 #include "server.h"
 #include "svid.h"
+#include "tlsfiles.h"
 #include "webhooks.h"
 
 static int
@@ -141,60 +142,38 @@ load_policy(struct server *srv, int initial)
 static char *build_config_body(const struct server *srv,
     const struct cakey_set *set);
 
-/* The host CA (issue #16): cfg's ca_keys with "use": "host" (files or
- * tokens, like the user keys) join cs, so that a reload swaps both sets
- * together.  No host key is fine (no host CA); a key in both sets is not.
- * Returns 0, or -1 with what to fix in why. */
-static int
-load_host_cas(const struct server *srv, const struct config *cfg,
-    struct castate *cs, char *why, size_t whylen)
-{
-    struct cakey_set *host = NULL;
-    int r;
-
-    if (cakeysrc_load_set(cfg, CA_KEY_USE_HOST,
-        (size_t)srv->cfg->limits.threads, &host, why, whylen) != 0)
-        return -1;
-    if (host == NULL)
-        return 0;
-    if ((r = castate_set_host(cs, host)) != 0) {
-        snprintf(why, whylen, "%s", r == MESHCA_ERR_CAKEY_DUPLICATE ?
-            "a CA key is configured for both \"use\": \"user\" and "
-            "\"use\": \"host\"; give hosts their own key (meshcad keygen)"
-            : "out of memory");
-        cakey_set_free(host);
-        return -1;
-    }
-    return 0;
-}
-
-/* Loads cfg's ca_keys into a new CA state (files and PKCS#11 tokens, one
- * token session per HTTP thread).  Returns 0 and *csp, or -1 with what to
- * fix in why. */
+/* Loads cfg's ca_keys into a new CA state: the user set and the host set
+ * (issue #16; files and PKCS#11 tokens, one token session per HTTP
+ * thread), as meshcad check loads them (cakeysrc_load_sets), so a reload
+ * swaps both sets together.  Returns 0 and *csp, or -1 with what to fix in
+ * why. */
 static int
 load_ca_state(const struct server *srv, const struct config *cfg,
     struct castate **csp, char *why, size_t whylen)
 {
-    struct cakey_set *set = NULL;
+    struct cakey_set *set = NULL, *host = NULL;
     char *body = NULL;
 
     *csp = NULL;
-    if (cakeysrc_load_set(cfg, CA_KEY_USE_USER,
-        (size_t)srv->cfg->limits.threads, &set, why, whylen) != 0)
+    if (cakeysrc_load_sets(cfg, (size_t)srv->cfg->limits.threads, &set,
+        &host, why, whylen) != 0)
         return -1;
     if ((body = build_config_body(srv, set)) == NULL ||
         castate_new(set, body, csp) != 0) {
-        snprintf(why, whylen, "out of memory");
         free(body);
-        cakey_set_free(set);
-        return -1;
+        goto fail;
     }
-    if (load_host_cas(srv, cfg, *csp, why, whylen) != 0) {
-        castate_unref(*csp);
-        *csp = NULL;
-        return -1;
-    }
+    set = NULL;
+    if (host != NULL && castate_set_host(*csp, host) != 0)
+        goto fail;
     return 0;
+fail:
+    snprintf(why, whylen, "out of memory");
+    castate_unref(*csp);
+    *csp = NULL;
+    cakey_set_free(set);
+    cakey_set_free(host);
+    return -1;
 }
 
 /* Appends set's keys (fingerprint, state; "use": "host" for host keys) to
@@ -221,6 +200,34 @@ log_keys(json_t *keys, const struct cakey_set *set, int host)
     }
 }
 
+/* One setting read only at start that the file now gives otherwise. */
+static void
+warn_changed(const char *setting, json_t *running, json_t *file)
+{
+    log_json(LOG_LEVEL_WARN, "a setting changed in the config file applies "
+        "at the next start; this reload used the running value (meshcad "
+        "check judges the file as a start would)", json_pack("{s:s, s:o, "
+        "s:o}", "setting", setting, "running", running, "file", file));
+}
+
+/* A reload judges the policy against the running policy path and
+ * ceilings, check against the file's: say so when they differ, so that a
+ * policy check passed and the reload refused is explained. */
+static void
+warn_start_only(const struct config *running, const struct config *file)
+{
+    if (strcmp(running->policy_path, file->policy_path) != 0)
+        warn_changed("policy", json_string(running->policy_path),
+            json_string(file->policy_path));
+    if (running->ttl_ceiling != file->ttl_ceiling)
+        warn_changed("ttl_ceiling", json_integer(running->ttl_ceiling),
+            json_integer(file->ttl_ceiling));
+    if (running->mesh.host_ttl_ceiling != file->mesh.host_ttl_ceiling)
+        warn_changed("mesh.host_ttl_ceiling",
+            json_integer(running->mesh.host_ttl_ceiling),
+            json_integer(file->mesh.host_ttl_ceiling));
+}
+
 /* SIGHUP: re-reads the config file's ca_keys (a rotation needs no
  * restart).  A config that does not load or a key that does not load is
  * refused and the current keys keep serving.  Other settings are only read
@@ -241,6 +248,7 @@ reload_ca_keys(struct server *srv, const char *path)
         diags_clear(&d);
         goto refused;
     }
+    warn_start_only(srv->cfg, cfg);
     if (load_ca_state(srv, cfg, &cs, why, sizeof(why)) != 0)
         goto refused;
     keys = json_array();
@@ -261,16 +269,17 @@ refused:
 }
 
 /* The mesh trust bundle (issue #16), read at start (the host CA keys are
- * in the CA state: load_host_cas). */
+ * in the CA state: load_ca_state). */
 static int
 load_mesh(struct server *srv)
 {
     const struct config *cfg = srv->cfg;
+    char why[256];
 
-    if (cfg->mesh.trust_bundle != NULL &&
-        svid_store_load(cfg->mesh.trust_bundle, &srv->mesh_store) != 0) {
-        fprintf(stderr, "meshcad: cannot read mesh.trust_bundle %s: no PEM "
-            "certificate in it\n", cfg->mesh.trust_bundle);
+    if (cfg->mesh.trust_bundle != NULL && tls_files_load_bundle(
+        cfg->mesh.trust_bundle, &srv->mesh_store, why, sizeof(why)) != 0) {
+        fprintf(stderr, "meshcad: cannot read mesh.trust_bundle %s: %s\n",
+            cfg->mesh.trust_bundle, why);
         return MESHCA_ERR_INVALID_FORMAT;
     }
     return 0;

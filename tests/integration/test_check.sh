@@ -106,13 +106,22 @@ keys_config tls.json '[{"path": "good.pem", "state": "active"}]' \
     '{"listen": "0.0.0.0:8443", "tls": {"cert": "no-cert.pem", "key": "open.pem"}}'
 run_check "$K" --config tls.json
 check_eq "broken TLS files: exit 1" "$rc" 1
-check_match "the TLS key's permissions are named" "$out" 'tls.json: tls.key: [^ ]*open.pem: private key file is readable by group or others'
+check_match "the TLS key's permissions are named" "$out" 'tls.json: tls.key: [^ ]*open.pem: group or others can read it \(mode 0644\): chmod 600'
 check_match "the missing TLS certificate is named" "$out" 'tls.json: tls.cert: [^ ]*no-cert.pem: No such file or directory'
 # serve names the key too, instead of "system error (see errno)".
 out=$("$MESHCAD_BIN" serve --config "$K/missing.json" 2>&1); rc=$?
 check_fails "serve with a missing CA key fails" test "$rc" = 0
 check_match "serve names the key file and the reason" "$out" 'ca_keys\[1\]: [^ ]*nope.pem: No such file or directory'
 check_fails "serve no longer says only 'see errno'" grep -q 'see errno' <<<"$out"
+# A CA key named twice, in one set or in both (check let a key listed twice
+# in the user set pass; serve refused it): check and serve load the sets
+# through one function and give the same reason.
+for f in key_twice both_uses; do
+    out=$(cd "$D/config" && "$MESHCAD_BIN" serve --config "$f.json" 2>&1); rc=$?
+    check_fails "serve refuses $f.json as check does" test "$rc" = 0
+    check "serve gives check's reason for $f.json" grep -qF \
+        "$(sed "s/^$f.json: //" "$D/config/$f.expected")" <<<"$out"
+done
 
 # Usage errors exit 2 and print the usage on stderr.
 for args in "" "--policy" "--config a.json --policy b.json" "--bogus x" \

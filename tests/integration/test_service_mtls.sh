@@ -51,5 +51,5 @@ rc=$?
 check "meshcad serve refuses a TLS key group or others can read (exit $rc)" \
     test "$rc" -ne 0 -a "$rc" -ne 124
 check_match "and names the key and the fix" "$out" \
-    'tls.key [^ ]*server.key: group or others can read it \(mode 0644\): chmod 600'
+    'tls.key: [^ ]*server.key: group or others can read it \(mode 0644\): chmod 600'
 chmod 600 "$T_TMP/server.key"
