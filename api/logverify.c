@@ -297,6 +297,18 @@ walk_log(struct vstate *v)
     return 0;
 }
 
+/* The rows of a query, or NULL (cleared) when it failed. */
+static PGresult *
+query_rows(PGconn *c, const char *sql)
+{
+    PGresult *res = PQexec(c, sql);
+
+    if (PQresultStatus(res) == PGRES_TUPLES_OK)
+        return res;
+    PQclear(res);
+    return NULL;
+}
+
 /* Rows no log entry and no quarantine accounts for, then quarantined rows. */
 static int
 check_rows(struct vstate *v)
@@ -316,28 +328,71 @@ check_rows(struct vstate *v)
         " AND NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.seq = u.seq)"
         " AND NOT EXISTS (SELECT 1 FROM log_quarantine q WHERE q.seq = u.seq)"
         " ORDER BY u.seq LIMIT 1";
-    PGresult *res = PQexec(v->c, strays);
+    PGresult *res = query_rows(v->c, strays);
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        PQclear(res);
+    if (res == NULL)
         return -1;
-    }
     if (PQntuples(res) == 1)
         fail(v, 0, "record %s (%s) is in no log entry: it was inserted "
             "behind the log's back", PQgetvalue(res, 0, 0),
             PQgetvalue(res, 0, 1));
     PQclear(res);
-    res = PQexec(v->c, "SELECT seq, tbl, reason, (SELECT count(*) FROM "
+    res = query_rows(v->c, "SELECT seq, tbl, reason, (SELECT count(*) FROM "
         "log_quarantine) FROM log_quarantine ORDER BY seq LIMIT 1");
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        PQclear(res);
+    if (res == NULL)
         return -1;
-    }
     if (PQntuples(res) == 1) {
         v->res->quarantined = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
         fail(v, 0, "record %s in %s is quarantined (%s); %s row(s) in all",
             PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
             PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+    }
+    PQclear(res);
+    return 0;
+}
+
+/*
+ * The login columns the database derives at insert time (login_known(),
+ * migration 0007) from the certificates before the login: issued_serial
+ * (this CA issued that serial under that CA key) and ca_known (it issued
+ * anything under that key).  They are in no entry, so no MAC covers them,
+ * yet the usage report and the anomaly rules (unknown_serial, unknown_ca)
+ * read them: each is recomputed here from the certificates written before
+ * the login (a lower seq) and must be what is stored.
+ */
+static int
+check_logins_derived(struct vstate *v)
+{
+    static const char sql[] =
+        "SELECT x.seq, 'login of ' || x.account || '@' || x.host, "
+        " CASE WHEN x.issued_serial IS DISTINCT FROM d.issued "
+        " THEN 'issued_serial' ELSE 'ca_known' END, "
+        " coalesce(x.issued_serial::text, 'null'), "
+        " coalesce(x.ca_known::text, 'null'), "
+        " coalesce(d.issued::text, 'null'), d.known::text "
+        "FROM logins x CROSS JOIN LATERAL (SELECT "
+        " (SELECT c.serial FROM certificates c WHERE c.seq < x.seq "
+        "  AND x.serial ~ '^[0-9]{1,19}$' "
+        "  AND x.serial::numeric <= 9223372036854775807 "
+        "  AND c.serial = x.serial::bigint "
+        "  AND c.ca_fingerprint IS NOT DISTINCT FROM x.ca_fingerprint) AS issued, "
+        " x.ca_fingerprint IS NOT NULL AND EXISTS (SELECT 1 FROM certificates "
+        "  c WHERE c.seq < x.seq AND c.ca_fingerprint = x.ca_fingerprint) "
+        "  AS known) d "
+        "WHERE x.issued_serial IS DISTINCT FROM d.issued "
+        " OR x.ca_known IS DISTINCT FROM d.known ORDER BY x.seq LIMIT 1";
+    PGresult *res = query_rows(v->c, sql);
+
+    if (res == NULL)
+        return -1;
+    if (PQntuples(res) == 1) {
+        int serial = strcmp(PQgetvalue(res, 0, 2), "issued_serial") == 0;
+
+        fail(v, 0, "record %s (%s): its %s is %s, but the certificates "
+            "written before it make it %s: it was changed after it was "
+            "written", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+            PQgetvalue(res, 0, 2), PQgetvalue(res, 0, serial ? 3 : 4),
+            PQgetvalue(res, 0, serial ? 5 : 6));
     }
     PQclear(res);
     return 0;
@@ -398,7 +453,8 @@ ledger_verify(const struct config *cfg, struct ledger_verify_result *res)
         "SET LOCAL timezone = 'UTC'");
     PQclear(pr);
     if (load_checkpoints(&v) != 0 || walk_log(&v) != 0 ||
-        (res->intact && check_rows(&v) != 0)) {
+        (res->intact && check_rows(&v) != 0) ||
+        (res->intact && check_logins_derived(&v) != 0)) {
         if (res->message[0] == '\0')
             snprintf(res->message, sizeof(res->message), "cannot read the "
                 "ledger: %s", PQerrorMessage(v.c));

@@ -150,6 +150,27 @@ in_log() { [ "$(q 'SELECT count(*) FROM log_leaves l JOIN logins x ON x.seq = l.
 check "the integrator took the logins in" wait_for 20 in_log
 out=$("$MESHCAD_BIN" ledger verify --config "$D/meshcad.json" 2>&1); rc=$?
 check_eq "meshcad ledger verify passes with login entries" "$rc" 0
+# issued_serial and ca_known are set by the database, not by the entry, yet
+# the anomaly rules read them: a superuser who flips them hides a login
+# under a rogue CA from the report.  Verify recomputes them.
+tamper_login() {  # tamper_login SET-CLAUSE
+    q "ALTER TABLE logins DISABLE TRIGGER logins_append_only;
+       UPDATE logins SET $1 WHERE line_id = 'rogue-1';
+       ALTER TABLE logins ENABLE TRIGGER logins_append_only" >>"$T_LOG" 2>&1
+}
+tamper_login "ca_known = true"
+out=$("$MESHCAD_BIN" ledger verify --config "$D/meshcad.json" 2>&1); rc=$?
+echo "$out" >>"$T_LOG"
+check_eq "ledger verify fails after a rogue login's ca_known was set" "$rc" 1
+check_match "naming the login and the column" "$out" \
+    "login of app@web-2\): its ca_known is true, but the certificates written before it make it false"
+tamper_login "ca_known = false, issued_serial = $(cat "$D/bob.serial")"
+out=$("$MESHCAD_BIN" ledger verify --config "$D/meshcad.json" 2>&1); rc=$?
+echo "$out" >>"$T_LOG"
+check_eq "ledger verify fails after a rogue login was given an issued serial" "$rc" 1
+check_match "naming issued_serial" "$out" "login of app@web-2\): its issued_serial is $(cat "$D/bob.serial"), but .* make it null"
+tamper_login "issued_serial = NULL"
+check "restored: ledger verify passes" "$MESHCAD_BIN" ledger verify --config "$D/meshcad.json"
 # What meshcad serves (checkpoint, tiles, entry bundles holding logins) is
 # checked by the independent Go verifier once a checkpoint covers them all.
 signed_all() {
