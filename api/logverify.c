@@ -309,20 +309,49 @@ query_rows(PGconn *c, const char *sql)
     return NULL;
 }
 
+/* Every ledger row: its seq, writer's xid, entry and a name for messages. */
+#define LEDGER_ROWS \
+    " SELECT seq, xid, entry, 'certificate serial ' || serial AS what FROM certificates" \
+    " UNION ALL SELECT seq, xid, entry, 'denial for ' || coalesce(subject, '?') FROM denials" \
+    " UNION ALL SELECT seq, xid, entry, 'policy version ' || left(version, 12) FROM policy_versions" \
+    " UNION ALL SELECT seq, xid, entry, 'revocation of ' || kind || ' ' || value FROM revocations" \
+    " UNION ALL SELECT seq, xid, entry, 'host certificate serial ' || serial FROM host_certificates" \
+    " UNION ALL SELECT seq, xid, entry, 'access request ' || id FROM access_requests" \
+    " UNION ALL SELECT seq, xid, entry, decision || ' of access request ' || access_request FROM access_decisions" \
+    " UNION ALL SELECT seq, xid, entry, 'login of ' || account || '@' || host FROM logins"
+
+/*
+ * Two rows with one entry: the MAC binds an entry, not the row holding it,
+ * so a copy of a genuine record (a second denial or revocation, tables with
+ * no unique column) would be taken into the log as a record of its own.
+ * Every entry is unique when written (its created_at and request id).
+ */
+static int
+check_copies(struct vstate *v)
+{
+    static const char sql[] =
+        "SELECT min(u.seq), max(u.seq), min(u.what), count(*) FROM ("
+        LEDGER_ROWS ") u WHERE u.entry IS NOT NULL GROUP BY u.entry "
+        "HAVING count(*) > 1 ORDER BY 2 LIMIT 1";
+    PGresult *res = query_rows(v->c, sql);
+
+    if (res == NULL)
+        return -1;
+    if (PQntuples(res) == 1)
+        fail(v, 0, "record %s (%s) holds the entry of record %s (%s row(s) "
+            "in all): a copy of a genuine record was inserted behind the "
+            "log's back", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+            PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 3));
+    PQclear(res);
+    return 0;
+}
+
 /* Rows no log entry and no quarantine accounts for, then quarantined rows. */
 static int
 check_rows(struct vstate *v)
 {
     static const char strays[] =
-        "SELECT u.seq, u.what FROM ("
-        " SELECT seq, xid, 'certificate serial ' || serial AS what FROM certificates"
-        " UNION ALL SELECT seq, xid, 'denial for ' || coalesce(subject, '?') FROM denials"
-        " UNION ALL SELECT seq, xid, 'policy version ' || left(version, 12) FROM policy_versions"
-        " UNION ALL SELECT seq, xid, 'revocation of ' || kind || ' ' || value FROM revocations"
-        " UNION ALL SELECT seq, xid, 'host certificate serial ' || serial FROM host_certificates"
-        " UNION ALL SELECT seq, xid, 'access request ' || id FROM access_requests"
-        " UNION ALL SELECT seq, xid, decision || ' of access request ' || access_request FROM access_decisions"
-        " UNION ALL SELECT seq, xid, 'login of ' || account || '@' || host FROM logins"
+        "SELECT u.seq, u.what FROM (" LEDGER_ROWS
         ") u, log_state s WHERE ((u.xid IS NOT NULL AND (u.xid, u.seq) <= (s.xid, s.seq))"
         "  OR (u.xid IS NULL AND s.legacy_done))"
         " AND NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.seq = u.seq)"
@@ -454,7 +483,8 @@ ledger_verify(const struct config *cfg, struct ledger_verify_result *res)
     PQclear(pr);
     if (load_checkpoints(&v) != 0 || walk_log(&v) != 0 ||
         (res->intact && check_rows(&v) != 0) ||
-        (res->intact && check_logins_derived(&v) != 0)) {
+        (res->intact && check_logins_derived(&v) != 0) ||
+        (res->intact && check_copies(&v) != 0)) {
         if (res->message[0] == '\0')
             snprintf(res->message, sizeof(res->message), "cannot read the "
                 "ledger: %s", PQerrorMessage(v.c));

@@ -338,6 +338,24 @@ check_eq "and refuses a token written in place of its hash (exit 1)" "$rc" 1
 check_match "naming the line" "$out" 'logins.host_tokens: .*bad-tokens line 1: not "HOST sha256:HEX"'
 check_fails "the token itself is not printed" grep -qF "$(cat "$D/web-1.token")" <<<"$out"
 
+# A copy of a genuine record (erin's revocation, entry and MAC included)
+# inserted by a superuser: the MAC binds the entry, not the row, so the
+# integrator takes the copy in as a record of its own; verify names it.
+q "INSERT INTO revocations (kind, value, issuer, reason, revoked_by, block_until,
+     request_id, created_at, entry, mac)
+   SELECT kind, value, issuer, reason, revoked_by, block_until, request_id, created_at,
+     entry, mac FROM revocations WHERE kind = 'serial' AND value = '$(cat "$D/erin.serial")'" >>"$T_LOG" 2>&1
+copy_in_log() {
+    [ "$(q "SELECT count(*) FROM log_leaves l JOIN revocations r USING (seq)
+            WHERE r.value = '$(cat "$D/erin.serial")'")" = 2 ]
+}
+check "the integrator takes the copy in" wait_for 20 copy_in_log
+out=$("$MESHCAD_BIN" ledger verify --config "$D/meshcad.json" 2>&1); rc=$?
+echo "$out" >>"$T_LOG"
+check_eq "ledger verify fails on a copied record" "$rc" 1
+check_match "naming the copy and the original" "$out" \
+    "record [0-9]+ \(revocation of serial $(cat "$D/erin.serial")\) holds the entry of record [0-9]+ \(2 row\(s\) in all\)"
+
 # A login row changed behind meshcad's back (triggers disabled by a superuser)
 # no longer matches its log entry: ledger verify names it.
 q "ALTER TABLE logins DISABLE TRIGGER logins_append_only;
