@@ -246,7 +246,9 @@ query_u64(struct request *req, const char *name, uint64_t *vp)
     return param_parse_u64(v, INT64_MAX, vp) == 0 ? 1 : -1;
 }
 
-/* The inclusion proof of certificate serial in the latest checkpoint. */
+/* The inclusion proof of certificate serial in the latest checkpoint: a
+ * user certificate's, else a host certificate's (their serials are drawn
+ * alike, each unique in its own table). */
 static json_t *
 prove_serial(PGconn *c, uint64_t serial, char *why, size_t whylen)
 {
@@ -259,9 +261,10 @@ prove_serial(PGconn *c, uint64_t serial, char *why, size_t whylen)
     json_t *o = NULL;
 
     snprintf(s, sizeof(s), "%llu", (unsigned long long)serial);
-    res = PQexecParams(c, "SELECT l.idx FROM certificates c JOIN log_leaves l "
-        "ON l.seq = c.seq WHERE c.serial = $1::bigint", 1, NULL, p, NULL,
-        NULL, 0);
+    res = PQexecParams(c, "SELECT l.idx FROM (SELECT seq, 0 AS k FROM "
+        "certificates WHERE serial = $1::bigint UNION ALL SELECT seq, 1 FROM "
+        "host_certificates WHERE serial = $1::bigint) c JOIN log_leaves l "
+        "ON l.seq = c.seq ORDER BY c.k LIMIT 1", 1, NULL, p, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
         snprintf(why, whylen, "certificate serial %s is not in the log "
             "(not issued, or not integrated yet: retry in a second)", s);

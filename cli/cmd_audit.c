@@ -143,7 +143,19 @@ prove_extends(const struct cli_conn *c, const struct ckpt *a,
     return 0;
 }
 
-/* Proves certificate serial is in the log that cur attests. */
+/* 1 when entry e is the user or host certificate of that serial. */
+static int
+is_certificate_entry(const json_t *e, const char *serial)
+{
+    const char *s = json_string_value(json_object_get(e, "serial"));
+    const char *t = json_string_value(json_object_get(e, "type"));
+
+    return s != NULL && t != NULL && strcmp(s, serial) == 0 &&
+        (strcmp(t, "certificate") == 0 || strcmp(t, "host_certificate") == 0);
+}
+
+/* Proves certificate serial (a user or host certificate) is in the log that
+ * cur attests. */
 static int
 prove_serial(const struct cli_conn *c, const char *vkey, const char *serial,
     const struct ckpt *cur, int *unreachable, char *why, size_t whylen)
@@ -178,10 +190,7 @@ prove_serial(const struct cli_conn *c, const char *vkey, const char *serial,
         goto out;
     }
     e = json_loadb((const char *)entry, elen, 0, NULL);
-    if (e == NULL || json_string_value(json_object_get(e, "serial")) == NULL ||
-        strcmp(json_string_value(json_object_get(e, "serial")), serial) != 0 ||
-        strcmp(json_string_value(json_object_get(e, "type")) ?: "",
-            "certificate") != 0) {
+    if (e == NULL || !is_certificate_entry(e, serial)) {
         snprintf(why, whylen, "certificate %s: the proven entry is not that "
             "certificate's", serial);
         goto out;

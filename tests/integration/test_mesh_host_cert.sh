@@ -135,6 +135,18 @@ out=$(SSL_CERT_FILE="$T_TMP/tls-ca.pem" "$BUILD/tests/tools/tlogcheck" verify --
     --serial "$userserial" 2>&1 </dev/null); rc=$?
 echo "$out" >>"$T_LOG"
 check_eq "tlogcheck (Go sumdb/note, sumdb/tlog) verifies the log holding a host certificate" "$rc" 0
+# A host certificate's inclusion is proven by its serial as a user
+# certificate's is: ledger verify checks it, so do the auditors.
+hostserial=$(psql_admin -c "SELECT serial FROM host_certificates")
+out=$(SSL_CERT_FILE="$T_TMP/tls-ca.pem" "$BUILD/tests/tools/tlogcheck" verify --url "$MESHCAD_URL/v1/log" --vkey "$VKEY" \
+    --serial "$hostserial" 2>&1 </dev/null); rc=$?
+echo "$out" >>"$T_LOG"
+check_eq "tlogcheck proves the host certificate's inclusion by its serial" "$rc" 0
+out=$("$MESHCA_BIN" audit --server "$MESHCAD_URL" --cacert "$T_TMP/tls-ca.pem" --vkey "$VKEY" \
+    --state "$T_TMP/audit.state" --serial "$hostserial" 2>&1); rc=$?
+echo "$out" >>"$T_LOG"
+check_eq "meshca audit --serial proves the host certificate's inclusion" "$rc" 0
+check_match "and says so" "$out" "certificate $hostserial included"
 row=$(psql_admin -c "SELECT reason FROM denials WHERE subject = 'spiffe://$TD/ns/ci/sa/runner'")
 check_match "the refused workload is a denial in the ledger" "$row" 'no entry of the policy'
 

@@ -835,7 +835,8 @@ func saveFile(path string, data []byte) error {
 // ---------------------------------------------------------------- RFC 8785
 
 // checkCertEntry checks that entry is exactly its own RFC 8785 form and
-// an object with "type":"certificate" and "serial":serial.
+// an object with "type":"certificate" (or "host_certificate") and
+// "serial":serial.
 func checkCertEntry(entry []byte, serial string) error {
 	d := json.NewDecoder(bytes.NewReader(entry))
 	d.UseNumber()
@@ -854,7 +855,8 @@ func checkCertEntry(entry []byte, serial string) error {
 		return fmt.Errorf("not canonical: %q, canonical form %q", entry, canon.Bytes())
 	}
 	obj, _ := v.(map[string]interface{})
-	if obj == nil || obj["type"] != "certificate" || obj["serial"] != serial {
+	if obj == nil || (obj["type"] != "certificate" && obj["type"] != "host_certificate") ||
+		obj["serial"] != serial {
 		return fmt.Errorf("no \"type\":\"certificate\" and \"serial\":%q in %s", serial, entry)
 	}
 	return nil
