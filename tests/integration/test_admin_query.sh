@@ -4,6 +4,9 @@
 # reach the database and answer 503 "ledger cannot be read"), and the CSV
 # export keeps every principal of a certificate, however long the list
 # (principals were packed into a fixed 2,048-byte buffer and cut silently).
+# GET /v1/who and GET /v1/report agree on which certificates a revocation
+# covers: a subject revocation covers the certificates issued up to it (or
+# to its block_until), not the ones the person got afterwards.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/stack.sh"
 
@@ -12,7 +15,9 @@ long=()
 for i in $(seq -w 1 12); do long+=("\"svc/$(printf 'p%.0s' $(seq 190))-$i\""); done
 stack_init "{ \"admins\": { \"groups\": [\"meshca-admins\"] },
   \"roles\": [ { \"name\": \"many\", \"match\": { \"groups\": [\"bench\"] },
-                 \"principals\": [$(IFS=,; echo "${long[*]}")] } ] }"
+                 \"principals\": [$(IFS=,; echo "${long[*]}")] },
+               { \"name\": \"ops\", \"match\": { \"groups\": [\"ops\"] },
+                 \"principals\": [\"ops/db\"] } ] }"
 stack_start
 mint_token "$(claims_for carol '["meshca-admins"]')" >"$T_TMP/admin.tok"
 admin_get() {
@@ -53,3 +58,29 @@ for i in 01 06 12; do
 done
 check_eq "CSV: the principals cell holds all 12, space separated" \
     "$(echo "$row" | grep -o 'svc/p*-[0-9]*' | wc -l)" 12
+
+# who and the report on a subject revocation: dave's first certificate is
+# revoked with his subject; the one he got after it is not.
+issue "$(mint_token "$(claims_for dave '["ops"]')")" "{\"public_key\":\"$(user_key d1)\"}"
+check_eq "dave's first certificate is issued" "$HTTP_STATUS" 201
+d1=$(echo "$HTTP_BODY" | jq -r .serial)
+issue "$(cat "$T_TMP/admin.tok")" '{"subject":"dave","reason":"laptop lost"}' /v1/revocations
+check_eq "dave's subject is revoked (201)" "$HTTP_STATUS" 201
+sleep 1.1
+issue "$(mint_token "$(claims_for dave '["ops"]')")" "{\"public_key\":\"$(user_key d2)\"}"
+check_eq "dave gets a new certificate after the revocation" "$HTTP_STATUS" 201
+d2=$(echo "$HTTP_BODY" | jq -r .serial)
+sleep 1.1
+admin_get "/v1/report?since=1h"
+rep=$HTTP_BODY
+check_eq "report: the first certificate is revoked, the second is not" \
+    "$(echo "$rep" | jq -c --arg a "$d1" --arg b "$d2" \
+        '[.access[] | select(.serial == $a or .serial == $b) | [.serial == $a, .revoked]]')" \
+    '[[true,true],[false,false]]'
+admin_get "/v1/who?principal=ops/db&at=$(date +%s)"
+check_eq "who: both name ops/db and are valid now" "$(echo "$HTTP_BODY" | jq '.could | length')" 2
+for s in "$d1" "$d2"; do
+    check_eq "who marks serial $s revoked as the report does" \
+        "$(echo "$HTTP_BODY" | jq --arg s "$s" '.could[] | select(.serial == $s) | .revoked')" \
+        "$(echo "$rep" | jq --arg s "$s" '.access[] | select(.serial == $s) | .revoked')"
+done
