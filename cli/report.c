@@ -251,6 +251,72 @@ report_html_escape(const char *s, char **outp, size_t *lenp)
     return out_finish(&b, outp, lenp);
 }
 
+/* ---- text (a terminal) ---- */
+
+/* The length of the well-formed UTF-8 sequence at p (1..4), or 0 when the
+ * bytes there are not one (RFC 3629: no overlongs, surrogates or past
+ * U+10FFFF). */
+static size_t
+utf8_len(const unsigned char *p)
+{
+    size_t n, i;
+    unsigned char lo = 0x80, hi = 0xbf;
+
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        n = 2;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef)
+        n = 3;
+    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    if (p[0] == 0xe0)
+        lo = 0xa0;
+    else if (p[0] == 0xed)
+        hi = 0x9f;
+    else if (p[0] == 0xf0)
+        lo = 0x90;
+    else if (p[0] == 0xf4)
+        hi = 0x8f;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+int
+report_text_escape(const char *s, char **outp, size_t *lenp)
+{
+    struct out b = { NULL, 0 };
+    const unsigned char *p;
+    size_t n, i;
+
+    *outp = NULL;
+    *lenp = 0;
+    if (s == NULL)
+        s = "-";
+    for (p = (const unsigned char *)s; *p != '\0'; p += n) {
+        n = utf8_len(p);
+        if (n == 1 && *p == '\\')
+            emit(&b, "\\\\");
+        else if (n == 1 && (*p < 0x20 || *p == 0x7f))
+            emitf(&b, "\\x%02x", *p);
+        else if (n == 0 || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+            /* Not UTF-8 (one byte at a time), or a C1 control: U+0080 to
+             * U+009F, which terminals may act on (U+009B is CSI). */
+            n = n == 0 ? 1 : n;
+            for (i = 0; i < n; i++)
+                emitf(&b, "\\x%02x", p[i]);
+        } else
+            emitn(&b, (const char *)p, n);
+    }
+    return out_finish(&b, outp, lenp);
+}
+
 /* "2026-11-22T13:00:05Z" as "2026-11-22 13:00:05"; anything else escaped
  * as it is. */
 static void

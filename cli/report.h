@@ -71,6 +71,10 @@ int report_render_to(const struct json_t *rep, enum report_format fmt,
 /* s with & < > " ' as entities and C0 controls (but tab and newline) as
  * U+FFFD.  NULL gives an em dash entity. */
 int report_html_escape(const char *s, char **outp, size_t *lenp) MESHCA_WUR;
+/* s for a terminal (meshca who's text): C0 controls, DEL, C1 controls
+ * (U+0080..U+009F) and bytes that are not UTF-8 as \xNN, a backslash as
+ * \\; other UTF-8 as it is.  NULL gives "-". */
+int report_text_escape(const char *s, char **outp, size_t *lenp) MESHCA_WUR;
 /* One CSV cell: always quoted, inner quotes doubled; a cell that starts
  * with = + - @, tab or CR gets a leading ' so spreadsheets never take it as
  * a formula.  NULL gives "". */

@@ -6,7 +6,9 @@
 # (principals were packed into a fixed 2,048-byte buffer and cut silently).
 # GET /v1/who and GET /v1/report agree on which certificates a revocation
 # covers: a subject revocation covers the certificates issued up to it (or
-# to its block_until), not the ones the person got afterwards.
+# to its block_until), not the ones the person got afterwards.  meshca who's
+# text shows what a host reported (account, address) with terminal control
+# characters escaped, as the HTML report replaces them.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/stack.sh"
 
@@ -18,6 +20,11 @@ stack_init "{ \"admins\": { \"groups\": [\"meshca-admins\"] },
                  \"principals\": [$(IFS=,; echo "${long[*]}")] },
                { \"name\": \"ops\", \"match\": { \"groups\": [\"ops\"] },
                  \"principals\": [\"ops/db\"] } ] }"
+# A host token, so the test can report a login as a host does.
+(umask 077 && head -c 24 /dev/urandom | base64 >"$T_TMP/web-1.token")
+printf 'web-1 sha256:%s\n' "$(tr -d '\n' <"$T_TMP/web-1.token" | sha256sum | cut -d' ' -f1)" \
+    >"$T_TMP/host-tokens"
+stack_config_extra '{"logins": {"host_tokens": "host-tokens"}}'
 stack_start
 mint_token "$(claims_for carol '["meshca-admins"]')" >"$T_TMP/admin.tok"
 admin_get() {
@@ -84,3 +91,29 @@ for s in "$d1" "$d2"; do
         "$(echo "$HTTP_BODY" | jq --arg s "$s" '.could[] | select(.serial == $s) | .revoked')" \
         "$(echo "$rep" | jq --arg s "$s" '.access[] | select(.serial == $s) | .revoked')"
 done
+
+# A host reports a login with dave's second certificate whose account and
+# address carry terminal control sequences (a title change, a screen clear,
+# a C1 CSI): meshca who shows them escaped, never sends them to the terminal.
+cafp=$(psql_admin -c "SELECT ca_fingerprint FROM certificates WHERE serial = $d2")
+body=$(jq -cn --arg s "$d2" --arg ca "$cafp" --arg at "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    '{logins: [{line_id: "esc-1", at: $at, account: "app\u001b]0;owned\u0007\u001b[2J",
+      source_address: "10.0.0.1\u009b31m", source_port: 40000, result: "accepted", serial: $s,
+      key_id: "dave", key_fingerprint: "SHA256:x", ca_fingerprint: $ca}]}')
+check_eq "the host reports the login (200)" "$(curl -sS -o "$T_TMP/resp" -w '%{http_code}' -X POST \
+    -H "Authorization: Bearer $(cat "$T_TMP/web-1.token")" -H 'Content-Type: application/json' \
+    --data-binary "$body" "$MESHCAD_URL/v1/logins")" 200
+out=$(MESHCA_SERVER=$MESHCAD_URL "$MESHCA_BIN" who --principal ops/db --at now \
+    --token-file "$T_TMP/admin.tok" 2>&1); rc=$?
+echo "$out" | od -c | head -40 >>"$T_LOG"
+check_eq "meshca who answers (exit 0)" "$rc" 0
+check_match "who did: the reported login" "$out" 'Did \(logins within 1h\): 1'
+check_eq "no control character reaches the terminal" \
+    "$(printf '%s' "$out" | LC_ALL=C tr -d '\n' | LC_ALL=C grep -c '[[:cntrl:]]')" 0
+check_eq "nor a C1 control (U+009B, CSI)" "$(printf '%s' "$out" | grep -c $'\xc2\x9b')" 0
+check_match "the account is shown escaped" "$out" 'app\\x1b\]0;owned\\x07\\x1b\[2J@web-1'
+check_match "and the address" "$out" 'from 10\.0\.0\.1\\xc2\\x9b31m'
+out=$(MESHCA_SERVER=$MESHCAD_URL "$MESHCA_BIN" who --principal ops/db --at now --json \
+    --token-file "$T_TMP/admin.tok" 2>&1)
+check_eq "--json keeps the account as reported" "$(echo "$out" | jq -r '.did[0].account')" \
+    "$(printf 'app\033]0;owned\007\033[2J')"
