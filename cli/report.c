@@ -99,6 +99,21 @@ jint(const json_t *o, const char *k, long long *vp)
     return 1;
 }
 
+int
+report_rows_cut(const json_t *rep, const char *rows, const char *total,
+    size_t *shownp, long long *totalp)
+{
+    long long t;
+
+    *shownp = json_array_size(json_object_get(rep, rows));
+    *totalp = (long long)*shownp;
+    if (!jint(json_object_get(rep, "totals"), total, &t) ||
+        t <= (long long)*shownp)
+        return 0;
+    *totalp = t;
+    return 1;
+}
+
 /* ---- times ---- */
 
 static int
@@ -960,18 +975,33 @@ html_access(struct out *b, const json_t *rep, int64_t now, int have_now)
     struct row *rows = NULL;
     size_t n = 0, i, j, ncerts;
     int64_t before;
-    long long secs;
+    long long secs, total;
     char dur[32];
-    int r;
+    int r, cut;
 
-    ncerts = json_array_size(json_object_get(rep, "access"));
+    cut = report_rows_cut(rep, "access", "certificates", &ncerts, &total);
     if ((r = rows_collect(json_object_get(rep, "access"), &rows, &n)) != 0) {
         b->err = b->err ? b->err : r;
         return;
     }
     emit(b, "<section id=\"access\"><h2>Who held access<span class=\"n\">(");
-    html_num(b, (long long)ncerts);
-    emitf(b, " certificate%s)</span></h2>\n", ncerts == 1 ? "" : "s");
+    if (cut) {
+        html_num(b, (long long)ncerts);
+        emit(b, " of ");
+    }
+    html_num(b, total);
+    emitf(b, " certificate%s)</span></h2>\n", total == 1 ? "" : "s");
+    if (cut) {
+        /* The totals count the whole period; meshcad sends a bounded
+         * number of rows (and the CSV holds the same rows). */
+        emit(b, "<p class=\"note cut\">Only the first ");
+        html_num(b, (long long)ncerts);
+        emit(b, " certificates of the period are listed (meshcad's limit "
+            "per report); the totals count all ");
+        html_num(b, total);
+        emit(b, ". Narrow the period (--since, --until) to list the rest."
+            "</p>\n");
+    }
     if (n == 0) {
         emit(b, "<p class=\"none\">No certificates were issued in this "
             "period.</p></section>\n");

@@ -117,3 +117,35 @@ out=$(MESHCA_SERVER=$MESHCAD_URL "$MESHCA_BIN" who --principal ops/db --at now -
     --token-file "$T_TMP/admin.tok" 2>&1)
 check_eq "--json keeps the account as reported" "$(echo "$out" | jq -r '.did[0].account')" \
     "$(printf 'app\033]0;owned\007\033[2J')"
+
+# meshcad sends at most 10,000 certificates (and 2,000 valid ones) per
+# report while the totals count the whole period: with more, the HTML's
+# heading, meshca report's summary line and a warning say how many of how
+# many, as the totals do, instead of the rows' count alone.
+psql_admin -c "INSERT INTO certificates (serial, key_id, subject, issuer, email, role,
+  principals, key_type, key_fingerprint, valid_after, valid_before, critical_options,
+  extensions, ca_fingerprint, client_address, request_id, policy_version, token_id,
+  certificate, created_at)
+SELECT 7000000 + n, 'bulk-' || n, 'bulk-' || n, 'https://idp.bulk.invalid',
+  'bulk-' || n || '@example.com', 'ops', ARRAY['ops/db'], 'ssh-ed25519', 'SHA256:b' || n,
+  now() - interval '10 minutes', now() + interval '1 hour', '{}', '{permit-pty}',
+  'SHA256:bulkca', '10.0.0.1', 'req' || n, 'v1', 'tok' || n, 'cert',
+  now() - interval '10 minutes'
+FROM generate_series(1, 10000) n" >>"$T_LOG" 2>&1
+total=$(psql_admin -c "SELECT count(*) FROM certificates WHERE created_at > now() - interval '1 hour'")
+check_eq "the period holds more certificates than a report lists" "$(( total > 10000 ))" 1
+out=$(MESHCA_SERVER=$MESHCAD_URL "$MESHCA_BIN" report --since 1h --format csv \
+    --output "$T_TMP/bulk.csv" --token-file "$T_TMP/admin.tok" 2>&1); rc=$?
+echo "$out" >>"$T_LOG"
+check_eq "meshca report --format csv: exit 0" "$rc" 0
+check_eq "the CSV holds the 10,000 rows meshcad sent" "$(( $(wc -l <"$T_TMP/bulk.csv") - 1 ))" 10000
+check_match "the summary says 10000 of $total" "$out" "wrote .*bulk\\.csv \\(10000 of $total certificates\\)"
+check_match "a warning says the rows were cut" "$out" \
+    "WARNING: the report lists 10000 of the period's $total certificates issued"
+check_match "and the valid ones" "$out" \
+    "WARNING: the report lists 2000 of the period's [0-9]+ certificates valid now"
+MESHCA_SERVER=$MESHCAD_URL "$MESHCA_BIN" report --since 1h --output "$T_TMP/bulk.html" \
+    --token-file "$T_TMP/admin.tok" >>"$T_LOG" 2>&1
+check_match "the HTML heading says 10,000 of the total" "$(grep -o 'Who held access<span class="n">([^)]*)' "$T_TMP/bulk.html")" \
+    "\\(10,000 of $(echo "$total" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta') certificates\\)"
+check_match "and says why" "$(cat "$T_TMP/bulk.html")" 'Only the first 10,000 certificates of the period are listed'

@@ -190,6 +190,27 @@ TEST(test_report_text_escape_keeps_controls_off_the_terminal)
     text_is(NULL, "-");
 }
 
+TEST(test_report_rows_cut_compares_rows_with_totals)
+{
+    json_t *r = json_pack("{s:[{s:s},{s:s}], s:[], s:{s:i, s:i}}", "access",
+        "serial", "1", "serial", "2", "active", "totals", "certificates", 5,
+        "active_now", 0);
+    size_t n = 0;
+    long long t = 0;
+
+    ASSERT(r != NULL);
+    ASSERT_INT_EQ(report_rows_cut(r, "access", "certificates", &n, &t), 1);
+    ASSERT_INT_EQ(n, 2);
+    ASSERT_INT_EQ(t, 5);
+    ASSERT_INT_EQ(report_rows_cut(r, "active", "active_now", &n, &t), 0);
+    ASSERT_INT_EQ(n, 0);
+    ASSERT_INT_EQ(t, 0);
+    /* No totals: the rows are all there is. */
+    ASSERT_INT_EQ(report_rows_cut(r, "access", "subjects", &n, &t), 0);
+    ASSERT_INT_EQ(t, 2);
+    json_decref(r);
+}
+
 TEST(test_report_html_renders_hostile_strings_inert)
 {
     json_t *acc = json_pack("[o]", access_row("1",
@@ -824,6 +845,7 @@ TEST(test_report_renders_10k_rows_linearly)
 
 UNIT_MAIN(T(test_report_escape_turns_markup_into_entities),
     T(test_report_text_escape_keeps_controls_off_the_terminal),
+    T(test_report_rows_cut_compares_rows_with_totals),
     T(test_report_html_renders_hostile_strings_inert),
     T(test_report_html_is_self_contained),
     T(test_report_csv_cell_quotes_per_rfc4180),
