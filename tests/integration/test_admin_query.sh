@@ -45,7 +45,7 @@ for q in "after=-1" "after=99999999999999999999" "after=9223372036854775808" "af
 done
 for q in "since=99999999999999999999" "since=-1" "until=99999999999999999999" \
          "since=10000-01-01T00:00:00Z"; do
-    for path in /v1/certificates /v1/report; do
+    for path in /v1/certificates /v1/report /v1/anomalies; do
         admin_get "$path?$q"
         check_eq "$path?$q: 400, not 503" "$HTTP_STATUS" 400
         check_match "$path?$q: the message names ${q%%=*}" "$HTTP_BODY" "\"message\":\"${q%%=*}: "
