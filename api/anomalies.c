@@ -22,15 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libpq-fe.h>
-#include <microhttpd.h>
 
 #include "meshca/claims.h"
 #include "auth.h"
 #include "ledger.h"
-#include "param.h"
+#include "query.h"
 #include "server.h"
 #include "usage.h"
 
@@ -200,22 +198,13 @@ handle_anomalies(struct request *req)
     struct claims *c;
     struct usage_params p;
     json_t *a;
-    int64_t now = (int64_t)time(NULL);
-    const char *s, *u;
 
     if ((c = req_admin(req)) == NULL)
         return;
     memset(&p, 0, sizeof(p));
-    p.until = now + 60;
-    p.since = now - 86400;
-    s = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "since");
-    u = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "until");
-    if ((s != NULL && param_parse_time(s, now, &p.since) != 0) ||
-        (u != NULL && param_parse_time(u, now, &p.until) != 0)) {
-        req_error(req, 400, "invalid_request", "since/until: epoch seconds, "
-            "RFC 3339 UTC or a duration ago (24h)");
+    /* The report's period, so the same arguments select the same logins. */
+    if (query_period(req, &p.since, &p.until, 86400) != 0)
         goto out;
-    }
     if (usage_params_from(req, &p) != 0)
         goto out;
     if ((a = usage_anomalies(req->srv->ledger, &p)) == NULL) {

@@ -21,8 +21,9 @@
 #include "server.h"
 #include "usage.h"
 
-static int
-period(struct request *req, int64_t *sincep, int64_t *untilp, int64_t dflt)
+int
+query_period(struct request *req, int64_t *sincep, int64_t *untilp,
+    int64_t dflt)
 {
     const char *s = req_arg(req, "since"), *u = req_arg(req, "until");
     int64_t now = (int64_t)time(NULL);
@@ -145,7 +146,7 @@ handle_list_certs(struct request *req)
 
     if ((c = req_admin(req)) == NULL)
         return;
-    if (period(req, &since, &until, 30LL * 86400) != 0)
+    if (query_period(req, &since, &until, 30LL * 86400) != 0)
         goto out;
     /* after is a ledger seq (a PostgreSQL bigint). */
     if (after != NULL && param_parse_u64(after, INT64_MAX, &after_seq) != 0) {
@@ -206,7 +207,7 @@ handle_report(struct request *req)
     if ((c = req_admin(req)) == NULL)
         return;
     memset(&up, 0, sizeof(up));
-    if (period(req, &since, &until, 86400) == 0 &&
+    if (query_period(req, &since, &until, 86400) == 0 &&
         usage_params_from(req, &up) == 0) {
         up.since = since;
         up.until = until;

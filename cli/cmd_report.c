@@ -245,6 +245,7 @@ write_report(const struct report_args *a, const json_t *rep)
 {
     char *text = NULL;
     size_t len = 0, n;
+    long long total;
     int r, ret = -1;
 
     if ((r = report_render_to(rep, a->fmt, &text, &len)) != 0) {
@@ -258,9 +259,12 @@ write_report(const struct report_args *a, const json_t *rep)
                 a->output, strerror(errno));
             goto out;
         }
-        n = json_array_size(json_object_get(rep, "access"));
-        fprintf(stderr, "meshca report: wrote %s (%zu certificate%s)\n",
-            a->output, n, n == 1 ? "" : "s");
+        if (report_rows_cut(rep, "access", "certificates", &n, &total))
+            fprintf(stderr, "meshca report: wrote %s (%zu of %lld "
+                "certificates)\n", a->output, n, total);
+        else
+            fprintf(stderr, "meshca report: wrote %s (%zu certificate%s)\n",
+                a->output, n, n == 1 ? "" : "s");
     } else if (write_stdout(text, len) != 0) {
         fprintf(stderr, "meshca report: cannot write to standard output: "
             "%s\n", strerror(errno));
@@ -270,6 +274,26 @@ write_report(const struct report_args *a, const json_t *rep)
 out:
     free(text);
     return ret;
+}
+
+/* Warns on stderr when the report lists fewer certificates (or valid
+ * ones) than its totals count: meshcad bounds the rows, and the CSV and
+ * the tables hold only those. */
+static void
+warn_cut(const json_t *rep)
+{
+    static const char *const what[][3] = {
+        { "access", "certificates", "certificates issued" },
+        { "active", "active_now", "certificates valid now" },
+    };
+    long long total;
+    size_t i, n;
+
+    for (i = 0; i < sizeof(what) / sizeof(what[0]); i++)
+        if (report_rows_cut(rep, what[i][0], what[i][1], &n, &total))
+            fprintf(stderr, "meshca report: WARNING: the report lists %zu "
+                "of the period's %lld %s (meshcad's limit); narrow --since "
+                "and --until to list the rest\n", n, total, what[i][2]);
 }
 
 /* Warns on stderr when the report's ledger integrity did not verify. */
@@ -326,6 +350,7 @@ cmd_report(int argc, char **argv)
     }
     if (write_report(&a, rep) != 0)
         goto out;
+    warn_cut(rep);
     warn_integrity(rep);
     rc = 0;
 out:

@@ -42,6 +42,36 @@ s(const json_t *o, const char *k)
     return v != NULL ? v : "-";
 }
 
+/* Makes every string in v safe for a terminal (report_text_escape), in
+ * place: the ledger holds what hosts reported (accounts, addresses) and
+ * what tokens said, which must not reach the terminal as control
+ * sequences.  Returns 0 or a negative error. */
+static int
+text_safe(json_t *v)
+{
+    const char *k;
+    json_t *e;
+    char *esc = NULL;
+    size_t i, len;
+    int r = 0;
+
+    if (json_is_string(v)) {
+        if ((r = report_text_escape(json_string_value(v), &esc, &len)) == 0 &&
+            json_string_setn(v, esc, len) != 0)
+            r = MESHCA_ERR_ALLOC;
+        free(esc);
+    } else if (json_is_object(v)) {
+        json_object_foreach(v, k, e)
+            if ((r = text_safe(e)) != 0)
+                break;
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, e)
+            if ((r = text_safe(e)) != 0)
+                break;
+    }
+    return r;
+}
+
 static void
 print_answer(const json_t *a, const char *window)
 {
@@ -106,7 +136,11 @@ who(const struct cli_conn_flags *flags, const char *token_file,
     }
     if (json)
         (void)json_dumpf(a, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    else
+    else if (text_safe(a) != 0) {
+        fprintf(stderr, "meshca who: out of memory\n");
+        rc = EXIT_REFUSED;
+        goto out;
+    } else
         print_answer(a, window);
     if (json)
         putchar('\n');

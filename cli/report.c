@@ -99,6 +99,21 @@ jint(const json_t *o, const char *k, long long *vp)
     return 1;
 }
 
+int
+report_rows_cut(const json_t *rep, const char *rows, const char *total,
+    size_t *shownp, long long *totalp)
+{
+    long long t;
+
+    *shownp = json_array_size(json_object_get(rep, rows));
+    *totalp = (long long)*shownp;
+    if (!jint(json_object_get(rep, "totals"), total, &t) ||
+        t <= (long long)*shownp)
+        return 0;
+    *totalp = t;
+    return 1;
+}
+
 /* ---- times ---- */
 
 static int
@@ -248,6 +263,72 @@ report_html_escape(const char *s, char **outp, size_t *lenp)
         emit(&b, "&mdash;");
     else
         html_esc(&b, s);
+    return out_finish(&b, outp, lenp);
+}
+
+/* ---- text (a terminal) ---- */
+
+/* The length of the well-formed UTF-8 sequence at p (1..4), or 0 when the
+ * bytes there are not one (RFC 3629: no overlongs, surrogates or past
+ * U+10FFFF). */
+static size_t
+utf8_len(const unsigned char *p)
+{
+    size_t n, i;
+    unsigned char lo = 0x80, hi = 0xbf;
+
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        n = 2;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef)
+        n = 3;
+    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    if (p[0] == 0xe0)
+        lo = 0xa0;
+    else if (p[0] == 0xed)
+        hi = 0x9f;
+    else if (p[0] == 0xf0)
+        lo = 0x90;
+    else if (p[0] == 0xf4)
+        hi = 0x8f;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+int
+report_text_escape(const char *s, char **outp, size_t *lenp)
+{
+    struct out b = { NULL, 0 };
+    const unsigned char *p;
+    size_t n, i;
+
+    *outp = NULL;
+    *lenp = 0;
+    if (s == NULL)
+        s = "-";
+    for (p = (const unsigned char *)s; *p != '\0'; p += n) {
+        n = utf8_len(p);
+        if (n == 1 && *p == '\\')
+            emit(&b, "\\\\");
+        else if (n == 1 && (*p < 0x20 || *p == 0x7f))
+            emitf(&b, "\\x%02x", *p);
+        else if (n == 0 || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+            /* Not UTF-8 (one byte at a time), or a C1 control: U+0080 to
+             * U+009F, which terminals may act on (U+009B is CSI). */
+            n = n == 0 ? 1 : n;
+            for (i = 0; i < n; i++)
+                emitf(&b, "\\x%02x", p[i]);
+        } else
+            emitn(&b, (const char *)p, n);
+    }
     return out_finish(&b, outp, lenp);
 }
 
@@ -894,18 +975,33 @@ html_access(struct out *b, const json_t *rep, int64_t now, int have_now)
     struct row *rows = NULL;
     size_t n = 0, i, j, ncerts;
     int64_t before;
-    long long secs;
+    long long secs, total;
     char dur[32];
-    int r;
+    int r, cut;
 
-    ncerts = json_array_size(json_object_get(rep, "access"));
+    cut = report_rows_cut(rep, "access", "certificates", &ncerts, &total);
     if ((r = rows_collect(json_object_get(rep, "access"), &rows, &n)) != 0) {
         b->err = b->err ? b->err : r;
         return;
     }
     emit(b, "<section id=\"access\"><h2>Who held access<span class=\"n\">(");
-    html_num(b, (long long)ncerts);
-    emitf(b, " certificate%s)</span></h2>\n", ncerts == 1 ? "" : "s");
+    if (cut) {
+        html_num(b, (long long)ncerts);
+        emit(b, " of ");
+    }
+    html_num(b, total);
+    emitf(b, " certificate%s)</span></h2>\n", total == 1 ? "" : "s");
+    if (cut) {
+        /* The totals count the whole period; meshcad sends a bounded
+         * number of rows (and the CSV holds the same rows). */
+        emit(b, "<p class=\"note cut\">Only the first ");
+        html_num(b, (long long)ncerts);
+        emit(b, " certificates of the period are listed (meshcad's limit "
+            "per report); the totals count all ");
+        html_num(b, total);
+        emit(b, ". Narrow the period (--since, --until) to list the rest."
+            "</p>\n");
+    }
     if (n == 0) {
         emit(b, "<p class=\"none\">No certificates were issued in this "
             "period.</p></section>\n");

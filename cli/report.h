@@ -71,6 +71,16 @@ int report_render_to(const struct json_t *rep, enum report_format fmt,
 /* s with & < > " ' as entities and C0 controls (but tab and newline) as
  * U+FFFD.  NULL gives an em dash entity. */
 int report_html_escape(const char *s, char **outp, size_t *lenp) MESHCA_WUR;
+/* Whether rep's rows array (rows, e.g. "access") holds fewer entries than
+ * its totals count (totals[total], e.g. "certificates"): meshcad sends a
+ * bounded number of rows.  Sets *shownp to the rows held and *totalp to
+ * the larger of the two counts; returns 1 when rows were cut, else 0. */
+int report_rows_cut(const struct json_t *rep, const char *rows,
+    const char *total, size_t *shownp, long long *totalp) MESHCA_WUR;
+/* s for a terminal (meshca who's text): C0 controls, DEL, C1 controls
+ * (U+0080..U+009F) and bytes that are not UTF-8 as \xNN, a backslash as
+ * \\; other UTF-8 as it is.  NULL gives "-". */
+int report_text_escape(const char *s, char **outp, size_t *lenp) MESHCA_WUR;
 /* One CSV cell: always quoted, inner quotes doubled; a cell that starts
  * with = + - @, tab or CR gets a leading ' so spreadsheets never take it as
  * a formula.  NULL gives "". */

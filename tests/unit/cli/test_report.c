@@ -117,15 +117,22 @@ render(const json_t *r, enum report_format f, size_t *lenp)
     return out;
 }
 
+/* s through one of the report's escapes (HTML, text). */
 static char *
-esc(const char *s)
+escaped(int (*fn)(const char *, char **, size_t *), const char *s)
 {
     char *out = NULL;
     size_t len = 0;
 
-    ASSERT_OK(report_html_escape(s, &out, &len));
+    ASSERT_OK(fn(s, &out, &len));
     ASSERT_INT_EQ(strlen(out), len);
     return out;
+}
+
+static char *
+esc(const char *s)
+{
+    return escaped(report_html_escape, s);
 }
 
 TEST(test_report_escape_turns_markup_into_entities)
@@ -154,6 +161,54 @@ TEST(test_report_escape_turns_markup_into_entities)
     e = esc("J\xc3\xbcrgen \xe2\x80\x94 ok");
     ASSERT_STR_EQ(e, "J\xc3\xbcrgen \xe2\x80\x94 ok");
     free(e);
+}
+
+/* Asserts that the text escape of in is want. */
+static void
+text_is(const char *in, const char *want)
+{
+    char *e = escaped(report_text_escape, in);
+
+    ASSERT_STR_EQ(e, want);
+    free(e);
+}
+
+TEST(test_report_text_escape_keeps_controls_off_the_terminal)
+{
+    /* C0 controls (OSC title, clear screen, bell, newline) and DEL. */
+    text_is("app\x1b]0;owned\x07\x1b[2J\n\x7f",
+        "app\\x1b]0;owned\\x07\\x1b[2J\\x0a\\x7f");
+    /* C1 CSI as UTF-8 (U+009B), a lone 0x9b, a cut sequence. */
+    text_is("a\xc2\x9b" "31m b\x9b" "c \xe2\x80",
+        "a\\xc2\\x9b" "31m b\\x9b" "c \\xe2\\x80");
+    /* UTF-8 text stays; a backslash is doubled so \x.. is unambiguous. */
+    text_is("J\xc3\xbcrgen \xe2\x80\x94 \xf0\x9f\x94\x91 C:\\x",
+        "J\xc3\xbcrgen \xe2\x80\x94 \xf0\x9f\x94\x91 C:\\\\x");
+    /* Overlong and surrogate encodings are not UTF-8. */
+    text_is("\xc0\xaf\xed\xa0\x80", "\\xc0\\xaf\\xed\\xa0\\x80");
+    text_is("", "");
+    text_is(NULL, "-");
+}
+
+TEST(test_report_rows_cut_compares_rows_with_totals)
+{
+    json_t *r = json_pack("{s:[{s:s},{s:s}], s:[], s:{s:i, s:i}}", "access",
+        "serial", "1", "serial", "2", "active", "totals", "certificates", 5,
+        "active_now", 0);
+    size_t n = 0;
+    long long t = 0;
+
+    ASSERT(r != NULL);
+    ASSERT_INT_EQ(report_rows_cut(r, "access", "certificates", &n, &t), 1);
+    ASSERT_INT_EQ(n, 2);
+    ASSERT_INT_EQ(t, 5);
+    ASSERT_INT_EQ(report_rows_cut(r, "active", "active_now", &n, &t), 0);
+    ASSERT_INT_EQ(n, 0);
+    ASSERT_INT_EQ(t, 0);
+    /* No totals: the rows are all there is. */
+    ASSERT_INT_EQ(report_rows_cut(r, "access", "subjects", &n, &t), 0);
+    ASSERT_INT_EQ(t, 2);
+    json_decref(r);
 }
 
 TEST(test_report_html_renders_hostile_strings_inert)
@@ -789,6 +844,8 @@ TEST(test_report_renders_10k_rows_linearly)
 }
 
 UNIT_MAIN(T(test_report_escape_turns_markup_into_entities),
+    T(test_report_text_escape_keeps_controls_off_the_terminal),
+    T(test_report_rows_cut_compares_rows_with_totals),
     T(test_report_html_renders_hostile_strings_inert),
     T(test_report_html_is_self_contained),
     T(test_report_csv_cell_quotes_per_rfc4180),
