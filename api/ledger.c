@@ -1488,13 +1488,7 @@ out:
 
 /* Whether a certificate row x has been revoked, as SQL. */
 #define REVOKED_SQL                                                            \
-    "EXISTS (SELECT 1 FROM revocations r WHERE "                               \
-    "(r.kind = 'serial' AND r.value = x.serial::text) OR "                     \
-    "(r.kind = 'key_id' AND r.value = x.key_id) OR "                           \
-    "(r.kind = 'subject' AND r.value = x.subject AND "                         \
-    " (r.issuer IS NULL OR r.issuer = x.issuer) AND "                          \
-    " greatest(r.created_at, r.block_until) >= x.created_at) OR "              \
-    "(r.kind = 'key_fingerprint' AND r.value = x.key_fingerprint))"
+    "EXISTS (SELECT 1 FROM revocations r WHERE " LEDGER_REVOCATION_COVERS ")"
 
 static const char report_sql[] =
     "SELECT json_build_object("

@@ -28,6 +28,21 @@
 #define LEDGER_BATCH_MAX 64
 #define LEDGER_GROUP_MIN 16
 
+/*
+ * The ledger's revocation rule, as SQL: whether revocation row r covers
+ * certificate row x.  A subject revocation covers the certificates issued
+ * up to it or to its block_until, not the ones issued afterwards.  The
+ * report and the admin queries (ledger.c) and GET /v1/who (who.c) use it;
+ * usage.c's rv CTE states the same rule as joins (for revoked_at).
+ */
+#define LEDGER_REVOCATION_COVERS                                               \
+    "((r.kind = 'serial' AND r.value = x.serial::text) OR "                    \
+    "(r.kind = 'key_id' AND r.value = x.key_id) OR "                           \
+    "(r.kind = 'subject' AND r.value = x.subject AND "                         \
+    " (r.issuer IS NULL OR r.issuer = x.issuer) AND "                          \
+    " greatest(r.created_at, r.block_until) >= x.created_at) OR "              \
+    "(r.kind = 'key_fingerprint' AND r.value = x.key_fingerprint))"
+
 struct ledger;
 
 /* A ledger writing to conninfo (a libpq URI or key=value string) with

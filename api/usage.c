@@ -26,7 +26,8 @@
 #define UNTIL "to_timestamp($2::bigint)"
 #define IN_PERIOD(col) col " BETWEEN " SINCE " AND " UNTIL
 
-/* Certificates revoked, each with when it was first revoked (any kind). */
+/* Certificates revoked, each with when it was first revoked (any kind): the
+ * rule of LEDGER_REVOCATION_COVERS (ledger.h), as joins. */
 #define REVOKED_CTE                                                            \
     "rv AS (SELECT serial, min(at) AS revoked_at FROM ("                       \
     " SELECT c.serial, r.created_at AS at FROM revocations r "                 \

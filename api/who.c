@@ -25,9 +25,7 @@
     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 /* $1 principal, $2 at (epoch), $3 window (seconds).  "revoked" is the
- * ledger's rule (REVOKED_SQL in ledger.c, REVOKED_CTE in usage.c) as of $2:
- * a subject revocation covers the certificates issued up to it or to its
- * block_until, not the ones the person was issued afterwards. */
+ * ledger's rule (LEDGER_REVOCATION_COVERS) as of $2. */
 static const char who_sql[] =
     "SELECT json_build_object('principal', $1::text, 'at', "
     ISO("to_timestamp($2::bigint)") ", "
@@ -35,13 +33,8 @@ static const char who_sql[] =
     "  SELECT x.serial::text AS serial, x.subject, x.email, x.role, x.key_id,"
     "   " ISO("x.valid_after") " AS valid_after, " ISO("x.valid_before")
     "   AS valid_before, EXISTS (SELECT 1 FROM revocations r WHERE "
-    "   ((r.kind = 'serial' AND r.value = x.serial::text) OR "
-    "    (r.kind = 'key_id' AND r.value = x.key_id) OR "
-    "    (r.kind = 'subject' AND r.value = x.subject AND "
-    "     (r.issuer IS NULL OR r.issuer = x.issuer) AND "
-    "     greatest(r.created_at, r.block_until) >= x.created_at) OR "
-    "    (r.kind = 'key_fingerprint' AND r.value = x.key_fingerprint)) AND "
-    "   r.created_at <= to_timestamp($2::bigint)) AS revoked"
+    LEDGER_REVOCATION_COVERS " AND r.created_at <= to_timestamp($2::bigint))"
+    "   AS revoked"
     "  FROM certificates x WHERE $1::text = ANY (x.principals) AND "
     "  x.valid_after <= to_timestamp($2::bigint) AND "
     "  x.valid_before > to_timestamp($2::bigint) LIMIT 5000) c),"
