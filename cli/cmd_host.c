@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "meshca/key.h"
 #include "meshca/krl.h"
@@ -184,11 +185,33 @@ cmd_krl(int argc, char **argv)
     return host_fetch(argc, argv, "krl");
 }
 
+/*
+ * The meshca the printed units run: this very binary (/proc/self/exe), so a
+ * unit printed on a packaged host names /usr/bin/meshca and one printed from
+ * `make install` names PREFIX/bin/meshca.  A path systemd would read
+ * differently (a blank, a quote, a backslash, a % specifier, a deleted
+ * binary) falls back to the bare name, which systemd looks up in its own
+ * search path (/usr/local/bin, then /usr/bin).
+ */
+static void
+self_path(char *out, size_t outlen)
+{
+    ssize_t n = readlink("/proc/self/exe", out, outlen - 1);
+
+    if (n <= 0 || (size_t)n >= outlen - 1 || out[0] != '/') {
+        snprintf(out, outlen, "meshca");
+        return;
+    }
+    out[n] = '\0';
+    if (strpbrk(out, " \t\n\"'\\%;") != NULL)
+        snprintf(out, outlen, "meshca");
+}
+
 /* The host-certificate part of host-config (issue #16): the sshd line and
  * the renewal the refresh service runs every minute. */
 static void
-print_host_cert(const char *server, const char *extra, const char *svid,
-    const char *svid_key, const char *key)
+print_host_cert(const char *bin, const char *server, const char *extra,
+    const char *svid, const char *svid_key, const char *key)
 {
     size_t n = strlen(key);
 
@@ -198,9 +221,48 @@ print_host_cert(const char *server, const char *extra, const char *svid,
         "identity):\n#    sshd_config:\nHostCertificate %.*s-cert.pub\n"
         "#    and in [Service] above (renews at 2/3 of the lifetime; the old "
         "certificate\n#    stays on any failure):\n"
-        "ExecStart=/usr/local/bin/meshca host-cert --renew --server %s%s "
-        "--svid %s --svid-key %s --key %s\n", (int)n, key, server, extra,
-        svid, svid_key, key);
+        "ExecStart=%s host-cert --renew --server %s%s "
+        "--svid %s --svid-key %s --key %s\n", (int)n, key, bin, server,
+        extra, svid, svid_key, key);
+}
+
+/* The fetch commands, the sshd_config lines and the refresh service and
+ * timer: what contrib/systemd/meshca-refresh.{service,timer} install. */
+static void
+print_refresh(const char *bin, const char *server, const char *extra)
+{
+    printf("# 1. Fetch the files once (sshd refuses every key while the "
+        "RevokedKeys file\n#    is missing or invalid):\n"
+        "#      %s ca-keys --server %s%s --output /etc/ssh/meshca_ca.pub\n"
+        "#      %s krl --server %s%s --output /etc/ssh/meshca.krl\n",
+        bin, server, extra, bin, server, extra);
+    printf("# 2. /etc/ssh/sshd_config (then: systemctl reload ssh)\n"
+        "TrustedUserCAKeys /etc/ssh/meshca_ca.pub\n"
+        "RevokedKeys /etc/ssh/meshca.krl\n"
+        "AuthorizedPrincipalsFile /etc/ssh/principals/%%u\n"
+        "LogLevel VERBOSE\n"
+        "# /etc/ssh/principals/ACCOUNT: the mesh principals that may log in "
+        "as ACCOUNT,\n# one per line, e.g. payments/api\n\n");
+    printf("# 3. /etc/systemd/system/meshca-refresh.service\n"
+        "[Unit]\nDescription=Refresh the meshca CA keys and KRL\n"
+        "Wants=network-online.target\nAfter=network-online.target\n"
+        "[Service]\nType=oneshot\n"
+        "ExecStart=%s ca-keys --server %s%s --output /etc/ssh/meshca_ca.pub\n"
+        "ExecStart=%s krl --server %s%s --output /etc/ssh/meshca.krl\n"
+        "# With a host token (/etc/meshca/host.token; its SHA-256 in meshcad's\n"
+        "# logins.host_tokens), also ship sshd's logins to the report (its "
+        "state\n# directory, /var/lib/meshca, is made by StateDirectory=):\n"
+        "#StateDirectory=meshca\n#StateDirectoryMode=0700\n"
+        "#ExecStart=%s host-report --server %s%s --journal --token-file "
+        "/etc/meshca/host.token --state /var/lib/meshca/host-report.state "
+        "--krl /etc/ssh/meshca.krl\n\n", bin, server, extra, bin, server,
+        extra, bin, server, extra);
+    /* The jitter keeps a fleet from asking meshcad in the same second. */
+    printf("# /etc/systemd/system/meshca-refresh.timer "
+        "(systemctl enable --now meshca-refresh.timer)\n"
+        "[Unit]\nDescription=Refresh the meshca CA keys and KRL every minute\n"
+        "[Timer]\nOnBootSec=10s\nOnUnitActiveSec=60s\nAccuracySec=5s\n"
+        "RandomizedDelaySec=5s\n[Install]\nWantedBy=timers.target\n");
 }
 
 int
@@ -219,7 +281,7 @@ cmd_host_config(int argc, char **argv)
     struct cli_config *local = NULL;
     const char *svid = NULL, *svid_key = NULL;
     const char *key = "/etc/ssh/ssh_host_ed25519_key.pub";
-    char why[512], extra[1200] = "";
+    char why[512], extra[1200] = "", bin[4096];
     int ch;
 
     optind = 1;
@@ -259,39 +321,9 @@ cmd_host_config(int argc, char **argv)
     cli_config_free(local);
     if (conn.ca_file[0] != '\0')
         snprintf(extra, sizeof(extra), " --cacert %s", conn.ca_file);
-    printf("# 1. Fetch the files once (sshd refuses every key while the "
-        "RevokedKeys file\n#    is missing or invalid):\n"
-        "#      meshca ca-keys --server %s%s --output "
-        "/etc/ssh/meshca_ca.pub\n"
-        "#      meshca krl --server %s%s --output /etc/ssh/meshca.krl\n"
-        "# 2. /etc/ssh/sshd_config (then: systemctl reload ssh)\n"
-        "TrustedUserCAKeys /etc/ssh/meshca_ca.pub\n"
-        "RevokedKeys /etc/ssh/meshca.krl\n"
-        "AuthorizedPrincipalsFile /etc/ssh/principals/%%u\n"
-        "LogLevel VERBOSE\n"
-        "# /etc/ssh/principals/ACCOUNT: the mesh principals that may log in "
-        "as ACCOUNT,\n# one per line, e.g. payments/api\n\n"
-        "# 3. /etc/systemd/system/meshca-refresh.service\n"
-        "[Unit]\nDescription=Refresh the meshca CA keys and KRL\n"
-        "Wants=network-online.target\nAfter=network-online.target\n"
-        "[Service]\nType=oneshot\n"
-        "ExecStart=/usr/local/bin/meshca ca-keys --server %s%s --output "
-        "/etc/ssh/meshca_ca.pub\n"
-        "ExecStart=/usr/local/bin/meshca krl --server %s%s --output "
-        "/etc/ssh/meshca.krl\n"
-        "# With a host token (/etc/meshca/host.token; its SHA-256 in meshcad's\n"
-        "# logins.host_tokens), also ship sshd's logins to the report:\n"
-        "#ExecStart=/usr/local/bin/meshca host-report --server %s%s "
-        "--journal --token-file /etc/meshca/host.token --state "
-        "/var/lib/meshca/host-report.state --krl /etc/ssh/meshca.krl\n\n"
-        "# /etc/systemd/system/meshca-refresh.timer "
-        "(systemctl enable --now meshca-refresh.timer)\n"
-        "[Unit]\nDescription=Refresh the meshca KRL every minute\n"
-        "[Timer]\nOnBootSec=10s\nOnUnitActiveSec=60s\nAccuracySec=5s\n"
-        "[Install]\nWantedBy=timers.target\n",
-        conn.server, extra, conn.server, extra, conn.server, extra,
-        conn.server, extra, conn.server, extra);
+    self_path(bin, sizeof(bin));
+    print_refresh(bin, conn.server, extra);
     if (svid != NULL)
-        print_host_cert(conn.server, extra, svid, svid_key, key);
+        print_host_cert(bin, conn.server, extra, svid, svid_key, key);
     return 0;
 }

@@ -207,4 +207,22 @@ check_match "host-config: TrustedUserCAKeys" "$out" 'TrustedUserCAKeys /etc/ssh/
 check_match "host-config: RevokedKeys" "$out" 'RevokedKeys /etc/ssh/meshca.krl'
 check_match "host-config: AuthorizedPrincipalsFile" "$out" 'AuthorizedPrincipalsFile /etc/ssh/principals/%u'
 check_match "host-config: a timer every minute" "$out" 'OnUnitActiveSec=60s'
-check_match "host-config: the refresh commands" "$out" 'ExecStart=/usr/local/bin/meshca krl --server https://meshca.example.com --output /etc/ssh/meshca.krl'
+check_match "host-config: the refresh commands" "$out" "ExecStart=$(readlink -f "$MESHCA_BIN") krl --server https://meshca.example.com --output /etc/ssh/meshca.krl"
+
+# host-config's units, as a packaged host (meshca in /usr/bin) would paste
+# them: they run the meshca that printed them, systemd takes them, and the
+# timer is the packaged one (its jitter included).
+ROOT=$T_TMP/root
+install -D -m 0755 "$MESHCA_BIN" "$ROOT/usr/bin/meshca"
+mkdir -p "$T_TMP/units"
+out=$("$ROOT/usr/bin/meshca" host-config --server https://meshca.example.com)
+sed -n '/^# 3\./,/^$/p' <<<"$out" | grep -v '^#' >"$T_TMP/units/meshca-refresh.service"
+sed -n '/^# .*meshca-refresh\.timer/,$p' <<<"$out" | grep -v '^#' >"$T_TMP/units/meshca-refresh.timer"
+check_eq "host-config's service runs the meshca that printed it" \
+    "$(sed -n 's/^ExecStart=\([^ ]*\) .*/\1/p' "$T_TMP/units/meshca-refresh.service" | sort -u)" "$ROOT/usr/bin/meshca"
+check "systemd-analyze verify takes host-config's service" \
+    systemd-analyze verify "$T_TMP/units/meshca-refresh.service"
+check "and its timer" systemd-analyze verify "$T_TMP/units/meshca-refresh.timer"
+timer_lines() { grep -E '^(OnBootSec|OnUnitActiveSec|AccuracySec|RandomizedDelaySec|WantedBy)=' "$1"; }
+check_eq "host-config's timer is the packaged one (RandomizedDelaySec too)" \
+    "$(timer_lines "$T_TMP/units/meshca-refresh.timer")" "$(timer_lines "$MESHCA_TOP/contrib/systemd/meshca-refresh.timer")"

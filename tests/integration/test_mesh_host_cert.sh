@@ -268,7 +268,7 @@ out=$("$MESHCA_BIN" host-config --server "$MESHCAD_URL" --svid /run/spire/svid.p
 check_match "host-config prints the HostCertificate line" "$out" \
     'HostCertificate /etc/ssh/ssh_host_ed25519_key-cert.pub'
 check_match "and the renewal for the refresh service" "$out" \
-    "ExecStart=/usr/local/bin/meshca host-cert --renew --server $MESHCAD_URL --svid /run/spire/svid.pem --svid-key /run/spire/svid.key --key /etc/ssh/ssh_host_ed25519_key.pub"
+    "ExecStart=$(readlink -f "$MESHCA_BIN") host-cert --renew --server $MESHCAD_URL --svid /run/spire/svid.pem --svid-key /run/spire/svid.key --key /etc/ssh/ssh_host_ed25519_key.pub"
 
 # /v1/explain explains host decisions too.
 ex=$(c --cert "$T_TMP/good.pem" --key "$T_TMP/good.key" -H 'Content-Type: application/json' \
