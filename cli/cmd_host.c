@@ -292,7 +292,7 @@ cmd_host_config(int argc, char **argv)
         }
         if (ch == 'h') {
             printf("usage: meshca host-config [--server URL] [--cacert FILE]"
-                "\n       [--svid CERT.pem --svid-key KEY.pem [--key "
+                " [--insecure-http]\n       [--svid CERT.pem --svid-key KEY.pem [--key "
                 "HOSTKEY.pub]]\n"
                 "Prints the sshd_config lines that make a host trust meshca "
                 "certificates, and a\nsystemd service + timer that refreshes "
@@ -319,8 +319,11 @@ cmd_host_config(int argc, char **argv)
         return EXIT_USAGE;
     }
     cli_config_free(local);
-    if (conn.ca_file[0] != '\0')
-        snprintf(extra, sizeof(extra), " --cacert %s", conn.ca_file);
+    /* What the printed commands need to reach the server as this one did:
+     * without --insecure-http they refuse the very URL it was given. */
+    snprintf(extra, sizeof(extra), "%s%s%s", conn.ca_file[0] != '\0' ?
+        " --cacert " : "", conn.ca_file, conn.insecure_http ?
+        " --insecure-http" : "");
     self_path(bin, sizeof(bin));
     print_refresh(bin, conn.server, extra);
     if (svid != NULL)

@@ -226,3 +226,10 @@ check "and its timer" systemd-analyze verify "$T_TMP/units/meshca-refresh.timer"
 timer_lines() { grep -E '^(OnBootSec|OnUnitActiveSec|AccuracySec|RandomizedDelaySec|WantedBy)=' "$1"; }
 check_eq "host-config's timer is the packaged one (RandomizedDelaySec too)" \
     "$(timer_lines "$T_TMP/units/meshca-refresh.timer")" "$(timer_lines "$MESHCA_TOP/contrib/systemd/meshca-refresh.timer")"
+# host-config --insecure-http (plain http off loopback, as it requires):
+# the commands it prints must carry the flag, or every refresh is refused.
+out=$("$MESHCA_BIN" host-config --server http://meshca.invalid --insecure-http)
+cmd=$(sed -n 's/^ExecStart=\(.* krl .*\)$/\1/p' <<<"$out")
+check_match "host-config --insecure-http: the printed krl command keeps the flag" "$cmd" ' --insecure-http( |$)'
+bash -c "${cmd//\/etc\/ssh\//$T_TMP/}" >>"$T_LOG" 2>&1; rc=$?
+check_eq "and runs: not refused as plain http (2), it tries (3: DNS here)" "$rc" 3
