@@ -34,7 +34,18 @@ arg_covers(const char *arg, const char *home, const char *snippet)
     return fnmatch(pat, snippet, FNM_PATHNAME) == 0;
 }
 
-/* Whether the config text already has an Include naming snippet. */
+/* Whether the ssh_config line starts with keyword kw (any case). */
+static int
+keyword_is(const char *line, const char *kw)
+{
+    size_t n = strlen(kw);
+
+    return strncasecmp(line, kw, n) == 0 &&
+        (line[n] == ' ' || line[n] == '\t' || line[n] == '=');
+}
+
+/* Whether the config text already has an Include naming snippet that
+ * applies to every host (before the first Host or Match). */
 static int
 has_include(char *text, const char *home, const char *snippet)
 {
@@ -43,6 +54,10 @@ has_include(char *text, const char *home, const char *snippet)
     for (line = strtok_r(text, "\n", &save); line != NULL;
         line = strtok_r(NULL, "\n", &save)) {
         line += strspn(line, " \t");
+        /* From the first Host or Match on, an Include is read only for
+         * the hosts that block names: it does not count. */
+        if (keyword_is(line, "host") || keyword_is(line, "match"))
+            return 0;
         if (strncasecmp(line, "include", 7) != 0 ||
             (line[7] != ' ' && line[7] != '\t' && line[7] != '='))
             continue;

@@ -83,6 +83,13 @@ check_eq "one backup" "$(ls "$HOME"/.ssh/config.meshca-*.bak | wc -l)" 1
 printf 'Include config.d/*.conf\n' >"$HOME/.ssh/config"
 out=$("$MESHCA_BIN" ssh-config --install 2>&1)
 check_match "an Include glob that covers it counts" "$out" 'already includes it'
+# An Include inside a Host block is read only for that host: it does not count.
+printf 'Host other\n    Include config.d/meshca.conf\n' >"$HOME/.ssh/config"
+out=$("$MESHCA_BIN" ssh-config --install 2>&1)
+check_match "an Include inside a Host block does not count: one is added" "$out" 'Added "Include'
+check_match "at the top, for every host" "$(grep -v '^#' "$HOME/.ssh/config" | head -n 1)" "^Include $HOME/.ssh/config.d/meshca.conf\$"
+check "ssh -G now reads the certificates for any host" \
+    grep -q "certificatefile $HOME/.ssh/meshca/id_ed25519-cert.pub" <(ssh -G -F "$HOME/.ssh/config" example.com)
 rm -f "$HOME/.ssh/config"
 out=$("$MESHCA_BIN" ssh-config --install 2>&1)
 check_match "no ~/.ssh/config: created" "$out" 'Created ~/.ssh/config'
