@@ -604,9 +604,27 @@ explain_refused(json_t *ex, const char *why)
     json_object_set_new(ex, "denial", json_string(why));
 }
 
+/* Collecting an access request ("request_id"): issuance's own check
+ * (access_collect_prepare: its requester, its key, approved), then the
+ * request as it was made is what is decided.  Returns 0 to go on, -1 with
+ * the answer queued. */
+static int
+explain_collect(struct request *req, struct issuance *iss)
+{
+    if (iss->cr->access_request == NULL)
+        return 0;
+    if (iss->keyfp == NULL) {
+        req_error(req, 400, "invalid_request", "request_id: collecting an "
+            "access request needs the public_key it was made for");
+        return -1;
+    }
+    return access_collect_prepare(req, iss->c, iss->cr, iss->keyfp);
+}
+
 /* POST /v1/explain: the steps of handle_issue that decide, without the
  * rate limit (nothing is taken) or signing: the token, the body, the key
- * when one is given (admit_key), revocations, the policy. */
+ * when one is given (admit_key), revocations, the access request to
+ * collect, the policy. */
 void
 handle_explain(struct request *req)
 {
@@ -628,7 +646,8 @@ handle_explain(struct request *req)
     if (parse_body(req, 0, &iss.cr) != 0 ||
         (iss.cr->public_key != NULL && admit_key(req, &iss) != 0) ||
         (r = revocation_verdict(req, iss.c, iss.keyfp, why,
-        sizeof(why))) < 0)
+        sizeof(why))) < 0 ||
+        (r == 0 && explain_collect(req, &iss) != 0))
         goto out;
     policy_request_from(&pq, iss.c, iss.cr);
     if ((ex = policy_explain(iss.pol, &pq)) == NULL) {
