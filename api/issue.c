@@ -108,6 +108,26 @@ issuer_of(const struct config *cfg, const char *iss)
     return NULL;
 }
 
+/* The revocation state's answer for the key keyfp (NULL: none named) and
+ * the person: 0 to go on, 1 refused (why says so), -1 with a 503 queued
+ * (no revocation state loaded yet: fail closed).  Issuance and explain both
+ * ask here, so explain says what issuance will answer. */
+static int
+revocation_verdict(struct request *req, const struct claims *c,
+    const char *keyfp, char *why, size_t whylen)
+{
+    struct server *srv = req->srv;
+    int r;
+
+    if ((r = revocations_refuse(srv, keyfp, c->iss, c->sub, why,
+        whylen)) < 0) {
+        req->retry_after = 2;
+        req_error(req, 503, "unavailable", "%s; retry shortly", why);
+        return -1;
+    }
+    return r != 0;
+}
+
 /* The revocation check before signing: a revoked key or a blocked person
  * (403), or no revocation state loaded yet (503: fail closed).  Returns 1
  * with the answer queued, 0 to go on. */
@@ -115,19 +135,15 @@ static int
 refused_by_revocations(struct request *req, const struct claims *c,
     const char *keyfp)
 {
-    struct server *srv = req->srv;
     char why[256];
     int r;
 
-    if ((r = revocations_refuse(srv, keyfp, c->iss, c->sub, why,
-        sizeof(why))) < 0) {
-        metrics_inc(&srv->metrics.denied, "revocations_unavailable");
-        req->retry_after = 2;
-        req_error(req, 503, "unavailable", "%s; retry shortly", why);
+    if ((r = revocation_verdict(req, c, keyfp, why, sizeof(why))) < 0) {
+        metrics_inc(&req->srv->metrics.denied, "revocations_unavailable");
         return 1;
     }
     if (r != 0) {
-        metrics_inc(&srv->metrics.denied, "revoked");
+        metrics_inc(&req->srv->metrics.denied, "revoked");
         req_error(req, 403, "forbidden", "%s", why);
         return 1;
     }
@@ -160,6 +176,7 @@ struct issuance {
     struct castate *ca;              /* the CA keys that signed it */
     char access_id[ACCESS_ID_LEN + 1]; /* collected or break-glass; "" */
     int break_glass;
+    int dry;                         /* explain: nothing counted as denied */
 };
 
 static void
@@ -199,6 +216,15 @@ admit_rate(struct request *req, const struct claims *c)
     return 0;
 }
 
+/* Counts a refusal of kind, unless iss is explain's dry run. */
+static void
+count_denied(struct request *req, const struct issuance *iss,
+    const char *kind)
+{
+    if (!iss->dry)
+        metrics_inc(&req->srv->metrics.denied, kind);
+}
+
 /* The public key: parsed, bound to the token when the issuer requires it,
  * fingerprinted.  Returns 0 to go on, -1 with the answer queued. */
 static int
@@ -210,7 +236,7 @@ admit_key(struct request *req, struct issuance *iss)
     int r;
 
     if ((r = meshca_key_from_line(iss->cr->public_key, &iss->key)) != 0) {
-        metrics_inc(&srv->metrics.denied, "invalid_key");
+        count_denied(req, iss, "invalid_key");
         req_error(req, 400, "invalid_request", "public_key: %s",
             meshcad_strerror(r));
         return -1;
@@ -220,7 +246,7 @@ admit_key(struct request *req, struct issuance *iss)
         iss->ca = server_ca(srv);
     if (iss->ca->host_set != NULL &&
         cakey_set_contains(iss->ca->host_set, iss->key)) {
-        metrics_inc(&srv->metrics.denied, "invalid_key");
+        count_denied(req, iss, "invalid_key");
         req_error(req, 400, "invalid_request", "public_key is this CA's host "
             "CA key; certify your own key");
         return -1;
@@ -229,7 +255,7 @@ admit_key(struct request *req, struct issuance *iss)
     if (iss->is != NULL && iss->is->require_key_binding &&
         (blob = meshca_key_blob(iss->key, &bloblen)) != NULL &&
         identity_check_key_binding(iss->c, blob, bloblen) != 0) {
-        metrics_inc(&srv->metrics.denied, "key_binding");
+        count_denied(req, iss, "key_binding");
         req_error(req, 401, "invalid_token", "the token's nonce does not "
             "commit to this public key (key binding is required: log in "
             "again with meshca login)");
@@ -561,35 +587,77 @@ explain_host(struct request *req, const struct claims *c,
     json_decref(ex);
 }
 
+/* Explain's answer when revocations refuse the request: issuance checks
+ * them before the policy and answers 403 with why, so the decision is that
+ * denial, whatever the policy would grant (the roles still show it). */
+static void
+explain_refused(json_t *ex, const char *why)
+{
+    static const char *const grant_keys[] = { "role", "principals",
+        "ttl_seconds", "ttl_note", "extensions", "critical_options",
+        "approval", "break_glass", NULL };
+    size_t i;
+
+    for (i = 0; grant_keys[i] != NULL; i++)
+        json_object_del(ex, grant_keys[i]);
+    json_object_set_new(ex, "decision", json_string("denied"));
+    json_object_set_new(ex, "denial", json_string(why));
+}
+
+/* Collecting an access request ("request_id"): issuance's own check
+ * (access_collect_prepare: its requester, its key, approved), then the
+ * request as it was made is what is decided.  Returns 0 to go on, -1 with
+ * the answer queued. */
+static int
+explain_collect(struct request *req, struct issuance *iss)
+{
+    if (iss->cr->access_request == NULL)
+        return 0;
+    if (iss->keyfp == NULL) {
+        req_error(req, 400, "invalid_request", "request_id: collecting an "
+            "access request needs the public_key it was made for");
+        return -1;
+    }
+    return access_collect_prepare(req, iss->c, iss->cr, iss->keyfp);
+}
+
+/* POST /v1/explain: the steps of handle_issue that decide, without the
+ * rate limit (nothing is taken) or signing: the token, the body, the key
+ * when one is given (admit_key), revocations, the access request to
+ * collect, the policy. */
 void
 handle_explain(struct request *req)
 {
-    struct server *srv = req->srv;
-    struct claims *c = NULL;
-    struct issue_request *cr = NULL;
-    struct policy *pol = NULL;
+    struct issuance iss;
     struct policy_request pq;
     json_t *ex = NULL;
+    char why[256];
+    int r;
 
-    if ((c = req_authenticate(req)) == NULL)
+    memset(&iss, 0, sizeof(iss));
+    iss.dry = 1;
+    if ((iss.c = req_authenticate(req)) == NULL)
         goto out;
-    pol = server_policy(srv);
+    iss.pol = server_policy(req->srv);
     if (wants_host_explain(req)) {
-        explain_host(req, c, pol);
+        explain_host(req, iss.c, iss.pol);
         goto out;
     }
-    if (parse_body(req, 0, &cr) != 0)
+    if (parse_body(req, 0, &iss.cr) != 0 ||
+        (iss.cr->public_key != NULL && admit_key(req, &iss) != 0) ||
+        (r = revocation_verdict(req, iss.c, iss.keyfp, why,
+        sizeof(why))) < 0 ||
+        (r == 0 && explain_collect(req, &iss) != 0))
         goto out;
-    policy_request_from(&pq, c, cr);
-    ex = policy_explain(pol, &pq);
-    if (ex == NULL) {
+    policy_request_from(&pq, iss.c, iss.cr);
+    if ((ex = policy_explain(iss.pol, &pq)) == NULL) {
         req_error(req, 500, "internal", "cannot explain");
         goto out;
     }
+    if (r != 0)
+        explain_refused(ex, why);
     req_reply_json(req, 200, ex);
 out:
     json_decref(ex);
-    policy_unref(pol);
-    request_free(cr);
-    claims_free(c);
+    issuance_clear(&iss);
 }

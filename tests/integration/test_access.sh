@@ -70,6 +70,12 @@ issue "$ALICE" "{\"public_key\": \"$KEY\", \"request_id\": \"$RID\"}"
 check_eq "collecting before approval: 409" "$HTTP_STATUS" 409
 check_match "... saying it is not approved yet" "$HTTP_BODY" 'not approved yet \(0 of 1 approvals\)'
 
+# Explain answers a collection as issuance does (it decided the body without
+# the request: "denied: role db requires a reason" before approval and
+# after, while collecting answered 409, then a certificate for payments/db).
+api POST /v1/explain "$ALICE" "{\"public_key\": \"$KEY\", \"request_id\": \"$RID\"}"
+check_eq "explaining a collection before approval: 409, as collecting" "$HTTP_STATUS" 409
+check_match "... saying it is not approved yet" "$HTTP_BODY" 'not approved yet \(0 of 1 approvals\)'
 api POST "/v1/access-requests/$RID/approve" "$ALICE" '{"reason": "looks fine"}'
 check_eq "self-approval is refused (403)" "$HTTP_STATUS" 403
 check_match "... saying why" "$HTTP_BODY" 'cannot approve your own request'
@@ -91,6 +97,11 @@ check_eq "... and the request is approved" "$(field .status)" approved
 api POST "/v1/access-requests/$RID/deny" "$ERIN" '{"reason": "too late"}'
 check_eq "an approved request cannot be denied any more (409)" "$HTTP_STATUS" 409
 
+api POST /v1/explain "$ALICE" "{\"public_key\": \"$KEY\", \"request_id\": \"$RID\"}"
+check_eq "explaining the approved collection: granted the request as made" \
+    "$(jq -c '[.decision, .role, .principals]' <<<"$HTTP_BODY")" '["granted","db",["payments/db"]]'
+api POST /v1/explain "$ALICE" "{\"request_id\": \"$RID\"}"
+check_eq "explaining a collection without the key: 400" "$HTTP_STATUS" 400
 OTHER=$(user_key other_key)
 issue "$ALICE" "{\"public_key\": \"$OTHER\", \"request_id\": \"$RID\"}"
 check_eq "collecting with another key is refused (403)" "$HTTP_STATUS" 403

@@ -90,6 +90,23 @@ check_eq "blocked until its UTC midnight" "$(psql_admin -c "SELECT max(extract(e
 out=$("$MESHCA_BIN" revoke --subject alice --reason "left" --block-until tomorrow --token-file "$carol" 2>&1); rc=$?
 check_eq "--block-until tomorrow: a usage error (exit 2)" "$rc" 2
 check_match "naming the forms" "$out" '--block-until tomorrow: RFC 3339 .*or a date'
+# Explain tells what issuance will do (it answered "granted" for a blocked
+# person and a revoked key, which issuance then refused with 403).
+alice=$T_TMP/alice.tok; mint_token "$(claims_for alice '["payments-oncall"]')" >"$alice"
+out=$("$MESHCA_BIN" explain --token-file "$alice" --principal payments/api 2>&1); rc=$?
+check_eq "explain for a blocked person: denied (exit 1)" "$rc" 1
+check_match "saying she is blocked, as issuance does" "$out" '^denied: new certificates for alice are blocked until 2099-01-01'
+issue "$(cat "$alice")" "{\"public_key\":\"$(user_key w2)\",\"principals\":[\"payments/api\"]}"
+check_eq "and issuance refuses her" "$HTTP_STATUS" 403
+check_eq "with the reason explain gave" "$(echo "$HTTP_BODY" | jq -r .message)" "$(sed -n 's/^denied: //p' <<<"$out")"
+code=$(curl -s -o "$T_TMP/r" -w '%{http_code}' -X POST -H "Authorization: Bearer $(cat "$bob")" \
+    --data "{\"public_key\":\"$(cat "$T_TMP/v.pub")\",\"principals\":[\"payments/api\"],\"reason\":\"INC-7\"}" "$MESHCAD_URL/v1/explain")
+check_eq "explain with a revoked public key: 200" "$code" 200
+check_eq "denied" "$(jq -r .decision "$T_TMP/r")" denied
+check_match "because the key is revoked" "$(jq -r .denial "$T_TMP/r")" '^this public key \(SHA256:.*\) has been revoked; make a new key$'
+issue "$(cat "$bob")" "{\"public_key\":\"$(cat "$T_TMP/v.pub")\",\"principals\":[\"payments/api\"],\"reason\":\"INC-7\"}"
+check_eq "issuance refuses that key" "$HTTP_STATUS" 403
+check_eq "with the reason explain gave" "$(echo "$HTTP_BODY" | jq -r .message)" "$(jq -r .denial "$T_TMP/r")"
 check "the ledger chain verifies with the new column" "$MESHCAD_BIN" ledger verify --config "$T_TMP/meshcad.json"
 
 "$MESHCA_BIN" revoke --serial 1 --reason x --token-file "$carol" --server http://127.0.0.1:1 >/dev/null 2>&1; rc=$?
