@@ -1,6 +1,5 @@
 /* OpenID Connect ID-token verification.  See identity.h. */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include "log.h"
 #include "meshcad_err.h"
 #include "metrics.h"
+#include "secretfile.h"
 #include "threads.h"
 
 /* Scheduled refresh bounds (seconds) around the server's max-age. */
@@ -328,16 +328,12 @@ identity_read_jwks_file(const struct issuer_config *icfg, struct jwks **setp,
     int fd, r = MESHCA_ERR_JWKS_INVALID;
 
     *setp = NULL;
-    /* O_NONBLOCK: a FIFO named here must not make check or serve wait. */
-    if ((fd = open(icfg->jwks_file, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
-        (f = fdopen(fd, "rb")) == NULL || fstat(fd, &st) != 0) {
-        snprintf(why, whylen, "cannot open: %s", strerror(errno));
-        if (f == NULL && fd >= 0)
-            close(fd);
+    /* regfile_open: a FIFO named here must not make check or serve wait. */
+    if ((fd = regfile_open(icfg->jwks_file, 0, &st, why, whylen)) < 0)
         goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(why, whylen, "not a regular file");
+    if ((f = fdopen(fd, "rb")) == NULL) {
+        snprintf(why, whylen, "cannot open: %s", strerror(errno));
+        close(fd);
         goto out;
     }
     if ((data = malloc(JWKS_FETCH_MAX_BYTES + 1)) == NULL) {

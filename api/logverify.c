@@ -297,16 +297,23 @@ walk_log(struct vstate *v)
     return 0;
 }
 
-/* The rows of a query, or NULL (cleared) when it failed. */
-static PGresult *
-query_rows(PGconn *c, const char *sql)
+/* The first row of sql: 1 with *resp (the caller clears it), 0 when there
+ * is none, -1 when the query failed. */
+static int
+first_row(PGconn *c, const char *sql, PGresult **resp)
 {
-    PGresult *res = PQexec(c, sql);
+    int r;
 
-    if (PQresultStatus(res) == PGRES_TUPLES_OK)
-        return res;
-    PQclear(res);
-    return NULL;
+    *resp = PQexec(c, sql);
+    if (PQresultStatus(*resp) != PGRES_TUPLES_OK)
+        r = -1;
+    else if (PQntuples(*resp) == 1)
+        return 1;
+    else
+        r = 0;
+    PQclear(*resp);
+    *resp = NULL;
+    return r;
 }
 
 /* Every ledger row: its seq, writer's xid, entry and a name for messages. */
@@ -333,15 +340,15 @@ check_copies(struct vstate *v)
         "SELECT min(u.seq), max(u.seq), min(u.what), count(*) FROM ("
         LEDGER_ROWS ") u WHERE u.entry IS NOT NULL GROUP BY u.entry "
         "HAVING count(*) > 1 ORDER BY 2 LIMIT 1";
-    PGresult *res = query_rows(v->c, sql);
+    PGresult *res;
+    int r = first_row(v->c, sql, &res);
 
-    if (res == NULL)
-        return -1;
-    if (PQntuples(res) == 1)
-        fail(v, 0, "record %s (%s) holds the entry of record %s (%s row(s) "
-            "in all): a copy of a genuine record was inserted behind the "
-            "log's back", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-            PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 3));
+    if (r <= 0)
+        return r;
+    fail(v, 0, "record %s (%s) holds the entry of record %s (%s row(s) in "
+        "all): a copy of a genuine record was inserted behind the log's "
+        "back", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+        PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 3));
     PQclear(res);
     return 0;
 }
@@ -357,25 +364,25 @@ check_rows(struct vstate *v)
         " AND NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.seq = u.seq)"
         " AND NOT EXISTS (SELECT 1 FROM log_quarantine q WHERE q.seq = u.seq)"
         " ORDER BY u.seq LIMIT 1";
-    PGresult *res = query_rows(v->c, strays);
+    PGresult *res;
+    int r;
 
-    if (res == NULL)
+    if ((r = first_row(v->c, strays, &res)) < 0)
         return -1;
-    if (PQntuples(res) == 1)
+    if (r == 1) {
         fail(v, 0, "record %s (%s) is in no log entry: it was inserted "
             "behind the log's back", PQgetvalue(res, 0, 0),
             PQgetvalue(res, 0, 1));
-    PQclear(res);
-    res = query_rows(v->c, "SELECT seq, tbl, reason, (SELECT count(*) FROM "
-        "log_quarantine) FROM log_quarantine ORDER BY seq LIMIT 1");
-    if (res == NULL)
-        return -1;
-    if (PQntuples(res) == 1) {
-        v->res->quarantined = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
-        fail(v, 0, "record %s in %s is quarantined (%s); %s row(s) in all",
-            PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
-            PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+        PQclear(res);
     }
+    r = first_row(v->c, "SELECT seq, tbl, reason, (SELECT count(*) FROM "
+        "log_quarantine) FROM log_quarantine ORDER BY seq LIMIT 1", &res);
+    if (r <= 0)
+        return r;
+    v->res->quarantined = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
+    fail(v, 0, "record %s in %s is quarantined (%s); %s row(s) in all",
+        PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+        PQgetvalue(res, 0, 3));
     PQclear(res);
     return 0;
 }
@@ -410,19 +417,16 @@ check_logins_derived(struct vstate *v)
         "  AS known) d "
         "WHERE x.issued_serial IS DISTINCT FROM d.issued "
         " OR x.ca_known IS DISTINCT FROM d.known ORDER BY x.seq LIMIT 1";
-    PGresult *res = query_rows(v->c, sql);
+    PGresult *res;
+    int r = first_row(v->c, sql, &res), serial;
 
-    if (res == NULL)
-        return -1;
-    if (PQntuples(res) == 1) {
-        int serial = strcmp(PQgetvalue(res, 0, 2), "issued_serial") == 0;
-
-        fail(v, 0, "record %s (%s): its %s is %s, but the certificates "
-            "written before it make it %s: it was changed after it was "
-            "written", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
-            PQgetvalue(res, 0, 2), PQgetvalue(res, 0, serial ? 3 : 4),
-            PQgetvalue(res, 0, serial ? 5 : 6));
-    }
+    if (r <= 0)
+        return r;
+    serial = strcmp(PQgetvalue(res, 0, 2), "issued_serial") == 0;
+    fail(v, 0, "record %s (%s): its %s is %s, but the certificates written "
+        "before it make it %s: it was changed after it was written",
+        PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+        PQgetvalue(res, 0, serial ? 3 : 4), PQgetvalue(res, 0, serial ? 5 : 6));
     PQclear(res);
     return 0;
 }

@@ -35,6 +35,35 @@ read_all(int fd, uint8_t *buf, size_t cap, size_t *lenp)
 /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused as
  * not a regular file right after. */
 int
+regfile_open(const char *path, int owner_only, struct stat *st, char *why,
+    size_t whylen)
+{
+    int fd, r, saved;
+
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+        -1) {
+        snprintf(why, whylen, "cannot open: %s", strerror(errno));
+        return MESHCA_ERR_SYSTEM;
+    }
+    if (fstat(fd, st) == -1) {
+        snprintf(why, whylen, "cannot read: %s", strerror(errno));
+        r = MESHCA_ERR_SYSTEM;
+    } else if (!S_ISREG(st->st_mode)) {
+        snprintf(why, whylen, "not a regular file");
+        r = MESHCA_ERR_INVALID_FORMAT;
+    } else if (owner_only && (st->st_mode & 077) != 0) {
+        snprintf(why, whylen, "group or others can read it (mode %04o): "
+            "chmod 600 it", (unsigned)(st->st_mode & 07777));
+        r = MESHCA_ERR_KEY_FILE_PERMISSIONS;
+    } else
+        return fd;
+    saved = errno;
+    close(fd);
+    errno = saved;
+    return r;
+}
+
+int
 secretfile_read(const char *path, uint8_t *buf, size_t cap, size_t *lenp,
     char *why, size_t whylen)
 {
@@ -42,22 +71,9 @@ secretfile_read(const char *path, uint8_t *buf, size_t cap, size_t *lenp,
     int fd, r, saved;
 
     *lenp = 0;
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-        -1) {
-        snprintf(why, whylen, "cannot open: %s", strerror(errno));
-        return MESHCA_ERR_SYSTEM;
-    }
-    if (fstat(fd, &st) == -1) {
-        snprintf(why, whylen, "cannot read: %s", strerror(errno));
-        r = MESHCA_ERR_SYSTEM;
-    } else if (!S_ISREG(st.st_mode)) {
-        snprintf(why, whylen, "not a regular file");
-        r = MESHCA_ERR_INVALID_FORMAT;
-    } else if ((st.st_mode & 077) != 0) {
-        snprintf(why, whylen, "group or others can read it (mode %04o): "
-            "chmod 600 it", (unsigned)(st.st_mode & 07777));
-        r = MESHCA_ERR_KEY_FILE_PERMISSIONS;
-    } else if ((r = read_all(fd, buf, cap, lenp)) == MESHCA_ERR_SYSTEM)
+    if ((fd = regfile_open(path, 1, &st, why, whylen)) < 0)
+        return fd;
+    if ((r = read_all(fd, buf, cap, lenp)) == MESHCA_ERR_SYSTEM)
         snprintf(why, whylen, "cannot read: %s", strerror(errno));
     else if (r != 0)
         snprintf(why, whylen, "larger than %zu bytes", cap - 1);

@@ -1,6 +1,5 @@
 /* The TLS files serve listens with and check judges.  See tlsfiles.h. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,19 +25,18 @@ read_certs(const char *what, const char *path, struct diags *d)
 {
     struct stat st;
     FILE *f = NULL;
-    char *pem = NULL;
+    char *pem = NULL, why[128];
     int fd;
 
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-        -1 || (f = fdopen(fd, "rb")) == NULL || fstat(fd, &st) == -1) {
-        diags_add(d, "%s: %s: %s", what, path, strerror(errno));
-        if (f == NULL && fd != -1)
+    if ((fd = regfile_open(path, 0, &st, why, sizeof(why))) < 0 ||
+        (f = fdopen(fd, "rb")) == NULL) {
+        diags_add(d, "%s: %s: %s", what, path, fd == MESHCA_ERR_SYSTEM ||
+            fd >= 0 ? strerror(errno) : why);
+        if (fd >= 0)
             close(fd);
         goto out;
     }
-    if (!S_ISREG(st.st_mode))
-        diags_add(d, "%s: %s: not a regular file", what, path);
-    else if (st.st_size == 0 || st.st_size >= TLS_PEM_MAX)
+    if (st.st_size == 0 || st.st_size >= TLS_PEM_MAX)
         diags_add(d, "%s: %s: %s", what, path, st.st_size == 0 ?
             "empty" : "larger than 1 MiB");
     else if ((pem = calloc(1, (size_t)st.st_size + 1)) == NULL)
@@ -173,18 +171,12 @@ tls_files_load_bundle(const char *path, X509_STORE **storep, char *why,
     int fd, r;
 
     *storep = NULL;
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-        -1 || fstat(fd, &st) == -1) {
-        snprintf(why, whylen, "%s", strerror(errno));
-        if (fd != -1)
-            close(fd);
+    if ((fd = regfile_open(path, 0, &st, why, whylen)) < 0) {
+        if (fd == MESHCA_ERR_SYSTEM)
+            snprintf(why, whylen, "%s", strerror(errno));
         return -1;
     }
     close(fd);
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(why, whylen, "not a regular file");
-        return -1;
-    }
     if ((r = svid_store_load(path, storep)) != 0) {
         snprintf(why, whylen, "%s", r == MESHCA_ERR_ALLOC ? "out of memory" :
             "no PEM certificate in it");
